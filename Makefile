@@ -1,0 +1,143 @@
+# wamr-agent: every task is defined here.  `make help` lists them.
+#
+# Everything a target needs is installed by `make setup` (Debian packages via
+# apt-get, Python packages into .venv), which the other targets depend on.
+
+SHELL   := /bin/bash
+PYTHON  ?= python3
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+BUILD   := build
+RUNTIME := firmware/core/runtime
+
+# Debian 12 packages the current tasks need (pinned by the Debian release).
+APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
+
+.PHONY: help setup deps gen build examples test demo bench lint clean
+
+help:
+	@echo "make demo      build and run the sensor example under the esp32 budget"
+	@echo "make test      install what is needed and run every test tier"
+	@echo "make bench     print the benchmark tables"
+	@echo "make setup     install Debian packages and the Python venv (.venv)"
+	@echo "make deps      fetch the pinned third-party C sources into build/deps"
+	@echo "make gen       regenerate the module-author header and docs from the native API table"
+	@echo "make build     build the cffi binding (the device runtime, on the host)"
+	@echo "make examples  build the example wasm apps into build/examples"
+	@echo "make lint      ruff and mypy"
+
+# ---- setup -----------------------------------------------------------------
+
+setup: $(BUILD)/.stamp-apt $(VENV)/.stamp-installed
+
+$(BUILD)/.stamp-apt: Makefile
+	@if command -v dpkg-query >/dev/null; then \
+	  missing=$$(for p in $(APT_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:" $$missing; \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$sudo apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	  fi; \
+	else echo "not a Debian system: install the equivalents of: $(APT_PACKAGES)"; fi
+	@mkdir -p $(BUILD) && touch $@
+
+$(VENV)/.stamp-installed: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q setuptools==80.9.0 cffi==2.0.0
+	$(PY) firmware/tools/fetch_deps.py wasm3
+	$(PY) -m pip install -q --no-build-isolation -e '.[dev]'
+	@touch $@
+
+# ---- build -----------------------------------------------------------------
+
+deps:
+	$(PYTHON) firmware/tools/fetch_deps.py
+
+gen: setup
+	$(PY) firmware/tools/gen_native_api.py
+
+BINDING_SRC := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h $(RUNTIME)/*.def) \
+               agent/wamr_agent/pywamr/_build.py
+
+$(BUILD)/.stamp-binding: $(VENV)/.stamp-installed $(BINDING_SRC)
+	$(PY) firmware/tools/fetch_deps.py wasm3
+	$(PY) setup.py -q build_ext --inplace
+	@touch $@
+
+build: setup $(BUILD)/.stamp-binding
+
+# ---- examples and benchmark kernels (wasm32-wasi via clang + wasi-libc) ----
+# (section owned by examples/; see examples/README.md)
+#@EXAMPLES-BEGIN
+WASM_CC      ?= clang
+EXAMPLES_OUT := $(BUILD)/examples
+BENCH_OUT    := $(BUILD)/bench
+WASM_OBJ     := $(BUILD)/obj/wasm
+# Compile and link are separate steps on purpose: when clang links with an -O flag
+# it runs binaryen's wasm-opt if one is on PATH, which drops the `name` section and
+# makes the output depend on the machine. Linking without -O never does.
+WASM_CFLAGS  := -Os -Wall -Wextra -Iexamples/include
+# Small, MCU-friendly modules: an 8 KiB stack placed first in memory (an overflow
+# then traps out of bounds instead of corrupting data), one 64 KiB page, no DWARF;
+# --strip-debug keeps the `name` section, so traps name the function.
+WASM_LDFLAGS := -Wl,-z,stack-size=8192 -Wl,--stack-first -Wl,--initial-memory=65536 \
+                -Wl,--strip-debug
+EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
+                $(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/libkernels.so
+
+examples: $(EXAMPLES_ALL)
+
+$(WASM_OBJ)/sensor.o: examples/sensor/sensor.c examples/include/wamr_agent.h \
+                      | $(BUILD)/.stamp-apt
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
+
+$(WASM_OBJ)/hello.o: examples/hello_wasi/hello.c | $(BUILD)/.stamp-apt
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
+
+$(WASM_OBJ)/kernels.o: bench/kernels/kernels.c bench/kernels/kernels.h | $(BUILD)/.stamp-apt
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32 -O2 -Wall -Wextra -ffreestanding -c -o $@ $<
+
+# Reactor: exports setup/loop (and _initialize), imports only from "wamr_agent".
+$(EXAMPLES_OUT)/sensor.wasm: $(WASM_OBJ)/sensor.o
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(WASM_LDFLAGS) -o $@ $<
+
+# Command: _start runs main() once; printf etc. come from wasi-libc.
+$(EXAMPLES_OUT)/hello_wasi.wasm: $(WASM_OBJ)/hello.o
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32-wasi $(WASM_LDFLAGS) -o $@ $<
+
+# Benchmark kernels, one source twice: wasm (no imports, exactly one page) and native.
+$(BENCH_OUT)/kernels.wasm: $(WASM_OBJ)/kernels.o
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32 -nostdlib -Wl,--no-entry $(WASM_LDFLAGS) \
+	    -Wl,--max-memory=65536 -o $@ $<
+
+$(BENCH_OUT)/libkernels.so: bench/kernels/kernels.c bench/kernels/kernels.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $<
+#@EXAMPLES-END
+
+# ---- tasks -----------------------------------------------------------------
+
+test: build examples
+	$(PY) -m pytest
+
+demo: build examples
+	$(VENV)/bin/wamr-agent run $(BUILD)/examples/sensor.wasm --board esp32 \
+	    --sensor-data examples/sensor/sensor-data.csv --repeat 40
+
+bench: build examples
+	$(PY) bench/run.py
+
+lint: setup
+	$(VENV)/bin/ruff check agent tests bench firmware/tools
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(BUILD) agent/wamr_agent/pywamr/_wamr*.so agent/*.egg-info

@@ -1,0 +1,287 @@
+"""Board profiles: what a target board has, and what one wasm app may use on it.
+
+Each board is one TOML file in the boards directory (``boards/<name>.toml``; the
+schema is in ``boards/README.md``). Profiles are validated completely when they
+are loaded, so a malformed one fails here with the file and key named, never
+later inside the firmware build or the runtime.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NoReturn, cast
+
+from .errors import BoardError
+
+__all__ = [
+    "BOARDS_ENV",
+    "FIRMWARE_RESERVE_BYTES",
+    "MIN_RAM_BYTES",
+    "WASM_PAGE_BYTES",
+    "Board",
+    "BoardError",
+    "Budget",
+    "QemuMachine",
+    "boards_dir",
+    "list_boards",
+    "load_board",
+]
+
+KIB = 1024
+WASM_PAGE_BYTES = 64 * KIB
+MIN_RAM_BYTES = 256 * KIB
+# RAM kept out of every budget: the firmware's static data (agent state, SMP
+# buffers, flash-area bookkeeping) and the C stack the interpreter runs on.
+FIRMWARE_RESERVE_BYTES = 32 * KIB
+BOARDS_ENV = "WAMR_AGENT_BOARDS"
+
+Emulation = Literal["qemu", "host"]
+_EMULATIONS: tuple[Emulation, ...] = ("qemu", "host")
+_ADDRESS_LIMIT = 1 << 32
+_TOP_KEYS = frozenset(
+    {"name", "description", "cpu", "ram_bytes", "flash_bytes", "emulation", "qemu", "budget"}
+)
+_QEMU_KEYS = frozenset({"machine", "cpu", "uart_base", "flash_base", "ram_base"})
+_BUDGET_KEYS = frozenset(
+    {"module_bytes", "linear_memory_bytes", "stack_bytes", "heap_bytes", "cpu_ticks"}
+)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one wasm app may use on a board."""
+
+    module_bytes: int
+    linear_memory_bytes: int
+    stack_bytes: int
+    heap_bytes: int
+    cpu_ticks: int
+
+    @property
+    def linear_memory_pages(self) -> int:
+        return self.linear_memory_bytes // WASM_PAGE_BYTES
+
+    @property
+    def ram_bytes(self) -> int:
+        """RAM the app costs the firmware: linear memory, operand stack, engine heap."""
+        return self.linear_memory_bytes + self.stack_bytes + self.heap_bytes
+
+
+@dataclass(frozen=True)
+class QemuMachine:
+    """How to start the board under qemu-system-arm, and where its memory sits."""
+
+    machine: str
+    cpu: str
+    uart_base: int
+    flash_base: int
+    ram_base: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """One validated board profile."""
+
+    name: str
+    description: str
+    cpu: str
+    ram_bytes: int
+    flash_bytes: int
+    emulation: Emulation
+    qemu: QemuMachine | None
+    budget: Budget
+    path: Path
+
+    @property
+    def supported(self) -> bool:
+        return self.ram_bytes >= MIN_RAM_BYTES
+
+    @property
+    def unsupported_reason(self) -> str | None:
+        if self.supported:
+            return None
+        return (
+            f"{self.name} has {_kib(self.ram_bytes)} of RAM, "
+            f"below the {_kib(MIN_RAM_BYTES)} wamr-agent needs"
+        )
+
+
+def boards_dir() -> Path:
+    """The directory of board profiles: $WAMR_AGENT_BOARDS, else the repository's boards/."""
+    override = os.environ.get(BOARDS_ENV)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "boards"
+
+
+def list_boards() -> list[Board]:
+    """Every profile in the boards directory, validated, sorted by name."""
+    return [_load_path(path) for path in _profile_paths()]
+
+
+def load_board(name: str) -> Board:
+    """The profile called ``name``; BoardError with close names if there is none."""
+    paths = {path.stem: path for path in _profile_paths()}
+    if name not in paths:
+        raise BoardError(_unknown_board_message(name, sorted(paths)))
+    return _load_path(paths[name])
+
+
+def _profile_paths() -> list[Path]:
+    directory = boards_dir()
+    if not directory.is_dir():
+        raise BoardError(f"board directory {directory} does not exist (set {BOARDS_ENV})")
+    return sorted(directory.glob("*.toml"), key=lambda path: path.stem)
+
+
+def _unknown_board_message(name: str, known: list[str]) -> str:
+    if not known:
+        return f"unknown board {name!r}; no board profiles in {boards_dir()}"
+    close = difflib.get_close_matches(name, known, n=3)
+    if close:
+        return f"unknown board {name!r}; did you mean: {', '.join(close)}?"
+    return f"unknown board {name!r}; known boards: {', '.join(known)}"
+
+
+def _kib(size: int) -> str:
+    return f"{size // KIB} KiB" if size % KIB == 0 else f"{size} bytes"
+
+
+class _Table:
+    """One TOML table of a profile, read with errors that name the file and key."""
+
+    def __init__(self, path: Path, data: dict[str, Any], prefix: str = "") -> None:
+        self.path = path
+        self.data = data
+        self.prefix = prefix
+
+    def fail(self, key: str, problem: str) -> NoReturn:
+        raise BoardError(f"{self.path}: {self.prefix}{key}: {problem}")
+
+    def only(self, allowed: frozenset[str]) -> None:
+        for key in sorted(self.data.keys() - allowed):
+            self.fail(key, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    def _get(self, key: str) -> object:
+        if key not in self.data:
+            self.fail(key, "missing")
+        return cast(object, self.data[key])
+
+    def text(self, key: str) -> str:
+        value = self._get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, f"must be a non-empty string, got {value!r}")
+        return value
+
+    def integer(self, key: str, minimum: int = 0, limit: int | None = None) -> int:
+        value = self._get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, f"must be an integer, got {value!r}")
+        if value < minimum or (limit is not None and value >= limit):
+            bound = f"at least {minimum}" + ("" if limit is None else f" and below {limit:#x}")
+            self.fail(key, f"must be {bound}, got {value}")
+        return value
+
+    def table(self, key: str) -> _Table | None:
+        if key not in self.data:
+            return None
+        value = cast(object, self.data[key])
+        if not isinstance(value, dict):
+            self.fail(key, f"must be a table ([{key}]), got {value!r}")
+        return _Table(self.path, cast(dict[str, Any], value), f"{self.prefix}{key}.")
+
+
+def _load_path(path: Path) -> Board:
+    try:
+        with path.open("rb") as stream:
+            data = tomllib.load(stream)
+    except OSError as exc:
+        raise BoardError(f"{path}: cannot read board profile: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise BoardError(f"{path}: not valid TOML: {exc}") from exc
+    return _parse_board(_Table(path, data))
+
+
+def _parse_board(top: _Table) -> Board:
+    top.only(_TOP_KEYS)
+    name = top.text("name")
+    if name != top.path.stem:
+        top.fail("name", f"{name!r} does not match the file name {top.path.stem!r}")
+    emulation = _parse_emulation(top)
+    ram_bytes = top.integer("ram_bytes", minimum=1)
+    flash_bytes = top.integer("flash_bytes", minimum=1)
+    budget = _parse_budget(top, ram_bytes, flash_bytes)
+    return Board(
+        name=name,
+        description=top.text("description"),
+        cpu=top.text("cpu"),
+        ram_bytes=ram_bytes,
+        flash_bytes=flash_bytes,
+        emulation=emulation,
+        qemu=_parse_qemu(top, emulation),
+        budget=budget,
+        path=top.path,
+    )
+
+
+def _parse_emulation(top: _Table) -> Emulation:
+    value = top.text("emulation")
+    for emulation in _EMULATIONS:
+        if value == emulation:
+            return emulation
+    top.fail("emulation", f"must be one of {', '.join(_EMULATIONS)}, got {value!r}")
+
+
+def _parse_qemu(top: _Table, emulation: Emulation) -> QemuMachine | None:
+    table = top.table("qemu")
+    if emulation != "qemu":
+        if table is not None:
+            top.fail("qemu", f'only allowed with emulation = "qemu", not {emulation!r}')
+        return None
+    if table is None:
+        top.fail("qemu", 'missing (required with emulation = "qemu")')
+    table.only(_QEMU_KEYS)
+    return QemuMachine(
+        machine=table.text("machine"),
+        cpu=table.text("cpu"),
+        uart_base=table.integer("uart_base", limit=_ADDRESS_LIMIT),
+        flash_base=table.integer("flash_base", limit=_ADDRESS_LIMIT),
+        ram_base=table.integer("ram_base", limit=_ADDRESS_LIMIT),
+    )
+
+
+def _parse_budget(top: _Table, ram_bytes: int, flash_bytes: int) -> Budget:
+    table = top.table("budget")
+    if table is None:
+        top.fail("budget", "missing")
+    table.only(_BUDGET_KEYS)
+    budget = Budget(
+        module_bytes=table.integer("module_bytes", minimum=1),
+        linear_memory_bytes=table.integer("linear_memory_bytes"),
+        stack_bytes=table.integer("stack_bytes", minimum=1),
+        heap_bytes=table.integer("heap_bytes", minimum=1),
+        cpu_ticks=table.integer("cpu_ticks", minimum=1),
+    )
+    _check_budget(table, budget, ram_bytes, flash_bytes)
+    return budget
+
+
+def _check_budget(table: _Table, budget: Budget, ram_bytes: int, flash_bytes: int) -> None:
+    if budget.linear_memory_bytes % WASM_PAGE_BYTES:
+        table.fail(
+            "linear_memory_bytes",
+            f"{budget.linear_memory_bytes} is not a whole number of 64 KiB wasm pages",
+        )
+    if budget.module_bytes > flash_bytes:
+        table.fail("module_bytes", f"{budget.module_bytes} exceeds flash_bytes = {flash_bytes}")
+    available = ram_bytes - FIRMWARE_RESERVE_BYTES
+    if budget.ram_bytes > available:
+        table.fail(
+            "linear_memory_bytes + stack_bytes + heap_bytes",
+            f"{budget.ram_bytes} exceeds ram_bytes - {_kib(FIRMWARE_RESERVE_BYTES)} "
+            f"firmware reserve = {available}",
+        )

@@ -1,0 +1,153 @@
+"""The `wamr-agent` command line. Each command parses its options, calls one
+library function, prints the result (text or --json) and maps the package's
+exceptions to exit codes (see wamr_agent.errors)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from . import __version__
+from .errors import WamrAgentError
+from .inspection import InspectReport, inspect_module
+from .run import RunReport, run_module
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Run WebAssembly apps on microcontrollers.")
+
+BoardOpt = Annotated[str, typer.Option("--board", "-b", help="Board profile (boards/*.toml).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ModuleArg = Annotated[Path, typer.Argument(help="The .wasm module.", show_default=False)]
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """Accepts both `--grant a,b` and `--grant a --grant b`."""
+    if values is None:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _json_default(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    return str(obj)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, default=_json_default, indent=2))
+
+
+def _fail(exc: WamrAgentError, as_json: bool) -> NoReturn:
+    if as_json:
+        _print_json({"error": {"type": type(exc).__name__, "code": exc.code.name,
+                               "message": str(exc)}})
+    print(f"error: {exc}", file=sys.stderr)
+    raise typer.Exit(exc.exit_code)
+
+
+def _guard(as_json: bool, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except WamrAgentError as exc:
+        _fail(exc, as_json)
+
+
+def _kib(n: int | None) -> str:
+    return "none" if n is None else f"{n / 1024:.1f} KiB"
+
+
+@app.command()
+def run(
+    module: ModuleArg,
+    board: BoardOpt = "esp32",
+    invoke: Annotated[str | None, typer.Option(help="Export to call (default: _start, or "
+                                               "setup then loop).")] = None,
+    args: Annotated[list[str] | None, typer.Option("--args", help="Arguments for --invoke, "
+                                                   "comma-separated or repeated.")] = None,
+    grant: Annotated[list[str] | None, typer.Option(help="Capabilities to grant, e.g. "
+                                                    "sensor,log (default: all).")] = None,
+    sensor_data: Annotated[Path | None, typer.Option(help="CSV of recorded sensor samples "
+                                                     "(header ch0,ch1,...).")] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Call the (last) entry point this many "
+                                        "times; a reactor's loop stops early on non-zero.")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a module locally under a board's memory and CPU budget; print its log."""
+    report: RunReport = _guard(as_json, lambda: run_module(
+        module, board, invoke=invoke, args=_split(args), grants=_split(grant),
+        sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print))
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    for call in report.calls:
+        if call.export not in ("loop", "setup", "_start"):
+            print(f"{call.export}({', '.join(map(str, call.args))}) = {call.result}")
+    if report.stopped:
+        print(f"stopped: {report.stopped}")
+    s = report.stats
+    if s is not None:
+        print(f"-- {report.board}: {s.calls} call(s), linear memory {_kib(s.linear_memory)}, "
+              f"RAM peak {_kib(s.heap_peak)} of {_kib(s.heap_limit)}, "
+              f"last call {s.ticks_last_call} ticks")
+
+
+def _print_inspect(r: InspectReport) -> None:
+    b = r.budget
+    print(f"module   {r.path} ({r.size} bytes)")
+    print(f"board    {r.board}: linear memory {_kib(b['linear_memory_bytes'])}, stack "
+          f"{_kib(b['stack_bytes'])}, heap {_kib(b['heap_bytes'])}, module "
+          f"{_kib(b['module_bytes'])}, CPU {b['cpu_ticks']} ticks/call")
+    for title, items in (("imports", r.imports), ("exports", r.exports)):
+        if not items:
+            print(f"{title:8} none")
+        for i, e in enumerate(items):
+            name = f"{e.module}.{e.name}" if e.module else e.name
+            print(f"{title if i == 0 else '':8} {e.kind:6} {name} {e.sig}")
+    print(f"memory   initial {_kib(r.initial_memory)}, max {_kib(r.max_memory)}, "
+          f"data+stack {_kib(r.static_memory)}")
+    print(f"needs    {', '.join(r.capabilities) or 'no capabilities'}")
+    verdict = "fits" if r.verdict.fits else "does not fit: " + "; ".join(r.verdict.reasons)
+    print(f"verdict  {verdict}")
+
+
+@app.command()
+def inspect(
+    module: ModuleArg,
+    board: BoardOpt = "esp32",
+    grant: Annotated[list[str] | None, typer.Option(help="Capabilities the verdict may assume "
+                                                    "(default: all).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a module's imports, exports and memory needs, and whether it fits a board."""
+    report: InspectReport = _guard(as_json, lambda: inspect_module(module, board,
+                                                                   _split(grant)))
+    if as_json:
+        _print_json(report.as_dict())
+    else:
+        _print_inspect(report)
+    if not report.verdict.fits:
+        raise typer.Exit(5)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"wamr-agent {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version.")] = False,
+) -> None:
+    """Run WebAssembly apps on microcontrollers."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,96 @@
+"""The package's exceptions, one per failure class, each with a CLI exit code.
+
+Library code raises these; the CLI prints ``str(exc)`` as one line and exits
+with ``exc.exit_code``. Device- and engine-reported conditions carry the
+shared error code (:class:`wamr_agent.agent_err.AgentErr`) as ``code``.
+"""
+
+from __future__ import annotations
+
+from .agent_err import AgentErr
+
+
+class WamrAgentError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code: int = 1
+    code: AgentErr = AgentErr.UNKNOWN
+
+    def __init__(self, message: str, code: AgentErr | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class UsageError(WamrAgentError):
+    """A command-line value the tool cannot use (an unknown capability, ...)."""
+
+    exit_code = 2
+    code = AgentErr.INVALID_ARG
+
+
+class InputError(WamrAgentError):
+    """The input file is missing, unreadable, or not a WebAssembly module."""
+
+    exit_code = 3
+    code = AgentErr.MALFORMED
+
+
+class ValidationError(InputError):
+    """The module is not valid WebAssembly (the validator's message)."""
+
+
+class BoardError(WamrAgentError):
+    """Unknown board, malformed profile, or a board below the supported floor."""
+
+    exit_code = 4
+    code = AgentErr.NOT_SUPPORTED
+
+
+class FitError(WamrAgentError):
+    """The module does not fit the board's budget (size, memory, features)."""
+
+    exit_code = 5
+    code = AgentErr.MEMORY_BUDGET
+
+
+class LinkError(WamrAgentError):
+    """An import is unknown, not granted, or has the wrong signature."""
+
+    exit_code = 6
+    code = AgentErr.UNKNOWN_IMPORT
+
+
+class LoadError(WamrAgentError):
+    """The engine refused the module for another reason (heap, unsupported op)."""
+
+    exit_code = 7
+    code = AgentErr.LOAD_FAILED
+
+
+class CallError(WamrAgentError):
+    """Missing export or arguments that do not match its signature."""
+
+    exit_code = 8
+    code = AgentErr.NO_EXPORT
+
+
+class Trap(WamrAgentError):
+    """The module trapped while running; ``code`` says which trap."""
+
+    exit_code = 9
+    code = AgentErr.TRAP_OTHER
+
+
+class CpuBudgetExceeded(Trap):
+    """The call used up its CPU budget (loop iterations + calls)."""
+
+    exit_code = 10
+    code = AgentErr.TRAP_CPU_BUDGET
+
+
+EXIT_CODES: dict[str, int] = {
+    cls.__name__: cls.exit_code
+    for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
+                CallError, Trap, CpuBudgetExceeded)
+}

@@ -1,0 +1,81 @@
+"""`wamr-agent inspect`: what a module imports, exports and needs, and
+whether it fits a board (the verdict comes from the device runtime's own
+checks, so host and device agree)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .boards import Board, load_board
+from .capabilities import CAPABILITIES
+from .errors import FitError, LinkError
+from .pywamr import Module, Runtime
+from .pywamr.module import PAGE, Extern
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fits: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    path: str
+    board: str
+    size: int
+    imports: list[Extern]
+    exports: list[Extern]
+    capabilities: list[str]
+    initial_memory: int
+    max_memory: int | None
+    static_memory: int
+    budget: dict[str, int]
+    verdict: Verdict
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def needed_capabilities(board: Board, module: Module) -> list[str]:
+    """Capabilities without which the runtime refuses one of the module's imports
+    (asked of the runtime itself, one capability withheld at a time)."""
+    needed = []
+    for name in CAPABILITIES:
+        others = [c for c in CAPABILITIES if c != name]
+        try:
+            Runtime(board, grants=others).check(module)
+        except LinkError as exc:
+            if f"capability '{name}'" in str(exc):
+                needed.append(name)
+        except FitError:
+            pass
+    return needed
+
+
+def verdict_for(board: Board, module: Module, grants: list[str] | None) -> Verdict:
+    if not board.supported:
+        return Verdict(False, [board.unsupported_reason or "board unsupported"])
+    try:
+        Runtime(board, grants=grants).check(module)
+    except (FitError, LinkError) as exc:
+        return Verdict(False, [str(exc)])
+    return Verdict(True)
+
+
+def inspect_module(path: str | Path, board_name: str,
+                   grants: list[str] | None = None) -> InspectReport:
+    board = load_board(board_name)
+    module = Module.from_file(path)
+    info = module.info
+    caps: list[str] = []
+    if board.supported:
+        caps = needed_capabilities(board, module)
+    max_mem = None if info.max_pages is None else info.max_pages * PAGE
+    return InspectReport(
+        path=str(path), board=board.name, size=info.size, imports=info.imports,
+        exports=info.exports, capabilities=caps, initial_memory=info.initial_pages * PAGE,
+        max_memory=max_mem, static_memory=info.static_memory_bytes,
+        budget=asdict(board.budget), verdict=verdict_for(board, module, grants))

@@ -1,0 +1,173 @@
+"""cffi build script of the binding ("pywamr"): the device runtime, compiled
+for the host from the same C files the firmware uses.
+
+Run by setuptools (setup.py's cffi_modules) at install time and by
+`make build`. It fetches wasm3 first (firmware/tools/fetch_deps.py).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from cffi import FFI
+
+ROOT = Path(__file__).resolve().parents[3]
+RUNTIME = ROOT / "firmware" / "core" / "runtime"
+WASM3 = ROOT / "build" / "deps" / "wasm3"
+
+CDEF_TYPES = """
+typedef struct wa_budget {
+    uint32_t module_bytes; uint32_t linear_memory_bytes; uint32_t stack_bytes;
+    uint32_t heap_bytes; uint32_t cpu_ticks;
+} wa_budget_t;
+
+enum wa_cap { WA_CAP_LOG, WA_CAP_TIME, WA_CAP_SENSOR, WA_CAP_TELEMETRY, WA_CAP_WASI,
+              WA_CAP_ALL, ... };
+
+typedef struct wa_host_ops {
+    void *ctx;
+    int (*log)(void *ctx, int stream, const char *msg, size_t len);
+    int (*sensor_read)(void *ctx, int32_t channel, float *value);
+    int (*telemetry)(void *ctx, const char *key, size_t key_len, float value);
+    uint64_t (*time_us)(void *ctx);
+    int (*sleep_ms)(void *ctx, uint32_t ms);
+    int (*random)(void *ctx, uint8_t *buf, size_t len);
+} wa_host_ops_t;
+
+typedef struct wa_error { int code; char message[...]; } wa_error_t;
+typedef struct wa_value {
+    char type;
+    union { int32_t i32; int64_t i64; float f32; double f64; } of;
+} wa_value_t;
+
+typedef struct wa_stats {
+    uint32_t heap_limit; uint32_t heap_used; uint32_t heap_peak;
+    uint32_t linear_memory_bytes; uint32_t stack_bytes; uint32_t module_bytes;
+    uint64_t ticks_last_call; uint32_t calls; uint32_t traps;
+} wa_stats_t;
+
+typedef struct wa_wasm_summary {
+    uint32_t num_types; uint32_t num_imports; uint32_t num_func_imports; uint32_t num_funcs;
+    uint32_t num_globals; uint32_t num_exports; uint32_t num_loops; uint32_t code_bytes;
+    int has_memory; int memory_imported; uint32_t mem_initial_pages; uint32_t mem_max_pages;
+    uint32_t data_end; uint32_t stack_top; uint32_t heap_base; int has_start;
+} wa_wasm_summary_t;
+
+typedef struct wa_wasm_extern {
+    uint8_t kind; const char *module; uint32_t module_len; const char *name;
+    uint32_t name_len; uint32_t index; char sig[...];
+} wa_wasm_extern_t;
+
+typedef int (*wa_wasm_extern_cb)(void *ctx, const wa_wasm_extern_t *ext);
+typedef struct wa_app wa_app_t;
+"""
+
+CDEF_FUNCS = """
+int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
+                 wa_wasm_summary_t *summary, wa_error_t *err);
+int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_error_t *err);
+wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                      const uint8_t *wasm, uint32_t len, wa_error_t *err);
+int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len,
+                      wa_error_t *err);
+int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
+                wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err);
+void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);
+void wa_app_free(wa_app_t *app);
+
+int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out,
+                      char *msg, size_t msg_len);
+int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
+                            char *msg, size_t msg_len);
+int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
+                            char *msg, size_t msg_len);
+int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
+                       size_t msg_len);
+int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
+                  uint32_t *out_len, uint32_t *tick_func, char *msg, size_t msg_len);
+
+/* binding-only helpers (defined below in the generated source) */
+int wa_bench_call_loop(wa_app_t *app, const char *name, uint32_t count, wa_error_t *err);
+const char *wa_binding_engine(void);
+
+extern "Python" int py_log(void *ctx, int stream, const char *msg, size_t len);
+extern "Python" int py_sensor_read(void *ctx, int32_t channel, float *value);
+extern "Python" int py_telemetry(void *ctx, const char *key, size_t key_len, float value);
+extern "Python" uint64_t py_time_us(void *ctx);
+extern "Python" int py_sleep_ms(void *ctx, uint32_t ms);
+extern "Python" int py_random(void *ctx, uint8_t *buf, size_t len);
+extern "Python" int py_on_extern(void *ctx, const wa_wasm_extern_t *ext);
+"""
+
+PRELUDE = r"""
+#include "wa_runtime.h"
+
+/* Calls a no-argument export count times from C: the baseline against which
+   the per-call cost of the Python binding is measured (bench/). */
+int wa_bench_call_loop(wa_app_t *app, const char *name, uint32_t count, wa_error_t *err)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        int rc = wa_app_call(app, name, NULL, 0, NULL, 0, &n, err);
+        if (rc != WA_OK) {
+            return rc;
+        }
+    }
+    return WA_OK;
+}
+
+const char *wa_binding_engine(void) { return "wasm3 0.5.0"; }
+"""
+
+
+# wasm3 settings, the same as the firmware's (its MCU profile): 1 KiB code pages,
+# a 128-slot compile-time operand stack, no backtraces. Backtraces would name the
+# trapping function, but their per-line maps cost about as much RAM as the
+# compiled code itself (measured: sensor example 20 -> 35 KiB of engine heap), so
+# they are off; set d_m3RecordBacktraces to 1 for a diagnostic build.
+ENGINE_CONFIG = [
+    ("d_m3CodePageAlignSize", "1024"),
+    ("d_m3MaxFunctionStackHeight", "128"),
+    ("d_m3RecordBacktraces", "0"),
+    ("d_m3VerboseErrorMessages", "1"),
+    ("NASSERTS", None),
+]
+
+
+def error_enum_cdef() -> str:
+    """The agent_err enum's names, read from wa_err.h; cffi asks the compiler for values."""
+    names = re.findall(r"^\s*(WA_(?:OK|ERR_[A-Z0-9_]+?))\s*=", (RUNTIME / "wa_err.h").read_text(),
+                       re.M)
+    return "enum agent_err { " + ", ".join(names) + ", ... };\n"
+
+
+def fetch_engine() -> None:
+    fetch = ROOT / "firmware" / "tools" / "fetch_deps.py"
+    subprocess.run([sys.executable, str(fetch), "wasm3"], check=True)
+
+
+def sources() -> list[str]:
+    runtime = sorted(str(p.relative_to(ROOT)) for p in RUNTIME.glob("*.c"))
+    engine = sorted(str(p.relative_to(ROOT)) for p in WASM3.glob("m3_*.c")
+                    if p.name != "m3_core.c")  # built through wa_m3_core.c
+    return runtime + engine
+
+
+fetch_engine()
+ffibuilder = FFI()
+ffibuilder.cdef(CDEF_TYPES + error_enum_cdef() + CDEF_FUNCS)
+ffibuilder.set_source(
+    "wamr_agent.pywamr._wamr",
+    PRELUDE,
+    sources=sources(),
+    include_dirs=[str(RUNTIME.relative_to(ROOT)), str(WASM3.relative_to(ROOT))],
+    define_macros=ENGINE_CONFIG,
+    extra_compile_args=["-O3", "-std=gnu11", "-fomit-frame-pointer", "-fno-stack-protector",
+                        "-Wno-unused-parameter", "-Wno-sign-compare"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

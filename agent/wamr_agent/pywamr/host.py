@@ -1,0 +1,148 @@
+"""Native functions implemented in Python, and the bridge the C runtime calls.
+
+The runtime calls back through ``extern "Python"`` functions with an integer
+handle as context (never a raw Python pointer). An exception raised by a host
+method is stored, the call traps, and the exception is re-raised once the
+call has returned (see :meth:`HostBridge.reraise`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import time
+from typing import Any
+
+from ..agent_err import AgentErr
+from ._loader import ffi, lib
+
+STREAMS = {0: "log", 1: "stdout", 2: "stderr"}
+
+
+class Host:
+    """What a running app sees of its device. Subclass and override.
+
+    ``sensor_read`` returns a float, or None when the channel has no data.
+    """
+
+    def __init__(self) -> None:
+        self._t0 = time.monotonic_ns()
+
+    def log(self, stream: str, text: str) -> None:
+        print(text if stream == "log" else f"[{stream}] {text}", file=sys.stdout)
+
+    def sensor_read(self, channel: int) -> float | None:
+        return None
+
+    def telemetry(self, key: str, value: float) -> None:
+        print(f"telemetry {key}={value:g}")
+
+    def time_us(self) -> int:
+        return (time.monotonic_ns() - self._t0) // 1000
+
+    def sleep_ms(self, ms: int) -> None:
+        time.sleep(ms / 1000)
+
+    def random(self, size: int) -> bytes:
+        return os.urandom(size)
+
+
+class HostBridge:
+    """Owns one host's C ops struct and its slot in the handle table."""
+
+    _handles: dict[int, HostBridge] = {}  # noqa: RUF012 - the process-wide slab
+    _next = itertools.count(1)
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.pending: BaseException | None = None
+        self.handle = next(HostBridge._next)
+        HostBridge._handles[self.handle] = self
+        self.ops: Any = ffi.new("wa_host_ops_t *")
+        self.ops.ctx = ffi.cast("void *", self.handle)
+        self.ops.log = lib.py_log
+        self.ops.sensor_read = lib.py_sensor_read
+        self.ops.telemetry = lib.py_telemetry
+        self.ops.time_us = lib.py_time_us
+        self.ops.sleep_ms = lib.py_sleep_ms
+        self.ops.random = lib.py_random
+
+    def close(self) -> None:
+        HostBridge._handles.pop(self.handle, None)
+
+    def reraise(self) -> None:
+        """Re-raises an exception a host method raised during the last call."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            raise pending
+
+    @classmethod
+    def of(cls, ctx: Any) -> HostBridge:
+        return cls._handles[int(ffi.cast("uintptr_t", ctx))]
+
+    def guard(self, fn: Any, *args: Any) -> Any:
+        """Runs a host method; on exception stores it and returns None."""
+        try:
+            return fn(*args)
+        except BaseException as exc:  # stored and re-raised after the call
+            self.pending = self.pending or exc
+            return None
+
+
+def _text(ptr: Any, size: int) -> str:
+    return bytes(ffi.buffer(ptr, size)).decode("utf-8", "replace")
+
+
+def _status(bridge: HostBridge) -> int:
+    return int(AgentErr.TRAP_HOST) if bridge.pending else 0
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_log(ctx: Any, stream: int, msg: Any, size: int) -> int:
+    bridge = HostBridge.of(ctx)
+    bridge.guard(bridge.host.log, STREAMS.get(stream, "log"), _text(msg, size))
+    return _status(bridge)
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_sensor_read(ctx: Any, channel: int, value: Any) -> int:
+    bridge = HostBridge.of(ctx)
+    got = bridge.guard(bridge.host.sensor_read, channel)
+    if bridge.pending:
+        return int(AgentErr.TRAP_HOST)
+    if got is None:
+        return int(AgentErr.NOT_FOUND)
+    value[0] = float(got)
+    return 0
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_telemetry(ctx: Any, key: Any, key_len: int, value: float) -> int:
+    bridge = HostBridge.of(ctx)
+    bridge.guard(bridge.host.telemetry, _text(key, key_len), value)
+    return _status(bridge)
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_time_us(ctx: Any) -> int:
+    bridge = HostBridge.of(ctx)
+    got = bridge.guard(bridge.host.time_us)
+    return int(got) if got is not None else 0
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_sleep_ms(ctx: Any, ms: int) -> int:
+    bridge = HostBridge.of(ctx)
+    bridge.guard(bridge.host.sleep_ms, ms)
+    return _status(bridge)
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_random(ctx: Any, buf: Any, size: int) -> int:
+    bridge = HostBridge.of(ctx)
+    got = bridge.guard(bridge.host.random, size)
+    if got is None or len(got) != size:
+        return int(AgentErr.TRAP_HOST) if bridge.pending else int(AgentErr.INVALID_ARG)
+    ffi.memmove(buf, got, size)
+    return 0

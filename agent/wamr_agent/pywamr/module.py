@@ -1,0 +1,118 @@
+"""A module's contents as the device runtime reads them (engine-neutral C
+reader, the same code the firmware uses), and the Module class."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import wasmfile
+from ..errors import InputError
+from ._loader import ffi, lib
+from .errors import error_for
+
+KINDS = ("func", "table", "memory", "global")
+PAGE = 65536
+
+
+@dataclass(frozen=True)
+class Extern:
+    """One import or export. ``sig`` is wasm3 notation, e.g. ``i(iI)``."""
+
+    kind: str
+    name: str
+    module: str | None = None
+    sig: str = ""
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """What a module declares and needs."""
+
+    size: int
+    imports: list[Extern] = field(default_factory=list)
+    exports: list[Extern] = field(default_factory=list)
+    functions: int = 0
+    loops: int = 0
+    code_bytes: int = 0
+    has_memory: bool = False
+    memory_imported: bool = False
+    initial_pages: int = 0
+    max_pages: int | None = None
+    data_end: int = 0
+    stack_top: int = 0
+    heap_base: int = 0
+
+    @property
+    def static_memory_bytes(self) -> int:
+        """Linear memory the data segments and the stack need (bytes)."""
+        return max(self.data_end, self.stack_top)
+
+
+_collectors: dict[int, list[Extern]] = {}
+_keys = itertools.count(1)
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_on_extern(ctx: Any, ext: Any) -> int:
+    out = _collectors[int(ffi.cast("uintptr_t", ctx))]
+    module = ffi.string(ext.module, ext.module_len).decode("utf-8", "replace") if ext.module \
+        else None
+    out.append(Extern(kind=KINDS[ext.kind] if ext.kind < len(KINDS) else "?",
+                      name=bytes(ffi.buffer(ext.name, ext.name_len)).decode("utf-8", "replace"),
+                      module=module, sig=ffi.string(ext.sig).decode()))
+    return 0
+
+
+def _externs(walk: Any, data: bytes) -> list[Extern]:
+    key = next(_keys)
+    _collectors[key] = []
+    msg = ffi.new("char[200]")
+    try:
+        rc = walk(data, len(data), lib.py_on_extern, ffi.cast("void *", key), msg, 200)
+        if rc != 0:
+            raise error_for(rc, "malformed module: " + ffi.string(msg).decode())
+        return _collectors[key]
+    finally:
+        del _collectors[key]
+
+
+def read_info(data: bytes) -> ModuleInfo:
+    """Reads a module's sections; raises InputError if it is malformed."""
+    summary = ffi.new("wa_wasm_summary_t *")
+    msg = ffi.new("char[200]")
+    if lib.wa_wasm_summarize(data, len(data), summary, msg, 200) != 0:
+        raise InputError("malformed module: " + ffi.string(msg).decode())
+    s = summary
+    return ModuleInfo(
+        size=len(data), imports=_externs(lib.wa_wasm_for_each_import, data),
+        exports=_externs(lib.wa_wasm_for_each_export, data), functions=s.num_funcs,
+        loops=s.num_loops, code_bytes=s.code_bytes, has_memory=bool(s.has_memory),
+        memory_imported=bool(s.memory_imported), initial_pages=s.mem_initial_pages,
+        max_pages=None if s.mem_max_pages == 0xFFFFFFFF else s.mem_max_pages,
+        data_end=s.data_end, stack_top=s.stack_top, heap_base=s.heap_base)
+
+
+class Module:
+    """A validated module: bytes plus what it declares. Not yet running."""
+
+    def __init__(self, data: bytes, *, name: str = "module", validate: bool = True) -> None:
+        if validate:
+            wasmfile.validate(data, name)
+        else:
+            wasmfile.check_header(data, name)
+        self.name = name
+        self.data = bytes(data)
+        self.info = read_info(self.data)
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, validate: bool = True) -> Module:
+        return cls(wasmfile.read_wasm_file(path), name=str(path), validate=validate)
+
+    def export(self, name: str) -> Extern | None:
+        return next((e for e in self.info.exports if e.kind == "func" and e.name == name), None)
+
+    def __repr__(self) -> str:
+        return f"Module({self.name!r}, {self.info.size} bytes)"

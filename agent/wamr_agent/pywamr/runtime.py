@@ -1,0 +1,184 @@
+"""Runtime (a board's budget and grants), Instance (a running app)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..boards import Board, load_board
+from ..capabilities import grant_mask, grant_names
+from ..errors import BoardError, CallError
+from ._loader import ffi, lib
+from .errors import error_for, raise_for
+from .host import Host, HostBridge
+from .module import Module
+
+MAX_RESULTS = 8
+_TYPES = {"i": "i32", "I": "i64", "f": "f32", "F": "f64"}
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    """RAM and CPU figures of one instance, in bytes and ticks."""
+
+    heap_limit: int
+    heap_used: int
+    heap_peak: int
+    linear_memory: int
+    stack: int
+    module_bytes: int
+    ticks_last_call: int
+    calls: int
+    traps: int
+
+    @property
+    def engine_overhead(self) -> int:
+        """Heap in use beyond linear memory and stack: compiled code, metadata."""
+        return self.heap_used - self.linear_memory - self.stack
+
+
+class Runtime:
+    """A board's budget and the grants for the modules it runs."""
+
+    def __init__(self, board: str | Board = "esp32", *, grants: Iterable[str] | None = None,
+                 cpu_ticks: int | None = None) -> None:
+        self.board = board if isinstance(board, Board) else load_board(board)
+        if not self.board.supported:
+            raise BoardError(self.board.unsupported_reason or f"{self.board.name} is unsupported")
+        self.grants = grant_mask(grants)
+        b = self.board.budget
+        self.budget: Any = ffi.new("wa_budget_t *", {
+            "module_bytes": b.module_bytes, "linear_memory_bytes": b.linear_memory_bytes,
+            "stack_bytes": b.stack_bytes, "heap_bytes": b.heap_bytes,
+            "cpu_ticks": b.cpu_ticks if cpu_ticks is None else cpu_ticks})
+
+    @property
+    def granted(self) -> list[str]:
+        return grant_names(self.grants)
+
+    def check(self, module: Module) -> None:
+        """Raises FitError or LinkError if the module cannot run here."""
+        err = ffi.new("wa_error_t *")
+        if lib.wa_check_fit(self.budget, module.data, len(module.data), ffi.NULL, err) != 0:
+            raise_for(err)
+        if lib.wa_check_imports(self.grants, module.data, len(module.data), err) != 0:
+            raise_for(err)
+
+    def instantiate(self, module: Module, host: Host | None = None) -> Instance:
+        return Instance(self, module, host or Host())
+
+
+class Instance:
+    """A loaded, linked and started module. Close it (or use ``with``)."""
+
+    def __init__(self, runtime: Runtime, module: Module, host: Host) -> None:
+        self.runtime = runtime
+        self.module = module
+        self._bridge = HostBridge(host)
+        err = ffi.new("wa_error_t *")
+        app = lib.wa_app_load(runtime.budget, runtime.grants, self._bridge.ops, module.data,
+                              len(module.data), err)
+        if app == ffi.NULL:
+            self._bridge.close()
+            self._bridge.reraise()
+            raise_for(err)
+        self._app: Any = app
+
+    @property
+    def host(self) -> Host:
+        return self._bridge.host
+
+    def _live(self) -> Any:
+        if self._app is None:
+            raise ValueError("instance is closed")
+        return self._app
+
+    def call(self, name: str, *args: int | float) -> Any:
+        """Calls an export; returns None, one value, or a tuple of values."""
+        app = self._live()
+        export = self.module.export(name)
+        if export is None:
+            raise CallError(f"the module exports no function {name!r}; it exports: "
+                            f"{', '.join(self.exports) or 'none'}")
+        values = _to_values(name, export.sig, args)
+        results = ffi.new("wa_value_t[]", MAX_RESULTS)
+        nres = ffi.new("uint32_t *")
+        err = ffi.new("wa_error_t *")
+        rc = lib.wa_app_call(app, name.encode(), values, len(args), results, MAX_RESULTS, nres,
+                             err)
+        self._bridge.reraise()
+        if rc != 0:
+            raise_for(err)
+        out = [_from_value(results[i]) for i in range(nres[0])]
+        return None if not out else out[0] if len(out) == 1 else tuple(out)
+
+    @property
+    def exports(self) -> list[str]:
+        return [e.name for e in self.module.info.exports if e.kind == "func"]
+
+    def stats(self) -> MemoryStats:
+        s = ffi.new("wa_stats_t *")
+        lib.wa_app_stats(self._live(), s)
+        return MemoryStats(s.heap_limit, s.heap_used, s.heap_peak, s.linear_memory_bytes,
+                           s.stack_bytes, s.module_bytes, s.ticks_last_call, s.calls, s.traps)
+
+    def close(self) -> None:
+        """Frees the app. Safe to call twice."""
+        if self._app is not None:
+            lib.wa_app_free(self._app)
+            self._app = None
+            self._bridge.close()
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_app", None) is not None:
+            self.close()
+
+
+def _params(sig: str) -> str:
+    return sig[sig.index("(") + 1 : -1] if "(" in sig else ""
+
+
+def _to_values(name: str, sig: str, args: tuple[int | float, ...]) -> Any:
+    params = _params(sig)
+    if len(args) != len(params):
+        kinds = ", ".join(_TYPES.get(p, p) for p in params) or "none"
+        raise CallError(f"{name!r} takes {len(params)} argument(s) ({kinds}), got {len(args)}")
+    values = ffi.new("wa_value_t[]", max(1, len(args)))
+    for i, (p, a) in enumerate(zip(params, args, strict=True)):
+        values[i].type = p.encode()
+        _set_value(values[i], p, a, name, i)
+    return values
+
+
+def _set_value(v: Any, p: str, a: int | float, name: str, i: int) -> None:
+    if p in "iI":
+        if isinstance(a, bool) or not isinstance(a, int):
+            raise CallError(f"{name!r} argument {i + 1} must be an integer ({_TYPES[p]}), "
+                            f"got {a!r}")
+        bits = 32 if p == "i" else 64
+        if not -(1 << (bits - 1)) <= a < (1 << bits):
+            raise CallError(f"{name!r} argument {i + 1} does not fit {_TYPES[p]}: {a}")
+        wrapped = a - (1 << bits) if a >= (1 << (bits - 1)) else a
+        setattr(v.of, "i32" if p == "i" else "i64", wrapped)
+    elif p in "fF":
+        if isinstance(a, bool) or not isinstance(a, int | float):
+            raise CallError(f"{name!r} argument {i + 1} must be a number ({_TYPES[p]}), "
+                            f"got {a!r}")
+        setattr(v.of, "f32" if p == "f" else "f64", float(a))
+    else:
+        raise CallError(f"{name!r} has a parameter of unsupported type {p!r}")
+
+
+def _from_value(v: Any) -> int | float:
+    t = v.type.decode()
+    return {"i": v.of.i32, "I": v.of.i64, "f": v.of.f32, "F": v.of.f64}[t]  # type: ignore[no-any-return]
+
+
+__all__ = ["Instance", "MemoryStats", "Runtime", "error_for"]

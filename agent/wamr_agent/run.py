@@ -1,0 +1,125 @@
+"""`wamr-agent run`: run a module locally under a board's budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CallError
+from .pywamr import Host, Instance, MemoryStats, Module, Runtime
+from .sensors import SensorPlayback
+
+
+@dataclass
+class Call:
+    export: str
+    args: list[int | float]
+    result: Any = None
+
+
+@dataclass
+class RunReport:
+    module: str
+    board: str
+    calls: list[Call] = field(default_factory=list)
+    log: list[dict[str, str]] = field(default_factory=list)
+    telemetry: list[dict[str, Any]] = field(default_factory=list)
+    stats: MemoryStats | None = None
+    stopped: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RecordingHost(Host):
+    """A host that records (and optionally echoes) log and telemetry, and
+    plays back recorded sensor data."""
+
+    def __init__(self, report: RunReport, sensors: SensorPlayback | None,
+                 echo: Callable[[str], None] | None) -> None:
+        super().__init__()
+        self.report = report
+        self.sensors = sensors
+        self.echo = echo
+
+    def log(self, stream: str, text: str) -> None:
+        self.report.log.append({"stream": stream, "text": text})
+        if self.echo:
+            self.echo(text if stream == "log" else f"[{stream}] {text}")
+
+    def telemetry(self, key: str, value: float) -> None:
+        self.report.telemetry.append({"key": key, "value": round(value, 6)})
+        if self.echo:
+            self.echo(f"telemetry {key}={value:.6g}")
+
+    def sensor_read(self, channel: int) -> float | None:
+        return self.sensors.read(channel) if self.sensors else None
+
+    def sleep_ms(self, ms: int) -> None:
+        """Local runs do not wait: time is the app's business on a device."""
+
+
+def parse_args(module: Module, export: str, raw: list[str]) -> list[int | float]:
+    """Converts command-line strings to the export's parameter types."""
+    ext = module.export(export)
+    if ext is None:
+        names = ", ".join(e.name for e in module.info.exports if e.kind == "func") or "none"
+        raise CallError(f"the module exports no function {export!r}; it exports: {names}")
+    params = ext.sig[ext.sig.index("(") + 1 : -1]
+    if len(raw) != len(params):
+        raise CallError(f"{export!r} takes {len(params)} argument(s) ({ext.sig}), got {len(raw)}")
+    return [_convert(export, i, p, text) for i, (p, text) in enumerate(zip(params, raw,
+                                                                           strict=True))]
+
+
+def _convert(export: str, i: int, param: str, text: str) -> int | float:
+    try:
+        return int(text, 0) if param in "iI" else float(text)
+    except ValueError:
+        kind = {"i": "i32", "I": "i64", "f": "f32", "F": "f64"}.get(param, param)
+        raise CallError(f"{export!r} argument {i + 1} must be {kind}, got {text!r}") from None
+
+
+def entry_points(module: Module, invoke: str | None) -> list[str]:
+    """What to call when the user did not say: a command's _start, or a
+    reactor's setup then loop."""
+    if invoke:
+        return [invoke]
+    if module.export("_start"):
+        return ["_start"]
+    found = [n for n in ("setup", "loop") if module.export(n)]
+    if found:
+        return found
+    names = ", ".join(e.name for e in module.info.exports if e.kind == "func") or "none"
+    raise CallError(f"no entry point (_start, setup/loop): pass --invoke NAME; exports: {names}")
+
+
+def run_module(path: str | Path, board: str, *, invoke: str | None = None,
+               args: list[str] | None = None, grants: list[str] | None = None,
+               sensor_data: str | Path | None = None, repeat: int = 1,
+               echo: Callable[[str], None] | None = None) -> RunReport:
+    module = Module.from_file(path)
+    runtime = Runtime(board, grants=grants)
+    runtime.check(module)
+    report = RunReport(module=str(path), board=runtime.board.name)
+    sensors = SensorPlayback.from_csv(sensor_data) if sensor_data else None
+    names = entry_points(module, invoke)
+    values = parse_args(module, names[0], args or [])
+    with runtime.instantiate(module, RecordingHost(report, sensors, echo)) as app:
+        _run_calls(app, names, values, repeat, report)
+        report.stats = app.stats()
+    return report
+
+
+def _run_calls(app: Instance, names: list[str], values: list[int | float], repeat: int,
+               report: RunReport) -> None:
+    for name in names:
+        count = repeat if name == names[-1] else 1
+        for _ in range(count):
+            result = app.call(name, *values)
+            report.calls.append(Call(name, list(values), result))
+            if name in ("setup", "loop") and isinstance(result, int) and result != 0:
+                report.stopped = f"{name} returned {result}"
+                return

@@ -1,0 +1,76 @@
+"""Reading a .wasm file and validating it with Wasmtime, with one-line errors.
+
+wasm3 does not fully validate modules, so every module is checked by
+Wasmtime's validator before the runtime sees it (defence in depth).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import wasmtime
+
+from .errors import InputError, ValidationError
+
+MAGIC = b"\0asm"
+VERSION_1 = b"\x01\0\0\0"
+
+
+def read_wasm_file(path: str | Path) -> bytes:
+    """The file's bytes, after checking it exists and looks like wasm."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not a .wasm file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read: {exc.strerror}") from exc
+    check_header(data, str(p))
+    return data
+
+
+def check_header(data: bytes, name: str = "module") -> None:
+    if len(data) == 0:
+        raise InputError(f"{name}: empty file, not a WebAssembly module")
+    if not data.startswith(MAGIC[: len(data)]) or len(data) < 4 or data[:4] != MAGIC:
+        raise InputError(f"{name}: not a WebAssembly module (starts with {data[:4]!r}, "
+                         "expected b'\\x00asm')")
+    if len(data) < 8:
+        raise InputError(f"{name}: truncated WebAssembly module ({len(data)} bytes)")
+    if data[4:8] != VERSION_1:
+        raise InputError(f"{name}: unsupported WebAssembly version {data[4:8].hex()}")
+
+
+@lru_cache(maxsize=1)
+def _engine() -> wasmtime.Engine:
+    """An engine whose features match what the device runtime supports."""
+    config = wasmtime.Config()
+    config.wasm_simd = False
+    config.wasm_relaxed_simd = False
+    config.wasm_threads = False
+    config.wasm_multi_memory = False
+    config.wasm_memory64 = False
+    config.wasm_tail_call = False
+    config.wasm_gc = False
+    config.wasm_function_references = False
+    config.wasm_exceptions = False
+    return wasmtime.Engine(config)
+
+
+def validate(data: bytes, name: str = "module") -> None:
+    """Raises ValidationError with the validator's message if data is invalid."""
+    check_header(data, name)
+    try:
+        wasmtime.Module.validate(_engine(), data)
+    except wasmtime.WasmtimeError as exc:
+        raise ValidationError(f"{name}: invalid WebAssembly: {_one_line(str(exc))}") from exc
+
+
+def _one_line(message: str) -> str:
+    """The validator's innermost cause, on one line."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    causes = [ln.split(":", 1)[1].strip() for ln in lines if ln[:1].isdigit() and ":" in ln]
+    return causes[-1] if causes else (lines[-1] if lines else "rejected by the validator")

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""`make bench`: interpreter speed, cold start, binding overhead, RAM.
+
+Prints tables; asserts nothing about time (tests never time things). Each
+wasm kernel's checksum is compared with the native build of the same source,
+so a fast wrong answer cannot pass as a result.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from wamr_agent.boards import Board, load_board
+from wamr_agent.pywamr import Module, Runtime
+from wamr_agent.pywamr._loader import ffi, lib
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build"
+KERNELS = {"crc32": 40, "matmul": 400, "filter": 200}  # iterations per timed call
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
+    line = "  ".join("-" * w for w in widths)
+    print(f"\n{title}\n{line}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print(line)
+    for row in rows:
+        print("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def best_of(fn: Callable[[], object], runs: int = 5) -> float:
+    """Fastest of several runs, in seconds (least disturbed by the machine)."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench_board(cpu_ticks: int) -> Board:
+    board = load_board("esp32")
+    return replace(board, budget=replace(board.budget, cpu_ticks=cpu_ticks))
+
+
+def interpreter_speed() -> None:
+    native = ctypes.CDLL(str(BUILD / "bench" / "libkernels.so"))
+    module = Module.from_file(BUILD / "bench" / "kernels.wasm")
+    plain = Runtime(bench_board(0)).instantiate(module)
+    metered = Runtime(bench_board(4_000_000_000)).instantiate(module)
+    rows = []
+    for name, iters in KERNELS.items():
+        fn = getattr(native, f"bench_{name}")
+        fn.restype = ctypes.c_int32
+        want = fn(iters)
+        for app in (plain, metered):
+            got = app.call(f"bench_{name}", iters)
+            if got != want:
+                sys.exit(f"bench_{name}: wasm returned {got}, native {want}: results differ")
+        t_native = best_of(lambda f=fn, n=iters: f(n))
+        t_plain = best_of(lambda n=name, i=iters: plain.call(f"bench_{n}", i))
+        t_meter = best_of(lambda n=name, i=iters: metered.call(f"bench_{n}", i))
+        ticks = metered.stats().ticks_last_call
+        rows.append([name, f"{t_native * 1e3:.2f}", f"{t_plain * 1e3:.2f}",
+                     f"{t_plain / t_native:.1f}x", f"{t_meter * 1e3:.2f}",
+                     f"{t_meter / t_native:.1f}x", f"{ticks:,}"])
+    table("Interpreter speed: wasm3 (this build) vs native gcc -O2, same source, same host",
+          ["kernel", "native ms", "wasm ms", "slowdown", "metered ms", "slowdown",
+           "ticks/call"], rows)
+    plain.close()
+    metered.close()
+
+
+def cold_start(runs: int = 1000) -> None:
+    module = Module.from_file(BUILD / "examples" / "sensor.wasm")
+    rows = []
+    for label, ticks in (("metered (default)", 20_000_000), ("unmetered", 0)):
+        rt = Runtime(bench_board(ticks))
+        samples = []
+        for _ in range(runs):
+            t0 = time.perf_counter_ns()
+            rt.instantiate(module).close()
+            samples.append(time.perf_counter_ns() - t0)
+        samples.sort()
+        rows.append([label, f"{statistics.median(samples) / 1e3:.0f}",
+                     f"{samples[int(runs * 0.9)] / 1e3:.0f}", str(runs)])
+    table("Cold start: load + link + compile + instantiate + close, sensor example "
+          f"({module.info.size} bytes)", ["mode", "median us", "p90 us", "runs"], rows)
+
+
+def binding_overhead(calls: int = 200_000) -> None:
+    module = Module.from_file(BUILD / "bench" / "kernels.wasm")
+    wat_noop = Module(bytes(__import__("wasmtime").wat2wasm(
+        '(module (func (export "noop")))')))
+    rows = []
+    with Runtime(bench_board(0)).instantiate(wat_noop) as app:
+        err = ffi.new("wa_error_t *")
+        t_c = best_of(lambda: lib.wa_bench_call_loop(app._app, b"noop", calls, err), 3)
+        t_py = best_of(lambda: [app.call("noop") for _ in range(calls // 10)], 3) * 10
+        rows.append(["noop()", f"{t_c / calls * 1e9:.0f}", f"{t_py / calls * 1e9:.0f}",
+                     f"{(t_py - t_c) / calls * 1e9:.0f}"])
+    with Runtime(bench_board(0)).instantiate(module) as app:
+        t_py = best_of(lambda: [app.call("bench_noop", 1) for _ in range(calls // 10)], 3) * 10
+        rows.append(["bench_noop(1)", "-", f"{t_py / calls * 1e9:.0f}", "-"])
+    table("Binding overhead per call (ns): C loop calling the runtime vs Python through cffi",
+          ["export", "C loop", "Python", "binding cost"], rows)
+
+
+def ram_use() -> None:
+    rows = []
+    for board_name in ("esp32", "nrf52840", "mps2-an386"):
+        for example in ("sensor", "hello_wasi"):
+            module = Module.from_file(BUILD / "examples" / f"{example}.wasm")
+            with Runtime(board_name).instantiate(module) as app:
+                entry = "_start" if module.export("_start") else "setup"
+                app.call(entry)
+                s = app.stats()
+                rows.append([board_name, example, f"{module.info.size:,}", f"{s.linear_memory:,}",
+                             f"{s.stack:,}", f"{s.heap_peak - s.linear_memory - s.stack:,}",
+                             f"{s.heap_peak:,}", f"{s.heap_limit:,}"])
+    table("RAM per app (bytes): linear memory + operand stack + engine (compiled code, metadata)",
+          ["board", "app", "module", "linear", "stack", "engine peak", "total peak", "budget"],
+          rows)
+
+
+def main() -> None:
+    interpreter_speed()
+    cold_start()
+    binding_overhead()
+    ram_use()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+/*
+ * wa_engine_wasm3.c - the wasm3 backend of wa_engine.h.
+ *
+ * CPU budget: wasm3 calls m3_Yield() on every wasm-to-wasm call. This file
+ * defines it (the library's own is weak) to spend one tick of the current
+ * call's fuel; the metering rewrite (wa_wasm_meter) makes every loop
+ * iteration a call too, so no loop escapes the budget.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "m3_env.h"
+#include "wa_engine.h"
+#include "wa_slots.h"
+#include "wasm3.h"
+
+struct wa_engine {
+    IM3Environment env;
+    IM3Runtime runtime;
+    IM3Module module; /* owned by runtime once loaded */
+};
+
+static const char s_budget_trap[] = "[trap] CPU budget exhausted";
+static WA_THREAD_LOCAL int64_t *s_fuel;
+
+M3Result m3_Yield(void)
+{
+    if (s_fuel != NULL && --*s_fuel < 0) {
+        return s_budget_trap;
+    }
+    return m3Err_none;
+}
+
+static m3ApiRawFunction(native_trampoline)
+{
+    const wa_native_t *native = (const wa_native_t *)_ctx->userdata;
+    wa_app_t *app = (wa_app_t *)m3_GetUserData(runtime);
+    int rc = native->fn(app, _sp, (uint8_t *)_mem, m3_GetMemorySize(runtime));
+    if (rc != 0) {
+        return app->native_message;
+    }
+    m3ApiSuccess();
+}
+
+/* WASI functions outside the subset: return ENOSYS, or trap if void. */
+static m3ApiRawFunction(enosys_stub)
+{
+    wa_app_t *app = (wa_app_t *)m3_GetUserData(runtime);
+    (void)_mem;
+    if (_ctx->userdata == NULL) {
+        wa_app_native_trap(app, WA_ERR_NOT_SUPPORTED,
+                           "called WASI function %s, which this runtime does not provide",
+                           _ctx->function->import.fieldUtf8);
+        return app->native_message;
+    }
+    wa_slot_set_i32(&_sp[0], 52); /* WASI ENOSYS */
+    m3ApiSuccess();
+}
+
+/* Maps an engine trap to agent_err. */
+static int trap_code(const wa_app_t *app, M3Result r)
+{
+    static const struct {
+        const M3Result *result;
+        int code;
+    } traps[] = {
+        {&m3Err_trapUnreachable, WA_ERR_TRAP_UNREACHABLE},
+        {&m3Err_trapOutOfBoundsMemoryAccess, WA_ERR_TRAP_OUT_OF_BOUNDS},
+        {&m3Err_trapDivisionByZero, WA_ERR_TRAP_DIV_BY_ZERO},
+        {&m3Err_trapIntegerOverflow, WA_ERR_TRAP_INT_OVERFLOW},
+        {&m3Err_trapIntegerConversion, WA_ERR_TRAP_CONVERSION},
+        {&m3Err_trapIndirectCallTypeMismatch, WA_ERR_TRAP_INDIRECT_CALL},
+        {&m3Err_trapTableIndexOutOfRange, WA_ERR_TRAP_INDIRECT_CALL},
+        {&m3Err_trapTableElementIsNull, WA_ERR_TRAP_INDIRECT_CALL},
+        {&m3Err_trapStackOverflow, WA_ERR_TRAP_STACK_OVERFLOW},
+        {&m3Err_trapExit, WA_ERR_TRAP_EXIT},
+        {&m3Err_trapAbort, WA_ERR_TRAP_OTHER},
+        {&m3Err_mallocFailed, WA_ERR_NO_MEMORY},
+        {&m3Err_mallocFailedCodePage, WA_ERR_NO_MEMORY},
+    };
+    if (r == s_budget_trap) {
+        return WA_ERR_TRAP_CPU_BUDGET;
+    }
+    if (r == app->native_message) {
+        return app->native_error;
+    }
+    for (size_t i = 0; i < sizeof traps / sizeof traps[0]; i++) {
+        if (r == *traps[i].result) {
+            return traps[i].code;
+        }
+    }
+    return WA_ERR_TRAP_OTHER;
+}
+
+/* The innermost function of the last trap, or NULL. */
+static const char *trap_function(IM3Runtime runtime)
+{
+    IM3BacktraceInfo bt = m3_GetBacktrace(runtime);
+    if (bt == NULL || bt->frames == NULL || bt->frames->function == NULL) {
+        return NULL;
+    }
+    return m3_GetFunctionName(bt->frames->function);
+}
+
+static int engine_error(wa_app_t *app, M3Result r, const char *during, wa_error_t *err)
+{
+    int code = trap_code(app, r);
+    const char *text = (r == app->native_message) ? app->native_message : r;
+    const char *fn = trap_function(app->engine->runtime);
+    if (code == WA_ERR_TRAP_CPU_BUDGET) {
+        wa_error_set(err, code, "%s: CPU budget of %lu ticks exhausted%s%s%s", during,
+                     (unsigned long)app->budget.cpu_ticks, fn ? " in function '" : "",
+                     fn ? fn : "", fn ? "'" : "");
+    } else {
+        wa_error_set(err, code, "%s: %s%s%s%s", during, text, fn ? " in function '" : "",
+                     fn ? fn : "", fn ? "'" : "");
+    }
+    m3_ResetErrorInfo(app->engine->runtime);
+    return code;
+}
+
+int wa_engine_load(wa_app_t *app, wa_error_t *err)
+{
+    struct wa_engine *e = wa_heap_calloc(1, sizeof *e);
+    if (e == NULL) {
+        return wa_error_set(err, WA_ERR_NO_MEMORY, "engine heap exhausted creating the app");
+    }
+    app->engine = e;
+    e->env = m3_NewEnvironment();
+    e->runtime = e->env ? m3_NewRuntime(e->env, app->budget.stack_bytes, app) : NULL;
+    if (e->runtime == NULL) {
+        return wa_error_set(err, WA_ERR_NO_MEMORY,
+                            "engine heap exhausted creating the runtime (%u-byte stack)",
+                            (unsigned)app->budget.stack_bytes);
+    }
+    uint32_t pages = app->budget.linear_memory_bytes / WA_WASM_PAGE;
+    e->runtime->memoryLimit = pages * WA_WASM_PAGE;
+    M3Result r = m3_ParseModule(e->env, &e->module, app->module, app->module_len);
+    if (r != m3Err_none) {
+        e->module = NULL;
+        return wa_error_set(err, WA_ERR_LOAD_FAILED, "engine could not parse the module: %s", r);
+    }
+    M3MemoryInfo *mem = &e->module->memoryInfo;
+    if (mem->maxPages == 0 || mem->maxPages > pages) {
+        mem->maxPages = pages; /* memory.grow beyond the budget returns -1 */
+    }
+    r = m3_LoadModule(e->runtime, e->module);
+    if (r != m3Err_none) {
+        m3_FreeModule(e->module);
+        e->module = NULL;
+        int code = (r == m3Err_mallocFailed) ? WA_ERR_NO_MEMORY : WA_ERR_LOAD_FAILED;
+        return wa_error_set(err, code, "engine could not load the module: %s", r);
+    }
+    return WA_OK;
+}
+
+int wa_engine_link(wa_app_t *app, const char *module, const char *name, const char *sig,
+                   const wa_native_t *native, wa_error_t *err)
+{
+    IM3Module m = app->engine->module;
+    M3Result r;
+    if (native != NULL) {
+        r = m3_LinkRawFunctionEx(m, module, name, native->sig, native_trampoline, native);
+    } else {
+        const void *returns_i32 = (sig[0] == 'i') ? (const void *)1 : NULL;
+        r = m3_LinkRawFunctionEx(m, module, name, sig, enosys_stub, returns_i32);
+    }
+    if (r != m3Err_none && r != m3Err_functionLookupFailed) {
+        return wa_error_set(err, WA_ERR_IMPORT_TYPE, "cannot link import %s.%s: %s", module,
+                            name, r);
+    }
+    return WA_OK;
+}
+
+int wa_engine_start(wa_app_t *app, wa_error_t *err)
+{
+    M3Result r = m3_CompileModule(app->engine->module);
+    if (r != m3Err_none) {
+        int code = (r == m3Err_mallocFailed || r == m3Err_mallocFailedCodePage)
+                       ? WA_ERR_NO_MEMORY
+                       : WA_ERR_LOAD_FAILED;
+        return wa_error_set(err, code, "engine could not compile the module: %s", r);
+    }
+    app->fuel = app->budget.cpu_ticks ? (int64_t)app->budget.cpu_ticks : INT64_MAX;
+    s_fuel = &app->fuel;
+    r = m3_RunStart(app->engine->module);
+    s_fuel = NULL;
+    if (r != m3Err_none) {
+        return engine_error(app, r, "start function", err);
+    }
+    return WA_OK;
+}
+
+static int collect_results(IM3Function f, wa_value_t *results, uint32_t max_results,
+                           uint32_t *nresults)
+{
+    uint32_t n = m3_GetRetCount(f);
+    const void *ptrs[8];
+    if (n > max_results || n > 8) {
+        return WA_ERR_TOO_LARGE;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        M3ValueType t = m3_GetRetType(f, i);
+        results[i].type = t == c_m3Type_i64 ? 'I' : t == c_m3Type_f32 ? 'f'
+                        : t == c_m3Type_f64 ? 'F' : 'i';
+        ptrs[i] = &results[i].of;
+    }
+    if (n > 0 && m3_GetResults(f, n, ptrs) != m3Err_none) {
+        return WA_ERR_UNKNOWN;
+    }
+    *nresults = n;
+    return WA_OK;
+}
+
+int wa_engine_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
+                   wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
+{
+    IM3Function f = NULL;
+    const void *ptrs[16];
+    *nresults = 0;
+    if (nargs > 16) {
+        return wa_error_set(err, WA_ERR_ARG_MISMATCH, "too many arguments (%u)", nargs);
+    }
+    M3Result r = m3_FindFunction(&f, app->engine->runtime, name);
+    if (r != m3Err_none) {
+        return wa_error_set(err, WA_ERR_NO_EXPORT, "cannot call '%s': %s", name, r);
+    }
+    for (uint32_t i = 0; i < nargs; i++) {
+        ptrs[i] = &args[i].of;
+    }
+    s_fuel = &app->fuel;
+    r = m3_Call(f, nargs, ptrs);
+    s_fuel = NULL;
+    if (r != m3Err_none) {
+        return engine_error(app, r, name, err);
+    }
+    int rc = collect_results(f, results, max_results, nresults);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "%s: cannot read its %u results", name,
+                            (unsigned)m3_GetRetCount(f));
+    }
+    return WA_OK;
+}
+
+uint32_t wa_engine_memory_bytes(const wa_app_t *app)
+{
+    if (app->engine == NULL || app->engine->runtime == NULL) {
+        return 0;
+    }
+    return m3_GetMemorySize(app->engine->runtime);
+}
+
+void wa_engine_free(wa_app_t *app)
+{
+    struct wa_engine *e = app->engine;
+    if (e == NULL) {
+        return;
+    }
+    if (e->runtime != NULL) {
+        m3_FreeRuntime(e->runtime); /* frees loaded modules too */
+    }
+    if (e->env != NULL) {
+        m3_FreeEnvironment(e->env);
+    }
+    wa_heap_free(e);
+    app->engine = NULL;
+}

@@ -1,0 +1,104 @@
+/* wa_heap.c - see wa_heap.h. Blocks carry a header naming owner and size. */
+#include "wa_heap.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wa_port_config.h"
+
+typedef union block_header {
+    struct {
+        wa_heap_t *owner;
+        size_t size;
+    } h;
+    max_align_t align; /* keeps the payload aligned like malloc's */
+} block_header_t;
+
+static WA_THREAD_LOCAL wa_heap_t *s_current;
+
+wa_heap_t *wa_heap_enter(wa_heap_t *heap)
+{
+    wa_heap_t *previous = s_current;
+    s_current = heap;
+    return previous;
+}
+
+void wa_heap_leave(wa_heap_t *previous)
+{
+    s_current = previous;
+}
+
+static int heap_can_grow(const wa_heap_t *heap, size_t extra)
+{
+    return heap == NULL || heap->limit == 0 || extra <= heap->limit - heap->used;
+}
+
+static void heap_charge(wa_heap_t *heap, size_t add, size_t remove)
+{
+    if (heap == NULL) {
+        return;
+    }
+    heap->used = heap->used + add - remove;
+    if (heap->used > heap->peak) {
+        heap->peak = heap->used;
+    }
+}
+
+void *wa_heap_malloc(size_t size)
+{
+    if (size > SIZE_MAX - sizeof(block_header_t) || !heap_can_grow(s_current, size)) {
+        return NULL;
+    }
+    block_header_t *block = malloc(sizeof(block_header_t) + size);
+    if (block == NULL) {
+        return NULL;
+    }
+    block->h.owner = s_current;
+    block->h.size = size;
+    heap_charge(s_current, size, 0);
+    return block + 1;
+}
+
+void *wa_heap_calloc(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size) {
+        return NULL;
+    }
+    void *ptr = wa_heap_malloc(count * size);
+    if (ptr != NULL) {
+        memset(ptr, 0, count * size);
+    }
+    return ptr;
+}
+
+void *wa_heap_realloc(void *ptr, size_t size)
+{
+    if (ptr == NULL) {
+        return wa_heap_malloc(size);
+    }
+    block_header_t *block = (block_header_t *)ptr - 1;
+    wa_heap_t *owner = block->h.owner;
+    size_t old = block->h.size;
+    if (size > SIZE_MAX - sizeof(block_header_t) ||
+        (size > old && !heap_can_grow(owner, size - old))) {
+        return NULL;
+    }
+    block_header_t *grown = realloc(block, sizeof(block_header_t) + size);
+    if (grown == NULL) {
+        return NULL;
+    }
+    grown->h.size = size;
+    heap_charge(owner, size, old);
+    return grown + 1;
+}
+
+void wa_heap_free(void *ptr)
+{
+    if (ptr == NULL) {
+        return;
+    }
+    block_header_t *block = (block_header_t *)ptr - 1;
+    heap_charge(block->h.owner, 0, block->h.size);
+    free(block);
+}

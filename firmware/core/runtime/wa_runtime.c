@@ -1,0 +1,410 @@
+/*
+ * wa_runtime.c - the engine-neutral half of the runtime: budget and fit
+ * checks, capability grants, metering, call checks, statistics. The engine
+ * itself is behind wa_engine.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wa_engine.h"
+
+int wa_error_set(wa_error_t *err, int code, const char *fmt, ...)
+{
+    if (err != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int wa_app_native_trap(wa_app_t *app, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    app->native_error = code;
+    vsnprintf(app->native_message, sizeof app->native_message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* ---- fit ---------------------------------------------------------------- */
+
+static unsigned kib(uint64_t bytes)
+{
+    return (unsigned)((bytes + 1023u) / 1024u);
+}
+
+static int check_memory(const wa_budget_t *budget, const wa_wasm_summary_t *s, wa_error_t *err)
+{
+    uint32_t pages = budget->linear_memory_bytes / WA_WASM_PAGE;
+    if (s->memory_imported) {
+        return wa_error_set(err, WA_ERR_NOT_SUPPORTED,
+                            "module imports its linear memory; an app must define its own");
+    }
+    if (s->has_memory && s->mem_initial_pages > pages) {
+        return wa_error_set(err, WA_ERR_MEMORY_BUDGET,
+                            "module needs %u pages (%u KiB) of linear memory at start; the "
+                            "board allows %u pages (%u KiB)",
+                            (unsigned)s->mem_initial_pages, kib(s->mem_initial_pages * 65536ull),
+                            (unsigned)pages, kib(pages * 65536ull));
+    }
+    uint32_t static_need = s->data_end;
+    if (s->stack_top > static_need) {
+        static_need = s->stack_top;
+    }
+    if (static_need > pages * WA_WASM_PAGE) {
+        return wa_error_set(err, WA_ERR_MEMORY_BUDGET,
+                            "module's data and stack need %u KiB of linear memory; the board "
+                            "allows %u KiB",
+                            kib(static_need), kib(pages * 65536ull));
+    }
+    return WA_OK;
+}
+
+int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
+                 wa_wasm_summary_t *summary, wa_error_t *err)
+{
+    wa_wasm_summary_t local;
+    wa_wasm_summary_t *s = summary != NULL ? summary : &local;
+    char msg[WA_ERROR_MESSAGE_MAX - 24];
+    memset(s, 0, sizeof *s);
+    if (len > budget->module_bytes) {
+        return wa_error_set(err, WA_ERR_MODULE_TOO_LARGE,
+                            "module is %u bytes (%u KiB); the board accepts at most %u KiB",
+                            (unsigned)len, kib(len), kib(budget->module_bytes));
+    }
+    int rc = wa_wasm_summarize(wasm, len, s, msg, sizeof msg);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "malformed module: %s", msg);
+    }
+    return check_memory(budget, s, err);
+}
+
+/* ---- imports and grants ------------------------------------------------- */
+
+static const char *const s_cap_names[] = {"log", "time", "sensor", "telemetry", "wasi"};
+
+static const char *cap_name(uint32_t cap)
+{
+    for (unsigned i = 0; i < sizeof s_cap_names / sizeof s_cap_names[0]; i++) {
+        if (cap == (1u << i)) {
+            return s_cap_names[i];
+        }
+    }
+    return "?";
+}
+
+/* 1 when a native's declared signature ('*' = i32) matches an import's. */
+static int sig_matches(const char *declared, const char *actual)
+{
+    for (; *declared != '\0' && *actual != '\0'; declared++, actual++) {
+        char d = (*declared == '*') ? 'i' : *declared;
+        if (d != *actual) {
+            return 0;
+        }
+    }
+    return *declared == *actual;
+}
+
+typedef struct import_walk {
+    uint32_t grants;
+    wa_app_t *app; /* NULL: only check */
+    wa_error_t *err;
+    char module[64];
+    char name[64];
+} import_walk_t;
+
+static int copy_name(char *dst, size_t cap, const char *src, uint32_t len)
+{
+    if (len >= cap) {
+        return 0;
+    }
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+    return 1;
+}
+
+static int check_import(import_walk_t *w, const wa_wasm_extern_t *imp, const wa_native_t **out)
+{
+    const char *m = w->module;
+    const char *n = w->name;
+    if (imp->kind != WA_EXT_FUNC) {
+        return wa_error_set(w->err, WA_ERR_UNKNOWN_IMPORT,
+                            "import %s.%s is not a function; apps may import only functions", m, n);
+    }
+    const wa_native_t *native = wa_natives_find(imp->module, imp->module_len, imp->name,
+                                                imp->name_len);
+    int wasi = strcmp(m, WA_WASI_MODULE) == 0;
+    uint32_t cap = native != NULL ? native->cap : WA_CAP_WASI;
+    if (native == NULL && !wasi) {
+        return wa_error_set(w->err, WA_ERR_UNKNOWN_IMPORT,
+                            "unknown import %s.%s: not part of the native API "
+                            "(docs/native-api.md)", m, n);
+    }
+    if (native != NULL && !sig_matches(native->sig, imp->sig)) {
+        return wa_error_set(w->err, WA_ERR_IMPORT_TYPE,
+                            "import %s.%s has type %s; the native API declares %s", m, n,
+                            imp->sig, native->sig);
+    }
+    if (native == NULL && imp->sig[0] != 'i' && imp->sig[0] != 'v') {
+        return wa_error_set(w->err, WA_ERR_NOT_SUPPORTED,
+                            "import %s.%s (%s) is outside the supported WASI subset", m, n,
+                            imp->sig);
+    }
+    if ((w->grants & cap) == 0) {
+        return wa_error_set(w->err, WA_ERR_NOT_GRANTED,
+                            "import %s.%s needs capability '%s', which is not granted", m, n,
+                            cap_name(cap));
+    }
+    *out = native;
+    return WA_OK;
+}
+
+static int on_import(void *ctx, const wa_wasm_extern_t *imp)
+{
+    import_walk_t *w = (import_walk_t *)ctx;
+    const wa_native_t *native = NULL;
+    if (!copy_name(w->module, sizeof w->module, imp->module, imp->module_len) ||
+        !copy_name(w->name, sizeof w->name, imp->name, imp->name_len)) {
+        return wa_error_set(w->err, WA_ERR_UNKNOWN_IMPORT, "import with a name too long");
+    }
+    int rc = check_import(w, imp, &native);
+    if (rc == WA_OK && w->app != NULL) {
+        rc = wa_engine_link(w->app, w->module, w->name, imp->sig, native, w->err);
+    }
+    return rc;
+}
+
+static int walk_imports(uint32_t grants, wa_app_t *app, const uint8_t *wasm, uint32_t len,
+                        wa_error_t *err)
+{
+    import_walk_t w = {.grants = grants, .app = app, .err = err};
+    char msg[WA_ERROR_MESSAGE_MAX - 24];
+    int rc = wa_wasm_for_each_import(wasm, len, on_import, &w, msg, sizeof msg);
+    if (rc == WA_ERR_MALFORMED) {
+        return wa_error_set(err, rc, "malformed module: %s", msg);
+    }
+    return rc;
+}
+
+int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_error_t *err)
+{
+    return walk_imports(grants, NULL, wasm, len, err);
+}
+
+/* ---- exports ------------------------------------------------------------ */
+
+typedef struct export_find {
+    const char *name;
+    char sig[WA_WASM_SIG_MAX];
+    int found;
+} export_find_t;
+
+static int on_export(void *ctx, const wa_wasm_extern_t *exp)
+{
+    export_find_t *f = (export_find_t *)ctx;
+    if (exp->kind == WA_EXT_FUNC && strlen(f->name) == exp->name_len &&
+        memcmp(f->name, exp->name, exp->name_len) == 0) {
+        memcpy(f->sig, exp->sig, sizeof f->sig);
+        f->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len,
+                      wa_error_t *err)
+{
+    export_find_t f = {.name = name};
+    wa_wasm_for_each_export(app->module, app->module_len, on_export, &f, NULL, 0);
+    if (!f.found) {
+        return wa_error_set(err, WA_ERR_NO_EXPORT, "the module exports no function '%s'", name);
+    }
+    snprintf(sig, sig_len, "%s", f.sig);
+    return WA_OK;
+}
+
+/* ---- load --------------------------------------------------------------- */
+
+static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len, wa_error_t *err)
+{
+    char msg[WA_ERROR_MESSAGE_MAX - 24];
+    uint32_t out_len = len;
+    uint32_t tick = 0;
+    int rc = WA_OK;
+    if (app->budget.cpu_ticks != 0) {
+        rc = wa_wasm_meter_size(wasm, len, &out_len, msg, sizeof msg);
+    }
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "cannot meter the module: %s", msg);
+    }
+    app->module = malloc(out_len ? out_len : 1);
+    if (app->module == NULL) {
+        return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module",
+                            (unsigned)out_len);
+    }
+    app->module_len = out_len;
+    if (app->budget.cpu_ticks == 0) {
+        memcpy(app->module, wasm, len);
+        return WA_OK;
+    }
+    rc = wa_wasm_meter(wasm, len, app->module, out_len, &app->module_len, &tick, msg, sizeof msg);
+    return rc == WA_OK ? WA_OK : wa_error_set(err, rc, "cannot meter the module: %s", msg);
+}
+
+static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, wa_error_t *err)
+{
+    int rc = wa_check_fit(&app->budget, wasm, len, NULL, err);
+    if (rc == WA_OK) {
+        rc = wa_check_imports(app->grants, wasm, len, err);
+    }
+    if (rc == WA_OK) {
+        rc = meter_module(app, wasm, len, err);
+    }
+    if (rc == WA_OK) {
+        rc = wa_engine_load(app, err);
+    }
+    if (rc == WA_OK) {
+        rc = walk_imports(app->grants, app, wasm, len, err);
+    }
+    if (rc == WA_OK) {
+        rc = wa_engine_start(app, err);
+    }
+    return rc;
+}
+
+wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                      const uint8_t *wasm, uint32_t len, wa_error_t *err)
+{
+    wa_app_t *app = calloc(1, sizeof *app);
+    if (app == NULL) {
+        wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for the app");
+        return NULL;
+    }
+    app->budget = *budget;
+    app->grants = grants;
+    if (ops != NULL) {
+        app->ops = *ops;
+    }
+    app->heap.limit = (size_t)budget->heap_bytes + budget->linear_memory_bytes +
+                      budget->stack_bytes;
+    wa_heap_t *previous = wa_heap_enter(&app->heap);
+    int rc = load_steps(app, wasm, len, err);
+    wa_heap_leave(previous);
+    if (rc == WA_OK) {
+        char sig[WA_WASM_SIG_MAX];
+        if (wa_app_export_sig(app, "_initialize", sig, sizeof sig, NULL) == WA_OK) {
+            uint32_t n = 0;
+            rc = wa_app_call(app, "_initialize", NULL, 0, NULL, 0, &n, err);
+        }
+    }
+    if (rc != WA_OK) {
+        wa_app_free(app);
+        return NULL;
+    }
+    return app;
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+static const char *type_name(char t)
+{
+    switch (t) {
+    case 'i': return "i32";
+    case 'I': return "i64";
+    case 'f': return "f32";
+    case 'F': return "f64";
+    default: return "?";
+    }
+}
+
+static int check_args(const char *name, const char *sig, const wa_value_t *args, uint32_t nargs,
+                      wa_error_t *err)
+{
+    const char *params = strchr(sig, '(');
+    uint32_t want = params ? (uint32_t)(strlen(params) - 2) : 0;
+    if (want != nargs) {
+        return wa_error_set(err, WA_ERR_ARG_MISMATCH, "'%s' takes %u argument%s (%s), got %u",
+                            name, (unsigned)want, want == 1 ? "" : "s", sig, (unsigned)nargs);
+    }
+    for (uint32_t i = 0; i < nargs; i++) {
+        if (args[i].type != params[1 + i]) {
+            return wa_error_set(err, WA_ERR_ARG_MISMATCH,
+                                "'%s' argument %u must be %s, got %s", name, (unsigned)i + 1,
+                                type_name(params[1 + i]), type_name(args[i].type));
+        }
+    }
+    return WA_OK;
+}
+
+static int finish_call(wa_app_t *app, const char *name, int rc, uint32_t *nresults,
+                       wa_error_t *err)
+{
+    if (rc == WA_ERR_TRAP_EXIT && app->exited && app->exit_status == 0) {
+        *nresults = 0;
+        rc = WA_OK;
+    } else if (rc == WA_ERR_TRAP_EXIT && app->exited) {
+        rc = wa_error_set(err, rc, "%s: the app exited with status %d", name,
+                          (int)app->exit_status);
+    }
+    if (rc >= WA_ERR_TRAP_UNREACHABLE && rc <= WA_ERR_TRAP_OTHER) {
+        app->traps++;
+    }
+    return rc;
+}
+
+int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
+                wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
+{
+    char sig[WA_WASM_SIG_MAX];
+    *nresults = 0;
+    int rc = wa_app_export_sig(app, name, sig, sizeof sig, err);
+    if (rc == WA_OK) {
+        rc = check_args(name, sig, args, nargs, err);
+    }
+    if (rc != WA_OK) {
+        return rc;
+    }
+    int64_t budget = app->budget.cpu_ticks ? (int64_t)app->budget.cpu_ticks : INT64_MAX;
+    app->fuel = budget;
+    app->exited = 0;
+    app->native_error = 0;
+    app->calls++;
+    wa_heap_t *previous = wa_heap_enter(&app->heap);
+    rc = wa_engine_call(app, name, args, nargs, results, max_results, nresults, err);
+    wa_heap_leave(previous);
+    app->ticks_last_call = (uint64_t)(budget - (app->fuel < 0 ? 0 : app->fuel));
+    wa_app_flush_output(app);
+    return finish_call(app, name, rc, nresults, err);
+}
+
+void wa_app_stats(const wa_app_t *app, wa_stats_t *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    stats->heap_limit = (uint32_t)app->heap.limit;
+    stats->heap_used = (uint32_t)app->heap.used;
+    stats->heap_peak = (uint32_t)app->heap.peak;
+    stats->linear_memory_bytes = wa_engine_memory_bytes(app);
+    stats->stack_bytes = app->budget.stack_bytes;
+    stats->module_bytes = app->module_len;
+    stats->ticks_last_call = app->ticks_last_call;
+    stats->calls = app->calls;
+    stats->traps = app->traps;
+}
+
+void wa_app_free(wa_app_t *app)
+{
+    if (app == NULL) {
+        return;
+    }
+    wa_heap_t *previous = wa_heap_enter(&app->heap);
+    wa_engine_free(app);
+    wa_heap_leave(previous);
+    free(app->module);
+    free(app);
+}

@@ -1,0 +1,149 @@
+/*
+ * wa_runtime.h - the device runtime: load a wasm app under a board budget,
+ * link it to the native API its grants allow, call its exports.
+ *
+ * The same code runs in the firmware and, through the cffi binding, on the
+ * host. It hides the engine (wasm3 today, see wa_engine.h): nothing here
+ * names an engine type.
+ *
+ * Ownership: wa_app_load() copies what it keeps of the module; the caller's
+ * buffer may be freed when it returns. The host ops struct and its ctx must
+ * outlive the app. wa_app_free() releases everything the app allocated.
+ * Not thread-safe per app; different apps may run on different threads.
+ */
+#ifndef WA_RUNTIME_H
+#define WA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wa_err.h"
+#include "wa_wasm.h"
+
+/* What one app may use; filled from the board profile (boards/<name>.toml). */
+typedef struct wa_budget {
+    uint32_t module_bytes;        /* largest module accepted */
+    uint32_t linear_memory_bytes; /* cap on linear memory (whole 64 KiB pages) */
+    uint32_t stack_bytes;         /* engine operand stack */
+    uint32_t heap_bytes;          /* engine heap: compiled code, module metadata */
+    uint32_t cpu_ticks;           /* per call: loop iterations + calls; 0 = unlimited */
+} wa_budget_t;
+
+/* Capabilities an app can be granted; each native function needs one. */
+enum wa_cap {
+    WA_CAP_LOG = 1u << 0,
+    WA_CAP_TIME = 1u << 1,
+    WA_CAP_SENSOR = 1u << 2,
+    WA_CAP_TELEMETRY = 1u << 3,
+    WA_CAP_WASI = 1u << 4,
+    WA_CAP_ALL = (1u << 5) - 1u
+};
+
+/* Log streams passed to wa_host_ops.log. */
+enum wa_stream { WA_STREAM_LOG = 0, WA_STREAM_STDOUT = 1, WA_STREAM_STDERR = 2 };
+
+/*
+ * What the runtime needs from its host (the firmware port, or Python).
+ * Functions returning int return 0 on success or an agent_err code: the
+ * module then sees the negated code (-4 for WA_ERR_NOT_FOUND), except for
+ * WA_ERR_TRAP_HOST, which stops the call with a trap.
+ * Any member may be NULL; the documented fallback applies.
+ */
+typedef struct wa_host_ops {
+    void *ctx; /* passed back to every op */
+    /* One log line, without newline. NULL: dropped. */
+    int (*log)(void *ctx, int stream, const char *msg, size_t len);
+    /* NULL: every channel reports WA_ERR_NOT_FOUND. */
+    int (*sensor_read)(void *ctx, int32_t channel, float *value);
+    /* NULL: dropped. */
+    int (*telemetry)(void *ctx, const char *key, size_t key_len, float value);
+    /* Monotonic microseconds since boot. NULL: always 0. */
+    uint64_t (*time_us)(void *ctx);
+    /* NULL: returns at once. */
+    int (*sleep_ms)(void *ctx, uint32_t ms);
+    /* Fill buf. NULL: WASI random_get returns ENOSYS. */
+    int (*random)(void *ctx, uint8_t *buf, size_t len);
+} wa_host_ops_t;
+
+#define WA_ERROR_MESSAGE_MAX 200
+
+/* Why an operation failed: one agent_err code and one line of text. */
+typedef struct wa_error {
+    int code;
+    char message[WA_ERROR_MESSAGE_MAX];
+} wa_error_t;
+
+/* A wasm value; type is 'i' (i32), 'I' (i64), 'f' (f32) or 'F' (f64). */
+typedef struct wa_value {
+    char type;
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+    } of;
+} wa_value_t;
+
+/* Memory and CPU figures of one app (bytes unless said otherwise). */
+typedef struct wa_stats {
+    uint32_t heap_limit;          /* heap + linear memory + stack budget */
+    uint32_t heap_used;           /* now, everything the engine allocated */
+    uint32_t heap_peak;           /* high-water mark of heap_used */
+    uint32_t linear_memory_bytes; /* current linear memory */
+    uint32_t stack_bytes;         /* operand stack reserved */
+    uint32_t module_bytes;        /* bytes of the (metered) module the engine reads */
+    uint64_t ticks_last_call;     /* CPU budget used by the last call */
+    uint32_t calls;
+    uint32_t traps;
+} wa_stats_t;
+
+typedef struct wa_app wa_app_t;
+
+/*
+ * Checks, without loading, that the module fits the budget: size, linear
+ * memory (declared initial pages and static data/stack), supported features.
+ * Fills *summary when not NULL. Returns WA_OK or the code also put in *err.
+ */
+int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
+                 wa_wasm_summary_t *summary, wa_error_t *err);
+
+/*
+ * Checks, without loading, that every import is part of the native API,
+ * has its declared signature and is allowed by grants (enum wa_cap bits).
+ * Returns WA_OK, WA_ERR_UNKNOWN_IMPORT, WA_ERR_NOT_GRANTED,
+ * WA_ERR_IMPORT_TYPE or WA_ERR_MALFORMED; the message names the import.
+ */
+int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_error_t *err);
+
+/*
+ * Loads and instantiates a module: fit and import checks, CPU metering
+ * (when budget->cpu_ticks != 0), engine load, linking, and the start
+ * function. Returns the app, or NULL with *err set.
+ */
+wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                      const uint8_t *wasm, uint32_t len, wa_error_t *err);
+
+/*
+ * Writes the export's signature ("i(iI)", "v()", ...) into sig. Returns
+ * WA_OK or WA_ERR_NO_EXPORT.
+ */
+int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len,
+                      wa_error_t *err);
+
+/*
+ * Calls an exported function. args must match its parameters in number and
+ * type; up to max_results results are written to results, their number to
+ * *nresults. A WASI proc_exit(0) inside the call ends it normally with no
+ * results. Returns WA_OK, WA_ERR_NO_EXPORT, WA_ERR_ARG_MISMATCH or a
+ * WA_ERR_TRAP_* code (message: the engine's text plus the function).
+ */
+int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
+                wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err);
+
+/* Fills *stats. Never fails for a live app. */
+void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);
+
+/* Frees the app and all it allocated. NULL is ignored. */
+void wa_app_free(wa_app_t *app);
+
+#endif /* WA_RUNTIME_H */

@@ -1,0 +1,1389 @@
+/*
+ * wa_wasm.c - see wa_wasm.h.
+ *
+ * Every read goes through a cursor_t: a position and a limit inside the
+ * caller's buffer, the section and function it is in (for messages), and a
+ * diag_t shared by all cursors of one call that keeps the first error. A read
+ * past the limit or a bad encoding records an error and yields 0; once an
+ * error is recorded every later read yields 0 without touching the buffer,
+ * so loops over counts stop at once and callers only check ok() at their
+ * boundaries.
+ *
+ * The metering rewrite is written by the same code twice: once into a
+ * writer with no buffer that only counts (to learn sizes that must precede
+ * their contents), once for real.
+ */
+#include "wa_wasm.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+enum section_id {
+    SEC_CUSTOM = 0, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY, SEC_GLOBAL,
+    SEC_EXPORT, SEC_START, SEC_ELEMENT, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_COUNT
+};
+
+enum {
+    TYPE_I32 = 0x7F, TYPE_I64 = 0x7E, TYPE_F32 = 0x7D, TYPE_F64 = 0x7C, TYPE_V128 = 0x7B,
+    TYPE_FUNCREF = 0x70, TYPE_EXTERNREF = 0x6F, TYPE_FUNC = 0x60, BLOCK_EMPTY = 0x40
+};
+
+enum { OP_LOOP = 0x03, OP_CALL = 0x10, OP_I32_CONST = 0x41, OP_END = 0x0B };
+
+#define NO_SECTION 0xFFu
+#define NO_FUNC 0xFFFFFFFFu
+#define NO_INDEX 0xFFFFFFFFu
+#define HEADER_LEN 8u
+
+static const char *const s_section_names[SEC_COUNT] = {
+    "custom", "type", "import", "function", "table", "memory", "global",
+    "export", "start", "element", "code", "data", "data count",
+};
+
+typedef struct diag {
+    char *msg;
+    size_t msg_len;
+    int rc; /* the first error; WA_OK while there is none */
+} diag_t;
+
+typedef struct cursor {
+    const uint8_t *wasm; /* module start: positions are offsets from here */
+    uint32_t pos;
+    uint32_t end;        /* one past the last byte this cursor may read */
+    unsigned section;    /* for messages: NO_SECTION outside any */
+    uint32_t func;       /* for messages: NO_FUNC outside a function body */
+    diag_t *diag;
+} cursor_t;
+
+typedef struct section {
+    uint32_t head;  /* offset of the id byte */
+    uint32_t start; /* payload */
+    uint32_t end;
+    unsigned id;
+    int present;
+} section_t;
+
+typedef struct module {
+    diag_t diag;
+    const uint8_t *wasm;
+    uint32_t len;
+    section_t sec[SEC_COUNT];
+    wa_wasm_summary_t sum;
+    uint32_t num_global_imports;
+    uint32_t heap_base_global; /* NO_INDEX when "__heap_base" is not exported */
+    uint8_t call[6];           /* metering: `call <tick>` */
+    uint32_t call_len;
+} module_t;
+
+typedef struct limits {
+    uint32_t min;
+    uint32_t max;
+} limits_t;
+
+typedef struct functype { /* positions of the value type bytes */
+    uint32_t params;
+    uint32_t num_params;
+    uint32_t results;
+    uint32_t num_results;
+} functype_t;
+
+typedef struct global {
+    uint8_t type;
+    uint8_t mut;
+    int is_const; /* init is exactly `i32.const value` */
+    uint32_t value;
+} global_t;
+
+typedef struct import {
+    wa_wasm_extern_t ext;
+    limits_t limits; /* tables and memories */
+} import_t;
+
+typedef struct body {
+    uint32_t start; /* after the size */
+    uint32_t code;  /* first instruction, after the locals */
+    uint32_t end;
+} body_t;
+
+typedef struct writer {
+    uint8_t *out; /* NULL: only count */
+    uint32_t cap;
+    uint64_t len;
+} writer_t;
+
+/* ---- errors --------------------------------------------------------------- */
+
+static int ok(const cursor_t *c)
+{
+    return c->diag->rc == WA_OK;
+}
+
+static void say(diag_t *d, const char *fmt, ...)
+{
+    size_t used = (d->msg != NULL && d->msg_len > 0) ? strlen(d->msg) : 0;
+    if (d->msg == NULL || used + 1 >= d->msg_len) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->msg + used, d->msg_len - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Records the first error of a call; `locate` appends the section and offset. */
+static void vreport(const cursor_t *c, int rc, int locate, const char *fmt, va_list ap)
+{
+    diag_t *d = c->diag;
+    if (d->rc != WA_OK) {
+        return;
+    }
+    d->rc = rc;
+    if (c->func != NO_FUNC) {
+        say(d, "function %u: ", (unsigned)c->func);
+    }
+    size_t used = (d->msg != NULL && d->msg_len > 0) ? strlen(d->msg) : 0;
+    if (d->msg != NULL && used + 1 < d->msg_len) {
+        vsnprintf(d->msg + used, d->msg_len - used, fmt, ap);
+    }
+    if (locate && c->section < SEC_COUNT) {
+        say(d, " in section %u (%s)", c->section, s_section_names[c->section]);
+    }
+    if (locate) {
+        say(d, " at offset %u", (unsigned)c->pos);
+    }
+}
+
+static void report(const cursor_t *c, int rc, int locate, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, rc, locate, fmt, ap);
+    va_end(ap);
+}
+
+/* A malformed module, located: "<what> in section N (name) at offset P". */
+static void fail(const cursor_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, WA_ERR_MALFORMED, 1, fmt, ap);
+    va_end(ap);
+}
+
+/* Reports a bad byte that was just read, at its own offset. */
+static void fail_byte(cursor_t *c, const char *what, uint8_t b)
+{
+    if (ok(c)) {
+        c->pos--;
+        fail(c, "%s 0x%02x", what, (unsigned)b);
+    }
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+static uint8_t read_u8(cursor_t *c)
+{
+    if (!ok(c)) {
+        return 0;
+    }
+    if (c->pos >= c->end) {
+        fail(c, "truncated");
+        return 0;
+    }
+    return c->wasm[c->pos++];
+}
+
+/* -1 at the limit or after an error. */
+static int peek_u8(const cursor_t *c)
+{
+    return (ok(c) && c->pos < c->end) ? c->wasm[c->pos] : -1;
+}
+
+static const uint8_t *read_bytes(cursor_t *c, uint32_t n)
+{
+    if (!ok(c)) {
+        return NULL;
+    }
+    if (n > c->end - c->pos) {
+        c->pos = c->end;
+        fail(c, "truncated");
+        return NULL;
+    }
+    c->pos += n;
+    return c->wasm + c->pos - n;
+}
+
+/* LEB128 of at most `bits` bits; the unused bits of the last byte must be
+ * zero (unsigned) or copies of the sign bit (signed). */
+static uint64_t read_leb(cursor_t *c, unsigned bits, int is_signed)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b;
+    do {
+        uint32_t at = c->pos;
+        b = read_u8(c);
+        if (!ok(c)) {
+            return 0;
+        }
+        if (shift + 7 >= bits) {
+            unsigned used = bits - shift;
+            unsigned rest = (b & 0x7Fu) >> (is_signed ? used - 1 : used);
+            unsigned all = is_signed ? (0x7Fu >> (used - 1)) : 0;
+            if ((b & 0x80u) != 0 || (rest != 0 && rest != all)) {
+                c->pos = at;
+                fail(c, "LEB128 overflow");
+                return 0;
+            }
+        }
+        v |= (uint64_t)(b & 0x7Fu) << shift;
+        shift += 7;
+    } while ((b & 0x80u) != 0);
+    if (is_signed && shift < 64 && ((v >> (shift - 1)) & 1u) != 0) {
+        v |= ~(uint64_t)0 << shift;
+    }
+    return v;
+}
+
+static uint32_t read_u32(cursor_t *c)
+{
+    return (uint32_t)read_leb(c, 32, 0);
+}
+
+static const char *read_name(cursor_t *c, uint32_t *len)
+{
+    uint32_t n = read_u32(c);
+    const uint8_t *p = read_bytes(c, n);
+    *len = p != NULL ? n : 0;
+    return (const char *)p;
+}
+
+static int is_reftype(int b)
+{
+    return b == TYPE_FUNCREF || b == TYPE_EXTERNREF;
+}
+
+static int is_valtype(int b)
+{
+    return (b >= TYPE_V128 && b <= TYPE_I32) || is_reftype(b);
+}
+
+static uint8_t read_valtype(cursor_t *c)
+{
+    uint8_t b = read_u8(c);
+    if (!is_valtype(b)) {
+        fail_byte(c, "bad value type", b);
+    }
+    return b;
+}
+
+static void read_reftype(cursor_t *c)
+{
+    uint8_t b = read_u8(c);
+    if (!is_reftype(b)) {
+        fail_byte(c, "bad reference type", b);
+    }
+}
+
+static void read_limits(cursor_t *c, limits_t *l)
+{
+    uint8_t flags = read_u8(c);
+    if (flags > 3) { /* bit 0: has a maximum; bit 1: shared */
+        fail_byte(c, "unsupported limits flags", flags);
+    }
+    l->min = read_u32(c);
+    l->max = (flags & 1u) ? read_u32(c) : WA_WASM_NO_MAX;
+}
+
+static void read_valtypes(cursor_t *c, uint32_t *at, uint32_t *count)
+{
+    *count = read_u32(c);
+    *at = c->pos;
+    for (uint32_t i = 0; i < *count && ok(c); i++) {
+        read_valtype(c);
+    }
+}
+
+static void read_functype(cursor_t *c, functype_t *ft)
+{
+    uint8_t form = read_u8(c);
+    if (form != TYPE_FUNC) {
+        fail_byte(c, "unsupported type form", form);
+    }
+    read_valtypes(c, &ft->params, &ft->num_params);
+    read_valtypes(c, &ft->results, &ft->num_results);
+}
+
+static uint8_t read_mut(cursor_t *c)
+{
+    uint8_t b = read_u8(c);
+    if (b > 1) {
+        fail_byte(c, "bad mutability", b);
+    }
+    return b;
+}
+
+/* ---- instructions --------------------------------------------------------- */
+
+enum imm {
+    IMM_NONE, IMM_END, IMM_BLOCK, IMM_INDEX, IMM_TWO_INDICES, IMM_BR_TABLE, IMM_MEMARG,
+    IMM_BYTE, IMM_I32, IMM_I64, IMM_F32, IMM_F64, IMM_SELECT, IMM_PREFIX_FC, IMM_UNKNOWN
+};
+
+static enum imm immediate_kind(uint8_t op)
+{
+    if (op >= 0x45 && op <= 0xC4) {
+        return IMM_NONE; /* numeric and sign extension */
+    }
+    if (op >= 0x28 && op <= 0x3E) {
+        return IMM_MEMARG; /* loads and stores */
+    }
+    if (op >= 0x20 && op <= 0x26) {
+        return IMM_INDEX; /* locals, globals, table.get/set */
+    }
+    switch (op) {
+    case 0x00: case 0x01: case 0x05: case 0x0F: case 0x1A: case 0x1B: case 0xD1:
+        return IMM_NONE;
+    case 0x02: case 0x03: case 0x04:
+        return IMM_BLOCK;
+    case 0x0B: return IMM_END;
+    case 0x0C: case 0x0D: case 0x10: case 0xD2:
+        return IMM_INDEX;
+    case 0x0E: return IMM_BR_TABLE;
+    case 0x11: return IMM_TWO_INDICES;
+    case 0x1C: return IMM_SELECT;
+    case 0x3F: case 0x40: case 0xD0:
+        return IMM_BYTE;
+    case 0x41: return IMM_I32;
+    case 0x42: return IMM_I64;
+    case 0x43: return IMM_F32;
+    case 0x44: return IMM_F64;
+    case 0xFC: return IMM_PREFIX_FC;
+    default: return IMM_UNKNOWN;
+    }
+}
+
+static const char *opcode_note(uint8_t op)
+{
+    switch (op) {
+    case 0xFD: return " (SIMD)";
+    case 0xFE: return " (threads)";
+    case 0x12: case 0x13: return " (tail calls)";
+    case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19:
+        return " (exception handling)";
+    default: return "";
+    }
+}
+
+static void refuse_opcode(cursor_t *c, uint8_t op)
+{
+    c->pos--;
+    report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC, "opcode 0x%02x%s is not supported",
+           (unsigned)op, opcode_note(op));
+}
+
+static void skip_blocktype(cursor_t *c)
+{
+    int b = peek_u8(c);
+    if (b == BLOCK_EMPTY || is_valtype(b)) {
+        c->pos++;
+        return;
+    }
+    uint32_t at = c->pos;
+    uint64_t v = read_leb(c, 33, 1);
+    if (ok(c) && (v >> 63) != 0) {
+        c->pos = at;
+        fail(c, "bad block type");
+    }
+}
+
+static void skip_memarg(cursor_t *c)
+{
+    uint32_t align = read_u32(c);
+    if (ok(c) && (align & 0x40u) != 0) {
+        report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC,
+               "a memory index in a memarg (multi-memory) is not supported");
+    }
+    read_u32(c);
+}
+
+static void skip_prefix_fc(cursor_t *c)
+{
+    uint32_t at = c->pos;
+    uint32_t sub = read_u32(c);
+    switch (sub) {
+    case 8: /* memory.init */
+        read_u32(c);
+        read_u8(c);
+        break;
+    case 9: case 13: case 15: case 16: case 17: /* data.drop elem.drop table.grow/size/fill */
+        read_u32(c);
+        break;
+    case 10: /* memory.copy */
+        read_bytes(c, 2);
+        break;
+    case 11: /* memory.fill */
+        read_u8(c);
+        break;
+    case 12: case 14: /* table.init table.copy */
+        read_u32(c);
+        read_u32(c);
+        break;
+    default:
+        if (sub > 7 && ok(c)) { /* 0..7: saturating truncations, no immediates */
+            c->pos = at - 1;
+            report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC,
+                   "opcode 0xfc 0x%x is not supported", (unsigned)sub);
+        }
+    }
+}
+
+static void skip_immediates(cursor_t *c, enum imm kind, uint8_t op)
+{
+    uint32_t n;
+    uint32_t at;
+    switch (kind) {
+    case IMM_NONE: case IMM_END: break;
+    case IMM_BLOCK: skip_blocktype(c); break;
+    case IMM_INDEX: read_u32(c); break;
+    case IMM_TWO_INDICES: read_u32(c); read_u32(c); break;
+    case IMM_BR_TABLE: /* the labels, then the default */
+        n = read_u32(c);
+        for (uint32_t i = 0; i < n && ok(c); i++) {
+            read_u32(c);
+        }
+        read_u32(c);
+        break;
+    case IMM_MEMARG: skip_memarg(c); break;
+    case IMM_BYTE: read_u8(c); break;
+    case IMM_I32: read_leb(c, 32, 1); break;
+    case IMM_I64: read_leb(c, 64, 1); break;
+    case IMM_F32: read_bytes(c, 4); break;
+    case IMM_F64: read_bytes(c, 8); break;
+    case IMM_SELECT: read_valtypes(c, &at, &n); break;
+    case IMM_PREFIX_FC: skip_prefix_fc(c); break;
+    default: refuse_opcode(c, op); break;
+    }
+}
+
+/* Decodes instructions until just after the block type of the next `loop`
+ * (returns 1) or through the `end` that closes the expression (returns 0;
+ * also on error). *depth counts the blocks open, 0 at the start. */
+static int next_loop(cursor_t *c, uint32_t *depth)
+{
+    while (ok(c)) {
+        uint8_t op = read_u8(c);
+        enum imm kind = immediate_kind(op);
+        if (!ok(c)) {
+            break;
+        }
+        if (kind == IMM_END) {
+            if (*depth == 0) {
+                return 0;
+            }
+            (*depth)--;
+            continue;
+        }
+        skip_immediates(c, kind, op);
+        if (kind == IMM_BLOCK) {
+            (*depth)++;
+            if (op == OP_LOOP && ok(c)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void skip_expr(cursor_t *c)
+{
+    uint32_t depth = 0;
+    while (next_loop(c, &depth)) {
+    }
+}
+
+/* Skips a constant expression; returns 1 if it is exactly `i32.const v`. */
+static int read_const_expr(cursor_t *c, uint32_t *value)
+{
+    uint32_t at = c->pos;
+    if (peek_u8(c) == OP_I32_CONST) {
+        c->pos++;
+        uint32_t v = (uint32_t)read_leb(c, 32, 1);
+        if (peek_u8(c) == OP_END) {
+            c->pos++;
+            *value = v;
+            return 1;
+        }
+        if (!ok(c)) {
+            return 0;
+        }
+        c->pos = at;
+    }
+    skip_expr(c);
+    return 0;
+}
+
+/* ---- module structure ----------------------------------------------------- */
+
+static cursor_t section_cursor(module_t *m, unsigned id)
+{
+    cursor_t c = {m->wasm, m->sec[id].start, m->sec[id].end, id, NO_FUNC, &m->diag};
+    return c;
+}
+
+static void finish_section(cursor_t *c)
+{
+    if (ok(c) && c->pos != c->end) {
+        fail(c, "section size mismatch");
+    }
+}
+
+/* Order of the non-custom sections: data count comes before code. */
+static unsigned section_rank(unsigned id)
+{
+    if (id == SEC_DATACOUNT) {
+        return SEC_ELEMENT + 1;
+    }
+    return id >= SEC_CODE ? id + 1 : id;
+}
+
+static int next_section(cursor_t *c, section_t *s)
+{
+    if (!ok(c) || c->pos >= c->end) {
+        return 0;
+    }
+    c->section = NO_SECTION;
+    s->head = c->pos;
+    s->id = read_u8(c);
+    if (s->id >= SEC_COUNT) {
+        c->pos = s->head;
+        report(c, WA_ERR_MALFORMED, 1, "unknown section id %u", s->id);
+        return 0;
+    }
+    c->section = s->id;
+    uint32_t size = read_u32(c);
+    s->start = c->pos;
+    read_bytes(c, size);
+    s->end = c->pos;
+    s->present = 1;
+    return ok(c);
+}
+
+static void check_custom(module_t *m, const section_t *s)
+{
+    cursor_t c = {m->wasm, s->start, s->end, SEC_CUSTOM, NO_FUNC, &m->diag};
+    uint32_t len;
+    read_name(&c, &len);
+}
+
+static int scan_sections(module_t *m)
+{
+    cursor_t c = {m->wasm, HEADER_LEN, m->len, NO_SECTION, NO_FUNC, &m->diag};
+    section_t s;
+    unsigned last = 0;
+    while (next_section(&c, &s)) {
+        if (s.id == SEC_CUSTOM) {
+            check_custom(m, &s);
+            continue;
+        }
+        if (section_rank(s.id) <= last) {
+            report(&c, WA_ERR_MALFORMED, 0, "section %u (%s) repeated or out of order at offset %u",
+                   s.id, s_section_names[s.id], (unsigned)s.head);
+            break;
+        }
+        last = section_rank(s.id);
+        m->sec[s.id] = s;
+    }
+    return m->diag.rc;
+}
+
+static int open_module(module_t *m, const uint8_t *wasm, uint32_t len, char *msg,
+                       size_t msg_len)
+{
+    memset(m, 0, sizeof *m);
+    m->diag.msg = msg;
+    m->diag.msg_len = msg_len;
+    m->wasm = wasm;
+    m->len = len;
+    m->heap_base_global = NO_INDEX;
+    m->sum.mem_max_pages = WA_WASM_NO_MAX;
+    if (msg != NULL && msg_len > 0) {
+        msg[0] = '\0';
+    }
+    cursor_t c = {wasm, 0, len, NO_SECTION, NO_FUNC, &m->diag};
+    if (wasm == NULL) {
+        report(&c, WA_ERR_INVALID_ARG, 0, "no module");
+    } else if (len < 4 || memcmp(wasm, "\0asm", 4) != 0) {
+        report(&c, WA_ERR_MALFORMED, 0, "bad magic: not a wasm module");
+    } else if (len < HEADER_LEN) {
+        report(&c, WA_ERR_MALFORMED, 0, "truncated in the header at offset %u", (unsigned)len);
+    } else {
+        uint32_t version = wasm[4] | (uint32_t)wasm[5] << 8 | (uint32_t)wasm[6] << 16 |
+                           (uint32_t)wasm[7] << 24;
+        if (version != 1) {
+            report(&c, WA_ERR_MALFORMED, 0, "unsupported version %u", (unsigned)version);
+        }
+    }
+    return m->diag.rc != WA_OK ? m->diag.rc : scan_sections(m);
+}
+
+typedef int (*entry_fn)(module_t *m, cursor_t *c, uint32_t index, void *ctx);
+
+/* Reads the vector that makes up section `id`, calling fn for every entry.
+ * Returns the first non-zero value fn returns (the rest is left unread),
+ * else 0; errors are in m->diag. *count gets the vector's length. */
+static int read_vector(module_t *m, unsigned id, entry_fn fn, void *ctx, uint32_t *count)
+{
+    uint32_t n = 0;
+    int stop = 0;
+    if (m->sec[id].present && m->diag.rc == WA_OK) {
+        cursor_t c = section_cursor(m, id);
+        n = read_u32(&c);
+        for (uint32_t i = 0; i < n && ok(&c) && stop == 0; i++) {
+            stop = fn(m, &c, i, ctx);
+        }
+        if (stop == 0) {
+            finish_section(&c);
+        }
+    }
+    if (count != NULL) {
+        *count = n;
+    }
+    return stop;
+}
+
+/* ---- entries -------------------------------------------------------------- */
+
+static void read_import(cursor_t *c, import_t *imp)
+{
+    memset(imp, 0, sizeof *imp);
+    imp->ext.module = read_name(c, &imp->ext.module_len);
+    imp->ext.name = read_name(c, &imp->ext.name_len);
+    imp->ext.kind = read_u8(c);
+    switch (imp->ext.kind) {
+    case WA_EXT_FUNC:
+        imp->ext.index = read_u32(c);
+        break;
+    case WA_EXT_TABLE:
+        read_reftype(c);
+        read_limits(c, &imp->limits);
+        break;
+    case WA_EXT_MEMORY:
+        read_limits(c, &imp->limits);
+        break;
+    case WA_EXT_GLOBAL:
+        read_valtype(c);
+        read_mut(c);
+        break;
+    default:
+        fail_byte(c, "bad import kind", imp->ext.kind);
+    }
+}
+
+static void read_export(cursor_t *c, wa_wasm_extern_t *e)
+{
+    memset(e, 0, sizeof *e);
+    e->name = read_name(c, &e->name_len);
+    e->kind = read_u8(c);
+    if (e->kind > WA_EXT_GLOBAL) {
+        fail_byte(c, "bad export kind", e->kind);
+    }
+    e->index = read_u32(c);
+}
+
+static void read_global(cursor_t *c, global_t *g)
+{
+    g->type = read_valtype(c);
+    g->mut = read_mut(c);
+    g->value = 0;
+    g->is_const = read_const_expr(c, &g->value);
+}
+
+static void read_element(cursor_t *c)
+{
+    uint32_t at = c->pos;
+    uint32_t flags = read_u32(c);
+    if (ok(c) && flags > 7) {
+        c->pos = at;
+        fail(c, "bad element segment flags %u", (unsigned)flags);
+    }
+    if ((flags & 1u) == 0) { /* active: table (flag 2), offset */
+        if (flags & 2u) {
+            read_u32(c);
+        }
+        skip_expr(c);
+    }
+    if ((flags & 3u) != 0) { /* element kind (0x00) or reference type */
+        uint8_t kind = read_u8(c);
+        if ((flags & 4u) ? !is_reftype(kind) : kind != 0) {
+            fail_byte(c, "bad element kind", kind);
+        }
+    }
+    uint32_t n = read_u32(c);
+    for (uint32_t i = 0; i < n && ok(c); i++) {
+        if (flags & 4u) {
+            skip_expr(c);
+        } else {
+            read_u32(c);
+        }
+    }
+}
+
+/* Reads a body's size and locals; c moves past the body. */
+static void read_body(cursor_t *c, body_t *b)
+{
+    uint32_t size = read_u32(c);
+    b->start = c->pos;
+    read_bytes(c, size);
+    b->end = c->pos;
+    cursor_t in = *c;
+    in.pos = b->start;
+    in.end = b->end;
+    uint32_t groups = read_u32(&in);
+    uint64_t locals = 0;
+    for (uint32_t i = 0; i < groups && ok(&in); i++) {
+        locals += read_u32(&in);
+        read_valtype(&in);
+    }
+    if (ok(&in) && locals > 0xFFFFFFFFu) {
+        fail(&in, "too many locals");
+    }
+    b->code = in.pos;
+}
+
+static cursor_t body_cursor(const cursor_t *c, const body_t *b)
+{
+    cursor_t in = *c;
+    in.pos = b->code;
+    in.end = b->end;
+    return in;
+}
+
+static uint32_t count_loops(cursor_t *in)
+{
+    uint32_t depth = 0;
+    uint32_t loops = 0;
+    while (next_loop(in, &depth)) {
+        loops++;
+    }
+    if (ok(in) && in->pos != in->end) {
+        fail(in, "body size mismatch");
+    }
+    return loops;
+}
+
+/* ---- summary -------------------------------------------------------------- */
+
+static void check_type_index(module_t *m, cursor_t *c, uint32_t type)
+{
+    if (ok(c) && type >= m->sum.num_types) {
+        fail(c, "type index %u out of range", (unsigned)type);
+    }
+}
+
+static int on_type(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    functype_t ft;
+    (void)m, (void)i, (void)ctx;
+    read_functype(c, &ft);
+    return 0;
+}
+
+static int on_import(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    import_t imp;
+    (void)i, (void)ctx;
+    read_import(c, &imp);
+    if (imp.ext.kind == WA_EXT_FUNC) {
+        check_type_index(m, c, imp.ext.index);
+        m->sum.num_func_imports++;
+    } else if (imp.ext.kind == WA_EXT_GLOBAL) {
+        m->num_global_imports++;
+    } else if (imp.ext.kind == WA_EXT_MEMORY && !m->sum.has_memory) {
+        m->sum.has_memory = 1;
+        m->sum.memory_imported = 1;
+        m->sum.mem_initial_pages = imp.limits.min;
+        m->sum.mem_max_pages = imp.limits.max;
+    }
+    return 0;
+}
+
+static int on_function(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    (void)i, (void)ctx;
+    check_type_index(m, c, read_u32(c));
+    return 0;
+}
+
+static int on_table(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    limits_t l;
+    (void)m, (void)i, (void)ctx;
+    read_reftype(c);
+    read_limits(c, &l);
+    return 0;
+}
+
+static int on_memory(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    limits_t l;
+    (void)i, (void)ctx;
+    read_limits(c, &l);
+    if (!m->sum.has_memory) {
+        m->sum.has_memory = 1;
+        m->sum.mem_initial_pages = l.min;
+        m->sum.mem_max_pages = l.max;
+    }
+    return 0;
+}
+
+static int on_global(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    global_t g;
+    (void)ctx;
+    read_global(c, &g);
+    if (i == 0 && g.type == TYPE_I32 && g.mut && g.is_const) {
+        m->sum.stack_top = g.value;
+    }
+    return 0;
+}
+
+static int on_export(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    wa_wasm_extern_t e;
+    (void)i, (void)ctx;
+    read_export(c, &e);
+    if (ok(c) && e.kind == WA_EXT_GLOBAL && e.name_len == 11 &&
+        memcmp(e.name, "__heap_base", 11) == 0) {
+        m->heap_base_global = e.index;
+    }
+    return 0;
+}
+
+typedef struct global_find {
+    uint32_t target; /* index among the defined globals */
+    uint32_t value;
+} global_find_t;
+
+static int on_global_find(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    global_find_t *f = (global_find_t *)ctx;
+    global_t g;
+    (void)m;
+    read_global(c, &g);
+    if (i != f->target || !ok(c)) {
+        return 0;
+    }
+    f->value = (g.type == TYPE_I32 && g.is_const) ? g.value : 0;
+    return 1;
+}
+
+static uint32_t heap_base(module_t *m)
+{
+    global_find_t f = {0, 0};
+    if (m->heap_base_global == NO_INDEX || m->heap_base_global < m->num_global_imports) {
+        return 0;
+    }
+    f.target = m->heap_base_global - m->num_global_imports;
+    read_vector(m, SEC_GLOBAL, on_global_find, &f, NULL);
+    return f.value;
+}
+
+static int on_element(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    (void)m, (void)i, (void)ctx;
+    read_element(c);
+    return 0;
+}
+
+static int on_body(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    body_t b;
+    (void)ctx;
+    c->func = m->sum.num_func_imports + i;
+    read_body(c, &b);
+    if (ok(c)) {
+        cursor_t in = body_cursor(c, &b);
+        m->sum.num_loops += count_loops(&in);
+    }
+    c->func = NO_FUNC;
+    return 0;
+}
+
+static int on_data(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    uint32_t offset = 0;
+    int known = 0;
+    (void)i, (void)ctx;
+    uint32_t at = c->pos;
+    uint32_t flags = read_u32(c);
+    if (ok(c) && flags > 2) {
+        c->pos = at;
+        fail(c, "bad data segment flags %u", (unsigned)flags);
+    }
+    if (flags == 2) {
+        read_u32(c); /* memory index */
+    }
+    if (flags != 1) {
+        known = read_const_expr(c, &offset);
+    }
+    uint32_t size = read_u32(c);
+    read_bytes(c, size);
+    if (ok(c) && known) {
+        uint64_t end = (uint64_t)offset + size;
+        uint32_t end32 = end > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)end;
+        m->sum.data_end = end32 > m->sum.data_end ? end32 : m->sum.data_end;
+    }
+    return 0;
+}
+
+static void read_single(module_t *m, unsigned id)
+{
+    if (m->sec[id].present && m->diag.rc == WA_OK) {
+        cursor_t c = section_cursor(m, id);
+        read_u32(&c);
+        finish_section(&c);
+    }
+}
+
+static void check_code_count(module_t *m, uint32_t bodies)
+{
+    cursor_t c = section_cursor(m, SEC_CODE);
+    if (!ok(&c) || bodies == m->sum.num_funcs) {
+        return;
+    }
+    if (m->sec[SEC_CODE].present) {
+        fail(&c, "%u function bodies for %u functions", (unsigned)bodies,
+             (unsigned)m->sum.num_funcs);
+    } else {
+        report(&c, WA_ERR_MALFORMED, 0, "%u functions but no code section",
+               (unsigned)m->sum.num_funcs);
+    }
+}
+
+static int summarize_module(module_t *m)
+{
+    wa_wasm_summary_t *s = &m->sum;
+    uint32_t bodies = 0;
+    read_vector(m, SEC_TYPE, on_type, NULL, &s->num_types);
+    read_vector(m, SEC_IMPORT, on_import, NULL, &s->num_imports);
+    read_vector(m, SEC_FUNCTION, on_function, NULL, &s->num_funcs);
+    read_vector(m, SEC_TABLE, on_table, NULL, NULL);
+    read_vector(m, SEC_MEMORY, on_memory, NULL, NULL);
+    read_vector(m, SEC_GLOBAL, on_global, NULL, &s->num_globals);
+    read_vector(m, SEC_EXPORT, on_export, NULL, &s->num_exports);
+    s->heap_base = heap_base(m);
+    read_single(m, SEC_START);
+    s->has_start = m->sec[SEC_START].present;
+    read_vector(m, SEC_ELEMENT, on_element, NULL, NULL);
+    read_single(m, SEC_DATACOUNT);
+    read_vector(m, SEC_CODE, on_body, NULL, &bodies);
+    check_code_count(m, bodies);
+    s->code_bytes = m->sec[SEC_CODE].end - m->sec[SEC_CODE].start;
+    read_vector(m, SEC_DATA, on_data, NULL, NULL);
+    return m->diag.rc;
+}
+
+int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
+                      size_t msg_len)
+{
+    module_t m;
+    int rc = open_module(&m, wasm, len, msg, msg_len);
+    if (rc == WA_OK) {
+        rc = summarize_module(&m);
+    }
+    if (out != NULL) {
+        *out = m.sum;
+    }
+    return rc;
+}
+
+/* ---- imports and exports -------------------------------------------------- */
+
+static int put_sig_char(char *sig, size_t *n, char ch)
+{
+    if (ch == '\0' || *n + 1 >= WA_WASM_SIG_MAX) {
+        return 0;
+    }
+    sig[(*n)++] = ch;
+    return 1;
+}
+
+static char sig_char(uint8_t type)
+{
+    switch (type) {
+    case TYPE_I32: return 'i';
+    case TYPE_I64: return 'I';
+    case TYPE_F32: return 'f';
+    case TYPE_F64: return 'F';
+    case TYPE_FUNCREF: case TYPE_EXTERNREF: return 'r';
+    default: return '\0'; /* v128: no wasm3 notation */
+    }
+}
+
+static int put_sig_types(char *sig, size_t *n, const uint8_t *types, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        if (!put_sig_char(sig, n, sig_char(types[i]))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* wasm3 notation: results then params, e.g. "i(iI)", "v()", "[ii](i)". */
+static void format_sig(const uint8_t *wasm, const functype_t *ft, char *sig)
+{
+    size_t n = 0;
+    int fits;
+    if (ft->num_results == 0) {
+        fits = put_sig_char(sig, &n, 'v');
+    } else if (ft->num_results == 1) {
+        fits = put_sig_types(sig, &n, wasm + ft->results, 1);
+    } else {
+        fits = put_sig_char(sig, &n, '[') &&
+               put_sig_types(sig, &n, wasm + ft->results, ft->num_results) &&
+               put_sig_char(sig, &n, ']');
+    }
+    fits = fits && put_sig_char(sig, &n, '(') &&
+           put_sig_types(sig, &n, wasm + ft->params, ft->num_params) &&
+           put_sig_char(sig, &n, ')');
+    sig[fits ? n : 0] = '\0';
+}
+
+/* Writes the signature of type `type`; `from` locates a bad index. */
+static void write_sig(module_t *m, cursor_t *from, uint32_t type, char *sig)
+{
+    cursor_t c = section_cursor(m, SEC_TYPE);
+    uint32_t n = m->sec[SEC_TYPE].present ? read_u32(&c) : 0;
+    functype_t ft;
+    sig[0] = '\0';
+    if (ok(&c) && type >= n) {
+        fail(from, "type index %u out of range", (unsigned)type);
+    }
+    for (uint32_t i = 0; i <= type && ok(&c); i++) {
+        read_functype(&c, &ft);
+    }
+    if (ok(&c)) {
+        format_sig(m->wasm, &ft, sig);
+    }
+}
+
+typedef struct extern_walk {
+    wa_wasm_extern_cb cb;
+    void *ctx;
+} extern_walk_t;
+
+static int on_import_call(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    extern_walk_t *w = (extern_walk_t *)ctx;
+    import_t imp;
+    (void)i;
+    read_import(c, &imp);
+    if (ok(c) && imp.ext.kind == WA_EXT_FUNC) {
+        write_sig(m, c, imp.ext.index, imp.ext.sig);
+    }
+    return ok(c) ? w->cb(w->ctx, &imp.ext) : 0;
+}
+
+int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
+                            char *msg, size_t msg_len)
+{
+    module_t m;
+    extern_walk_t w = {cb, ctx};
+    int rc = open_module(&m, wasm, len, msg, msg_len);
+    if (rc != WA_OK || cb == NULL) {
+        return rc != WA_OK ? rc : WA_ERR_INVALID_ARG;
+    }
+    int stop = read_vector(&m, SEC_IMPORT, on_import_call, &w, NULL);
+    return stop != 0 ? stop : m.diag.rc;
+}
+
+typedef struct func_find {
+    uint32_t target; /* index among the function imports */
+    uint32_t seen;
+    uint32_t type;
+} func_find_t;
+
+static int on_import_find(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    func_find_t *f = (func_find_t *)ctx;
+    import_t imp;
+    (void)m, (void)i;
+    read_import(c, &imp);
+    if (!ok(c) || imp.ext.kind != WA_EXT_FUNC) {
+        return 0;
+    }
+    f->type = imp.ext.index;
+    return f->seen++ == f->target;
+}
+
+/* The type index of function `func`; `from` locates a bad index. */
+static int func_type(module_t *m, cursor_t *from, uint32_t func, uint32_t *type)
+{
+    func_find_t f = {func, 0, 0};
+    if (func < m->sum.num_func_imports) {
+        int found = read_vector(m, SEC_IMPORT, on_import_find, &f, NULL);
+        *type = f.type;
+        return found;
+    }
+    if (func - m->sum.num_func_imports >= m->sum.num_funcs) {
+        fail(from, "function index %u out of range", (unsigned)func);
+        return 0;
+    }
+    cursor_t c = section_cursor(m, SEC_FUNCTION);
+    read_u32(&c);
+    for (uint32_t i = m->sum.num_func_imports; i < func && ok(&c); i++) {
+        read_u32(&c);
+    }
+    *type = read_u32(&c);
+    return ok(&c);
+}
+
+static int on_export_call(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    extern_walk_t *w = (extern_walk_t *)ctx;
+    wa_wasm_extern_t e;
+    uint32_t type;
+    (void)i;
+    read_export(c, &e);
+    if (ok(c) && e.kind == WA_EXT_FUNC && func_type(m, c, e.index, &type)) {
+        write_sig(m, c, type, e.sig);
+    }
+    return ok(c) ? w->cb(w->ctx, &e) : 0;
+}
+
+int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
+                            char *msg, size_t msg_len)
+{
+    module_t m;
+    extern_walk_t w = {cb, ctx};
+    int rc = open_module(&m, wasm, len, msg, msg_len);
+    if (rc != WA_OK || cb == NULL) {
+        return rc != WA_OK ? rc : WA_ERR_INVALID_ARG;
+    }
+    read_vector(&m, SEC_TYPE, on_type, NULL, &m.sum.num_types);
+    read_vector(&m, SEC_IMPORT, on_import, NULL, NULL);
+    read_vector(&m, SEC_FUNCTION, on_function, NULL, &m.sum.num_funcs);
+    int stop = read_vector(&m, SEC_EXPORT, on_export_call, &w, NULL);
+    return stop != 0 ? stop : m.diag.rc;
+}
+
+/* ---- metering ------------------------------------------------------------- */
+
+static void put_bytes(writer_t *w, const uint8_t *p, uint32_t n)
+{
+    if (w->out != NULL && n > 0 && w->len + n <= w->cap) {
+        memcpy(w->out + w->len, p, n);
+    }
+    w->len += n;
+}
+
+static void put_u8(writer_t *w, uint8_t b)
+{
+    put_bytes(w, &b, 1);
+}
+
+/* Minimal unsigned LEB128 into buf (10 bytes); returns its length. */
+static uint32_t encode_leb(uint64_t v, uint8_t *buf)
+{
+    uint32_t n = 0;
+    do {
+        uint8_t b = (uint8_t)(v & 0x7Fu);
+        v >>= 7;
+        buf[n++] = (uint8_t)(v != 0 ? b | 0x80u : b);
+    } while (v != 0);
+    return n;
+}
+
+static void put_leb(writer_t *w, uint64_t v)
+{
+    uint8_t buf[10];
+    put_bytes(w, buf, encode_leb(v, buf));
+}
+
+/* The bytes of section `id` after its vector count. */
+static void put_entries(module_t *m, writer_t *w, unsigned id)
+{
+    if (m->sec[id].present) {
+        cursor_t c = section_cursor(m, id);
+        read_u32(&c);
+        put_bytes(w, m->wasm + c.pos, c.end - c.pos);
+    }
+}
+
+static void emit_types(module_t *m, writer_t *w)
+{
+    static const uint8_t tick_type[] = {TYPE_FUNC, 0x00, 0x00};
+    put_leb(w, (uint64_t)m->sum.num_types + 1);
+    put_entries(m, w, SEC_TYPE);
+    put_bytes(w, tick_type, sizeof tick_type);
+}
+
+static void emit_functions(module_t *m, writer_t *w)
+{
+    put_leb(w, (uint64_t)m->sum.num_funcs + 1);
+    put_entries(m, w, SEC_FUNCTION);
+    put_leb(w, m->sum.num_types);
+}
+
+static void check_size(const cursor_t *c, uint64_t size)
+{
+    if (size > 0xFFFFFFFFu) {
+        report(c, WA_ERR_TOO_LARGE, 0, "the metered module would exceed 4 GiB");
+    }
+}
+
+/* Copies a body with `call <tick>` after every loop's block type. */
+static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
+    writer_t *w = (writer_t *)ctx;
+    body_t b;
+    c->func = m->sum.num_func_imports + i;
+    read_body(c, &b);
+    if (!ok(c)) {
+        return 0;
+    }
+    cursor_t in = body_cursor(c, &b);
+    uint64_t size = (b.end - b.start) + (uint64_t)count_loops(&in) * m->call_len;
+    check_size(c, size);
+    put_leb(w, size);
+    uint32_t from = b.start;
+    uint32_t depth = 0;
+    in = body_cursor(c, &b);
+    while (ok(c) && next_loop(&in, &depth)) {
+        put_bytes(w, m->wasm + from, in.pos - from);
+        put_bytes(w, m->call, m->call_len);
+        from = in.pos;
+    }
+    put_bytes(w, m->wasm + from, b.end - from);
+    c->func = NO_FUNC;
+    return 0;
+}
+
+static void emit_code(module_t *m, writer_t *w)
+{
+    static const uint8_t tick_body[] = {0x02, 0x00, OP_END}; /* size, no locals, end */
+    put_leb(w, (uint64_t)m->sum.num_funcs + 1);
+    read_vector(m, SEC_CODE, on_body_emit, w, NULL);
+    put_bytes(w, tick_body, sizeof tick_body);
+}
+
+typedef void (*emit_fn)(module_t *m, writer_t *w);
+
+static void emit_section(module_t *m, writer_t *w, unsigned id, emit_fn fn)
+{
+    writer_t probe = {NULL, 0, 0};
+    cursor_t c = section_cursor(m, id);
+    fn(m, &probe);
+    check_size(&c, probe.len);
+    put_u8(w, (uint8_t)id);
+    put_leb(w, probe.len);
+    fn(m, w);
+}
+
+/* Adds a type or function section the module lacks where it belongs: before
+ * the first section that ranks after it. */
+static void emit_missing(module_t *m, writer_t *w, unsigned rank, int *added)
+{
+    if (!m->sec[SEC_TYPE].present && !added[0] && rank > section_rank(SEC_TYPE)) {
+        emit_section(m, w, SEC_TYPE, emit_types);
+        added[0] = 1;
+    }
+    if (!m->sec[SEC_FUNCTION].present && !added[1] && rank > section_rank(SEC_FUNCTION)) {
+        emit_section(m, w, SEC_FUNCTION, emit_functions);
+        added[1] = 1;
+    }
+}
+
+static void emit_module(module_t *m, writer_t *w)
+{
+    cursor_t c = {m->wasm, HEADER_LEN, m->len, NO_SECTION, NO_FUNC, &m->diag};
+    section_t s;
+    int added[2] = {0, 0};
+    put_bytes(w, m->wasm, HEADER_LEN);
+    while (next_section(&c, &s)) {
+        if (s.id != SEC_CUSTOM) {
+            emit_missing(m, w, section_rank(s.id), added);
+        }
+        if (s.id == SEC_TYPE) {
+            emit_section(m, w, SEC_TYPE, emit_types);
+        } else if (s.id == SEC_FUNCTION) {
+            emit_section(m, w, SEC_FUNCTION, emit_functions);
+        } else if (s.id == SEC_CODE) {
+            emit_section(m, w, SEC_CODE, emit_code);
+        } else {
+            put_bytes(w, m->wasm + s.head, s.end - s.head);
+        }
+    }
+    check_size(&c, w->len);
+}
+
+/* Writes the metered module through w (which may only count). */
+static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t *tick,
+                        char *msg, size_t msg_len)
+{
+    module_t m;
+    int rc = open_module(&m, wasm, len, msg, msg_len);
+    if (rc == WA_OK) {
+        rc = summarize_module(&m);
+    }
+    if (rc != WA_OK) {
+        return rc;
+    }
+    if (!m.sec[SEC_CODE].present) { /* no code, no loops: nothing to meter */
+        put_bytes(w, wasm, len);
+        *tick = NO_INDEX;
+        return WA_OK;
+    }
+    *tick = m.sum.num_func_imports + m.sum.num_funcs;
+    m.call[0] = OP_CALL;
+    m.call_len = 1 + encode_leb(*tick, m.call + 1);
+    emit_module(&m, w);
+    return m.diag.rc;
+}
+
+int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
+                       size_t msg_len)
+{
+    writer_t w = {NULL, 0, 0};
+    uint32_t tick;
+    int rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
+    if (rc == WA_OK && out_len != NULL) {
+        *out_len = (uint32_t)w.len;
+    }
+    return rc;
+}
+
+int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
+                  uint32_t *out_len, uint32_t *tick_func, char *msg, size_t msg_len)
+{
+    uint32_t need = 0;
+    uint32_t tick;
+    int rc = wa_wasm_meter_size(wasm, len, &need, msg, msg_len);
+    if (rc != WA_OK) {
+        return rc;
+    }
+    if (need > out_cap || out == NULL) {
+        if (msg != NULL && msg_len > 0) {
+            snprintf(msg, msg_len, "the metered module needs %u bytes; the buffer has %u",
+                     (unsigned)need, (unsigned)(out == NULL ? 0 : out_cap));
+        }
+        return WA_ERR_TOO_LARGE;
+    }
+    writer_t w = {out, out_cap, 0};
+    rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
+    if (rc == WA_OK && w.len != need) {
+        rc = WA_ERR_UNKNOWN; /* cannot happen: both passes run the same code */
+    }
+    if (rc == WA_OK) {
+        if (out_len != NULL) {
+            *out_len = need;
+        }
+        if (tick_func != NULL) {
+            *tick_func = tick;
+        }
+    }
+    return rc;
+}

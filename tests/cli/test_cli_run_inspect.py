@@ -1,0 +1,86 @@
+"""`wamr-agent run` and `inspect` on the examples, text and --json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import ROOT
+from wamr_agent.cli import app
+
+Example = Callable[[str], Path]
+WatFile = Callable[[str], Path]
+runner = CliRunner()
+SENSOR_CSV = ROOT / "examples" / "sensor" / "sensor-data.csv"
+
+
+def test_run_sensor_with_recorded_data(example: Example) -> None:
+    result = runner.invoke(app, ["run", str(example("sensor")), "--board", "esp32",
+                                 "--sensor-data", str(SENSOR_CSV), "--repeat", "100"])
+    assert result.exit_code == 0, result.output
+    assert "telemetry temp_c=" in result.stdout
+    assert "ALERT" in result.stdout
+    assert "stopped: loop returned -4" in result.stdout
+
+
+def test_run_json_reports_calls_log_telemetry_and_stats(example: Example) -> None:
+    result = runner.invoke(app, ["run", str(example("sensor")), "--sensor-data",
+                                 str(SENSOR_CSV), "--repeat", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [c["export"] for c in report["calls"]] == ["setup", "loop", "loop", "loop"]
+    assert len([t for t in report["telemetry"] if t["key"] == "temp_c"]) == 3
+    assert report["stats"]["heap_peak"] > report["stats"]["linear_memory"] > 0
+
+
+def test_run_invoke_with_args(wat_file: WatFile) -> None:
+    result = runner.invoke(app, ["run", str(wat_file("add")), "--invoke", "add",
+                                 "--args", "40,2"])
+    assert result.exit_code == 0, result.output
+    assert "add(40, 2) = 42" in result.stdout
+
+
+def test_run_wasi_command(example: Example) -> None:
+    result = runner.invoke(app, ["run", str(example("hello_wasi"))])
+    assert result.exit_code == 0, result.output
+    assert "[stdout]" in result.stdout
+
+
+def test_inspect_sensor(example: Example) -> None:
+    result = runner.invoke(app, ["inspect", str(example("sensor")), "--board", "nrf52840"])
+    assert result.exit_code == 0, result.output
+    assert "wamr_agent.sensor_read" in result.stdout
+    assert "needs    log, sensor, telemetry" in result.stdout
+    assert "verdict  fits" in result.stdout
+
+
+def test_inspect_json_verdict_for_module_that_does_not_fit(wat_file: WatFile) -> None:
+    result = runner.invoke(app, ["inspect", str(wat_file("big_memory")), "--board",
+                                 "nrf52840", "--json"])
+    assert result.exit_code == 5
+    report = json.loads(result.stdout)
+    assert report["verdict"]["fits"] is False
+    assert report["initial_memory"] == 8 * 65536
+    assert "512 KiB" in report["verdict"]["reasons"][0]
+
+
+def test_console_script_is_installed() -> None:
+    """The real entry point, as users run it (one subprocess in this tier)."""
+    exe = Path(sys.executable).with_name("wamr-agent")
+    result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("wamr-agent ")
+
+
+def test_every_command_has_a_test() -> None:
+    """A command added without a test fails here (STYLE.md)."""
+    import typer.main
+
+    tested = {"run", "inspect"}
+    commands = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert commands == tested, f"untested or removed commands: {commands ^ tested}"

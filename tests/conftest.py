@@ -1,0 +1,65 @@
+"""Shared test helpers.
+
+A test that needs something outside Python (a built example, the compiled
+binding, clang) calls ``need(...)``: outside CI a missing piece skips the test
+and prints how to get it; with CI=true it fails, so CI never passes by
+skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build"
+WAT_DIR = ROOT / "tests" / "fixtures" / "wat"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(ok: bool, what: str, hint: str) -> None:
+    """Skip (or, in CI, fail) when a prerequisite is missing."""
+    if ok:
+        return
+    message = f"{what} is missing; {hint}"
+    if IN_CI:
+        pytest.fail(f"CI=true: {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def example() -> Callable[[str], Path]:
+    """Path of a built example module (build/examples/<name>.wasm)."""
+
+    def get(name: str) -> Path:
+        path = BUILD / "examples" / f"{name}.wasm"
+        need(path.exists(), str(path.relative_to(ROOT)), "run `make examples`")
+        return path
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def wat() -> Callable[[str], bytes]:
+    """Bytes of tests/fixtures/wat/<name>.wat, compiled by Wasmtime's WAT parser."""
+    import wasmtime
+
+    def get(name: str) -> bytes:
+        return bytes(wasmtime.wat2wasm((WAT_DIR / f"{name}.wat").read_text()))
+
+    return get
+
+
+@pytest.fixture
+def wat_file(wat: Callable[[str], bytes], tmp_path: Path) -> Callable[[str], Path]:
+    """A fixture module written to a temporary .wasm file."""
+
+    def get(name: str) -> Path:
+        path = tmp_path / f"{name}.wasm"
+        path.write_bytes(wat(name))
+        return path
+
+    return get

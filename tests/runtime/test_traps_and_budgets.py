@@ -1,0 +1,113 @@
+"""Traps, CPU and memory budgets, through the real runtime (cffi)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from wamr_agent.agent_err import AgentErr
+from wamr_agent.boards import load_board
+from wamr_agent.errors import CpuBudgetExceeded, FitError, LoadError, Trap
+from wamr_agent.pywamr import Module, Runtime
+
+Wat = Callable[[str], bytes]
+
+
+def instance(wat: Wat, name: str, board: str = "nrf52840", **kw: object):  # type: ignore[no-untyped-def]
+    return Runtime(board, **kw).instantiate(Module(wat(name), name=name))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("fixture", "args", "code", "text"), [
+    ("trap_unreachable", (), AgentErr.TRAP_UNREACHABLE, "unreachable"),
+    ("trap_div_zero", (0,), AgentErr.TRAP_DIV_BY_ZERO, "divide by zero"),
+    ("trap_oob", (), AgentErr.TRAP_OUT_OF_BOUNDS, "out of bounds"),
+    ("recursion", (), AgentErr.TRAP_STACK_OVERFLOW, "stack overflow"),
+])
+def test_trap_has_code_and_engine_message(wat: Wat, fixture: str, args: tuple[int, ...],
+                                          code: AgentErr, text: str) -> None:
+    with instance(wat, fixture) as app:
+        with pytest.raises(Trap) as info:
+            app.call("run", *args)
+        assert info.value.code == code
+        assert text in str(info.value)
+        assert "\n" not in str(info.value)
+        assert app.stats().traps == 1
+
+
+def test_trap_names_the_called_export(wat: Wat) -> None:
+    with instance(wat, "trap_unreachable") as app, pytest.raises(Trap) as info:
+        app.call("run")
+    assert str(info.value).startswith("run: ")
+
+
+def test_instance_keeps_running_after_a_trap(wat: Wat) -> None:
+    with instance(wat, "trap_div_zero") as app:
+        with pytest.raises(Trap):
+            app.call("run", 0)
+        assert app.call("run", 5) == 20
+
+
+@pytest.mark.parametrize("fixture", ["infinite_loop", "busy_calls"])
+def test_cpu_budget_stops_endless_code(wat: Wat, fixture: str) -> None:
+    with instance(wat, fixture, cpu_ticks=200_000) as app:
+        with pytest.raises(CpuBudgetExceeded) as info:
+            app.call("run")
+        assert info.value.code == AgentErr.TRAP_CPU_BUDGET
+        assert "200000 ticks" in str(info.value)
+        assert app.stats().ticks_last_call == 200_000
+
+
+def test_loop_without_calls_is_metered(wat: Wat) -> None:
+    """Without metering the engine would only count calls; the loop in
+    infinite_loop.wat has none, so stopping it proves the rewrite works."""
+    module = Module(wat("infinite_loop"))
+    assert module.info.loops == 1
+    with Runtime("nrf52840", cpu_ticks=1000).instantiate(module) as app, \
+            pytest.raises(CpuBudgetExceeded):
+        app.call("run")
+
+
+def test_ticks_count_work(wat: Wat) -> None:
+    with instance(wat, "add") as app:
+        app.call("add", 1, 2)
+        assert app.stats().ticks_last_call <= 2
+
+
+def test_module_needing_more_memory_than_board_is_refused(wat: Wat) -> None:
+    with pytest.raises(FitError) as info:
+        instance(wat, "big_memory")
+    assert info.value.code == AgentErr.MEMORY_BUDGET
+    assert "8 pages (512 KiB)" in str(info.value)
+
+
+def test_memory_grow_beyond_budget_returns_minus_one(wat: Wat) -> None:
+    with instance(wat, "grow_memory", board="nrf52840") as app:
+        budget_pages = app.runtime.board.budget.linear_memory_bytes // 65536
+        assert app.call("grow", budget_pages - 1) == 1
+        assert app.call("grow", 1) == -1
+        assert app.stats().linear_memory == budget_pages * 65536
+
+
+def test_engine_heap_budget_is_enforced(example: Callable[[str], Path]) -> None:
+    """printf pulls in ~15 KiB of code, whose compiled form needs far more than
+    an 8 KiB engine heap; the load must fail cleanly, not overrun."""
+    board = load_board("nrf52840")
+    tiny = replace(board, budget=replace(board.budget, heap_bytes=8192,
+                                         linear_memory_bytes=65536))
+    with pytest.raises(LoadError) as info:
+        Runtime(tiny).instantiate(Module.from_file(example("hello_wasi")))
+    assert info.value.code == AgentErr.NO_MEMORY
+    assert "engine" in str(info.value)
+
+
+def test_stats_account_for_memory(wat: Wat) -> None:
+    with instance(wat, "grow_memory") as app:
+        s = app.stats()
+        assert s.linear_memory == 65536
+        assert s.heap_used >= s.linear_memory + s.stack
+        assert s.heap_peak >= s.heap_used
+        assert s.heap_peak <= s.heap_limit
+        assert s.engine_overhead > 0
