@@ -85,7 +85,8 @@ WASM_CFLAGS  := -Os -Wall -Wextra -Iexamples/include
 WASM_LDFLAGS := -Wl,-z,stack-size=8192 -Wl,--stack-first -Wl,--initial-memory=65536 \
                 -Wl,--strip-debug
 EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
-                $(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/libkernels.so
+                $(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/libkernels.so \
+                $(BENCH_OUT)/libkernels_scalar.so
 
 examples: $(EXAMPLES_ALL)
 
@@ -121,6 +122,11 @@ $(BENCH_OUT)/kernels.wasm: $(WASM_OBJ)/kernels.o
 $(BENCH_OUT)/libkernels.so: bench/kernels/kernels.c bench/kernels/kernels.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $<
+
+# Without auto-vectorization: closer to an MCU core, which has no wide SIMD.
+$(BENCH_OUT)/libkernels_scalar.so: bench/kernels/kernels.c bench/kernels/kernels.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -fno-tree-vectorize -Wall -Wextra -shared -fPIC -o $@ $<
 #@EXAMPLES-END
 
 # ---- tasks -----------------------------------------------------------------

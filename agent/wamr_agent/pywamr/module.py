@@ -106,13 +106,15 @@ class Module:
         self.name = name
         self.data = bytes(data)
         self.info = read_info(self.data)
+        self._functions = {e.name: e for e in self.info.exports if e.kind == "func"}
 
     @classmethod
     def from_file(cls, path: str | Path, *, validate: bool = True) -> Module:
         return cls(wasmfile.read_wasm_file(path), name=str(path), validate=validate)
 
     def export(self, name: str) -> Extern | None:
-        return next((e for e in self.info.exports if e.kind == "func" and e.name == name), None)
+        """The exported function called name, or None."""
+        return self._functions.get(name)
 
     def __repr__(self) -> str:
         return f"Module({self.name!r}, {self.info.size} bytes)"

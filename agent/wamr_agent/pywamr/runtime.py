@@ -15,6 +15,7 @@ from .host import Host, HostBridge
 from .module import Module
 
 MAX_RESULTS = 8
+MAX_ARGS = 16
 _TYPES = {"i": "i32", "I": "i64", "f": "f32", "F": "f64"}
 
 
@@ -84,6 +85,10 @@ class Instance:
             self._bridge.reraise()
             raise_for(err)
         self._app: Any = app
+        self._args: Any = ffi.new("wa_value_t[]", MAX_ARGS)
+        self._results: Any = ffi.new("wa_value_t[]", MAX_RESULTS)
+        self._nres: Any = ffi.new("uint32_t *")
+        self._err: Any = err
 
     @property
     def host(self) -> Host:
@@ -101,17 +106,18 @@ class Instance:
         if export is None:
             raise CallError(f"the module exports no function {name!r}; it exports: "
                             f"{', '.join(self.exports) or 'none'}")
-        values = _to_values(name, export.sig, args)
-        results = ffi.new("wa_value_t[]", MAX_RESULTS)
-        nres = ffi.new("uint32_t *")
-        err = ffi.new("wa_error_t *")
-        rc = lib.wa_app_call(app, name.encode(), values, len(args), results, MAX_RESULTS, nres,
-                             err)
+        _to_values(name, export.sig, args, self._args)
+        rc = lib.wa_app_call(app, name.encode(), self._args, len(args), self._results, MAX_RESULTS,
+                             self._nres, self._err)
         self._bridge.reraise()
         if rc != 0:
-            raise_for(err)
-        out = [_from_value(results[i]) for i in range(nres[0])]
-        return None if not out else out[0] if len(out) == 1 else tuple(out)
+            raise_for(self._err)
+        count = self._nres[0]
+        if count == 0:
+            return None
+        if count == 1:
+            return _from_value(self._results[0])
+        return tuple(_from_value(self._results[i]) for i in range(count))
 
     @property
     def exports(self) -> list[str]:
@@ -145,16 +151,17 @@ def _params(sig: str) -> str:
     return sig[sig.index("(") + 1 : -1] if "(" in sig else ""
 
 
-def _to_values(name: str, sig: str, args: tuple[int | float, ...]) -> Any:
+def _to_values(name: str, sig: str, args: tuple[int | float, ...], values: Any) -> None:
+    """Checks args against the signature and writes them into values."""
     params = _params(sig)
     if len(args) != len(params):
         kinds = ", ".join(_TYPES.get(p, p) for p in params) or "none"
         raise CallError(f"{name!r} takes {len(params)} argument(s) ({kinds}), got {len(args)}")
-    values = ffi.new("wa_value_t[]", max(1, len(args)))
+    if len(args) > MAX_ARGS:
+        raise CallError(f"{name!r} has {len(args)} parameters; at most {MAX_ARGS} are supported")
     for i, (p, a) in enumerate(zip(params, args, strict=True)):
         values[i].type = p.encode()
         _set_value(values[i], p, a, name, i)
-    return values
 
 
 def _set_value(v: Any, p: str, a: int | float, name: str, i: int) -> None:
