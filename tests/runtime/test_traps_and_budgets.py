@@ -111,3 +111,23 @@ def test_stats_account_for_memory(wat: Wat) -> None:
         assert s.heap_peak >= s.heap_used
         assert s.heap_peak <= s.heap_limit
         assert s.engine_overhead > 0
+
+
+SIMD = '(module (func (export "run") (result i32) v128.const i32x4 1 2 3 4 i32x4.extract_lane 0))'
+
+
+def test_simd_is_refused_by_validator_and_by_the_runtime_itself() -> None:
+    """Defence in depth: the host validator refuses SIMD, and so does the
+    runtime's own reader when a module reaches it unvalidated (as on a device)."""
+    import wasmtime
+
+    from wamr_agent.errors import ValidationError
+
+    data = bytes(wasmtime.wat2wasm(SIMD))
+    with pytest.raises(ValidationError):
+        Module(data)
+    with pytest.raises(FitError) as info:
+        Module(data, validate=False)
+    assert info.value.code == AgentErr.NOT_SUPPORTED
+    assert str(info.value).startswith("unsupported module: ")
+    assert "0xfd" in str(info.value)

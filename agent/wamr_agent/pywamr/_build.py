@@ -165,7 +165,9 @@ ffibuilder.set_source(
     sources=sources(),
     include_dirs=[str(RUNTIME.relative_to(ROOT)), str(WASM3.relative_to(ROOT))],
     define_macros=ENGINE_CONFIG,
-    extra_compile_args=["-O3", "-std=gnu11", "-fomit-frame-pointer", "-fno-stack-protector",
+    # wasm3 type-puns pointers (m3_code.c, m3_compile.c): no strict aliasing.
+    extra_compile_args=["-O3", "-std=gnu11", "-fno-strict-aliasing", "-fomit-frame-pointer",
+                        "-fno-stack-protector",
                         "-Wno-unused-parameter", "-Wno-sign-compare"],
 )
 

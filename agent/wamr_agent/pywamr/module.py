@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from .. import wasmfile
-from ..errors import InputError
 from ._loader import ffi, lib
 from .errors import error_for
 
@@ -80,11 +79,14 @@ def _externs(walk: Any, data: bytes) -> list[Extern]:
 
 
 def read_info(data: bytes) -> ModuleInfo:
-    """Reads a module's sections; raises InputError if it is malformed."""
+    """Reads a module's sections; raises InputError if it is malformed, FitError
+    if it uses a feature the runtime does not support."""
     summary = ffi.new("wa_wasm_summary_t *")
     msg = ffi.new("char[200]")
-    if lib.wa_wasm_summarize(data, len(data), summary, msg, 200) != 0:
-        raise InputError("malformed module: " + ffi.string(msg).decode())
+    rc = lib.wa_wasm_summarize(data, len(data), summary, msg, 200)
+    if rc != 0:
+        what = "unsupported" if rc == lib.WA_ERR_NOT_SUPPORTED else "malformed"
+        raise error_for(rc, f"{what} module: " + ffi.string(msg).decode())
     s = summary
     return ModuleInfo(
         size=len(data), imports=_externs(lib.wa_wasm_for_each_import, data),

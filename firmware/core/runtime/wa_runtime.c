@@ -80,7 +80,8 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
     }
     int rc = wa_wasm_summarize(wasm, len, s, msg, sizeof msg);
     if (rc != WA_OK) {
-        return wa_error_set(err, rc, "malformed module: %s", msg);
+        return wa_error_set(err, rc, "%s module: %s",
+                            rc == WA_ERR_NOT_SUPPORTED ? "unsupported" : "malformed", msg);
     }
     return check_memory(budget, s, err);
 }
@@ -231,40 +232,47 @@ int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len
 
 /* ---- load --------------------------------------------------------------- */
 
-static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len, wa_error_t *err)
+/*
+ * Upper bound of the metered module's size, from the summary: each loop gains
+ * a call (<= 6 bytes), each body's size field may grow (<= 4 bytes), plus the
+ * added type, function entry, body and section-header growth. Sizing the
+ * buffer this way saves wa_wasm_meter_size's full extra pass at every load.
+ */
+static uint32_t metered_bound(uint32_t len, const wa_wasm_summary_t *s)
+{
+    uint64_t bound = (uint64_t)len + 6ull * s->num_loops + 4ull * (s->num_funcs + 1u) + 64u;
+    return bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
+}
+
+static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
+                        const wa_wasm_summary_t *summary, wa_error_t *err)
 {
     char msg[WA_ERROR_MESSAGE_MAX - 24];
-    uint32_t out_len = len;
+    uint32_t cap = app->budget.cpu_ticks != 0 ? metered_bound(len, summary) : len;
     uint32_t tick = 0;
-    int rc = WA_OK;
-    if (app->budget.cpu_ticks != 0) {
-        rc = wa_wasm_meter_size(wasm, len, &out_len, msg, sizeof msg);
-    }
-    if (rc != WA_OK) {
-        return wa_error_set(err, rc, "cannot meter the module: %s", msg);
-    }
-    app->module = malloc(out_len ? out_len : 1);
+    app->module = malloc(cap ? cap : 1);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module",
-                            (unsigned)out_len);
+                            (unsigned)cap);
     }
-    app->module_len = out_len;
+    app->module_len = len;
     if (app->budget.cpu_ticks == 0) {
         memcpy(app->module, wasm, len);
         return WA_OK;
     }
-    rc = wa_wasm_meter(wasm, len, app->module, out_len, &app->module_len, &tick, msg, sizeof msg);
+    int rc = wa_wasm_meter(wasm, len, app->module, cap, &app->module_len, &tick, msg, sizeof msg);
     return rc == WA_OK ? WA_OK : wa_error_set(err, rc, "cannot meter the module: %s", msg);
 }
 
 static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, wa_error_t *err)
 {
-    int rc = wa_check_fit(&app->budget, wasm, len, NULL, err);
+    wa_wasm_summary_t summary;
+    int rc = wa_check_fit(&app->budget, wasm, len, &summary, err);
     if (rc == WA_OK) {
         rc = wa_check_imports(app->grants, wasm, len, err);
     }
     if (rc == WA_OK) {
-        rc = meter_module(app, wasm, len, err);
+        rc = meter_module(app, wasm, len, &summary, err);
     }
     if (rc == WA_OK) {
         rc = wa_engine_load(app, err);
