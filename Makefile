@@ -43,12 +43,13 @@ $(BUILD)/.stamp-apt: Makefile
 	else echo "not a Debian system: install the equivalents of: $(APT_PACKAGES)"; fi
 	@mkdir -p $(BUILD) && touch $@
 
-$(VENV)/.stamp-installed: pyproject.toml setup.py
+# The editable install builds the binding too, hence the binding stamp.
+$(VENV)/.stamp-installed: pyproject.toml setup.py | $(BUILD)/.stamp-apt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q setuptools==80.9.0 cffi==2.0.0
 	$(PY) firmware/tools/fetch_deps.py wasm3
 	$(PY) -m pip install -q --no-build-isolation -e '.[dev]'
-	@touch $@
+	@touch $@ $(BUILD)/.stamp-binding
 
 # ---- build -----------------------------------------------------------------
 
@@ -61,9 +62,10 @@ gen: setup
 BINDING_SRC := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h $(RUNTIME)/*.def) \
                agent/wamr_agent/pywamr/_build.py
 
+# --force: a changed compile flag in _build.py must rebuild every object.
 $(BUILD)/.stamp-binding: $(VENV)/.stamp-installed $(BINDING_SRC)
 	$(PY) firmware/tools/fetch_deps.py wasm3
-	$(PY) setup.py -q build_ext --inplace
+	$(PY) setup.py -q build_ext --inplace --force
 	@touch $@
 
 build: setup $(BUILD)/.stamp-binding
