@@ -11,7 +11,8 @@ BUILD   := build
 RUNTIME := firmware/core/runtime
 
 # Debian 12 packages the current tasks need (pinned by the Debian release).
-APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt
+APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
+                gcc-arm-none-eabi libnewlib-arm-none-eabi
 
 .PHONY: help setup deps gen build examples test demo bench lint clean
 
@@ -59,7 +60,7 @@ deps:
 gen: setup
 	$(PY) firmware/tools/gen_native_api.py
 
-BINDING_SRC := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h $(RUNTIME)/*.def) \
+BINDING_SRC := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h $(RUNTIME)/*.def $(RUNTIME)/*.flags) \
                agent/wamr_agent/pywamr/_build.py
 
 # --force: a changed compile flag in _build.py must rebuild every object.

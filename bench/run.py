@@ -147,7 +147,28 @@ def ram_use() -> None:
           rows)
 
 
+def runtime_footprint() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "runtime_size", ROOT / "firmware" / "tools" / "runtime_size.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    sys.modules["runtime_size"] = tool
+    spec.loader.exec_module(tool)
+    rows = []
+    for cpu in ("cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"):
+        sizes = tool.measure(cpu)
+        ours = sum(s.text for s in sizes if not s.third_party)
+        engine = sum(s.text for s in sizes if s.third_party)
+        static = sum(s.data + s.bss for s in sizes)
+        rows.append([cpu, f"{ours:,}", f"{engine:,}", f"{ours + engine:,}", f"{static:,}"])
+    table("Runtime footprint, arm-none-eabi-gcc -Os (code bytes; agent core and drivers not "
+          "included)", ["cpu", "runtime (ours)", "wasm3", "total code", "static RAM"], rows)
+
+
 def main() -> None:
+    runtime_footprint()
     interpreter_speed()
     cold_start()
     binding_overhead()

@@ -8,9 +8,12 @@ skipping.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -63,3 +66,16 @@ def wat_file(wat: Callable[[str], bytes], tmp_path: Path) -> Callable[[str], Pat
         return path
 
     return get
+
+
+def load_tool(name: str) -> ModuleType:
+    """Imports firmware/tools/<name>.py (build tools are scripts, not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = ROOT / "firmware" / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module

@@ -5,29 +5,15 @@ Loads firmware/tools/gen_native_api.py by path (it is a tool, not a package).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, load_tool
 
-
-def _load_generator() -> ModuleType:
-    path = ROOT / "firmware" / "tools" / "gen_native_api.py"
-    spec = importlib.util.spec_from_file_location("gen_native_api", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-gen = _load_generator()
+gen = load_tool("gen_native_api")
 DEF_TEXT = (ROOT / gen.DEF_FILE).read_text(encoding="utf-8")
 NATIVES = gen.parse_natives(DEF_TEXT)
 ERRORS = gen.parse_errors((ROOT / gen.ERR_FILE).read_text(encoding="utf-8"))

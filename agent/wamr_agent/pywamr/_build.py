@@ -123,18 +123,15 @@ const char *wa_binding_engine(void) { return "wasm3 0.5.0"; }
 """
 
 
-# wasm3 settings, the same as the firmware's (its MCU profile): 1 KiB code pages,
-# a 128-slot compile-time operand stack, no backtraces. Backtraces would name the
-# trapping function, but their per-line maps cost about as much RAM as the
-# compiled code itself (measured: sensor example 20 -> 35 KiB of engine heap), so
-# they are off; set d_m3RecordBacktraces to 1 for a diagnostic build.
-ENGINE_CONFIG = [
-    ("d_m3CodePageAlignSize", "1024"),
-    ("d_m3MaxFunctionStackHeight", "128"),
-    ("d_m3RecordBacktraces", "0"),
-    ("d_m3VerboseErrorMessages", "1"),
-    ("NASSERTS", None),
-]
+def engine_flags() -> list[str]:
+    """The engine's compile flags, shared with every other build of the runtime."""
+    text = (RUNTIME / "wa_engine_wasm3.flags").read_text()
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def engine_defines() -> list[tuple[str, str | None]]:
+    pairs = [f[2:].split("=", 1) for f in engine_flags() if f.startswith("-D")]
+    return [(p[0], p[1] if len(p) > 1 else None) for p in pairs]
 
 
 def error_enum_cdef() -> str:
@@ -164,10 +161,9 @@ ffibuilder.set_source(
     PRELUDE,
     sources=sources(),
     include_dirs=[str(RUNTIME.relative_to(ROOT)), str(WASM3.relative_to(ROOT))],
-    define_macros=ENGINE_CONFIG,
-    # wasm3 type-puns pointers (m3_code.c, m3_compile.c): no strict aliasing.
-    extra_compile_args=["-O3", "-std=gnu11", "-fno-strict-aliasing", "-fomit-frame-pointer",
-                        "-fno-stack-protector",
+    define_macros=engine_defines(),
+    extra_compile_args=[*(f for f in engine_flags() if not f.startswith("-D")),
+                        "-O3", "-std=gnu11", "-fomit-frame-pointer", "-fno-stack-protector",
                         "-Wno-unused-parameter", "-Wno-sign-compare"],
 )
 

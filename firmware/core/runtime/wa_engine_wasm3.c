@@ -219,7 +219,8 @@ int wa_engine_call(wa_app_t *app, const char *name, const wa_value_t *args, uint
     const void *ptrs[16];
     *nresults = 0;
     if (nargs > 16) {
-        return wa_error_set(err, WA_ERR_ARG_MISMATCH, "too many arguments (%u)", nargs);
+        return wa_error_set(err, WA_ERR_ARG_MISMATCH, "too many arguments (%u)",
+                            (unsigned)nargs);
     }
     M3Result r = m3_FindFunction(&f, app->engine->runtime, name);
     if (r != m3Err_none) {
