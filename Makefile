@@ -12,9 +12,12 @@ RUNTIME := firmware/core/runtime
 
 # Debian 12 packages the current tasks need (pinned by the Debian release).
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
-                gcc-arm-none-eabi libnewlib-arm-none-eabi
+                gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format
 
-.PHONY: help setup deps gen build examples test demo bench lint clean
+.PHONY: help setup deps gen build examples test demo bench lint format clean
+
+# Our C sources (the generated header and the X-macro table are left alone).
+C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h examples/*/*.c bench/kernels/*.[ch])
 
 help:
 	@echo "make demo      build and run the sensor example under the esp32 budget"
@@ -25,7 +28,8 @@ help:
 	@echo "make gen       regenerate the module-author header and docs from the native API table"
 	@echo "make build     build the cffi binding (the device runtime, on the host)"
 	@echo "make examples  build the example wasm apps into build/examples"
-	@echo "make lint      ruff and mypy"
+	@echo "make lint      ruff, mypy and clang-format --dry-run"
+	@echo "make format    apply clang-format to our C sources"
 
 # ---- setup -----------------------------------------------------------------
 
@@ -147,6 +151,10 @@ bench: build examples
 lint: setup
 	$(VENV)/bin/ruff check agent tests bench firmware/tools
 	$(VENV)/bin/mypy
+	clang-format --dry-run -Werror $(C_SOURCES)
+
+format: setup
+	clang-format -i $(C_SOURCES)
 
 clean:
 	rm -rf $(BUILD) agent/wamr_agent/pywamr/_wamr*.so agent/*.egg-info

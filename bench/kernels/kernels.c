@@ -17,7 +17,7 @@
 #define CRC_BUF_BYTES 4096
 #define MAT_N 16
 #define FILTER_SAMPLES 1024
-#define Q14(x) ((int32_t)((x) * 16384.0 + ((x) < 0 ? -0.5 : 0.5)))
+#define Q14(x) ((int32_t)((x)*16384.0 + ((x) < 0 ? -0.5 : 0.5)))
 
 static uint8_t crc_buf[CRC_BUF_BYTES];
 static uint32_t crc_table[256];
@@ -26,12 +26,14 @@ static uint32_t mat_b[MAT_N][MAT_N];
 static int16_t samples[FILTER_SAMPLES];
 static int ready;
 
-static uint32_t lcg_next(uint32_t *state) {
+static uint32_t lcg_next(uint32_t *state)
+{
     *state = *state * 1664525u + 1013904223u;
     return *state;
 }
 
-static void fill_inputs(void) {
+static void fill_inputs(void)
+{
     uint32_t seed = 0x2545F491u;
     for (uint32_t i = 0; i < 256u; i++) {
         uint32_t c = i;
@@ -57,14 +59,16 @@ static void fill_inputs(void) {
     ready = 1;
 }
 
-static void ensure_inputs(void) {
+static void ensure_inputs(void)
+{
     if (!ready) {
         fill_inputs();
     }
 }
 
 KERNEL_EXPORT(bench_crc32)
-int32_t bench_crc32(int32_t iters) {
+int32_t bench_crc32(int32_t iters)
+{
     ensure_inputs();
     uint32_t crc = 0xFFFFFFFFu;
     for (int32_t it = 0; it < iters; it++) {
@@ -75,7 +79,8 @@ int32_t bench_crc32(int32_t iters) {
     return (int32_t)~crc;
 }
 
-static void matmul(uint32_t out[MAT_N][MAT_N], uint32_t a[MAT_N][MAT_N]) {
+static void matmul(uint32_t out[MAT_N][MAT_N], uint32_t a[MAT_N][MAT_N])
+{
     for (int r = 0; r < MAT_N; r++) {
         for (int c = 0; c < MAT_N; c++) {
             uint32_t sum = 0;
@@ -88,7 +93,8 @@ static void matmul(uint32_t out[MAT_N][MAT_N], uint32_t a[MAT_N][MAT_N]) {
 }
 
 KERNEL_EXPORT(bench_matmul)
-int32_t bench_matmul(int32_t iters) {
+int32_t bench_matmul(int32_t iters)
+{
     uint32_t a[MAT_N][MAT_N];
     uint32_t prod[MAT_N][MAT_N];
     uint32_t sum = 0;
@@ -113,7 +119,8 @@ int32_t bench_matmul(int32_t iters) {
 
 /* Butterworth low-pass, cutoff 0.1 * sample rate, coefficients in Q14. */
 KERNEL_EXPORT(bench_filter)
-int32_t bench_filter(int32_t iters) {
+int32_t bench_filter(int32_t iters)
+{
     const int64_t b0 = Q14(0.0675), b1 = Q14(0.1349), b2 = Q14(0.0675);
     const int64_t a1 = Q14(-1.1430), a2 = Q14(0.4128);
     int64_t x1 = 0, x2 = 0, y1 = 0, y2 = 0;
@@ -135,6 +142,7 @@ int32_t bench_filter(int32_t iters) {
 }
 
 KERNEL_EXPORT(bench_noop)
-int32_t bench_noop(int32_t x) {
+int32_t bench_noop(int32_t x)
+{
     return x;
 }

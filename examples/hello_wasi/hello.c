@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <time.h>
 
-static long fib(int n) {
+static long fib(int n)
+{
     long a = 0, b = 1;
     for (int i = 0; i < n; i++) {
         long next = a + b;
@@ -18,15 +19,16 @@ static long fib(int n) {
     return a;
 }
 
-int main(void) {
+int main(void)
+{
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     printf("hello from wasm via WASI\n");
     printf("fib(40) = %ld\n", fib(40));
     clock_gettime(CLOCK_MONOTONIC, &end);
-    long long ns = (long long)(end.tv_sec - start.tv_sec) * 1000000000LL
-                   + (end.tv_nsec - start.tv_nsec);
-    printf("monotonic clock: %lld.%03lld s since boot, main took %lld us\n",
-           (long long)end.tv_sec, (long long)(end.tv_nsec / 1000000), ns / 1000);
+    long long ns =
+        (long long)(end.tv_sec - start.tv_sec) * 1000000000LL + (end.tv_nsec - start.tv_nsec);
+    printf("monotonic clock: %lld.%03lld s since boot, main took %lld us\n", (long long)end.tv_sec,
+           (long long)(end.tv_nsec / 1000000), ns / 1000);
     return 0;
 }

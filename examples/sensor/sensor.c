@@ -37,19 +37,22 @@ typedef struct line {
     int32_t len;
 } line_t;
 
-static void put_char(line_t *l, char c) {
+static void put_char(line_t *l, char c)
+{
     if (l->len < (int32_t)sizeof(l->text)) {
         l->text[l->len++] = c;
     }
 }
 
-static void put_str(line_t *l, const char *s) {
+static void put_str(line_t *l, const char *s)
+{
     while (*s != '\0') {
         put_char(l, *s++);
     }
 }
 
-static void put_int(line_t *l, int32_t v) {
+static void put_int(line_t *l, int32_t v)
+{
     char digits[11];
     int n = 0;
     uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
@@ -66,7 +69,8 @@ static void put_int(line_t *l, int32_t v) {
 }
 
 /* Writes v with one decimal, rounded half away from zero ("-0.5", "31.2"). */
-static void put_float1(line_t *l, float v) {
+static void put_float1(line_t *l, float v)
+{
     int32_t tenths = (int32_t)(v < 0.0f ? v * 10.0f - 0.5f : v * 10.0f + 0.5f);
     if (tenths < 0) {
         put_char(l, '-');
@@ -77,12 +81,14 @@ static void put_float1(line_t *l, float v) {
     put_char(l, (char)('0' + tenths % 10));
 }
 
-static void log_line(const line_t *l) {
+static void log_line(const line_t *l)
+{
     wa_log(l->text, l->len);
 }
 
 /* Reads one channel; on failure logs why and returns the (negative) code. */
-static int32_t read_channel(int32_t channel, float *value) {
+static int32_t read_channel(int32_t channel, float *value)
+{
     int32_t rc = wa_sensor_read(channel, value);
     if (rc != WA_OK) {
         line_t l = {.len = 0};
@@ -99,7 +105,8 @@ static int32_t read_channel(int32_t channel, float *value) {
     return rc;
 }
 
-static void update_alert(void) {
+static void update_alert(void)
+{
     line_t l = {.len = 0};
     if (!alerting && avg_temp > ALERT_ABOVE_C) {
         alerting = 1;
@@ -118,7 +125,8 @@ static void update_alert(void) {
 }
 
 WA_EXPORT(setup)
-int32_t setup(void) {
+int32_t setup(void)
+{
     line_t l = {.len = 0};
     put_str(&l, "sensor app started: EMA alpha ");
     put_float1(&l, ALPHA);
@@ -130,7 +138,8 @@ int32_t setup(void) {
 }
 
 WA_EXPORT(loop)
-int32_t loop(void) {
+int32_t loop(void)
+{
     float temp = 0.0f;
     float humidity = 0.0f;
     int32_t rc = read_channel(CH_TEMPERATURE, &temp);

@@ -23,18 +23,18 @@ struct wa_app {
     wa_budget_t budget;
     uint32_t grants;
     wa_host_ops_t ops;
-    wa_heap_t heap;            /* charged with every engine allocation */
-    uint8_t *module;           /* the bytes the engine reads (metered copy), owned */
+    wa_heap_t heap;  /* charged with every engine allocation */
+    uint8_t *module; /* the bytes the engine reads (metered copy), owned */
     uint32_t module_len;
-    int64_t fuel;              /* CPU ticks left in the current call */
+    int64_t fuel; /* CPU ticks left in the current call */
     uint64_t ticks_last_call;
     uint32_t calls;
     uint32_t traps;
-    int exited;                /* proc_exit was called in this call */
+    int exited; /* proc_exit was called in this call */
     int32_t exit_status;
-    int native_error;          /* agent_err a native trapped with, 0 if none */
+    int native_error; /* agent_err a native trapped with, 0 if none */
     char native_message[WA_ERROR_MESSAGE_MAX];
-    wa_line_t out[2];          /* stdout, stderr */
+    wa_line_t out[2]; /* stdout, stderr */
     struct wa_engine *engine;
 };
 

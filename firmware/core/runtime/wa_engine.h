@@ -23,10 +23,10 @@
 typedef int (*wa_native_fn)(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len);
 
 typedef struct wa_native {
-    uint32_t cap;       /* enum wa_cap bit that grants it */
+    uint32_t cap; /* enum wa_cap bit that grants it */
     const char *module;
     const char *name;
-    const char *sig;    /* wasm3 notation, '*' = pointer (i32) */
+    const char *sig; /* wasm3 notation, '*' = pointer (i32) */
     wa_native_fn fn;
 } wa_native_t;
 

@@ -109,8 +109,8 @@ static int engine_error(wa_app_t *app, M3Result r, const char *during, wa_error_
     const char *fn = trap_function(app->engine->runtime);
     if (code == WA_ERR_TRAP_CPU_BUDGET) {
         wa_error_set(err, code, "%s: CPU budget of %lu ticks exhausted%s%s%s", during,
-                     (unsigned long)app->budget.cpu_ticks, fn ? " in function '" : "",
-                     fn ? fn : "", fn ? "'" : "");
+                     (unsigned long)app->budget.cpu_ticks, fn ? " in function '" : "", fn ? fn : "",
+                     fn ? "'" : "");
     } else {
         wa_error_set(err, code, "%s: %s%s%s%s", during, text, fn ? " in function '" : "",
                      fn ? fn : "", fn ? "'" : "");
@@ -166,8 +166,8 @@ int wa_engine_link(wa_app_t *app, const char *module, const char *name, const ch
         r = m3_LinkRawFunctionEx(m, module, name, sig, enosys_stub, returns_i32);
     }
     if (r != m3Err_none && r != m3Err_functionLookupFailed) {
-        return wa_error_set(err, WA_ERR_IMPORT_TYPE, "cannot link import %s.%s: %s", module,
-                            name, r);
+        return wa_error_set(err, WA_ERR_IMPORT_TYPE, "cannot link import %s.%s: %s", module, name,
+                            r);
     }
     return WA_OK;
 }
@@ -201,8 +201,10 @@ static int collect_results(IM3Function f, wa_value_t *results, uint32_t max_resu
     }
     for (uint32_t i = 0; i < n; i++) {
         M3ValueType t = m3_GetRetType(f, i);
-        results[i].type = t == c_m3Type_i64 ? 'I' : t == c_m3Type_f32 ? 'f'
-                        : t == c_m3Type_f64 ? 'F' : 'i';
+        results[i].type = t == c_m3Type_i64   ? 'I'
+                          : t == c_m3Type_f32 ? 'f'
+                          : t == c_m3Type_f64 ? 'F'
+                                              : 'i';
         ptrs[i] = &results[i].of;
     }
     if (n > 0 && m3_GetResults(f, n, ptrs) != m3Err_none) {
@@ -219,8 +221,7 @@ int wa_engine_call(wa_app_t *app, const char *name, const wa_value_t *args, uint
     const void *ptrs[16];
     *nresults = 0;
     if (nargs > 16) {
-        return wa_error_set(err, WA_ERR_ARG_MISMATCH, "too many arguments (%u)",
-                            (unsigned)nargs);
+        return wa_error_set(err, WA_ERR_ARG_MISMATCH, "too many arguments (%u)", (unsigned)nargs);
     }
     M3Result r = m3_FindFunction(&f, app->engine->runtime, name);
     if (r != m3Err_none) {

@@ -10,13 +10,13 @@
 const char WA_WASI_MODULE[] = "wasi_snapshot_preview1";
 
 /* Declarations of every wa_native_<name>, then the table itself. */
-#define WA_NATIVE(cap, module, name, sig, c_ret, c_params, doc)                                \
+#define WA_NATIVE(cap, module, name, sig, c_ret, c_params, doc)                                    \
     int wa_native_##name(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len);
 #include "wa_native_api.def"
 #undef WA_NATIVE
 
 static const wa_native_t s_natives[] = {
-#define WA_NATIVE(cap, module, name, sig, c_ret, c_params, doc)                                \
+#define WA_NATIVE(cap, module, name, sig, c_ret, c_params, doc)                                    \
     {WA_CAP_##cap, module, #name, sig, wa_native_##name},
 #include "wa_native_api.def"
 #undef WA_NATIVE

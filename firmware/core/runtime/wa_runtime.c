@@ -138,19 +138,20 @@ static int check_import(import_walk_t *w, const wa_wasm_extern_t *imp, const wa_
         return wa_error_set(w->err, WA_ERR_UNKNOWN_IMPORT,
                             "import %s.%s is not a function; apps may import only functions", m, n);
     }
-    const wa_native_t *native = wa_natives_find(imp->module, imp->module_len, imp->name,
-                                                imp->name_len);
+    const wa_native_t *native =
+        wa_natives_find(imp->module, imp->module_len, imp->name, imp->name_len);
     int wasi = strcmp(m, WA_WASI_MODULE) == 0;
     uint32_t cap = native != NULL ? native->cap : WA_CAP_WASI;
     if (native == NULL && !wasi) {
         return wa_error_set(w->err, WA_ERR_UNKNOWN_IMPORT,
                             "unknown import %s.%s: not part of the native API "
-                            "(docs/native-api.md)", m, n);
+                            "(docs/native-api.md)",
+                            m, n);
     }
     if (native != NULL && !sig_matches(native->sig, imp->sig)) {
         return wa_error_set(w->err, WA_ERR_IMPORT_TYPE,
-                            "import %s.%s has type %s; the native API declares %s", m, n,
-                            imp->sig, native->sig);
+                            "import %s.%s has type %s; the native API declares %s", m, n, imp->sig,
+                            native->sig);
     }
     if (native == NULL && imp->sig[0] != 'i' && imp->sig[0] != 'v') {
         return wa_error_set(w->err, WA_ERR_NOT_SUPPORTED,
@@ -218,8 +219,7 @@ static int on_export(void *ctx, const wa_wasm_extern_t *exp)
     return 0;
 }
 
-int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len,
-                      wa_error_t *err)
+int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len, wa_error_t *err)
 {
     export_find_t f = {.name = name};
     wa_wasm_for_each_export(app->module, app->module_len, on_export, &f, NULL, 0);
@@ -252,8 +252,7 @@ static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
     uint32_t tick = 0;
     app->module = malloc(cap ? cap : 1);
     if (app->module == NULL) {
-        return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module",
-                            (unsigned)cap);
+        return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);
     }
     app->module_len = len;
     if (app->budget.cpu_ticks == 0) {
@@ -299,8 +298,8 @@ wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_
     if (ops != NULL) {
         app->ops = *ops;
     }
-    app->heap.limit = (size_t)budget->heap_bytes + budget->linear_memory_bytes +
-                      budget->stack_bytes;
+    app->heap.limit =
+        (size_t)budget->heap_bytes + budget->linear_memory_bytes + budget->stack_bytes;
     wa_heap_t *previous = wa_heap_enter(&app->heap);
     int rc = load_steps(app, wasm, len, err);
     wa_heap_leave(previous);
@@ -337,28 +336,27 @@ static int check_args(const char *name, const char *sig, const wa_value_t *args,
     const char *params = strchr(sig, '(');
     uint32_t want = params ? (uint32_t)(strlen(params) - 2) : 0;
     if (want != nargs) {
-        return wa_error_set(err, WA_ERR_ARG_MISMATCH, "'%s' takes %u argument%s (%s), got %u",
-                            name, (unsigned)want, want == 1 ? "" : "s", sig, (unsigned)nargs);
+        return wa_error_set(err, WA_ERR_ARG_MISMATCH, "'%s' takes %u argument%s (%s), got %u", name,
+                            (unsigned)want, want == 1 ? "" : "s", sig, (unsigned)nargs);
     }
     for (uint32_t i = 0; i < nargs; i++) {
         if (args[i].type != params[1 + i]) {
-            return wa_error_set(err, WA_ERR_ARG_MISMATCH,
-                                "'%s' argument %u must be %s, got %s", name, (unsigned)i + 1,
-                                type_name(params[1 + i]), type_name(args[i].type));
+            return wa_error_set(err, WA_ERR_ARG_MISMATCH, "'%s' argument %u must be %s, got %s",
+                                name, (unsigned)i + 1, type_name(params[1 + i]),
+                                type_name(args[i].type));
         }
     }
     return WA_OK;
 }
 
-static int finish_call(wa_app_t *app, const char *name, int rc, uint32_t *nresults,
-                       wa_error_t *err)
+static int finish_call(wa_app_t *app, const char *name, int rc, uint32_t *nresults, wa_error_t *err)
 {
     if (rc == WA_ERR_TRAP_EXIT && app->exited && app->exit_status == 0) {
         *nresults = 0;
         rc = WA_OK;
     } else if (rc == WA_ERR_TRAP_EXIT && app->exited) {
-        rc = wa_error_set(err, rc, "%s: the app exited with status %d", name,
-                          (int)app->exit_status);
+        rc =
+            wa_error_set(err, rc, "%s: the app exited with status %d", name, (int)app->exit_status);
     }
     if (rc >= WA_ERR_TRAP_UNREACHABLE && rc <= WA_ERR_TRAP_OTHER) {
         app->traps++;

@@ -127,8 +127,7 @@ wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_
  * Writes the export's signature ("i(iI)", "v()", ...) into sig. Returns
  * WA_OK or WA_ERR_NO_EXPORT.
  */
-int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len,
-                      wa_error_t *err);
+int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len, wa_error_t *err);
 
 /*
  * Calls an exported function. args must match its parameters in number and

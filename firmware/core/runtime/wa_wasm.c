@@ -20,13 +20,32 @@
 #include <string.h>
 
 enum section_id {
-    SEC_CUSTOM = 0, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY, SEC_GLOBAL,
-    SEC_EXPORT, SEC_START, SEC_ELEMENT, SEC_CODE, SEC_DATA, SEC_DATACOUNT, SEC_COUNT
+    SEC_CUSTOM = 0,
+    SEC_TYPE,
+    SEC_IMPORT,
+    SEC_FUNCTION,
+    SEC_TABLE,
+    SEC_MEMORY,
+    SEC_GLOBAL,
+    SEC_EXPORT,
+    SEC_START,
+    SEC_ELEMENT,
+    SEC_CODE,
+    SEC_DATA,
+    SEC_DATACOUNT,
+    SEC_COUNT
 };
 
 enum {
-    TYPE_I32 = 0x7F, TYPE_I64 = 0x7E, TYPE_F32 = 0x7D, TYPE_F64 = 0x7C, TYPE_V128 = 0x7B,
-    TYPE_FUNCREF = 0x70, TYPE_EXTERNREF = 0x6F, TYPE_FUNC = 0x60, BLOCK_EMPTY = 0x40
+    TYPE_I32 = 0x7F,
+    TYPE_I64 = 0x7E,
+    TYPE_F32 = 0x7D,
+    TYPE_F64 = 0x7C,
+    TYPE_V128 = 0x7B,
+    TYPE_FUNCREF = 0x70,
+    TYPE_EXTERNREF = 0x6F,
+    TYPE_FUNC = 0x60,
+    BLOCK_EMPTY = 0x40
 };
 
 enum { OP_LOOP = 0x03, OP_CALL = 0x10, OP_I32_CONST = 0x41, OP_END = 0x0B };
@@ -37,8 +56,8 @@ enum { OP_LOOP = 0x03, OP_CALL = 0x10, OP_I32_CONST = 0x41, OP_END = 0x0B };
 #define HEADER_LEN 8u
 
 static const char *const s_section_names[SEC_COUNT] = {
-    "custom", "type", "import", "function", "table", "memory", "global",
-    "export", "start", "element", "code", "data", "data count",
+    "custom", "type",  "import",  "function", "table", "memory",     "global",
+    "export", "start", "element", "code",     "data",  "data count",
 };
 
 typedef struct diag {
@@ -50,9 +69,9 @@ typedef struct diag {
 typedef struct cursor {
     const uint8_t *wasm; /* module start: positions are offsets from here */
     uint32_t pos;
-    uint32_t end;        /* one past the last byte this cursor may read */
-    unsigned section;    /* for messages: NO_SECTION outside any */
-    uint32_t func;       /* for messages: NO_FUNC outside a function body */
+    uint32_t end;     /* one past the last byte this cursor may read */
+    unsigned section; /* for messages: NO_SECTION outside any */
+    uint32_t func;    /* for messages: NO_FUNC outside a function body */
     diag_t *diag;
 } cursor_t;
 
@@ -327,8 +346,21 @@ static uint8_t read_mut(cursor_t *c)
 /* ---- instructions --------------------------------------------------------- */
 
 enum imm {
-    IMM_NONE, IMM_END, IMM_BLOCK, IMM_INDEX, IMM_TWO_INDICES, IMM_BR_TABLE, IMM_MEMARG,
-    IMM_BYTE, IMM_I32, IMM_I64, IMM_F32, IMM_F64, IMM_SELECT, IMM_PREFIX_FC, IMM_UNKNOWN
+    IMM_NONE,
+    IMM_END,
+    IMM_BLOCK,
+    IMM_INDEX,
+    IMM_TWO_INDICES,
+    IMM_BR_TABLE,
+    IMM_MEMARG,
+    IMM_BYTE,
+    IMM_I32,
+    IMM_I64,
+    IMM_F32,
+    IMM_F64,
+    IMM_SELECT,
+    IMM_PREFIX_FC,
+    IMM_UNKNOWN
 };
 
 static enum imm immediate_kind(uint8_t op)
@@ -343,18 +375,27 @@ static enum imm immediate_kind(uint8_t op)
         return IMM_INDEX; /* locals, globals, table.get/set */
     }
     switch (op) {
-    case 0x00: case 0x01: case 0x05: case 0x0F: case 0x1A: case 0x1B: case 0xD1:
-        return IMM_NONE;
-    case 0x02: case 0x03: case 0x04:
-        return IMM_BLOCK;
+    case 0x00:
+    case 0x01:
+    case 0x05:
+    case 0x0F:
+    case 0x1A:
+    case 0x1B:
+    case 0xD1: return IMM_NONE;
+    case 0x02:
+    case 0x03:
+    case 0x04: return IMM_BLOCK;
     case 0x0B: return IMM_END;
-    case 0x0C: case 0x0D: case 0x10: case 0xD2:
-        return IMM_INDEX;
+    case 0x0C:
+    case 0x0D:
+    case 0x10:
+    case 0xD2: return IMM_INDEX;
     case 0x0E: return IMM_BR_TABLE;
     case 0x11: return IMM_TWO_INDICES;
     case 0x1C: return IMM_SELECT;
-    case 0x3F: case 0x40: case 0xD0:
-        return IMM_BYTE;
+    case 0x3F:
+    case 0x40:
+    case 0xD0: return IMM_BYTE;
     case 0x41: return IMM_I32;
     case 0x42: return IMM_I64;
     case 0x43: return IMM_F32;
@@ -369,9 +410,15 @@ static const char *opcode_note(uint8_t op)
     switch (op) {
     case 0xFD: return " (SIMD)";
     case 0xFE: return " (threads)";
-    case 0x12: case 0x13: return " (tail calls)";
-    case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19:
-        return " (exception handling)";
+    case 0x12:
+    case 0x13: return " (tail calls)";
+    case 0x06:
+    case 0x07:
+    case 0x08:
+    case 0x09:
+    case 0x0A:
+    case 0x18:
+    case 0x19: return " (exception handling)";
     default: return "";
     }
 }
@@ -417,24 +464,23 @@ static void skip_prefix_fc(cursor_t *c)
         read_u32(c);
         read_u8(c);
         break;
-    case 9: case 13: case 15: case 16: case 17: /* data.drop elem.drop table.grow/size/fill */
-        read_u32(c);
-        break;
-    case 10: /* memory.copy */
-        read_bytes(c, 2);
-        break;
-    case 11: /* memory.fill */
-        read_u8(c);
-        break;
-    case 12: case 14: /* table.init table.copy */
+    case 9:
+    case 13:
+    case 15:
+    case 16:
+    case 17: /* data.drop elem.drop table.grow/size/fill */ read_u32(c); break;
+    case 10: /* memory.copy */ read_bytes(c, 2); break;
+    case 11: /* memory.fill */ read_u8(c); break;
+    case 12:
+    case 14: /* table.init table.copy */
         read_u32(c);
         read_u32(c);
         break;
     default:
         if (sub > 7 && ok(c)) { /* 0..7: saturating truncations, no immediates */
             c->pos = at - 1;
-            report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC,
-                   "opcode 0xfc 0x%x is not supported", (unsigned)sub);
+            report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC, "opcode 0xfc 0x%x is not supported",
+                   (unsigned)sub);
         }
     }
 }
@@ -444,10 +490,14 @@ static void skip_immediates(cursor_t *c, enum imm kind, uint8_t op)
     uint32_t n;
     uint32_t at;
     switch (kind) {
-    case IMM_NONE: case IMM_END: break;
+    case IMM_NONE:
+    case IMM_END: break;
     case IMM_BLOCK: skip_blocktype(c); break;
     case IMM_INDEX: read_u32(c); break;
-    case IMM_TWO_INDICES: read_u32(c); read_u32(c); break;
+    case IMM_TWO_INDICES:
+        read_u32(c);
+        read_u32(c);
+        break;
     case IMM_BR_TABLE: /* the labels, then the default */
         n = read_u32(c);
         for (uint32_t i = 0; i < n && ok(c); i++) {
@@ -598,8 +648,7 @@ static int scan_sections(module_t *m)
     return m->diag.rc;
 }
 
-static int open_module(module_t *m, const uint8_t *wasm, uint32_t len, char *msg,
-                       size_t msg_len)
+static int open_module(module_t *m, const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len)
 {
     memset(m, 0, sizeof *m);
     m->diag.msg = msg;
@@ -619,8 +668,8 @@ static int open_module(module_t *m, const uint8_t *wasm, uint32_t len, char *msg
     } else if (len < HEADER_LEN) {
         report(&c, WA_ERR_MALFORMED, 0, "truncated in the header at offset %u", (unsigned)len);
     } else {
-        uint32_t version = wasm[4] | (uint32_t)wasm[5] << 8 | (uint32_t)wasm[6] << 16 |
-                           (uint32_t)wasm[7] << 24;
+        uint32_t version =
+            wasm[4] | (uint32_t)wasm[5] << 8 | (uint32_t)wasm[6] << 16 | (uint32_t)wasm[7] << 24;
         if (version != 1) {
             report(&c, WA_ERR_MALFORMED, 0, "unsupported version %u", (unsigned)version);
         }
@@ -662,22 +711,17 @@ static void read_import(cursor_t *c, import_t *imp)
     imp->ext.name = read_name(c, &imp->ext.name_len);
     imp->ext.kind = read_u8(c);
     switch (imp->ext.kind) {
-    case WA_EXT_FUNC:
-        imp->ext.index = read_u32(c);
-        break;
+    case WA_EXT_FUNC: imp->ext.index = read_u32(c); break;
     case WA_EXT_TABLE:
         read_reftype(c);
         read_limits(c, &imp->limits);
         break;
-    case WA_EXT_MEMORY:
-        read_limits(c, &imp->limits);
-        break;
+    case WA_EXT_MEMORY: read_limits(c, &imp->limits); break;
     case WA_EXT_GLOBAL:
         read_valtype(c);
         read_mut(c);
         break;
-    default:
-        fail_byte(c, "bad import kind", imp->ext.kind);
+    default: fail_byte(c, "bad import kind", imp->ext.kind);
     }
 }
 
@@ -1017,7 +1061,8 @@ static char sig_char(uint8_t type)
     case TYPE_I64: return 'I';
     case TYPE_F32: return 'f';
     case TYPE_F64: return 'F';
-    case TYPE_FUNCREF: case TYPE_EXTERNREF: return 'r';
+    case TYPE_FUNCREF:
+    case TYPE_EXTERNREF: return 'r';
     default: return '\0'; /* v128: no wasm3 notation */
     }
 }
@@ -1047,8 +1092,7 @@ static void format_sig(const uint8_t *wasm, const functype_t *ft, char *sig)
                put_sig_char(sig, &n, ']');
     }
     fits = fits && put_sig_char(sig, &n, '(') &&
-           put_sig_types(sig, &n, wasm + ft->params, ft->num_params) &&
-           put_sig_char(sig, &n, ')');
+           put_sig_types(sig, &n, wasm + ft->params, ft->num_params) && put_sig_char(sig, &n, ')');
     sig[fits ? n : 0] = '\0';
 }
 
@@ -1321,8 +1365,8 @@ static void emit_module(module_t *m, writer_t *w)
 }
 
 /* Writes the metered module through w (which may only count). */
-static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t *tick,
-                        char *msg, size_t msg_len)
+static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t *tick, char *msg,
+                        size_t msg_len)
 {
     module_t m;
     int rc = open_module(&m, wasm, len, msg, msg_len);

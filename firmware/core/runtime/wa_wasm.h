@@ -22,7 +22,7 @@
 
 #define WA_WASM_PAGE 65536u
 #define WA_WASM_NO_MAX 0xFFFFFFFFu /* memory has no declared maximum */
-#define WA_WASM_SIG_MAX 24        /* room for a wasm3-style signature */
+#define WA_WASM_SIG_MAX 24         /* room for a wasm3-style signature */
 
 /* External kinds as encoded in the binary. */
 enum wa_extern_kind { WA_EXT_FUNC = 0, WA_EXT_TABLE = 1, WA_EXT_MEMORY = 2, WA_EXT_GLOBAL = 3 };
@@ -30,39 +30,39 @@ enum wa_extern_kind { WA_EXT_FUNC = 0, WA_EXT_TABLE = 1, WA_EXT_MEMORY = 2, WA_E
 /* What a module needs, read from its sections. */
 typedef struct wa_wasm_summary {
     uint32_t num_types;
-    uint32_t num_imports;        /* all kinds */
+    uint32_t num_imports; /* all kinds */
     uint32_t num_func_imports;
-    uint32_t num_funcs;          /* defined functions (function section count) */
-    uint32_t num_globals;        /* defined globals */
+    uint32_t num_funcs;   /* defined functions (function section count) */
+    uint32_t num_globals; /* defined globals */
     uint32_t num_exports;
-    uint32_t num_loops;          /* `loop` instructions in all bodies */
-    uint32_t code_bytes;         /* size of the code section payload */
-    int has_memory;              /* 1 if a memory is defined or imported */
-    int memory_imported;         /* 1 if the memory is imported */
+    uint32_t num_loops;  /* `loop` instructions in all bodies */
+    uint32_t code_bytes; /* size of the code section payload */
+    int has_memory;      /* 1 if a memory is defined or imported */
+    int memory_imported; /* 1 if the memory is imported */
     uint32_t mem_initial_pages;
-    uint32_t mem_max_pages;      /* WA_WASM_NO_MAX if none declared */
-    uint32_t data_end;           /* highest end offset of active data segments with
-                                    constant offsets (0 if none) */
-    uint32_t stack_top;          /* initial value of the first defined global when it
-                                    is a mutable i32 with a constant init (clang's
-                                    __stack_pointer); 0 if there is none */
-    uint32_t heap_base;          /* value of an exported global "__heap_base", 0 if none */
-    int has_start;               /* a start section is present */
+    uint32_t mem_max_pages; /* WA_WASM_NO_MAX if none declared */
+    uint32_t data_end;      /* highest end offset of active data segments with
+                               constant offsets (0 if none) */
+    uint32_t stack_top;     /* initial value of the first defined global when it
+                               is a mutable i32 with a constant init (clang's
+                               __stack_pointer); 0 if there is none */
+    uint32_t heap_base;     /* value of an exported global "__heap_base", 0 if none */
+    int has_start;          /* a start section is present */
 } wa_wasm_summary_t;
 
 /* One import or export, as the iteration callbacks see it. Names point into
  * the module buffer and are NOT NUL-terminated. */
 typedef struct wa_wasm_extern {
-    uint8_t kind;                /* enum wa_extern_kind */
-    const char *module;          /* imports only; NULL for exports */
+    uint8_t kind;       /* enum wa_extern_kind */
+    const char *module; /* imports only; NULL for exports */
     uint32_t module_len;
     const char *name;
     uint32_t name_len;
-    uint32_t index;              /* exports: index in its index space; imports: type
-                                    index for functions, 0 otherwise */
-    char sig[WA_WASM_SIG_MAX];   /* functions: wasm3 notation, e.g. "i(iI)", "v()";
-                                    "" for other kinds or when it does not fit.
-                                    Multiple results are written as "[ii](i)". */
+    uint32_t index;            /* exports: index in its index space; imports: type
+                                  index for functions, 0 otherwise */
+    char sig[WA_WASM_SIG_MAX]; /* functions: wasm3 notation, e.g. "i(iI)", "v()";
+                                  "" for other kinds or when it does not fit.
+                                  Multiple results are written as "[ii](i)". */
 } wa_wasm_extern_t;
 
 /* Callback for import/export iteration: return 0 to go on, anything else
@@ -70,8 +70,8 @@ typedef struct wa_wasm_extern {
 typedef int (*wa_wasm_extern_cb)(void *ctx, const wa_wasm_extern_t *ext);
 
 /* Reads the whole module and fills *out. Returns WA_OK or WA_ERR_MALFORMED. */
-int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out,
-                      char *msg, size_t msg_len);
+int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
+                      size_t msg_len);
 
 /* Calls cb for every import, in order. Returns WA_OK, WA_ERR_MALFORMED, or
  * the callback's non-zero value. */
