@@ -114,3 +114,50 @@ def test_closed_instance_raises_value_error(wat: Wat) -> None:
     app.close()
     with pytest.raises(ValueError, match="closed"):
         app.call("add", 2, 3)
+
+
+CLOCK_AND_RANDOM = """
+(module
+  (import "wamr_agent" "time_ms" (func $time_ms (result i64)))
+  (import "wamr_agent" "sleep_ms" (func $sleep_ms (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get"
+    (func $clock (param i32 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "now") (result i64) call $time_ms)
+  (func (export "nap") (param i32) (result i32) local.get 0 call $sleep_ms)
+  (func (export "rand") (result i32) i32.const 64 i32.const 8 call $random)
+  (func (export "rand_byte") (param i32) (result i32) local.get 0 i32.load8_u offset=64)
+  (func (export "clock_ns") (result i64)
+    i32.const 1 i64.const 0 i32.const 128 call $clock drop
+    i32.const 128 i64.load))
+"""
+
+
+def test_time_sleep_random_and_clock_reach_the_host() -> None:
+    import wasmtime
+
+    class Clocked(Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.now_us = 1_234_000
+            self.slept: list[int] = []
+
+        def time_us(self) -> int:
+            return self.now_us
+
+        def sleep_ms(self, ms: int) -> None:
+            self.slept.append(ms)
+
+        def random(self, size: int) -> bytes:
+            return bytes(range(1, size + 1))
+
+    host = Clocked()
+    module = Module(bytes(wasmtime.wat2wasm(CLOCK_AND_RANDOM)))
+    with Runtime("esp32").instantiate(module, host) as app:
+        assert app.call("now") == 1234
+        assert app.call("nap", 250) == 0
+        assert host.slept == [250]
+        assert app.call("rand") == 0
+        assert [app.call("rand_byte", i) for i in range(8)] == list(range(1, 9))
+        assert app.call("clock_ns") == 1_234_000_000
