@@ -1,0 +1,88 @@
+"""The app flash area's layout (mirror of firmware/core/agent/wa_store*.h),
+and writing an image with apps preloaded, for emulated boards.
+
+This is the provisioning path until apps are deployed over SMP: the image is
+the file the firmware keeps its flash in (``flash.bin``, via semihosting).
+It checks only what the layout needs (name, size); whether a module fits the
+board is for the device to decide, as it would for any installed module.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..boards import Board
+from ..capabilities import ALL
+from ..errors import FitError, UsageError
+
+PAGE = 4096
+SLOTS = 2
+SLOT_MAGIC = 0x50504157  # "WAPP"
+SLOT_VERSION = 1
+TICKS_DEFAULT = 0xFFFFFFFF
+NAME_MAX = 32
+HEADER = struct.Struct("<IHHIIII32s2I")
+assert HEADER.size == 64, "must match _Static_assert in wa_store.h"
+BOOT_RECORD = struct.Struct("<4I")
+assert BOOT_RECORD.size == 16
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Offsets and sizes of the app flash area for one board."""
+
+    module_max: int
+    slot_bytes: int
+    flash_bytes: int
+
+    @classmethod
+    def for_board(cls, board: Board) -> Layout:
+        module_max = -(-board.budget.module_bytes // PAGE) * PAGE
+        slot_bytes = PAGE + module_max
+        return cls(module_max, slot_bytes, PAGE + SLOTS * slot_bytes)
+
+    def slot_offset(self, slot: int) -> int:
+        return PAGE + slot * self.slot_bytes
+
+
+@dataclass(frozen=True)
+class PreloadApp:
+    name: str
+    module: bytes
+    grants: int = ALL
+    cpu_ticks: int | None = None  # None: the board's budget; 0: unlimited
+
+
+def header_bytes(app: PreloadApp) -> bytes:
+    name = app.name.encode()
+    if not name or len(name) > NAME_MAX:
+        raise UsageError(f"app name {app.name!r} must be 1 to {NAME_MAX} bytes")
+    ticks = TICKS_DEFAULT if app.cpu_ticks is None else app.cpu_ticks
+    return HEADER.pack(SLOT_MAGIC, SLOT_VERSION, HEADER.size, len(app.module), app.grants,
+                       ticks, zlib.crc32(app.module), name, 0xFFFFFFFF, 0xFFFFFFFF)
+
+
+def build_image(board: Board, apps: list[PreloadApp]) -> bytes:
+    """A whole erased flash area with apps in slots 0, 1, ..."""
+    layout = Layout.for_board(board)
+    if len(apps) > SLOTS:
+        raise UsageError(f"at most {SLOTS} apps can be preloaded, got {len(apps)}")
+    image = bytearray(b"\xff" * layout.flash_bytes)
+    for slot, app in enumerate(apps):
+        if len(app.module) > layout.module_max:
+            raise FitError(f"{app.name}: module is {len(app.module)} bytes; a slot on "
+                           f"{board.name} holds at most {layout.module_max}")
+        at = layout.slot_offset(slot)
+        image[at : at + HEADER.size] = header_bytes(app)
+        image[at + PAGE : at + PAGE + len(app.module)] = app.module
+    return bytes(image)
+
+
+def write_flash_image(path: Path, board: Board,
+                      apps: list[PreloadApp] | list[tuple[str, bytes]]) -> None:
+    """Writes a fresh flash file with the apps preloaded."""
+    preload = [a if isinstance(a, PreloadApp) else PreloadApp(a[0], a[1]) for a in apps]
+    path.write_bytes(build_image(board, preload))

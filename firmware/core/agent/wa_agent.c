@@ -1,0 +1,271 @@
+/*
+ * wa_agent.c - the device agent: boots, reads the boot log, loads the apps
+ * found in flash and runs them (setup once, then loop periodically), with
+ * log and telemetry on the console.
+ *
+ * Runaway apps: the CPU budget stops a call that runs too long (a trap);
+ * an app that traps WA_AGENT_MAX_TRAPS times in a row is stopped. The
+ * hardware watchdog is the backstop: if it fires while an app runs, the
+ * incident is recorded before the reset and the app is disabled at the next
+ * boot, so a device never reboots into the same runaway app.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "wa_agent_config.h"
+#include "wa_console.h"
+#include "wa_port.h"
+#include "wa_runtime.h"
+#include "wa_store.h"
+
+typedef struct agent_app {
+    uint32_t slot;
+    char name[WA_SLOT_NAME_MAX + 1];
+    wa_app_t *app;
+    int has_loop;
+    uint32_t traps_in_row;
+    int stopped;
+} agent_app_t;
+
+static agent_app_t s_apps[WA_STORE_SLOTS];
+static volatile uint32_t s_running_slot = WA_NO_SLOT;
+
+/* ---- host ops: what the apps see --------------------------------------- */
+
+static int op_log(void *ctx, int stream, const char *msg, size_t len)
+{
+    const agent_app_t *a = (const agent_app_t *)ctx;
+    const char *tag = stream == WA_STREAM_STDERR ? "stderr " : "";
+    wa_console_printf("[%s] %s%.*s\n", a->name, tag, (int)len, msg);
+    return 0;
+}
+
+static int op_telemetry(void *ctx, const char *key, size_t key_len, float value)
+{
+    const agent_app_t *a = (const agent_app_t *)ctx;
+    char number[24];
+    wa_format_float(number, sizeof number, value);
+    wa_console_printf("telemetry %s %.*s=%s\n", a->name, (int)key_len, key, number);
+    return 0;
+}
+
+static int op_sensor(void *ctx, int32_t channel, float *value)
+{
+    (void)ctx;
+    return wa_port_sensor_read(channel, value);
+}
+
+static uint64_t op_time_us(void *ctx)
+{
+    (void)ctx;
+    return wa_port_time_us();
+}
+
+static int op_sleep_ms(void *ctx, uint32_t ms)
+{
+    (void)ctx;
+    wa_port_watchdog_feed();
+    wa_port_sleep_ms(ms);
+    return 0;
+}
+
+/* ---- boot ----------------------------------------------------------------- */
+
+static const char *cause_name(uint32_t cause)
+{
+    switch (cause) {
+    case WA_BOOT_WATCHDOG: return "watchdog";
+    case WA_BOOT_FAULT: return "fault";
+    default: return "power-on";
+    }
+}
+
+static void print_banner(void)
+{
+    wa_console_printf("wamr-agent firmware %s board=%s cpu=%s ram=%u heap_free=%u\n",
+                      WA_AGENT_VERSION, WA_BOARD_NAME, WA_BOARD_CPU, (unsigned)WA_BOARD_RAM_BYTES,
+                      (unsigned)wa_port_heap_free());
+    wa_console_printf("budget module=%u linear=%u stack=%u heap=%u cpu_ticks=%u\n",
+                      (unsigned)WA_BOARD_BUDGET_MODULE_BYTES,
+                      (unsigned)WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
+                      (unsigned)WA_BOARD_BUDGET_STACK_BYTES, (unsigned)WA_BOARD_BUDGET_HEAP_BYTES,
+                      (unsigned)WA_BOARD_BUDGET_CPU_TICKS);
+    wa_console_printf("flash bytes=%u page=%u slots=%u slot_bytes=%u\n",
+                      (unsigned)wa_port_flash_size(), (unsigned)WA_STORE_PAGE,
+                      (unsigned)WA_STORE_SLOTS, (unsigned)WA_STORE_SLOT_BYTES);
+}
+
+/* Disables the app an incident happened in, so it is not started again. */
+static void apply_incident(const wa_boot_info_t *boot)
+{
+    wa_slot_header_t header;
+    if (boot->cause == WA_BOOT_POWER_ON || boot->slot >= WA_STORE_SLOTS) {
+        return;
+    }
+    uint32_t state =
+        boot->cause == WA_BOOT_WATCHDOG ? WA_SLOT_DISABLED_WATCHDOG : WA_SLOT_DISABLED_FAULT;
+    int rc = wa_store_set_state(boot->slot, state);
+    int named = wa_store_header(boot->slot, &header) == WA_OK;
+    wa_console_printf("app %.*s disabled: the %s reset the device while it ran%s\n",
+                      named ? (int)strnlen(header.name, WA_SLOT_NAME_MAX) : 1,
+                      named ? header.name : "?", cause_name(boot->cause),
+                      rc == 0 ? "" : " (state not saved)");
+}
+
+static void boot(void)
+{
+    wa_boot_info_t info;
+    print_banner();
+    int rc = wa_store_boot(&info);
+    if (rc != 0) {
+        wa_console_printf("boot log unavailable (error %d)\n", rc);
+        return;
+    }
+    wa_console_printf("boot %u reset=%s\n", (unsigned)info.boot_count, cause_name(info.cause));
+    apply_incident(&info);
+}
+
+/* ---- apps ----------------------------------------------------------------- */
+
+static wa_budget_t slot_budget(const wa_slot_header_t *header)
+{
+    wa_budget_t b = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
+                     WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
+                     WA_BOARD_BUDGET_CPU_TICKS};
+    if (header->cpu_ticks != WA_SLOT_TICKS_DEFAULT) {
+        b.cpu_ticks = header->cpu_ticks;
+    }
+    return b;
+}
+
+static int call_export(agent_app_t *a, const char *export_name)
+{
+    wa_error_t err;
+    wa_value_t result;
+    uint32_t n = 0;
+    s_running_slot = a->slot;
+    int rc = wa_app_call(a->app, export_name, NULL, 0, &result, 1, &n, &err);
+    s_running_slot = WA_NO_SLOT;
+    if (rc != WA_OK) {
+        a->traps_in_row++;
+        wa_console_printf("app %s trap: %s\n", a->name, err.message);
+        return rc;
+    }
+    a->traps_in_row = 0;
+    if (n == 1 && result.type == 'i' && result.of.i32 != 0) {
+        wa_console_printf("app %s %s returned %d\n", a->name, export_name, (int)result.of.i32);
+    }
+    return WA_OK;
+}
+
+static void start_app(agent_app_t *a, const wa_slot_header_t *header, const uint8_t *module)
+{
+    static const wa_host_ops_t ops_template = {NULL,       op_log,      op_sensor, op_telemetry,
+                                               op_time_us, op_sleep_ms, NULL};
+    wa_host_ops_t ops = ops_template;
+    wa_budget_t budget = slot_budget(header);
+    wa_error_t err;
+    char sig[WA_WASM_SIG_MAX];
+    ops.ctx = a;
+    a->app = wa_app_load(&budget, header->grants, &ops, module, header->module_len, &err);
+    if (a->app == NULL) {
+        wa_console_printf("app %s refused: %s\n", a->name, err.message);
+        return;
+    }
+    a->has_loop = wa_app_export_sig(a->app, "loop", sig, sizeof sig, NULL) == WA_OK;
+    wa_console_printf("app %s started (%u bytes, slot %u)\n", a->name, (unsigned)header->module_len,
+                      (unsigned)a->slot);
+    if (wa_app_export_sig(a->app, "setup", sig, sizeof sig, NULL) == WA_OK) {
+        call_export(a, "setup");
+    } else if (wa_app_export_sig(a->app, "_start", sig, sizeof sig, NULL) == WA_OK) {
+        call_export(a, "_start");
+    }
+}
+
+static void load_slot(uint32_t slot)
+{
+    agent_app_t *a = &s_apps[slot];
+    wa_slot_header_t header;
+    int rc = wa_store_header(slot, &header);
+    a->slot = slot;
+    if (rc == WA_ERR_NOT_FOUND) {
+        return;
+    }
+    memcpy(a->name, header.name, WA_SLOT_NAME_MAX);
+    a->name[WA_SLOT_NAME_MAX] = '\0';
+    if (rc != WA_OK) {
+        wa_console_printf("slot %u: unreadable app header (error %d)\n", (unsigned)slot, rc);
+        return;
+    }
+    uint32_t state = wa_store_state(slot);
+    if (state != WA_SLOT_INSTALLED) {
+        wa_console_printf("app %s not started: disabled after a %s reset\n", a->name,
+                          state == WA_SLOT_DISABLED_WATCHDOG ? "watchdog" : "fault");
+        return;
+    }
+    const uint8_t *module = wa_store_module(slot, &header, NULL, 0, &rc);
+    if (module == NULL) {
+        wa_console_printf("app %s not started: module unreadable or corrupt (error %d)\n", a->name,
+                          rc);
+        return;
+    }
+    start_app(a, &header, module);
+}
+
+static int run_apps(void)
+{
+    int running = 0;
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        agent_app_t *a = &s_apps[k];
+        if (a->app == NULL || a->stopped || !a->has_loop) {
+            continue;
+        }
+        running++;
+        call_export(a, "loop");
+        if (a->traps_in_row >= WA_AGENT_MAX_TRAPS) {
+            a->stopped = 1;
+            wa_console_printf("app %s stopped after %u traps in a row\n", a->name,
+                              (unsigned)a->traps_in_row);
+        }
+        wa_port_watchdog_feed();
+    }
+    return running;
+}
+
+void wa_agent_main(void)
+{
+    boot();
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        load_slot(k);
+    }
+    wa_console_printf("agent ready heap_free=%u\n", (unsigned)wa_port_heap_free());
+    wa_port_watchdog_start(WA_AGENT_WATCHDOG_MS);
+    int was_idle = 0;
+    for (;;) {
+        int idle = run_apps() == 0;
+        if (idle && !was_idle) {
+            wa_console_printf("idle: no app running\n");
+        }
+        was_idle = idle;
+        wa_port_watchdog_feed();
+        wa_port_sleep_ms(WA_AGENT_LOOP_PERIOD_MS);
+    }
+}
+
+/* ---- hooks from the port --------------------------------------------------- */
+
+void wa_agent_watchdog_expiring(void)
+{
+    wa_console_printf("watchdog expired while running slot %d\n",
+                      s_running_slot == WA_NO_SLOT ? -1 : (int)s_running_slot);
+    (void)wa_store_incident(WA_BOOT_WATCHDOG, s_running_slot);
+}
+
+void wa_agent_fault(uint32_t pc, uint32_t lr, uint32_t cfsr)
+{
+    (void)pc;
+    (void)lr;
+    (void)cfsr;
+    (void)wa_store_incident(WA_BOOT_FAULT, s_running_slot);
+}

@@ -1,0 +1,28 @@
+/*
+ * wa_agent_config.h - agent settings; a board or build overrides with -D.
+ */
+#ifndef WA_AGENT_CONFIG_H
+#define WA_AGENT_CONFIG_H
+
+#ifndef WA_AGENT_VERSION
+#define WA_AGENT_VERSION "0.1.0"
+#endif
+
+/* Milliseconds between two rounds of loop() calls. */
+#ifndef WA_AGENT_LOOP_PERIOD_MS
+#define WA_AGENT_LOOP_PERIOD_MS 200u
+#endif
+
+/* An app that traps this many times in a row is stopped. */
+#ifndef WA_AGENT_MAX_TRAPS
+#define WA_AGENT_MAX_TRAPS 3u
+#endif
+
+/* Hardware watchdog timeout. Longer than one call may take with the board's
+ * CPU budget, so only a call the budget cannot stop (an app with an
+ * unlimited budget, a stuck native) ever reaches it. */
+#ifndef WA_AGENT_WATCHDOG_MS
+#define WA_AGENT_WATCHDOG_MS 8000u
+#endif
+
+#endif /* WA_AGENT_CONFIG_H */

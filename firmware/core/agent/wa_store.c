@@ -1,0 +1,148 @@
+/* wa_store.c - see wa_store.h. */
+#include "wa_store.h"
+
+#include <string.h>
+
+#include "wa_err.h"
+#include "wa_port.h"
+
+#define BOOT_LOG_RECORDS (WA_STORE_PAGE / sizeof(wa_boot_record_t))
+#define STATE_OFFSET(k) (WA_STORE_SLOT_OFFSET(k) + (uint32_t)sizeof(wa_slot_header_t))
+
+static uint32_t s_boot_count;
+
+uint32_t wa_crc32(const uint8_t *data, uint32_t len)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < len; i++) {
+        crc ^= data[i];
+        for (int bit = 0; bit < 8; bit++) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
+}
+
+static int record_at(uint32_t i, wa_boot_record_t *rec)
+{
+    return wa_port_flash_read(WA_STORE_BOOT_LOG + i * (uint32_t)sizeof *rec, rec, sizeof *rec);
+}
+
+/* Index of the first erased record (BOOT_LOG_RECORDS if the page is full). */
+static uint32_t first_free_record(void)
+{
+    wa_boot_record_t rec;
+    for (uint32_t i = 0; i < BOOT_LOG_RECORDS; i++) {
+        if (record_at(i, &rec) != 0 || rec.magic == 0xFFFFFFFFu) {
+            return i;
+        }
+    }
+    return BOOT_LOG_RECORDS;
+}
+
+static int append_record(const wa_boot_record_t *rec)
+{
+    uint32_t i = first_free_record();
+    if (i == BOOT_LOG_RECORDS) {
+        int rc = wa_port_flash_erase(WA_STORE_BOOT_LOG, WA_STORE_PAGE);
+        if (rc != 0) {
+            return rc;
+        }
+        i = 0;
+    }
+    return wa_port_flash_write(WA_STORE_BOOT_LOG + i * (uint32_t)sizeof *rec, rec, sizeof *rec);
+}
+
+int wa_store_boot(wa_boot_info_t *info)
+{
+    wa_boot_record_t rec;
+    uint32_t end = first_free_record();
+    info->boot_count = 0;
+    info->cause = WA_BOOT_POWER_ON;
+    info->slot = WA_NO_SLOT;
+    for (uint32_t i = 0; i < end && record_at(i, &rec) == 0; i++) {
+        if (rec.magic == WA_BOOT_MAGIC) {
+            info->boot_count = rec.boot_count;
+            info->cause = WA_BOOT_POWER_ON;
+            info->slot = WA_NO_SLOT;
+        } else if (rec.magic == WA_INCIDENT_MAGIC) {
+            info->cause = rec.cause;
+            info->slot = rec.slot;
+        }
+    }
+    info->boot_count++;
+    s_boot_count = info->boot_count;
+    wa_boot_record_t mine = {WA_BOOT_MAGIC, info->boot_count, WA_BOOT_POWER_ON, WA_NO_SLOT};
+    return append_record(&mine);
+}
+
+int wa_store_incident(uint32_t cause, uint32_t slot)
+{
+    wa_boot_record_t rec = {WA_INCIDENT_MAGIC, s_boot_count, cause, slot};
+    return append_record(&rec);
+}
+
+int wa_store_header(uint32_t slot, wa_slot_header_t *header)
+{
+    if (slot >= WA_STORE_SLOTS) {
+        return WA_ERR_INVALID_ARG;
+    }
+    int rc = wa_port_flash_read(WA_STORE_SLOT_OFFSET(slot), header, sizeof *header);
+    if (rc != 0) {
+        return rc;
+    }
+    if (header->magic == 0xFFFFFFFFu) {
+        return WA_ERR_NOT_FOUND;
+    }
+    if (header->magic != WA_SLOT_MAGIC || header->version != WA_SLOT_VERSION ||
+        header->header_size != sizeof *header || header->module_len > WA_STORE_MODULE_MAX) {
+        return WA_ERR_MALFORMED;
+    }
+    return WA_OK;
+}
+
+uint32_t wa_store_state(uint32_t slot)
+{
+    uint32_t state = WA_SLOT_INSTALLED;
+    for (uint32_t i = 0; i < WA_SLOT_STATE_WORDS; i++) {
+        uint32_t word;
+        if (wa_port_flash_read(STATE_OFFSET(slot) + 4u * i, &word, 4) != 0 || word == 0xFFFFFFFFu) {
+            break;
+        }
+        state = word;
+    }
+    return state;
+}
+
+int wa_store_set_state(uint32_t slot, uint32_t state)
+{
+    for (uint32_t i = 0; i < WA_SLOT_STATE_WORDS; i++) {
+        uint32_t word;
+        uint32_t off = STATE_OFFSET(slot) + 4u * i;
+        int rc = wa_port_flash_read(off, &word, 4);
+        if (rc != 0) {
+            return rc;
+        }
+        if (word == 0xFFFFFFFFu) {
+            return wa_port_flash_write(off, &state, 4);
+        }
+    }
+    return WA_ERR_TOO_LARGE;
+}
+
+const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, uint8_t *buf,
+                               uint32_t cap, int *rc)
+{
+    uint32_t off = WA_STORE_SLOT_OFFSET(slot) + WA_STORE_PAGE;
+    const uint8_t *map = wa_port_flash_map();
+    const uint8_t *bytes = map != NULL ? map + off : buf;
+    *rc = WA_OK;
+    if (map == NULL) {
+        *rc = header->module_len > cap ? WA_ERR_TOO_LARGE
+                                       : wa_port_flash_read(off, buf, header->module_len);
+    }
+    if (*rc == WA_OK && wa_crc32(bytes, header->module_len) != header->module_crc32) {
+        *rc = WA_ERR_MALFORMED;
+    }
+    return *rc == WA_OK ? bytes : NULL;
+}

@@ -1,0 +1,99 @@
+/*
+ * wa_store.h - apps and the boot log in the app flash area (layout in
+ * wa_store_layout.h), on top of the port's NOR flash API.
+ *
+ * A slot holds one app: a header page (wa_slot_header_t, then state words)
+ * and the module's bytes from the next page on. State changes append a word
+ * to the first erased state word, so no byte is ever rewritten without an
+ * erase. The boot log on page 0 is an append-only array of records; a full
+ * page is erased and starts over.
+ *
+ * Mirrored in Python by agent/wamr_agent/emulator/flashimage.py.
+ */
+#ifndef WA_STORE_H
+#define WA_STORE_H
+
+#include <stdint.h>
+
+#include "wa_store_layout.h"
+
+#define WA_SLOT_MAGIC 0x50504157u /* "WAPP" little-endian */
+#define WA_SLOT_VERSION 1u
+#define WA_SLOT_TICKS_DEFAULT 0xFFFFFFFFu /* cpu_ticks: use the board's budget */
+#define WA_SLOT_NAME_MAX 32u
+#define WA_SLOT_STATE_WORDS 16u
+
+typedef struct wa_slot_header {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t header_size; /* sizeof(wa_slot_header_t) */
+    uint32_t module_len;
+    uint32_t grants;             /* enum wa_cap bits */
+    uint32_t cpu_ticks;          /* per call; 0 = unlimited, WA_SLOT_TICKS_DEFAULT = board's */
+    uint32_t module_crc32;       /* CRC-32 (IEEE 802.3) of the module bytes */
+    char name[WA_SLOT_NAME_MAX]; /* NUL-padded, not necessarily NUL-terminated */
+    uint32_t reserved[2];        /* erased (0xFFFFFFFF) */
+} wa_slot_header_t;
+
+_Static_assert(sizeof(wa_slot_header_t) == 64, "slot header is 64 bytes on every build");
+
+/* State words follow the header; the last written one is the slot's state. */
+enum wa_slot_state {
+    WA_SLOT_INSTALLED = 0xFFFFFFFFu,         /* no state word written */
+    WA_SLOT_DISABLED_WATCHDOG = 0x57444F47u, /* "GODW": watchdog reset while it ran */
+    WA_SLOT_DISABLED_FAULT = 0x544C5546u,    /* "FULT": CPU fault while it ran */
+};
+
+typedef struct wa_boot_record {
+    uint32_t magic;      /* WA_BOOT_MAGIC or WA_INCIDENT_MAGIC */
+    uint32_t boot_count; /* boots so far, this one included */
+    uint32_t cause;      /* enum wa_boot_cause (incidents) */
+    uint32_t slot;       /* slot running at an incident, WA_NO_SLOT otherwise */
+} wa_boot_record_t;
+
+_Static_assert(sizeof(wa_boot_record_t) == 16, "boot record is 16 bytes");
+
+#define WA_BOOT_MAGIC 0x544F4F42u     /* "BOOT" */
+#define WA_INCIDENT_MAGIC 0x54434E49u /* "INCT" */
+#define WA_NO_SLOT 0xFFFFFFFFu
+
+enum wa_boot_cause {
+    WA_BOOT_POWER_ON = 0, /* power-on, power cut, or an external reset */
+    WA_BOOT_WATCHDOG = 1,
+    WA_BOOT_FAULT = 2,
+};
+
+/* What the boot log says about this boot. */
+typedef struct wa_boot_info {
+    uint32_t boot_count;
+    uint32_t cause;
+    uint32_t slot; /* the app running at the incident, or WA_NO_SLOT */
+} wa_boot_info_t;
+
+/* Reads the log, appends this boot's record and reports why we booted.
+ * Returns 0 or an agent_err code. */
+int wa_store_boot(wa_boot_info_t *info);
+
+/* Appends an incident (watchdog, fault) for the current boot. Safe to call
+ * from interrupt context; returns 0 or an agent_err code. */
+int wa_store_incident(uint32_t cause, uint32_t slot);
+
+/* Reads slot k's header; returns 0, WA_ERR_NOT_FOUND (empty slot) or
+ * WA_ERR_MALFORMED (bad magic/version/size). */
+int wa_store_header(uint32_t slot, wa_slot_header_t *header);
+
+/* The slot's current state (enum wa_slot_state). */
+uint32_t wa_store_state(uint32_t slot);
+/* Appends a state word; WA_ERR_TOO_LARGE when all state words are used. */
+int wa_store_set_state(uint32_t slot, uint32_t state);
+
+/* The module's bytes: a pointer into the memory-mapped flash when the port
+ * has one, else read into buf (cap bytes). Checks the CRC. NULL with *rc
+ * set on failure. */
+const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, uint8_t *buf,
+                               uint32_t cap, int *rc);
+
+/* CRC-32 (IEEE 802.3, as zlib.crc32). */
+uint32_t wa_crc32(const uint8_t *data, uint32_t len);
+
+#endif /* WA_STORE_H */
