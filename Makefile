@@ -136,6 +136,69 @@ $(BENCH_OUT)/libkernels_scalar.so: bench/kernels/kernels.c bench/kernels/kernels
 	$(CC) -O2 -fno-tree-vectorize -Wall -Wextra -shared -fPIC -o $@ $<
 #@EXAMPLES-END
 
+#@FIRMWARE-BEGIN
+# ---- device firmware: Cortex-M port on QEMU's mps2 boards ------------------
+# (section owned by firmware/ports/cortex-m/; see its README.md)
+# `make firmware [BOARD=mps2-an386]` builds build/firmware/<board>/firmware.elf.
+# The board profile becomes wa_board.h + board.ld (firmware/tools/gen_board.py),
+# which gives the firmware exactly the profile's RAM and refuses boards below 256 KiB.
+APT_PACKAGES += qemu-system-arm
+C_SOURCES    += $(wildcard firmware/ports/cortex-m/*.[ch])
+FW_BOARDS  := $(or $(BOARD),mps2-an385 mps2-an386 mps2-an500 mps2-an505)
+FW_CC      ?= arm-none-eabi-gcc
+FW_SIZE    ?= arm-none-eabi-size
+FW_PORT    := firmware/ports/cortex-m
+FW_WASM3   := $(BUILD)/deps/wasm3
+# Overridable so a test image can replace the agent core (e.g. with a test main);
+# give such an image its own FIRMWARE_OUT so it never replaces the real firmware.
+FIRMWARE_AGENT_SOURCES ?= $(wildcard firmware/core/agent/*.c)
+FIRMWARE_OUT ?= $(BUILD)/firmware
+FW_SOURCES  = $(wildcard $(FW_PORT)/*.c $(RUNTIME)/*.c) $(FIRMWARE_AGENT_SOURCES) \
+              $(filter-out %/m3_core.c,$(wildcard $(FW_WASM3)/m3_*.c))
+FW_CPU_cortex-m3  := -mcpu=cortex-m3 -mthumb
+FW_CPU_cortex-m4  := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+FW_CPU_cortex-m7  := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
+FW_CPU_cortex-m33 := -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16
+FW_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
+FW_CFLAGS  := -std=gnu11 -Os -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
+              $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) -Ifirmware/core/port \
+              -Ifirmware/core/agent -I$(FW_WASM3)
+FW_LDFLAGS := --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections \
+              -L$(FW_PORT)
+# Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
+fw_warn = $(if $(filter $(FW_WASM3)/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
+fw_cpu = $(FW_CPU_$(shell sed -n 's/^cpu *= *"\([^"]*\)".*/\1/p' boards/$(1).toml | head -n1))
+
+.PHONY: firmware firmware-elfs
+
+firmware: $(BUILD)/.stamp-apt
+	$(PYTHON) firmware/tools/fetch_deps.py wasm3
+	@$(MAKE) --no-print-directory firmware-elfs BOARD="$(FW_BOARDS)"
+
+firmware-elfs: $(foreach b,$(FW_BOARDS),$(FIRMWARE_OUT)/$(b)/firmware.elf)
+
+define FW_BOARD_RULES
+$(FIRMWARE_OUT)/$(1)/wa_board.h $(FIRMWARE_OUT)/$(1)/board.ld &: boards/$(1).toml \
+                                                               firmware/tools/gen_board.py
+	$(PYTHON) firmware/tools/gen_board.py $(1) --out $(FIRMWARE_OUT)/$(1)
+
+$(FIRMWARE_OUT)/$(1)/obj/%.o: %.c $(FIRMWARE_OUT)/$(1)/wa_board.h Makefile
+	@mkdir -p $$(@D)
+	$(FW_CC) $(call fw_cpu,$(1)) $(FW_CFLAGS) $$(call fw_warn,$$<) -I$(FIRMWARE_OUT)/$(1) \
+	    -MMD -MP -c $$< -o $$@
+
+$(FIRMWARE_OUT)/$(1)/firmware.elf: $$(patsubst %.c,$(FIRMWARE_OUT)/$(1)/obj/%.o,$$(FW_SOURCES)) \
+                                     $(FIRMWARE_OUT)/$(1)/board.ld $(FW_PORT)/wa_sections.ld
+	$(FW_CC) $(call fw_cpu,$(1)) $(FW_LDFLAGS) -T$(FIRMWARE_OUT)/$(1)/board.ld \
+	    -Wl,-Map=$(FIRMWARE_OUT)/$(1)/firmware.map -o $$@ \
+	    $$(patsubst %.c,$(FIRMWARE_OUT)/$(1)/obj/%.o,$$(FW_SOURCES)) -lm
+	$(FW_SIZE) $$@
+
+-include $$(patsubst %.c,$(FIRMWARE_OUT)/$(1)/obj/%.d,$$(FW_SOURCES))
+endef
+$(foreach b,$(FW_BOARDS),$(eval $(call FW_BOARD_RULES,$(b))))
+#@FIRMWARE-END
+
 # ---- tasks -----------------------------------------------------------------
 
 test: build examples

@@ -17,6 +17,8 @@ from types import ModuleType
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests/qemu runs user-style test files with it
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 WAT_DIR = ROOT / "tests" / "fixtures" / "wat"

@@ -46,6 +46,8 @@ _TOP_KEYS = frozenset(
     {"name", "description", "cpu", "ram_bytes", "flash_bytes", "emulation", "qemu", "budget"}
 )
 _QEMU_KEYS = frozenset({"machine", "cpu", "uart_base", "flash_base", "ram_base"})
+# Optional [qemu] keys the Cortex-M firmware port reads (firmware/tools/gen_board.py).
+_QEMU_PORT_KEYS = frozenset({"mgmt_uart_base", "watchdog_base", "flash_window_base", "sysclk_hz"})
 _BUDGET_KEYS = frozenset(
     {"module_bytes", "linear_memory_bytes", "stack_bytes", "heap_bytes", "cpu_ticks"}
 )
@@ -80,6 +82,10 @@ class QemuMachine:
     uart_base: int
     flash_base: int
     ram_base: int
+    mgmt_uart_base: int | None = None
+    watchdog_base: int | None = None
+    flash_window_base: int | None = None
+    sysclk_hz: int | None = None
 
 
 @dataclass(frozen=True)
@@ -244,13 +250,19 @@ def _parse_qemu(top: _Table, emulation: Emulation) -> QemuMachine | None:
         return None
     if table is None:
         top.fail("qemu", 'missing (required with emulation = "qemu")')
-    table.only(_QEMU_KEYS)
+    table.only(_QEMU_KEYS | _QEMU_PORT_KEYS)
+    port = {
+        key: table.integer(key, limit=_ADDRESS_LIMIT)
+        for key in sorted(_QEMU_PORT_KEYS)
+        if key in table.data
+    }
     return QemuMachine(
         machine=table.text("machine"),
         cpu=table.text("cpu"),
         uart_base=table.integer("uart_base", limit=_ADDRESS_LIMIT),
         flash_base=table.integer("flash_base", limit=_ADDRESS_LIMIT),
         ram_base=table.integer("ram_base", limit=_ADDRESS_LIMIT),
+        **port,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import __version__
+from .emulator import instances
 from .errors import WamrAgentError
 from .inspection import InspectReport, inspect_module
 from .run import RunReport, run_module
@@ -133,6 +134,89 @@ def inspect(
         _print_inspect(report)
     if not report.verdict.fits:
         raise typer.Exit(5)
+
+
+# ---- wamr-agent board: emulated boards (QEMU) --------------------------------
+
+board_app = typer.Typer(no_args_is_help=True, help="Emulated boards under QEMU: list, start "
+                        "in the background, watch the console, stop.")
+app.add_typer(board_app, name="board")
+NameArg = Annotated[str, typer.Argument(help="Instance name (see `board list`).",
+                                        show_default=False)]
+
+
+def _print_instance(info: instances.InstanceInfo) -> None:
+    print(f"name        {info.name} ({info.board}, {info.status})")
+    print(f"management  {info.mgmt_address}")
+    print(f"console log {info.console_log}")
+
+
+@board_app.command("list")
+def board_list(as_json: JsonOpt = False) -> None:
+    """Every board profile (RAM, flash, emulation, supported or why not) and the instances."""
+    rows, running = _guard(as_json, lambda: (instances.board_rows(), instances.instances()))
+    if as_json:
+        _print_json({"boards": rows, "instances": [i.as_dict() for i in running]})
+        return
+    print(f"{'board':12} {'RAM':>9} {'flash':>9}  {'emulation':9}  supported")
+    for r in rows:
+        verdict = "yes" if r.supported else f"no: {r.reason}"
+        print(f"{r.name:12} {_kib(r.ram_bytes):>9} {_kib(r.flash_bytes):>9}  "
+              f"{r.emulation:9}  {verdict}")
+    print("\ninstances" + ("" if running else ": none (start one with `board up BOARD`)"))
+    for i in running:
+        print(f"  {i.name:12} {i.board:12} {i.status:8} {i.mgmt_address}  {i.console_log}")
+
+
+@board_app.command("up")
+def board_up(
+    board: Annotated[str, typer.Argument(help="Board profile, e.g. mps2-an386.",
+                                         show_default=False)],
+    name: Annotated[str | None, typer.Option(help="Instance name (default: the board "
+                                             "name).")] = None,
+    preload: Annotated[list[Path] | None, typer.Option(help="App (.wasm) to install before "
+                                                       "boot; repeatable.")] = None,
+    firmware: Annotated[Path | None, typer.Option(help="Firmware ELF (default: built with "
+                                                  "`make firmware`).")] = None,
+    erase: Annotated[bool, typer.Option(help="Start with an erased flash.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Boot a board under QEMU in the background; print its management address."""
+    info: instances.InstanceInfo = _guard(as_json, lambda: instances.up(
+        board, name, preload or [], firmware, erase))
+    if as_json:
+        _print_json(info.as_dict())
+    else:
+        _print_instance(info)
+
+
+@board_app.command("down")
+def board_down(name: NameArg, as_json: JsonOpt = False) -> None:
+    """Stop an instance (its flash and logs stay in its directory)."""
+    info: instances.InstanceInfo = _guard(as_json, lambda: instances.down(name))
+    if as_json:
+        _print_json(info.as_dict())
+    else:
+        print(f"{info.name} stopped; console log {info.console_log}")
+
+
+@board_app.command("console")
+def board_console(
+    name: NameArg,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new output "
+                                         "until the instance stops.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print an instance's console (UART0) log."""
+    if follow:
+        for line in _guard(as_json, lambda: instances.follow(name)):
+            print(json.dumps({"line": line}) if as_json else line, flush=True)
+        return
+    path, lines = _guard(as_json, lambda: instances.console_lines(name))
+    if as_json:
+        _print_json({"name": name, "console_log": str(path), "lines": lines})
+    else:
+        print("\n".join(lines))
 
 
 def _version(value: bool) -> None:

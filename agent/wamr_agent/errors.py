@@ -89,8 +89,15 @@ class CpuBudgetExceeded(Trap):
     code = AgentErr.TRAP_CPU_BUDGET
 
 
+class EmulatorError(WamrAgentError):
+    """QEMU or the firmware did not do what the harness needed: start, boot, stop."""
+
+    exit_code = 11
+    code = AgentErr.BAD_STATE
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
-                CallError, Trap, CpuBudgetExceeded)
+                CallError, Trap, CpuBudgetExceeded, EmulatorError)
 }

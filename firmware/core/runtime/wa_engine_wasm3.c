@@ -28,6 +28,9 @@ M3Result m3_Yield(void)
     if (s_fuel != NULL && --*s_fuel < 0) {
         return s_budget_trap;
     }
+    if (WA_C_STACK_LOW()) {
+        return m3Err_trapStackOverflow;
+    }
     return m3Err_none;
 }
 

@@ -1,0 +1,131 @@
+/*
+ * port_flash.c - the app flash area: a host file (flash.bin in QEMU's working
+ * directory, over semihosting) with a memory-mapped window in the code SSRAM.
+ *
+ * The window is loaded from the file at boot; every write and erase goes to
+ * the file first (so it is durable when the call returns: QEMU writes it
+ * straight to the host file) and then to the window.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "cm_regs.h"
+#include "semihost.h"
+#include "wa_err.h"
+#include "wa_port.h"
+#include "wa_store_layout.h"
+
+#define FLASH_FILE "flash.bin"
+
+_Static_assert(WA_STORE_FLASH_BYTES % WA_STORE_PAGE == 0, "flash area is not whole pages");
+_Static_assert(WA_STORE_FLASH_BYTES <= WA_BOARD_FLASH_WINDOW_BYTES,
+               "the app flash area does not fit the board's flash window");
+
+/* Outside the board's RAM: the linker puts it in the FLASHWIN region. */
+static uint8_t s_window[WA_STORE_FLASH_BYTES] __attribute__((section(".flash_window"), aligned(8)));
+static int s_fd = -1;
+
+static const uint8_t k_erased[256] = {[0 ... 255] = WA_FLASH_ERASED};
+
+static int file_fill_erased(uint32_t off, uint32_t len)
+{
+    if (sh_seek(s_fd, off) != 0) {
+        return WA_ERR_UNKNOWN;
+    }
+    while (len > 0) {
+        uint32_t n = len < sizeof k_erased ? len : (uint32_t)sizeof k_erased;
+        if (sh_write(s_fd, k_erased, n) != 0) {
+            return WA_ERR_UNKNOWN;
+        }
+        len -= n;
+    }
+    return WA_OK;
+}
+
+void cm_flash_init(void)
+{
+    s_fd = sh_open(FLASH_FILE, "r+b");
+    if (s_fd < 0) {
+        s_fd = sh_open(FLASH_FILE, "w+b");
+    }
+    memset(s_window, WA_FLASH_ERASED, sizeof s_window);
+    if (s_fd < 0) {
+        static const char msg[] = "port: cannot open " FLASH_FILE " (semihosting)\n";
+        wa_port_console_write(msg, sizeof msg - 1);
+        return;
+    }
+    long have = sh_flen(s_fd);
+    uint32_t keep = have <= 0 ? 0 : (uint32_t)have;
+    keep = keep > sizeof s_window ? (uint32_t)sizeof s_window : keep;
+    if (keep > 0 && (sh_seek(s_fd, 0) != 0 || sh_read(s_fd, s_window, keep) != 0)) {
+        memset(s_window, WA_FLASH_ERASED, sizeof s_window);
+        keep = 0;
+    }
+    if (keep < sizeof s_window) {
+        file_fill_erased(keep, (uint32_t)sizeof s_window - keep);
+    }
+}
+
+uint32_t wa_port_flash_size(void)
+{
+    return WA_STORE_FLASH_BYTES;
+}
+
+uint32_t wa_port_flash_page_size(void)
+{
+    return WA_STORE_PAGE;
+}
+
+const uint8_t *wa_port_flash_map(void)
+{
+    return s_window;
+}
+
+static int in_range(uint32_t off, uint32_t len)
+{
+    return off <= WA_STORE_FLASH_BYTES && len <= WA_STORE_FLASH_BYTES - off;
+}
+
+int wa_port_flash_read(uint32_t off, void *buf, uint32_t len)
+{
+    if (!in_range(off, len) || (buf == NULL && len > 0)) {
+        return WA_ERR_INVALID_ARG;
+    }
+    memcpy(buf, s_window + off, len);
+    return WA_OK;
+}
+
+int wa_port_flash_write(uint32_t off, const void *buf, uint32_t len)
+{
+    if (!in_range(off, len) || (buf == NULL && len > 0)) {
+        return WA_ERR_INVALID_ARG;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+        if (s_window[off + i] != WA_FLASH_ERASED) {
+            return WA_ERR_BAD_STATE;
+        }
+    }
+    if (len == 0) {
+        return WA_OK;
+    }
+    if (s_fd < 0 || sh_seek(s_fd, off) != 0 || sh_write(s_fd, buf, len) != 0) {
+        return WA_ERR_UNKNOWN;
+    }
+    memcpy(s_window + off, buf, len);
+    return WA_OK;
+}
+
+int wa_port_flash_erase(uint32_t off, uint32_t len)
+{
+    if (!in_range(off, len) || off % WA_STORE_PAGE != 0 || len % WA_STORE_PAGE != 0) {
+        return WA_ERR_INVALID_ARG;
+    }
+    if (s_fd < 0) {
+        return WA_ERR_UNKNOWN;
+    }
+    int rc = file_fill_erased(off, len);
+    if (rc == WA_OK) {
+        memset(s_window + off, WA_FLASH_ERASED, len);
+    }
+    return rc;
+}
