@@ -14,10 +14,11 @@ RUNTIME := firmware/core/runtime
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format
 
-.PHONY: help setup deps gen build examples test demo bench lint format clean
+.PHONY: help setup deps gen build examples test demo bench lint format clean selftest
 
 # Our C sources (the generated header and the X-macro table are left alone).
-C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h examples/*/*.c bench/kernels/*.[ch])
+C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.h \
+             firmware/tests/*.c examples/*/*.c bench/kernels/*.[ch])
 
 help:
 	@echo "make demo      build and run the sensor example under the esp32 budget"
@@ -198,6 +199,12 @@ $(FIRMWARE_OUT)/$(1)/firmware.elf: $$(patsubst %.c,$(FIRMWARE_OUT)/$(1)/obj/%.o,
 endef
 $(foreach b,$(FW_BOARDS),$(eval $(call FW_BOARD_RULES,$(b))))
 #@FIRMWARE-END
+
+# The port self-test (firmware/tests/wa_port_selftest.c) in place of the agent:
+# build/selftest/<board>/firmware.elf, booted by tests/qemu/test_device.py.
+selftest:
+	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/selftest \
+	    FIRMWARE_AGENT_SOURCES="firmware/tests/wa_port_selftest.c firmware/core/agent/wa_console.c"
 
 # ---- tasks -----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import pytest
 from wamr_agent.boards import BoardError, load_board
 from wamr_agent.emulator import Console, EmulatorError, ExpectTimeout, QemuNotFound
 from wamr_agent.emulator.firmware import firmware_path, needs_build, repo_root, source_files
-from wamr_agent.emulator.preload import load_apps, write_preload
+from wamr_agent.emulator.preload import PreloadApp, load_apps, write_preload
 from wamr_agent.emulator.qemu import Ports, check_emulated, find_qemu, qemu_command
 from wamr_agent.emulator.state import STATE_ENV, InstanceState, instance_dir, pid_alive
 from wamr_agent.errors import InputError, UsageError
@@ -179,8 +179,9 @@ def test_pid_alive_checks_the_command_line() -> None:
 def test_load_apps(tmp_path: Path) -> None:
     app = tmp_path / "sensor.wasm"
     app.write_bytes(b"\0asm\1\0\0\0")
-    assert load_apps([app, ("blink", b"\0asm")]) == [("sensor", b"\0asm\1\0\0\0"),
-                                                     ("blink", b"\0asm")]
+    limited = PreloadApp("spin", b"\0asm", cpu_ticks=0)
+    assert load_apps([app, ("blink", b"\0asm"), limited]) == [
+        PreloadApp("sensor", b"\0asm\1\0\0\0"), PreloadApp("blink", b"\0asm"), limited]
     with pytest.raises(InputError, match="cannot read app to preload"):
         load_apps([tmp_path / "missing.wasm"])
 

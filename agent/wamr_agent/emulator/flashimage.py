@@ -81,8 +81,6 @@ def build_image(board: Board, apps: list[PreloadApp]) -> bytes:
     return bytes(image)
 
 
-def write_flash_image(path: Path, board: Board,
-                      apps: list[PreloadApp] | list[tuple[str, bytes]]) -> None:
+def write_flash_image(path: Path, board: Board, apps: list[PreloadApp]) -> None:
     """Writes a fresh flash file with the apps preloaded."""
-    preload = [a if isinstance(a, PreloadApp) else PreloadApp(a[0], a[1]) for a in apps]
-    path.write_bytes(build_image(board, preload))
+    path.write_bytes(build_image(board, apps))

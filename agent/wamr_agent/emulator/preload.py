@@ -7,23 +7,27 @@ from pathlib import Path
 
 from ..boards import Board
 from ..errors import InputError
-from .flashimage import write_flash_image
+from .flashimage import PreloadApp, write_flash_image
 
-__all__ = ["Preload", "load_apps", "write_preload"]
+__all__ = ["Preload", "PreloadApp", "load_apps", "write_preload"]
 
-# A .wasm path (app named after the file) or an explicit (name, module bytes) pair.
-Preload = Sequence[Path | tuple[str, bytes]]
+# A .wasm path (app named after the file), an explicit (name, module bytes) pair, or
+# a PreloadApp (which can also set grants and a CPU budget).
+Preload = Sequence[Path | tuple[str, bytes] | PreloadApp]
 
 
-def load_apps(preload: Preload) -> list[tuple[str, bytes]]:
-    """(name, bytes) for each item; InputError for a file that cannot be read."""
-    apps: list[tuple[str, bytes]] = []
+def load_apps(preload: Preload) -> list[PreloadApp]:
+    """The apps to preload; InputError for a file that cannot be read."""
+    apps: list[PreloadApp] = []
     for item in preload:
-        if isinstance(item, tuple):
+        if isinstance(item, PreloadApp):
             apps.append(item)
             continue
+        if isinstance(item, tuple):
+            apps.append(PreloadApp(*item))
+            continue
         try:
-            apps.append((item.stem, item.read_bytes()))
+            apps.append(PreloadApp(item.stem, item.read_bytes()))
         except OSError as exc:
             raise InputError(f"{item}: cannot read app to preload: {exc.strerror}") from exc
     return apps

@@ -1,0 +1,118 @@
+"""The firmware on emulated boards: apps from flash, refusals, traps,
+runaway apps, the watchdog backstop, and the port's flash rules."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from wamr_agent.boards import load_board
+from wamr_agent.emulator import EmulatedBoard
+from wamr_agent.emulator.flashimage import Layout, PreloadApp
+
+Example = Callable[[str], Path]
+Wat = Callable[[str], bytes]
+BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505"]
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_board_boots_and_runs_the_sensor_app_from_flash(name: str, tmp_path: Path,
+                                                        example: Example) -> None:
+    with EmulatedBoard.start(name, workdir=tmp_path, preload=[example("sensor")]) as board:
+        assert f"board={name}" in board.banner
+        assert "ram=262144" in board.banner
+        layout = Layout.for_board(load_board(name))
+        m = board.console.expect(r"flash bytes=(\d+) page=4096 slots=2 slot_bytes=(\d+)")
+        assert (int(m[1]), int(m[2])) == (layout.flash_bytes, layout.slot_bytes)
+        board.console.expect(r"app sensor started")
+        board.console.expect(r"telemetry sensor temp_c=\d+(\.\d+)?")
+        board.console.expect(r"\[sensor\] ALERT temperature", timeout=60)
+
+
+def test_module_over_the_memory_budget_is_refused_on_the_device(tmp_path: Path,
+                                                                wat: Wat) -> None:
+    preload = [("big", wat("big_memory"))]
+    with EmulatedBoard.start("mps2-an386", workdir=tmp_path, preload=preload) as board:
+        line = board.console.expect(r"app big refused: (.*)")
+        assert "8 pages (512 KiB)" in line[1]
+        board.console.expect(r"idle: no app running")
+
+
+def test_trapping_app_is_reported_stopped_and_the_others_keep_running(
+        tmp_path: Path, wat: Wat, example: Example) -> None:
+    preload = [("trapper", wat("trap_in_loop")), example("sensor")]
+    with EmulatedBoard.start("mps2-an386", workdir=tmp_path, preload=preload) as board:
+        board.console.expect(r"app trapper trap: loop: \[trap\] unreachable executed")
+        board.console.expect(r"app trapper stopped after 3 traps in a row")
+        board.console.expect(r"telemetry sensor temp_c=")
+        board.console.expect(r"telemetry sensor temp_c=")
+        assert board.console.text.count("app trapper trap:") == 3
+
+
+def test_endless_loop_is_stopped_by_the_cpu_budget(tmp_path: Path, wat: Wat,
+                                                   example: Example) -> None:
+    preload = [PreloadApp("spinner", wat("loop_forever"), cpu_ticks=300_000),
+               example("sensor")]
+    with EmulatedBoard.start("mps2-an386", workdir=tmp_path, preload=preload) as board:
+        board.console.expect(r"app spinner trap: loop: CPU budget of 300000 ticks exhausted")
+        board.console.expect(r"app spinner stopped after 3 traps", timeout=60)
+        board.console.expect(r"telemetry sensor temp_c=")
+
+
+def test_deep_recursion_traps_instead_of_overrunning_the_c_stack(tmp_path: Path,
+                                                                 wat: Wat) -> None:
+    with EmulatedBoard.start("mps2-an386", workdir=tmp_path,
+                             preload=[("deep", wat("recursion_loop"))]) as board:
+        board.console.expect(r"app deep trap: loop: \[trap\] stack overflow")
+        board.console.expect(r"app deep stopped after 3 traps", timeout=60)
+        assert "FAULT" not in board.console.text
+
+
+def test_watchdog_backstop_resets_and_the_runaway_app_is_not_restarted(
+        tmp_path: Path, wat: Wat, example: Example) -> None:
+    """With no CPU budget (cpu_ticks=0), only the hardware watchdog stops the app."""
+    preload = [PreloadApp("runaway", wat("loop_forever"), cpu_ticks=0), example("sensor")]
+    with EmulatedBoard.start("mps2-an386", workdir=tmp_path, preload=preload) as board:
+        board.console.expect(r"app runaway started")
+        board.console.expect(r"watchdog expired while running slot 0", timeout=60)
+        board.console.expect(r"boot 2 reset=watchdog", timeout=30)
+        board.console.expect(r"app runaway disabled: the watchdog reset the device")
+        board.console.expect(r"app runaway not started: disabled after a watchdog reset")
+        board.console.expect(r"telemetry sensor temp_c=")
+        board.power_cut()
+        board.restart()
+        board.console.expect(r"boot 3 reset=power-on")
+        board.console.expect(r"app runaway not started: disabled after a watchdog reset")
+        board.console.expect(r"telemetry sensor temp_c=")
+        assert len(re.findall(r"app runaway started", board.console.text)) == 1
+
+
+@pytest.fixture(scope="module")
+def selftest_elf() -> Path:
+    subprocess.run(["make", "-s", "selftest", "BOARD=mps2-an386"], cwd=ROOT, check=True,
+                   capture_output=True)
+    return ROOT / "build" / "selftest" / "mps2-an386" / "firmware.elf"
+
+
+def test_port_enforces_flash_rules_and_keeps_flash_across_reset(selftest_elf: Path,
+                                                                tmp_path: Path) -> None:
+    with EmulatedBoard.start("mps2-an386", firmware=selftest_elf, workdir=tmp_path) as board:
+        status = board.wait_exit(timeout=60)
+        text = board.console.text
+    assert "selftest: write without erase refused ok" in text
+    assert "selftest: refused write changed nothing ok" in text
+    assert "selftest: flash kept across reset ok" in text
+    assert "FAILED" not in text
+    assert status == 0
+
+
+def test_firmware_for_a_board_below_the_floor_is_refused_by_the_build() -> None:
+    run = subprocess.run(["make", "-s", "firmware", "BOARD=lm3s6965evb"], cwd=ROOT,
+                         capture_output=True, text=True, check=False)
+    assert run.returncode != 0
+    assert "lm3s6965evb has 64 KiB of RAM, below the 256 KiB" in run.stderr + run.stdout
