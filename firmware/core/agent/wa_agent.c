@@ -239,7 +239,8 @@ void wa_agent_main(void)
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         load_slot(k);
     }
-    wa_console_printf("agent ready heap_free=%u\n", (unsigned)wa_port_heap_free());
+    wa_console_printf("agent ready heap_free=%u t_us=%lu\n", (unsigned)wa_port_heap_free(),
+                      (unsigned long)wa_port_time_us());
     wa_port_watchdog_start(WA_AGENT_WATCHDOG_MS);
     int was_idle = 0;
     for (;;) {
