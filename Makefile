@@ -14,7 +14,7 @@ RUNTIME := firmware/core/runtime
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format
 
-.PHONY: help setup deps gen build examples test demo bench lint format clean selftest
+.PHONY: help setup deps gen build examples test demo bench lint format clean selftest bench-firmware
 
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.h \
@@ -193,7 +193,9 @@ $(FIRMWARE_OUT)/$(1)/firmware.elf: $$(patsubst %.c,$(FIRMWARE_OUT)/$(1)/obj/%.o,
 	$(FW_CC) $(call fw_cpu,$(1)) $(FW_LDFLAGS) -T$(FIRMWARE_OUT)/$(1)/board.ld \
 	    -Wl,-Map=$(FIRMWARE_OUT)/$(1)/firmware.map -o $$@ \
 	    $$(patsubst %.c,$(FIRMWARE_OUT)/$(1)/obj/%.o,$$(FW_SOURCES)) -lm
-	$(FW_SIZE) $$@
+	@$(FW_SIZE) -A $$@ | awk -v elf=$$@ \
+	    '$$$$1==".text"||$$$$1==".ARM.exidx"{f+=$$$$2} $$$$1==".data"{f+=$$$$2; r+=$$$$2} \
+	     $$$$1==".bss"{r+=$$$$2} END{printf "%s: flash %d bytes, static RAM %d bytes\n", elf, f, r}'
 
 -include $$(patsubst %.c,$(FIRMWARE_OUT)/$(1)/obj/%.d,$$(FW_SOURCES))
 endef
@@ -205,6 +207,26 @@ $(foreach b,$(FW_BOARDS),$(eval $(call FW_BOARD_RULES,$(b))))
 selftest:
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/selftest \
 	    FIRMWARE_AGENT_SOURCES="firmware/tests/wa_port_selftest.c firmware/core/agent/wa_console.c"
+
+# The benchmark kernels on the device (firmware/bench/wa_bench_main.c) in place of
+# the agent: native and wasm, with kernels.wasm embedded as a C array;
+# build/benchfw/<board>/firmware.elf, booted by bench/qemu_bench.py (`make bench`).
+BENCH_WASM_C := $(BUILD)/bench/kernels_wasm.c
+
+bench-firmware:
+	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw \
+	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_bench_main.c firmware/core/agent/wa_console.c \
+	    bench/kernels/kernels.c $(BENCH_WASM_C)"
+
+$(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm
+	$(PYTHON) -c 'import sys; d = open(sys.argv[1], "rb").read(); \
+	    b = ",".join(str(x) for x in d); \
+	    print("#include <stdint.h>\n/* generated from", sys.argv[1], "*/\n" \
+	    "extern const uint8_t wa_bench_kernels_wasm[];\n" \
+	    "extern const uint32_t wa_bench_kernels_wasm_len;\n" \
+	    "const uint8_t wa_bench_kernels_wasm[] = {" + b + "};\n" \
+	    "const uint32_t wa_bench_kernels_wasm_len = %du;" % len(d))' $< > $@.tmp
+	mv $@.tmp $@
 
 # ---- tasks -----------------------------------------------------------------
 

@@ -5,7 +5,9 @@
  * emulators). Uses the last flash page as scratch.
  *
  * Stage 1 writes a marker and resets the device; stage 2 (after the reset)
- * must find it again: flash survives a reset.
+ * must find it again (flash survives a reset), writes a second marker and
+ * jumps to a non-executable address; the port's fault handler must report
+ * the fault and reset, so stage 3 finds that marker, cleans up and exits.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +18,10 @@
 
 static int s_failures;
 static const uint8_t MARKER[8] = {'s', 'e', 'l', 'f', 't', 'e', 's', 't'};
+static const uint8_t FAULT_MARKER[8] = {'f', 'a', 'u', 'l', 't', 'i', 'n', 'g'};
+#define FAULT_MARKER_AT 16u
+/* Execute-never region (System space): jumping there faults on every core. */
+#define NOT_EXECUTABLE 0xE0100000u
 
 static void check(int ok, const char *what)
 {
@@ -66,16 +72,40 @@ static void check_time_and_sensors(void)
     check(wa_port_heap_free() > 0, "heap has free bytes");
 }
 
+static int has_marker(uint32_t off, const uint8_t *marker)
+{
+    uint8_t buf[8];
+    return wa_port_flash_read(off, buf, sizeof buf) == 0 && memcmp(buf, marker, 8) == 0;
+}
+
+static void finish(void)
+{
+    check(wa_port_flash_erase(scratch(), wa_port_flash_page_size()) == 0, "clean up");
+    wa_console_printf("selftest: %s (%d failures)\n", s_failures ? "FAIL" : "PASS", s_failures);
+    wa_port_exit(s_failures);
+}
+
+static void fault_on_purpose(void)
+{
+    check(wa_port_flash_write(scratch() + FAULT_MARKER_AT, FAULT_MARKER, 8) == 0,
+          "write the fault marker");
+    wa_console_printf("selftest: faulting on purpose\n");
+    void (*nowhere)(void) = (void (*)(void))(uintptr_t)(NOT_EXECUTABLE | 1u);
+    nowhere();
+    check(0, "fault handler took over");
+    finish();
+}
+
 void wa_agent_main(void)
 {
-    uint8_t buf[sizeof MARKER];
     wa_console_printf("wamr-agent firmware selftest\n");
-    if (wa_port_flash_read(scratch(), buf, sizeof buf) == 0 &&
-        memcmp(buf, MARKER, sizeof buf) == 0) {
+    if (has_marker(scratch() + FAULT_MARKER_AT, FAULT_MARKER)) {
+        check(1, "fault handler reset the device");
+        finish();
+    }
+    if (has_marker(scratch(), MARKER)) {
         check(1, "flash kept across reset");
-        check(wa_port_flash_erase(scratch(), wa_port_flash_page_size()) == 0, "clean up");
-        wa_console_printf("selftest: %s (%d failures)\n", s_failures ? "FAIL" : "PASS", s_failures);
-        wa_port_exit(s_failures);
+        fault_on_purpose();
     }
     check_flash_rules();
     check_time_and_sensors();

@@ -99,7 +99,7 @@ def selftest_elf() -> Path:
     return ROOT / "build" / "selftest" / "mps2-an386" / "firmware.elf"
 
 
-def test_port_enforces_flash_rules_and_keeps_flash_across_reset(selftest_elf: Path,
+def test_port_flash_rules_reset_and_fault_handler(selftest_elf: Path,
                                                                 tmp_path: Path) -> None:
     with EmulatedBoard.start("mps2-an386", firmware=selftest_elf, workdir=tmp_path) as board:
         status = board.wait_exit(timeout=60)
@@ -107,6 +107,8 @@ def test_port_enforces_flash_rules_and_keeps_flash_across_reset(selftest_elf: Pa
     assert "selftest: write without erase refused ok" in text
     assert "selftest: refused write changed nothing ok" in text
     assert "selftest: flash kept across reset ok" in text
+    assert re.search(r"FAULT pc=0xe010000[01] lr=0x[0-9a-f]+ cfsr=0x[0-9a-f]+", text)
+    assert "selftest: fault handler reset the device ok" in text
     assert "FAILED" not in text
     assert status == 0
 
