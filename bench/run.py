@@ -17,6 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import wasmtime
+from footprint import firmware_footprint
+from qemu_bench import boot_timing, device_kernels
+from tables import table
 
 from wamr_agent.boards import Board, load_board
 from wamr_agent.pywamr import Host, Module, Runtime
@@ -25,16 +28,6 @@ from wamr_agent.pywamr._loader import ffi, lib
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 KERNELS = {"crc32": 40, "matmul": 400, "filter": 200}  # iterations per timed call
-
-
-def table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    line = "  ".join("-" * w for w in widths)
-    print(f"\n{title}\n{line}")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print(line)
-    for row in rows:
-        print("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)))
 
 
 def best_of(fn: Callable[[], object], runs: int = 5) -> float:
@@ -169,10 +162,13 @@ def runtime_footprint() -> None:
 
 def main() -> None:
     runtime_footprint()
+    firmware_footprint(table)
     interpreter_speed()
     cold_start()
     binding_overhead()
     ram_use()
+    device_kernels()
+    boot_timing()
 
 
 if __name__ == "__main__":

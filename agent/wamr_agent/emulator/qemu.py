@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -87,8 +88,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def qemu_command(qemu: str, machine: str, firmware: Path, ports: Ports) -> list[str]:
-    """The QEMU command line; run it with the instance directory as cwd."""
+def qemu_command(qemu: str, machine: str, firmware: Path, ports: Ports,
+                 extra_args: Sequence[str] = ()) -> list[str]:
+    """The QEMU command line, ``extra_args`` last; run it with the instance directory as cwd."""
     return [
         qemu, "-M", machine, "-nographic", "-monitor", "none",
         "-semihosting-config", "enable=on,target=native",
@@ -97,6 +99,7 @@ def qemu_command(qemu: str, machine: str, firmware: Path, ports: Ports) -> list[
         "-chardev", "file,id=console,path=console.log,append=on", "-serial", "chardev:console",
         "-serial", f"tcp:127.0.0.1:{ports.mgmt},server=on,wait=off",
         "-qmp", f"tcp:127.0.0.1:{ports.qmp},server=on,wait=off",
+        *extra_args,
     ]
 
 
@@ -104,7 +107,8 @@ class EmulatedBoard:
     """One QEMU instance running the firmware; see the module docstring for its files."""
 
     def __init__(self, board: Board, firmware: Path, workdir: Path, *, name: str | None = None,
-                 qemu: str | None = None, detach: bool = False) -> None:
+                 qemu: str | None = None, detach: bool = False,
+                 extra_args: Sequence[str] = ()) -> None:
         self.board = board
         self.machine = check_emulated(board)
         self.firmware = firmware.resolve()
@@ -113,6 +117,7 @@ class EmulatedBoard:
         self.banner = ""
         self._qemu = qemu or find_qemu()
         self._detach = detach
+        self._extra_args = tuple(extra_args)
         self._proc: subprocess.Popen[bytes] | None = None
         self._ports: Ports | None = None
         self._killed = False
@@ -121,11 +126,13 @@ class EmulatedBoard:
     @classmethod
     def start(cls, board: str | Board, firmware: Path | None = None, name: str | None = None,
               preload: Preload = (), workdir: Path | None = None, *, erase: bool = False,
-              detach: bool = False, boot_timeout: float = BOOT_TIMEOUT) -> EmulatedBoard:
+              detach: bool = False, boot_timeout: float = BOOT_TIMEOUT,
+              extra_args: Sequence[str] = ()) -> EmulatedBoard:
         """Builds the firmware if needed, writes ``preload`` apps to a fresh flash, boots.
 
         ``workdir`` defaults to a new temporary directory; an existing ``flash.bin`` in
         it is kept (like a device powered on again) unless ``erase`` or ``preload``.
+        ``extra_args`` are appended to the QEMU command line (e.g. ``["-icount", "shift=0"]``).
         """
         profile = load_board(board) if isinstance(board, str) else board
         check_emulated(profile)
@@ -133,7 +140,8 @@ class EmulatedBoard:
         elf = ensure_firmware(profile) if firmware is None else _existing(firmware)
         directory = workdir or Path(tempfile.mkdtemp(prefix=f"wamr-agent-{profile.name}-"))
         directory.mkdir(parents=True, exist_ok=True)
-        instance = cls(profile, elf, directory, name=name, qemu=qemu, detach=detach)
+        instance = cls(profile, elf, directory, name=name, qemu=qemu, detach=detach,
+                       extra_args=extra_args)
         if erase:
             instance.flash_path.unlink(missing_ok=True)
         if preload:
@@ -255,7 +263,8 @@ class EmulatedBoard:
     def _launch(self, ports: Ports) -> None:
         self._ports = ports
         self._killed = False
-        command = qemu_command(self._qemu, self.machine, self.firmware, ports)
+        command = qemu_command(self._qemu, self.machine, self.firmware, ports,
+                               self._extra_args)
         with self.qemu_log_path.open("ab") as log:
             self._proc = subprocess.Popen(command, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                           stdout=log, stderr=subprocess.STDOUT,

@@ -83,9 +83,9 @@ static const char *cause_name(uint32_t cause)
 
 static void print_banner(void)
 {
-    wa_console_printf("wamr-agent firmware %s board=%s cpu=%s ram=%u heap_free=%u\n",
+    wa_console_printf("wamr-agent firmware %s board=%s cpu=%s ram=%u heap_free=%u t_us=%lu\n",
                       WA_AGENT_VERSION, WA_BOARD_NAME, WA_BOARD_CPU, (unsigned)WA_BOARD_RAM_BYTES,
-                      (unsigned)wa_port_heap_free());
+                      (unsigned)wa_port_heap_free(), (unsigned long)wa_port_time_us());
     wa_console_printf("budget module=%u linear=%u stack=%u heap=%u cpu_ticks=%u\n",
                       (unsigned)WA_BOARD_BUDGET_MODULE_BYTES,
                       (unsigned)WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
@@ -174,8 +174,9 @@ static void start_app(agent_app_t *a, const wa_slot_header_t *header, const uint
         return;
     }
     a->has_loop = wa_app_export_sig(a->app, "loop", sig, sizeof sig, NULL) == WA_OK;
-    wa_console_printf("app %s started (%u bytes, slot %u)\n", a->name, (unsigned)header->module_len,
-                      (unsigned)a->slot);
+    wa_console_printf("app %s started (%u bytes, slot %u) t_us=%lu\n", a->name,
+                      (unsigned)header->module_len, (unsigned)a->slot,
+                      (unsigned long)wa_port_time_us());
     if (wa_app_export_sig(a->app, "setup", sig, sizeof sig, NULL) == WA_OK) {
         call_export(a, "setup");
     } else if (wa_app_export_sig(a->app, "_start", sig, sizeof sig, NULL) == WA_OK) {
@@ -243,8 +244,13 @@ void wa_agent_main(void)
                       (unsigned long)wa_port_time_us());
     wa_port_watchdog_start(WA_AGENT_WATCHDOG_MS);
     int was_idle = 0;
+    int first_round = 1;
     for (;;) {
         int idle = run_apps() == 0;
+        if (first_round && !idle) {
+            wa_console_printf("first loop round done t_us=%lu\n", (unsigned long)wa_port_time_us());
+        }
+        first_round = 0;
         if (idle && !was_idle) {
             wa_console_printf("idle: no app running\n");
         }

@@ -1,0 +1,123 @@
+"""`make bench` on the emulated Cortex-M4 (QEMU mps2-an386 with ``-icount shift=0``).
+
+Under ``-icount shift=0`` QEMU advances its virtual clock by 1 ns per emulated
+instruction, so the firmware's microsecond clock (wa_port_time_us) counts
+instructions: t_us * 1000 = instructions since boot. The numbers are instruction
+counts, repeatable from run to run, not host time.
+
+- ``device_kernels()``: bench/kernels/kernels.c natively on the M4 and as wasm
+  (unmetered and metered) in the firmware image of firmware/bench/wa_bench_main.c.
+- ``boot_timing()``: the real firmware with the sensor example preloaded, to the
+  banner, the app start and "agent ready".
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from tables import table
+
+from wamr_agent.emulator.qemu import EmulatedBoard
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build"
+BOARD = "mps2-an386"
+ICOUNT = ["-icount", "shift=0"]  # 1 emulated instruction = 1 ns of virtual time
+RUN_TIMEOUT = 300.0
+BOOT_RUNS = 2
+_FIELD = re.compile(r"(\w+)=(\S+)")
+_T_US = re.compile(r"\bt_us=(\d+)")
+
+
+def _make(target: str) -> None:
+    subprocess.run(["make", "-s", target, f"BOARD={BOARD}"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def _fields(line: str) -> dict[str, str]:
+    return dict(_FIELD.findall(line))
+
+
+def device_kernels() -> None:
+    _make("bench-firmware")
+    elf = BUILD / "benchfw" / BOARD / "firmware.elf"
+    with tempfile.TemporaryDirectory(prefix="wamr-agent-bench-") as tmp, \
+            EmulatedBoard.start(BOARD, firmware=elf, workdir=Path(tmp),
+                                extra_args=ICOUNT) as board:
+        status = board.wait_exit(RUN_TIMEOUT)
+        lines = board.console.lines()
+    errors = [line for line in lines if line.startswith("bench error")]
+    results = [_fields(line) for line in lines if line.startswith("bench kernel=")]
+    if status != 0 or errors or not results or not any(ln.startswith("bench done")
+                                                         for ln in lines):
+        detail = "\n".join(errors or lines[-10:])
+        sys.exit(f"device kernels failed (firmware exit status {status}):\n{detail}")
+    rows = []
+    for r in results:
+        if r["ok"] != "1":
+            sys.exit(f"bench_{r['kernel']}: native and wasm results differ on the device")
+        native, wasm, metered = (int(r[k]) for k in ("native_us", "wasm_us", "metered_us"))
+        rows.append([r["kernel"], r["iters"], f"{native:,}", f"{wasm:,}", f"{metered:,}",
+                     f"{wasm / native:.1f}x", f"{metered / native:.1f}x",
+                     f"{(metered - wasm) / wasm:+.0%}", f"{int(r['ticks']):,}"])
+    table(f"Interpreter on the device: wasm3 vs native arm-none-eabi-gcc -Os, Cortex-M4 "
+          f"({BOARD} under QEMU -icount shift=0: 1 us = 1000 instructions); same source, "
+          "checksums equal", ["kernel", "iters", "native us", "wasm us", "metered us",
+                              "wasm/native", "metered/native", "metering", "ticks/call"], rows)
+
+
+def _boot_once(elf: Path) -> dict[str, int | None]:
+    """t_us of each boot milestone (None when its line carries no t_us)."""
+    events: dict[str, int | None] = {}
+    with tempfile.TemporaryDirectory(prefix="wamr-agent-boot-") as tmp, \
+            EmulatedBoard.start(BOARD, firmware=elf, workdir=Path(tmp), extra_args=ICOUNT,
+                                preload=[BUILD / "examples" / "sensor.wasm"]) as board:
+        board.console.expect(r"first loop round done [^\r\n]*\n", RUN_TIMEOUT)
+        lines = board.console.lines()
+
+    def first(match: Callable[[str], bool]) -> str:
+        found = next((line for line in lines if match(line)), None)
+        if found is None:
+            sys.exit("boot timing: expected line missing on the console:\n" + "\n".join(lines))
+        return found
+
+    def t_us(line: str) -> int | None:
+        m = _T_US.search(line)
+        return int(m.group(1)) if m else None
+
+    events["banner"] = t_us(first(lambda ln: ln.startswith("wamr-agent firmware")))
+    events["app started"] = t_us(first(lambda ln: re.match(r"app \S+ started", ln) is not None))
+    events["agent ready"] = t_us(first(lambda ln: ln.startswith("agent ready")))
+    events["first loop"] = t_us(first(lambda ln: ln.startswith("first loop round done")))
+    return events
+
+
+def boot_timing() -> None:
+    _make("firmware")
+    elf = BUILD / "firmware" / BOARD / "firmware.elf"
+    runs = [_boot_once(elf) for _ in range(BOOT_RUNS)]
+    labels = {"banner": "banner 'wamr-agent firmware ...'",
+              "app started": "'app sensor started' (then its setup() logs)",
+              "agent ready": "'agent ready' (apps set up)",
+              "first loop": "first loop() round done (first telemetry printed)"}
+    rows = []
+    for key, label in labels.items():
+        values = [run[key] for run in runs]
+        rows.append([label] + [f"{v * 1000:,}" if v is not None else "-" for v in values])
+    table(f"Boot on the emulated Cortex-M4 ({BOARD}, QEMU -icount shift=0), sensor example "
+          f"preloaded: emulated instructions since reset (t_us * 1000), {BOOT_RUNS} boots",
+          ["milestone"] + [f"boot {i + 1} instructions" for i in range(BOOT_RUNS)], rows)
+
+
+def main() -> None:
+    device_kernels()
+    boot_timing()
+
+
+if __name__ == "__main__":
+    main()
