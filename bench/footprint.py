@@ -16,7 +16,8 @@ BOARDS = {"mps2-an385": "cortex-m3", "mps2-an386": "cortex-m4", "mps2-an500": "c
 Table = Callable[[str, list[str], list[list[str]]], None]
 
 
-def _tool() -> ModuleType:
+def runtime_size_tool() -> ModuleType:
+    """firmware/tools/runtime_size.py, imported by path (tools are scripts)."""
     if "runtime_size" not in sys.modules:
         spec = importlib.util.spec_from_file_location(
             "runtime_size", ROOT / "firmware" / "tools" / "runtime_size.py")
@@ -53,7 +54,7 @@ def board_row(board: str, cpu: str) -> list[str]:
     static_ram = sec[".data"] + sec[".bss"]
     stack = sym["__stack_top"] - sym["__stack_limit"]
     heap = sym["__heap_end"] - sym["__heap_start"]
-    runtime = sum(s.text for s in _tool().measure(cpu))
+    runtime = sum(s.text for s in runtime_size_tool().measure(cpu))
     return [board, cpu, f"{flash:,}", f"{runtime:,}", f"{flash - runtime:,}",
             f"{static_ram:,}", f"{stack:,}", f"{heap:,}"]
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import wasmtime
-from footprint import firmware_footprint
+from footprint import firmware_footprint, runtime_size_tool
 from qemu_bench import boot_timing, device_kernels
 from tables import table
 
@@ -141,14 +141,7 @@ def ram_use() -> None:
 
 
 def runtime_footprint() -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "runtime_size", ROOT / "firmware" / "tools" / "runtime_size.py")
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    sys.modules["runtime_size"] = tool
-    spec.loader.exec_module(tool)
+    tool = runtime_size_tool()
     rows = []
     for cpu in ("cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"):
         sizes = tool.measure(cpu)
