@@ -1,0 +1,38 @@
+"""SMP (MCUmgr's Simple Management Protocol) on the host side.
+
+``framing``: the serial framings (console and raw) as pure functions;
+``decoder``: the incremental decoder mirroring the firmware's.
+"""
+
+from __future__ import annotations
+
+from .decoder import Feed, FrameDecoder, FrameStats, Packet
+from .framing import (
+    Framing,
+    FramingError,
+    crc16_xmodem,
+    decode,
+    decode_console,
+    decode_raw,
+    encode,
+    encode_console,
+    encode_console_lines,
+    encode_raw,
+)
+
+__all__ = [
+    "Feed",
+    "FrameDecoder",
+    "FrameStats",
+    "Framing",
+    "FramingError",
+    "Packet",
+    "crc16_xmodem",
+    "decode",
+    "decode_console",
+    "decode_raw",
+    "encode",
+    "encode_console",
+    "encode_console_lines",
+    "encode_raw",
+]
