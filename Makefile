@@ -18,6 +18,7 @@ APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt 
 
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.h \
+             firmware/core/smp/*.[ch] \
              firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch])
 
 help:
@@ -207,6 +208,53 @@ $(foreach b,$(FW_BOARDS),$(eval $(call FW_BOARD_RULES,$(b))))
 selftest:
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/selftest \
 	    FIRMWARE_AGENT_SOURCES="firmware/tests/wa_port_selftest.c firmware/core/agent/wa_console.c"
+
+#@SIM-BEGIN
+# ---- simulated boards: the firmware core as a host process ---------------------
+# (section owned by firmware/ports/host/; see its README.md)
+# `make sim [BOARD=esp32]` builds build/sim/<board>/wamr-agent-sim with the host's cc:
+# boards QEMU cannot emulate (emulation = "host") run the same agent core, runtime
+# and wasm3 configuration, with the board's RAM as a hard heap limit.
+C_SOURCES    += $(wildcard firmware/ports/host/*.[ch])
+SIM_BOARDS := $(or $(BOARD),esp32 esp32-c3 nrf52840 stm32f4)
+SIM_CC     ?= cc
+SIM_PORT   := firmware/ports/host
+SIM_WASM3  := $(BUILD)/deps/wasm3
+# Overridable like the firmware's (a test image in place of the agent core).
+SIM_AGENT_SOURCES ?= $(wildcard firmware/core/agent/*.c)
+SIM_OUT ?= $(BUILD)/sim
+SIM_SOURCES = $(wildcard $(SIM_PORT)/*.c $(RUNTIME)/*.c) $(SIM_AGENT_SOURCES) \
+              $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
+SIM_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
+SIM_CFLAGS := -std=gnu11 -O2 -g -DWA_THREAD_LOCAL= $(SIM_ENGINE_FLAGS) -I$(RUNTIME) \
+              -I$(SIM_PORT) -Ifirmware/core/port -Ifirmware/core/agent -I$(SIM_WASM3)
+# Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
+sim_warn = $(if $(filter $(SIM_WASM3)/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
+
+.PHONY: sim sim-bins
+
+sim:
+	$(PYTHON) firmware/tools/fetch_deps.py wasm3
+	@$(MAKE) --no-print-directory sim-bins BOARD="$(SIM_BOARDS)"
+
+sim-bins: $(foreach b,$(SIM_BOARDS),$(SIM_OUT)/$(b)/wamr-agent-sim)
+
+define SIM_BOARD_RULES
+$(SIM_OUT)/$(1)/wa_board.h: boards/$(1).toml firmware/tools/gen_board.py
+	$(PYTHON) firmware/tools/gen_board.py $(1) --out $(SIM_OUT)/$(1)
+
+$(SIM_OUT)/$(1)/obj/%.o: %.c $(SIM_OUT)/$(1)/wa_board.h Makefile
+	@mkdir -p $$(@D)
+	$(SIM_CC) $(SIM_CFLAGS) $$(call sim_warn,$$<) -I$(SIM_OUT)/$(1) -MMD -MP -c $$< -o $$@
+
+$(SIM_OUT)/$(1)/wamr-agent-sim: $$(patsubst %.c,$(SIM_OUT)/$(1)/obj/%.o,$$(SIM_SOURCES))
+	$(SIM_CC) -o $$@.tmp $$^ -lm
+	mv $$@.tmp $$@
+
+-include $$(patsubst %.c,$(SIM_OUT)/$(1)/obj/%.d,$$(SIM_SOURCES))
+endef
+$(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
+#@SIM-END
 
 # The benchmark kernels on the device (firmware/bench/wa_bench_main.c) in place of
 # the agent: native and wasm, with kernels.wasm embedded as a C array;

@@ -78,8 +78,8 @@ def _build_lock(path: Path) -> Iterator[None]:
             fcntl.flock(stream, fcntl.LOCK_UN)
 
 
-def _make(root: Path, board: str) -> None:
-    command = ["make", "firmware", f"BOARD={board}"]
+def _make(root: Path, board: str, target: str = "firmware") -> None:
+    command = ["make", target, f"BOARD={board}"]
     shown = " ".join(command)
     try:
         result = subprocess.run(command, cwd=root, capture_output=True, text=True,

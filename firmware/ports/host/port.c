@@ -1,0 +1,378 @@
+/*
+ * port.c - the wa_port.h contract as a Linux process, for boards QEMU cannot
+ * emulate: console on stdout, time, the watchdog (SIGALRM), reset (re-exec of
+ * the same program with the same arguments), exit, faults (SIGSEGV & co.),
+ * synthetic sensors and main(). Flash is in port_flash.c, the management
+ * UART in port_mgmt.c, the heap arena in heap.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "host_port.h"
+#include "wa_board.h"
+#include "wa_err.h"
+#include "wa_port.h"
+
+/* ---- console: stdout, one write() per call (async-signal-safe) ----------- */
+
+void wa_port_console_write(const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, s, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+void host_console_str(const char *s)
+{
+    wa_port_console_write(s, strlen(s));
+}
+
+void host_console_hex(const char *label, uint64_t value)
+{
+    char text[16];
+    int n = 0;
+    do {
+        text[15 - n++] = "0123456789abcdef"[value & 0xFu];
+        value >>= 4;
+    } while (value != 0 && n < 16);
+    while (n < 8) { /* at least 8 digits, like the Cortex-M port */
+        text[15 - n++] = '0';
+    }
+    host_console_str(label);
+    wa_port_console_write(text + 16 - n, (size_t)n);
+}
+
+/* ---- time ------------------------------------------------------------------ */
+
+static uint64_t s_boot_us;
+
+static uint64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t wa_port_time_us(void)
+{
+    return monotonic_us() - s_boot_us;
+}
+
+void wa_port_sleep_ms(uint32_t ms)
+{
+    struct timespec left = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- reset, exit ----------------------------------------------------------- */
+
+#define MAX_ARGS 64
+
+static char **s_argv;
+static char s_fds_arg[32];
+
+static void disarm_watchdog(void)
+{
+    struct itimerval off;
+    memset(&off, 0, sizeof off);
+    setitimer(ITIMER_REAL, &off, NULL);
+}
+
+/* Formats "L,C" (two small non-negative or -1 numbers) without stdio. */
+static void format_fds(char *out, int a, int b)
+{
+    int values[2] = {a, b};
+    size_t at = 0;
+    for (int k = 0; k < 2; k++) {
+        int v = values[k];
+        if (v < 0) {
+            out[at++] = '-';
+            out[at++] = '1';
+        } else {
+            char digits[12];
+            int n = 0;
+            do {
+                digits[n++] = (char)('0' + v % 10);
+                v /= 10;
+            } while (v != 0);
+            while (n > 0) {
+                out[at++] = digits[--n];
+            }
+        }
+        out[at++] = k == 0 ? ',' : '\0';
+    }
+}
+
+/* A reset starts the program again in the same process (same pid, same
+ * arguments): RAM and time start over, the flash file is kept, and so are the
+ * management sockets (passed on with --mgmt-fds), as a cable stays plugged
+ * into a real board. Async-signal-safe: the watchdog and faults reset from
+ * signal handlers. */
+void wa_port_reset(void)
+{
+    static char *argv[MAX_ARGS + 3];
+    int n = 0;
+    disarm_watchdog();
+    for (int i = 0; s_argv != NULL && s_argv[i] != NULL && n < MAX_ARGS; i++) {
+        if (strcmp(s_argv[i], "--mgmt-fds") == 0 && s_argv[i + 1] != NULL) {
+            i++;
+            continue;
+        }
+        argv[n++] = s_argv[i];
+    }
+    format_fds(s_fds_arg, host_mgmt_listen_fd(), host_mgmt_client_fd());
+    argv[n++] = "--mgmt-fds";
+    argv[n++] = s_fds_arg;
+    argv[n] = NULL;
+    execv("/proc/self/exe", argv);
+    host_console_str("port: reset failed (execv)\n");
+    _exit(125);
+}
+
+void wa_port_exit(int status)
+{
+    exit(status);
+}
+
+uint32_t wa_port_heap_free(void)
+{
+    return host_heap_free();
+}
+
+/* ---- watchdog: ITIMER_REAL, SIGALRM ---------------------------------------- */
+
+static struct itimerval s_watchdog;
+
+static void on_watchdog(int sig)
+{
+    (void)sig;
+    wa_agent_watchdog_expiring();
+    wa_port_reset();
+}
+
+void wa_port_watchdog_start(uint32_t timeout_ms)
+{
+    uint32_t ms = timeout_ms == 0 ? 1 : timeout_ms;
+    memset(&s_watchdog, 0, sizeof s_watchdog);
+    s_watchdog.it_value.tv_sec = (time_t)(ms / 1000u);
+    s_watchdog.it_value.tv_usec = (suseconds_t)(ms % 1000u) * 1000;
+    setitimer(ITIMER_REAL, &s_watchdog, NULL);
+}
+
+void wa_port_watchdog_feed(void)
+{
+    if (s_watchdog.it_value.tv_sec != 0 || s_watchdog.it_value.tv_usec != 0) {
+        setitimer(ITIMER_REAL, &s_watchdog, NULL);
+    }
+}
+
+/* ---- faults: SIGSEGV, SIGBUS, SIGILL, SIGFPE --------------------------------- */
+
+static uint8_t s_fault_stack[64 * 1024] __attribute__((aligned(16)));
+
+static uint64_t fault_pc(const void *context)
+{
+    const ucontext_t *uc = (const ucontext_t *)context;
+#if defined(__x86_64__)
+    return (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uint64_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+static uint64_t fault_lr(const void *context)
+{
+#if defined(__aarch64__)
+    return (uint64_t)((const ucontext_t *)context)->uc_mcontext.regs[30];
+#else
+    (void)context;
+    return 0;
+#endif
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGFPE: return "SIGFPE";
+    default: return "signal";
+    }
+}
+
+/* The host's counterpart of a HardFault: the same FAULT line (cfsr = the
+ * signal number, addr = the faulting address), the core's hook, a reset. */
+static void on_fault(int sig, siginfo_t *info, void *context)
+{
+    uint64_t pc = fault_pc(context), lr = fault_lr(context);
+    host_console_hex("FAULT pc=0x", pc);
+    host_console_hex(" lr=0x", lr);
+    host_console_hex(" cfsr=0x", (uint64_t)sig);
+    host_console_hex(" addr=0x", (uint64_t)(uintptr_t)info->si_addr);
+    host_console_str(" (");
+    host_console_str(signal_name(sig));
+    host_console_str(")\n");
+    wa_agent_fault((uint32_t)pc, (uint32_t)lr, (uint32_t)sig);
+    wa_port_reset();
+}
+
+static void on_reset_line(int sig)
+{
+    (void)sig;
+    wa_port_reset();
+}
+
+static void install_handlers(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    /* A reset from a signal handler execs with that signal blocked. */
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    stack_t alt = {.ss_sp = s_fault_stack, .ss_size = sizeof s_fault_stack, .ss_flags = 0};
+    sigaltstack(&alt, NULL);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+    for (size_t k = 0; k < sizeof faults / sizeof faults[0]; k++) {
+        sigaction(faults[k], &sa, NULL);
+    }
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_watchdog;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGALRM, &sa, NULL);
+
+    /* SIGUSR1 is the reset line (the harness's reset()). */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_reset_line;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR1, &sa, NULL);
+
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- sensors: deterministic synthetic signals ------------------------------ */
+/* Same signals as the Cortex-M port (firmware/ports/cortex-m/port.c). */
+
+#define SENSOR_CHANNELS 2
+
+static uint32_t s_samples[SENSOR_CHANNELS];
+
+/* 0 -> 1 -> 0 over period samples (period even). */
+static float triangle(uint32_t n, uint32_t period)
+{
+    uint32_t half = period / 2u, phase = n % period;
+    uint32_t up = phase <= half ? phase : period - phase;
+    return (float)up / (float)half;
+}
+
+int wa_port_sensor_read(int32_t channel, float *value)
+{
+    if (channel < 0 || channel >= SENSOR_CHANNELS) {
+        return WA_ERR_NOT_FOUND;
+    }
+    uint32_t n = s_samples[channel]++;
+    if (channel == 0) {
+        *value = 22.0f + 12.0f * triangle(n, 48u); /* temperature, deg C */
+    } else {
+        *value = 40.0f + 20.0f * triangle(n, 40u); /* relative humidity, % */
+    }
+    return WA_OK;
+}
+
+/* ---- init, main ------------------------------------------------------------ */
+
+static const char *s_flash_path = "flash.bin";
+static int s_mgmt_port;
+static int s_mgmt_listen_fd = -1;
+static int s_mgmt_client_fd = -1;
+
+void wa_port_init(void)
+{
+    s_boot_us = monotonic_us();
+    disarm_watchdog();
+    install_handlers();
+    if (host_mgmt_init(s_mgmt_port, s_mgmt_listen_fd, s_mgmt_client_fd) != 0 ||
+        host_flash_init(s_flash_path) != 0) {
+        exit(2);
+    }
+}
+
+static void usage(const char *program)
+{
+    fprintf(stderr,
+            "usage: %s [--board NAME] [--flash PATH] [--mgmt-port N]\n"
+            "  wamr-agent firmware for board %s as a host process: console on stdout,\n"
+            "  management UART on TCP 127.0.0.1:N (0: any free port, printed at boot),\n"
+            "  flash in PATH (default flash.bin). SIGUSR1 resets the board.\n",
+            program, WA_BOARD_NAME);
+}
+
+static int parse_int(const char *text, int *out)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || v < 0 || v > 65535) {
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    s_argv = argv;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (value != NULL && strcmp(arg, "--board") == 0) {
+            if (strcmp(value, WA_BOARD_NAME) != 0) {
+                fprintf(stderr, "%s: built for board %s, not %s\n", argv[0], WA_BOARD_NAME, value);
+                return 2;
+            }
+        } else if (value != NULL && strcmp(arg, "--flash") == 0) {
+            s_flash_path = value;
+        } else if (value != NULL && strcmp(arg, "--mgmt-port") == 0) {
+            if (parse_int(value, &s_mgmt_port) != 0) {
+                usage(argv[0]);
+                return 2;
+            }
+        } else if (value != NULL && strcmp(arg, "--mgmt-fds") == 0) {
+            if (sscanf(value, "%d,%d", &s_mgmt_listen_fd, &s_mgmt_client_fd) != 2) {
+                usage(argv[0]);
+                return 2;
+            }
+        } else {
+            usage(argv[0]);
+            return strcmp(arg, "--help") == 0 ? 0 : 2;
+        }
+        i++;
+    }
+    wa_port_init();
+    wa_agent_main();
+}
