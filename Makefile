@@ -9,15 +9,21 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 BUILD   := build
 RUNTIME := firmware/core/runtime
+# Sources every device build (QEMU firmware, simulated boards) shares besides the
+# runtime, the agent and the port: shared port helpers, the SMP server, zcbor.
+ZCBOR        := $(BUILD)/deps/zcbor
+CORE_SOURCES  = $(wildcard firmware/core/port/*.c firmware/core/smp/*.c) \
+                $(addprefix $(ZCBOR)/,zcbor_common.c zcbor_decode.c zcbor_encode.c)
+CORE_INCLUDES := -Ifirmware/core/port -Ifirmware/core/smp -I$(ZCBOR)
 
 # Debian 12 packages the current tasks need (pinned by the Debian release).
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format
 
-.PHONY: help setup deps gen build examples test demo bench lint format clean selftest bench-firmware
+.PHONY: help setup deps gen build examples test demo bench lint format clean selftest tools bench-firmware
 
 # Our C sources (the generated header and the X-macro table are left alone).
-C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.h \
+C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
              firmware/core/smp/*.[ch] \
              firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch])
 
@@ -156,25 +162,25 @@ FW_WASM3   := $(BUILD)/deps/wasm3
 FIRMWARE_AGENT_SOURCES ?= $(wildcard firmware/core/agent/*.c)
 FIRMWARE_OUT ?= $(BUILD)/firmware
 FW_SOURCES  = $(wildcard $(FW_PORT)/*.c $(RUNTIME)/*.c) $(FIRMWARE_AGENT_SOURCES) \
-              $(filter-out %/m3_core.c,$(wildcard $(FW_WASM3)/m3_*.c))
+              $(CORE_SOURCES) $(filter-out %/m3_core.c,$(wildcard $(FW_WASM3)/m3_*.c))
 FW_CPU_cortex-m3  := -mcpu=cortex-m3 -mthumb
 FW_CPU_cortex-m4  := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 FW_CPU_cortex-m7  := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
 FW_CPU_cortex-m33 := -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16
 FW_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
 FW_CFLAGS  := -std=gnu11 -Os -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
-              $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) -Ifirmware/core/port \
+              $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) $(CORE_INCLUDES) \
               -Ifirmware/core/agent -I$(FW_WASM3)
 FW_LDFLAGS := --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections \
               -L$(FW_PORT)
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
-fw_warn = $(if $(filter $(FW_WASM3)/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
+fw_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
 fw_cpu = $(FW_CPU_$(shell sed -n 's/^cpu *= *"\([^"]*\)".*/\1/p' boards/$(1).toml | head -n1))
 
 .PHONY: firmware firmware-elfs
 
 firmware: $(BUILD)/.stamp-apt
-	$(PYTHON) firmware/tools/fetch_deps.py wasm3
+	$(PYTHON) firmware/tools/fetch_deps.py wasm3 zcbor
 	@$(MAKE) --no-print-directory firmware-elfs BOARD="$(FW_BOARDS)"
 
 firmware-elfs: $(foreach b,$(FW_BOARDS),$(FIRMWARE_OUT)/$(b)/firmware.elf)
@@ -224,17 +230,17 @@ SIM_WASM3  := $(BUILD)/deps/wasm3
 SIM_AGENT_SOURCES ?= $(wildcard firmware/core/agent/*.c)
 SIM_OUT ?= $(BUILD)/sim
 SIM_SOURCES = $(wildcard $(SIM_PORT)/*.c $(RUNTIME)/*.c) $(SIM_AGENT_SOURCES) \
-              $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
+              $(CORE_SOURCES) $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
 SIM_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
 SIM_CFLAGS := -std=gnu11 -O2 -g -DWA_THREAD_LOCAL= $(SIM_ENGINE_FLAGS) -I$(RUNTIME) \
-              -I$(SIM_PORT) -Ifirmware/core/port -Ifirmware/core/agent -I$(SIM_WASM3)
+              -I$(SIM_PORT) $(CORE_INCLUDES) -Ifirmware/core/agent -I$(SIM_WASM3)
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
-sim_warn = $(if $(filter $(SIM_WASM3)/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
+sim_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
 
 .PHONY: sim sim-bins
 
 sim:
-	$(PYTHON) firmware/tools/fetch_deps.py wasm3
+	$(PYTHON) firmware/tools/fetch_deps.py wasm3 zcbor
 	@$(MAKE) --no-print-directory sim-bins BOARD="$(SIM_BOARDS)"
 
 sim-bins: $(foreach b,$(SIM_BOARDS),$(SIM_OUT)/$(b)/wamr-agent-sim)
@@ -278,7 +284,17 @@ $(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm
 
 # ---- tasks -----------------------------------------------------------------
 
-test: build examples
+# smpmgr (PyPI) lives in its own venv: it is an independent SMP client that the
+# interop tests run as a separate process, and its pins differ from ours.
+SMPMGR := $(BUILD)/tools/smpmgr/bin/smpmgr
+$(SMPMGR): | $(BUILD)/.stamp-apt
+	$(PYTHON) -m venv $(BUILD)/tools/smpmgr
+	$(BUILD)/tools/smpmgr/bin/pip install -q smpmgr==0.19.1
+	@test -x $@
+
+tools: $(SMPMGR)
+
+test: build examples $(SMPMGR)
 	$(PY) -m pytest
 
 demo: build examples

@@ -47,7 +47,8 @@ _TOP_KEYS = frozenset(
 )
 _QEMU_KEYS = frozenset({"machine", "cpu", "uart_base", "flash_base", "ram_base"})
 # Optional [qemu] keys the Cortex-M firmware port reads (firmware/tools/gen_board.py).
-_QEMU_PORT_KEYS = frozenset({"mgmt_uart_base", "watchdog_base", "flash_window_base", "sysclk_hz"})
+_QEMU_PORT_KEYS = frozenset({"mgmt_uart_base", "mgmt_uart_rx_irq", "watchdog_base",
+                             "flash_window_base", "sysclk_hz"})
 _BUDGET_KEYS = frozenset(
     {"module_bytes", "linear_memory_bytes", "stack_bytes", "heap_bytes", "cpu_ticks"}
 )
@@ -83,6 +84,7 @@ class QemuMachine:
     flash_base: int
     ram_base: int
     mgmt_uart_base: int | None = None
+    mgmt_uart_rx_irq: int | None = None
     watchdog_base: int | None = None
     flash_window_base: int | None = None
     sysclk_hz: int | None = None

@@ -28,7 +28,8 @@ WASM_PAGE_BYTES = 64 * KIB
 C_STACK_BYTES = 16 * KIB
 BUDGET_KEYS = ("module_bytes", "linear_memory_bytes", "stack_bytes", "heap_bytes", "cpu_ticks")
 # [qemu] keys the Cortex-M port needs on top of the ones every QEMU profile has.
-PORT_KEYS = ("mgmt_uart_base", "watchdog_base", "flash_window_base", "sysclk_hz")
+PORT_KEYS = ("mgmt_uart_base", "mgmt_uart_rx_irq", "watchdog_base", "flash_window_base",
+             "sysclk_hz")
 EXIT_REFUSED = 2
 EXIT_BAD_PROFILE = 3
 
@@ -120,6 +121,7 @@ def _board_macros(p: Profile) -> list[str]:
             _define("WA_BOARD_FLASH_WINDOW_BYTES", _window_bytes(p)),
             _define("WA_BOARD_CONSOLE_UART_BASE", p.addr("uart_base")),
             _define("WA_BOARD_MGMT_UART_BASE", p.addr("mgmt_uart_base")),
+            _define("WA_BOARD_MGMT_UART_RX_IRQ", p.addr("mgmt_uart_rx_irq")),
             _define("WA_BOARD_WATCHDOG_BASE", p.addr("watchdog_base")),
             _define("WA_BOARD_SYSCLK_HZ", p.addr("sysclk_hz")),
         ]

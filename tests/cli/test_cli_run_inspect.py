@@ -79,10 +79,12 @@ def test_console_script_is_installed() -> None:
 
 def test_every_command_has_a_test() -> None:
     """A command added without a test fails here (STYLE.md); sub-commands count as
-    "group command" (their tests: test_cli_board.py, tests/qemu/test_board_cli.py)."""
+    "group command" (their tests: test_cli_board.py, tests/qemu/test_board_cli.py,
+    tests/hostport/test_sim_cli.py)."""
     import typer.main
 
-    tested = {"run", "inspect", "board list", "board up", "board down", "board console"}
+    tested = {"run", "inspect", "board list", "board up", "board down", "board console",
+              "sim list", "sim up", "sim down", "sim console"}
     commands: set[str] = set()
     for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)

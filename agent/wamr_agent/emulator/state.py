@@ -1,8 +1,9 @@
 """Named instances for the CLI: a state file per instance that outlives the command.
 
 ``$WAMR_AGENT_STATE/<name>/`` (default: ``build/boards/<name>/`` in the repository)
-holds the instance's working directory (console.log, flash.bin, qemu.log) and
-``state.json`` with its board, QEMU's pid and the TCP ports.
+holds the instance's working directory (console.log, flash.bin, qemu.log or sim.log)
+and ``state.json`` with its kind (``qemu``: `board up`, ``sim``: `sim up`), board,
+the process's pid and the TCP ports. QEMU and simulated instances share the names.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,13 @@ from ..errors import UsageError
 from .errors import EmulatorError
 from .firmware import repo_root
 
-__all__ = ["STATE_ENV", "InstanceState", "instance_dir", "pid_alive", "state_root"]
+__all__ = ["QEMU", "SIM", "STATE_ENV", "InstanceState", "instance_dir", "pid_alive",
+           "state_root"]
 
 STATE_ENV = "WAMR_AGENT_STATE"
 STATE_FILE = "state.json"
+QEMU = "qemu"  # an EmulatedBoard, started by `board up`
+SIM = "sim"  # a SimulatedBoard, started by `sim up`
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -40,16 +44,17 @@ def instance_dir(name: str) -> Path:
 
 @dataclass(frozen=True)
 class InstanceState:
-    """What `board up` leaves behind for the later commands."""
+    """What `board up` and `sim up` leave behind for the later commands."""
 
     name: str
     board: str
     pid: int
     mgmt_port: int
-    qmp_port: int
+    qmp_port: int | None  # QEMU only
     workdir: str
-    firmware: str
+    firmware: str  # QEMU's firmware ELF, or the simulator program
     started: float
+    kind: str = QEMU  # state files from before simulated instances have none
 
     @property
     def mgmt_address(self) -> str:
@@ -61,7 +66,8 @@ class InstanceState:
 
     @property
     def running(self) -> bool:
-        return pid_alive(self.pid, f"127.0.0.1:{self.qmp_port}")
+        marker = self.firmware if self.kind == SIM else f"127.0.0.1:{self.qmp_port}"
+        return pid_alive(self.pid, marker)
 
     def save(self, directory: Path) -> Path:
         path = directory / STATE_FILE
@@ -75,7 +81,8 @@ class InstanceState:
         path = directory / STATE_FILE
         try:
             data: Any = json.loads(path.read_text())
-            return cls(**{f.name: data[f.name] for f in fields(cls)})
+            return cls(**{f.name: data[f.name] for f in fields(cls)
+                          if f.name in data or f.default is MISSING})
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise EmulatorError(f"{path}: unreadable instance state ({exc})") from exc
 
@@ -85,7 +92,7 @@ class InstanceState:
 
 
 def pid_alive(pid: int, marker: str) -> bool:
-    """True when ``pid`` runs and is our QEMU (its command line holds ``marker``)."""
+    """True when ``pid`` runs and is our process (its command line holds ``marker``)."""
     try:  # reap it if it is our own child that has exited (a zombie looks alive)
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False

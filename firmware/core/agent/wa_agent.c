@@ -15,6 +15,7 @@
 
 #include "wa_agent_config.h"
 #include "wa_console.h"
+#include "wa_mgmt.h"
 #include "wa_port.h"
 #include "wa_runtime.h"
 #include "wa_store.h"
@@ -77,6 +78,7 @@ static const char *cause_name(uint32_t cause)
     switch (cause) {
     case WA_BOOT_WATCHDOG: return "watchdog";
     case WA_BOOT_FAULT: return "fault";
+    case WA_BOOT_SOFTWARE: return "software";
     default: return "power-on";
     }
 }
@@ -100,7 +102,8 @@ static void print_banner(void)
 static void apply_incident(const wa_boot_info_t *boot)
 {
     wa_slot_header_t header;
-    if (boot->cause == WA_BOOT_POWER_ON || boot->slot >= WA_STORE_SLOTS) {
+    if (boot->cause == WA_BOOT_POWER_ON || boot->cause == WA_BOOT_SOFTWARE ||
+        boot->slot >= WA_STORE_SLOTS) {
         return;
     }
     uint32_t state =
@@ -234,8 +237,18 @@ static int run_apps(void)
     return running;
 }
 
+/* Answers management requests while waiting for the next round of loop()s. */
+static void serve_until_next_round(void)
+{
+    for (uint32_t waited = 0; waited < WA_AGENT_LOOP_PERIOD_MS; waited += WA_AGENT_POLL_MS) {
+        wa_mgmt_poll();
+        wa_port_sleep_ms(WA_AGENT_POLL_MS);
+    }
+}
+
 void wa_agent_main(void)
 {
+    wa_mgmt_init();
     boot();
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         load_slot(k);
@@ -256,7 +269,7 @@ void wa_agent_main(void)
         }
         was_idle = idle;
         wa_port_watchdog_feed();
-        wa_port_sleep_ms(WA_AGENT_LOOP_PERIOD_MS);
+        serve_until_next_round();
     }
 }
 

@@ -13,6 +13,11 @@
 #define WA_AGENT_LOOP_PERIOD_MS 200u
 #endif
 
+/* Milliseconds between two looks at the management UART while idle. */
+#ifndef WA_AGENT_POLL_MS
+#define WA_AGENT_POLL_MS 5u
+#endif
+
 /* An app that traps this many times in a row is stopped. */
 #ifndef WA_AGENT_MAX_TRAPS
 #define WA_AGENT_MAX_TRAPS 3u

@@ -61,6 +61,7 @@ enum wa_boot_cause {
     WA_BOOT_POWER_ON = 0, /* power-on, power cut, or an external reset */
     WA_BOOT_WATCHDOG = 1,
     WA_BOOT_FAULT = 2,
+    WA_BOOT_SOFTWARE = 3, /* a reset asked for (SMP os reset) */
 };
 
 /* What the boot log says about this boot. */

@@ -11,6 +11,7 @@
 #define CM_REG(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
 
 /* System control block. */
+#define CM_NVIC_ISER(n) CM_REG(0xE000E100u + 4u * (n))
 #define CM_ICSR CM_REG(0xE000ED04u)
 #define CM_VTOR CM_REG(0xE000ED08u)
 #define CM_AIRCR CM_REG(0xE000ED0Cu)
@@ -64,6 +65,12 @@ static inline void cm_wfi(void)
 void cm_uart_init(uintptr_t base);
 void cm_uart_write(uintptr_t base, const uint8_t *buf, size_t n);
 size_t cm_uart_read(uintptr_t base, uint8_t *buf, size_t cap);
+/* Makes base's receive interrupt (external IRQ irq) feed a ring buffer. */
+void cm_uart_rx_ring_start(uintptr_t base, unsigned irq);
+/* Bytes the ring received, up to cap; never blocks. */
+size_t cm_uart_rx_ring_read(uint8_t *buf, size_t cap);
+/* The receive interrupt handler (in the vector table). */
+void cm_uart_rx_ring_isr(void);
 void cm_console_hex(const char *label, uint32_t value);
 void cm_flash_init(void);
 void cm_watchdog_nmi(void);

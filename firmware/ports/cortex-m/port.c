@@ -1,14 +1,14 @@
 /*
  * port.c - the wa_port.h contract on QEMU's mps2 boards: UARTs, SysTick
- * time, the CMSDK watchdog, reset and exit, synthetic sensors.
- * Flash lives in port_flash.c, the C library hooks in syscalls.c.
+ * time, the CMSDK watchdog, reset and exit. Flash lives in port_flash.c, the
+ * C library hooks in syscalls.c; the synthetic sensors are shared with the host
+ * port (firmware/core/port/wa_port_sensor_synthetic.c).
  */
 #include <stdint.h>
 
 #include "cm_regs.h"
 #include "semihost.h"
 #include "wa_board.h"
-#include "wa_err.h"
 #include "wa_port.h"
 
 /* ---- UARTs --------------------------------------------------------------- */
@@ -20,7 +20,7 @@ void wa_port_console_write(const char *s, size_t n)
 
 size_t wa_port_mgmt_read(uint8_t *buf, size_t cap)
 {
-    return cm_uart_read(WA_BOARD_MGMT_UART_BASE, buf, cap);
+    return cm_uart_rx_ring_read(buf, cap);
 }
 
 void wa_port_mgmt_write(const uint8_t *buf, size_t n)
@@ -148,40 +148,13 @@ void wa_port_exit(int status)
     sh_exit(status);
 }
 
-/* ---- sensors: deterministic synthetic signals ---------------------------- */
-
-#define SENSOR_CHANNELS 2
-
-static uint32_t s_samples[SENSOR_CHANNELS];
-
-/* 0 -> 1 -> 0 over period samples (period even). */
-static float triangle(uint32_t n, uint32_t period)
-{
-    uint32_t half = period / 2u, phase = n % period;
-    uint32_t up = phase <= half ? phase : period - phase;
-    return (float)up / (float)half;
-}
-
-int wa_port_sensor_read(int32_t channel, float *value)
-{
-    if (channel < 0 || channel >= SENSOR_CHANNELS) {
-        return WA_ERR_NOT_FOUND;
-    }
-    uint32_t n = s_samples[channel]++;
-    if (channel == 0) {
-        *value = 22.0f + 12.0f * triangle(n, 48u); /* temperature, deg C */
-    } else {
-        *value = 40.0f + 20.0f * triangle(n, 40u); /* relative humidity, % */
-    }
-    return WA_OK;
-}
-
 /* ---- init ------------------------------------------------------------------ */
 
 void wa_port_init(void)
 {
     cm_uart_init(WA_BOARD_CONSOLE_UART_BASE);
     cm_uart_init(WA_BOARD_MGMT_UART_BASE);
+    cm_uart_rx_ring_start(WA_BOARD_MGMT_UART_BASE, WA_BOARD_MGMT_UART_RX_IRQ);
     CM_SYST_RVR = CYCLES_PER_TICK - 1u;
     CM_SYST_CVR = 0;
     CM_SYST_CSR = CM_SYST_CSR_RUN;

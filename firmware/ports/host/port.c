@@ -1,9 +1,10 @@
 /*
  * port.c - the wa_port.h contract as a Linux process, for boards QEMU cannot
  * emulate: console on stdout, time, the watchdog (SIGALRM), reset (re-exec of
- * the same program with the same arguments), exit, faults (SIGSEGV & co.),
- * synthetic sensors and main(). Flash is in port_flash.c, the management
- * UART in port_mgmt.c, the heap arena in heap.c.
+ * the same program with the same arguments), exit, faults (SIGSEGV & co.)
+ * and main(). Flash is in port_flash.c, the management UART in port_mgmt.c,
+ * the heap arena in heap.c, the synthetic sensors (shared with the Cortex-M
+ * port) in firmware/core/port/wa_port_sensor_synthetic.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +20,6 @@
 
 #include "host_port.h"
 #include "wa_board.h"
-#include "wa_err.h"
 #include "wa_port.h"
 
 /* ---- console: stdout, one write() per call (async-signal-safe) ----------- */
@@ -275,35 +275,6 @@ static void install_handlers(void)
     sigaction(SIGUSR1, &sa, NULL);
 
     signal(SIGPIPE, SIG_IGN);
-}
-
-/* ---- sensors: deterministic synthetic signals ------------------------------ */
-/* Same signals as the Cortex-M port (firmware/ports/cortex-m/port.c). */
-
-#define SENSOR_CHANNELS 2
-
-static uint32_t s_samples[SENSOR_CHANNELS];
-
-/* 0 -> 1 -> 0 over period samples (period even). */
-static float triangle(uint32_t n, uint32_t period)
-{
-    uint32_t half = period / 2u, phase = n % period;
-    uint32_t up = phase <= half ? phase : period - phase;
-    return (float)up / (float)half;
-}
-
-int wa_port_sensor_read(int32_t channel, float *value)
-{
-    if (channel < 0 || channel >= SENSOR_CHANNELS) {
-        return WA_ERR_NOT_FOUND;
-    }
-    uint32_t n = s_samples[channel]++;
-    if (channel == 0) {
-        *value = 22.0f + 12.0f * triangle(n, 48u); /* temperature, deg C */
-    } else {
-        *value = 40.0f + 20.0f * triangle(n, 40u); /* relative humidity, % */
-    }
-    return WA_OK;
 }
 
 /* ---- init, main ------------------------------------------------------------ */

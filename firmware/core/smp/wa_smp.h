@@ -1,0 +1,83 @@
+/*
+ * wa_smp.h - the SMP (MCUmgr) server: message header, command dispatch,
+ * and the standard OS group (echo, reset, mcumgr params, info), so standard
+ * SMP clients can talk to every device. The wasm-app group (id 64) plugs in
+ * through the same command table (planned).
+ *
+ * A message is an 8-byte header and a CBOR map body. Header byte 0 holds the
+ * operation in bits 0-2 and the protocol version in bits 3-4 (1 = SMP v2);
+ * length, group are big-endian. Errors of the management layer are answered
+ * as {"rc": N} with MCUmgr's codes (wa_smp_rc below).
+ */
+#ifndef WA_SMP_H
+#define WA_SMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WA_SMP_HEADER_SIZE 8u
+#define WA_SMP_VERSION_2 1u
+
+enum wa_smp_op {
+    WA_SMP_OP_READ = 0,
+    WA_SMP_OP_READ_RSP = 1,
+    WA_SMP_OP_WRITE = 2,
+    WA_SMP_OP_WRITE_RSP = 3
+};
+
+enum wa_smp_group { WA_SMP_GROUP_OS = 0, WA_SMP_GROUP_APP = 64 };
+
+enum wa_smp_os_cmd {
+    WA_SMP_OS_ECHO = 0,
+    WA_SMP_OS_RESET = 5,
+    WA_SMP_OS_PARAMS = 6,
+    WA_SMP_OS_INFO = 7
+};
+
+/* MCUmgr management-layer result codes ("rc"). */
+enum wa_smp_rc {
+    WA_SMP_RC_OK = 0,
+    WA_SMP_RC_EUNKNOWN = 1,
+    WA_SMP_RC_ENOMEM = 2,
+    WA_SMP_RC_EINVAL = 3,
+    WA_SMP_RC_ENOENT = 5,
+    WA_SMP_RC_EMSGSIZE = 7,
+    WA_SMP_RC_ENOTSUP = 8,
+};
+
+typedef struct wa_smp_header {
+    uint8_t op;
+    uint8_t version;
+    uint8_t flags;
+    uint16_t len; /* body bytes */
+    uint16_t group;
+    uint8_t seq;
+    uint8_t id;
+} wa_smp_header_t;
+
+/* Reads a header; returns 0, or WA_SMP_RC_EINVAL if n < 8 or len disagrees
+ * with n - 8. */
+int wa_smp_header_decode(const uint8_t *msg, size_t n, wa_smp_header_t *h);
+void wa_smp_header_encode(const wa_smp_header_t *h, uint8_t out[WA_SMP_HEADER_SIZE]);
+
+/* What the transport must do once the response is sent. */
+enum wa_smp_after { WA_SMP_AFTER_NOTHING = 0, WA_SMP_AFTER_RESET = 1 };
+
+/* Device facts the OS group reports. */
+typedef struct wa_smp_device {
+    const char *board;
+    const char *cpu;
+    const char *version;
+    uint32_t buf_size; /* largest message the transport accepts */
+} wa_smp_device_t;
+
+/*
+ * Handles one request message and writes the response message (header and
+ * body) into rsp. Returns the response length (0: no response, e.g. the
+ * request was itself a response). *after tells the transport what to do
+ * once the response is out.
+ */
+size_t wa_smp_handle(const wa_smp_device_t *dev, const uint8_t *req, size_t req_len, uint8_t *rsp,
+                     size_t rsp_cap, int *after);
+
+#endif /* WA_SMP_H */
