@@ -96,8 +96,15 @@ class EmulatorError(WamrAgentError):
     code = AgentErr.BAD_STATE
 
 
+class TransportError(WamrAgentError):
+    """A link to a device failed: no connection, connection lost, no answer in time."""
+
+    exit_code = 12
+    code = AgentErr.UNKNOWN
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
-                CallError, Trap, CpuBudgetExceeded, EmulatorError)
+                CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError)
 }

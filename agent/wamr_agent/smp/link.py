@@ -12,7 +12,7 @@ import socket
 import time
 from types import TracebackType
 
-from ..errors import WamrAgentError
+from ..errors import TransportError
 from .decoder import FrameDecoder
 from .framing import Framing, encode
 
@@ -20,10 +20,8 @@ SOCKET_PREFIX = "socket://"
 MAX_MESSAGE = 0xFFFF
 
 
-class SmpLinkError(WamrAgentError):
-    """The link failed: no connection, connection lost, or no answer in time."""
-
-    exit_code = 12
+class SmpLinkError(TransportError):
+    """The SMP link failed: no connection, connection lost, or no answer in time."""
 
 
 def parse_socket_address(address: str) -> tuple[str, int]:
