@@ -36,6 +36,10 @@ help:
 	@echo "make gen       regenerate the module-author header and docs from the native API table"
 	@echo "make build     build the cffi binding (the device runtime, on the host)"
 	@echo "make examples  build the example wasm apps into build/examples"
+	@echo "make firmware  build the QEMU firmware (BOARD=mps2-an386; default: all mps2 boards)"
+	@echo "make sim       build the simulated boards (BOARD=esp32; default: all host boards)"
+	@echo "make selftest  build the port self-test image (BOARD=...)"
+	@echo "make tools     install smpmgr in its own venv (for the SMP interop tests)"
 	@echo "make lint      ruff, mypy and clang-format --dry-run"
 	@echo "make format    apply clang-format to our C sources"
 
