@@ -12,9 +12,9 @@ RUNTIME := firmware/core/runtime
 # Sources every device build (QEMU firmware, simulated boards) shares besides the
 # runtime, the agent and the port: shared port helpers, the SMP server, zcbor.
 ZCBOR        := $(BUILD)/deps/zcbor
-CORE_SOURCES  = $(wildcard firmware/core/port/*.c firmware/core/smp/*.c) \
+CORE_SOURCES  = $(wildcard firmware/core/port/*.c firmware/core/smp/*.c firmware/core/crypto/*.c) \
                 $(addprefix $(ZCBOR)/,zcbor_common.c zcbor_decode.c zcbor_encode.c)
-CORE_INCLUDES := -Ifirmware/core/port -Ifirmware/core/smp -I$(ZCBOR)
+CORE_INCLUDES := -Ifirmware/core/port -Ifirmware/core/smp -Ifirmware/core/crypto -I$(ZCBOR)
 
 # Debian 12 packages the current tasks need (pinned by the Debian release).
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
@@ -298,7 +298,11 @@ $(SMPMGR): | $(BUILD)/.stamp-apt
 
 tools: $(SMPMGR)
 
+# Firmware and simulators are built up front: the harness would build them on
+# demand, but inside a test that time would count against its boot timeout.
 test: build examples $(SMPMGR)
+	$(MAKE) --no-print-directory firmware BOARD=
+	$(MAKE) --no-print-directory sim BOARD=
 	$(PY) -m pytest
 
 demo: build examples

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "wa_agent_config.h"
+#include "wa_apps.h"
 #include "wa_console.h"
 #include "wa_mgmt.h"
 #include "wa_port.h"
@@ -27,6 +28,8 @@ typedef struct agent_app {
     int has_loop;
     uint32_t traps_in_row;
     int stopped;
+    int present; /* the slot has a header */
+    int refused; /* header, module or runtime refused it */
 } agent_app_t;
 
 static agent_app_t s_apps[WA_STORE_SLOTS];
@@ -162,7 +165,7 @@ static int call_export(agent_app_t *a, const char *export_name)
     return WA_OK;
 }
 
-static void start_app(agent_app_t *a, const wa_slot_header_t *header, const uint8_t *module)
+static int start_app(agent_app_t *a, const wa_slot_header_t *header, const uint8_t *module)
 {
     static const wa_host_ops_t ops_template = {NULL,       op_log,      op_sensor, op_telemetry,
                                                op_time_us, op_sleep_ms, NULL};
@@ -174,7 +177,8 @@ static void start_app(agent_app_t *a, const wa_slot_header_t *header, const uint
     a->app = wa_app_load(&budget, header->grants, &ops, module, header->module_len, &err);
     if (a->app == NULL) {
         wa_console_printf("app %s refused: %s\n", a->name, err.message);
-        return;
+        a->refused = 1;
+        return err.code;
     }
     a->has_loop = wa_app_export_sig(a->app, "loop", sig, sizeof sig, NULL) == WA_OK;
     wa_console_printf("app %s started (%u bytes, slot %u) t_us=%lu\n", a->name,
@@ -185,36 +189,114 @@ static void start_app(agent_app_t *a, const wa_slot_header_t *header, const uint
     } else if (wa_app_export_sig(a->app, "_start", sig, sizeof sig, NULL) == WA_OK) {
         call_export(a, "_start");
     }
+    return WA_OK;
 }
 
-static void load_slot(uint32_t slot)
+void wa_apps_forget(uint32_t slot)
 {
-    agent_app_t *a = &s_apps[slot];
-    wa_slot_header_t header;
-    int rc = wa_store_header(slot, &header);
-    a->slot = slot;
-    if (rc == WA_ERR_NOT_FOUND) {
+    if (slot >= WA_STORE_SLOTS) {
         return;
     }
+    agent_app_t *a = &s_apps[slot];
+    wa_app_free(a->app);
+    memset(a, 0, sizeof *a);
+    a->slot = slot;
+}
+
+int wa_apps_load(uint32_t slot, int start)
+{
+    wa_slot_header_t header;
+    if (slot >= WA_STORE_SLOTS) {
+        return WA_ERR_INVALID_ARG;
+    }
+    wa_apps_forget(slot);
+    agent_app_t *a = &s_apps[slot];
+    int rc = wa_store_header(slot, &header);
+    if (rc == WA_ERR_NOT_FOUND) {
+        return rc;
+    }
+    a->present = 1;
     memcpy(a->name, header.name, WA_SLOT_NAME_MAX);
     a->name[WA_SLOT_NAME_MAX] = '\0';
     if (rc != WA_OK) {
+        a->refused = 1;
         wa_console_printf("slot %u: unreadable app header (error %d)\n", (unsigned)slot, rc);
-        return;
+        return rc;
     }
     uint32_t state = wa_store_state(slot);
     if (state != WA_SLOT_INSTALLED) {
         wa_console_printf("app %s not started: disabled after a %s reset\n", a->name,
                           state == WA_SLOT_DISABLED_WATCHDOG ? "watchdog" : "fault");
-        return;
+        return WA_ERR_BAD_STATE;
+    }
+    if (!start) {
+        a->stopped = 1;
+        return WA_OK;
     }
     const uint8_t *module = wa_store_module(slot, &header, NULL, 0, &rc);
     if (module == NULL) {
+        a->refused = 1;
         wa_console_printf("app %s not started: module unreadable or corrupt (error %d)\n", a->name,
                           rc);
-        return;
+        return rc;
     }
-    start_app(a, &header, module);
+    return start_app(a, &header, module);
+}
+
+const char *wa_apps_name(uint32_t slot)
+{
+    return slot < WA_STORE_SLOTS && s_apps[slot].present ? s_apps[slot].name : NULL;
+}
+
+int wa_apps_find(const char *name, size_t len)
+{
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        const agent_app_t *a = &s_apps[k];
+        if (a->present && len <= WA_SLOT_NAME_MAX && strlen(a->name) == len &&
+            memcmp(a->name, name, len) == 0) {
+            return (int)k;
+        }
+    }
+    return -1;
+}
+
+const char *wa_apps_state(uint32_t slot)
+{
+    if (wa_apps_name(slot) == NULL) {
+        return NULL;
+    }
+    const agent_app_t *a = &s_apps[slot];
+    if (a->refused) {
+        return "refused";
+    }
+    if (wa_store_state(slot) != WA_SLOT_INSTALLED) {
+        return "disabled";
+    }
+    return a->app != NULL && !a->stopped ? "running" : "stopped";
+}
+
+int wa_apps_start(uint32_t slot)
+{
+    if (wa_apps_name(slot) == NULL) {
+        return WA_ERR_NOT_FOUND;
+    }
+    const agent_app_t *a = &s_apps[slot];
+    return a->app != NULL && !a->stopped ? WA_OK : wa_apps_load(slot, 1);
+}
+
+int wa_apps_stop(uint32_t slot)
+{
+    if (wa_apps_name(slot) == NULL) {
+        return WA_ERR_NOT_FOUND;
+    }
+    agent_app_t *a = &s_apps[slot];
+    if (a->app != NULL) {
+        wa_app_free(a->app);
+        a->app = NULL;
+        wa_console_printf("app %s stopped\n", a->name);
+    }
+    a->stopped = 1;
+    return WA_OK;
 }
 
 static int run_apps(void)
@@ -249,9 +331,10 @@ static void serve_until_next_round(void)
 void wa_agent_main(void)
 {
     wa_mgmt_init();
+    wa_apps_smp_init();
     boot();
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
-        load_slot(k);
+        (void)wa_apps_load(k, 1);
     }
     wa_console_printf("agent ready heap_free=%u t_us=%lu\n", (unsigned)wa_port_heap_free(),
                       (unsigned long)wa_port_time_us());

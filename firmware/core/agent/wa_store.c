@@ -146,3 +146,66 @@ const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, ui
     }
     return *rc == WA_OK ? bytes : NULL;
 }
+
+int wa_store_erase_header(uint32_t slot)
+{
+    if (slot >= WA_STORE_SLOTS) {
+        return WA_ERR_INVALID_ARG;
+    }
+    return wa_port_flash_erase(WA_STORE_SLOT_OFFSET(slot), WA_STORE_PAGE);
+}
+
+int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint32_t len,
+                          uint32_t *erased_to)
+{
+    if (slot >= WA_STORE_SLOTS) {
+        return WA_ERR_INVALID_ARG;
+    }
+    if (off > WA_STORE_MODULE_MAX || len > WA_STORE_MODULE_MAX - off) {
+        return WA_ERR_MODULE_TOO_LARGE;
+    }
+    uint32_t base = WA_STORE_SLOT_OFFSET(slot) + WA_STORE_PAGE;
+    while (*erased_to < off + len) {
+        int rc = wa_port_flash_erase(base + *erased_to, WA_STORE_PAGE);
+        if (rc != 0) {
+            return rc;
+        }
+        *erased_to += WA_STORE_PAGE;
+    }
+    return len == 0 ? WA_OK : wa_port_flash_write(base + off, data, len);
+}
+
+int wa_store_install(uint32_t slot, const wa_slot_header_t *header, const wa_slot_meta_t *meta)
+{
+    if (slot >= WA_STORE_SLOTS) {
+        return WA_ERR_INVALID_ARG;
+    }
+    int rc =
+        wa_port_flash_write(WA_STORE_SLOT_OFFSET(slot) + WA_SLOT_META_OFFSET, meta, sizeof *meta);
+    return rc != 0 ? rc : wa_port_flash_write(WA_STORE_SLOT_OFFSET(slot), header, sizeof *header);
+}
+
+int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta)
+{
+    if (slot >= WA_STORE_SLOTS) {
+        return WA_ERR_INVALID_ARG;
+    }
+    int rc =
+        wa_port_flash_read(WA_STORE_SLOT_OFFSET(slot) + WA_SLOT_META_OFFSET, meta, sizeof *meta);
+    if (rc != 0) {
+        return rc;
+    }
+    for (uint32_t i = 0; i < sizeof meta->sha256; i++) {
+        if (meta->sha256[i] != 0xFFu) {
+            return WA_OK;
+        }
+    }
+    return WA_ERR_NOT_FOUND;
+}
+
+const uint8_t *wa_store_module_area(uint32_t slot)
+{
+    const uint8_t *map = wa_port_flash_map();
+    return map == NULL || slot >= WA_STORE_SLOTS ? NULL
+                                                 : map + WA_STORE_SLOT_OFFSET(slot) + WA_STORE_PAGE;
+}

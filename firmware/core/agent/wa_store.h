@@ -94,6 +94,43 @@ int wa_store_set_state(uint32_t slot, uint32_t state);
 const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, uint8_t *buf,
                                uint32_t cap, int *rc);
 
+/* ---- installing apps (SMP wasm-app group) ------------------------------ */
+
+/* What an upload records about the installed module, in the header page at
+ * WA_SLOT_META_OFFSET (after the header and the state words). Written just
+ * before the header; all 0xFF in slots written by other means (preload). */
+#define WA_SLOT_META_OFFSET 128u
+#define WA_SLOT_DEPLOY_MAX 32u
+
+typedef struct wa_slot_meta {
+    uint8_t sha256[32];              /* SHA-256 of the module bytes */
+    char deploy[WA_SLOT_DEPLOY_MAX]; /* the host's deploy id, NUL-padded */
+} wa_slot_meta_t;
+
+_Static_assert(sizeof(wa_slot_meta_t) == 64, "slot meta is 64 bytes");
+
+/* Erases slot k's header page (header, state words, meta): the slot is then
+ * empty for the boot. Returns 0 or an agent_err code. */
+int wa_store_erase_header(uint32_t slot);
+
+/* Writes module bytes [off, off + len) of slot k, first erasing the module
+ * pages from *erased_to (bytes of the module area erased so far, a page
+ * multiple) up to off + len. Returns 0 or an agent_err code
+ * (WA_ERR_MODULE_TOO_LARGE past the slot's end). */
+int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint32_t len,
+                          uint32_t *erased_to);
+
+/* Writes the meta, then the header (last, so a power cut before leaves an
+ * empty slot). The header page must be erased. Returns 0 or an agent_err. */
+int wa_store_install(uint32_t slot, const wa_slot_header_t *header, const wa_slot_meta_t *meta);
+
+/* Reads slot k's meta; returns 0, or WA_ERR_NOT_FOUND when none was written. */
+int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta);
+
+/* The slot's module area in the memory-mapped flash (no CRC check), or NULL
+ * when the port has no map. */
+const uint8_t *wa_store_module_area(uint32_t slot);
+
 /* CRC-32 (IEEE 802.3, as zlib.crc32). */
 uint32_t wa_crc32(const uint8_t *data, uint32_t len);
 

@@ -8,24 +8,8 @@
 #include "zcbor_decode.h"
 #include "zcbor_encode.h"
 
-/* One command: its body parser/writer gets the request body and the
- * response encoder (a map is open); returns a wa_smp_rc. */
-typedef struct smp_call {
-    const wa_smp_device_t *dev;
-    const uint8_t *body;
-    size_t body_len;
-    zcbor_state_t *enc;
-    int after;
-} smp_call_t;
-
-typedef int (*smp_handler_t)(smp_call_t *call);
-
-typedef struct smp_command {
-    uint16_t group;
-    uint8_t id;
-    uint8_t op; /* WA_SMP_OP_READ or WA_SMP_OP_WRITE */
-    smp_handler_t handler;
-} smp_command_t;
+typedef wa_smp_call_t smp_call_t;
+typedef wa_smp_command_t smp_command_t;
 
 int wa_smp_header_decode(const uint8_t *msg, size_t n, wa_smp_header_t *h)
 {
@@ -140,15 +124,31 @@ static const smp_command_t s_commands[] = {
     {WA_SMP_GROUP_OS, WA_SMP_OS_INFO, WA_SMP_OP_READ, os_info},
 };
 
-static const smp_command_t *find_command(const wa_smp_header_t *h)
+static const smp_command_t *s_extra;
+static size_t s_extra_count;
+
+void wa_smp_register(const wa_smp_command_t *table, size_t count)
 {
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
-        const smp_command_t *c = &s_commands[i];
+    s_extra = table;
+    s_extra_count = count;
+}
+
+static const smp_command_t *find_in(const smp_command_t *table, size_t count,
+                                    const wa_smp_header_t *h)
+{
+    for (size_t i = 0; i < count; i++) {
+        const smp_command_t *c = &table[i];
         if (c->group == h->group && c->id == h->id && c->op == h->op) {
             return c;
         }
     }
     return NULL;
+}
+
+static const smp_command_t *find_command(const wa_smp_header_t *h)
+{
+    const smp_command_t *c = find_in(s_commands, sizeof s_commands / sizeof s_commands[0], h);
+    return c != NULL ? c : find_in(s_extra, s_extra_count, h);
 }
 
 /* ---- dispatch -------------------------------------------------------------- */

@@ -1,8 +1,9 @@
 /*
  * wa_smp.h - the SMP (MCUmgr) server: message header, command dispatch,
  * and the standard OS group (echo, reset, mcumgr params, info), so standard
- * SMP clients can talk to every device. The wasm-app group (id 64) plugs in
- * through the same command table (planned).
+ * SMP clients can talk to every device. Other groups (the wasm-app group,
+ * id 64, in firmware/core/agent/wa_apps_smp.c) plug in with
+ * wa_smp_register().
  *
  * A message is an 8-byte header and a CBOR map body. Header byte 0 holds the
  * operation in bits 0-2 and the protocol version in bits 3-4 (1 = SMP v2);
@@ -14,6 +15,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "zcbor_common.h"
 
 #define WA_SMP_HEADER_SIZE 8u
 #define WA_SMP_VERSION_2 1u
@@ -70,6 +73,30 @@ typedef struct wa_smp_device {
     const char *version;
     uint32_t buf_size; /* largest message the transport accepts */
 } wa_smp_device_t;
+
+/* One call of a command: its handler gets the request body and the response
+ * encoder (a map is open, the handler adds its entries) and returns a
+ * wa_smp_rc; on an error the response becomes {"rc": rc}. */
+typedef struct wa_smp_call {
+    const wa_smp_device_t *dev;
+    const uint8_t *body;
+    size_t body_len;
+    zcbor_state_t *enc;
+    int after; /* enum wa_smp_after */
+} wa_smp_call_t;
+
+typedef int (*wa_smp_handler_t)(wa_smp_call_t *call);
+
+typedef struct wa_smp_command {
+    uint16_t group;
+    uint8_t id;
+    uint8_t op; /* WA_SMP_OP_READ or WA_SMP_OP_WRITE */
+    wa_smp_handler_t handler;
+} wa_smp_command_t;
+
+/* Adds a table of commands (another group) after the OS group's; the table
+ * must outlive the server. One extra table; a second call replaces it. */
+void wa_smp_register(const wa_smp_command_t *table, size_t count);
 
 /*
  * Handles one request message and writes the response message (header and
