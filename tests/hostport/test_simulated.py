@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests import device_checks as checks
 from tests.conftest import ROOT
+from tests.device_checks import Start
 from wamr_agent.boards import load_board
 from wamr_agent.emulator import SimulatedBoard
-from wamr_agent.emulator.flashimage import Layout, PreloadApp
-from wamr_agent.emulator.preload import Preload
+from wamr_agent.emulator.flashimage import Layout
 
 Example = Callable[[str], Path]
 Wat = Callable[[str], bytes]
@@ -65,34 +66,23 @@ def test_ram_arena_is_a_hard_limit(tmp_path: Path) -> None:
         board.console.expect(r"agent ready")
 
 
+def sim(name: str) -> Start:
+    return lambda workdir, preload: SimulatedBoard.start(name, workdir=workdir, preload=preload)
+
+
 def test_module_over_the_memory_budget_is_refused(tmp_path: Path, wat: Wat) -> None:
-    with SimulatedBoard.start("esp32", workdir=tmp_path,
-                              preload=[("big", wat("big_memory"))]) as board:
-        line = board.console.expect(r"app big refused: (.*)")
-        assert "8 pages (512 KiB)" in line[1]
-        board.console.expect(r"idle: no app running")
+    checks.memory_budget_refusal(sim("esp32"), tmp_path, wat)
 
 
 def test_trapping_app_is_stopped_and_the_others_keep_running(tmp_path: Path, wat: Wat,
                                                              example: Example) -> None:
-    preload: Preload = [("trapper", wat("trap_in_loop")), example("sensor")]
-    with SimulatedBoard.start("nrf52840", workdir=tmp_path, preload=preload) as board:
-        board.console.expect(r"app trapper trap: loop: \[trap\] unreachable executed")
-        board.console.expect(r"app trapper stopped after 3 traps in a row")
-        board.console.expect(r"telemetry sensor temp_c=")
-        board.console.expect(r"telemetry sensor temp_c=")
-        assert board.console.text.count("app trapper trap:") == 3
+    checks.trapping_app_is_stopped(sim("nrf52840"), tmp_path, wat, example)
 
 
 @pytest.mark.parametrize("name", BOARDS)
 def test_endless_loop_is_stopped_by_the_cpu_budget(name: str, tmp_path: Path, wat: Wat,
                                                    example: Example) -> None:
-    preload: Preload = [PreloadApp("spinner", wat("loop_forever"), cpu_ticks=300_000),
-                        example("sensor")]
-    with SimulatedBoard.start(name, workdir=tmp_path, preload=preload) as board:
-        board.console.expect(r"app spinner trap: loop: CPU budget of 300000 ticks exhausted")
-        board.console.expect(r"app spinner stopped after 3 traps", timeout=60)
-        board.console.expect(r"telemetry sensor temp_c=")
+    checks.cpu_budget_stops_endless_loop(sim(name), tmp_path, wat, example)
 
 
 def test_power_cut_and_restart_keep_the_app(tmp_path: Path, example: Example) -> None:
@@ -134,21 +124,7 @@ def test_reset_keeps_pid_flash_and_the_management_connection(tmp_path: Path,
 
 def test_watchdog_backstop_resets_and_the_runaway_app_is_not_restarted(
         tmp_path: Path, wat: Wat, example: Example) -> None:
-    """With no CPU budget (cpu_ticks=0), only the watchdog (SIGALRM) stops the app."""
-    preload: Preload = [PreloadApp("runaway", wat("loop_forever"), cpu_ticks=0),
-                        example("sensor")]
-    with SimulatedBoard.start("esp32", workdir=tmp_path, preload=preload) as board:
-        board.console.expect(r"app runaway started")
-        board.console.expect(r"watchdog expired while running slot 0", timeout=60)
-        board.console.expect(r"boot 2 reset=watchdog", timeout=30)
-        board.console.expect(r"app runaway disabled: the watchdog reset the device")
-        board.console.expect(r"app runaway not started: disabled after a watchdog reset")
-        board.console.expect(r"telemetry sensor temp_c=")
-        board.power_cut()
-        board.restart()
-        board.console.expect(r"boot 3 reset=power-on")
-        board.console.expect(r"app runaway not started: disabled after a watchdog reset")
-        assert len(re.findall(r"app runaway started", board.console.text)) == 1
+    checks.watchdog_backstop(sim("esp32"), tmp_path, wat, example)
 
 
 def test_qemu_boards_are_refused(tmp_path: Path) -> None:

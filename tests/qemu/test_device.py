@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tests import device_checks as checks
 from tests.conftest import ROOT
+from tests.device_checks import Start
 from wamr_agent.boards import load_board
 from wamr_agent.emulator import EmulatedBoard
-from wamr_agent.emulator.flashimage import Layout, PreloadApp
+from wamr_agent.emulator.flashimage import Layout
 
 Example = Callable[[str], Path]
 Wat = Callable[[str], bytes]
@@ -34,34 +36,23 @@ def test_board_boots_and_runs_the_sensor_app_from_flash(name: str, tmp_path: Pat
         board.console.expect(r"\[sensor\] ALERT temperature", timeout=60)
 
 
+def qemu(name: str) -> Start:
+    return lambda workdir, preload: EmulatedBoard.start(name, workdir=workdir, preload=preload)
+
+
 def test_module_over_the_memory_budget_is_refused_on_the_device(tmp_path: Path,
                                                                 wat: Wat) -> None:
-    preload = [("big", wat("big_memory"))]
-    with EmulatedBoard.start("mps2-an386", workdir=tmp_path, preload=preload) as board:
-        line = board.console.expect(r"app big refused: (.*)")
-        assert "8 pages (512 KiB)" in line[1]
-        board.console.expect(r"idle: no app running")
+    checks.memory_budget_refusal(qemu("mps2-an386"), tmp_path, wat)
 
 
 def test_trapping_app_is_reported_stopped_and_the_others_keep_running(
         tmp_path: Path, wat: Wat, example: Example) -> None:
-    preload = [("trapper", wat("trap_in_loop")), example("sensor")]
-    with EmulatedBoard.start("mps2-an386", workdir=tmp_path, preload=preload) as board:
-        board.console.expect(r"app trapper trap: loop: \[trap\] unreachable executed")
-        board.console.expect(r"app trapper stopped after 3 traps in a row")
-        board.console.expect(r"telemetry sensor temp_c=")
-        board.console.expect(r"telemetry sensor temp_c=")
-        assert board.console.text.count("app trapper trap:") == 3
+    checks.trapping_app_is_stopped(qemu("mps2-an386"), tmp_path, wat, example)
 
 
 def test_endless_loop_is_stopped_by_the_cpu_budget(tmp_path: Path, wat: Wat,
                                                    example: Example) -> None:
-    preload = [PreloadApp("spinner", wat("loop_forever"), cpu_ticks=300_000),
-               example("sensor")]
-    with EmulatedBoard.start("mps2-an386", workdir=tmp_path, preload=preload) as board:
-        board.console.expect(r"app spinner trap: loop: CPU budget of 300000 ticks exhausted")
-        board.console.expect(r"app spinner stopped after 3 traps", timeout=60)
-        board.console.expect(r"telemetry sensor temp_c=")
+    checks.cpu_budget_stops_endless_loop(qemu("mps2-an386"), tmp_path, wat, example)
 
 
 def test_deep_recursion_traps_instead_of_overrunning_the_c_stack(tmp_path: Path,
@@ -75,21 +66,7 @@ def test_deep_recursion_traps_instead_of_overrunning_the_c_stack(tmp_path: Path,
 
 def test_watchdog_backstop_resets_and_the_runaway_app_is_not_restarted(
         tmp_path: Path, wat: Wat, example: Example) -> None:
-    """With no CPU budget (cpu_ticks=0), only the hardware watchdog stops the app."""
-    preload = [PreloadApp("runaway", wat("loop_forever"), cpu_ticks=0), example("sensor")]
-    with EmulatedBoard.start("mps2-an386", workdir=tmp_path, preload=preload) as board:
-        board.console.expect(r"app runaway started")
-        board.console.expect(r"watchdog expired while running slot 0", timeout=60)
-        board.console.expect(r"boot 2 reset=watchdog", timeout=30)
-        board.console.expect(r"app runaway disabled: the watchdog reset the device")
-        board.console.expect(r"app runaway not started: disabled after a watchdog reset")
-        board.console.expect(r"telemetry sensor temp_c=")
-        board.power_cut()
-        board.restart()
-        board.console.expect(r"boot 3 reset=power-on")
-        board.console.expect(r"app runaway not started: disabled after a watchdog reset")
-        board.console.expect(r"telemetry sensor temp_c=")
-        assert len(re.findall(r"app runaway started", board.console.text)) == 1
+    checks.watchdog_backstop(qemu("mps2-an386"), tmp_path, wat, example)
 
 
 @pytest.fixture(scope="module")
