@@ -14,10 +14,12 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import __version__
+from . import deploy as deploying
 from .emulator import instances
 from .errors import WamrAgentError
 from .inspection import InspectReport, inspect_module
 from .run import RunReport, run_module
+from .smp.apps import AppInfo
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Run WebAssembly apps on microcontrollers.")
@@ -254,6 +256,102 @@ def _instance_commands(group: typer.Typer, kind: str, console: str) -> None:
 
 _instance_commands(board_app, instances.QEMU, "UART0")
 _instance_commands(sim_app, instances.SIM, "stdout")
+
+
+# ---- wamr-agent deploy / ps / start / stop / rm: apps on a device over SMP --------
+
+PortOpt = Annotated[str | None, typer.Option(help="Device management address, "
+                                             "socket://HOST:PORT (default: the board's "
+                                             "running local instance).")]
+AppArg = Annotated[str, typer.Argument(help="App name (see `ps`).", show_default=False)]
+
+
+def _deploy_with_bar(run: Callable[[Callable[[int, int], None],
+                                    Callable[[deploying.Target], None]], Any]) -> Any:
+    """Runs a deploy with a progress bar (bytes, rate, ETA) on stderr."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    console = Console(stderr=True)
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("upload", total=None)
+
+        def progress(sent: int, total: int) -> None:
+            bar.update(task, completed=sent, total=total)
+
+        def on_target(target: deploying.Target) -> None:
+            console.print(f"target: {target.description}")
+
+        return run(progress, on_target)
+
+
+@app.command()
+def deploy(
+    module: ModuleArg,
+    board: BoardOpt = "esp32",
+    port: PortOpt = None,
+    name: Annotated[str | None, typer.Option(help="App name (default: the file's "
+                                             "stem).")] = None,
+    start: Annotated[bool, typer.Option("--start/--no-start", help="Start the app once "
+                                        "installed.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a module for a board, then install it on a device (resumes an interrupted
+    upload); without --port, on the board's local QEMU or simulated instance."""
+    def run(progress: Callable[[int, int], None] | None,
+            on_target: Callable[[deploying.Target], None] | None) -> deploying.DeployReport:
+        return deploying.deploy(module, board, port, name, start, progress, on_target)
+
+    report: deploying.DeployReport = _guard(as_json, lambda: run(None, None) if as_json
+                                            else _deploy_with_bar(run))
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    how = ("already installed" if report.already_installed else
+           f"{report.bytes} bytes in {report.seconds:.2f} s ({report.goodput:.0f} B/s"
+           + (f", resumed at {report.resumed_from}" if report.resumed_from else "") + ")")
+    print(f"deployed {report.name} to {report.target}: {how}"
+          + ("" if start else "; not started"))
+
+
+@app.command()
+def ps(board: BoardOpt = "esp32", port: PortOpt = None, as_json: JsonOpt = False) -> None:
+    """List the apps installed on a device."""
+    apps: list[AppInfo] = _guard(as_json, lambda: deploying.list_apps(board, port))
+    if as_json:
+        _print_json({"apps": [a.as_dict() for a in apps]})
+        return
+    if not apps:
+        print("no apps installed")
+        return
+    print(f"{'name':16} {'state':9} {'slot':>4} {'size':>9}  sha256")
+    for a in apps:
+        print(f"{a.name:16} {a.state:9} {a.slot:>4} {a.size:>9}  {(a.sha or '-')[:16]}")
+
+
+def _app_command(verb: str, fn: Callable[[str, str, str | None], None], done: str,
+                 doc: str) -> None:
+    @app.command(verb, help=doc)
+    def command(name: AppArg, board: BoardOpt = "esp32", port: PortOpt = None,
+                as_json: JsonOpt = False) -> None:
+        _guard(as_json, lambda: fn(name, board, port))
+        if as_json:
+            _print_json({"name": name, "result": done})
+        else:
+            print(f"{name} {done}")
+
+
+_app_command("start", deploying.start_app, "started", "Start an installed app.")
+_app_command("stop", deploying.stop_app, "stopped", "Stop a running app (until the next "
+             "reset or `start`).")
+_app_command("rm", deploying.remove_app, "removed", "Stop and remove an installed app.")
 
 
 def _version(value: bool) -> None:

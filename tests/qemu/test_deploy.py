@@ -1,0 +1,142 @@
+"""`wamr-agent deploy / ps / start / stop / rm` against real firmware: QEMU
+mps2-an386 and the simulated esp32 (through --port), pre-flight refusals that
+never reach the device, resuming a cut upload, and the embedded default (no
+--port: a local simulated board started in the background)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from wamr_agent import deploy as deploying
+from wamr_agent.cli import app
+from wamr_agent.emulator import EmulatedBoard, SimulatedBoard, instances
+from wamr_agent.emulator.state import STATE_ENV
+from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.link import SmpLink
+
+KINDS = [pytest.param((EmulatedBoard, "mps2-an386"), id="qemu-mps2-an386"),
+         pytest.param((SimulatedBoard, "esp32"), id="sim-esp32")]
+runner = CliRunner()
+
+
+@pytest.fixture(params=KINDS)
+def device(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmulatedBoard]:
+    cls, name = request.param
+    with cls.start(name, workdir=tmp_path / "board") as board:
+        yield board
+
+
+def cli(*args: str, code: int = 0) -> Any:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout)
+
+
+def target(board: EmulatedBoard) -> list[str]:
+    return ["--board", board.board.name, "--port", board.mgmt_address]
+
+
+def test_deploy_ps_stop_start_rm(device: EmulatedBoard,
+                                 example: Callable[[str], Path]) -> None:
+    sensor = example("sensor")
+    size = sensor.stat().st_size
+    assert cli("ps", *target(device)) == {"apps": []}
+    report = cli("deploy", str(sensor), *target(device))
+    assert (report["name"], report["bytes"], report["resumed_from"]) == ("sensor", size, 0)
+    assert report["goodput"] > 0 and device.mgmt_address in report["target"]
+    device.console.expect(r"app sensor started")
+    device.console.expect(r"telemetry sensor temp_c=")
+    [listed] = cli("ps", *target(device))["apps"]
+    assert (listed["name"], listed["state"], listed["size"]) == ("sensor", "running", size)
+
+    # again: the same module and deploy id are installed already
+    assert cli("deploy", str(sensor), *target(device))["already_installed"] is True
+
+    assert cli("stop", "sensor", *target(device)) == {"name": "sensor", "result": "stopped"}
+    device.console.expect(r"app sensor stopped\n")
+    assert cli("ps", *target(device))["apps"][0]["state"] == "stopped"
+    cli("start", "sensor", *target(device))
+    device.console.expect(r"app sensor started")
+    device.console.expect(r"telemetry sensor temp_c=")
+
+    missing = cli("stop", "nope", *target(device), code=2)
+    assert missing["error"]["code"] == "NOT_FOUND" and "'nope'" in missing["error"]["message"]
+    cli("rm", "sensor", *target(device))
+    device.console.expect(r"app sensor removed")
+    assert cli("ps", *target(device)) == {"apps": []}
+
+    # text output, with the progress bar; --no-start installs without starting
+    text = runner.invoke(app, ["deploy", str(sensor), "--name", "quiet", "--no-start",
+                               *target(device)])
+    assert text.exit_code == 0, text.output
+    assert "deployed quiet to" in text.stdout and "not started" in text.stdout
+    device.console.expect(r"app quiet installed")
+    listing = runner.invoke(app, ["ps", *target(device)])
+    assert listing.exit_code == 0 and "quiet" in listing.stdout and "stopped" in listing.stdout
+
+
+def test_module_failing_preflight_is_never_sent(
+        device: EmulatedBoard, wat_file: Callable[[str], Path]) -> None:
+    refused = cli("deploy", str(wat_file("big_memory")), *target(device), code=5)
+    assert refused["error"]["type"] == "FitError"
+    assert "not sent" in refused["error"]["message"]
+    assert cli("ps", *target(device)) == {"apps": []}
+    assert "app big_memory" not in device.console.text
+
+
+def test_deploy_resumes_a_cut_upload(device: EmulatedBoard,
+                                     example: Callable[[str], Path]) -> None:
+    module = example("sensor").read_bytes()
+    calls: list[int] = []
+
+    def cut_after_two_chunks(sent: int, total: int) -> None:
+        calls.append(sent)
+        if len(calls) > 2:
+            raise ConnectionAbortedError("link cut")
+
+    with SmpLink(device.mgmt_address) as link, pytest.raises(ConnectionAbortedError):
+        AppClient(link).upload("sensor", module, progress=cut_after_two_chunks)
+    reached = calls[-1]
+    assert 0 < reached < len(module)
+
+    seen: list[tuple[int, int]] = []
+    report = deploying.deploy(example("sensor"), device.board.name, device.mgmt_address,
+                              progress=lambda sent, total: seen.append((sent, total)))
+    assert report.resumed_from == reached and not report.already_installed
+    assert seen[0][0] == reached and seen[-1] == (len(module), len(module))
+    device.console.expect(r"telemetry sensor temp_c=")
+    assert [a.state for a in deploying.list_apps(device.board.name, device.mgmt_address)] == [
+        "running"]
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    yield tmp_path / "state"
+    for info in instances.instances():
+        instances.down(info.name, info.kind)  # never leave a simulator behind
+
+
+def test_embedded_default_starts_a_local_simulated_board(
+        state: Path, example: Callable[[str], Path]) -> None:
+    cli("ps", "--board", "esp32", code=2)  # nothing runs, and ps does not start one
+    report = cli("deploy", str(example("sensor")), "--board", "esp32")
+    assert report["started_instance"] is True
+    assert report["target"].startswith("local simulated esp32 (instance 'esp32'")
+    [info] = instances.instances()
+    assert (info.kind, info.board, info.status) == ("sim", "esp32", "running")
+    assert info.mgmt_address in report["target"]
+    assert [a["name"] for a in cli("ps", "--board", "esp32")["apps"]] == ["sensor"]
+
+    # a second deploy finds the running instance
+    again = cli("deploy", str(example("sensor")), "--board", "esp32")
+    assert again["started_instance"] is False and again["already_installed"] is True
+    assert "instance 'esp32'" in again["target"]
+    _, lines = instances.console_lines("esp32", instances.SIM)
+    assert any("app sensor installed" in line for line in lines)
