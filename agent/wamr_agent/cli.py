@@ -281,10 +281,12 @@ def _deploy_with_bar(run: Callable[[Callable[[int, int], None],
     console = Console(stderr=True)
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task("upload", total=None)
+        tasks: list[Any] = []  # the bar appears with the first byte sent, not before
 
         def progress(sent: int, total: int) -> None:
-            bar.update(task, completed=sent, total=total)
+            if not tasks:
+                tasks.append(bar.add_task("upload", total=total))
+            bar.update(tasks[0], completed=sent, total=total)
 
         def on_target(target: deploying.Target) -> None:
             console.print(f"target: {target.description}")
