@@ -20,7 +20,7 @@ CORE_INCLUDES := -Ifirmware/core/port -Ifirmware/core/smp -Ifirmware/core/crypto
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format
 
-.PHONY: help setup deps gen build examples test demo bench lint format clean selftest tools bench-firmware
+.PHONY: help setup deps gen build examples test demo demo-local bench lint format clean selftest tools bench-firmware
 
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
@@ -28,7 +28,8 @@ C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch]
              firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch])
 
 help:
-	@echo "make demo      build and run the sensor example under the esp32 budget"
+	@echo "make demo      boot an emulated board, deploy the sensor example over SMP, show its telemetry"
+	@echo "make demo-local  run the sensor example locally under the esp32 budget"
 	@echo "make test      install what is needed and run every test tier"
 	@echo "make bench     print the benchmark tables"
 	@echo "make setup     install Debian packages and the Python venv (.venv)"
@@ -305,7 +306,23 @@ test: build examples $(SMPMGR)
 	$(MAKE) --no-print-directory sim BOARD=
 	$(PY) -m pytest
 
+# The main job on an embedded default: `deploy` with no --port boots an emulated
+# Cortex-M4 (QEMU mps2-an386, 256 KiB RAM), uploads the sensor example over SMP
+# and starts it; then the device's console shows its log and telemetry.
+DEMO_STATE := $(BUILD)/demo
 demo: build examples
+	$(MAKE) --no-print-directory firmware BOARD=mps2-an386
+	@rm -rf $(DEMO_STATE)
+	@export WAMR_AGENT_STATE=$(DEMO_STATE); \
+	  $(VENV)/bin/wamr-agent deploy $(BUILD)/examples/sensor.wasm --board mps2-an386 && \
+	  sleep 6 && echo "--- device console (UART0) ---" && \
+	  $(VENV)/bin/wamr-agent board console mps2-an386 | grep -E \
+	    '^(wamr-agent|budget|boot|app |agent|\[sensor\] (ALERT|ok|sensor)|telemetry sensor temp)' \
+	    | head -n 30; \
+	  status=$$?; $(VENV)/bin/wamr-agent board down mps2-an386 >/dev/null; exit $$status
+
+# The same app run locally by the C runtime through pywamr, with recorded sensor data.
+demo-local: build examples
 	$(VENV)/bin/wamr-agent run $(BUILD)/examples/sensor.wasm --board esp32 \
 	    --sensor-data examples/sensor/sensor-data.csv --repeat 40
 
