@@ -18,6 +18,7 @@ from pathlib import Path
 
 import wasmtime
 from footprint import firmware_footprint, runtime_size_tool
+from goodput import upload_goodput
 from qemu_bench import boot_timing, device_kernels
 from tables import table
 
@@ -162,6 +163,7 @@ def main() -> None:
     ram_use()
     device_kernels()
     boot_timing()
+    upload_goodput(table, BUILD)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,11 @@ import typer
 from . import __version__
 from . import deploy as deploying
 from .emulator import instances
-from .errors import WamrAgentError
+from .errors import UsageError, WamrAgentError
 from .inspection import InspectReport, inspect_module
 from .run import RunReport, run_module
 from .smp.apps import AppInfo
+from .smp.framing import Framing
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Run WebAssembly apps on microcontrollers.")
@@ -303,13 +304,19 @@ def deploy(
                                              "stem).")] = None,
     start: Annotated[bool, typer.Option("--start/--no-start", help="Start the app once "
                                         "installed.")] = True,
+    framing: Annotated[str, typer.Option(help="Serial framing: console (every SMP device) or "
+                                         "raw (wamr-agent devices; faster).")] = "console",
     as_json: JsonOpt = False,
 ) -> None:
     """Check a module for a board, then install it on a device (resumes an interrupted
     upload); without --port, on the board's local QEMU or simulated instance."""
+    if framing not in ("console", "raw"):
+        _fail(UsageError(f"unknown framing {framing!r}; use console or raw"), as_json)
+    chosen = Framing.RAW if framing == "raw" else Framing.CONSOLE
+
     def run(progress: Callable[[int, int], None] | None,
             on_target: Callable[[deploying.Target], None] | None) -> deploying.DeployReport:
-        return deploying.deploy(module, board, port, name, start, progress, on_target)
+        return deploying.deploy(module, board, port, name, start, progress, on_target, chosen)
 
     report: deploying.DeployReport = _guard(as_json, lambda: run(None, None) if as_json
                                             else _deploy_with_bar(run))

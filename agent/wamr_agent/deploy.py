@@ -23,6 +23,7 @@ from .emulator import instances
 from .errors import UsageError, WamrAgentError
 from .pywamr import Module, Runtime
 from .smp.apps import AppClient, AppInfo, Progress
+from .smp.framing import Framing
 from .smp.link import SmpLink
 
 NAME_MAX = 32
@@ -92,8 +93,8 @@ def resolve_target(board: str, port: str | None = None, *, start: bool = False) 
 
 
 @contextmanager
-def _client(address: str) -> Iterator[AppClient]:
-    with SmpLink(address, timeout=10.0) as link:
+def _client(address: str, framing: Framing = Framing.CONSOLE) -> Iterator[AppClient]:
+    with SmpLink(address, framing, timeout=10.0) as link:
         yield AppClient(link)
 
 
@@ -106,9 +107,11 @@ def app_name(path: str | Path, name: str | None) -> str:
 
 def deploy(path: str | Path, board: str, port: str | None = None, name: str | None = None,
            start: bool = True, progress: Progress | None = None,
-           on_target: Callable[[Target], None] | None = None) -> DeployReport:
+           on_target: Callable[[Target], None] | None = None,
+           framing: Framing = Framing.CONSOLE) -> DeployReport:
     """Pre-flight, then upload (resuming an interrupted upload of the same module) and
-    install ``path`` as app ``name`` (default: the file's stem); starts it if ``start``."""
+    install ``path`` as app ``name`` (default: the file's stem); starts it if ``start``.
+    ``framing``: console (what every SMP device speaks) or raw (ours, for throughput)."""
     module = preflight(path, board)
     app = app_name(path, name)
     target = resolve_target(board, port, start=True)
@@ -116,7 +119,7 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
         on_target(target)
     deploy_id = "d-" + hashlib.sha256(module.data).hexdigest()[:12]
     began = time.monotonic()
-    with _client(target.address) as client:
+    with _client(target.address, framing) as client:
         result = client.upload(app, module.data, start=start, deploy_id=deploy_id,
                                progress=progress)
     seconds = time.monotonic() - began

@@ -140,3 +140,11 @@ def test_embedded_default_starts_a_local_simulated_board(
     assert "instance 'esp32'" in again["target"]
     _, lines = instances.console_lines("esp32", instances.SIM)
     assert any("app sensor installed" in line for line in lines)
+
+
+def test_deploy_with_raw_framing(device: EmulatedBoard, example: Callable[[str], Path]) -> None:
+    report = cli("deploy", str(example("sensor")), "--framing", "raw", *target(device))
+    assert report["bytes"] == example("sensor").stat().st_size
+    device.console.expect(r"telemetry sensor temp_c=")
+    bad = cli("deploy", str(example("sensor")), "--framing", "morse", *target(device), code=2)
+    assert "unknown framing 'morse'" in bad["error"]["message"]

@@ -44,6 +44,8 @@ class SmpLink:
             self._sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
             raise SmpLinkError(f"cannot connect to {address}: {exc.strerror or exc}") from exc
+        # request/response: a small last segment must not wait for the peer's delayed ACK
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._decoder = FrameDecoder(MAX_MESSAGE, int(timeout * 1000))
 
     def request(self, message: bytes) -> bytes:

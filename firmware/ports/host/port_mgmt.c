@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -104,6 +105,8 @@ static void accept_client(void)
     }
     int fd = accept(s_listen, NULL, NULL);
     if (fd >= 0) {
+        int one = 1; /* like a UART: bytes leave at once, not when the peer ACKs */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         set_nonblocking(fd);
         s_client = fd;
     }
