@@ -12,6 +12,7 @@
 #include "cm_regs.h"
 #include "semihost.h"
 #include "wa_err.h"
+#include "wa_flash_rules.h"
 #include "wa_port.h"
 #include "wa_store_layout.h"
 
@@ -81,15 +82,11 @@ const uint8_t *wa_port_flash_map(void)
     return s_window;
 }
 
-static int in_range(uint32_t off, uint32_t len)
-{
-    return off <= WA_STORE_FLASH_BYTES && len <= WA_STORE_FLASH_BYTES - off;
-}
-
 int wa_port_flash_read(uint32_t off, void *buf, uint32_t len)
 {
-    if (!in_range(off, len) || (buf == NULL && len > 0)) {
-        return WA_ERR_INVALID_ARG;
+    int rc = wa_flash_check_access(off, buf, len);
+    if (rc != WA_OK) {
+        return rc;
     }
     memcpy(buf, s_window + off, len);
     return WA_OK;
@@ -97,13 +94,9 @@ int wa_port_flash_read(uint32_t off, void *buf, uint32_t len)
 
 int wa_port_flash_write(uint32_t off, const void *buf, uint32_t len)
 {
-    if (!in_range(off, len) || (buf == NULL && len > 0)) {
-        return WA_ERR_INVALID_ARG;
-    }
-    for (uint32_t i = 0; i < len; i++) {
-        if (s_window[off + i] != WA_FLASH_ERASED) {
-            return WA_ERR_BAD_STATE;
-        }
+    int rule = wa_flash_check_write(s_window, off, buf, len);
+    if (rule != WA_OK) {
+        return rule;
     }
     if (len == 0) {
         return WA_OK;
@@ -117,8 +110,9 @@ int wa_port_flash_write(uint32_t off, const void *buf, uint32_t len)
 
 int wa_port_flash_erase(uint32_t off, uint32_t len)
 {
-    if (!in_range(off, len) || off % WA_STORE_PAGE != 0 || len % WA_STORE_PAGE != 0) {
-        return WA_ERR_INVALID_ARG;
+    int rule = wa_flash_check_erase(off, len);
+    if (rule != WA_OK) {
+        return rule;
     }
     if (s_fd < 0) {
         return WA_ERR_UNKNOWN;

@@ -16,6 +16,7 @@
 
 #include "host_port.h"
 #include "wa_err.h"
+#include "wa_flash_rules.h"
 #include "wa_port.h"
 #include "wa_store_layout.h"
 
@@ -78,15 +79,11 @@ const uint8_t *wa_port_flash_map(void)
     return s_map;
 }
 
-static int in_range(uint32_t off, uint32_t len)
-{
-    return off <= WA_STORE_FLASH_BYTES && len <= WA_STORE_FLASH_BYTES - off;
-}
-
 int wa_port_flash_read(uint32_t off, void *buf, uint32_t len)
 {
-    if (!in_range(off, len) || (buf == NULL && len > 0)) {
-        return WA_ERR_INVALID_ARG;
+    int rc = wa_flash_check_access(off, buf, len);
+    if (rc != WA_OK) {
+        return rc;
     }
     if (s_map == NULL) {
         return WA_ERR_UNKNOWN;
@@ -97,16 +94,12 @@ int wa_port_flash_read(uint32_t off, void *buf, uint32_t len)
 
 int wa_port_flash_write(uint32_t off, const void *buf, uint32_t len)
 {
-    if (!in_range(off, len) || (buf == NULL && len > 0)) {
-        return WA_ERR_INVALID_ARG;
-    }
     if (s_map == NULL) {
         return WA_ERR_UNKNOWN;
     }
-    for (uint32_t i = 0; i < len; i++) {
-        if (s_map[off + i] != WA_FLASH_ERASED) {
-            return WA_ERR_BAD_STATE;
-        }
+    int rule = wa_flash_check_write(s_map, off, buf, len);
+    if (rule != WA_OK) {
+        return rule;
     }
     memcpy(s_map + off, buf, len);
     return WA_OK;
@@ -114,8 +107,9 @@ int wa_port_flash_write(uint32_t off, const void *buf, uint32_t len)
 
 int wa_port_flash_erase(uint32_t off, uint32_t len)
 {
-    if (!in_range(off, len) || off % WA_STORE_PAGE != 0 || len % WA_STORE_PAGE != 0) {
-        return WA_ERR_INVALID_ARG;
+    int rule = wa_flash_check_erase(off, len);
+    if (rule != WA_OK) {
+        return rule;
     }
     if (s_map == NULL) {
         return WA_ERR_UNKNOWN;
