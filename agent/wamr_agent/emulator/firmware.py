@@ -54,18 +54,23 @@ def needs_build(elf: Path, sources: Iterable[Path]) -> bool:
     return any(path.stat().st_mtime > built for path in sources if path.exists())
 
 
+def ensure_built(board: Board, program: Path, target: str = "firmware") -> Path:
+    """``program`` (built by `make <target> BOARD=<board>`), (re)built first when missing
+    or out of date."""
+    root = repo_root()
+    program.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(program.parent.parent / ".build.lock"):
+        if needs_build(program, source_files(board, root)):
+            _make(root, board.name, target)
+    if not program.exists():
+        raise FirmwareBuildError(f"`make {target} BOARD={board.name}` succeeded but did not "
+                                 f"produce {program}")
+    return program
+
+
 def ensure_firmware(board: Board) -> Path:
     """The board's firmware ELF, (re)built first when missing or out of date."""
-    root = repo_root()
-    elf = firmware_path(board.name, root)
-    elf.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(elf.parent.parent / ".build.lock"):
-        if needs_build(elf, source_files(board, root)):
-            _make(root, board.name)
-    if not elf.exists():
-        raise FirmwareBuildError(f"`make firmware BOARD={board.name}` succeeded but did not "
-                                 f"produce {elf}")
-    return elf
+    return ensure_built(board, firmware_path(board.name, repo_root()))
 
 
 @contextmanager

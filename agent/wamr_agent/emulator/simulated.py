@@ -33,8 +33,8 @@ from pathlib import Path
 
 from ..boards import Board
 from ..errors import BoardError
-from .errors import EmulatorError, FirmwareBuildError
-from .firmware import _build_lock, _make, needs_build, repo_root, source_files
+from .errors import EmulatorError
+from .firmware import ensure_built, repo_root
 from .process import BoardProcess, existing_file
 
 __all__ = ["SimulatedBoard", "check_simulated", "ensure_sim", "sim_command", "sim_path"]
@@ -58,16 +58,7 @@ def sim_path(board: str, root: Path) -> Path:
 
 def ensure_sim(board: Board) -> Path:
     """The board's simulator program, (re)built first when missing or out of date."""
-    root = repo_root()
-    program = sim_path(board.name, root)
-    program.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(program.parent.parent / ".build.lock"):
-        if needs_build(program, source_files(board, root)):
-            _make(root, board.name, "sim")
-    if not program.exists():
-        raise FirmwareBuildError(f"`make sim BOARD={board.name}` succeeded but did not "
-                                 f"produce {program}")
-    return program
+    return ensure_built(board, sim_path(board.name, repo_root()), "sim")
 
 
 def sim_command(program: Path, board: str, mgmt_port: int) -> list[str]:
