@@ -61,3 +61,17 @@ def watchdog_backstop(start: Start, workdir: Path, wat: Wat, example: Example) -
         board.console.expect(r"app runaway not started: disabled after a watchdog reset")
         board.console.expect(r"telemetry sensor temp_c=")
         assert len(re.findall(r"app runaway started", board.console.text)) == 1
+
+
+def port_selftest_passes(board: BoardProcess, fault_line: str) -> None:
+    """The port self-test image (firmware/tests/wa_port_selftest.c) ran all its
+    stages and exited 0; ``fault_line`` is the port's report of the planned fault."""
+    status = board.wait_exit(timeout=60)
+    text = board.console.text
+    assert "selftest: write without erase refused ok" in text
+    assert "selftest: refused write changed nothing ok" in text
+    assert "selftest: flash kept across reset ok" in text
+    assert re.search(fault_line, text), f"no fault report matching {fault_line!r}"
+    assert "selftest: fault handler reset the device ok" in text
+    assert "FAILED" not in text
+    assert status == 0
