@@ -218,7 +218,8 @@ $(foreach b,$(FW_BOARDS),$(eval $(call FW_BOARD_RULES,$(b))))
 # build/selftest/<board>/firmware.elf, booted by tests/qemu/test_device.py.
 selftest:
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/selftest \
-	    FIRMWARE_AGENT_SOURCES="firmware/tests/wa_port_selftest.c firmware/core/agent/wa_console.c"
+	    FIRMWARE_AGENT_SOURCES="firmware/tests/wa_port_selftest.c \
+	    firmware/core/agent/wa_console.c firmware/core/agent/wa_log.c"
 
 #@SIM-BEGIN
 # ---- simulated boards: the firmware core as a host process ---------------------
@@ -275,7 +276,7 @@ BENCH_WASM_C := $(BUILD)/bench/kernels_wasm.c
 bench-firmware:
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw \
 	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_bench_main.c firmware/core/agent/wa_console.c \
-	    bench/kernels/kernels.c $(BENCH_WASM_C)"
+	    firmware/core/agent/wa_log.c bench/kernels/kernels.c $(BENCH_WASM_C)"
 
 $(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm
 	$(PYTHON) -c 'import sys; d = open(sys.argv[1], "rb").read(); \
@@ -318,7 +319,9 @@ demo: build examples
 	  sleep 6 && echo "--- device console (UART0) ---" && \
 	  $(VENV)/bin/wamr-agent board console mps2-an386 | grep -E \
 	    '^(wamr-agent|budget|boot|app |agent|\[sensor\] (ALERT|ok|sensor)|telemetry sensor temp)' \
-	    | head -n 30; \
+	    | head -n 30 && \
+	  echo "--- wamr-agent status sensor --board mps2-an386 ---" && \
+	  $(VENV)/bin/wamr-agent status sensor --board mps2-an386; \
 	  status=$$?; $(VENV)/bin/wamr-agent board down mps2-an386 >/dev/null; exit $$status
 
 # The same app run locally by the C runtime through pywamr, with recorded sensor data.

@@ -46,11 +46,15 @@ class ThrottledLink:
             threading.Thread(target=self._pace, args=(src, dst), daemon=True).start()
 
     def _pace(self, src: socket.socket, dst: socket.socket) -> None:
+        # `due` is when the line finishes the bytes handed to it so far. It restarts
+        # from now only when bytes arrive at an idle line, so the sleeps' overshoot
+        # is not added up piece after piece (that cost ~30 ms per 4 KiB).
         due = time.monotonic()
         while data := src.recv(256):
+            due = max(due, time.monotonic())
             for i in range(0, len(data), 16):
                 piece = data[i : i + 16]
-                due = max(due, time.monotonic()) + len(piece) / self.rate
+                due += len(piece) / self.rate
                 time.sleep(max(0.0, due - time.monotonic()))
                 dst.sendall(piece)
         dst.close()

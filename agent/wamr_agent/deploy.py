@@ -1,11 +1,17 @@
-"""`wamr-agent deploy / ps / start / stop / rm`: install and manage apps on a device
-over SMP (the wasm-app group, :mod:`wamr_agent.smp.apps`).
+"""`wamr-agent deploy / ps / start / stop / rm / status / logs`: install and manage
+apps on a device over SMP (the wasm-app group, :mod:`wamr_agent.smp.apps`).
 
 A module is checked on the host first (Wasmtime validation and the device
 runtime's own fit and import checks for the board): one that fails is never
-sent. The target is ``--port socket://HOST:PORT``, or else the embedded
-default: the running local instance of the board (QEMU for emulated boards,
-the simulator for host ones), started in the background when none runs.
+sent. The target is ``--port`` (a serial device such as ``/dev/ttyUSB0``, or
+``socket://HOST:PORT``), or else the embedded default: the running local
+instance of the board (QEMU for emulated boards, the simulator for host ones),
+started in the background when none runs.
+
+The upload's serial framing is ``console`` (what every SMP device speaks),
+``raw`` (ours, a third less on the wire), or ``auto``: the device's status, asked
+in console framing, lists the framings it accepts; raw when it lists raw,
+console otherwise (also for a device that does not know the status command).
 """
 
 from __future__ import annotations
@@ -16,17 +22,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from .boards import load_board
 from .emulator import instances
 from .errors import UsageError, WamrAgentError
 from .pywamr import Module, Runtime
-from .smp.apps import AppClient, AppInfo, Progress
+from .smp.app_results import LogEntry
+from .smp.apps import AppClient, AppInfo, AppStatus, DeviceStatus, Progress
 from .smp.framing import Framing
-from .smp.link import SmpLink
+from .smp.link import DEFAULT_BAUDRATE, SmpLink
+from .smp.logreader import LogNotice, read_logs
 
 NAME_MAX = 32
+FRAMINGS = ("auto", "console", "raw")
+FramingChoice = Framing | Literal["auto", "console", "raw"]
 T = TypeVar("T")
 _KIND = {"qemu": instances.QEMU, "host": instances.SIM}
 _WHAT = {instances.QEMU: "QEMU", instances.SIM: "simulated"}
@@ -51,6 +61,7 @@ class DeployReport:
     resumed_from: int
     already_installed: bool
     started_instance: bool
+    framing: str  # the upload's: console or raw
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,10 +103,30 @@ def resolve_target(board: str, port: str | None = None, *, start: bool = False) 
                   f"'{info.name}', started now, {info.mgmt_address})", started=True)
 
 
+def _link(address: str, baudrate: int) -> SmpLink:
+    return SmpLink(address, Framing.CONSOLE, timeout=10.0, baudrate=baudrate)
+
+
 @contextmanager
-def _client(address: str, framing: Framing = Framing.CONSOLE) -> Iterator[AppClient]:
-    with SmpLink(address, framing, timeout=10.0) as link:
+def _client(address: str, baudrate: int = DEFAULT_BAUDRATE) -> Iterator[AppClient]:
+    with _link(address, baudrate) as link:
         yield AppClient(link)
+
+
+def check_framing(choice: FramingChoice) -> None:
+    if not isinstance(choice, Framing) and choice not in FRAMINGS:
+        raise UsageError(f"unknown framing {choice!r}; use auto, console or raw")
+
+
+def choose_framing(client: AppClient, choice: FramingChoice) -> Framing:
+    """The framing for an upload: ``choice``, or for ``auto`` raw when the device's
+    status lists it, else console."""
+    check_framing(choice)
+    if isinstance(choice, Framing):
+        return choice
+    if choice != "auto":
+        return Framing[choice.upper()]
+    return Framing.RAW if "raw" in client.framings() else Framing.CONSOLE
 
 
 def app_name(path: str | Path, name: str | None) -> str:
@@ -108,18 +139,21 @@ def app_name(path: str | Path, name: str | None) -> str:
 def deploy(path: str | Path, board: str, port: str | None = None, name: str | None = None,
            start: bool = True, progress: Progress | None = None,
            on_target: Callable[[Target], None] | None = None,
-           framing: Framing = Framing.CONSOLE) -> DeployReport:
+           framing: FramingChoice = "auto", baudrate: int = DEFAULT_BAUDRATE) -> DeployReport:
     """Pre-flight, then upload (resuming an interrupted upload of the same module) and
     install ``path`` as app ``name`` (default: the file's stem); starts it if ``start``.
-    ``framing``: console (what every SMP device speaks) or raw (ours, for throughput)."""
+    ``framing``: auto, console or raw (see the module docstring)."""
+    check_framing(framing)
     module = preflight(path, board)
     app = app_name(path, name)
     target = resolve_target(board, port, start=True)
     if on_target is not None:
         on_target(target)
     deploy_id = "d-" + hashlib.sha256(module.data).hexdigest()[:12]
-    began = time.monotonic()
-    with _client(target.address, framing) as client:
+    with _link(target.address, baudrate) as link:
+        client = AppClient(link)
+        chosen = link.framing = choose_framing(client, framing)
+        began = time.monotonic()
         result = client.upload(app, module.data, start=start, deploy_id=deploy_id,
                                progress=progress)
     seconds = time.monotonic() - began
@@ -129,26 +163,47 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
                         target=target.description, address=target.address,
                         resumed_from=result.resumed_from,
                         already_installed=result.already_installed,
-                        started_instance=target.started)
+                        started_instance=target.started, framing=chosen.name.lower())
 
 
-def _on_device(board: str, port: str | None, fn: Callable[[AppClient], T]) -> T:
+def _on_device(board: str, port: str | None, fn: Callable[[AppClient], T],
+               baudrate: int = DEFAULT_BAUDRATE) -> T:
     target = resolve_target(board, port)
-    with _client(target.address) as client:
+    with _client(target.address, baudrate) as client:
         return fn(client)
 
 
-def list_apps(board: str, port: str | None = None) -> list[AppInfo]:
-    return _on_device(board, port, lambda c: c.list())
+def list_apps(board: str, port: str | None = None,
+              baudrate: int = DEFAULT_BAUDRATE) -> list[AppInfo]:
+    return _on_device(board, port, lambda c: c.list(), baudrate)
 
 
-def start_app(name: str, board: str, port: str | None = None) -> None:
-    _on_device(board, port, lambda c: c.start(name))
+def start_app(name: str, board: str, port: str | None = None,
+              baudrate: int = DEFAULT_BAUDRATE) -> None:
+    _on_device(board, port, lambda c: c.start(name), baudrate)
 
 
-def stop_app(name: str, board: str, port: str | None = None) -> None:
-    _on_device(board, port, lambda c: c.stop(name))
+def stop_app(name: str, board: str, port: str | None = None,
+             baudrate: int = DEFAULT_BAUDRATE) -> None:
+    _on_device(board, port, lambda c: c.stop(name), baudrate)
 
 
-def remove_app(name: str, board: str, port: str | None = None) -> None:
-    _on_device(board, port, lambda c: c.remove(name))
+def remove_app(name: str, board: str, port: str | None = None,
+               baudrate: int = DEFAULT_BAUDRATE) -> None:
+    _on_device(board, port, lambda c: c.remove(name), baudrate)
+
+
+def status(board: str, port: str | None = None, name: str | None = None,
+           baudrate: int = DEFAULT_BAUDRATE) -> DeviceStatus | AppStatus:
+    """The device's status, or app ``name``'s."""
+    return _on_device(board, port, lambda c: c.status() if name is None else c.status(name),
+                      baudrate)
+
+
+def logs(board: str, port: str | None = None, since: int = 0, follow: bool = False,
+         baudrate: int = DEFAULT_BAUDRATE) -> Iterator[LogEntry | LogNotice]:
+    """The device's kept console lines from ``since`` on; with ``follow``, new ones as
+    they come, until the caller stops iterating (one connection throughout)."""
+    target = resolve_target(board, port)
+    with _client(target.address, baudrate) as client:
+        yield from read_logs(client, since, follow=follow)

@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 from tests.device_checks import Start
 from wamr_agent.boards import load_board
 from wamr_agent.emulator import SimulatedBoard
-from wamr_agent.emulator.flashimage import Layout
+from wamr_agent.emulator.flashimage import SLOTS, Layout
 
 Example = Callable[[str], Path]
 Wat = Callable[[str], bytes]
@@ -34,7 +34,7 @@ def test_board_boots_and_runs_the_sensor_app_from_flash(name: str, tmp_path: Pat
         assert f"board={name}" in board.banner
         assert f"ram={profile.ram_bytes}" in board.banner
         layout = Layout.for_board(profile)
-        m = board.console.expect(r"flash bytes=(\d+) page=4096 slots=2 slot_bytes=(\d+)")
+        m = board.console.expect(rf"flash bytes=(\d+) page=4096 slots={SLOTS} slot_bytes=(\d+)")
         assert (int(m[1]), int(m[2])) == (layout.flash_bytes, layout.slot_bytes)
         board.console.expect(r"boot 1 reset=power-on")
         board.console.expect(r"app sensor started")
@@ -138,7 +138,7 @@ def test_qemu_boards_are_refused(tmp_path: Path) -> None:
 def selftest_program() -> Path:
     subprocess.run(["make", "-s", "sim", "BOARD=nrf52840", "SIM_OUT=build/sim-selftest",
                     "SIM_AGENT_SOURCES=firmware/tests/wa_port_selftest.c "
-                    "firmware/core/agent/wa_console.c"],
+                    "firmware/core/agent/wa_console.c firmware/core/agent/wa_log.c"],
                    cwd=ROOT, check=True, capture_output=True)
     return ROOT / "build" / "sim-selftest" / "nrf52840" / "wamr-agent-sim"
 

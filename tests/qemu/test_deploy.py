@@ -90,9 +90,22 @@ def test_module_failing_preflight_is_never_sent(
     assert "app big_memory" not in device.console.text
 
 
-def test_deploy_resumes_a_cut_upload(device: EmulatedBoard,
-                                     example: Callable[[str], Path]) -> None:
-    module = example("sensor").read_bytes()
+def big_app(path: Path) -> Path:
+    """A 12 KiB app (a data segment) whose loop() logs "big app": several chunks."""
+    import wasmtime
+
+    path.write_bytes(wasmtime.wat2wasm(f"""
+        (module
+          (import "wamr_agent" "log" (func $log (param i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "big app") (data (i32.const 64) "{'z' * 12288}")
+          (func (export "loop") (drop (call $log (i32.const 0) (i32.const 7)))))"""))
+    return path
+
+
+def test_deploy_resumes_a_cut_upload(device: EmulatedBoard, tmp_path: Path) -> None:
+    path = big_app(tmp_path / "big.wasm")
+    module = path.read_bytes()
     calls: list[int] = []
 
     def cut_after_two_chunks(sent: int, total: int) -> None:
@@ -101,16 +114,16 @@ def test_deploy_resumes_a_cut_upload(device: EmulatedBoard,
             raise ConnectionAbortedError("link cut")
 
     with SmpLink(device.mgmt_address) as link, pytest.raises(ConnectionAbortedError):
-        AppClient(link).upload("sensor", module, progress=cut_after_two_chunks)
+        AppClient(link).upload("big", module, progress=cut_after_two_chunks)
     reached = calls[-1]
     assert 0 < reached < len(module)
 
     seen: list[tuple[int, int]] = []
-    report = deploying.deploy(example("sensor"), device.board.name, device.mgmt_address,
+    report = deploying.deploy(path, device.board.name, device.mgmt_address,
                               progress=lambda sent, total: seen.append((sent, total)))
     assert report.resumed_from == reached and not report.already_installed
     assert seen[0][0] == reached and seen[-1] == (len(module), len(module))
-    device.console.expect(r"telemetry sensor temp_c=")
+    device.console.expect(r"\[big\] big app")
     assert [a.state for a in deploying.list_apps(device.board.name, device.mgmt_address)] == [
         "running"]
 

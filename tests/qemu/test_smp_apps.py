@@ -1,5 +1,6 @@
-"""SMP's wasm-app group (64) on real firmware: upload in chunks (with resume),
-list, start, stop, remove, refusals, and a power cut after an install; on an
+"""SMP's wasm-app group (64) on real firmware: upload in chunks (with resume,
+also across a power cut), updates written beside the running version, list,
+start, stop (kept across resets), remove, status, logs, refusals; on an
 emulated board (QEMU) and a simulated one (host process)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import cbor2
 import pytest
+import wasmtime
 
 from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
 from wamr_agent.smp.link import SmpLink
@@ -20,10 +22,11 @@ from wamr_agent.smp.link import SmpLink
 KINDS = [pytest.param((EmulatedBoard, "mps2-an386"), id="qemu-mps2-an386"),
          pytest.param((SimulatedBoard, "esp32"), id="sim-esp32")]
 GROUP = 64
-UPLOAD, LIST, START, STOP, REMOVE = range(5)
+UPLOAD, LIST, START, STOP, REMOVE, STATUS, LOGS = range(7)
 READ, WRITE = 0, 2
-CHUNK = 900  # data bytes per chunk: the message stays under buf_size (1024)
-WA_ERR_NOT_FOUND, WA_ERR_MALFORMED, WA_ERR_MEMORY_BUDGET = 4, 16, 18
+CHUNK = 900  # data bytes per chunk: small, so that uploads take several
+PAGE = 4096
+WA_ERR_NO_MEMORY, WA_ERR_NOT_FOUND, WA_ERR_MALFORMED, WA_ERR_MEMORY_BUDGET = 2, 4, 16, 18
 
 _seq = count()
 
@@ -84,7 +87,7 @@ def test_upload_start_stop_remove(device: EmulatedBoard, example: Callable[[str]
         assert app["sha"] == hashlib.sha256(module).digest()
         # idempotent: the same deploy id and sha answer done at once
         assert call(link, WRITE, UPLOAD, first_chunk("sensor", module)) == {
-            "off": len(module), "done": True}
+            "off": len(module), "done": True, "unchanged": True}
 
         assert call(link, WRITE, STOP, {"name": "sensor"}) == {}
         device.console.expect(r"app sensor stopped\n")
@@ -169,3 +172,138 @@ def test_installed_app_survives_a_power_cut(device: EmulatedBoard,
     with SmpLink(device.mgmt_address) as link:
         [app] = apps(link)
         assert (app["name"], app["state"], app["size"]) == ("sensor", "running", len(module))
+
+
+def versioned(tag: str, pad: int = 0) -> bytes:
+    """A small app whose loop() logs `tag`; `pad` bytes of data make it bigger."""
+    filler = f'(data (i32.const 64) "{"z" * pad}")' if pad else ""
+    return bytes(wasmtime.wat2wasm(f"""
+        (module
+          (import "wamr_agent" "log" (func $log (param i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "{tag}") {filler}
+          (func (export "loop") (drop (call $log (i32.const 0) (i32.const {len(tag)})))))"""))
+
+
+def status(link: SmpLink, name: str | None = None) -> dict[str, Any]:
+    return call(link, READ, STATUS, {} if name is None else {"name": name})
+
+
+def test_update_is_written_beside_the_running_version(device: EmulatedBoard) -> None:
+    v1, v2 = versioned("app v1"), versioned("app v2", pad=3 * CHUNK)
+    with SmpLink(device.mgmt_address) as link:
+        assert upload(link, "app", v1)["done"]
+        device.console.expect(r"\[app\] app v1")
+        [old] = apps(link)
+        rsp = upload(link, "app", v2, stop_at=2 * CHUNK)
+        assert "done" not in rsp
+        # mid-update the old version still runs and is the one listed
+        mark = len(device.console.text)
+        device.console.expect(r"\[app\] app v1", timeout=10)
+        assert "app v1" in device.console.text[mark:]
+        assert apps(link) == [old]
+        assert upload(link, "app", v2)["done"]
+        device.console.expect(rf"slot {old['slot']} retired: its app was updated in slot \d")
+        device.console.expect(r"\[app\] app v2")
+        [new] = apps(link)
+        assert new["slot"] != old["slot"] and new["sha"] == hashlib.sha256(v2).digest()
+
+
+def test_power_cut_mid_update_keeps_the_old_version_and_the_upload_resumes(
+        device: EmulatedBoard) -> None:
+    v1, v2 = versioned("app v1"), versioned("app v2", pad=3 * PAGE)
+    with SmpLink(device.mgmt_address) as link:
+        assert upload(link, "app", v1)["done"]
+        reached = upload(link, "app", v2, stop_at=2 * PAGE + 100)["off"]
+        assert reached > 2 * PAGE
+    device.power_cut()
+    device.restart()
+    device.console.expect(r"\[app\] app v1")
+    with SmpLink(device.mgmt_address) as link:
+        [app] = apps(link)
+        assert (app["state"], app["sha"]) == ("running", hashlib.sha256(v1).digest())
+        # the upload goes on from the last whole page the device had recorded
+        rsp = call(link, WRITE, UPLOAD, first_chunk("app", v2))
+        assert rsp["off"] == 2 * PAGE
+        device.console.expect(rf"app app upload resumed at {2 * PAGE} ")
+        assert upload(link, "app", v2)["done"]
+        device.console.expect(r"\[app\] app v2")
+        [app] = apps(link)
+        assert app["sha"] == hashlib.sha256(v2).digest()
+    device.power_cut()
+    device.restart()
+    device.console.expect(r"\[app\] app v2")
+
+
+def test_stop_is_kept_across_a_reset(device: EmulatedBoard) -> None:
+    with SmpLink(device.mgmt_address) as link:
+        assert upload(link, "app", versioned("app v1"))["done"]
+        assert call(link, WRITE, STOP, {"name": "app"}) == {}
+    device.power_cut()
+    device.restart()
+    device.console.expect(r"idle: no app running")
+    with SmpLink(device.mgmt_address) as link:
+        assert apps(link)[0]["state"] == "stopped"
+        assert call(link, WRITE, START, {"name": "app"}) == {}
+        device.console.expect(r"\[app\] app v1")
+    device.power_cut()
+    device.restart()
+    device.console.expect(r"\[app\] app v1")
+
+
+def test_a_new_app_may_not_take_the_slot_kept_for_updates(device: EmulatedBoard) -> None:
+    with SmpLink(device.mgmt_address) as link:
+        slots = status(link)["slots"]
+        for k in range(slots - 1):
+            assert upload(link, f"app{k}", versioned(f"app{k} v1"))["done"]
+        rsp = upload(link, "one-too-many", versioned("nope"))
+        assert rsp == {"err": {"group": GROUP, "rc": WA_ERR_NO_MEMORY}}
+        assert upload(link, "app0", versioned("app0 v2"))["done"]  # the spare slot
+        device.console.expect(r"\[app0\] app0 v2")
+        assert sorted(a["name"] for a in apps(link)) == [f"app{k}" for k in range(slots - 1)]
+
+
+def test_status_of_the_device_and_of_an_app(device: EmulatedBoard) -> None:
+    with SmpLink(device.mgmt_address) as link:
+        dev = status(link)
+        assert dev["board"] == device.board.name and dev["boot"] == 1
+        assert (dev["reset"], dev["apps"], dev["buf_size"]) == ("power-on", 0, 4096)
+        assert dev["framings"] == ["console", "raw"] and dev["heap_free"] > 0
+        module = bytes(wasmtime.wat2wasm(
+            '(module (memory (export "memory") 1) (func (export "loop") unreachable))'))
+        rsp = call(link, WRITE, UPLOAD, {**first_chunk("trap", module), "version": "1.2.3"})
+        assert rsp["done"]
+        device.console.expect(r"app trap trap:")
+        st = status(link, "trap")
+        assert (st["name"], st["version"], st["size"]) == ("trap", "1.2.3", len(module))
+        assert st["traps"] >= 1 and st["last_err"]["rc"] != 0 and st["last_err"]["msg"]
+        assert 0 < st["mem_hw"] <= st["mem_budget"]
+        assert status(link, "nope") == {"err": {"group": GROUP, "rc": WA_ERR_NOT_FOUND}}
+
+
+def test_logs_page_through_the_console_lines(device: EmulatedBoard) -> None:
+    with SmpLink(device.mgmt_address) as link:
+        assert upload(link, "app", versioned("app v1"))["done"]
+        device.console.expect(r"\[app\] app v1")
+        first = call(link, READ, LOGS, {"since": 0})
+        assert first["boot"] == 1 and first["dropped"] == 0
+        msgs = [line["msg"] for line in first["lines"]]
+        assert any(m.startswith("wamr-agent firmware ") for m in msgs[:2])
+        assert any(m.startswith("agent ready ") for m in msgs)
+        assert all(not m.endswith("\n") for m in msgs)
+        times = [line["t"] for line in first["lines"]]
+        assert times == sorted(times)
+        # the rest, from where the first answer ended
+        device.console.expect(r"\[app\] app v1")
+        more = call(link, READ, LOGS, {"since": first["next"]})
+        assert more["next"] > first["next"]
+        assert any(line["msg"] == "[app] app v1" for line in more["lines"])
+        # the ring keeps a few KiB: old lines are dropped, and counted
+        device.console.expect(r"\[app\] app v1", timeout=10)
+        for _ in range(200):
+            late = call(link, READ, LOGS, {"since": 0})
+            if late["dropped"]:
+                break
+            device.console.expect(r"\[app\] app v1", timeout=10)
+        assert late["dropped"] > 0
+        assert late["lines"][0]["msg"] != msgs[0]

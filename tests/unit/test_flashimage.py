@@ -24,7 +24,7 @@ def test_layout_for_a_128_kib_module_budget() -> None:
     layout = Layout.for_board(BOARD)
     assert layout.module_max == 128 * 1024
     assert layout.slot_bytes == PAGE + 128 * 1024
-    assert layout.flash_bytes == PAGE + 2 * layout.slot_bytes
+    assert layout.flash_bytes == PAGE + 4 * layout.slot_bytes
     assert layout.slot_offset(1) == PAGE + layout.slot_bytes
 
 
@@ -33,13 +33,15 @@ def test_image_holds_header_and_module_and_is_otherwise_erased() -> None:
     image = build_image(BOARD, [PreloadApp("sensor", module, grants=0b101, cpu_ticks=0)])
     layout = Layout.for_board(BOARD)
     at = layout.slot_offset(0)
-    magic, version, size, length, grants, ticks, crc, name, *_ = HEADER.unpack_from(image, at)
-    assert (magic, version, size, length) == (SLOT_MAGIC, 1, 64, len(module))
+    magic, version, size, length, grants, ticks, crc, name, generation, reserved = (
+        HEADER.unpack_from(image, at))
+    assert (magic, version, size, length) == (SLOT_MAGIC, 2, 64, len(module))
+    assert (generation, reserved) == (1, 0xFFFFFFFF)
     assert (grants, ticks, crc) == (0b101, 0, zlib.crc32(module))
     assert name.rstrip(b"\0") == b"sensor"
     assert image[at + PAGE : at + PAGE + len(module)] == module
     assert image[:PAGE] == b"\xff" * PAGE, "boot log starts erased"
-    assert image[at + 64 : at + 128] == b"\xff" * 64, "state words start erased"
+    assert image[at + 64 : at + PAGE] == b"\xff" * (PAGE - 64), "no meta, state or progress"
     assert set(image[layout.slot_offset(1) :]) == {0xFF}
 
 
@@ -51,7 +53,8 @@ def test_default_cpu_budget_is_the_boards() -> None:
 @pytest.mark.parametrize(("apps", "error", "text"), [
     ([PreloadApp("x" * 33, b"m")], UsageError, "1 to 32 bytes"),
     ([PreloadApp("big", b"\0" * (128 * 1024 + 1))], FitError, "holds at most"),
-    ([PreloadApp(str(i), b"m") for i in range(3)], UsageError, "at most 2 apps"),
+    ([PreloadApp(str(i), b"m") for i in range(4)], UsageError, "at most 3 apps"),
+    ([PreloadApp("a", b"m"), PreloadApp("a", b"n")], UsageError, "names must differ"),
 ])
 def test_bad_preloads_are_refused(apps: list[PreloadApp], error: type[Exception],
                                   text: str) -> None:

@@ -19,9 +19,9 @@ from ..capabilities import ALL
 from ..errors import FitError, UsageError
 
 PAGE = 4096
-SLOTS = 2
+SLOTS = 4  # one more than the apps: an update is written beside the running copy
 SLOT_MAGIC = 0x50504157  # "WAPP"
-SLOT_VERSION = 1
+SLOT_VERSION = 2
 TICKS_DEFAULT = 0xFFFFFFFF
 NAME_MAX = 32
 HEADER = struct.Struct("<IHHIIII32s2I")
@@ -56,27 +56,31 @@ class PreloadApp:
     cpu_ticks: int | None = None  # None: the board's budget; 0: unlimited
 
 
-def header_bytes(app: PreloadApp) -> bytes:
+def header_bytes(app: PreloadApp, generation: int = 1) -> bytes:
     name = app.name.encode()
     if not name or len(name) > NAME_MAX:
         raise UsageError(f"app name {app.name!r} must be 1 to {NAME_MAX} bytes")
     ticks = TICKS_DEFAULT if app.cpu_ticks is None else app.cpu_ticks
     return HEADER.pack(SLOT_MAGIC, SLOT_VERSION, HEADER.size, len(app.module), app.grants,
-                       ticks, zlib.crc32(app.module), name, 0xFFFFFFFF, 0xFFFFFFFF)
+                       ticks, zlib.crc32(app.module), name, generation, 0xFFFFFFFF)
 
 
 def build_image(board: Board, apps: list[PreloadApp]) -> bytes:
     """A whole erased flash area with apps in slots 0, 1, ..."""
     layout = Layout.for_board(board)
-    if len(apps) > SLOTS:
-        raise UsageError(f"at most {SLOTS} apps can be preloaded, got {len(apps)}")
+    if len(apps) > SLOTS - 1:
+        raise UsageError(f"at most {SLOTS - 1} apps can be preloaded (one slot is kept free "
+                         f"for updates), got {len(apps)}")
+    names = [app.name for app in apps]
+    if len(set(names)) != len(names):
+        raise UsageError(f"preloaded app names must differ: {', '.join(names)}")
     image = bytearray(b"\xff" * layout.flash_bytes)
     for slot, app in enumerate(apps):
         if len(app.module) > layout.module_max:
             raise FitError(f"{app.name}: module is {len(app.module)} bytes; a slot on "
                            f"{board.name} holds at most {layout.module_max}")
         at = layout.slot_offset(slot)
-        image[at : at + HEADER.size] = header_bytes(app)
+        image[at : at + HEADER.size] = header_bytes(app, generation=slot + 1)
         image[at + PAGE : at + PAGE + len(app.module)] = app.module
     return bytes(image)
 

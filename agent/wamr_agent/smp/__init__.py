@@ -1,7 +1,12 @@
 """SMP (MCUmgr's Simple Management Protocol) on the host side.
 
 ``framing``: the serial framings (console and raw) as pure functions;
-``decoder``: the incremental decoder mirroring the firmware's.
+``decoder``: the incremental decoder mirroring the firmware's;
+``streams`` and ``link``: request/response over a serial device or a TCP socket;
+``app_management``: the wasm-app group's messages (PyPI ``smp`` models);
+``app_requests``: its requests in ``smpclient``'s convention;
+``apps``: :class:`~wamr_agent.smp.apps.AppClient`, the group's client, with
+``app_results`` (what it returns) and ``logreader`` (paging and following logs).
 """
 
 from __future__ import annotations

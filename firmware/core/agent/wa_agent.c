@@ -16,6 +16,7 @@
 #include "wa_agent_config.h"
 #include "wa_apps.h"
 #include "wa_console.h"
+#include "wa_install.h"
 #include "wa_mgmt.h"
 #include "wa_port.h"
 #include "wa_runtime.h"
@@ -30,10 +31,17 @@ typedef struct agent_app {
     int stopped;
     int present; /* the slot has a header */
     int refused; /* header, module or runtime refused it */
+    /* for status (since boot) */
+    uint32_t traps;
+    int32_t last_rc;
+    char last_msg[WA_APP_MSG_MAX];
+    uint64_t started_us;
+    uint32_t mem_hw;
 } agent_app_t;
 
 static agent_app_t s_apps[WA_STORE_SLOTS];
 static volatile uint32_t s_running_slot = WA_NO_SLOT;
+static wa_boot_info_t s_boot;
 
 /* ---- host ops: what the apps see --------------------------------------- */
 
@@ -121,15 +129,19 @@ static void apply_incident(const wa_boot_info_t *boot)
 
 static void boot(void)
 {
-    wa_boot_info_t info;
     print_banner();
-    int rc = wa_store_boot(&info);
+    int rc = wa_store_boot(&s_boot);
     if (rc != 0) {
         wa_console_printf("boot log unavailable (error %d)\n", rc);
         return;
     }
-    wa_console_printf("boot %u reset=%s\n", (unsigned)info.boot_count, cause_name(info.cause));
-    apply_incident(&info);
+    wa_console_printf("boot %u reset=%s\n", (unsigned)s_boot.boot_count, cause_name(s_boot.cause));
+    apply_incident(&s_boot);
+}
+
+const char *wa_agent_reset_cause(void)
+{
+    return cause_name(s_boot.cause);
 }
 
 /* ---- apps ----------------------------------------------------------------- */
@@ -145,6 +157,14 @@ static wa_budget_t slot_budget(const wa_slot_header_t *header)
     return b;
 }
 
+static void note_error(agent_app_t *a, int rc, const char *message)
+{
+    size_t len = strnlen(message, sizeof a->last_msg - 1u); /* cut to fit */
+    a->last_rc = rc;
+    memcpy(a->last_msg, message, len);
+    a->last_msg[len] = '\0';
+}
+
 static int call_export(agent_app_t *a, const char *export_name)
 {
     wa_error_t err;
@@ -155,6 +175,8 @@ static int call_export(agent_app_t *a, const char *export_name)
     s_running_slot = WA_NO_SLOT;
     if (rc != WA_OK) {
         a->traps_in_row++;
+        a->traps++;
+        note_error(a, rc, err.message);
         wa_console_printf("app %s trap: %s\n", a->name, err.message);
         return rc;
     }
@@ -178,8 +200,10 @@ static int start_app(agent_app_t *a, const wa_slot_header_t *header, const uint8
     if (a->app == NULL) {
         wa_console_printf("app %s refused: %s\n", a->name, err.message);
         a->refused = 1;
+        note_error(a, err.code, err.message);
         return err.code;
     }
+    a->started_us = wa_port_time_us();
     a->has_loop = wa_app_export_sig(a->app, "loop", sig, sizeof sig, NULL) == WA_OK;
     wa_console_printf("app %s started (%u bytes, slot %u) t_us=%lu\n", a->name,
                       (unsigned)header->module_len, (unsigned)a->slot,
@@ -190,6 +214,11 @@ static int start_app(agent_app_t *a, const wa_slot_header_t *header, const uint8
         call_export(a, "_start");
     }
     return WA_OK;
+}
+
+static int is_disabled(uint32_t state)
+{
+    return state == WA_SLOT_DISABLED_WATCHDOG || state == WA_SLOT_DISABLED_FAULT;
 }
 
 void wa_apps_forget(uint32_t slot)
@@ -209,9 +238,16 @@ int wa_apps_load(uint32_t slot, int start)
     if (slot >= WA_STORE_SLOTS) {
         return WA_ERR_INVALID_ARG;
     }
-    wa_apps_forget(slot);
     agent_app_t *a = &s_apps[slot];
+    agent_app_t kept = *a; /* a restart keeps the counters status reports */
+    wa_apps_forget(slot);
     int rc = wa_store_header(slot, &header);
+    if (kept.present && strncmp(kept.name, header.name, WA_SLOT_NAME_MAX) == 0) {
+        a->traps = kept.traps;
+        a->last_rc = kept.last_rc;
+        memcpy(a->last_msg, kept.last_msg, sizeof a->last_msg);
+        a->mem_hw = kept.mem_hw;
+    }
     if (rc == WA_ERR_NOT_FOUND) {
         return rc;
     }
@@ -224,10 +260,13 @@ int wa_apps_load(uint32_t slot, int start)
         return rc;
     }
     uint32_t state = wa_store_state(slot);
-    if (state != WA_SLOT_INSTALLED) {
+    if (is_disabled(state)) {
         wa_console_printf("app %s not started: disabled after a %s reset\n", a->name,
                           state == WA_SLOT_DISABLED_WATCHDOG ? "watchdog" : "fault");
         return WA_ERR_BAD_STATE;
+    }
+    if (state == WA_SLOT_STOPPED) {
+        start = 0; /* stopped over SMP: stays stopped across resets */
     }
     if (!start) {
         a->stopped = 1;
@@ -269,7 +308,7 @@ const char *wa_apps_state(uint32_t slot)
     if (a->refused) {
         return "refused";
     }
-    if (wa_store_state(slot) != WA_SLOT_INSTALLED) {
+    if (is_disabled(wa_store_state(slot))) {
         return "disabled";
     }
     return a->app != NULL && !a->stopped ? "running" : "stopped";
@@ -291,11 +330,48 @@ int wa_apps_stop(uint32_t slot)
     }
     agent_app_t *a = &s_apps[slot];
     if (a->app != NULL) {
+        wa_stats_t stats;
+        wa_app_stats(a->app, &stats);
+        a->mem_hw = stats.heap_peak;
         wa_app_free(a->app);
         a->app = NULL;
         wa_console_printf("app %s stopped\n", a->name);
     }
     a->stopped = 1;
+    return WA_OK;
+}
+
+uint32_t wa_apps_count(void)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        n += s_apps[k].present ? 1u : 0u;
+    }
+    return n;
+}
+
+int wa_apps_status(uint32_t slot, wa_app_status_t *st)
+{
+    if (wa_apps_name(slot) == NULL) {
+        return WA_ERR_NOT_FOUND;
+    }
+    const agent_app_t *a = &s_apps[slot];
+    int running = a->app != NULL && !a->stopped;
+    memset(st, 0, sizeof *st);
+    st->state = wa_apps_state(slot);
+    st->traps = a->traps;
+    st->last_rc = a->last_rc;
+    st->last_msg = a->last_rc != 0 ? a->last_msg : NULL;
+    st->mem_hw = a->mem_hw;
+    st->mem_budget = WA_BOARD_BUDGET_HEAP_BYTES + WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES +
+                     WA_BOARD_BUDGET_STACK_BYTES;
+    if (a->app != NULL) {
+        wa_stats_t stats;
+        wa_app_stats(a->app, &stats);
+        st->mem_hw = stats.heap_peak;
+        st->mem_budget = stats.heap_limit;
+    }
+    st->uptime_ms = running ? (uint32_t)((wa_port_time_us() - a->started_us) / 1000u) : 0u;
     return WA_OK;
 }
 
@@ -333,6 +409,7 @@ void wa_agent_main(void)
     wa_mgmt_init();
     wa_apps_smp_init();
     boot();
+    wa_install_settle();
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         (void)wa_apps_load(k, 1);
     }

@@ -34,6 +34,27 @@ int wa_apps_stop(uint32_t slot);
 /* Unloads the app and empties the entry (before its slot is rewritten). */
 void wa_apps_forget(uint32_t slot);
 
+/* What status reports about an app (since boot). */
+#define WA_APP_MSG_MAX 64u
+typedef struct wa_app_status {
+    const char *state;    /* as wa_apps_state */
+    uint32_t traps;       /* traps since boot */
+    int32_t last_rc;      /* last trap or refusal (agent_err), 0 if none */
+    const char *last_msg; /* its message, NULL if none */
+    uint32_t mem_hw;      /* high-water bytes of the app's RAM pool; 0 if never started */
+    uint32_t mem_budget;  /* the pool's budget (heap + linear memory + stack) */
+    uint32_t uptime_ms;   /* since it was started; 0 when not running */
+} wa_app_status_t;
+
+/* Fills *st for the app in slot k; WA_ERR_NOT_FOUND for an empty slot. */
+int wa_apps_status(uint32_t slot, wa_app_status_t *st);
+
+/* Apps installed (slots with a header). */
+uint32_t wa_apps_count(void);
+
+/* Why this boot happened: "power-on", "watchdog", "fault" or "software". */
+const char *wa_agent_reset_cause(void);
+
 /* Registers the wasm-app SMP group (64) with the SMP server. */
 void wa_apps_smp_init(void);
 

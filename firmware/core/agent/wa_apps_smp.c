@@ -1,13 +1,8 @@
 /*
  * wa_apps_smp.c - the SMP wasm-app group (64): upload, list, start, stop,
- * remove (docs/protocol.md). Lives with the agent: it drives the agent's
- * app table (wa_apps.h) and the slots in flash (wa_store.h).
- *
- * Upload streams offset-driven chunks into a slot's flash (pages erased
- * ahead of the write offset) and hashes them as they arrive; at the end it
- * checks the SHA-256, runs the runtime's fit and import checks on the bytes
- * in flash, and writes the slot header last. One upload at a time; its
- * progress is kept in RAM (a reset restarts it from 0).
+ * remove, status, logs (docs/protocol.md). Decodes the requests and writes
+ * the answers; the installing is in wa_install.c, the app table in the
+ * agent (wa_apps.h), the log ring in wa_log.c.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -15,6 +10,9 @@
 #include "wa_apps.h"
 #include "wa_console.h"
 #include "wa_err.h"
+#include "wa_install.h"
+#include "wa_log.h"
+#include "wa_port.h"
 #include "wa_runtime.h"
 #include "wa_sha256.h"
 #include "wa_smp.h"
@@ -28,6 +26,8 @@ enum wa_smp_app_cmd {
     WA_SMP_APP_START = 2,
     WA_SMP_APP_STOP = 3,
     WA_SMP_APP_REMOVE = 4,
+    WA_SMP_APP_STATUS = 5,
+    WA_SMP_APP_LOGS = 6,
 };
 
 /* ---- request ----------------------------------------------------------------- */
@@ -40,6 +40,7 @@ enum {
     HAVE_NAME = 1u << 4,
     HAVE_DEPLOY = 1u << 5,
     HAVE_GRANTS = 1u << 6,
+    HAVE_SINCE = 1u << 7,
     HAVE_FIRST = HAVE_LEN | HAVE_SHA | HAVE_NAME,
 };
 
@@ -48,11 +49,13 @@ typedef struct app_req {
     uint32_t off;
     uint32_t len;
     uint32_t grants;
+    uint32_t since;
     bool start;
     struct zcbor_string data;
     struct zcbor_string sha;
     struct zcbor_string name;
     struct zcbor_string deploy;
+    struct zcbor_string version;
 } app_req_t;
 
 static bool key_is(const struct zcbor_string *k, const char *lit)
@@ -95,6 +98,11 @@ static bool parse(const wa_smp_call_t *call, app_req_t *r)
         } else if (key_is(&k, "grants")) {
             ok = zcbor_uint32_decode(dec, &r->grants);
             r->have |= HAVE_GRANTS;
+        } else if (key_is(&k, "version")) {
+            ok = zcbor_tstr_decode(dec, &r->version);
+        } else if (key_is(&k, "since")) {
+            ok = zcbor_uint32_decode(dec, &r->since);
+            r->have |= HAVE_SINCE;
         } else if (key_is(&k, "start")) {
             ok = zcbor_bool_decode(dec, &r->start);
         } else {
@@ -124,214 +132,55 @@ static int write_err(wa_smp_call_t *call, int rc)
                   zcbor_map_end_encode(e, 2));
 }
 
-static int write_off(wa_smp_call_t *call, uint32_t off, bool done)
+/* {"off": off} + "done": true once installed, + "unchanged": true when the
+ * module was installed already (nothing was written). */
+static int write_off(wa_smp_call_t *call, uint32_t off, bool done, bool unchanged)
 {
     zcbor_state_t *e = call->enc;
     bool ok = zcbor_tstr_put_lit(e, "off") && zcbor_uint32_put(e, off);
     if (ok && done) {
         ok = zcbor_tstr_put_lit(e, "done") && zcbor_bool_put(e, true);
     }
+    if (ok && unchanged) {
+        ok = zcbor_tstr_put_lit(e, "unchanged") && zcbor_bool_put(e, true);
+    }
     return result(ok);
 }
 
 /* ---- upload ---------------------------------------------------------------------- */
 
-typedef struct upload {
-    bool active;
-    bool start;
-    uint32_t slot;
-    uint32_t len;
-    uint32_t off;       /* next byte expected */
-    uint32_t erased_to; /* module bytes erased so far (page multiple) */
-    uint32_t grants;
-    char name[WA_SLOT_NAME_MAX];
-    uint32_t name_len;
-    wa_slot_meta_t meta; /* sha256 expected, deploy id */
-    wa_sha256_ctx sha;   /* over the bytes written so far */
-} upload_t;
-
-static upload_t s_up;
-
-static bool same_name(const struct zcbor_string *name)
-{
-    return name->len == s_up.name_len && memcmp(name->value, s_up.name, name->len) == 0;
-}
-
-static void padded(char *out, size_t cap, const struct zcbor_string *s)
-{
-    memset(out, 0, cap);
-    memcpy(out, s->value, s->len < cap ? s->len : cap);
-}
-
-/* The installed app in slot matches this first chunk (same sha, deploy, len). */
-static bool already_installed(int slot, const app_req_t *r)
-{
-    wa_slot_header_t header;
-    wa_slot_meta_t meta;
-    char deploy[WA_SLOT_DEPLOY_MAX];
-    padded(deploy, sizeof deploy, &r->deploy);
-    return slot >= 0 && wa_store_header((uint32_t)slot, &header) == WA_OK &&
-           wa_store_meta((uint32_t)slot, &meta) == WA_OK && header.module_len == r->len &&
-           memcmp(meta.sha256, r->sha.value, sizeof meta.sha256) == 0 &&
-           memcmp(meta.deploy, deploy, sizeof deploy) == 0;
-}
-
-/* Same name's slot (the app is unloaded), else the first empty one. */
-static int choose_slot(int existing)
-{
-    wa_slot_header_t header;
-    if (existing >= 0) {
-        (void)wa_apps_stop((uint32_t)existing);
-        wa_apps_forget((uint32_t)existing);
-        return existing;
-    }
-    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
-        if (wa_apps_name(k) == NULL && wa_store_header(k, &header) == WA_ERR_NOT_FOUND) {
-            return (int)k;
-        }
-    }
-    return -1;
-}
-
-/* A first chunk: idempotent answer, resume, or a new upload. Returns an
- * agent_err; *answered when the response is already written. */
-static int upload_begin(wa_smp_call_t *call, const app_req_t *r, bool *answered)
-{
-    *answered = false;
-    if (r->sha.len != WA_SHA256_DIGEST_LEN || r->name.len == 0 || r->len == 0) {
-        return WA_ERR_INVALID_ARG;
-    }
-    if (r->name.len > WA_SLOT_NAME_MAX || r->deploy.len > WA_SLOT_DEPLOY_MAX) {
-        return WA_ERR_TOO_LARGE;
-    }
-    if (r->len > WA_BOARD_BUDGET_MODULE_BYTES || r->len > WA_STORE_MODULE_MAX) {
-        return WA_ERR_MODULE_TOO_LARGE;
-    }
-    int existing = wa_apps_find((const char *)r->name.value, r->name.len);
-    if (already_installed(existing, r)) {
-        if (r->start) {
-            (void)wa_apps_start((uint32_t)existing);
-        }
-        *answered = true;
-        return write_off(call, r->len, true) == WA_SMP_RC_OK ? WA_OK : WA_ERR_TOO_LARGE;
-    }
-    if (s_up.active && same_name(&r->name) && s_up.len == r->len &&
-        memcmp(s_up.meta.sha256, r->sha.value, WA_SHA256_DIGEST_LEN) == 0) {
-        return WA_OK; /* resume: the chunk at 0 gets the offset reached */
-    }
-    s_up.active = false;
-    int slot = choose_slot(existing);
-    if (slot < 0) {
-        return WA_ERR_NO_MEMORY; /* every slot holds another app */
-    }
-    int rc = wa_store_erase_header((uint32_t)slot);
-    if (rc != WA_OK) {
-        return rc;
-    }
-    memset(&s_up, 0, sizeof s_up);
-    s_up.slot = (uint32_t)slot;
-    s_up.len = r->len;
-    s_up.start = r->start;
-    s_up.grants = r->have & HAVE_GRANTS ? r->grants : WA_CAP_ALL;
-    memcpy(s_up.name, r->name.value, r->name.len);
-    s_up.name_len = (uint32_t)r->name.len;
-    memcpy(s_up.meta.sha256, r->sha.value, WA_SHA256_DIGEST_LEN);
-    padded(s_up.meta.deploy, sizeof s_up.meta.deploy, &r->deploy);
-    wa_sha256_init(&s_up.sha);
-    s_up.active = true;
-    wa_console_printf("app %.*s upload to slot %u (%u bytes)\n", (int)s_up.name_len, s_up.name,
-                      (unsigned)slot, (unsigned)s_up.len);
-    return WA_OK;
-}
-
-static int refuse(int rc, const char *why)
-{
-    wa_console_printf("app %.*s refused: %s\n", (int)s_up.name_len, s_up.name, why);
-    return rc;
-}
-
-/* All bytes are in flash: check them, then write the header. */
-static int upload_finish(void)
-{
-    uint8_t digest[WA_SHA256_DIGEST_LEN];
-    wa_sha256_final(&s_up.sha, digest);
-    if (memcmp(digest, s_up.meta.sha256, sizeof digest) != 0) {
-        return refuse(WA_ERR_MALFORMED, "SHA-256 of the uploaded bytes does not match");
-    }
-    const uint8_t *module = wa_store_module_area(s_up.slot);
-    if (module == NULL) {
-        return refuse(WA_ERR_NOT_SUPPORTED, "no memory-mapped flash");
-    }
-    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
-                          WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
-                          WA_BOARD_BUDGET_CPU_TICKS};
-    wa_error_t err;
-    int rc = wa_check_fit(&budget, module, s_up.len, NULL, &err);
-    if (rc == WA_OK) {
-        rc = wa_check_imports(s_up.grants, module, s_up.len, &err);
-    }
-    if (rc != WA_OK) {
-        return refuse(rc, err.message);
-    }
-    wa_slot_header_t header;
-    memset(&header, 0, sizeof header);
-    header.magic = WA_SLOT_MAGIC;
-    header.version = WA_SLOT_VERSION;
-    header.header_size = sizeof header;
-    header.module_len = s_up.len;
-    header.grants = s_up.grants;
-    header.cpu_ticks = WA_SLOT_TICKS_DEFAULT;
-    header.module_crc32 = wa_crc32(module, s_up.len);
-    memcpy(header.name, s_up.name, s_up.name_len);
-    header.reserved[0] = 0xFFFFFFFFu;
-    header.reserved[1] = 0xFFFFFFFFu;
-    rc = wa_store_install(s_up.slot, &header, &s_up.meta);
-    if (rc != WA_OK) {
-        return refuse(rc, "flash write failed");
-    }
-    wa_console_printf("app %.*s installed (%u bytes, slot %u)\n", (int)s_up.name_len, s_up.name,
-                      (unsigned)s_up.len, (unsigned)s_up.slot);
-    (void)wa_apps_load(s_up.slot, s_up.start);
-    return WA_OK;
-}
-
 static int app_upload(wa_smp_call_t *call)
 {
     app_req_t r;
+    uint32_t next = 0;
+    bool done = false;
+    int rc = WA_OK;
     if (!parse(call, &r) || !(r.have & HAVE_OFF)) {
         return WA_SMP_RC_EINVAL;
     }
     if (r.off == 0 && (r.have & HAVE_FIRST) == HAVE_FIRST) {
-        bool answered;
-        int rc = upload_begin(call, &r, &answered);
-        if (rc != WA_OK || answered) {
-            return rc != WA_OK ? write_err(call, rc) : WA_SMP_RC_OK;
+        if (r.sha.len != WA_SHA256_DIGEST_LEN) {
+            return write_err(call, WA_ERR_INVALID_ARG);
+        }
+        wa_install_req_t req = {(const char *)r.name.value,
+                                (uint32_t)r.name.len,
+                                r.len,
+                                r.sha.value,
+                                (const char *)r.deploy.value,
+                                (uint32_t)r.deploy.len,
+                                (const char *)r.version.value,
+                                (uint32_t)r.version.len,
+                                r.have & HAVE_GRANTS ? r.grants : WA_CAP_ALL,
+                                r.start};
+        rc = wa_install_begin(&req, &next, &done);
+        if (rc == WA_OK && done) {
+            return write_off(call, next, true, true); /* that module is installed already */
         }
     }
-    if (!s_up.active) {
-        return write_off(call, 0, false); /* no upload: start again from 0 */
+    if (rc == WA_OK) {
+        rc = wa_install_chunk(r.off, r.data.value, (uint32_t)r.data.len, &next, &done);
     }
-    if (r.off != s_up.off) {
-        return write_off(call, s_up.off, false);
-    }
-    if (r.data.len > s_up.len - s_up.off) {
-        s_up.active = false;
-        return write_err(call, WA_ERR_INVALID_ARG);
-    }
-    int rc = wa_store_write_module(s_up.slot, s_up.off, r.data.value, (uint32_t)r.data.len,
-                                   &s_up.erased_to);
-    if (rc != WA_OK) {
-        s_up.active = false;
-        return write_err(call, rc);
-    }
-    wa_sha256_update(&s_up.sha, r.data.value, r.data.len);
-    s_up.off += (uint32_t)r.data.len;
-    if (s_up.off < s_up.len) {
-        return write_off(call, s_up.off, false);
-    }
-    s_up.active = false;
-    rc = upload_finish();
-    return rc != WA_OK ? write_err(call, rc) : write_off(call, s_up.len, true);
+    return rc != WA_OK ? write_err(call, rc) : write_off(call, next, done, false);
 }
 
 /* ---- list, start, stop, remove ------------------------------------------------- */
@@ -390,10 +239,9 @@ static int by_name(wa_smp_call_t *call, int (*action)(uint32_t slot))
 
 static int remove_app(uint32_t slot)
 {
+    const char *name = wa_apps_name(slot);
     (void)wa_apps_stop(slot);
-    if (s_up.active && s_up.slot == slot) {
-        s_up.active = false;
-    }
+    wa_install_forget(name, (uint32_t)strlen(name));
     int rc = wa_store_erase_header(slot);
     if (rc == WA_OK) {
         wa_console_printf("app %s removed (slot %u)\n", wa_apps_name(slot), (unsigned)slot);
@@ -402,19 +250,151 @@ static int remove_app(uint32_t slot)
     return rc;
 }
 
+/* Start and stop are kept in the slot's state words, so that an app stopped
+ * over SMP stays stopped across resets. */
+static int start_app(uint32_t slot)
+{
+    if (wa_store_state(slot) == WA_SLOT_STOPPED &&
+        wa_store_set_state(slot, WA_SLOT_STARTED) != WA_OK) {
+        wa_console_printf("app %s: start not saved (state words used up)\n", wa_apps_name(slot));
+        return WA_ERR_TOO_LARGE;
+    }
+    return wa_apps_start(slot);
+}
+
+static int stop_app(uint32_t slot)
+{
+    int rc = wa_apps_stop(slot);
+    uint32_t state = wa_store_state(slot); /* a disabled app stays disabled */
+    if (rc == WA_OK && (state == WA_SLOT_INSTALLED || state == WA_SLOT_STARTED) &&
+        wa_store_set_state(slot, WA_SLOT_STOPPED) != WA_OK) {
+        wa_console_printf("app %s: stop not saved (state words used up)\n", wa_apps_name(slot));
+    }
+    return rc;
+}
+
 static int app_start(wa_smp_call_t *call)
 {
-    return by_name(call, wa_apps_start);
+    return by_name(call, start_app);
 }
 
 static int app_stop(wa_smp_call_t *call)
 {
-    return by_name(call, wa_apps_stop);
+    return by_name(call, stop_app);
 }
 
 static int app_remove(wa_smp_call_t *call)
 {
     return by_name(call, remove_app);
+}
+
+/* ---- status, logs ---------------------------------------------------------------- */
+
+static bool put_str(zcbor_state_t *e, const char *key, const char *value, size_t cap)
+{
+    return zcbor_tstr_encode_ptr(e, key, strlen(key)) &&
+           zcbor_tstr_encode_ptr(e, value, strnlen(value, cap));
+}
+
+static bool put_uint(zcbor_state_t *e, const char *key, uint32_t value)
+{
+    return zcbor_tstr_encode_ptr(e, key, strlen(key)) && zcbor_uint32_put(e, value);
+}
+
+static int device_status(wa_smp_call_t *call)
+{
+    zcbor_state_t *e = call->enc;
+    bool ok = put_str(e, "board", call->dev->board, 64) &&
+              put_str(e, "fw", call->dev->version, 64) &&
+              put_uint(e, "uptime_ms", (uint32_t)(wa_port_time_us() / 1000u)) &&
+              put_uint(e, "boot", wa_store_boot_count()) &&
+              put_str(e, "reset", wa_agent_reset_cause(), 16) &&
+              put_uint(e, "heap_free", (uint32_t)wa_port_heap_free()) &&
+              put_uint(e, "slots", WA_STORE_SLOTS) && put_uint(e, "apps", wa_apps_count()) &&
+              put_uint(e, "buf_size", call->dev->buf_size) && zcbor_tstr_put_lit(e, "framings") &&
+              zcbor_list_start_encode(e, 2) && zcbor_tstr_put_lit(e, "console") &&
+              zcbor_tstr_put_lit(e, "raw") && zcbor_list_end_encode(e, 2);
+    return result(ok);
+}
+
+static int app_status(wa_smp_call_t *call)
+{
+    app_req_t r;
+    if (!parse(call, &r)) {
+        return WA_SMP_RC_EINVAL;
+    }
+    if (!(r.have & HAVE_NAME)) {
+        return device_status(call);
+    }
+    int slot = wa_apps_find((const char *)r.name.value, r.name.len);
+    wa_app_status_t st;
+    wa_slot_header_t header;
+    wa_slot_meta_t meta;
+    if (slot < 0 || wa_apps_status((uint32_t)slot, &st) != WA_OK) {
+        return write_err(call, WA_ERR_NOT_FOUND);
+    }
+    zcbor_state_t *e = call->enc;
+    uint32_t size = wa_store_header((uint32_t)slot, &header) == WA_OK ? header.module_len : 0;
+    bool ok = put_str(e, "name", wa_apps_name((uint32_t)slot), WA_SLOT_NAME_MAX) &&
+              put_uint(e, "slot", (uint32_t)slot) && put_str(e, "state", st.state, 16) &&
+              put_uint(e, "size", size) && put_uint(e, "traps", st.traps) &&
+              put_uint(e, "mem_hw", st.mem_hw) && put_uint(e, "mem_budget", st.mem_budget) &&
+              put_uint(e, "uptime_ms", st.uptime_ms);
+    if (ok && wa_store_meta((uint32_t)slot, &meta) == WA_OK) {
+        ok = zcbor_tstr_put_lit(e, "sha") &&
+             zcbor_bstr_encode_ptr(e, (const char *)meta.sha256, sizeof meta.sha256);
+        if (ok && meta.deploy[0] != '\0') {
+            ok = put_str(e, "deploy", meta.deploy, sizeof meta.deploy);
+        }
+        if (ok && meta.version[0] != '\0') {
+            ok = put_str(e, "version", meta.version, sizeof meta.version);
+        }
+    }
+    if (ok && st.last_msg != NULL) {
+        ok = zcbor_tstr_put_lit(e, "last_err") && zcbor_map_start_encode(e, 2) &&
+             zcbor_tstr_put_lit(e, "rc") && zcbor_int32_put(e, st.last_rc) &&
+             put_str(e, "msg", st.last_msg, WA_APP_MSG_MAX) && zcbor_map_end_encode(e, 2);
+    }
+    return result(ok);
+}
+
+/* Bytes a log line takes in the answer, with room for its map and keys. */
+#define LOG_ENTRY_OVERHEAD 24u
+/* Kept free after the lines for "next", "dropped" and closing the map. */
+#define LOG_TAIL_RESERVE 32u
+
+static int app_logs(wa_smp_call_t *call)
+{
+    app_req_t r;
+    static wa_log_line_t line; /* 268 bytes: not on the stack */
+    if (!parse(call, &r)) {
+        return WA_SMP_RC_EINVAL;
+    }
+    uint32_t oldest = wa_log_oldest();
+    uint32_t next = wa_log_next();
+    uint32_t seq = r.have & HAVE_SINCE ? r.since : 0u;
+    uint32_t dropped = 0;
+    if (seq > next) {
+        seq = oldest; /* a sequence from before a reboot: everything kept */
+    } else if (seq < oldest) {
+        dropped = oldest - seq;
+        seq = oldest;
+    }
+    zcbor_state_t *e = call->enc;
+    bool ok = put_uint(e, "boot", wa_store_boot_count()) && zcbor_tstr_put_lit(e, "lines") &&
+              zcbor_list_start_encode(e, 64);
+    for (; ok && seq < next && wa_log_get(seq, &line) == 0; seq++) {
+        size_t room = (size_t)(e->payload_end - e->payload);
+        if (room < line.len + LOG_ENTRY_OVERHEAD + LOG_TAIL_RESERVE) {
+            break;
+        }
+        ok = zcbor_map_start_encode(e, 2) && put_uint(e, "t", line.t_ms) &&
+             zcbor_tstr_put_lit(e, "msg") && zcbor_tstr_encode_ptr(e, line.text, line.len) &&
+             zcbor_map_end_encode(e, 2);
+    }
+    ok = ok && zcbor_list_end_encode(e, 64) && put_uint(e, "next", seq) &&
+         put_uint(e, "dropped", dropped);
+    return result(ok);
 }
 
 static const wa_smp_command_t s_app_commands[] = {
@@ -423,6 +403,8 @@ static const wa_smp_command_t s_app_commands[] = {
     {WA_SMP_GROUP_APP, WA_SMP_APP_START, WA_SMP_OP_WRITE, app_start},
     {WA_SMP_GROUP_APP, WA_SMP_APP_STOP, WA_SMP_OP_WRITE, app_stop},
     {WA_SMP_GROUP_APP, WA_SMP_APP_REMOVE, WA_SMP_OP_WRITE, app_remove},
+    {WA_SMP_GROUP_APP, WA_SMP_APP_STATUS, WA_SMP_OP_READ, app_status},
+    {WA_SMP_GROUP_APP, WA_SMP_APP_LOGS, WA_SMP_OP_READ, app_logs},
 };
 
 void wa_apps_smp_init(void)

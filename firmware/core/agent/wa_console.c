@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "wa_log.h"
 #include "wa_port.h"
 
 void wa_console_printf(const char *fmt, ...)
@@ -19,6 +20,7 @@ void wa_console_printf(const char *fmt, ...)
     }
     size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1u;
     wa_port_console_write(line, len);
+    wa_log_append(line, len);
 }
 
 void wa_format_float(char *out, size_t cap, float value)

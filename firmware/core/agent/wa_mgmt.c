@@ -11,7 +11,7 @@
 #include "wa_store.h"
 
 static uint8_t s_rx[WA_MGMT_BUF];
-static uint8_t s_tx[WA_MGMT_BUF];
+static uint8_t s_tx[WA_MGMT_TX_BUF];
 static wa_smp_frame_dec_t s_dec;
 
 static const wa_smp_device_t s_device = {WA_BOARD_NAME, WA_BOARD_CPU, WA_AGENT_VERSION,

@@ -7,7 +7,8 @@
 #include "wa_port.h"
 
 #define BOOT_LOG_RECORDS (WA_STORE_PAGE / sizeof(wa_boot_record_t))
-#define STATE_OFFSET(k) (WA_STORE_SLOT_OFFSET(k) + (uint32_t)sizeof(wa_slot_header_t))
+#define STATE_OFFSET(k) (WA_STORE_SLOT_OFFSET(k) + WA_STORE_STATE_OFFSET)
+#define PROGRESS_OFFSET(k) (WA_STORE_SLOT_OFFSET(k) + WA_STORE_PROGRESS_OFFSET)
 
 static uint32_t s_boot_count;
 
@@ -101,33 +102,65 @@ int wa_store_header(uint32_t slot, wa_slot_header_t *header)
     return WA_OK;
 }
 
-uint32_t wa_store_state(uint32_t slot)
+/* The last written word of an append-only word area (erased if none), and
+ * the offset of its first erased word (0 when the area is full). */
+static uint32_t last_word(uint32_t base, uint32_t words, uint32_t *free_at)
 {
-    uint32_t state = WA_SLOT_INSTALLED;
-    for (uint32_t i = 0; i < WA_SLOT_STATE_WORDS; i++) {
+    uint32_t last = 0xFFFFFFFFu;
+    *free_at = 0;
+    for (uint32_t i = 0; i < words; i++) {
         uint32_t word;
-        if (wa_port_flash_read(STATE_OFFSET(slot) + 4u * i, &word, 4) != 0 || word == 0xFFFFFFFFu) {
+        if (wa_port_flash_read(base + 4u * i, &word, 4) != 0) {
             break;
         }
-        state = word;
+        if (word == 0xFFFFFFFFu) {
+            *free_at = base + 4u * i;
+            break;
+        }
+        last = word;
     }
-    return state;
+    return last;
+}
+
+static int append_word(uint32_t base, uint32_t words, uint32_t value)
+{
+    uint32_t free_at;
+    (void)last_word(base, words, &free_at);
+    return free_at == 0 ? WA_ERR_TOO_LARGE : wa_port_flash_write(free_at, &value, 4);
+}
+
+uint32_t wa_store_state(uint32_t slot)
+{
+    uint32_t free_at;
+    return slot < WA_STORE_SLOTS ? last_word(STATE_OFFSET(slot), WA_STORE_STATE_WORDS, &free_at)
+                                 : WA_SLOT_INSTALLED;
 }
 
 int wa_store_set_state(uint32_t slot, uint32_t state)
 {
-    for (uint32_t i = 0; i < WA_SLOT_STATE_WORDS; i++) {
-        uint32_t word;
-        uint32_t off = STATE_OFFSET(slot) + 4u * i;
-        int rc = wa_port_flash_read(off, &word, 4);
-        if (rc != 0) {
-            return rc;
-        }
-        if (word == 0xFFFFFFFFu) {
-            return wa_port_flash_write(off, &state, 4);
-        }
+    return slot < WA_STORE_SLOTS ? append_word(STATE_OFFSET(slot), WA_STORE_STATE_WORDS, state)
+                                 : WA_ERR_INVALID_ARG;
+}
+
+uint32_t wa_store_progress(uint32_t slot)
+{
+    uint32_t free_at;
+    uint32_t off = slot < WA_STORE_SLOTS
+                       ? last_word(PROGRESS_OFFSET(slot), WA_STORE_PROGRESS_WORDS, &free_at)
+                       : 0xFFFFFFFFu;
+    return off == 0xFFFFFFFFu ? 0 : off;
+}
+
+void wa_store_set_progress(uint32_t slot, uint32_t off)
+{
+    if (slot < WA_STORE_SLOTS) {
+        (void)append_word(PROGRESS_OFFSET(slot), WA_STORE_PROGRESS_WORDS, off);
     }
-    return WA_ERR_TOO_LARGE;
+}
+
+uint32_t wa_store_boot_count(void)
+{
+    return s_boot_count;
 }
 
 const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, uint8_t *buf,
@@ -175,14 +208,20 @@ int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint
     return len == 0 ? WA_OK : wa_port_flash_write(base + off, data, len);
 }
 
-int wa_store_install(uint32_t slot, const wa_slot_header_t *header, const wa_slot_meta_t *meta)
+int wa_store_begin(uint32_t slot, const wa_slot_meta_t *meta)
+{
+    int rc = wa_store_erase_header(slot);
+    return rc != 0 ? rc
+                   : wa_port_flash_write(WA_STORE_SLOT_OFFSET(slot) + WA_STORE_META_OFFSET, meta,
+                                         sizeof *meta);
+}
+
+int wa_store_install(uint32_t slot, const wa_slot_header_t *header)
 {
     if (slot >= WA_STORE_SLOTS) {
         return WA_ERR_INVALID_ARG;
     }
-    int rc =
-        wa_port_flash_write(WA_STORE_SLOT_OFFSET(slot) + WA_SLOT_META_OFFSET, meta, sizeof *meta);
-    return rc != 0 ? rc : wa_port_flash_write(WA_STORE_SLOT_OFFSET(slot), header, sizeof *header);
+    return wa_port_flash_write(WA_STORE_SLOT_OFFSET(slot), header, sizeof *header);
 }
 
 int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta)
@@ -191,16 +230,11 @@ int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta)
         return WA_ERR_INVALID_ARG;
     }
     int rc =
-        wa_port_flash_read(WA_STORE_SLOT_OFFSET(slot) + WA_SLOT_META_OFFSET, meta, sizeof *meta);
+        wa_port_flash_read(WA_STORE_SLOT_OFFSET(slot) + WA_STORE_META_OFFSET, meta, sizeof *meta);
     if (rc != 0) {
         return rc;
     }
-    for (uint32_t i = 0; i < sizeof meta->sha256; i++) {
-        if (meta->sha256[i] != 0xFFu) {
-            return WA_OK;
-        }
-    }
-    return WA_ERR_NOT_FOUND;
+    return meta->magic == WA_META_MAGIC ? WA_OK : WA_ERR_NOT_FOUND;
 }
 
 const uint8_t *wa_store_module_area(uint32_t slot)

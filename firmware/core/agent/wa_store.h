@@ -2,11 +2,12 @@
  * wa_store.h - apps and the boot log in the app flash area (layout in
  * wa_store_layout.h), on top of the port's NOR flash API.
  *
- * A slot holds one app: a header page (wa_slot_header_t, then state words)
- * and the module's bytes from the next page on. State changes append a word
- * to the first erased state word, so no byte is ever rewritten without an
- * erase. The boot log on page 0 is an append-only array of records; a full
- * page is erased and starts over.
+ * A slot holds one app: a header page (header, meta, state and progress
+ * words: wa_store_layout.h) and the module's bytes from the next page on.
+ * State changes and upload progress append a word to the first erased word
+ * of their area, so no byte is ever rewritten without an erase. The boot
+ * log on page 0 is an append-only array of records; a full page is erased
+ * and starts over.
  *
  * Mirrored in Python by agent/wamr_agent/emulator/flashimage.py.
  */
@@ -18,10 +19,9 @@
 #include "wa_store_layout.h"
 
 #define WA_SLOT_MAGIC 0x50504157u /* "WAPP" little-endian */
-#define WA_SLOT_VERSION 1u
+#define WA_SLOT_VERSION 2u
 #define WA_SLOT_TICKS_DEFAULT 0xFFFFFFFFu /* cpu_ticks: use the board's budget */
 #define WA_SLOT_NAME_MAX 32u
-#define WA_SLOT_STATE_WORDS 16u
 
 typedef struct wa_slot_header {
     uint32_t magic;
@@ -32,16 +32,19 @@ typedef struct wa_slot_header {
     uint32_t cpu_ticks;          /* per call; 0 = unlimited, WA_SLOT_TICKS_DEFAULT = board's */
     uint32_t module_crc32;       /* CRC-32 (IEEE 802.3) of the module bytes */
     char name[WA_SLOT_NAME_MAX]; /* NUL-padded, not necessarily NUL-terminated */
-    uint32_t reserved[2];        /* erased (0xFFFFFFFF) */
+    uint32_t generation;         /* install order: of two slots with one name, the higher wins */
+    uint32_t reserved;           /* erased (0xFFFFFFFF) */
 } wa_slot_header_t;
 
 _Static_assert(sizeof(wa_slot_header_t) == 64, "slot header is 64 bytes on every build");
 
-/* State words follow the header; the last written one is the slot's state. */
+/* The last state word written is the slot's state. */
 enum wa_slot_state {
-    WA_SLOT_INSTALLED = 0xFFFFFFFFu,         /* no state word written */
+    WA_SLOT_INSTALLED = 0xFFFFFFFFu,         /* no state word written: starts at boot */
     WA_SLOT_DISABLED_WATCHDOG = 0x57444F47u, /* "GODW": watchdog reset while it ran */
     WA_SLOT_DISABLED_FAULT = 0x544C5546u,    /* "FULT": CPU fault while it ran */
+    WA_SLOT_STOPPED = 0x504F5453u,           /* "STOP": stopped over SMP, stays stopped */
+    WA_SLOT_STARTED = 0x54525453u,           /* "STRT": started again after a stop */
 };
 
 typedef struct wa_boot_record {
@@ -96,22 +99,36 @@ const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, ui
 
 /* ---- installing apps (SMP wasm-app group) ------------------------------ */
 
-/* What an upload records about the installed module, in the header page at
- * WA_SLOT_META_OFFSET (after the header and the state words). Written just
- * before the header; all 0xFF in slots written by other means (preload). */
-#define WA_SLOT_META_OFFSET 128u
 #define WA_SLOT_DEPLOY_MAX 32u
+#define WA_SLOT_VERSION_MAX 16u
+#define WA_META_MAGIC 0x444C5055u /* "UPLD" */
+#define WA_META_START 1u          /* flags: start the app once installed */
 
+/* What an upload records about its module, at WA_STORE_META_OFFSET of the
+ * header page, before the first module byte: enough to resume the upload
+ * after a reset and to answer status. All 0xFF in preloaded slots. */
 typedef struct wa_slot_meta {
-    uint8_t sha256[32];              /* SHA-256 of the module bytes */
-    char deploy[WA_SLOT_DEPLOY_MAX]; /* the host's deploy id, NUL-padded */
+    uint32_t magic; /* WA_META_MAGIC */
+    uint32_t module_len;
+    uint32_t grants; /* enum wa_cap bits */
+    uint32_t flags;  /* WA_META_* */
+    uint8_t sha256[32];
+    char name[WA_SLOT_NAME_MAX];       /* NUL-padded */
+    char deploy[WA_SLOT_DEPLOY_MAX];   /* the host's deploy id, NUL-padded */
+    char version[WA_SLOT_VERSION_MAX]; /* free-form, NUL-padded */
 } wa_slot_meta_t;
 
-_Static_assert(sizeof(wa_slot_meta_t) == 64, "slot meta is 64 bytes");
+_Static_assert(sizeof(wa_slot_meta_t) == 128, "slot meta is 128 bytes");
+_Static_assert(WA_STORE_META_OFFSET + sizeof(wa_slot_meta_t) <= WA_STORE_STATE_OFFSET,
+               "meta overlaps the state words");
 
-/* Erases slot k's header page (header, state words, meta): the slot is then
- * empty for the boot. Returns 0 or an agent_err code. */
+/* Erases slot k's header page (header, meta, state and progress words): the
+ * slot is then empty. Returns 0 or an agent_err code. */
 int wa_store_erase_header(uint32_t slot);
+
+/* Starts an upload into slot k: erases its header page and writes meta.
+ * Returns 0 or an agent_err code. */
+int wa_store_begin(uint32_t slot, const wa_slot_meta_t *meta);
 
 /* Writes module bytes [off, off + len) of slot k, first erasing the module
  * pages from *erased_to (bytes of the module area erased so far, a page
@@ -120,9 +137,14 @@ int wa_store_erase_header(uint32_t slot);
 int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint32_t len,
                           uint32_t *erased_to);
 
-/* Writes the meta, then the header (last, so a power cut before leaves an
- * empty slot). The header page must be erased. Returns 0 or an agent_err. */
-int wa_store_install(uint32_t slot, const wa_slot_header_t *header, const wa_slot_meta_t *meta);
+/* Upload progress: the last offset recorded (0 if none), and recording one
+ * (silently not recorded when the progress words are used up). */
+uint32_t wa_store_progress(uint32_t slot);
+void wa_store_set_progress(uint32_t slot, uint32_t off);
+
+/* Writes the header into slot k's header page (written by wa_store_begin):
+ * from then on the slot holds an installed app. Returns 0 or an agent_err. */
+int wa_store_install(uint32_t slot, const wa_slot_header_t *header);
 
 /* Reads slot k's meta; returns 0, or WA_ERR_NOT_FOUND when none was written. */
 int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta);
@@ -130,6 +152,9 @@ int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta);
 /* The slot's module area in the memory-mapped flash (no CRC check), or NULL
  * when the port has no map. */
 const uint8_t *wa_store_module_area(uint32_t slot);
+
+/* The boot count of this boot (0 before wa_store_boot). */
+uint32_t wa_store_boot_count(void);
 
 /* CRC-32 (IEEE 802.3, as zlib.crc32). */
 uint32_t wa_crc32(const uint8_t *data, uint32_t len);

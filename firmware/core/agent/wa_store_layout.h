@@ -7,6 +7,15 @@
  *   page 0                  boot log: 16-byte records appended at each boot
  *   slot k (k < SLOTS)      one header page, then the module's pages
  *
+ * A slot's header page (offsets in the page):
+ *   0     wa_slot_header_t (64 B)   written last: a slot without it is empty
+ *   64    wa_slot_meta_t (128 B)    written first by an upload (name, len, sha...)
+ *   192   state words (208)         appended: stopped, started, disabled
+ *   1024  progress words (768)      appended by an upload: bytes in flash so far
+ *
+ * One slot more than the apps it holds: an update is written beside the
+ * version that runs, which is retired only once the new one is installed.
+ *
  * NOR rules: a byte is written once after an erase. State changes never
  * rewrite a word: they append to an erased word (see wa_store.h).
  */
@@ -16,11 +25,16 @@
 #include "wa_board.h" /* generated from boards/<name>.toml */
 
 #define WA_STORE_PAGE 4096u
-#define WA_STORE_SLOTS 2u
+#define WA_STORE_SLOTS 4u
 #define WA_STORE_ROUND_UP(n) ((((n) + WA_STORE_PAGE - 1u) / WA_STORE_PAGE) * WA_STORE_PAGE)
 #define WA_STORE_MODULE_MAX WA_STORE_ROUND_UP(WA_BOARD_BUDGET_MODULE_BYTES)
 #define WA_STORE_SLOT_BYTES (WA_STORE_PAGE + WA_STORE_MODULE_MAX)
 #define WA_STORE_BOOT_LOG 0u
+#define WA_STORE_META_OFFSET 64u
+#define WA_STORE_STATE_OFFSET 192u
+#define WA_STORE_STATE_WORDS 208u
+#define WA_STORE_PROGRESS_OFFSET 1024u
+#define WA_STORE_PROGRESS_WORDS ((WA_STORE_PAGE - WA_STORE_PROGRESS_OFFSET) / 4u)
 #define WA_STORE_SLOT_OFFSET(k) (WA_STORE_PAGE + (uint32_t)(k)*WA_STORE_SLOT_BYTES)
 #define WA_STORE_FLASH_BYTES (WA_STORE_PAGE + WA_STORE_SLOTS * WA_STORE_SLOT_BYTES)
 

@@ -1,0 +1,38 @@
+"""The `wamr-agent` command line. Each command parses its options, calls one
+library function, prints the result (text or --json) and maps the package's
+exceptions to exit codes (see wamr_agent.errors).
+
+common.py: the app and shared options; local.py: run, inspect; boards.py:
+board and sim instances; device.py: deploy and the commands that manage a
+device over SMP.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from . import boards, device, local  # noqa: F401  (they register their commands)
+from .common import app
+
+__all__ = ["app", "main"]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"wamr-agent {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version.")] = False,
+) -> None:
+    """Run WebAssembly apps on microcontrollers."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,64 @@
+"""What every `wamr-agent` command shares: the Typer app, common options, and
+printing results and errors (text or --json; exit codes from wamr_agent.errors)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from ..errors import WamrAgentError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Run WebAssembly apps on microcontrollers.")
+
+BoardOpt = Annotated[str, typer.Option("--board", "-b", help="Board profile (boards/*.toml).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ModuleArg = Annotated[Path, typer.Argument(help="The .wasm module.", show_default=False)]
+
+
+def split_values(values: list[str] | None) -> list[str] | None:
+    """Accepts both `--grant a,b` and `--grant a --grant b`."""
+    if values is None:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def json_default(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    return str(obj)
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, default=json_default, indent=2))
+
+
+def fail(exc: WamrAgentError, as_json: bool, json_lines: bool = False) -> NoReturn:
+    """Prints the error (also as JSON on stdout with --json; on one line for commands
+    that print JSON lines) and exits with its code."""
+    if as_json:
+        error = {"error": {"type": type(exc).__name__, "code": exc.code.name,
+                           "message": str(exc)}}
+        if json_lines:
+            print(json.dumps(error))
+        else:
+            print_json(error)
+    print(f"error: {exc}", file=sys.stderr)
+    raise typer.Exit(exc.exit_code)
+
+
+def guard(as_json: bool, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except WamrAgentError as exc:
+        fail(exc, as_json)
+
+
+def kib(n: int | None) -> str:
+    return "none" if n is None else f"{n / 1024:.1f} KiB"

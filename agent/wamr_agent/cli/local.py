@@ -1,0 +1,95 @@
+"""`wamr-agent run` and `inspect`: a module on this machine, through the same C
+runtime the devices run (pywamr)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..inspection import InspectReport, inspect_module
+from ..run import RunReport, run_module
+from .common import (
+    BoardOpt,
+    JsonOpt,
+    ModuleArg,
+    app,
+    guard,
+    kib,
+    print_json,
+    split_values,
+)
+
+
+@app.command()
+def run(
+    module: ModuleArg,
+    board: BoardOpt = "esp32",
+    invoke: Annotated[str | None, typer.Option(help="Export to call (default: _start, or "
+                                               "setup then loop).")] = None,
+    args: Annotated[list[str] | None, typer.Option("--args", help="Arguments for --invoke, "
+                                                   "comma-separated or repeated.")] = None,
+    grant: Annotated[list[str] | None, typer.Option(help="Capabilities to grant, e.g. "
+                                                    "sensor,log (default: all).")] = None,
+    sensor_data: Annotated[Path | None, typer.Option(help="CSV of recorded sensor samples "
+                                                     "(header ch0,ch1,...).")] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Call the (last) entry point this many "
+                                        "times; a reactor's loop stops early on non-zero.")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a module locally under a board's memory and CPU budget; print its log."""
+    report: RunReport = guard(as_json, lambda: run_module(
+        module, board, invoke=invoke, args=split_values(args), grants=split_values(grant),
+        sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print))
+    if as_json:
+        print_json(report.as_dict())
+        return
+    for call in report.calls:
+        if call.export not in ("loop", "setup", "_start"):
+            print(f"{call.export}({', '.join(map(str, call.args))}) = {call.result}")
+    if report.stopped:
+        print(f"stopped: {report.stopped}")
+    s = report.stats
+    if s is not None:
+        print(f"-- {report.board}: {s.calls} call(s), linear memory {kib(s.linear_memory)}, "
+              f"RAM peak {kib(s.heap_peak)} of {kib(s.heap_limit)}, "
+              f"last call {s.ticks_last_call} ticks")
+
+
+def _print_inspect(r: InspectReport) -> None:
+    b = r.budget
+    print(f"module   {r.path} ({r.size} bytes)")
+    print(f"board    {r.board}: linear memory {kib(b['linear_memory_bytes'])}, stack "
+          f"{kib(b['stack_bytes'])}, heap {kib(b['heap_bytes'])}, module "
+          f"{kib(b['module_bytes'])}, CPU {b['cpu_ticks']} ticks/call")
+    for title, items in (("imports", r.imports), ("exports", r.exports)):
+        if not items:
+            print(f"{title:8} none")
+        for i, e in enumerate(items):
+            name = f"{e.module}.{e.name}" if e.module else e.name
+            print(f"{title if i == 0 else '':8} {e.kind:6} {name} {e.sig}")
+    print(f"memory   initial {kib(r.initial_memory)}, max {kib(r.max_memory)}, "
+          f"data+stack {kib(r.static_memory)}")
+    print(f"needs    {', '.join(r.capabilities) or 'no capabilities'}")
+    verdict = "fits" if r.verdict.fits else "does not fit: " + "; ".join(r.verdict.reasons)
+    print(f"verdict  {verdict}")
+
+
+@app.command()
+def inspect(
+    module: ModuleArg,
+    board: BoardOpt = "esp32",
+    grant: Annotated[list[str] | None, typer.Option(help="Capabilities the verdict may assume "
+                                                    "(default: all).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a module's imports, exports and memory needs, and whether it fits a board."""
+    report: InspectReport = guard(as_json, lambda: inspect_module(module, board,
+                                                                   split_values(grant)))
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print_inspect(report)
+    if not report.verdict.fits:
+        raise typer.Exit(5)

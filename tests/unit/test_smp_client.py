@@ -1,0 +1,217 @@
+"""AppClient against a fake device that follows docs/protocol.md (upload offsets,
+resume, idempotent re-upload, status, logs), the framing choice of `deploy`, and
+the log reader's paging, reboot and dropped-line handling. No subprocess."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import cbor2
+import pytest
+
+from wamr_agent.deploy import choose_framing
+from wamr_agent.errors import UsageError
+from wamr_agent.smp import app_management as am
+from wamr_agent.smp.app_results import LogEntry, LogPage
+from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.framing import Framing
+from wamr_agent.smp.logreader import LogNotice, read_logs
+
+HEADER = struct.Struct(">BBHHBB")
+ENOTSUP = {"rc": 8}
+
+
+@dataclass
+class FakeDevice:
+    """The wasm-app group as the firmware answers it, in memory."""
+
+    buf_size: int | None = 1024
+    says_unchanged: bool = True  # older firmware answered an installed module `done` only
+    status: Any = field(default_factory=lambda: ENOTSUP)
+    installed: dict[str, tuple[bytes, str | None, bytes]] = field(default_factory=dict)
+    upload: dict[str, Any] | None = None
+    messages: list[bytes] = field(default_factory=list)
+
+    def request(self, message: bytes) -> bytes:
+        self.messages.append(message)
+        op, _, _, group, seq, cmd = HEADER.unpack_from(message)
+        if self.buf_size is not None:
+            assert len(message) <= self.buf_size
+        body = self.answer(group, cmd, cbor2.loads(message[HEADER.size:]))
+        payload = cbor2.dumps(body)
+        return HEADER.pack((op & 7) + 1 | 0x08, 0, len(payload), group, seq, cmd) + payload
+
+    def answer(self, group: int, cmd: int, req: dict[str, Any]) -> Any:
+        if (group, cmd) == (0, 6):
+            return ENOTSUP if self.buf_size is None else {"buf_size": self.buf_size,
+                                                          "buf_count": 1}
+        if (group, cmd) == (64, 5):
+            return self.status
+        assert (group, cmd) == (64, 0), (group, cmd)
+        return self.chunk(req)
+
+    def chunk(self, req: dict[str, Any]) -> dict[str, Any]:
+        if req["off"] == 0 and "name" in req:
+            key = (req["sha"], req.get("deploy"))
+            done = self.installed.get(req["name"])
+            if done is not None and done[:2] == key:
+                return {"off": req["len"], "done": True, **(
+                    {"unchanged": True} if self.says_unchanged else {})}
+            up = self.upload
+            if up is None or (up["name"], up["sha"], up["len"]) != (req["name"], req["sha"],
+                                                                    req["len"]):
+                self.upload = {**req, "got": b""}
+        up = self.upload
+        if up is None:
+            return {"off": 0}
+        if req["off"] == len(up["got"]):
+            up["got"] += req["data"]
+        if len(up["got"]) < up["len"]:
+            return {"off": len(up["got"])}
+        assert hashlib.sha256(up["got"]).digest() == up["sha"]
+        self.installed[up["name"]] = (up["sha"], up.get("deploy"), up["got"])
+        self.upload = None
+        return {"off": up["len"], "done": True}
+
+
+MODULE = bytes(range(256)) * 12  # 3072 bytes: four chunks of a 1 KiB buffer
+
+
+@pytest.mark.parametrize("says_unchanged", [True, False])
+def test_upload_in_chunks_that_fit_the_device_buffer(says_unchanged: bool) -> None:
+    device = FakeDevice(says_unchanged=says_unchanged)
+    seen: list[tuple[int, int]] = []
+    result = AppClient(device).upload("app", MODULE, deploy_id="d-1",
+                                      progress=lambda sent, total: seen.append((sent, total)))
+    assert (result.resumed_from, result.total, result.already_installed) == (0, 3072, False)
+    assert device.installed["app"][2] == MODULE
+    assert len(device.messages) == 1 + 4  # mcumgr params, then the chunks
+    assert max(map(len, device.messages)) > 1000  # the chunks fill the buffer
+    assert seen[-1] == (3072, 3072) and [s for s, _ in seen] == sorted(s for s, _ in seen)
+    assert [m[6] for m in device.messages] == list(range(5))  # sequence numbers
+
+    again = AppClient(device).upload("app", MODULE, deploy_id="d-1")
+    assert again.already_installed and again.resumed_from == 0
+
+
+def test_a_module_that_fits_one_message_is_installed_in_one() -> None:
+    device = FakeDevice(buf_size=4096)
+    first = AppClient(device).upload("app", MODULE, deploy_id="d-1")
+    assert not first.already_installed and device.installed["app"][2] == MODULE
+    assert len(device.messages) == 2  # mcumgr params, one chunk
+    assert AppClient(device).upload("app", MODULE, deploy_id="d-1").already_installed
+    assert not AppClient(device).upload("app", MODULE, deploy_id="d-2").already_installed
+
+
+def test_an_interrupted_upload_resumes_where_the_device_got_to() -> None:
+    device = FakeDevice()
+    calls: list[int] = []
+
+    def cut(sent: int, total: int) -> None:
+        calls.append(sent)
+        if len(calls) == 2:
+            raise ConnectionAbortedError("link cut")
+
+    with pytest.raises(ConnectionAbortedError):
+        AppClient(device).upload("app", MODULE, progress=cut)
+    result = AppClient(device).upload("app", MODULE)
+    assert result.resumed_from == calls[-1] and not result.already_installed
+    assert device.installed["app"][2] == MODULE
+
+
+def test_upload_without_mcumgr_params_uses_1_kib_chunks() -> None:
+    device = FakeDevice(buf_size=None)
+    AppClient(device).upload("app", MODULE)
+    assert max(map(len, device.messages)) <= 1024 < len(MODULE)
+
+
+def test_status_and_logs_are_typed() -> None:
+    device = FakeDevice(status={"name": "s", "slot": 0, "state": "stopped", "size": 9,
+                                "sha": bytes(range(32)), "traps": 1,
+                                "last_err": {"rc": 32, "msg": "unreachable executed"},
+                                "mem_hw": 10, "mem_budget": 20, "uptime_ms": 0})
+    app = AppClient(device).status("s")
+    assert app.sha == bytes(range(32)).hex() and app.version is None and app.deploy is None
+    assert app.last_err is not None and app.last_err.code == "TRAP_UNREACHABLE"
+    assert app.as_dict()["last_err"] == {"rc": 32, "code": "TRAP_UNREACHABLE",
+                                         "msg": "unreachable executed"}
+    rsp = am.LogsReadResponse(boot=2, next=12, dropped=0, sequence=0,
+                               lines=[am.LogLine(t=1, msg="a"), am.LogLine(t=2, msg="b")])
+    lines = LogPage.from_response(rsp).lines  # consecutive, ending before `next`
+    assert [(e.seq, e.t_ms, e.msg, e.boot) for e in lines] == [(10, 1, "a", 2), (11, 2, "b", 2)]
+
+
+DEVICE = {"board": "esp32", "fw": "0.1.0", "uptime_ms": 1, "boot": 1, "reset": "power-on",
+          "heap_free": 1, "slots": 3, "apps": 0, "buf_size": 4096}
+
+
+@pytest.mark.parametrize(("status", "choice", "chosen"), [
+    ({**DEVICE, "framings": ["console", "raw"]}, "auto", Framing.RAW),
+    ({**DEVICE, "framings": ["console"]}, "auto", Framing.CONSOLE),
+    (DEVICE, "auto", Framing.CONSOLE),  # does not say
+    (ENOTSUP, "auto", Framing.CONSOLE),  # no status command
+    ({"board": 1}, "auto", Framing.CONSOLE),  # an answer we cannot read
+    (ENOTSUP, "raw", Framing.RAW),
+    ({**DEVICE, "framings": ["console", "raw"]}, "console", Framing.CONSOLE),
+    (ENOTSUP, Framing.RAW, Framing.RAW),
+])
+def test_framing_choice(status: Any, choice: Any, chosen: Framing) -> None:
+    device = FakeDevice(status=status)
+    assert choose_framing(AppClient(device), choice) is chosen
+    assert len(device.messages) == (choice == "auto")
+    with pytest.raises(UsageError, match="unknown framing 'morse'"):
+        choose_framing(AppClient(device), "morse")  # type: ignore[arg-type]
+
+
+class Pages:
+    """A log source answering from a script of pages keyed by `since`."""
+
+    def __init__(self, *pages: tuple[int, LogPage]) -> None:
+        self.pages = list(pages)
+        self.asked: list[int] = []
+
+    def logs(self, since: int = 0) -> LogPage:
+        self.asked.append(since)
+        expected, page = self.pages.pop(0)
+        assert since == expected
+        return page
+
+
+def page(boot: int, first: int, count: int, dropped: int = 0) -> tuple[int, LogPage]:
+    lines = tuple(LogEntry(boot, first + i, 100 * (first + i), f"line {first + i}")
+                  for i in range(count))
+    return first - dropped, LogPage(boot, first + count, dropped, lines)
+
+
+def collect(events: Iterator[LogEntry | LogNotice]) -> list[str]:
+    return [e.text if isinstance(e, LogNotice) else f"{e.boot}:{e.seq}" for e in events]
+
+
+def test_logs_page_until_an_empty_answer() -> None:
+    source = Pages(page(1, 0, 2), page(1, 2, 1), page(1, 3, 0))
+    assert collect(read_logs(source)) == ["1:0", "1:1", "1:2"]
+    assert source.asked == [0, 2, 3]
+
+
+def test_follow_reports_dropped_lines_and_restarts_after_a_reboot() -> None:
+    sleeps: list[float] = []
+    source = Pages(page(1, 5, 1, dropped=5), page(1, 6, 0), page(1, 6, 0),
+                   (6, LogPage(2, 3, 0, ())), page(2, 0, 2), page(2, 2, 0))
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            raise KeyboardInterrupt
+
+    seen: list[LogEntry | LogNotice] = []
+    with pytest.raises(KeyboardInterrupt):
+        seen.extend(read_logs(source, follow=True, sleep=sleep))
+    assert collect(iter(seen)) == [
+        "5 lines dropped (overwritten on the device before they were read)", "1:5",
+        "device rebooted (boot 2); its log from the start", "2:0", "2:1"]
+    assert sleeps == [0.5, 0.5, 0.5]
+    assert source.asked == [0, 6, 6, 6, 0, 2]

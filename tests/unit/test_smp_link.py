@@ -1,0 +1,102 @@
+"""SmpLink over its byte streams: framing, console text between frames, timeouts,
+and the serial stream on a pseudo-terminal (no device process): 8N1 round trip,
+one-line errors for a missing or busy device."""
+
+from __future__ import annotations
+
+import os
+import threading
+import tty
+from collections.abc import Iterator
+
+import pytest
+
+from wamr_agent.smp.decoder import FrameDecoder
+from wamr_agent.smp.framing import Framing, encode, encode_console, encode_raw
+from wamr_agent.smp.link import SmpLink, SmpLinkError
+from wamr_agent.smp.streams import SerialStream, open_stream, parse_socket_address
+
+
+class ScriptedStream:
+    """Returns scripted reads; records writes."""
+
+    def __init__(self, *reads: bytes) -> None:
+        self.reads = list(reads)
+        self.written = b""
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def read(self, timeout: float) -> bytes:
+        return self.reads.pop(0) if self.reads else b""
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_request_skips_console_text_and_answers_in_either_framing() -> None:
+    answer = encode_console(b"reply")
+    stream = ScriptedStream(b"telemetry sensor temp_c=21\n" + answer[:10], answer[10:])
+    with SmpLink("fake", stream=stream) as link:
+        assert link.request(b"hello") == b"reply"
+        assert stream.written == encode(Framing.CONSOLE, b"hello")
+        link.framing = Framing.RAW
+        stream.reads.append(encode_raw(b"raw reply"))
+        assert link.request(b"bulk") == b"raw reply"
+        assert stream.written.endswith(encode_raw(b"bulk"))
+    assert stream.closed
+
+
+def test_no_answer_is_a_timeout() -> None:
+    with (SmpLink("fake", timeout=0.05, stream=ScriptedStream()) as link,
+          pytest.raises(SmpLinkError, match=r"^fake: no answer within 0.05 s$")):
+        link.request(b"x")
+
+
+def test_socket_addresses() -> None:
+    assert parse_socket_address("socket://127.0.0.1:4444") == ("127.0.0.1", 4444)
+    for bad in ("socket://nohost", "socket://h:port", "tcp://h:1"):
+        with pytest.raises(SmpLinkError, match="expected socket://HOST:PORT"):
+            parse_socket_address(bad)
+
+
+@pytest.fixture
+def pty() -> Iterator[tuple[int, str]]:
+    """A pseudo-terminal: the device side (fd) and the path a host opens. Its own
+    handle on the path stays open, so the device side never sees a hang-up."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    yield master, os.ttyname(slave)
+    os.close(slave)
+    os.close(master)
+
+
+def test_serial_round_trip_on_a_pty(pty: tuple[int, str]) -> None:
+    master, path = pty
+
+    def device() -> None:  # answers one console-framed request with its message reversed
+        decoder = FrameDecoder(1024, 1000)
+        while not (packets := decoder.feed(os.read(master, 1024), 0)):
+            pass
+        os.write(master, b"log line\n" + encode_console(packets[0].data[::-1]))
+
+    thread = threading.Thread(target=device, daemon=True)
+    thread.start()
+    with SmpLink(path, baudrate=9600, timeout=5) as link:
+        assert link.request(b"abc" * 100) == b"cba" * 100
+    thread.join(timeout=5)
+
+
+def test_missing_and_busy_serial_devices_get_one_line_errors(pty: tuple[int, str]) -> None:
+    with pytest.raises(SmpLinkError) as missing:
+        open_stream("/dev/ttyNOPE0")
+    assert str(missing.value) == "cannot open serial device /dev/ttyNOPE0: no such device"
+    assert missing.value.exit_code == 12
+    _, path = pty
+    first = SerialStream(path, 115200, 1.0)
+    try:
+        with pytest.raises(SmpLinkError, match=rf"^cannot open serial device {path}: in use"):
+            SerialStream(path, 115200, 1.0)
+    finally:
+        first.close()
