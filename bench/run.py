@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`make bench`: interpreter speed, cold start, binding overhead, RAM.
+"""`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
+footprint, device kernels and boot, upload goodput, where app code lives.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -19,6 +20,7 @@ from pathlib import Path
 import wasmtime
 from footprint import firmware_footprint, runtime_size_tool
 from goodput import upload_goodput
+from module_ram import module_ram
 from qemu_bench import boot_timing, device_kernels
 from tables import table
 
@@ -164,6 +166,7 @@ def main() -> None:
     device_kernels()
     boot_timing()
     upload_goodput(table, BUILD)
+    module_ram(table, BUILD)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import pytest
 import wasmtime
 
 from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
+from wamr_agent.emulator.flashimage import Layout
 from wamr_agent.smp.link import SmpLink
 
 KINDS = [pytest.param((EmulatedBoard, "mps2-an386"), id="qemu-mps2-an386"),
@@ -307,3 +308,41 @@ def test_logs_page_through_the_console_lines(device: EmulatedBoard) -> None:
             device.console.expect(r"\[app\] app v1", timeout=10)
         assert late["dropped"] > 0
         assert late["lines"][0]["msg"] != msgs[0]
+
+
+def test_an_uploaded_app_runs_from_its_metered_image_in_flash(
+        device: EmulatedBoard, example: Callable[[str], Path]) -> None:
+    module = example("sensor").read_bytes()
+    with SmpLink(device.mgmt_address) as link:
+        assert upload(link, "sensor", module)["done"]
+        m = device.console.expect(
+            rf"app sensor installed \({len(module)} bytes, slot (\d), metered image (\d+) bytes\)")
+        slot, image_len = int(m[1]), int(m[2])
+        assert image_len > len(module)  # a call at every loop header, a tick function
+        device.console.expect(r"telemetry sensor temp_c=")
+        assert status(link, "sensor")["module_ram"] == 0
+
+    # a corrupt image is not run: the device meters a copy in RAM, as for a preloaded app
+    device.power_cut()
+    flash = bytearray(device.flash_path.read_bytes())
+    layout = Layout.for_board(device.board)
+    image_at = layout.slot_offset(slot) + PAGE + (len(module) + 7) // 8 * 8
+    flash[image_at + image_len // 2] ^= 0xFF
+    device.flash_path.write_bytes(bytes(flash))
+    device.restart()
+    device.console.expect(r"app sensor: metered image corrupt \(CRC\); metering a copy in RAM")
+    device.console.expect(r"telemetry sensor temp_c=")
+    with SmpLink(device.mgmt_address) as link:
+        assert status(link, "sensor")["module_ram"] == image_len
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_preloaded_app_is_metered_into_ram(kind: tuple[type[EmulatedBoard], str],
+                                             example: Callable[[str], Path],
+                                             tmp_path: Path) -> None:
+    cls, name = kind
+    with cls.start(name, workdir=tmp_path, preload=[example("sensor")]) as board:
+        board.console.expect(r"telemetry sensor temp_c=")
+        with SmpLink(board.mgmt_address) as link:
+            st = status(link, "sensor")
+            assert st["module_ram"] > st["size"] and "sha" not in st

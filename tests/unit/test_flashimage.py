@@ -33,15 +33,15 @@ def test_image_holds_header_and_module_and_is_otherwise_erased() -> None:
     image = build_image(BOARD, [PreloadApp("sensor", module, grants=0b101, cpu_ticks=0)])
     layout = Layout.for_board(BOARD)
     at = layout.slot_offset(0)
-    magic, version, size, length, grants, ticks, crc, name, generation, reserved = (
+    magic, version, size, length, grants, ticks, crc, name, generation, *rest = (
         HEADER.unpack_from(image, at))
-    assert (magic, version, size, length) == (SLOT_MAGIC, 2, 64, len(module))
-    assert (generation, reserved) == (1, 0xFFFFFFFF)
+    assert (magic, version, size, length) == (SLOT_MAGIC, 2, 80, len(module))
+    assert generation == 1 and rest == [0xFFFFFFFF] * 5, "no metered image; reserved erased"
     assert (grants, ticks, crc) == (0b101, 0, zlib.crc32(module))
     assert name.rstrip(b"\0") == b"sensor"
     assert image[at + PAGE : at + PAGE + len(module)] == module
     assert image[:PAGE] == b"\xff" * PAGE, "boot log starts erased"
-    assert image[at + 64 : at + PAGE] == b"\xff" * (PAGE - 64), "no meta, state or progress"
+    assert image[at + 80 : at + PAGE] == b"\xff" * (PAGE - 80), "no meta, state or progress"
     assert set(image[layout.slot_offset(1) :]) == {0xFF}
 
 

@@ -24,8 +24,9 @@ SLOT_MAGIC = 0x50504157  # "WAPP"
 SLOT_VERSION = 2
 TICKS_DEFAULT = 0xFFFFFFFF
 NAME_MAX = 32
-HEADER = struct.Struct("<IHHIIII32s2I")
-assert HEADER.size == 64, "must match _Static_assert in wa_store.h"
+HEADER = struct.Struct("<IHHIIII32sIII3I")
+assert HEADER.size == 80, "must match _Static_assert in wa_store.h"
+NO_IMAGE = 0xFFFFFFFF  # image_len: no metered image (the device meters a copy at load)
 BOOT_RECORD = struct.Struct("<4I")
 assert BOOT_RECORD.size == 16
 
@@ -62,7 +63,8 @@ def header_bytes(app: PreloadApp, generation: int = 1) -> bytes:
         raise UsageError(f"app name {app.name!r} must be 1 to {NAME_MAX} bytes")
     ticks = TICKS_DEFAULT if app.cpu_ticks is None else app.cpu_ticks
     return HEADER.pack(SLOT_MAGIC, SLOT_VERSION, HEADER.size, len(app.module), app.grants,
-                       ticks, zlib.crc32(app.module), name, generation, 0xFFFFFFFF)
+                       ticks, zlib.crc32(app.module), name, generation, NO_IMAGE,
+                       0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
 
 
 def build_image(board: Board, apps: list[PreloadApp]) -> bytes:

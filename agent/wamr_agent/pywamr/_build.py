@@ -46,7 +46,7 @@ typedef struct wa_value {
 typedef struct wa_stats {
     uint32_t heap_limit; uint32_t heap_used; uint32_t heap_peak;
     uint32_t linear_memory_bytes; uint32_t stack_bytes; uint32_t module_bytes;
-    uint64_t ticks_last_call; uint32_t calls; uint32_t traps;
+    uint64_t ticks_last_call; uint32_t calls; uint32_t traps; uint32_t module_ram_bytes;
 } wa_stats_t;
 
 typedef struct wa_wasm_summary {

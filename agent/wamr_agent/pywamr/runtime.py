@@ -75,7 +75,7 @@ class Instance:
 
     def __init__(self, runtime: Runtime, module: Module, host: Host) -> None:
         self.runtime = runtime
-        self.module = module
+        self.module = module  # keeps module.data alive: without a CPU budget it is read in place
         self._bridge = HostBridge(host)
         err = ffi.new("wa_error_t *")
         app = lib.wa_app_load(runtime.budget, runtime.grants, self._bridge.ops, module.data,

@@ -268,6 +268,8 @@ class AppStatusReadResponse(_ReadResponse):
     mem_budget: Uint
     uptime_ms: Uint
     """Since it was started; 0 when not running."""
+    module_ram: Uint | None = None
+    """Module bytes the device holds in RAM: 0 when it runs the metered image from flash."""
 
     @model_validator(mode="before")
     @classmethod

@@ -94,13 +94,14 @@ class AppStatus:
     mem_hw: int  # high-water bytes of the app's RAM pool since it was started
     mem_budget: int
     uptime_ms: int  # since it was started; 0 when not running
+    module_ram: int | None = None  # module bytes in RAM (0: runs from flash); None: not said
 
     @classmethod
     def from_response(cls, rsp: am.AppStatusReadResponse) -> AppStatus:
         err = rsp.last_err
         return cls(rsp.name, rsp.slot, rsp.state, rsp.size, _hex(rsp.sha), rsp.deploy,
                    rsp.app_version, rsp.traps, AppError(err.rc, err.msg) if err else None,
-                   rsp.mem_hw, rsp.mem_budget, rsp.uptime_ms)
+                   rsp.mem_hw, rsp.mem_budget, rsp.uptime_ms, rsp.module_ram)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "last_err": self.last_err.as_dict() if self.last_err else None}

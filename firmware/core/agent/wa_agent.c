@@ -187,6 +187,22 @@ static int call_export(agent_app_t *a, const char *export_name)
     return WA_OK;
 }
 
+/* The app runs from its metered image in flash when the install wrote one
+ * (no copy in RAM), else from a copy the runtime meters at load. */
+static wa_app_t *load_app(agent_app_t *a, const wa_slot_header_t *header, const uint8_t *module,
+                          const wa_budget_t *budget, const wa_host_ops_t *ops, wa_error_t *err)
+{
+    int rc;
+    const uint8_t *image = budget->cpu_ticks != 0 ? wa_store_image(a->slot, header, &rc) : NULL;
+    if (image != NULL) {
+        return wa_app_load_metered(budget, header->grants, ops, image, header->image_len, err);
+    }
+    if (budget->cpu_ticks != 0 && rc == WA_ERR_MALFORMED) {
+        wa_console_printf("app %s: metered image corrupt (CRC); metering a copy in RAM\n", a->name);
+    }
+    return wa_app_load(budget, header->grants, ops, module, header->module_len, err);
+}
+
 static int start_app(agent_app_t *a, const wa_slot_header_t *header, const uint8_t *module)
 {
     static const wa_host_ops_t ops_template = {NULL,       op_log,      op_sensor, op_telemetry,
@@ -196,7 +212,7 @@ static int start_app(agent_app_t *a, const wa_slot_header_t *header, const uint8
     wa_error_t err;
     char sig[WA_WASM_SIG_MAX];
     ops.ctx = a;
-    a->app = wa_app_load(&budget, header->grants, &ops, module, header->module_len, &err);
+    a->app = load_app(a, header, module, &budget, &ops, &err);
     if (a->app == NULL) {
         wa_console_printf("app %s refused: %s\n", a->name, err.message);
         a->refused = 1;
@@ -370,6 +386,7 @@ int wa_apps_status(uint32_t slot, wa_app_status_t *st)
         wa_app_stats(a->app, &stats);
         st->mem_hw = stats.heap_peak;
         st->mem_budget = stats.heap_limit;
+        st->module_ram = stats.module_ram_bytes;
     }
     st->uptime_ms = running ? (uint32_t)((wa_port_time_us() - a->started_us) / 1000u) : 0u;
     return WA_OK;

@@ -44,6 +44,7 @@ typedef struct wa_app_status {
     uint32_t mem_hw;      /* high-water bytes of the app's RAM pool; 0 if never started */
     uint32_t mem_budget;  /* the pool's budget (heap + linear memory + stack) */
     uint32_t uptime_ms;   /* since it was started; 0 when not running */
+    uint32_t module_ram;  /* module bytes held in RAM (0: runs from flash, or not loaded) */
 } wa_app_status_t;
 
 /* Fills *st for the app in slot k; WA_ERR_NOT_FOUND for an empty slot. */

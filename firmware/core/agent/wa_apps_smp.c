@@ -339,7 +339,7 @@ static int app_status(wa_smp_call_t *call)
               put_uint(e, "slot", (uint32_t)slot) && put_str(e, "state", st.state, 16) &&
               put_uint(e, "size", size) && put_uint(e, "traps", st.traps) &&
               put_uint(e, "mem_hw", st.mem_hw) && put_uint(e, "mem_budget", st.mem_budget) &&
-              put_uint(e, "uptime_ms", st.uptime_ms);
+              put_uint(e, "uptime_ms", st.uptime_ms) && put_uint(e, "module_ram", st.module_ram);
     if (ok && wa_store_meta((uint32_t)slot, &meta) == WA_OK) {
         ok = zcbor_tstr_put_lit(e, "sha") &&
              zcbor_bstr_encode_ptr(e, (const char *)meta.sha256, sizeof meta.sha256);

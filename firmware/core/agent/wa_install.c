@@ -1,6 +1,7 @@
 /* wa_install.c - see wa_install.h. */
 #include "wa_install.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "wa_apps.h"
@@ -9,6 +10,7 @@
 #include "wa_runtime.h"
 #include "wa_sha256.h"
 #include "wa_store.h"
+#include "wa_wasm.h"
 
 typedef struct upload {
     bool active;
@@ -214,6 +216,78 @@ static void retire(uint32_t old, uint32_t now)
     }
 }
 
+/* ---- the metered image ---------------------------------------------------- */
+
+/* The metering rewrite streams small pieces: gather them into flash-sized writes. */
+typedef struct image_sink {
+    uint32_t at; /* module-area offset of buf[0] */
+    uint32_t used;
+    uint8_t buf[256];
+} image_sink_t;
+
+static int sink_flush(image_sink_t *k)
+{
+    int rc = k->used == 0
+                 ? WA_OK
+                 : wa_store_write_module(s_up.slot, k->at, k->buf, k->used, &s_up.erased_to);
+    k->at += k->used;
+    k->used = 0;
+    return rc;
+}
+
+static int sink_put(void *ctx, const uint8_t *data, uint32_t len)
+{
+    image_sink_t *k = (image_sink_t *)ctx;
+    while (len > 0) {
+        uint32_t n = (uint32_t)sizeof k->buf - k->used;
+        n = n < len ? n : len;
+        memcpy(k->buf + k->used, data, n);
+        k->used += n;
+        data += n;
+        len -= n;
+        if (k->used == sizeof k->buf) {
+            int rc = sink_flush(k);
+            if (rc != WA_OK) {
+                return rc;
+            }
+        }
+    }
+    return WA_OK;
+}
+
+/* Meters the module into the slot after it, so that the app runs from flash
+ * with no copy in RAM. Fills the header's image fields, or leaves them at
+ * WA_SLOT_NO_IMAGE when the image does not fit the slot (the runtime then
+ * meters a copy in RAM at each load, as for preloaded apps). */
+static void write_image(const uint8_t *module, wa_slot_header_t *header)
+{
+    static image_sink_t sink;
+    char msg[64];
+    uint32_t len = 0;
+    uint32_t at = WA_STORE_IMAGE_OFFSET(header->module_len);
+    header->image_len = WA_SLOT_NO_IMAGE;
+    header->image_crc32 = 0xFFFFFFFFu;
+    if (wa_wasm_meter_size(module, header->module_len, &len, msg, sizeof msg) != WA_OK ||
+        at > WA_STORE_MODULE_MAX || len > WA_STORE_MODULE_MAX - at) {
+        return;
+    }
+    memset(&sink, 0, sizeof sink);
+    sink.at = at;
+    uint32_t written = 0;
+    int rc =
+        wa_wasm_meter_to(module, header->module_len, sink_put, &sink, &written, msg, sizeof msg);
+    if (rc == WA_OK) {
+        rc = sink_flush(&sink);
+    }
+    if (rc != WA_OK || written != len) {
+        wa_console_printf("app %.*s: no metered image (%s)\n", (int)name_len(header->name),
+                          header->name, msg);
+        return;
+    }
+    header->image_len = len;
+    header->image_crc32 = wa_crc32(module + at, len);
+}
+
 /* All bytes are in flash: check them, write the header, switch over. */
 static int finish(void)
 {
@@ -249,7 +323,8 @@ static int finish(void)
     header.module_crc32 = wa_crc32(module, m->module_len);
     memcpy(header.name, m->name, sizeof header.name);
     header.generation = next_generation();
-    header.reserved = 0xFFFFFFFFu;
+    memset(header.reserved, 0xFF, sizeof header.reserved);
+    write_image(module, &header);
     int old = wa_apps_find(m->name, name_len(m->name));
     rc = wa_store_install(s_up.slot, &header);
     if (rc == WA_OK && !s_up.start) {
@@ -258,8 +333,12 @@ static int finish(void)
     if (rc != WA_OK) {
         return refuse(rc, "flash write failed");
     }
-    wa_console_printf("app %.*s installed (%u bytes, slot %u)\n", (int)name_len(m->name), m->name,
-                      (unsigned)m->module_len, (unsigned)s_up.slot);
+    char image[40] = "";
+    if (header.image_len != WA_SLOT_NO_IMAGE) {
+        snprintf(image, sizeof image, ", metered image %u bytes", (unsigned)header.image_len);
+    }
+    wa_console_printf("app %.*s installed (%u bytes, slot %u%s)\n", (int)name_len(m->name), m->name,
+                      (unsigned)m->module_len, (unsigned)s_up.slot, image);
     if (old >= 0) {
         retire((uint32_t)old, s_up.slot);
     }

@@ -180,6 +180,23 @@ const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, ui
     return *rc == WA_OK ? bytes : NULL;
 }
 
+const uint8_t *wa_store_image(uint32_t slot, const wa_slot_header_t *header, int *rc)
+{
+    const uint8_t *area = wa_store_module_area(slot);
+    uint32_t at = WA_STORE_IMAGE_OFFSET(header->module_len);
+    *rc = WA_ERR_NOT_FOUND;
+    if (area == NULL || header->image_len == WA_SLOT_NO_IMAGE) {
+        return NULL;
+    }
+    if (at > WA_STORE_MODULE_MAX || header->image_len > WA_STORE_MODULE_MAX - at ||
+        wa_crc32(area + at, header->image_len) != header->image_crc32) {
+        *rc = WA_ERR_MALFORMED;
+        return NULL;
+    }
+    *rc = WA_OK;
+    return area + at;
+}
+
 int wa_store_erase_header(uint32_t slot)
 {
     if (slot >= WA_STORE_SLOTS) {

@@ -33,10 +33,17 @@ typedef struct wa_slot_header {
     uint32_t module_crc32;       /* CRC-32 (IEEE 802.3) of the module bytes */
     char name[WA_SLOT_NAME_MAX]; /* NUL-padded, not necessarily NUL-terminated */
     uint32_t generation;         /* install order: of two slots with one name, the higher wins */
-    uint32_t reserved;           /* erased (0xFFFFFFFF) */
+    uint32_t image_len;          /* metered image after the module, WA_SLOT_NO_IMAGE if none */
+    uint32_t image_crc32;        /* CRC-32 of the metered image */
+    uint32_t reserved[3];        /* erased (0xFFFFFFFF) */
 } wa_slot_header_t;
 
-_Static_assert(sizeof(wa_slot_header_t) == 64, "slot header is 64 bytes on every build");
+#define WA_SLOT_NO_IMAGE 0xFFFFFFFFu
+/* Where a slot's metered image starts in its module area: after the module. */
+#define WA_STORE_IMAGE_OFFSET(module_len) ((((uint32_t)(module_len)) + 7u) & ~7u)
+
+_Static_assert(sizeof(wa_slot_header_t) == 80, "slot header is 80 bytes on every build");
+_Static_assert(sizeof(wa_slot_header_t) <= WA_STORE_META_OFFSET, "header overlaps the meta");
 
 /* The last state word written is the slot's state. */
 enum wa_slot_state {
@@ -152,6 +159,11 @@ int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta);
 /* The slot's module area in the memory-mapped flash (no CRC check), or NULL
  * when the port has no map. */
 const uint8_t *wa_store_module_area(uint32_t slot);
+
+/* The slot's metered image (written at install: wa_wasm_meter's output),
+ * read in place from the memory-mapped flash, CRC checked. NULL with *rc
+ * WA_ERR_NOT_FOUND (none, or no map) or WA_ERR_MALFORMED (corrupt). */
+const uint8_t *wa_store_image(uint32_t slot, const wa_slot_header_t *header, int *rc);
 
 /* The boot count of this boot (0 before wa_store_boot). */
 uint32_t wa_store_boot_count(void);

@@ -8,10 +8,13 @@
  *   slot k (k < SLOTS)      one header page, then the module's pages
  *
  * A slot's header page (offsets in the page):
- *   0     wa_slot_header_t (64 B)   written last: a slot without it is empty
- *   64    wa_slot_meta_t (128 B)    written first by an upload (name, len, sha...)
- *   192   state words (208)         appended: stopped, started, disabled
+ *   0     wa_slot_header_t (80 B)   written last: a slot without it is empty
+ *   80    wa_slot_meta_t (128 B)    written first by an upload (name, len, sha...)
+ *   208   state words (204)         appended: stopped, started, disabled
  *   1024  progress words (768)      appended by an upload: bytes in flash so far
+ *
+ * The module area holds the module as uploaded, then (8-byte aligned) its
+ * metered image when the install wrote one: the app runs from it in place.
  *
  * One slot more than the apps it holds: an update is written beside the
  * version that runs, which is retired only once the new one is installed.
@@ -30,9 +33,9 @@
 #define WA_STORE_MODULE_MAX WA_STORE_ROUND_UP(WA_BOARD_BUDGET_MODULE_BYTES)
 #define WA_STORE_SLOT_BYTES (WA_STORE_PAGE + WA_STORE_MODULE_MAX)
 #define WA_STORE_BOOT_LOG 0u
-#define WA_STORE_META_OFFSET 64u
-#define WA_STORE_STATE_OFFSET 192u
-#define WA_STORE_STATE_WORDS 208u
+#define WA_STORE_META_OFFSET 80u
+#define WA_STORE_STATE_OFFSET 208u
+#define WA_STORE_STATE_WORDS 204u
 #define WA_STORE_PROGRESS_OFFSET 1024u
 #define WA_STORE_PROGRESS_WORDS ((WA_STORE_PAGE - WA_STORE_PROGRESS_OFFSET) / 4u)
 #define WA_STORE_SLOT_OFFSET(k) (WA_STORE_PAGE + (uint32_t)(k)*WA_STORE_SLOT_BYTES)

@@ -24,9 +24,10 @@ struct wa_app {
     uint32_t grants;
     wa_host_ops_t ops;
     wa_heap_t heap;  /* charged with every engine allocation */
-    uint8_t *module; /* the bytes the engine reads (metered copy), owned */
+    uint8_t *module; /* the bytes the engine reads: a metered copy, or the caller's */
     uint32_t module_len;
-    int64_t fuel; /* CPU ticks left in the current call */
+    int module_borrowed; /* module is the caller's bytes (not freed) */
+    int64_t fuel;        /* CPU ticks left in the current call */
     uint64_t ticks_last_call;
     uint32_t calls;
     uint32_t traps;

@@ -244,34 +244,42 @@ static uint32_t metered_bound(uint32_t len, const wa_wasm_summary_t *s)
     return bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
 }
 
+/* The bytes the engine reads: a metered copy in RAM, or the caller's bytes in
+ * place when they need no metering (no CPU budget, or metered already). */
 static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
-                        const wa_wasm_summary_t *summary, wa_error_t *err)
+                        const wa_wasm_summary_t *summary, int in_place, wa_error_t *err)
 {
     char msg[WA_ERROR_MESSAGE_MAX - 24];
+    if (in_place || app->budget.cpu_ticks == 0) {
+        app->module = (uint8_t *)(uintptr_t)wasm;
+        app->module_len = len;
+        app->module_borrowed = 1;
+        return WA_OK;
+    }
     uint32_t cap = app->budget.cpu_ticks != 0 ? metered_bound(len, summary) : len;
     uint32_t tick = 0;
     app->module = malloc(cap ? cap : 1);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);
     }
-    app->module_len = len;
-    if (app->budget.cpu_ticks == 0) {
-        memcpy(app->module, wasm, len);
-        return WA_OK;
-    }
     int rc = wa_wasm_meter(wasm, len, app->module, cap, &app->module_len, &tick, msg, sizeof msg);
     return rc == WA_OK ? WA_OK : wa_error_set(err, rc, "cannot meter the module: %s", msg);
 }
 
-static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, wa_error_t *err)
+static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,
+                      wa_error_t *err)
 {
     wa_wasm_summary_t summary;
-    int rc = wa_check_fit(&app->budget, wasm, len, &summary, err);
+    wa_budget_t fit = app->budget;
+    if (metered && len > fit.module_bytes) {
+        fit.module_bytes = len; /* the original passed; metering made it a little larger */
+    }
+    int rc = wa_check_fit(&fit, wasm, len, &summary, err);
     if (rc == WA_OK) {
         rc = wa_check_imports(app->grants, wasm, len, err);
     }
     if (rc == WA_OK) {
-        rc = meter_module(app, wasm, len, &summary, err);
+        rc = meter_module(app, wasm, len, &summary, metered, err);
     }
     if (rc == WA_OK) {
         rc = wa_engine_load(app, err);
@@ -285,8 +293,8 @@ static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, wa_error
     return rc;
 }
 
-wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
-                      const uint8_t *wasm, uint32_t len, wa_error_t *err)
+static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                      const uint8_t *wasm, uint32_t len, int metered, wa_error_t *err)
 {
     wa_app_t *app = calloc(1, sizeof *app);
     if (app == NULL) {
@@ -301,7 +309,7 @@ wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_
     app->heap.limit =
         (size_t)budget->heap_bytes + budget->linear_memory_bytes + budget->stack_bytes;
     wa_heap_t *previous = wa_heap_enter(&app->heap);
-    int rc = load_steps(app, wasm, len, err);
+    int rc = load_steps(app, wasm, len, metered, err);
     wa_heap_leave(previous);
     if (rc == WA_OK) {
         char sig[WA_WASM_SIG_MAX];
@@ -315,6 +323,18 @@ wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_
         return NULL;
     }
     return app;
+}
+
+wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                      const uint8_t *wasm, uint32_t len, wa_error_t *err)
+{
+    return load(budget, grants, ops, wasm, len, 0, err);
+}
+
+wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                              const uint8_t *image, uint32_t len, wa_error_t *err)
+{
+    return load(budget, grants, ops, image, len, 1, err);
 }
 
 /* ---- calls -------------------------------------------------------------- */
@@ -398,6 +418,7 @@ void wa_app_stats(const wa_app_t *app, wa_stats_t *stats)
     stats->linear_memory_bytes = wa_engine_memory_bytes(app);
     stats->stack_bytes = app->budget.stack_bytes;
     stats->module_bytes = app->module_len;
+    stats->module_ram_bytes = app->module_borrowed ? 0u : app->module_len;
     stats->ticks_last_call = app->ticks_last_call;
     stats->calls = app->calls;
     stats->traps = app->traps;
@@ -411,6 +432,8 @@ void wa_app_free(wa_app_t *app)
     wa_heap_t *previous = wa_heap_enter(&app->heap);
     wa_engine_free(app);
     wa_heap_leave(previous);
-    free(app->module);
+    if (!app->module_borrowed) {
+        free(app->module);
+    }
     free(app);
 }

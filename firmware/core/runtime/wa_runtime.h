@@ -95,6 +95,7 @@ typedef struct wa_stats {
     uint64_t ticks_last_call;     /* CPU budget used by the last call */
     uint32_t calls;
     uint32_t traps;
+    uint32_t module_ram_bytes; /* of module_bytes, held in RAM (0: read in place, e.g. flash) */
 } wa_stats_t;
 
 typedef struct wa_app wa_app_t;
@@ -117,11 +118,21 @@ int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_erro
 
 /*
  * Loads and instantiates a module: fit and import checks, CPU metering
- * (when budget->cpu_ticks != 0), engine load, linking, and the start
- * function. Returns the app, or NULL with *err set.
+ * (when budget->cpu_ticks != 0: a metered copy in RAM), engine load,
+ * linking, and the start function. Without a CPU budget the engine reads
+ * the caller's bytes in place, which must then outlive the app. Returns the
+ * app, or NULL with *err set.
  */
 wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                       const uint8_t *wasm, uint32_t len, wa_error_t *err);
+
+/*
+ * The same for a module metered already (wa_wasm_meter, e.g. at install
+ * time into flash): the engine reads image in place, with no copy in RAM;
+ * image must outlive the app.
+ */
+wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                              const uint8_t *image, uint32_t len, wa_error_t *err);
 
 /*
  * Writes the export's signature ("i(iI)", "v()", ...) into sig. Returns

@@ -126,9 +126,12 @@ typedef struct body {
 } body_t;
 
 typedef struct writer {
-    uint8_t *out; /* NULL: only count */
+    uint8_t *out; /* NULL (and no sink): only count */
     uint32_t cap;
     uint64_t len;
+    wa_wasm_sink sink; /* instead of out: bytes go to sink(ctx, ...) in order */
+    void *ctx;
+    int sink_rc; /* the first error sink returned */
 } writer_t;
 
 /* ---- errors --------------------------------------------------------------- */
@@ -1218,7 +1221,9 @@ int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
 
 static void put_bytes(writer_t *w, const uint8_t *p, uint32_t n)
 {
-    if (w->out != NULL && n > 0 && w->len + n <= w->cap) {
+    if (w->sink != NULL && n > 0 && w->sink_rc == WA_OK) {
+        w->sink_rc = w->sink(w->ctx, p, n);
+    } else if (w->out != NULL && n > 0 && w->len + n <= w->cap) {
         memcpy(w->out + w->len, p, n);
     }
     w->len += n;
@@ -1318,7 +1323,7 @@ typedef void (*emit_fn)(module_t *m, writer_t *w);
 
 static void emit_section(module_t *m, writer_t *w, unsigned id, emit_fn fn)
 {
-    writer_t probe = {NULL, 0, 0};
+    writer_t probe = {NULL, 0, 0, NULL, NULL, WA_OK};
     cursor_t c = section_cursor(m, id);
     fn(m, &probe);
     check_size(&c, probe.len);
@@ -1391,7 +1396,7 @@ static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t
 int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
                        size_t msg_len)
 {
-    writer_t w = {NULL, 0, 0};
+    writer_t w = {NULL, 0, 0, NULL, NULL, WA_OK};
     uint32_t tick;
     int rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
     if (rc == WA_OK && out_len != NULL) {
@@ -1416,7 +1421,7 @@ int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_
         }
         return WA_ERR_TOO_LARGE;
     }
-    writer_t w = {out, out_cap, 0};
+    writer_t w = {out, out_cap, 0, NULL, NULL, WA_OK};
     rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
     if (rc == WA_OK && w.len != need) {
         rc = WA_ERR_UNKNOWN; /* cannot happen: both passes run the same code */
@@ -1428,6 +1433,24 @@ int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_
         if (tick_func != NULL) {
             *tick_func = tick;
         }
+    }
+    return rc;
+}
+
+int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void *ctx,
+                     uint32_t *out_len, char *msg, size_t msg_len)
+{
+    writer_t w = {NULL, 0, 0, sink, ctx, WA_OK};
+    uint32_t tick;
+    int rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
+    if (rc == WA_OK && w.sink_rc != WA_OK) {
+        rc = w.sink_rc;
+        if (msg != NULL && msg_len > 0) {
+            snprintf(msg, msg_len, "writing the metered module failed (error %d)", rc);
+        }
+    }
+    if (rc == WA_OK && out_len != NULL) {
+        *out_len = (uint32_t)w.len;
     }
     return rc;
 }

@@ -103,4 +103,12 @@ int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, cha
 int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
                   uint32_t *out_len, uint32_t *tick_func, char *msg, size_t msg_len);
 
+/* The same rewrite, streamed: the metered module's bytes go to sink in
+ * order, in pieces of any size (a sink that writes flash should buffer).
+ * sink returns 0 or an agent_err code, which stops the output and is
+ * returned. *out_len is the metered module's size. */
+typedef int (*wa_wasm_sink)(void *ctx, const uint8_t *data, uint32_t len);
+int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void *ctx,
+                     uint32_t *out_len, char *msg, size_t msg_len);
+
 #endif /* WA_WASM_H */
