@@ -24,7 +24,7 @@ APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt 
 
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
-             firmware/core/smp/*.[ch] firmware/core/crypto/*.[ch] \
+             firmware/core/smp/*.[ch] firmware/core/crypto/*.[ch] firmware/core/ota/*.[ch] \
              firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch])
 
 help:

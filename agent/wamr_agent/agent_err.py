@@ -41,6 +41,11 @@ class AgentErr(IntEnum):
     TRAP_HOST = 41
     TRAP_OTHER = 42
 
+    BAD_SIGNATURE = 48
+    UNTRUSTED_KEY = 49
+    WRONG_BOARD = 50
+    ROLLBACK = 51
+
     @property
     def is_trap(self) -> bool:
         return AgentErr.TRAP_UNREACHABLE <= self <= AgentErr.TRAP_OTHER

@@ -103,8 +103,15 @@ class TransportError(WamrAgentError):
     code = AgentErr.UNKNOWN
 
 
+class SignatureError(WamrAgentError):
+    """A bundle's signature, key or module hash does not verify (ota/FORMAT.md)."""
+
+    exit_code = 13
+    code = AgentErr.BAD_SIGNATURE
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
-                CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError)
+                CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError, SignatureError)
 }

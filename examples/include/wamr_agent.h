@@ -62,6 +62,10 @@ extern "C" {
 #define WA_ERR_TRAP_EXIT           (-40)  /* proc_exit with a non-zero status */
 #define WA_ERR_TRAP_HOST           (-41)  /* a host function failed */
 #define WA_ERR_TRAP_OTHER          (-42)
+#define WA_ERR_BAD_SIGNATURE       (-48)  /* signature or module hash does not verify */
+#define WA_ERR_UNTRUSTED_KEY       (-49)  /* signed by a key the device does not trust */
+#define WA_ERR_WRONG_BOARD         (-50)  /* the bundle is not for this board */
+#define WA_ERR_ROLLBACK            (-51)  /* security counter below the installed app's */
 
 /* [LOG] Write one log line (len bytes, no NUL needed). Returns 0. */
 __attribute__((import_module("wamr_agent"), import_name("log")))

@@ -86,7 +86,8 @@ def test_every_command_has_a_test() -> None:
     tested = {"run", "inspect", "board list", "board up", "board down", "board console",
               "sim list", "sim up", "sim down", "sim console",
               "deploy", "ps", "start", "stop", "rm",  # tests/qemu/test_deploy.py
-              "status", "logs"}  # tests/hostport/test_status_logs.py
+              "status", "logs",  # tests/hostport/test_status_logs.py
+              "bundle keygen", "bundle build", "bundle verify", "bundle show"}  # test_cli_bundle
     commands: set[str] = set()
     for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)

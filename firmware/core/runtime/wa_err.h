@@ -43,6 +43,12 @@ enum agent_err {
     WA_ERR_TRAP_HOST = 41,       /* a host function failed */
     WA_ERR_TRAP_OTHER = 42,
 
+    /* OTA bundles (ota/FORMAT.md) */
+    WA_ERR_BAD_SIGNATURE = 48, /* signature or module hash does not verify */
+    WA_ERR_UNTRUSTED_KEY = 49, /* signed by a key the device does not trust */
+    WA_ERR_WRONG_BOARD = 50,   /* the bundle is not for this board */
+    WA_ERR_ROLLBACK = 51,      /* security counter below the installed app's */
+
     WA_ERR_COUNT_ /* not a code: one past the highest */
 };
 

@@ -1,0 +1,114 @@
+"""`wamr-agent bundle keygen / build / verify / show`: OTA bundles (ota/FORMAT.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError
+from ..ota import (
+    Bundle,
+    load_public_key,
+    load_secret_key,
+    new_key_pair,
+    parse_bundle,
+    verify_bundle,
+)
+from ..ota.pack import pack
+from .common import JsonOpt, ModuleArg, app, guard, print_json, split_values
+
+bundle_app = typer.Typer(no_args_is_help=True, help="Signed OTA bundles: a manifest and a "
+                         "module (ota/FORMAT.md). Create a key, build, verify, show.")
+app.add_typer(bundle_app, name="bundle")
+BundleArg = Annotated[Path, typer.Argument(help="The .wab bundle.", show_default=False)]
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+@bundle_app.command("keygen")
+def keygen(stem: Annotated[Path, typer.Argument(help="Writes STEM.key (secret, mode 0600) "
+                                                "and STEM.pub.", show_default=False)],
+           as_json: JsonOpt = False) -> None:
+    """Create a signing key pair."""
+    pair = new_key_pair()
+    secret, public = guard(as_json, lambda: pair.save(stem))
+    if as_json:
+        print_json({"key": str(secret), "pub": str(public), "kid": pair.kid.hex()})
+    else:
+        print(f"wrote {secret} (keep it secret) and {public}; key id {pair.kid.hex()}")
+
+
+@bundle_app.command("build")
+def build(
+    module: ModuleArg,
+    key: Annotated[Path, typer.Option(help="Secret key file (bundle keygen).",
+                                      show_default=False)],
+    version: Annotated[str, typer.Option(help="App version, e.g. 1.2.0.", show_default=False)],
+    seq: Annotated[int, typer.Option(min=0, max=0xFFFFFFFF, help="Security counter: devices "
+                                     "refuse a lower one than installed.", show_default=False)],
+    board: Annotated[list[str], typer.Option("--board", "-b", help="Target board; repeatable.",
+                                             show_default=False)],
+    name: Annotated[str | None, typer.Option(help="App name (default: the file's stem).")] = None,
+    grant: Annotated[list[str] | None, typer.Option(help="Capabilities to grant (default: "
+                                                    "those its imports need).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Bundle file (default: "
+                                             "NAME-VERSION.wab next to the module).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a module for every target board, then write a signed bundle."""
+    report = guard(as_json, lambda: pack(module, out, key=load_secret_key(key), version=version,
+                                         seq=seq, boards=board, name=name,
+                                         grants=split_values(grant)))
+    if as_json:
+        print_json(report)
+    else:
+        print(f"wrote {report.path}: {report.name} {report.version} (seq {report.seq}) for "
+              f"{', '.join(report.boards)}, grants {', '.join(report.caps) or 'nothing'}, "
+              f"{report.bundle_bytes} bytes, key {report.kid}")
+
+
+@bundle_app.command("verify")
+def verify(bundle: BundleArg,
+           pub: Annotated[list[Path], typer.Option(help="Trusted public key file; repeatable.",
+                                                   show_default=False)],
+           board: Annotated[str | None, typer.Option("--board", "-b", help="Also check the "
+                                                     "bundle targets this board.")] = None,
+           as_json: JsonOpt = False) -> None:
+    """Check a bundle as a device would: layout, key, signature, module hash, board."""
+    def run() -> Bundle:
+        return verify_bundle(_read(bundle), [load_public_key(p) for p in pub], board)
+    checked = guard(as_json, run)
+    m = checked.manifest
+    if as_json:
+        print_json({"ok": True, "manifest": m.as_dict()})
+    else:
+        print(f"ok: {m.name} {m.version} (seq {m.seq}), signed by key {m.kid.hex()}"
+              + (f", for {board}" if board else ""))
+
+
+@bundle_app.command("show")
+def show(bundle: BundleArg, as_json: JsonOpt = False) -> None:
+    """Print a bundle's manifest (the signature is not checked: use verify)."""
+    parsed = guard(as_json, lambda: parse_bundle(_read(bundle)))
+    m = parsed.manifest
+    if as_json:
+        print_json(m.as_dict())
+        return
+    rows = [("name", m.name), ("version", m.version), ("seq", str(m.seq)),
+            ("boards", ", ".join(m.boards)), ("grants", ", ".join(m.caps) or "nothing"),
+            ("module", f"{m.module_len} bytes, sha256 {m.module_sha256.hex()}"),
+            ("memory", ", ".join(f"{k} {v}" for k, v in (m.mem or {}).items()) or "-"),
+            ("entry", ", ".join(m.entry or ()) or "-"),
+            ("health", f"confirm after {m.health.loops} loop rounds with at most "
+                       f"{m.health.traps} traps"),
+            ("key id", m.kid.hex())]
+    for key, value in rows:
+        print(f"{key:8} {value}")
+    print("(signature not checked: use `wamr-agent bundle verify`)")

@@ -1,0 +1,64 @@
+"""`wamr-agent bundle build`: a module checked for every target board, then
+bundled with the manifest those checks fill in (capabilities it needs, memory,
+entry points) and signed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..capabilities import grant_mask
+from ..errors import FitError, LinkError, UsageError
+from ..inspection import inspect_module
+from .bundle import Health, build_bundle
+from .keys import KeyPair
+
+ENTRY_POINTS = ("setup", "loop", "_start")
+
+
+@dataclass(frozen=True)
+class PackReport:
+    path: str
+    name: str
+    version: str
+    seq: int
+    boards: list[str]
+    caps: list[str]
+    module_bytes: int
+    bundle_bytes: int
+    kid: str
+
+
+def pack(module_path: Path, out: Path | None, *, key: KeyPair, version: str, seq: int,
+         boards: list[str], name: str | None = None, grants: list[str] | None = None,
+         health: Health | None = None) -> PackReport:
+    """Checks the module against each board (validation, fit, imports), then writes
+    the signed bundle (default: NAME-VERSION.wab next to the module)."""
+    if not boards:
+        raise UsageError("name at least one target board (--board)")
+    if grants is not None:
+        grant_mask(grants)  # unknown names: UsageError
+    needed: set[str] = set()
+    linear = 0
+    entry: list[str] = []
+    for board in boards:
+        report = inspect_module(module_path, board)  # grants are checked below
+        if not report.verdict.fits:
+            raise FitError(f"{module_path} does not fit {board}: "
+                           + "; ".join(report.verdict.reasons))
+        needed.update(report.capabilities)
+        linear = max(linear, report.initial_memory)
+        entry = [e.name for e in report.exports if e.kind == "func" and e.name in ENTRY_POINTS]
+    caps = sorted(needed) if grants is None else grants
+    missing = sorted(needed - set(caps))
+    if missing:
+        raise LinkError(f"{module_path} imports need {', '.join(missing)}, "
+                        "which --grant leaves out")
+    app = name or module_path.stem
+    module = module_path.read_bytes()
+    data = build_bundle(module, name=app, version=version, seq=seq, boards=boards, caps=caps,
+                        key=key, mem={"linear": linear}, entry=entry, health=health)
+    target = out or module_path.with_name(f"{app}-{version}.wab")
+    target.write_bytes(data)
+    return PackReport(str(target), app, version, seq, boards, caps, len(module), len(data),
+                      key.kid.hex())
