@@ -3,7 +3,11 @@ apps on a device over SMP (the wasm-app group, :mod:`wamr_agent.smp.apps`).
 
 A module is checked on the host first (Wasmtime validation and the device
 runtime's own fit and import checks for the board): one that fails is never
-sent. The target is ``--port`` (a serial device such as ``/dev/ttyUSB0``, or
+sent. A signed bundle (``.wab``, ota/FORMAT.md) is checked the same way (its
+layout, its target boards, and the module inside with the capabilities its
+manifest grants) and sent whole: the device verifies the signature against the
+keys it trusts and refuses a lower security counter than the installed app's.
+The target is ``--port`` (a serial device such as ``/dev/ttyUSB0``, or
 ``socket://HOST:PORT``), or else the embedded default: the running local
 instance of the board (QEMU for emulated boards, the simulator for host ones),
 started in the background when none runs.
@@ -24,9 +28,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from .agent_err import AgentErr
 from .boards import load_board
 from .emulator import instances
-from .errors import UsageError, WamrAgentError
+from .errors import BoardError, InputError, UsageError, WamrAgentError
+from .ota.bundle import MAGIC as BUNDLE_MAGIC
+from .ota.bundle import parse_bundle
 from .pywamr import Module, Runtime
 from .smp.app_results import LogEntry
 from .smp.apps import AppClient, AppInfo, AppStatus, DeviceStatus, Progress
@@ -77,6 +84,47 @@ def preflight(path: str | Path, board: str) -> Module:
         raise type(exc)(f"{path}: not sent, pre-flight check for {board} failed: {exc}",
                         exc.code) from exc
     return module
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What `deploy` sends: a module, or a bundle (its manifest's name and version)."""
+
+    data: bytes
+    bundle: bool
+    name: str | None = None
+    version: str | None = None
+
+
+def bundle_preflight(path: str | Path, board: str) -> Payload:
+    """A bundle's layout and target boards, and the host pre-flight of its module with
+    the capabilities it grants; the signature is the device's to check."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        m = parse_bundle(data).manifest
+    except WamrAgentError as exc:
+        raise type(exc)(f"{path}: not sent: {exc}", exc.code) from exc
+    if load_board(board).name not in m.boards:
+        raise BoardError(f"{path}: not sent: the bundle is for {', '.join(m.boards)}, not "
+                         f"{board}", AgentErr.WRONG_BOARD)
+    module = Module(data[-m.module_len:], name=m.name)
+    try:
+        Runtime(board, grants=list(m.caps)).check(module)
+    except WamrAgentError as exc:
+        raise type(exc)(f"{path}: not sent, pre-flight check for {board} failed: {exc}",
+                        exc.code) from exc
+    return Payload(data, True, m.name, m.version)
+
+
+def is_bundle(path: str | Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(BUNDLE_MAGIC)) == BUNDLE_MAGIC
+    except OSError:
+        return False  # the module pre-flight reports the file
 
 
 def resolve_target(board: str, port: str | None = None, *, start: bool = False) -> Target:
@@ -144,18 +192,25 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
     install ``path`` as app ``name`` (default: the file's stem); starts it if ``start``.
     ``framing``: auto, console or raw (see the module docstring)."""
     check_framing(framing)
-    module = preflight(path, board)
-    app = app_name(path, name)
+    if is_bundle(path):
+        payload = bundle_preflight(path, board)
+        if name is not None and name != payload.name:
+            raise UsageError(f"{path} is a bundle for app {payload.name!r}; --name cannot "
+                             "rename it")
+    else:
+        payload = Payload(preflight(path, board).data, False)
+    app = payload.name or app_name(path, name)
     target = resolve_target(board, port, start=True)
     if on_target is not None:
         on_target(target)
-    deploy_id = "d-" + hashlib.sha256(module.data).hexdigest()[:12]
+    deploy_id = "d-" + hashlib.sha256(payload.data).hexdigest()[:12]
     with _link(target.address, baudrate) as link:
         client = AppClient(link)
         chosen = link.framing = choose_framing(client, framing)
         began = time.monotonic()
-        result = client.upload(app, module.data, start=start, deploy_id=deploy_id,
-                               progress=progress)
+        result = client.upload(app, payload.data, start=start, deploy_id=deploy_id,
+                               version=payload.version, progress=progress,
+                               bundle=payload.bundle)
     seconds = time.monotonic() - began
     sent = result.total - result.resumed_from if not result.already_installed else 0
     return DeployReport(name=app, board=board, bytes=result.total, seconds=round(seconds, 3),

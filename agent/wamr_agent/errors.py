@@ -104,7 +104,8 @@ class TransportError(WamrAgentError):
 
 
 class SignatureError(WamrAgentError):
-    """A bundle's signature, key or module hash does not verify (ota/FORMAT.md)."""
+    """A bundle's signature, key or module hash does not verify, or it would roll an
+    app back to a lower security counter (ota/FORMAT.md)."""
 
     exit_code = 13
     code = AgentErr.BAD_SIGNATURE

@@ -36,7 +36,8 @@ def test_image_holds_header_and_module_and_is_otherwise_erased() -> None:
     magic, version, size, length, grants, ticks, crc, name, generation, *rest = (
         HEADER.unpack_from(image, at))
     assert (magic, version, size, length) == (SLOT_MAGIC, 2, 80, len(module))
-    assert generation == 1 and rest == [0xFFFFFFFF] * 5, "no metered image; reserved erased"
+    assert generation == 1 and rest == [0xFFFFFFFF, 0xFFFFFFFF, 0, 0, 0xFFFFFFFF], (
+        "no metered image, module at the start, no security counter, reserved erased")
     assert (grants, ticks, crc) == (0b101, 0, zlib.crc32(module))
     assert name.rstrip(b"\0") == b"sensor"
     assert image[at + PAGE : at + PAGE + len(module)] == module

@@ -64,7 +64,7 @@ def header_bytes(app: PreloadApp, generation: int = 1) -> bytes:
     ticks = TICKS_DEFAULT if app.cpu_ticks is None else app.cpu_ticks
     return HEADER.pack(SLOT_MAGIC, SLOT_VERSION, HEADER.size, len(app.module), app.grants,
                        ticks, zlib.crc32(app.module), name, generation, NO_IMAGE,
-                       0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+                       0xFFFFFFFF, 0, 0, 0xFFFFFFFF)  # image CRC, module_off, seq, reserved
 
 
 def build_image(board: Board, apps: list[PreloadApp]) -> bytes:

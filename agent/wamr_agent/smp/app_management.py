@@ -92,7 +92,8 @@ class _WriteResponse(_GroupResponse, message.WriteResponse):
 # ---- 0 upload ---------------------------------------------------------------------
 
 _FIRST_CHUNK = ("len", "sha", "name")
-_FIRST_CHUNK_ONLY = ("len", "sha", "name", "deploy", "grants", "start", "app_version")
+_FIRST_CHUNK_ONLY = ("len", "sha", "name", "deploy", "grants", "start", "app_version",
+                     "bundle")
 
 
 class UploadWriteRequest(message.WriteRequest):
@@ -120,6 +121,9 @@ class UploadWriteRequest(message.WriteRequest):
     """Start the app once installed."""
     app_version: str | None = Field(default=None, serialization_alias="version")
     """The app's version (key ``version``), free-form, up to 16 bytes."""
+    bundle: bool | None = None
+    """The bytes are a signed bundle (ota/FORMAT.md): the device verifies it and
+    installs the module inside with the manifest's capabilities."""
 
     @model_validator(mode="before")
     @classmethod

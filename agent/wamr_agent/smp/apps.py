@@ -23,10 +23,12 @@ from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error_v2, success
 
 from ..agent_err import AgentErr
 from ..errors import (
+    BoardError,
     FitError,
     InputError,
     LinkError,
     LoadError,
+    SignatureError,
     TransportError,
     UsageError,
     WamrAgentError,
@@ -82,6 +84,10 @@ _BY_CODE: dict[AgentErr, type[WamrAgentError]] = {
     AgentErr.INVALID_ARG: UsageError,
     AgentErr.TOO_LARGE: UsageError,
     AgentErr.LOAD_FAILED: LoadError,
+    AgentErr.BAD_SIGNATURE: SignatureError,
+    AgentErr.UNTRUSTED_KEY: SignatureError,
+    AgentErr.ROLLBACK: SignatureError,
+    AgentErr.WRONG_BOARD: BoardError,
 }
 
 _WHY = {AgentErr.NO_MEMORY: "no free app slot", AgentErr.NOT_FOUND: "no such app",
@@ -89,7 +95,11 @@ _WHY = {AgentErr.NO_MEMORY: "no free app slot", AgentErr.NOT_FOUND: "no such app
         AgentErr.MALFORMED: "SHA-256 mismatch after upload",
         AgentErr.MODULE_TOO_LARGE: "module larger than the board's module budget",
         AgentErr.MEMORY_BUDGET: "does not fit the board's memory budget",
-        AgentErr.INVALID_ARG: "invalid argument", AgentErr.TOO_LARGE: "name or id too long"}
+        AgentErr.INVALID_ARG: "invalid argument", AgentErr.TOO_LARGE: "name or id too long",
+        AgentErr.BAD_SIGNATURE: "the bundle's signature or module hash does not verify",
+        AgentErr.UNTRUSTED_KEY: "the bundle is signed by a key the device does not trust",
+        AgentErr.ROLLBACK: "the bundle's security counter is below the installed app's",
+        AgentErr.WRONG_BOARD: "the bundle is not for this board"}
 
 
 def refusal(what: str, rc: int) -> WamrAgentError:
@@ -211,13 +221,16 @@ class AppClient:
 
     def upload(self, name: str, data: bytes, *, start: bool = True,
                deploy_id: str | None = None, version: str | None = None,
-               grants: int | None = None, progress: Progress | None = None) -> UploadResult:
-        """Installs ``data`` as app ``name``; continues an interrupted upload of the
-        same module from the offset the device reached."""
+               grants: int | None = None, progress: Progress | None = None,
+               bundle: bool = False) -> UploadResult:
+        """Installs ``data`` (a module, or a signed bundle with ``bundle``) as app
+        ``name``; continues an interrupted upload of the same bytes from the offset
+        the device reached."""
         total, what = len(data), f"upload app {name!r}"
         first: dict[str, Any] = {"off": 0, "len": total, "sha": hashlib.sha256(data).digest(),
                                  "name": name, "start": start, "deploy": deploy_id,
-                                 "app_version": version, "grants": grants}
+                                 "app_version": version, "grants": grants,
+                                 "bundle": True if bundle else None}
         room = self._room(rq.UploadWrite(**first, data=b""))
         rsp = self._ok(what, rq.UploadWrite(**first, data=data[:room], sequence=self.sequence()))
         # a device that does not say `unchanged`: done before the last chunk was sent

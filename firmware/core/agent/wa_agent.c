@@ -21,6 +21,7 @@
 #include "wa_port.h"
 #include "wa_runtime.h"
 #include "wa_store.h"
+#include "wa_trusted_keys.h"
 
 typedef struct agent_app {
     uint32_t slot;
@@ -104,6 +105,10 @@ static void print_banner(void)
                       (unsigned)WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
                       (unsigned)WA_BOARD_BUDGET_STACK_BYTES, (unsigned)WA_BOARD_BUDGET_HEAP_BYTES,
                       (unsigned)WA_BOARD_BUDGET_CPU_TICKS);
+    wa_console_printf("trusted bundle keys=%u%s\n", (unsigned)WA_TRUSTED_KEY_COUNT,
+                      WA_TRUSTED_TEST_KEY >= 0 ? " (one is the published TEST key: not for "
+                                                 "production)"
+                                               : "");
     wa_console_printf("flash bytes=%u page=%u slots=%u slot_bytes=%u\n",
                       (unsigned)wa_port_flash_size(), (unsigned)WA_STORE_PAGE,
                       (unsigned)WA_STORE_SLOTS, (unsigned)WA_STORE_SLOT_BYTES);

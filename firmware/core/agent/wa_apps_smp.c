@@ -51,6 +51,7 @@ typedef struct app_req {
     uint32_t grants;
     uint32_t since;
     bool start;
+    bool bundle;
     struct zcbor_string data;
     struct zcbor_string sha;
     struct zcbor_string name;
@@ -103,6 +104,8 @@ static bool parse(const wa_smp_call_t *call, app_req_t *r)
         } else if (key_is(&k, "since")) {
             ok = zcbor_uint32_decode(dec, &r->since);
             r->have |= HAVE_SINCE;
+        } else if (key_is(&k, "bundle")) {
+            ok = zcbor_bool_decode(dec, &r->bundle);
         } else if (key_is(&k, "start")) {
             ok = zcbor_bool_decode(dec, &r->start);
         } else {
@@ -171,7 +174,8 @@ static int app_upload(wa_smp_call_t *call)
                                 (const char *)r.version.value,
                                 (uint32_t)r.version.len,
                                 r.have & HAVE_GRANTS ? r.grants : WA_CAP_ALL,
-                                r.start};
+                                r.start,
+                                r.bundle};
         rc = wa_install_begin(&req, &next, &done);
         if (rc == WA_OK && done) {
             return write_off(call, next, true, true); /* that module is installed already */

@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "wa_apps.h"
+#include "wa_bundle.h"
 #include "wa_console.h"
 #include "wa_err.h"
 #include "wa_runtime.h"
 #include "wa_sha256.h"
 #include "wa_store.h"
+#include "wa_trusted_keys.h"
 #include "wa_wasm.h"
 
 typedef struct upload {
@@ -166,7 +168,7 @@ int wa_install_begin(const wa_install_req_t *r, uint32_t *next_off, bool *done)
     s_up.meta.magic = WA_META_MAGIC;
     s_up.meta.module_len = r->len;
     s_up.meta.grants = r->grants;
-    s_up.meta.flags = r->start ? WA_META_START : 0u;
+    s_up.meta.flags = (r->start ? WA_META_START : 0u) | (r->bundle ? WA_META_BUNDLE : 0u);
     memcpy(s_up.meta.sha256, r->sha, sizeof s_up.meta.sha256);
     padded(s_up.meta.name, sizeof s_up.meta.name, r->name, r->name_len);
     padded(s_up.meta.deploy, sizeof s_up.meta.deploy, r->deploy, r->deploy_len);
@@ -259,12 +261,13 @@ static int sink_put(void *ctx, const uint8_t *data, uint32_t len)
  * with no copy in RAM. Fills the header's image fields, or leaves them at
  * WA_SLOT_NO_IMAGE when the image does not fit the slot (the runtime then
  * meters a copy in RAM at each load, as for preloaded apps). */
-static void write_image(const uint8_t *module, wa_slot_header_t *header)
+static void write_image(const uint8_t *area, wa_slot_header_t *header)
 {
     static image_sink_t sink;
     char msg[64];
     uint32_t len = 0;
-    uint32_t at = WA_STORE_IMAGE_OFFSET(header->module_len);
+    uint32_t at = WA_STORE_IMAGE_OFFSET(header);
+    const uint8_t *module = area + header->module_off;
     header->image_len = WA_SLOT_NO_IMAGE;
     header->image_crc32 = 0xFFFFFFFFu;
     if (wa_wasm_meter_size(module, header->module_len, &len, msg, sizeof msg) != WA_OK ||
@@ -285,7 +288,57 @@ static void write_image(const uint8_t *module, wa_slot_header_t *header)
         return;
     }
     header->image_len = len;
-    header->image_crc32 = wa_crc32(module + at, len);
+    header->image_crc32 = wa_crc32(area + at, len);
+}
+
+/* What finish() installs: the uploaded bytes, or the module inside a bundle. */
+typedef struct payload {
+    uint32_t off; /* in the module area */
+    uint32_t len;
+    uint32_t grants;
+    uint32_t seq;
+} payload_t;
+
+static const char *bundle_refusal(int rc)
+{
+    switch (rc) {
+    case WA_ERR_UNTRUSTED_KEY: return "bundle signed by a key this device does not trust";
+    case WA_ERR_BAD_SIGNATURE: return "bundle signature or module hash does not verify";
+    case WA_ERR_WRONG_BOARD: return "bundle is not for this board";
+    case WA_ERR_NOT_SUPPORTED: return "bundle grants a capability this firmware lacks";
+    default: return "not a valid bundle";
+    }
+}
+
+/* Verifies a bundle in flash (ota/FORMAT.md) and finds its module; refuses a
+ * bundle for another app or with a lower security counter than the installed
+ * app's (anti-rollback). */
+static int open_bundle(const uint8_t *area, payload_t *p)
+{
+    static wa_bundle_t b; /* 1.7 KiB of stack go to the signature check already */
+    static char why[96];
+    const wa_slot_meta_t *m = &s_up.meta;
+    int rc = wa_bundle_verify(area, m->module_len, wa_trusted_keys, WA_TRUSTED_KEY_COUNT,
+                              WA_BOARD_NAME, &b);
+    if (rc != WA_OK) {
+        return refuse(rc, bundle_refusal(rc));
+    }
+    if (strncmp(b.name, m->name, sizeof m->name) != 0) {
+        snprintf(why, sizeof why, "the bundle is for app %s", b.name);
+        return refuse(WA_ERR_INVALID_ARG, why);
+    }
+    int old = wa_apps_find(m->name, name_len(m->name));
+    wa_slot_header_t installed;
+    if (old >= 0 && wa_store_header((uint32_t)old, &installed) == WA_OK && b.seq < installed.seq) {
+        snprintf(why, sizeof why, "security counter %u is below the installed %u (rollback)",
+                 (unsigned)b.seq, (unsigned)installed.seq);
+        return refuse(WA_ERR_ROLLBACK, why);
+    }
+    p->off = (uint32_t)(b.module - area);
+    p->len = b.module_len;
+    p->grants = b.caps;
+    p->seq = b.seq;
+    return WA_OK;
 }
 
 /* All bytes are in flash: check them, write the header, switch over. */
@@ -297,17 +350,25 @@ static int finish(void)
     if (memcmp(digest, m->sha256, sizeof digest) != 0) {
         return refuse(WA_ERR_MALFORMED, "SHA-256 of the uploaded bytes does not match");
     }
-    const uint8_t *module = wa_store_module_area(s_up.slot);
-    if (module == NULL) {
+    const uint8_t *area = wa_store_module_area(s_up.slot);
+    if (area == NULL) {
         return refuse(WA_ERR_NOT_SUPPORTED, "no memory-mapped flash");
     }
+    payload_t p = {0, m->module_len, m->grants, 0};
+    if (m->flags & WA_META_BUNDLE) {
+        int rc = open_bundle(area, &p);
+        if (rc != WA_OK) {
+            return rc;
+        }
+    }
+    const uint8_t *module = area + p.off;
     wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
                           WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
                           WA_BOARD_BUDGET_CPU_TICKS};
     wa_error_t err;
-    int rc = wa_check_fit(&budget, module, m->module_len, NULL, &err);
+    int rc = wa_check_fit(&budget, module, p.len, NULL, &err);
     if (rc == WA_OK) {
-        rc = wa_check_imports(m->grants, module, m->module_len, &err);
+        rc = wa_check_imports(p.grants, module, p.len, &err);
     }
     if (rc != WA_OK) {
         return refuse(rc, err.message);
@@ -317,14 +378,16 @@ static int finish(void)
     header.magic = WA_SLOT_MAGIC;
     header.version = WA_SLOT_VERSION;
     header.header_size = sizeof header;
-    header.module_len = m->module_len;
-    header.grants = m->grants;
+    header.module_len = p.len;
+    header.grants = p.grants;
     header.cpu_ticks = WA_SLOT_TICKS_DEFAULT;
-    header.module_crc32 = wa_crc32(module, m->module_len);
+    header.module_crc32 = wa_crc32(module, p.len);
     memcpy(header.name, m->name, sizeof header.name);
     header.generation = next_generation();
-    memset(header.reserved, 0xFF, sizeof header.reserved);
-    write_image(module, &header);
+    header.module_off = p.off;
+    header.seq = p.seq;
+    header.reserved = 0xFFFFFFFFu;
+    write_image(area, &header);
     int old = wa_apps_find(m->name, name_len(m->name));
     rc = wa_store_install(s_up.slot, &header);
     if (rc == WA_OK && !s_up.start) {
@@ -333,12 +396,16 @@ static int finish(void)
     if (rc != WA_OK) {
         return refuse(rc, "flash write failed");
     }
-    char image[40] = "";
+    char image[64] = "";
     if (header.image_len != WA_SLOT_NO_IMAGE) {
         snprintf(image, sizeof image, ", metered image %u bytes", (unsigned)header.image_len);
     }
+    if (m->flags & WA_META_BUNDLE) {
+        snprintf(image + strlen(image), sizeof image - strlen(image), ", bundle seq %u",
+                 (unsigned)p.seq);
+    }
     wa_console_printf("app %.*s installed (%u bytes, slot %u%s)\n", (int)name_len(m->name), m->name,
-                      (unsigned)m->module_len, (unsigned)s_up.slot, image);
+                      (unsigned)p.len, (unsigned)s_up.slot, image);
     if (old >= 0) {
         retire((uint32_t)old, s_up.slot);
     }

@@ -18,7 +18,7 @@
 typedef struct wa_install_req {
     const char *name;
     uint32_t name_len;
-    uint32_t len;       /* module bytes */
+    uint32_t len;       /* module (or bundle) bytes */
     const uint8_t *sha; /* 32 bytes */
     const char *deploy; /* may be NULL */
     uint32_t deploy_len;
@@ -26,6 +26,7 @@ typedef struct wa_install_req {
     uint32_t version_len;
     uint32_t grants; /* enum wa_cap bits */
     bool start;      /* start the app once installed */
+    bool bundle;     /* the bytes are a signed bundle (ota/FORMAT.md), not a module */
 } wa_install_req_t;
 
 /* The first chunk's request: answers an installed identical module (*done),

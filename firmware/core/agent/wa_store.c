@@ -96,7 +96,8 @@ int wa_store_header(uint32_t slot, wa_slot_header_t *header)
         return WA_ERR_NOT_FOUND;
     }
     if (header->magic != WA_SLOT_MAGIC || header->version != WA_SLOT_VERSION ||
-        header->header_size != sizeof *header || header->module_len > WA_STORE_MODULE_MAX) {
+        header->header_size != sizeof *header || header->module_len > WA_STORE_MODULE_MAX ||
+        header->module_off > WA_STORE_MODULE_MAX - header->module_len) {
         return WA_ERR_MALFORMED;
     }
     return WA_OK;
@@ -166,7 +167,7 @@ uint32_t wa_store_boot_count(void)
 const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, uint8_t *buf,
                                uint32_t cap, int *rc)
 {
-    uint32_t off = WA_STORE_SLOT_OFFSET(slot) + WA_STORE_PAGE;
+    uint32_t off = WA_STORE_SLOT_OFFSET(slot) + WA_STORE_PAGE + header->module_off;
     const uint8_t *map = wa_port_flash_map();
     const uint8_t *bytes = map != NULL ? map + off : buf;
     *rc = WA_OK;
@@ -183,7 +184,7 @@ const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, ui
 const uint8_t *wa_store_image(uint32_t slot, const wa_slot_header_t *header, int *rc)
 {
     const uint8_t *area = wa_store_module_area(slot);
-    uint32_t at = WA_STORE_IMAGE_OFFSET(header->module_len);
+    uint32_t at = WA_STORE_IMAGE_OFFSET(header);
     *rc = WA_ERR_NOT_FOUND;
     if (area == NULL || header->image_len == WA_SLOT_NO_IMAGE) {
         return NULL;

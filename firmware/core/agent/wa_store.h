@@ -35,12 +35,16 @@ typedef struct wa_slot_header {
     uint32_t generation;         /* install order: of two slots with one name, the higher wins */
     uint32_t image_len;          /* metered image after the module, WA_SLOT_NO_IMAGE if none */
     uint32_t image_crc32;        /* CRC-32 of the metered image */
-    uint32_t reserved[3];        /* erased (0xFFFFFFFF) */
+    uint32_t module_off;         /* module start in the module area (after a bundle's head) */
+    uint32_t seq;                /* security counter of the installed bundle; 0: bare module */
+    uint32_t reserved;           /* erased (0xFFFFFFFF) */
 } wa_slot_header_t;
 
 #define WA_SLOT_NO_IMAGE 0xFFFFFFFFu
-/* Where a slot's metered image starts in its module area: after the module. */
-#define WA_STORE_IMAGE_OFFSET(module_len) ((((uint32_t)(module_len)) + 7u) & ~7u)
+/* Where a slot's metered image starts in its module area: after what was
+ * uploaded (the module, or the bundle that ends with it). */
+#define WA_STORE_IMAGE_OFFSET(header)                                                              \
+    ((((uint32_t)(header)->module_off + (header)->module_len) + 7u) & ~7u)
 
 _Static_assert(sizeof(wa_slot_header_t) == 80, "slot header is 80 bytes on every build");
 _Static_assert(sizeof(wa_slot_header_t) <= WA_STORE_META_OFFSET, "header overlaps the meta");
@@ -110,6 +114,7 @@ const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, ui
 #define WA_SLOT_VERSION_MAX 16u
 #define WA_META_MAGIC 0x444C5055u /* "UPLD" */
 #define WA_META_START 1u          /* flags: start the app once installed */
+#define WA_META_BUNDLE 2u         /* flags: the upload is a signed bundle (ota/FORMAT.md) */
 
 /* What an upload records about its module, at WA_STORE_META_OFFSET of the
  * header page, before the first module byte: enough to resume the upload
