@@ -19,12 +19,15 @@ CORE_SOURCES  = $(wildcard firmware/core/port/*.c firmware/core/smp/*.c firmware
                 $(addprefix $(ZCBOR)/,zcbor_common.c zcbor_decode.c zcbor_encode.c) \
                 $(MONOCYPHER)/monocypher.c
 CORE_INCLUDES := -Ifirmware/core/port -Ifirmware/core/smp -Ifirmware/core/crypto \
-                 -Ifirmware/core/ota -I$(ZCBOR) -I$(MONOCYPHER) -I$(BUILD)/keys \
-                 -DBLAKE2_NO_UNROLLING
+                 -Ifirmware/core/ota -I$(ZCBOR) -I$(MONOCYPHER) -DBLAKE2_NO_UNROLLING
 # The public keys whose bundles devices install (ota/FORMAT.md). The default is
 # the published test key, for emulated and simulated boards: the firmware says so
-# at boot. Build real devices with TRUSTED_KEYS="release.pub ...".
+# at boot. Build real devices with TRUSTED_KEYS="release.pub ..." REQUIRE_SIGNED=1
+# (bare module uploads refused). Both go into <out>/keys/wa_trusted_keys.h.
 TRUSTED_KEYS ?= ota/vectors/test.pub
+REQUIRE_SIGNED ?= 0
+gen_keys = $(PYTHON) firmware/tools/gen_trusted_keys.py --out $(1)/keys \
+           $(if $(filter 1,$(REQUIRE_SIGNED)),--require-signed) $(TRUSTED_KEYS)
 
 # Debian 12 packages the current tasks need (pinned by the Debian release).
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
@@ -185,7 +188,7 @@ FW_CPU_cortex-m33 := -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16
 FW_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
 FW_CFLAGS  := -std=gnu11 -Os -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
               $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) $(CORE_INCLUDES) \
-              -Ifirmware/core/agent -I$(FW_WASM3)
+              -Ifirmware/core/agent -I$(FW_WASM3) -I$(FIRMWARE_OUT)/keys
 FW_LDFLAGS := --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections \
               -L$(FW_PORT)
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
@@ -196,7 +199,7 @@ fw_cpu = $(FW_CPU_$(shell sed -n 's/^cpu *= *"\([^"]*\)".*/\1/p' boards/$(1).tom
 
 firmware: $(BUILD)/.stamp-apt
 	$(PYTHON) firmware/tools/fetch_deps.py wasm3 zcbor monocypher
-	$(PYTHON) firmware/tools/gen_trusted_keys.py --out $(BUILD)/keys $(TRUSTED_KEYS)
+	$(call gen_keys,$(FIRMWARE_OUT))
 	@$(MAKE) --no-print-directory firmware-elfs BOARD="$(FW_BOARDS)"
 
 firmware-elfs: $(foreach b,$(FW_BOARDS),$(FIRMWARE_OUT)/$(b)/firmware.elf)
@@ -250,7 +253,8 @@ SIM_SOURCES = $(wildcard $(SIM_PORT)/*.c $(RUNTIME)/*.c) $(SIM_AGENT_SOURCES) \
               $(CORE_SOURCES) $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
 SIM_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
 SIM_CFLAGS := -std=gnu11 -O2 -g -DWA_THREAD_LOCAL= $(SIM_ENGINE_FLAGS) -I$(RUNTIME) \
-              -I$(SIM_PORT) $(CORE_INCLUDES) -Ifirmware/core/agent -I$(SIM_WASM3)
+              -I$(SIM_PORT) $(CORE_INCLUDES) -Ifirmware/core/agent -I$(SIM_WASM3) \
+              -I$(SIM_OUT)/keys
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
 sim_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
 
@@ -258,7 +262,7 @@ sim_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -
 
 sim:
 	$(PYTHON) firmware/tools/fetch_deps.py wasm3 zcbor monocypher
-	$(PYTHON) firmware/tools/gen_trusted_keys.py --out $(BUILD)/keys $(TRUSTED_KEYS)
+	$(call gen_keys,$(SIM_OUT))
 	@$(MAKE) --no-print-directory sim-bins BOARD="$(SIM_BOARDS)"
 
 sim-bins: $(foreach b,$(SIM_BOARDS),$(SIM_OUT)/$(b)/wamr-agent-sim)

@@ -45,6 +45,7 @@ class AgentErr(IntEnum):
     UNTRUSTED_KEY = 49
     WRONG_BOARD = 50
     ROLLBACK = 51
+    UNSIGNED = 52
 
     @property
     def is_trap(self) -> bool:

@@ -66,6 +66,7 @@ extern "C" {
 #define WA_ERR_UNTRUSTED_KEY       (-49)  /* signed by a key the device does not trust */
 #define WA_ERR_WRONG_BOARD         (-50)  /* the bundle is not for this board */
 #define WA_ERR_ROLLBACK            (-51)  /* security counter below the installed app's */
+#define WA_ERR_UNSIGNED            (-52)  /* a bare module where the device installs bundles only */
 
 /* [LOG] Write one log line (len bytes, no NUL needed). Returns 0. */
 __attribute__((import_module("wamr_agent"), import_name("log")))

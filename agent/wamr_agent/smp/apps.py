@@ -87,6 +87,7 @@ _BY_CODE: dict[AgentErr, type[WamrAgentError]] = {
     AgentErr.BAD_SIGNATURE: SignatureError,
     AgentErr.UNTRUSTED_KEY: SignatureError,
     AgentErr.ROLLBACK: SignatureError,
+    AgentErr.UNSIGNED: SignatureError,
     AgentErr.WRONG_BOARD: BoardError,
 }
 
@@ -99,7 +100,8 @@ _WHY = {AgentErr.NO_MEMORY: "no free app slot", AgentErr.NOT_FOUND: "no such app
         AgentErr.BAD_SIGNATURE: "the bundle's signature or module hash does not verify",
         AgentErr.UNTRUSTED_KEY: "the bundle is signed by a key the device does not trust",
         AgentErr.ROLLBACK: "the bundle's security counter is below the installed app's",
-        AgentErr.WRONG_BOARD: "the bundle is not for this board"}
+        AgentErr.WRONG_BOARD: "the bundle is not for this board",
+        AgentErr.UNSIGNED: "the device installs signed bundles only (bundle build)"}
 
 
 def refusal(what: str, rc: int) -> WamrAgentError:

@@ -105,7 +105,8 @@ static void print_banner(void)
                       (unsigned)WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
                       (unsigned)WA_BOARD_BUDGET_STACK_BYTES, (unsigned)WA_BOARD_BUDGET_HEAP_BYTES,
                       (unsigned)WA_BOARD_BUDGET_CPU_TICKS);
-    wa_console_printf("trusted bundle keys=%u%s\n", (unsigned)WA_TRUSTED_KEY_COUNT,
+    wa_console_printf("trusted bundle keys=%u%s%s\n", (unsigned)WA_TRUSTED_KEY_COUNT,
+                      WA_REQUIRE_SIGNED ? " (signed bundles only)" : "",
                       WA_TRUSTED_TEST_KEY >= 0 ? " (one is the published TEST key: not for "
                                                  "production)"
                                                : "");

@@ -136,6 +136,9 @@ int wa_install_begin(const wa_install_req_t *r, uint32_t *next_off, bool *done)
     if (r->len > WA_BOARD_BUDGET_MODULE_BYTES || r->len > WA_STORE_MODULE_MAX) {
         return WA_ERR_MODULE_TOO_LARGE;
     }
+    if (WA_REQUIRE_SIGNED && !r->bundle) {
+        return WA_ERR_UNSIGNED;
+    }
     int existing = wa_apps_find(r->name, r->name_len);
     if (already_installed(existing, r)) {
         if (r->start) {

@@ -48,6 +48,7 @@ enum agent_err {
     WA_ERR_UNTRUSTED_KEY = 49, /* signed by a key the device does not trust */
     WA_ERR_WRONG_BOARD = 50,   /* the bundle is not for this board */
     WA_ERR_ROLLBACK = 51,      /* security counter below the installed app's */
+    WA_ERR_UNSIGNED = 52,      /* a bare module where the device installs bundles only */
 
     WA_ERR_COUNT_ /* not a code: one past the highest */
 };

@@ -1,0 +1,47 @@
+"""Firmware built with REQUIRE_SIGNED=1 installs signed bundles only: a bare
+module upload is refused (WA_ERR_UNSIGNED, exit 13) and a bundle signed by a
+trusted key installs. A simulated esp32 built into its own directory."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from wamr_agent import deploy as deploying
+from wamr_agent.agent_err import AgentErr
+from wamr_agent.emulator import SimulatedBoard
+from wamr_agent.errors import SignatureError
+from wamr_agent.ota import build_bundle, load_secret_key
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = "build/sim-signed-only"
+
+
+@pytest.fixture(scope="module")
+def signed_only_program() -> Path:
+    subprocess.run(["make", "-s", "sim", "BOARD=esp32", f"SIM_OUT={OUT}", "REQUIRE_SIGNED=1"],
+                   cwd=ROOT, check=True, capture_output=True)
+    return ROOT / OUT / "esp32" / "wamr-agent-sim"
+
+
+def test_bare_modules_are_refused_and_bundles_install(
+        signed_only_program: Path, example: Callable[[str], Path], tmp_path: Path) -> None:
+    sensor = example("sensor")
+    with SimulatedBoard.start("esp32", firmware=signed_only_program,
+                              workdir=tmp_path / "board") as board:
+        board.console.expect(r"trusted bundle keys=1 \(signed bundles only\)")
+        with pytest.raises(SignatureError, match="signed bundles only") as caught:
+            deploying.deploy(sensor, "esp32", board.mgmt_address)
+        assert caught.value.code == AgentErr.UNSIGNED
+        assert deploying.list_apps("esp32", board.mgmt_address) == []
+
+        bundle = tmp_path / "sensor.wab"
+        bundle.write_bytes(build_bundle(
+            sensor.read_bytes(), name="sensor", version="1.0.0", seq=1, boards=["esp32"],
+            caps=["log", "sensor", "telemetry"],
+            key=load_secret_key(ROOT / "ota" / "vectors" / "test.key")))
+        deploying.deploy(bundle, "esp32", board.mgmt_address)
+        board.console.expect(r"telemetry sensor temp_c=")
