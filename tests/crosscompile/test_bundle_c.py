@@ -8,8 +8,6 @@ wa_bundle.h states."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, load_tool, need
+from tests.crosscompile.ctools import CORTEX_M, WARN, arm_gcc, host_cc, run
 
 OTA = ROOT / "firmware" / "core" / "ota"
 RUNTIME = ROOT / "firmware" / "core" / "runtime"
@@ -26,17 +25,11 @@ ZCBOR = ROOT / "build" / "deps" / "zcbor"
 DRIVER = ROOT / "firmware" / "tests" / "wa_bundle_test.c"
 VECTORS = ROOT / "ota" / "vectors" / "vectors.txt"
 TEST_PUB = ROOT / "ota" / "vectors" / "test.pub"
-WARN = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 INCLUDES = [f"-I{d}" for d in (OTA, RUNTIME, CRYPTO, MONOCYPHER, ZCBOR)]
 OURS = [OTA / "wa_bundle.c", CRYPTO / "wa_sha256.c"]
 THIRD_PARTY = [MONOCYPHER / "monocypher.c", ZCBOR / "zcbor_decode.c", ZCBOR / "zcbor_common.c"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
 STACK_BOUND = 2048  # bytes; wa_bundle.h promises wa_bundle_verify stays below it
-
-
-def run(cmd: list[str | Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300,
-                          check=False)
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +61,7 @@ def vector_names() -> list[str]:
 
 @pytest.mark.parametrize("sanitize", [False, True], ids=["plain", "asan-ubsan"])
 def test_c_verifier_passes_the_vectors(deps: None, sanitize: bool, tmp_path: Path) -> None:
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    need(cc is not None, "a host C compiler (cc)", "run `make setup`")
-    assert cc is not None
+    cc = host_cc()
     flags = ["-O1", *SANITIZE] if sanitize else ["-O2"]  # -g: ASan's build of Monocypher 8 s
     if sanitize:
         probe = tmp_path / "probe.c"
@@ -91,15 +82,7 @@ def test_c_verifier_passes_the_vectors(deps: None, sanitize: bool, tmp_path: Pat
                      result.stdout, re.M), result.stdout
 
 
-def arm_gcc() -> str:
-    gcc = shutil.which("arm-none-eabi-gcc")
-    need(gcc is not None, "arm-none-eabi-gcc",
-         "run `make setup` (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi)")
-    assert gcc is not None
-    return gcc
-
-
-@pytest.mark.parametrize("cpu", ["cortex-m0plus", "cortex-m4", "cortex-m33"])
+@pytest.mark.parametrize("cpu", CORTEX_M)
 def test_builds_for_cortex_m(cpu: str, deps: None, tmp_path: Path) -> None:
     obj = tmp_path / "wa_bundle.o"
     build = run([arm_gcc(), f"-mcpu={cpu}", "-mthumb", "-Os", *WARN, *INCLUDES, "-c",

@@ -3,17 +3,15 @@ emulated boards use, with -Werror on our files and the shared engine flags."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.conftest import ROOT, load_tool, need
+from tests.crosscompile.ctools import arm_gcc
 
 
 @pytest.mark.parametrize("cpu", ["cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"])
 def test_runtime_builds_for_cortex_m(cpu: str) -> None:
-    need(shutil.which("arm-none-eabi-gcc") is not None, "arm-none-eabi-gcc",
-         "run `make setup` (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+    arm_gcc()
     need((ROOT / "build" / "deps" / "wasm3" / "wasm3.h").exists(), "wasm3 sources",
          "run `make deps`")
     sizes = load_tool("runtime_size").measure(cpu)
@@ -23,8 +21,7 @@ def test_runtime_builds_for_cortex_m(cpu: str) -> None:
 
 
 def test_a_warning_in_our_code_fails_the_build() -> None:
-    need(shutil.which("arm-none-eabi-gcc") is not None, "arm-none-eabi-gcc",
-         "run `make setup`")
+    arm_gcc()
     tool = load_tool("runtime_size")
     bad = ROOT / "build" / "xc-warning-probe.c"
     bad.parent.mkdir(exist_ok=True)
