@@ -8,9 +8,14 @@ import pytest
 
 from wamr_agent.boards import load_board
 from wamr_agent.emulator.flashimage import (
-    HEADER,
+    COMMIT_OFFSET,
+    FLAG_PRELOADED,
+    HEADER_FIELDS,
+    HEADER_SIZE,
     PAGE,
+    SLOT_COMMIT,
     SLOT_MAGIC,
+    SLOTS_START,
     Layout,
     PreloadApp,
     build_image,
@@ -24,8 +29,9 @@ def test_layout_for_a_128_kib_module_budget() -> None:
     layout = Layout.for_board(BOARD)
     assert layout.module_max == 128 * 1024
     assert layout.slot_bytes == PAGE + 128 * 1024
-    assert layout.flash_bytes == PAGE + 4 * layout.slot_bytes
-    assert layout.slot_offset(1) == PAGE + layout.slot_bytes
+    assert SLOTS_START == 3 * PAGE, "boot log, then the journal's two pages"
+    assert layout.flash_bytes == SLOTS_START + 4 * layout.slot_bytes
+    assert layout.slot_offset(1) == SLOTS_START + layout.slot_bytes
 
 
 def test_image_holds_header_and_module_and_is_otherwise_erased() -> None:
@@ -34,21 +40,28 @@ def test_image_holds_header_and_module_and_is_otherwise_erased() -> None:
     layout = Layout.for_board(BOARD)
     at = layout.slot_offset(0)
     magic, version, size, length, grants, ticks, crc, name, generation, *rest = (
-        HEADER.unpack_from(image, at))
-    assert (magic, version, size, length) == (SLOT_MAGIC, 2, 80, len(module))
-    assert generation == 1 and rest == [0xFFFFFFFF, 0xFFFFFFFF, 0, 0, 0xFFFFFFFF], (
-        "no metered image, module at the start, no security counter, reserved erased")
+        HEADER_FIELDS.unpack_from(image, at))
+    assert (magic, version, size, length) == (SLOT_MAGIC, 3, 96, len(module))
+    assert generation == 1 and rest == [0xFFFFFFFF, 0xFFFFFFFF, 0, 0, FLAG_PRELOADED, 0, 0, 0,
+                                        0xFFFFFFFF], (
+        "no metered image, module at the start, no security counter, preloaded (confirmed), "
+        "no trial policy, reserved erased")
     assert (grants, ticks, crc) == (0b101, 0, zlib.crc32(module))
     assert name.rstrip(b"\0") == b"sensor"
+    stored_crc = int.from_bytes(image[at + HEADER_FIELDS.size : at + HEADER_SIZE], "little")
+    assert stored_crc == zlib.crc32(image[at : at + HEADER_FIELDS.size]), "header CRC"
+    commit = int.from_bytes(image[at + COMMIT_OFFSET : at + COMMIT_OFFSET + 4], "little")
+    assert commit == SLOT_COMMIT, "a preloaded header is committed"
     assert image[at + PAGE : at + PAGE + len(module)] == module
-    assert image[:PAGE] == b"\xff" * PAGE, "boot log starts erased"
-    assert image[at + 80 : at + PAGE] == b"\xff" * (PAGE - 80), "no meta, state or progress"
+    assert image[:SLOTS_START] == b"\xff" * SLOTS_START, "boot log and journal start erased"
+    after = at + COMMIT_OFFSET + 4
+    assert image[after : at + PAGE] == b"\xff" * (at + PAGE - after), "no meta or progress"
     assert set(image[layout.slot_offset(1) :]) == {0xFF}
 
 
 def test_default_cpu_budget_is_the_boards() -> None:
     image = build_image(BOARD, [PreloadApp("a", b"\0asm\1\0\0\0")])
-    assert HEADER.unpack_from(image, PAGE)[5] == 0xFFFFFFFF
+    assert HEADER_FIELDS.unpack_from(image, SLOTS_START)[5] == 0xFFFFFFFF
 
 
 @pytest.mark.parametrize(("apps", "error", "text"), [

@@ -20,12 +20,21 @@ from ..errors import FitError, UsageError
 
 PAGE = 4096
 SLOTS = 4  # one more than the apps: an update is written beside the running copy
+JOURNAL_PAGES = 2  # the lifecycle journal (wa_journal.h), after the boot log page
+SLOTS_START = (1 + JOURNAL_PAGES) * PAGE
 SLOT_MAGIC = 0x50504157  # "WAPP"
-SLOT_VERSION = 2
+SLOT_COMMIT = 0x54494D43  # "CMIT", at COMMIT_OFFSET: the header above it is whole
+COMMIT_OFFSET = 96
+SLOT_VERSION = 3
+FLAG_PRELOADED = 1  # confirmed without a trial (wa_store.h WA_SLOT_F_PRELOADED)
 TICKS_DEFAULT = 0xFFFFFFFF
 NAME_MAX = 32
-HEADER = struct.Struct("<IHHIIII32sIII3I")
-assert HEADER.size == 80, "must match _Static_assert in wa_store.h"
+# magic, version, header_size, module_len, grants, cpu_ticks, module_crc32, name,
+# generation, image_len, image_crc32, module_off, seq, flags, health_loops, health_traps,
+# health_window_ms, reserved; then crc32 of all that
+HEADER_FIELDS = struct.Struct("<IHHIIII32sIIIIIIHHII")
+HEADER_SIZE = HEADER_FIELDS.size + 4
+assert HEADER_SIZE == 96, "must match _Static_assert in wa_store.h"
 NO_IMAGE = 0xFFFFFFFF  # image_len: no metered image (the device meters a copy at load)
 BOOT_RECORD = struct.Struct("<4I")
 assert BOOT_RECORD.size == 16
@@ -43,10 +52,10 @@ class Layout:
     def for_board(cls, board: Board) -> Layout:
         module_max = -(-board.budget.module_bytes // PAGE) * PAGE
         slot_bytes = PAGE + module_max
-        return cls(module_max, slot_bytes, PAGE + SLOTS * slot_bytes)
+        return cls(module_max, slot_bytes, SLOTS_START + SLOTS * slot_bytes)
 
     def slot_offset(self, slot: int) -> int:
-        return PAGE + slot * self.slot_bytes
+        return SLOTS_START + slot * self.slot_bytes
 
 
 @dataclass(frozen=True)
@@ -58,13 +67,18 @@ class PreloadApp:
 
 
 def header_bytes(app: PreloadApp, generation: int = 1) -> bytes:
+    """A preloaded slot's header, its CRC, and the commit word after it (at
+    COMMIT_OFFSET): a preloaded app counts as confirmed, with no trial."""
     name = app.name.encode()
     if not name or len(name) > NAME_MAX:
         raise UsageError(f"app name {app.name!r} must be 1 to {NAME_MAX} bytes")
     ticks = TICKS_DEFAULT if app.cpu_ticks is None else app.cpu_ticks
-    return HEADER.pack(SLOT_MAGIC, SLOT_VERSION, HEADER.size, len(app.module), app.grants,
-                       ticks, zlib.crc32(app.module), name, generation, NO_IMAGE,
-                       0xFFFFFFFF, 0, 0, 0xFFFFFFFF)  # image CRC, module_off, seq, reserved
+    fields = HEADER_FIELDS.pack(SLOT_MAGIC, SLOT_VERSION, HEADER_SIZE, len(app.module),
+                                app.grants, ticks, zlib.crc32(app.module), name, generation,
+                                NO_IMAGE, 0xFFFFFFFF, 0, 0,  # image len and CRC, module_off, seq
+                                FLAG_PRELOADED, 0, 0, 0, 0xFFFFFFFF)  # health, reserved
+    header = fields + struct.pack("<I", zlib.crc32(fields))
+    return header + b"\xff" * (COMMIT_OFFSET - HEADER_SIZE) + struct.pack("<I", SLOT_COMMIT)
 
 
 def build_image(board: Board, apps: list[PreloadApp]) -> bytes:
@@ -82,7 +96,8 @@ def build_image(board: Board, apps: list[PreloadApp]) -> bytes:
             raise FitError(f"{app.name}: module is {len(app.module)} bytes; a slot on "
                            f"{board.name} holds at most {layout.module_max}")
         at = layout.slot_offset(slot)
-        image[at : at + HEADER.size] = header_bytes(app, generation=slot + 1)
+        header = header_bytes(app, generation=slot + 1)
+        image[at : at + len(header)] = header
         image[at + PAGE : at + PAGE + len(app.module)] = app.module
     return bytes(image)
 

@@ -23,6 +23,12 @@
 #define WA_AGENT_MAX_TRAPS 3u
 #endif
 
+/* Trial of a bare module (a bundle's manifest brings its own policy):
+ * confirmed after this many loop rounds with no trap. */
+#ifndef WA_AGENT_HEALTH_LOOPS
+#define WA_AGENT_HEALTH_LOOPS 10u
+#endif
+
 /* Hardware watchdog timeout. Longer than one call may take with the board's
  * CPU budget, so only a call the budget cannot stop (an app with an
  * unlimited budget, a stuck native) ever reaches it. */

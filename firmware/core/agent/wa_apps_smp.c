@@ -1,18 +1,21 @@
 /*
  * wa_apps_smp.c - the SMP wasm-app group (64): upload, list, start, stop,
- * remove, status, logs (docs/protocol.md). Decodes the requests and writes
- * the answers; the installing is in wa_install.c, the app table in the
- * agent (wa_apps.h), the log ring in wa_log.c.
+ * remove, status, logs, confirm, rollback (docs/protocol.md). Decodes the
+ * requests and writes the answers; the installing is in wa_install.c, every
+ * change of an app's state is an event to the lifecycle (wa_lifecycle.h),
+ * the log ring is wa_log.c.
  */
 #include <stdbool.h>
 #include <string.h>
 
-#include "wa_apps.h"
+#include "wa_apps_smp.h"
 #include "wa_console.h"
 #include "wa_err.h"
 #include "wa_install.h"
+#include "wa_lifecycle.h"
 #include "wa_log.h"
 #include "wa_port.h"
+#include "wa_runner.h"
 #include "wa_runtime.h"
 #include "wa_sha256.h"
 #include "wa_smp.h"
@@ -28,6 +31,8 @@ enum wa_smp_app_cmd {
     WA_SMP_APP_REMOVE = 4,
     WA_SMP_APP_STATUS = 5,
     WA_SMP_APP_LOGS = 6,
+    WA_SMP_APP_CONFIRM = 7,
+    WA_SMP_APP_ROLLBACK = 8,
 };
 
 /* ---- request ----------------------------------------------------------------- */
@@ -136,16 +141,20 @@ static int write_err(wa_smp_call_t *call, int rc)
 }
 
 /* {"off": off} + "done": true once installed, + "unchanged": true when the
- * module was installed already (nothing was written). */
-static int write_off(wa_smp_call_t *call, uint32_t off, bool done, bool unchanged)
+ * module was installed already (nothing was written), + "trial": true when
+ * this request began a trial of it. */
+static int write_off(wa_smp_call_t *call, const wa_install_res_t *res)
 {
     zcbor_state_t *e = call->enc;
-    bool ok = zcbor_tstr_put_lit(e, "off") && zcbor_uint32_put(e, off);
-    if (ok && done) {
+    bool ok = zcbor_tstr_put_lit(e, "off") && zcbor_uint32_put(e, res->next_off);
+    if (ok && res->done) {
         ok = zcbor_tstr_put_lit(e, "done") && zcbor_bool_put(e, true);
     }
-    if (ok && unchanged) {
+    if (ok && res->unchanged) {
         ok = zcbor_tstr_put_lit(e, "unchanged") && zcbor_bool_put(e, true);
+    }
+    if (ok && res->done && res->trial) {
+        ok = zcbor_tstr_put_lit(e, "trial") && zcbor_bool_put(e, true);
     }
     return result(ok);
 }
@@ -155,9 +164,9 @@ static int write_off(wa_smp_call_t *call, uint32_t off, bool done, bool unchange
 static int app_upload(wa_smp_call_t *call)
 {
     app_req_t r;
-    uint32_t next = 0;
-    bool done = false;
+    wa_install_res_t res;
     int rc = WA_OK;
+    memset(&res, 0, sizeof res);
     if (!parse(call, &r) || !(r.have & HAVE_OFF)) {
         return WA_SMP_RC_EINVAL;
     }
@@ -176,123 +185,18 @@ static int app_upload(wa_smp_call_t *call)
                                 r.have & HAVE_GRANTS ? r.grants : WA_CAP_ALL,
                                 r.start,
                                 r.bundle};
-        rc = wa_install_begin(&req, &next, &done);
-        if (rc == WA_OK && done) {
-            return write_off(call, next, true, true); /* that module is installed already */
+        rc = wa_install_begin(&req, &res);
+        if (rc == WA_OK && res.done) {
+            return write_off(call, &res); /* that module is installed already */
         }
     }
     if (rc == WA_OK) {
-        rc = wa_install_chunk(r.off, r.data.value, (uint32_t)r.data.len, &next, &done);
+        rc = wa_install_chunk(r.off, r.data.value, (uint32_t)r.data.len, &res);
     }
-    return rc != WA_OK ? write_err(call, rc) : write_off(call, next, done, false);
+    return rc != WA_OK ? write_err(call, rc) : write_off(call, &res);
 }
 
 /* ---- list, start, stop, remove ------------------------------------------------- */
-
-static int app_list(wa_smp_call_t *call)
-{
-    zcbor_state_t *e = call->enc;
-    bool ok = zcbor_tstr_put_lit(e, "apps") && zcbor_list_start_encode(e, WA_STORE_SLOTS);
-    for (uint32_t k = 0; ok && k < WA_STORE_SLOTS; k++) {
-        const char *name = wa_apps_name(k);
-        wa_slot_header_t header;
-        wa_slot_meta_t meta;
-        if (name == NULL) {
-            continue;
-        }
-        uint32_t size = wa_store_header(k, &header) == WA_OK ? header.module_len : 0;
-        const char *state = wa_apps_state(k);
-        ok = zcbor_map_start_encode(e, 5) && zcbor_tstr_put_lit(e, "name") &&
-             zcbor_tstr_put_term(e, name, WA_SLOT_NAME_MAX + 1) && zcbor_tstr_put_lit(e, "slot") &&
-             zcbor_uint32_put(e, k) && zcbor_tstr_put_lit(e, "state") &&
-             zcbor_tstr_put_term(e, state, 16) && zcbor_tstr_put_lit(e, "size") &&
-             zcbor_uint32_put(e, size);
-        if (ok && wa_store_meta(k, &meta) == WA_OK) {
-            ok = zcbor_tstr_put_lit(e, "sha") &&
-                 zcbor_bstr_encode_ptr(e, (const char *)meta.sha256, sizeof meta.sha256);
-        }
-        ok = ok && zcbor_map_end_encode(e, 5);
-    }
-    return result(ok && zcbor_list_end_encode(e, WA_STORE_SLOTS));
-}
-
-/* The request's "name" as a slot; -1 with *rc_smp set when the request is
- * malformed, -2 when no app has that name. */
-static int named_slot(const wa_smp_call_t *call, int *rc_smp)
-{
-    app_req_t r;
-    *rc_smp = WA_SMP_RC_OK;
-    if (!parse(call, &r) || !(r.have & HAVE_NAME)) {
-        *rc_smp = WA_SMP_RC_EINVAL;
-        return -1;
-    }
-    int slot = wa_apps_find((const char *)r.name.value, r.name.len);
-    return slot < 0 ? -2 : slot;
-}
-
-static int by_name(wa_smp_call_t *call, int (*action)(uint32_t slot))
-{
-    int rc_smp;
-    int slot = named_slot(call, &rc_smp);
-    if (slot == -1) {
-        return rc_smp;
-    }
-    int rc = slot < 0 ? WA_ERR_NOT_FOUND : action((uint32_t)slot);
-    return rc == WA_OK ? WA_SMP_RC_OK : write_err(call, rc);
-}
-
-static int remove_app(uint32_t slot)
-{
-    const char *name = wa_apps_name(slot);
-    (void)wa_apps_stop(slot);
-    wa_install_forget(name, (uint32_t)strlen(name));
-    int rc = wa_store_erase_header(slot);
-    if (rc == WA_OK) {
-        wa_console_printf("app %s removed (slot %u)\n", wa_apps_name(slot), (unsigned)slot);
-        wa_apps_forget(slot);
-    }
-    return rc;
-}
-
-/* Start and stop are kept in the slot's state words, so that an app stopped
- * over SMP stays stopped across resets. */
-static int start_app(uint32_t slot)
-{
-    if (wa_store_state(slot) == WA_SLOT_STOPPED &&
-        wa_store_set_state(slot, WA_SLOT_STARTED) != WA_OK) {
-        wa_console_printf("app %s: start not saved (state words used up)\n", wa_apps_name(slot));
-        return WA_ERR_TOO_LARGE;
-    }
-    return wa_apps_start(slot);
-}
-
-static int stop_app(uint32_t slot)
-{
-    int rc = wa_apps_stop(slot);
-    uint32_t state = wa_store_state(slot); /* a disabled app stays disabled */
-    if (rc == WA_OK && (state == WA_SLOT_INSTALLED || state == WA_SLOT_STARTED) &&
-        wa_store_set_state(slot, WA_SLOT_STOPPED) != WA_OK) {
-        wa_console_printf("app %s: stop not saved (state words used up)\n", wa_apps_name(slot));
-    }
-    return rc;
-}
-
-static int app_start(wa_smp_call_t *call)
-{
-    return by_name(call, start_app);
-}
-
-static int app_stop(wa_smp_call_t *call)
-{
-    return by_name(call, stop_app);
-}
-
-static int app_remove(wa_smp_call_t *call)
-{
-    return by_name(call, remove_app);
-}
-
-/* ---- status, logs ---------------------------------------------------------------- */
 
 static bool put_str(zcbor_state_t *e, const char *key, const char *value, size_t cap)
 {
@@ -305,6 +209,101 @@ static bool put_uint(zcbor_state_t *e, const char *key, uint32_t value)
     return zcbor_tstr_encode_ptr(e, key, strlen(key)) && zcbor_uint32_put(e, value);
 }
 
+/* "reason": {"code", "rc", "msg"} of a reverted or failed version. */
+static bool put_reason(zcbor_state_t *e, uint32_t slot)
+{
+    const wa_life_info_t *s = wa_life_info(slot);
+    const char *verdict = wa_life_verdict(slot);
+    if (verdict == NULL) {
+        return true;
+    }
+    return zcbor_tstr_put_lit(e, "reason") && zcbor_map_start_encode(e, 3) &&
+           put_str(e, "code", wa_life_reason_name(s->reason), 16) && zcbor_tstr_put_lit(e, "rc") &&
+           zcbor_int32_put(e, s->rc) && put_str(e, "msg", verdict, WA_LIFE_MSG_MAX + 16) &&
+           zcbor_map_end_encode(e, 3);
+}
+
+/* The keys list and status share: name, slot, state, life, size, mem,
+ * sha, version, reason. */
+static bool put_slot(zcbor_state_t *e, uint32_t k)
+{
+    const wa_life_info_t *s = wa_life_info(k);
+    wa_slot_header_t header;
+    wa_slot_meta_t meta;
+    wa_runner_status_t st;
+    wa_runner_status(k, &st);
+    uint32_t size = wa_store_header(k, &header) == WA_OK ? header.module_len : 0;
+    bool ok = put_str(e, "name", s->name, WA_SLOT_NAME_MAX) && put_uint(e, "slot", k) &&
+              put_str(e, "state", wa_life_run_state(k), 16) &&
+              put_str(e, "life", wa_life_name(s->life), 16) && put_uint(e, "size", size) &&
+              put_uint(e, "mem", st.mem_now);
+    if (ok && wa_store_meta(k, &meta) == WA_OK) {
+        ok = zcbor_tstr_put_lit(e, "sha") &&
+             zcbor_bstr_encode_ptr(e, (const char *)meta.sha256, sizeof meta.sha256);
+        if (ok && meta.version[0] != '\0') {
+            ok = put_str(e, "version", meta.version, sizeof meta.version);
+        }
+        if (ok && meta.deploy[0] != '\0') {
+            ok = put_str(e, "deploy", meta.deploy, sizeof meta.deploy);
+        }
+    }
+    return ok && put_reason(e, k);
+}
+
+static int app_list(wa_smp_call_t *call)
+{
+    zcbor_state_t *e = call->enc;
+    bool ok = zcbor_tstr_put_lit(e, "apps") && zcbor_list_start_encode(e, WA_STORE_SLOTS);
+    for (uint32_t k = 0; ok && k < WA_STORE_SLOTS; k++) {
+        if (wa_life_info(k) != NULL) {
+            ok = zcbor_map_start_encode(e, 10) && put_slot(e, k) && zcbor_map_end_encode(e, 10);
+        }
+    }
+    return result(ok && zcbor_list_end_encode(e, WA_STORE_SLOTS));
+}
+
+/* Runs a lifecycle command on the request's "name". */
+static int by_name(wa_smp_call_t *call, int (*action)(const char *name, size_t len))
+{
+    app_req_t r;
+    if (!parse(call, &r) || !(r.have & HAVE_NAME)) {
+        return WA_SMP_RC_EINVAL;
+    }
+    const char *name = (const char *)r.name.value;
+    if (action == wa_life_remove) {
+        wa_install_forget(name, (uint32_t)r.name.len); /* uploads of it in progress too */
+    }
+    int rc = action(name, r.name.len);
+    return rc == WA_OK ? WA_SMP_RC_OK : write_err(call, rc);
+}
+
+static int app_start(wa_smp_call_t *call)
+{
+    return by_name(call, wa_life_start);
+}
+
+static int app_stop(wa_smp_call_t *call)
+{
+    return by_name(call, wa_life_stop);
+}
+
+static int app_remove(wa_smp_call_t *call)
+{
+    return by_name(call, wa_life_remove);
+}
+
+static int app_confirm(wa_smp_call_t *call)
+{
+    return by_name(call, wa_life_confirm);
+}
+
+static int app_rollback(wa_smp_call_t *call)
+{
+    return by_name(call, wa_life_rollback);
+}
+
+/* ---- status, logs ---------------------------------------------------------------- */
+
 static int device_status(wa_smp_call_t *call)
 {
     zcbor_state_t *e = call->enc;
@@ -314,11 +313,87 @@ static int device_status(wa_smp_call_t *call)
               put_uint(e, "boot", wa_store_boot_count()) &&
               put_str(e, "reset", wa_agent_reset_cause(), 16) &&
               put_uint(e, "heap_free", (uint32_t)wa_port_heap_free()) &&
-              put_uint(e, "slots", WA_STORE_SLOTS) && put_uint(e, "apps", wa_apps_count()) &&
+              put_uint(e, "slots", WA_STORE_SLOTS) && put_uint(e, "apps", wa_life_count()) &&
+              put_uint(e, "free_slots", wa_life_free_slots()) &&
               put_uint(e, "buf_size", call->dev->buf_size) && zcbor_tstr_put_lit(e, "framings") &&
               zcbor_list_start_encode(e, 2) && zcbor_tstr_put_lit(e, "console") &&
               zcbor_tstr_put_lit(e, "raw") && zcbor_list_end_encode(e, 2);
     return result(ok);
+}
+
+/* The slot a status request names: by name and sha when it gives one,
+ * else the app's current slot; -1 if none. */
+static int status_slot(const app_req_t *r)
+{
+    const char *name = (const char *)r->name.value;
+    if (!(r->have & HAVE_SHA)) {
+        return wa_life_current(name, r->name.len);
+    }
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        wa_slot_meta_t meta;
+        const wa_life_info_t *s = wa_life_info(k);
+        if (s != NULL && strlen(s->name) == r->name.len &&
+            memcmp(s->name, name, r->name.len) == 0 && wa_store_meta(k, &meta) == WA_OK &&
+            r->sha.len == sizeof meta.sha256 &&
+            memcmp(meta.sha256, r->sha.value, r->sha.len) == 0) {
+            return (int)k;
+        }
+    }
+    return -1;
+}
+
+/* "trial": the figures of a version on trial. */
+static bool put_trial(zcbor_state_t *e, const wa_life_info_t *s)
+{
+    uint32_t elapsed = (uint32_t)((wa_port_time_us() - s->trial_us) / 1000u);
+    return zcbor_tstr_put_lit(e, "trial") && zcbor_map_start_encode(e, 7) &&
+           put_uint(e, "loops", s->loops) && put_uint(e, "need_loops", s->need_loops) &&
+           put_uint(e, "traps", s->traps) && put_uint(e, "max_traps", s->max_traps) &&
+           put_uint(e, "elapsed_ms", elapsed) && put_uint(e, "window_ms", s->window_ms) &&
+           zcbor_tstr_put_lit(e, "manual") &&
+           zcbor_bool_put(e, (s->flags & WA_SLOT_F_MANUAL) != 0) && zcbor_map_end_encode(e, 7);
+}
+
+/* "update": the newest attempt of the app when it is not the current slot. */
+static bool put_update(zcbor_state_t *e, uint32_t newest)
+{
+    wa_slot_meta_t meta;
+    bool ok = zcbor_tstr_put_lit(e, "update") && zcbor_map_start_encode(e, 4) &&
+              put_str(e, "life", wa_life_name(wa_life_info(newest)->life), 16);
+    if (ok && wa_store_meta(newest, &meta) == WA_OK) {
+        ok = zcbor_tstr_put_lit(e, "sha") &&
+             zcbor_bstr_encode_ptr(e, (const char *)meta.sha256, sizeof meta.sha256) &&
+             (meta.version[0] == '\0' || put_str(e, "version", meta.version, sizeof meta.version));
+    }
+    return ok && put_reason(e, newest) && zcbor_map_end_encode(e, 4);
+}
+
+static bool put_app_status(zcbor_state_t *e, uint32_t slot)
+{
+    const wa_life_info_t *s = wa_life_info(slot);
+    wa_runner_status_t st;
+    wa_runner_status(slot, &st);
+    bool ok = put_slot(e, slot) && put_uint(e, "traps", st.traps) &&
+              put_uint(e, "mem_hw", st.mem_hw) && put_uint(e, "mem_budget", st.mem_budget) &&
+              put_uint(e, "uptime_ms", st.uptime_ms) && put_uint(e, "module_ram", st.module_ram) &&
+              zcbor_tstr_put_lit(e, "signed") &&
+              zcbor_bool_put(e, (s->flags & WA_SLOT_F_SIGNED) != 0);
+    if (ok && (s->flags & WA_SLOT_F_SIGNED)) {
+        ok = put_uint(e, "seq", s->seq);
+    }
+    if (ok && s->life == WA_LIFE_TRIAL) {
+        ok = put_trial(e, s);
+    }
+    if (ok && st.last_msg != NULL) {
+        ok = zcbor_tstr_put_lit(e, "last_err") && zcbor_map_start_encode(e, 2) &&
+             zcbor_tstr_put_lit(e, "rc") && zcbor_int32_put(e, st.last_rc) &&
+             put_str(e, "msg", st.last_msg, WA_APP_MSG_MAX) && zcbor_map_end_encode(e, 2);
+    }
+    int newest = wa_life_newest(s->name, strlen(s->name));
+    if (ok && newest >= 0 && (uint32_t)newest != slot) {
+        ok = put_update(e, (uint32_t)newest);
+    }
+    return ok;
 }
 
 static int app_status(wa_smp_call_t *call)
@@ -330,36 +405,9 @@ static int app_status(wa_smp_call_t *call)
     if (!(r.have & HAVE_NAME)) {
         return device_status(call);
     }
-    int slot = wa_apps_find((const char *)r.name.value, r.name.len);
-    wa_app_status_t st;
-    wa_slot_header_t header;
-    wa_slot_meta_t meta;
-    if (slot < 0 || wa_apps_status((uint32_t)slot, &st) != WA_OK) {
-        return write_err(call, WA_ERR_NOT_FOUND);
-    }
-    zcbor_state_t *e = call->enc;
-    uint32_t size = wa_store_header((uint32_t)slot, &header) == WA_OK ? header.module_len : 0;
-    bool ok = put_str(e, "name", wa_apps_name((uint32_t)slot), WA_SLOT_NAME_MAX) &&
-              put_uint(e, "slot", (uint32_t)slot) && put_str(e, "state", st.state, 16) &&
-              put_uint(e, "size", size) && put_uint(e, "traps", st.traps) &&
-              put_uint(e, "mem_hw", st.mem_hw) && put_uint(e, "mem_budget", st.mem_budget) &&
-              put_uint(e, "uptime_ms", st.uptime_ms) && put_uint(e, "module_ram", st.module_ram);
-    if (ok && wa_store_meta((uint32_t)slot, &meta) == WA_OK) {
-        ok = zcbor_tstr_put_lit(e, "sha") &&
-             zcbor_bstr_encode_ptr(e, (const char *)meta.sha256, sizeof meta.sha256);
-        if (ok && meta.deploy[0] != '\0') {
-            ok = put_str(e, "deploy", meta.deploy, sizeof meta.deploy);
-        }
-        if (ok && meta.version[0] != '\0') {
-            ok = put_str(e, "version", meta.version, sizeof meta.version);
-        }
-    }
-    if (ok && st.last_msg != NULL) {
-        ok = zcbor_tstr_put_lit(e, "last_err") && zcbor_map_start_encode(e, 2) &&
-             zcbor_tstr_put_lit(e, "rc") && zcbor_int32_put(e, st.last_rc) &&
-             put_str(e, "msg", st.last_msg, WA_APP_MSG_MAX) && zcbor_map_end_encode(e, 2);
-    }
-    return result(ok);
+    int slot = status_slot(&r);
+    return slot < 0 ? write_err(call, WA_ERR_NOT_FOUND)
+                    : result(put_app_status(call->enc, (uint32_t)slot));
 }
 
 /* Bytes a log line takes in the answer, with room for its map and keys. */
@@ -409,6 +457,8 @@ static const wa_smp_command_t s_app_commands[] = {
     {WA_SMP_GROUP_APP, WA_SMP_APP_REMOVE, WA_SMP_OP_WRITE, app_remove},
     {WA_SMP_GROUP_APP, WA_SMP_APP_STATUS, WA_SMP_OP_READ, app_status},
     {WA_SMP_GROUP_APP, WA_SMP_APP_LOGS, WA_SMP_OP_READ, app_logs},
+    {WA_SMP_GROUP_APP, WA_SMP_APP_CONFIRM, WA_SMP_OP_WRITE, app_confirm},
+    {WA_SMP_GROUP_APP, WA_SMP_APP_ROLLBACK, WA_SMP_OP_WRITE, app_rollback},
 };
 
 void wa_apps_smp_init(void)

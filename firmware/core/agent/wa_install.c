@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "wa_apps.h"
+#include "wa_agent_config.h"
 #include "wa_bundle.h"
 #include "wa_console.h"
 #include "wa_err.h"
+#include "wa_lifecycle.h"
 #include "wa_runtime.h"
 #include "wa_sha256.h"
 #include "wa_store.h"
@@ -46,48 +47,41 @@ static bool same_module(const wa_slot_meta_t *m, const wa_install_req_t *r)
            m->module_len == r->len && memcmp(m->sha256, r->sha, sizeof m->sha256) == 0;
 }
 
-static bool slot_empty(uint32_t k)
+/* The installed version of r's app with r's module and deploy id, or -1. */
+static int find_installed(const wa_install_req_t *r)
 {
-    wa_slot_header_t header;
-    return wa_store_header(k, &header) == WA_ERR_NOT_FOUND;
-}
-
-/* The installed app in slot matches r (same module and deploy id). */
-static bool already_installed(int slot, const wa_install_req_t *r)
-{
-    wa_slot_header_t header;
-    wa_slot_meta_t meta;
     char deploy[WA_SLOT_DEPLOY_MAX];
     padded(deploy, sizeof deploy, r->deploy, r->deploy_len);
-    return slot >= 0 && wa_store_header((uint32_t)slot, &header) == WA_OK &&
-           wa_store_meta((uint32_t)slot, &meta) == WA_OK && same_module(&meta, r) &&
-           memcmp(meta.deploy, deploy, sizeof deploy) == 0;
-}
-
-/* An empty slot for the upload. A new app may not take the last one: it is
- * kept so that every installed app can be updated beside its running copy.
- * Prefers slots holding no partial upload. -1 when there is none. */
-static int choose_slot(bool update)
-{
-    int clean = -1;
-    int stale = -1;
-    uint32_t empty = 0;
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         wa_slot_meta_t meta;
-        if (!slot_empty(k) || wa_apps_name(k) != NULL) {
-            continue;
-        }
-        empty++;
-        if (wa_store_meta(k, &meta) == WA_ERR_NOT_FOUND) {
-            clean = clean < 0 ? (int)k : clean;
-        } else {
-            stale = stale < 0 ? (int)k : stale;
+        if (wa_life_info(k) != NULL && wa_store_meta(k, &meta) == WA_OK && same_module(&meta, r) &&
+            memcmp(meta.deploy, deploy, sizeof deploy) == 0) {
+            return (int)k;
         }
     }
-    if (empty == 0 || (!update && empty < 2u)) {
-        return -1;
+    return -1;
+}
+
+/* The identical module is installed in slot k: start it, or begin a new
+ * trial of a version that is not confirmed, when r asks to start. */
+static int answer_installed(uint32_t k, const wa_install_req_t *r, wa_install_res_t *res)
+{
+    const wa_life_info_t *s = wa_life_info(k);
+    int rc = WA_OK;
+    res->done = true;
+    res->next_off = r->len;
+    if (s->life == WA_LIFE_TRIAL) {
+        res->trial = true;
+    } else if (r->start && s->life == WA_LIFE_CONFIRMED) {
+        rc = wa_life_start(r->name, r->name_len);
+        res->unchanged = true;
+    } else if (r->start) {
+        rc = wa_life_retry(k);
+        res->trial = rc == WA_OK;
+    } else {
+        res->unchanged = true;
     }
-    return clean >= 0 ? clean : stale;
+    return rc;
 }
 
 /* A partial upload of r's module in flash (meta, no header), or -1. */
@@ -95,24 +89,30 @@ static int find_partial(const wa_install_req_t *r)
 {
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         wa_slot_meta_t meta;
-        if (slot_empty(k) && wa_store_meta(k, &meta) == WA_OK && same_module(&meta, r)) {
+        if (wa_life_info(k) == NULL && wa_store_meta(k, &meta) == WA_OK && same_module(&meta, r)) {
             return (int)k;
         }
     }
     return -1;
 }
 
-/* Continues the partial upload in slot from its last whole page: the bytes
- * after it may be half written, so that page is erased again. */
+/* Continues the partial upload in slot from its last whole page before the
+ * end: the bytes after it may be half written, so that page is erased
+ * again (and the last page is always written again, so that the install
+ * runs: a cut may have come after the last byte and before the header). */
 static void resume_from_flash(uint32_t slot)
 {
     memset(&s_up, 0, sizeof s_up);
     (void)wa_store_meta(slot, &s_up.meta);
     const uint8_t *module = wa_store_module_area(slot);
+    uint32_t len = s_up.meta.module_len;
     uint32_t off = wa_store_progress(slot);
     off -= off % WA_STORE_PAGE;
-    if (module == NULL || off > s_up.meta.module_len) {
+    if (module == NULL || off > len) {
         off = 0;
+    }
+    if (off == len) {
+        off = (len - 1u) - (len - 1u) % WA_STORE_PAGE;
     }
     wa_sha256_init(&s_up.sha);
     wa_sha256_update(&s_up.sha, module, off);
@@ -122,10 +122,8 @@ static void resume_from_flash(uint32_t slot)
     s_up.active = true;
 }
 
-int wa_install_begin(const wa_install_req_t *r, uint32_t *next_off, bool *done)
+static int check_request(const wa_install_req_t *r)
 {
-    *done = false;
-    *next_off = 0;
     if (r->name_len == 0 || r->len == 0) {
         return WA_ERR_INVALID_ARG;
     }
@@ -133,39 +131,26 @@ int wa_install_begin(const wa_install_req_t *r, uint32_t *next_off, bool *done)
         r->version_len > WA_SLOT_VERSION_MAX) {
         return WA_ERR_TOO_LARGE;
     }
-    if (r->len > WA_BOARD_BUDGET_MODULE_BYTES || r->len > WA_STORE_MODULE_MAX) {
+    if (r->len > WA_STORE_MODULE_MAX || (!r->bundle && r->len > WA_BOARD_BUDGET_MODULE_BYTES)) {
         return WA_ERR_MODULE_TOO_LARGE;
     }
     if (WA_REQUIRE_SIGNED && !r->bundle) {
         return WA_ERR_UNSIGNED;
     }
-    int existing = wa_apps_find(r->name, r->name_len);
-    if (already_installed(existing, r)) {
-        if (r->start) {
-            (void)wa_apps_start((uint32_t)existing);
-        }
-        *done = true;
-        *next_off = r->len;
-        return WA_OK;
-    }
-    if (!(s_up.active && same_module(&s_up.meta, r))) {
-        int partial = find_partial(r);
-        if (partial >= 0) {
-            resume_from_flash((uint32_t)partial);
-            wa_console_printf("app %.*s upload resumed at %u of %u bytes (slot %u)\n",
-                              (int)r->name_len, r->name, (unsigned)s_up.off, (unsigned)r->len,
-                              (unsigned)partial);
-        }
-    }
-    if (s_up.active && same_module(&s_up.meta, r)) {
-        s_up.start = r->start;
-        *next_off = s_up.off; /* resume: the chunk at 0 gets the offset reached */
-        return WA_OK;
-    }
-    s_up.active = false;
-    int slot = choose_slot(existing >= 0);
+    /* a bundle's counter is checked once its manifest is verified */
+    return wa_life_check_upload(r->name, r->name_len, r->bundle, 0xFFFFFFFFu);
+}
+
+/* Starts a new upload of r into a free slot. */
+static int begin_new(const wa_install_req_t *r)
+{
+    int slot = wa_life_choose_slot(r->name, r->name_len);
     if (slot < 0) {
         return WA_ERR_NO_MEMORY;
+    }
+    int rc = wa_life_reclaim((uint32_t)slot);
+    if (rc != WA_OK) {
+        return rc;
     }
     memset(&s_up, 0, sizeof s_up);
     s_up.meta.magic = WA_META_MAGIC;
@@ -176,7 +161,7 @@ int wa_install_begin(const wa_install_req_t *r, uint32_t *next_off, bool *done)
     padded(s_up.meta.name, sizeof s_up.meta.name, r->name, r->name_len);
     padded(s_up.meta.deploy, sizeof s_up.meta.deploy, r->deploy, r->deploy_len);
     padded(s_up.meta.version, sizeof s_up.meta.version, r->version, r->version_len);
-    int rc = wa_store_begin((uint32_t)slot, &s_up.meta);
+    rc = wa_store_begin((uint32_t)slot, &s_up.meta);
     if (rc != WA_OK) {
         return rc;
     }
@@ -189,36 +174,41 @@ int wa_install_begin(const wa_install_req_t *r, uint32_t *next_off, bool *done)
     return WA_OK;
 }
 
+int wa_install_begin(const wa_install_req_t *r, wa_install_res_t *res)
+{
+    memset(res, 0, sizeof *res);
+    int rc = check_request(r);
+    int installed = find_installed(r);
+    if (installed >= 0 && (rc == WA_OK || rc == WA_ERR_BAD_STATE)) {
+        return answer_installed((uint32_t)installed, r, res);
+    }
+    if (rc != WA_OK) {
+        return rc;
+    }
+    if (!(s_up.active && same_module(&s_up.meta, r))) {
+        int partial = find_partial(r);
+        if (partial >= 0) {
+            resume_from_flash((uint32_t)partial);
+            wa_console_printf("app %.*s upload resumed at %u of %u bytes (slot %u)\n",
+                              (int)r->name_len, r->name, (unsigned)s_up.off, (unsigned)r->len,
+                              (unsigned)partial);
+        }
+    }
+    if (s_up.active && same_module(&s_up.meta, r)) {
+        s_up.start = r->start;
+        res->next_off = s_up.off; /* resume: the chunk at 0 gets the offset reached */
+        return WA_OK;
+    }
+    s_up.active = false;
+    return begin_new(r);
+}
+
 /* Ends the upload without installing it: the slot is emptied. */
 static int refuse(int rc, const char *why)
 {
     wa_console_printf("app %.*s refused: %s\n", (int)name_len(s_up.meta.name), s_up.meta.name, why);
     (void)wa_store_erase_header(s_up.slot);
     return rc;
-}
-
-static uint32_t next_generation(void)
-{
-    uint32_t newest = 0;
-    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
-        wa_slot_header_t header;
-        if (wa_store_header(k, &header) == WA_OK && header.generation != 0xFFFFFFFFu &&
-            header.generation > newest) {
-            newest = header.generation;
-        }
-    }
-    return newest + 1u;
-}
-
-/* Retires the older copy `old` of the app just installed in slot `now`. */
-static void retire(uint32_t old, uint32_t now)
-{
-    (void)wa_apps_stop(old);
-    wa_apps_forget(old);
-    if (wa_store_erase_header(old) == WA_OK) {
-        wa_console_printf("slot %u retired: its app was updated in slot %u\n", (unsigned)old,
-                          (unsigned)now);
-    }
 }
 
 /* ---- the metered image ---------------------------------------------------- */
@@ -300,6 +290,8 @@ typedef struct payload {
     uint32_t len;
     uint32_t grants;
     uint32_t seq;
+    uint32_t flags; /* WA_SLOT_F_* */
+    uint32_t loops, traps, window_ms;
 } payload_t;
 
 static const char *bundle_refusal(int rc)
@@ -314,8 +306,8 @@ static const char *bundle_refusal(int rc)
 }
 
 /* Verifies a bundle in flash (ota/FORMAT.md) and finds its module; refuses a
- * bundle for another app or with a lower security counter than the installed
- * app's (anti-rollback). */
+ * bundle for another app or with a security counter below the highest ever
+ * installed for the app (anti-rollback, which survives removal). */
 static int open_bundle(const uint8_t *area, payload_t *p)
 {
     static wa_bundle_t b; /* 1.7 KiB of stack go to the signature check already */
@@ -330,22 +322,76 @@ static int open_bundle(const uint8_t *area, payload_t *p)
         snprintf(why, sizeof why, "the bundle is for app %s", b.name);
         return refuse(WA_ERR_INVALID_ARG, why);
     }
-    int old = wa_apps_find(m->name, name_len(m->name));
-    wa_slot_header_t installed;
-    if (old >= 0 && wa_store_header((uint32_t)old, &installed) == WA_OK && b.seq < installed.seq) {
-        snprintf(why, sizeof why, "security counter %u is below the installed %u (rollback)",
-                 (unsigned)b.seq, (unsigned)installed.seq);
-        return refuse(WA_ERR_ROLLBACK, why);
+    rc = wa_life_check_upload(m->name, name_len(m->name), 1, b.seq);
+    if (rc != WA_OK) {
+        snprintf(why, sizeof why, "security counter %u is below one installed before (rollback)",
+                 (unsigned)b.seq);
+        return refuse(rc, rc == WA_ERR_ROLLBACK ? why : "a version of the app is on trial");
     }
     p->off = (uint32_t)(b.module - area);
     p->len = b.module_len;
     p->grants = b.caps;
     p->seq = b.seq;
+    p->flags = WA_SLOT_F_SIGNED | (b.health_manual ? WA_SLOT_F_MANUAL : 0u);
+    p->loops = b.health_loops;
+    p->traps = b.health_traps;
+    p->window_ms = b.health_window_ms;
     return WA_OK;
 }
 
-/* All bytes are in flash: check them, write the header, switch over. */
-static int finish(void)
+/* The header of the payload in the upload's slot (fields but the image). */
+static void fill_header(wa_slot_header_t *h, const payload_t *p, const uint8_t *module)
+{
+    memset(h, 0, sizeof *h);
+    h->magic = WA_SLOT_MAGIC;
+    h->version = WA_SLOT_VERSION;
+    h->header_size = sizeof *h;
+    h->module_len = p->len;
+    h->grants = p->grants;
+    h->cpu_ticks = WA_SLOT_TICKS_DEFAULT;
+    h->module_crc32 = wa_crc32(module, p->len);
+    memcpy(h->name, s_up.meta.name, sizeof h->name);
+    h->generation = wa_life_next_generation();
+    h->module_off = p->off;
+    h->seq = p->seq;
+    h->flags = p->flags;
+    h->health_loops = (uint16_t)(p->loops > 0xFFFFu ? 0xFFFFu : p->loops);
+    h->health_traps = (uint16_t)(p->traps > 0xFFFFu ? 0xFFFFu : p->traps);
+    h->health_window_ms = p->window_ms;
+    h->reserved = 0xFFFFFFFFu;
+}
+
+/* The module's own checks: fit and imports against its grants. */
+static int check_module(const uint8_t *module, const payload_t *p)
+{
+    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
+                          WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
+                          WA_BOARD_BUDGET_CPU_TICKS};
+    static wa_error_t err;
+    int rc = wa_check_fit(&budget, module, p->len, NULL, &err);
+    if (rc == WA_OK) {
+        rc = wa_check_imports(p->grants, module, p->len, &err);
+    }
+    return rc == WA_OK ? WA_OK : refuse(rc, err.message);
+}
+
+static void print_installed(const wa_slot_header_t *h, const payload_t *p)
+{
+    char image[64] = "";
+    if (h->image_len != WA_SLOT_NO_IMAGE) {
+        snprintf(image, sizeof image, ", metered image %u bytes", (unsigned)h->image_len);
+    }
+    if (p->flags & WA_SLOT_F_SIGNED) {
+        snprintf(image + strlen(image), sizeof image - strlen(image), ", bundle seq %u",
+                 (unsigned)p->seq);
+    }
+    wa_console_printf("app %.*s installed (%u bytes, slot %u%s)\n", (int)name_len(h->name), h->name,
+                      (unsigned)p->len, (unsigned)s_up.slot, image);
+}
+
+/* All bytes are in flash: check them, record the security counter, write
+ * the header and its commit word; the lifecycle takes it from there. */
+static int finish(wa_install_res_t *res)
 {
     uint8_t digest[WA_SHA256_DIGEST_LEN];
     const wa_slot_meta_t *m = &s_up.meta;
@@ -357,70 +403,34 @@ static int finish(void)
     if (area == NULL) {
         return refuse(WA_ERR_NOT_SUPPORTED, "no memory-mapped flash");
     }
-    payload_t p = {0, m->module_len, m->grants, 0};
-    if (m->flags & WA_META_BUNDLE) {
-        int rc = open_bundle(area, &p);
-        if (rc != WA_OK) {
-            return rc;
-        }
-    }
-    const uint8_t *module = area + p.off;
-    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
-                          WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
-                          WA_BOARD_BUDGET_CPU_TICKS};
-    wa_error_t err;
-    int rc = wa_check_fit(&budget, module, p.len, NULL, &err);
+    payload_t p = {0, m->module_len, m->grants, 0, 0, WA_AGENT_HEALTH_LOOPS, 0, 0};
+    int rc = (m->flags & WA_META_BUNDLE) ? open_bundle(area, &p) : WA_OK;
     if (rc == WA_OK) {
-        rc = wa_check_imports(p.grants, module, p.len, &err);
+        rc = check_module(area + p.off, &p);
     }
     if (rc != WA_OK) {
-        return refuse(rc, err.message);
+        return rc;
     }
-    wa_slot_header_t header;
-    memset(&header, 0, sizeof header);
-    header.magic = WA_SLOT_MAGIC;
-    header.version = WA_SLOT_VERSION;
-    header.header_size = sizeof header;
-    header.module_len = p.len;
-    header.grants = p.grants;
-    header.cpu_ticks = WA_SLOT_TICKS_DEFAULT;
-    header.module_crc32 = wa_crc32(module, p.len);
-    memcpy(header.name, m->name, sizeof header.name);
-    header.generation = next_generation();
-    header.module_off = p.off;
-    header.seq = p.seq;
-    header.reserved = 0xFFFFFFFFu;
+    if ((p.flags & WA_SLOT_F_SIGNED) &&
+        (rc = wa_life_note_seq(m->name, name_len(m->name), p.seq)) != WA_OK) {
+        return refuse(rc, "no room to keep another app's security counter");
+    }
+    static wa_slot_header_t header;
+    fill_header(&header, &p, area + p.off);
     write_image(area, &header);
-    int old = wa_apps_find(m->name, name_len(m->name));
     rc = wa_store_install(s_up.slot, &header);
-    if (rc == WA_OK && !s_up.start) {
-        rc = wa_store_set_state(s_up.slot, WA_SLOT_STOPPED);
-    }
     if (rc != WA_OK) {
         return refuse(rc, "flash write failed");
     }
-    char image[64] = "";
-    if (header.image_len != WA_SLOT_NO_IMAGE) {
-        snprintf(image, sizeof image, ", metered image %u bytes", (unsigned)header.image_len);
-    }
-    if (m->flags & WA_META_BUNDLE) {
-        snprintf(image + strlen(image), sizeof image - strlen(image), ", bundle seq %u",
-                 (unsigned)p.seq);
-    }
-    wa_console_printf("app %.*s installed (%u bytes, slot %u%s)\n", (int)name_len(m->name), m->name,
-                      (unsigned)p.len, (unsigned)s_up.slot, image);
-    if (old >= 0) {
-        retire((uint32_t)old, s_up.slot);
-    }
-    (void)wa_apps_load(s_up.slot, s_up.start);
-    return WA_OK;
+    print_installed(&header, &p);
+    res->trial = s_up.start;
+    return wa_life_installed(s_up.slot, s_up.start);
 }
 
-int wa_install_chunk(uint32_t off, const uint8_t *data, uint32_t len, uint32_t *next_off,
-                     bool *done)
+int wa_install_chunk(uint32_t off, const uint8_t *data, uint32_t len, wa_install_res_t *res)
 {
-    *done = false;
-    *next_off = s_up.active ? s_up.off : 0u; /* no upload: start again from 0 */
+    res->done = false;
+    res->next_off = s_up.active ? s_up.off : 0u; /* no upload: start again from 0 */
     if (!s_up.active || off != s_up.off) {
         return WA_OK;
     }
@@ -439,13 +449,13 @@ int wa_install_chunk(uint32_t off, const uint8_t *data, uint32_t len, uint32_t *
     if (s_up.off / WA_STORE_PAGE != before / WA_STORE_PAGE) {
         wa_store_set_progress(s_up.slot, s_up.off - s_up.off % WA_STORE_PAGE);
     }
-    *next_off = s_up.off;
+    res->next_off = s_up.off;
     if (s_up.off < s_up.meta.module_len) {
         return WA_OK;
     }
     s_up.active = false;
-    rc = finish();
-    *done = rc == WA_OK;
+    rc = finish(res);
+    res->done = rc == WA_OK;
     return rc;
 }
 
@@ -453,31 +463,11 @@ void wa_install_forget(const char *name, uint32_t len)
 {
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         wa_slot_meta_t meta;
-        if (slot_empty(k) && wa_store_meta(k, &meta) == WA_OK && name_len(meta.name) == len &&
-            memcmp(meta.name, name, len) == 0) {
+        if (wa_life_info(k) == NULL && wa_store_meta(k, &meta) == WA_OK &&
+            name_len(meta.name) == len && memcmp(meta.name, name, len) == 0) {
             (void)wa_store_erase_header(k);
             if (s_up.slot == k) {
                 s_up.active = false;
-            }
-        }
-    }
-}
-
-void wa_install_settle(void)
-{
-    for (uint32_t a = 0; a < WA_STORE_SLOTS; a++) {
-        for (uint32_t b = a + 1u; b < WA_STORE_SLOTS; b++) {
-            wa_slot_header_t ha;
-            wa_slot_header_t hb;
-            if (wa_store_header(a, &ha) != WA_OK || wa_store_header(b, &hb) != WA_OK ||
-                strncmp(ha.name, hb.name, WA_SLOT_NAME_MAX) != 0) {
-                continue;
-            }
-            uint32_t older = ha.generation < hb.generation ? a : b;
-            uint32_t newer = older == a ? b : a;
-            if (wa_store_erase_header(older) == WA_OK) {
-                wa_console_printf("slot %u retired: its app was updated in slot %u\n",
-                                  (unsigned)older, (unsigned)newer);
             }
         }
     }

@@ -1,20 +1,20 @@
 /* wa_store.c - see wa_store.h. */
 #include "wa_store.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "wa_err.h"
 #include "wa_port.h"
 
 #define BOOT_LOG_RECORDS (WA_STORE_PAGE / sizeof(wa_boot_record_t))
-#define STATE_OFFSET(k) (WA_STORE_SLOT_OFFSET(k) + WA_STORE_STATE_OFFSET)
-#define PROGRESS_OFFSET(k) (WA_STORE_SLOT_OFFSET(k) + WA_STORE_PROGRESS_OFFSET)
+#define PROGRESS_AT(k, i) (WA_STORE_SLOT_OFFSET(k) + WA_STORE_PROGRESS_OFFSET + 8u * (i))
 
 static uint32_t s_boot_count;
 
-uint32_t wa_crc32(const uint8_t *data, uint32_t len)
+uint32_t wa_crc32_update(uint32_t crc, const uint8_t *data, uint32_t len)
 {
-    uint32_t crc = 0xFFFFFFFFu;
+    crc = ~crc;
     for (uint32_t i = 0; i < len; i++) {
         crc ^= data[i];
         for (int bit = 0; bit < 8; bit++) {
@@ -24,25 +24,70 @@ uint32_t wa_crc32(const uint8_t *data, uint32_t len)
     return ~crc;
 }
 
+uint32_t wa_crc32(const uint8_t *data, uint32_t len)
+{
+    return wa_crc32_update(0, data, len);
+}
+
+/* CRC of a record whose last word is its CRC. */
+static uint32_t record_crc(const void *record, uint32_t size)
+{
+    return wa_crc32((const uint8_t *)record, size - 4u);
+}
+
+static int erased(const void *data, uint32_t len)
+{
+    const uint8_t *b = (const uint8_t *)data;
+    for (uint32_t i = 0; i < len; i++) {
+        if (b[i] != WA_FLASH_ERASED) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int wa_store_program(uint32_t off, const void *data, uint32_t len)
+{
+    int rc = wa_port_flash_write(off, data, len);
+    if (rc != WA_OK) {
+        return rc;
+    }
+    const uint8_t *want = (const uint8_t *)data;
+    uint8_t got[64];
+    for (uint32_t at = 0; at < len; at += sizeof got) {
+        uint32_t n = len - at < sizeof got ? len - at : (uint32_t)sizeof got;
+        rc = wa_port_flash_read(off + at, got, n);
+        if (rc != WA_OK || memcmp(got, want + at, n) != 0) {
+            return rc != WA_OK ? rc : WA_ERR_UNKNOWN;
+        }
+    }
+    return WA_OK;
+}
+
+/* ---- boot log ---------------------------------------------------------------- */
+
 static int record_at(uint32_t i, wa_boot_record_t *rec)
 {
     return wa_port_flash_read(WA_STORE_BOOT_LOG + i * (uint32_t)sizeof *rec, rec, sizeof *rec);
 }
 
-/* Index of the first erased record (BOOT_LOG_RECORDS if the page is full). */
+/* Index of the first record with only erased records after it
+ * (BOOT_LOG_RECORDS if the last one is used). */
 static uint32_t first_free_record(void)
 {
     wa_boot_record_t rec;
+    uint32_t free_at = 0;
     for (uint32_t i = 0; i < BOOT_LOG_RECORDS; i++) {
-        if (record_at(i, &rec) != 0 || rec.magic == 0xFFFFFFFFu) {
-            return i;
+        if (record_at(i, &rec) != 0 || !erased(&rec, sizeof rec)) {
+            free_at = i + 1u;
         }
     }
-    return BOOT_LOG_RECORDS;
+    return free_at;
 }
 
-static int append_record(const wa_boot_record_t *rec)
+static int append_record(wa_boot_record_t *rec)
 {
+    rec->crc32 = record_crc(rec, sizeof *rec);
     uint32_t i = first_free_record();
     if (i == BOOT_LOG_RECORDS) {
         int rc = wa_port_flash_erase(WA_STORE_BOOT_LOG, WA_STORE_PAGE);
@@ -51,117 +96,104 @@ static int append_record(const wa_boot_record_t *rec)
         }
         i = 0;
     }
-    return wa_port_flash_write(WA_STORE_BOOT_LOG + i * (uint32_t)sizeof *rec, rec, sizeof *rec);
+    return wa_store_program(WA_STORE_BOOT_LOG + i * (uint32_t)sizeof *rec, rec, sizeof *rec);
 }
 
 int wa_store_boot(wa_boot_info_t *info)
 {
     wa_boot_record_t rec;
-    uint32_t end = first_free_record();
     info->boot_count = 0;
     info->cause = WA_BOOT_POWER_ON;
     info->slot = WA_NO_SLOT;
-    for (uint32_t i = 0; i < end && record_at(i, &rec) == 0; i++) {
+    for (uint32_t i = 0; i < BOOT_LOG_RECORDS && record_at(i, &rec) == 0; i++) {
+        if (rec.crc32 != record_crc(&rec, sizeof rec)) {
+            continue; /* erased, or torn by a power cut */
+        }
         if (rec.magic == WA_BOOT_MAGIC) {
             info->boot_count = rec.boot_count;
             info->cause = WA_BOOT_POWER_ON;
             info->slot = WA_NO_SLOT;
         } else if (rec.magic == WA_INCIDENT_MAGIC) {
-            info->cause = rec.cause;
-            info->slot = rec.slot;
+            uint32_t slot = rec.cause_slot >> 16;
+            info->cause = rec.cause_slot & 0xFFFFu;
+            info->slot = slot == 0xFFFFu ? WA_NO_SLOT : slot;
         }
     }
     info->boot_count++;
     s_boot_count = info->boot_count;
-    wa_boot_record_t mine = {WA_BOOT_MAGIC, info->boot_count, WA_BOOT_POWER_ON, WA_NO_SLOT};
+    wa_boot_record_t mine = {WA_BOOT_MAGIC, info->boot_count, 0xFFFF0000u | WA_BOOT_POWER_ON, 0};
     return append_record(&mine);
 }
 
 int wa_store_incident(uint32_t cause, uint32_t slot)
 {
-    wa_boot_record_t rec = {WA_INCIDENT_MAGIC, s_boot_count, cause, slot};
+    wa_boot_record_t rec = {WA_INCIDENT_MAGIC, s_boot_count, ((slot & 0xFFFFu) << 16) | cause, 0};
     return append_record(&rec);
 }
 
+uint32_t wa_store_boot_count(void)
+{
+    return s_boot_count;
+}
+
+/* ---- slots -------------------------------------------------------------------- */
+
 int wa_store_header(uint32_t slot, wa_slot_header_t *header)
 {
+    uint32_t commit;
     if (slot >= WA_STORE_SLOTS) {
         return WA_ERR_INVALID_ARG;
     }
-    int rc = wa_port_flash_read(WA_STORE_SLOT_OFFSET(slot), header, sizeof *header);
-    if (rc != 0) {
+    uint32_t base = WA_STORE_SLOT_OFFSET(slot);
+    int rc = wa_port_flash_read(base + WA_STORE_COMMIT_OFFSET, &commit, 4);
+    if (rc == WA_OK) {
+        rc = wa_port_flash_read(base, header, sizeof *header);
+    }
+    if (rc != WA_OK) {
         return rc;
     }
-    if (header->magic == 0xFFFFFFFFu) {
+    if (commit != WA_SLOT_COMMIT) {
         return WA_ERR_NOT_FOUND;
     }
-    if (header->magic != WA_SLOT_MAGIC || header->version != WA_SLOT_VERSION ||
-        header->header_size != sizeof *header || header->module_len > WA_STORE_MODULE_MAX ||
+    if (header->crc32 != record_crc(header, sizeof *header) || header->magic != WA_SLOT_MAGIC ||
+        header->version != WA_SLOT_VERSION || header->header_size != sizeof *header ||
+        header->module_len > WA_STORE_MODULE_MAX ||
         header->module_off > WA_STORE_MODULE_MAX - header->module_len) {
         return WA_ERR_MALFORMED;
     }
     return WA_OK;
 }
 
-/* The last written word of an append-only word area (erased if none), and
- * the offset of its first erased word (0 when the area is full). */
-static uint32_t last_word(uint32_t base, uint32_t words, uint32_t *free_at)
+/* A progress record is an offset and its complement, written at once. */
+static int progress_at(uint32_t slot, uint32_t i, uint32_t pair[2])
 {
-    uint32_t last = 0xFFFFFFFFu;
-    *free_at = 0;
-    for (uint32_t i = 0; i < words; i++) {
-        uint32_t word;
-        if (wa_port_flash_read(base + 4u * i, &word, 4) != 0) {
-            break;
-        }
-        if (word == 0xFFFFFFFFu) {
-            *free_at = base + 4u * i;
-            break;
-        }
-        last = word;
-    }
-    return last;
-}
-
-static int append_word(uint32_t base, uint32_t words, uint32_t value)
-{
-    uint32_t free_at;
-    (void)last_word(base, words, &free_at);
-    return free_at == 0 ? WA_ERR_TOO_LARGE : wa_port_flash_write(free_at, &value, 4);
-}
-
-uint32_t wa_store_state(uint32_t slot)
-{
-    uint32_t free_at;
-    return slot < WA_STORE_SLOTS ? last_word(STATE_OFFSET(slot), WA_STORE_STATE_WORDS, &free_at)
-                                 : WA_SLOT_INSTALLED;
-}
-
-int wa_store_set_state(uint32_t slot, uint32_t state)
-{
-    return slot < WA_STORE_SLOTS ? append_word(STATE_OFFSET(slot), WA_STORE_STATE_WORDS, state)
-                                 : WA_ERR_INVALID_ARG;
+    return wa_port_flash_read(PROGRESS_AT(slot, i), pair, 8);
 }
 
 uint32_t wa_store_progress(uint32_t slot)
 {
-    uint32_t free_at;
-    uint32_t off = slot < WA_STORE_SLOTS
-                       ? last_word(PROGRESS_OFFSET(slot), WA_STORE_PROGRESS_WORDS, &free_at)
-                       : 0xFFFFFFFFu;
-    return off == 0xFFFFFFFFu ? 0 : off;
+    uint32_t pair[2];
+    uint32_t off = 0;
+    for (uint32_t i = 0; slot < WA_STORE_SLOTS && i < WA_STORE_PROGRESS_RECORDS; i++) {
+        if (progress_at(slot, i, pair) == WA_OK && pair[0] == ~pair[1]) {
+            off = pair[0];
+        }
+    }
+    return off;
 }
 
 void wa_store_set_progress(uint32_t slot, uint32_t off)
 {
-    if (slot < WA_STORE_SLOTS) {
-        (void)append_word(PROGRESS_OFFSET(slot), WA_STORE_PROGRESS_WORDS, off);
+    uint32_t pair[2];
+    for (uint32_t i = 0; slot < WA_STORE_SLOTS && i < WA_STORE_PROGRESS_RECORDS; i++) {
+        if (progress_at(slot, i, pair) == WA_OK && erased(pair, sizeof pair)) {
+            pair[0] = off;
+            pair[1] = ~off;
+            if (wa_store_program(PROGRESS_AT(slot, i), pair, sizeof pair) == WA_OK) {
+                return;
+            }
+        }
     }
-}
-
-uint32_t wa_store_boot_count(void)
-{
-    return s_boot_count;
 }
 
 const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, uint8_t *buf,
@@ -206,6 +238,18 @@ int wa_store_erase_header(uint32_t slot)
     return wa_port_flash_erase(WA_STORE_SLOT_OFFSET(slot), WA_STORE_PAGE);
 }
 
+int wa_store_header_page_clean(uint32_t slot)
+{
+    uint8_t chunk[64];
+    for (uint32_t at = 0; slot < WA_STORE_SLOTS && at < WA_STORE_PAGE; at += sizeof chunk) {
+        if (wa_port_flash_read(WA_STORE_SLOT_OFFSET(slot) + at, chunk, sizeof chunk) != WA_OK ||
+            !erased(chunk, sizeof chunk)) {
+            return 0;
+        }
+    }
+    return slot < WA_STORE_SLOTS;
+}
+
 int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint32_t len,
                           uint32_t *erased_to)
 {
@@ -223,23 +267,29 @@ int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint
         }
         *erased_to += WA_STORE_PAGE;
     }
-    return len == 0 ? WA_OK : wa_port_flash_write(base + off, data, len);
+    return len == 0 ? WA_OK : wa_store_program(base + off, data, len);
 }
 
-int wa_store_begin(uint32_t slot, const wa_slot_meta_t *meta)
+int wa_store_begin(uint32_t slot, wa_slot_meta_t *meta)
 {
+    meta->crc32 = record_crc(meta, sizeof *meta);
     int rc = wa_store_erase_header(slot);
     return rc != 0 ? rc
-                   : wa_port_flash_write(WA_STORE_SLOT_OFFSET(slot) + WA_STORE_META_OFFSET, meta,
-                                         sizeof *meta);
+                   : wa_store_program(WA_STORE_SLOT_OFFSET(slot) + WA_STORE_META_OFFSET, meta,
+                                      sizeof *meta);
 }
 
-int wa_store_install(uint32_t slot, const wa_slot_header_t *header)
+int wa_store_install(uint32_t slot, wa_slot_header_t *header)
 {
+    static const uint32_t commit = WA_SLOT_COMMIT;
     if (slot >= WA_STORE_SLOTS) {
         return WA_ERR_INVALID_ARG;
     }
-    return wa_port_flash_write(WA_STORE_SLOT_OFFSET(slot), header, sizeof *header);
+    header->crc32 = record_crc(header, sizeof *header);
+    int rc = wa_store_program(WA_STORE_SLOT_OFFSET(slot), header, sizeof *header);
+    return rc != WA_OK ? rc
+                       : wa_store_program(WA_STORE_SLOT_OFFSET(slot) + WA_STORE_COMMIT_OFFSET,
+                                          &commit, sizeof commit);
 }
 
 int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta)
@@ -252,7 +302,9 @@ int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta)
     if (rc != 0) {
         return rc;
     }
-    return meta->magic == WA_META_MAGIC ? WA_OK : WA_ERR_NOT_FOUND;
+    return meta->magic == WA_META_MAGIC && meta->crc32 == record_crc(meta, sizeof *meta)
+               ? WA_OK
+               : WA_ERR_NOT_FOUND;
 }
 
 const uint8_t *wa_store_module_area(uint32_t slot)

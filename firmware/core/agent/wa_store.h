@@ -2,12 +2,17 @@
  * wa_store.h - apps and the boot log in the app flash area (layout in
  * wa_store_layout.h), on top of the port's NOR flash API.
  *
- * A slot holds one app: a header page (header, meta, state and progress
- * words: wa_store_layout.h) and the module's bytes from the next page on.
- * State changes and upload progress append a word to the first erased word
- * of their area, so no byte is ever rewritten without an erase. The boot
- * log on page 0 is an append-only array of records; a full page is erased
- * and starts over.
+ * Every program operation goes through wa_store_program(), which reads the
+ * bytes back: a flash that silently fails a write is an error, never a
+ * record believed. Records that matter carry a CRC (boot records, slot
+ * meta) or a commit word written after them (slot header); progress
+ * records carry their complement. A reader trusts nothing else, so a power
+ * cut before, during or after any operation leaves either the old record
+ * or the new one, never a mix.
+ *
+ * What changes over an app's life (trial, confirmed, stopped, security
+ * counters) is not here but in the journal (wa_journal.h): a slot's header
+ * page is written once after its erase.
  *
  * Mirrored in Python by agent/wamr_agent/emulator/flashimage.py.
  */
@@ -18,10 +23,16 @@
 
 #include "wa_store_layout.h"
 
-#define WA_SLOT_MAGIC 0x50504157u /* "WAPP" little-endian */
-#define WA_SLOT_VERSION 2u
+#define WA_SLOT_MAGIC 0x50504157u  /* "WAPP" little-endian */
+#define WA_SLOT_COMMIT 0x54494D43u /* "CMIT": the header above it is whole */
+#define WA_SLOT_VERSION 3u
 #define WA_SLOT_TICKS_DEFAULT 0xFFFFFFFFu /* cpu_ticks: use the board's budget */
 #define WA_SLOT_NAME_MAX 32u
+
+/* wa_slot_header_t.flags */
+#define WA_SLOT_F_PRELOADED 1u /* written by the image tool: confirmed, no trial */
+#define WA_SLOT_F_SIGNED 2u    /* installed from a signed bundle (seq is its counter) */
+#define WA_SLOT_F_MANUAL 4u    /* health policy: confirmed only by an operator */
 
 typedef struct wa_slot_header {
     uint32_t magic;
@@ -37,7 +48,12 @@ typedef struct wa_slot_header {
     uint32_t image_crc32;        /* CRC-32 of the metered image */
     uint32_t module_off;         /* module start in the module area (after a bundle's head) */
     uint32_t seq;                /* security counter of the installed bundle; 0: bare module */
-    uint32_t reserved;           /* erased (0xFFFFFFFF) */
+    uint32_t flags;              /* WA_SLOT_F_* */
+    uint16_t health_loops;       /* trial: loop rounds before confirming */
+    uint16_t health_traps;       /* trial: traps tolerated */
+    uint32_t health_window_ms;   /* trial: least time on trial */
+    uint32_t reserved;           /* 0xFFFFFFFF */
+    uint32_t crc32;              /* CRC-32 of the bytes before it */
 } wa_slot_header_t;
 
 #define WA_SLOT_NO_IMAGE 0xFFFFFFFFu
@@ -46,23 +62,14 @@ typedef struct wa_slot_header {
 #define WA_STORE_IMAGE_OFFSET(header)                                                              \
     ((((uint32_t)(header)->module_off + (header)->module_len) + 7u) & ~7u)
 
-_Static_assert(sizeof(wa_slot_header_t) == 80, "slot header is 80 bytes on every build");
-_Static_assert(sizeof(wa_slot_header_t) <= WA_STORE_META_OFFSET, "header overlaps the meta");
-
-/* The last state word written is the slot's state. */
-enum wa_slot_state {
-    WA_SLOT_INSTALLED = 0xFFFFFFFFu,         /* no state word written: starts at boot */
-    WA_SLOT_DISABLED_WATCHDOG = 0x57444F47u, /* "GODW": watchdog reset while it ran */
-    WA_SLOT_DISABLED_FAULT = 0x544C5546u,    /* "FULT": CPU fault while it ran */
-    WA_SLOT_STOPPED = 0x504F5453u,           /* "STOP": stopped over SMP, stays stopped */
-    WA_SLOT_STARTED = 0x54525453u,           /* "STRT": started again after a stop */
-};
+_Static_assert(sizeof(wa_slot_header_t) == 96, "slot header is 96 bytes on every build");
+_Static_assert(sizeof(wa_slot_header_t) <= WA_STORE_COMMIT_OFFSET, "header overlaps its commit");
 
 typedef struct wa_boot_record {
     uint32_t magic;      /* WA_BOOT_MAGIC or WA_INCIDENT_MAGIC */
     uint32_t boot_count; /* boots so far, this one included */
-    uint32_t cause;      /* enum wa_boot_cause (incidents) */
-    uint32_t slot;       /* slot running at an incident, WA_NO_SLOT otherwise */
+    uint32_t cause_slot; /* enum wa_boot_cause in the low half, slot in the high half */
+    uint32_t crc32;      /* CRC-32 of the bytes before it */
 } wa_boot_record_t;
 
 _Static_assert(sizeof(wa_boot_record_t) == 16, "boot record is 16 bytes");
@@ -85,6 +92,10 @@ typedef struct wa_boot_info {
     uint32_t slot; /* the app running at the incident, or WA_NO_SLOT */
 } wa_boot_info_t;
 
+/* Programs len bytes at off (erased flash) and reads them back. Returns 0,
+ * the port's error, or WA_ERR_UNKNOWN when the bytes did not stick. */
+int wa_store_program(uint32_t off, const void *data, uint32_t len);
+
 /* Reads the log, appends this boot's record and reports why we booted.
  * Returns 0 or an agent_err code. */
 int wa_store_boot(wa_boot_info_t *info);
@@ -93,14 +104,10 @@ int wa_store_boot(wa_boot_info_t *info);
  * from interrupt context; returns 0 or an agent_err code. */
 int wa_store_incident(uint32_t cause, uint32_t slot);
 
-/* Reads slot k's header; returns 0, WA_ERR_NOT_FOUND (empty slot) or
- * WA_ERR_MALFORMED (bad magic/version/size). */
+/* Reads slot k's header; returns 0, WA_ERR_NOT_FOUND (no committed header:
+ * empty, or an install cut short) or WA_ERR_MALFORMED (committed, but its
+ * CRC or fields are wrong). */
 int wa_store_header(uint32_t slot, wa_slot_header_t *header);
-
-/* The slot's current state (enum wa_slot_state). */
-uint32_t wa_store_state(uint32_t slot);
-/* Appends a state word; WA_ERR_TOO_LARGE when all state words are used. */
-int wa_store_set_state(uint32_t slot, uint32_t state);
 
 /* The module's bytes: a pointer into the memory-mapped flash when the port
  * has one, else read into buf (cap bytes). Checks the CRC. NULL with *rc
@@ -128,19 +135,23 @@ typedef struct wa_slot_meta {
     char name[WA_SLOT_NAME_MAX];       /* NUL-padded */
     char deploy[WA_SLOT_DEPLOY_MAX];   /* the host's deploy id, NUL-padded */
     char version[WA_SLOT_VERSION_MAX]; /* free-form, NUL-padded */
+    uint32_t crc32;                    /* CRC-32 of the bytes before it */
 } wa_slot_meta_t;
 
-_Static_assert(sizeof(wa_slot_meta_t) == 128, "slot meta is 128 bytes");
-_Static_assert(WA_STORE_META_OFFSET + sizeof(wa_slot_meta_t) <= WA_STORE_STATE_OFFSET,
-               "meta overlaps the state words");
+_Static_assert(sizeof(wa_slot_meta_t) == 132, "slot meta is 132 bytes");
+_Static_assert(WA_STORE_META_OFFSET + sizeof(wa_slot_meta_t) <= WA_STORE_PROGRESS_OFFSET,
+               "meta overlaps the progress records");
 
-/* Erases slot k's header page (header, meta, state and progress words): the
- * slot is then empty. Returns 0 or an agent_err code. */
+/* Erases slot k's header page (header, meta, progress): the slot is then
+ * empty. Returns 0 or an agent_err code. */
 int wa_store_erase_header(uint32_t slot);
 
-/* Starts an upload into slot k: erases its header page and writes meta.
- * Returns 0 or an agent_err code. */
-int wa_store_begin(uint32_t slot, const wa_slot_meta_t *meta);
+/* Whether slot k's header page is wholly erased (nothing to erase first). */
+int wa_store_header_page_clean(uint32_t slot);
+
+/* Starts an upload into slot k: erases its header page and writes meta
+ * (its CRC filled in). Returns 0 or an agent_err code. */
+int wa_store_begin(uint32_t slot, wa_slot_meta_t *meta);
 
 /* Writes module bytes [off, off + len) of slot k, first erasing the module
  * pages from *erased_to (bytes of the module area erased so far, a page
@@ -149,16 +160,18 @@ int wa_store_begin(uint32_t slot, const wa_slot_meta_t *meta);
 int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint32_t len,
                           uint32_t *erased_to);
 
-/* Upload progress: the last offset recorded (0 if none), and recording one
- * (silently not recorded when the progress words are used up). */
+/* Upload progress: the last offset recorded whole (0 if none), and
+ * recording one (silently not recorded when the records are used up). */
 uint32_t wa_store_progress(uint32_t slot);
 void wa_store_set_progress(uint32_t slot, uint32_t off);
 
-/* Writes the header into slot k's header page (written by wa_store_begin):
- * from then on the slot holds an installed app. Returns 0 or an agent_err. */
-int wa_store_install(uint32_t slot, const wa_slot_header_t *header);
+/* Writes the header (its CRC filled in) and then the commit word into slot
+ * k's header page (written by wa_store_begin): from then on the slot holds
+ * an installed app. Returns 0 or an agent_err. */
+int wa_store_install(uint32_t slot, wa_slot_header_t *header);
 
-/* Reads slot k's meta; returns 0, or WA_ERR_NOT_FOUND when none was written. */
+/* Reads slot k's meta; returns 0, or WA_ERR_NOT_FOUND when none was written
+ * whole. */
 int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta);
 
 /* The slot's module area in the memory-mapped flash (no CRC check), or NULL
@@ -173,7 +186,8 @@ const uint8_t *wa_store_image(uint32_t slot, const wa_slot_header_t *header, int
 /* The boot count of this boot (0 before wa_store_boot). */
 uint32_t wa_store_boot_count(void);
 
-/* CRC-32 (IEEE 802.3, as zlib.crc32). */
+/* CRC-32 (IEEE 802.3, as zlib.crc32), and the same continued from crc. */
 uint32_t wa_crc32(const uint8_t *data, uint32_t len);
+uint32_t wa_crc32_update(uint32_t crc, const uint8_t *data, uint32_t len);
 
 #endif /* WA_STORE_H */

@@ -1,26 +1,29 @@
 /*
  * wa_store_layout.h - where things live in the app flash area. Mirrored by
  * agent/wamr_agent/emulator/flashimage.py (which writes preloaded images);
- * the firmware prints the layout at boot and the QEMU tests compare it with
+ * the firmware prints the layout at boot and the tests compare it with
  * Python's figures.
  *
- *   page 0                  boot log: 16-byte records appended at each boot
+ *   page 0                  boot log: 16-byte records (with a CRC) appended at each boot
+ *   pages 1, 2              lifecycle journal (wa_journal.h): two pages used in turn
  *   slot k (k < SLOTS)      one header page, then the module's pages
  *
  * A slot's header page (offsets in the page):
- *   0     wa_slot_header_t (80 B)   written last: a slot without it is empty
- *   80    wa_slot_meta_t (128 B)    written first by an upload (name, len, sha...)
- *   208   state words (204)         appended: stopped, started, disabled
- *   1024  progress words (768)      appended by an upload: bytes in flash so far
+ *   0     wa_slot_header_t (96 B)   written at install, CRC in its last word
+ *   96    commit word (4 B)         written after the header reads back right:
+ *                                   a slot without it holds no app
+ *   128   wa_slot_meta_t (132 B)    written first by an upload (name, len, sha...)
+ *   1024  progress records (8 B)    appended by an upload: value, ~value
  *
  * The module area holds the module as uploaded, then (8-byte aligned) its
  * metered image when the install wrote one: the app runs from it in place.
  *
  * One slot more than the apps it holds: an update is written beside the
- * version that runs, which is retired only once the new one is installed.
+ * version that runs, which is retired only once the new one is confirmed.
  *
- * NOR rules: a byte is written once after an erase. State changes never
- * rewrite a word: they append to an erased word (see wa_store.h).
+ * NOR rules: a byte is written once after an erase. Nothing is rewritten in
+ * place: records are appended to erased space, and a reader trusts a record
+ * only after its CRC or commit word.
  */
 #ifndef WA_STORE_LAYOUT_H
 #define WA_STORE_LAYOUT_H
@@ -33,12 +36,14 @@
 #define WA_STORE_MODULE_MAX WA_STORE_ROUND_UP(WA_BOARD_BUDGET_MODULE_BYTES)
 #define WA_STORE_SLOT_BYTES (WA_STORE_PAGE + WA_STORE_MODULE_MAX)
 #define WA_STORE_BOOT_LOG 0u
-#define WA_STORE_META_OFFSET 80u
-#define WA_STORE_STATE_OFFSET 208u
-#define WA_STORE_STATE_WORDS 204u
+#define WA_STORE_JOURNAL (1u * WA_STORE_PAGE)
+#define WA_STORE_JOURNAL_PAGES 2u
+#define WA_STORE_SLOTS_START ((1u + WA_STORE_JOURNAL_PAGES) * WA_STORE_PAGE)
+#define WA_STORE_COMMIT_OFFSET 96u
+#define WA_STORE_META_OFFSET 128u
 #define WA_STORE_PROGRESS_OFFSET 1024u
-#define WA_STORE_PROGRESS_WORDS ((WA_STORE_PAGE - WA_STORE_PROGRESS_OFFSET) / 4u)
-#define WA_STORE_SLOT_OFFSET(k) (WA_STORE_PAGE + (uint32_t)(k)*WA_STORE_SLOT_BYTES)
-#define WA_STORE_FLASH_BYTES (WA_STORE_PAGE + WA_STORE_SLOTS * WA_STORE_SLOT_BYTES)
+#define WA_STORE_PROGRESS_RECORDS ((WA_STORE_PAGE - WA_STORE_PROGRESS_OFFSET) / 8u)
+#define WA_STORE_SLOT_OFFSET(k) (WA_STORE_SLOTS_START + (uint32_t)(k)*WA_STORE_SLOT_BYTES)
+#define WA_STORE_FLASH_BYTES (WA_STORE_SLOTS_START + WA_STORE_SLOTS * WA_STORE_SLOT_BYTES)
 
 #endif /* WA_STORE_LAYOUT_H */

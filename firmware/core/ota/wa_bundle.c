@@ -51,6 +51,8 @@ static bool check_layout(const uint8_t *data, uint32_t len, wa_bundle_t *b)
     b->module_len = n;
     b->health_loops = WA_BUNDLE_HEALTH_LOOPS_DEFAULT;
     b->health_traps = WA_BUNDLE_HEALTH_TRAPS_DEFAULT;
+    b->health_window_ms = 0;
+    b->health_manual = false;
     return true;
 }
 

@@ -72,9 +72,11 @@ typedef struct wa_bundle {
     bool unknown_caps;                       /* "caps" names one this firmware lacks */
     uint8_t module_sha256[WA_BUNDLE_SHA256_LEN];
     uint8_t kid[WA_BUNDLE_KID_LEN];
-    uint32_t health_loops; /* WA_BUNDLE_HEALTH_LOOPS_DEFAULT when absent */
-    uint32_t health_traps; /* WA_BUNDLE_HEALTH_TRAPS_DEFAULT when absent */
-    uint32_t mem_linear;   /* "mem" fields in bytes; 0 when absent */
+    uint32_t health_loops;     /* WA_BUNDLE_HEALTH_LOOPS_DEFAULT when absent */
+    uint32_t health_traps;     /* WA_BUNDLE_HEALTH_TRAPS_DEFAULT when absent */
+    uint32_t health_window_ms; /* least time on trial; 0 when absent */
+    bool health_manual;        /* confirmed by an operator only */
+    uint32_t mem_linear;       /* "mem" fields in bytes; 0 when absent */
     uint32_t mem_stack;
     uint32_t mem_heap;
 } wa_bundle_t;

@@ -1,0 +1,396 @@
+/* wa_lifecycle.c - see wa_lifecycle.h: the transitions. The state and its
+ * records are in wa_life_state.c, the words shown to people in
+ * wa_life_text.c, the queries in wa_life_query.c. */
+#include "wa_lifecycle.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "wa_agent_config.h"
+#include "wa_console.h"
+#include "wa_err.h"
+#include "wa_life_state.h"
+#include "wa_port.h"
+#include "wa_runner.h"
+
+/* The slot of app name (other than `not`) in state life, newest first; -1. */
+static int find_life(const char *name, uint32_t life, uint32_t not )
+{
+    int best = -1;
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        const wa_life_info_t *s = life_slot(k);
+        if (k != not &&s->life == life && life_is(k, name, strlen(name)) &&
+            (best < 0 || s->gen > life_slot((uint32_t)best)->gen)) {
+            best = (int)k;
+        }
+    }
+    return best;
+}
+
+/* Persists the removal of slot k, then erases its header page. */
+static int retire(uint32_t k)
+{
+    int rc = life_persist(k, WA_LIFE_REMOVED, WA_REASON_NONE, 0, 0);
+    if (rc != WA_OK) {
+        return rc;
+    }
+    wa_runner_forget(k);
+    rc = wa_store_erase_header(k);
+    if (rc == WA_OK) {
+        life_clear(k);
+    }
+    return rc;
+}
+
+/* ---- running a version ---------------------------------------------------------- */
+
+static void revert(uint32_t k, uint32_t reason, uint32_t count, int32_t rc, const char *why);
+
+/* Loads slot k's app and calls its setup (or _start). */
+static void launch(uint32_t k)
+{
+    wa_slot_header_t header;
+    wa_error_t err;
+    int rc = wa_store_header(k, &header);
+    if (rc != WA_OK) {
+        err.code = rc;
+        snprintf(err.message, sizeof err.message, "slot header unreadable (error %d)", rc);
+    } else {
+        rc = wa_runner_load(k, &header, &err);
+    }
+    if (rc != WA_OK) {
+        if (life_slot(k)->life == WA_LIFE_TRIAL) {
+            revert(k, WA_REASON_LOAD, 0, rc, err.message);
+        }
+        return;
+    }
+    const char *entry = wa_runner_has(k, "setup") ? "setup" : "_start";
+    int32_t result;
+    rc = wa_runner_call(k, entry, &result, &err);
+    wa_life_after_call(k, entry, rc, &err);
+}
+
+static void revert(uint32_t k, uint32_t reason, uint32_t count, int32_t rc, const char *why)
+{
+    wa_life_info_t *s = life_slot(k);
+    int prev = find_life(s->name, WA_LIFE_CONFIRMED, k);
+    uint32_t life = prev >= 0 ? WA_LIFE_REVERTED : WA_LIFE_FAILED;
+    if (life_persist(k, life, reason, count, rc) != WA_OK) {
+        wa_console_printf("app %s: verdict not saved (flash); reverted at the next boot\n",
+                          s->name);
+    }
+    snprintf(s->msg, sizeof s->msg, "%s", why);
+    wa_runner_unload(k);
+    if (prev < 0) {
+        wa_console_printf("app %s failed its trial (slot %u): %s\n", s->name, (unsigned)k, why);
+        return;
+    }
+    wa_console_printf("app %s reverted (slot %u): %s; slot %u runs again\n", s->name, (unsigned)k,
+                      why, (unsigned)prev);
+    if (life_slot((uint32_t)prev)->run == WA_RUN_STARTED) {
+        launch((uint32_t)prev);
+    }
+}
+
+static int begin_trial(uint32_t k)
+{
+    wa_life_info_t *s = life_slot(k);
+    if (s->life == WA_LIFE_TRIAL) {
+        return WA_OK;
+    }
+    int rc = life_persist(k, WA_LIFE_TRIAL, WA_REASON_NONE, 0, 0);
+    if (rc != WA_OK) {
+        return rc;
+    }
+    s->loops = 0;
+    s->traps = 0;
+    s->traps_in_row = 0;
+    s->msg[0] = '\0';
+    s->trial_us = wa_port_time_us();
+    int prev = find_life(s->name, WA_LIFE_CONFIRMED, k);
+    if (prev >= 0) {
+        wa_runner_unload((uint32_t)prev);
+    }
+    wa_console_printf("app %s on trial (slot %u): %u loop rounds, %u traps at most, %u ms%s\n",
+                      s->name, (unsigned)k, (unsigned)s->need_loops, (unsigned)s->max_traps,
+                      (unsigned)s->window_ms,
+                      (s->flags & WA_SLOT_F_MANUAL) ? ", confirmed by an operator" : "");
+    launch(k);
+    return WA_OK;
+}
+
+static int confirm(uint32_t k)
+{
+    wa_life_info_t *s = life_slot(k);
+    int rc = life_persist(k, WA_LIFE_CONFIRMED, WA_REASON_NONE, 0, 0);
+    if (rc != WA_OK) {
+        return rc;
+    }
+    wa_console_printf("app %s confirmed (slot %u, %u loop rounds, %u traps, %u ms)\n", s->name,
+                      (unsigned)k, (unsigned)s->loops, (unsigned)s->traps,
+                      (unsigned)((wa_port_time_us() - s->trial_us) / 1000u));
+    for (uint32_t j = 0; j < WA_STORE_SLOTS; j++) {
+        const wa_life_info_t *o = life_slot(j);
+        if (j != k && life_is(j, s->name, strlen(s->name)) && o->gen < s->gen &&
+            (o->life == WA_LIFE_CONFIRMED || o->life == WA_LIFE_STAGED) && retire(j) == WA_OK) {
+            wa_console_printf("slot %u retired: its app was updated in slot %u\n", (unsigned)j,
+                              (unsigned)k);
+        }
+    }
+    return WA_OK;
+}
+
+/* ---- boot ----------------------------------------------------------------------- */
+
+/* Finishes removals and retirements a reset interrupted. */
+static void settle(void)
+{
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        const wa_life_info_t *s = life_slot(k);
+        if (s->life == WA_LIFE_REMOVED && wa_store_erase_header(k) == WA_OK) {
+            life_clear(k);
+        }
+    }
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        const wa_life_info_t *s = life_slot(k);
+        int newer = find_life(s->name, WA_LIFE_CONFIRMED, k);
+        if ((s->life == WA_LIFE_CONFIRMED || s->life == WA_LIFE_STAGED) && newer >= 0 &&
+            life_slot((uint32_t)newer)->gen > s->gen && retire(k) == WA_OK) {
+            wa_console_printf("slot %u retired: its app was updated in slot %u\n", (unsigned)k,
+                              (unsigned)newer);
+        }
+    }
+}
+
+static void apply_incident(const wa_boot_info_t *boot)
+{
+    const wa_life_info_t *s = life_slot(boot->slot);
+    int incident = boot->cause == WA_BOOT_WATCHDOG || boot->cause == WA_BOOT_FAULT;
+    if (!incident || s == NULL || s->life != WA_LIFE_CONFIRMED) {
+        return;
+    }
+    uint32_t run =
+        boot->cause == WA_BOOT_WATCHDOG ? WA_RUN_DISABLED_WATCHDOG : WA_RUN_DISABLED_FAULT;
+    int rc = life_persist_run(boot->slot, run);
+    wa_console_printf("app %s disabled: the %s reset the device while it ran%s\n", s->name,
+                      boot->cause == WA_BOOT_WATCHDOG ? "watchdog" : "fault",
+                      rc == WA_OK ? "" : " (not saved)");
+}
+
+/* A version still on trial at boot: the device reset while it ran. */
+static void revert_after_reset(const wa_boot_info_t *boot)
+{
+    static const char *const why[] = {"the device reset while it was on trial",
+                                      "the watchdog reset the device while it was on trial",
+                                      "a CPU fault reset the device while it was on trial"};
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        if (life_slot(k)->life != WA_LIFE_TRIAL) {
+            continue;
+        }
+        uint32_t reason = WA_REASON_RESET;
+        if (boot->slot == k && boot->cause == WA_BOOT_WATCHDOG) {
+            reason = WA_REASON_WATCHDOG;
+        } else if (boot->slot == k && boot->cause == WA_BOOT_FAULT) {
+            reason = WA_REASON_FAULT;
+        }
+        revert(k, reason, 0, 0, why[reason - WA_REASON_RESET]);
+    }
+}
+
+void wa_life_boot(const wa_boot_info_t *boot)
+{
+    int rc = life_state_load();
+    if (rc != WA_OK) {
+        wa_console_printf("lifecycle journal unreadable (error %d)\n", rc);
+    }
+    settle();
+    apply_incident(boot);
+    revert_after_reset(boot); /* starts the previous versions */
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        const wa_life_info_t *s = life_slot(k);
+        if (s->life == WA_LIFE_CONFIRMED && s->run == WA_RUN_STARTED && !wa_runner_loaded(k)) {
+            launch(k);
+        } else if (s->life == WA_LIFE_CONFIRMED && s->run >= WA_RUN_DISABLED_WATCHDOG) {
+            wa_console_printf("app %s not started: disabled after a %s reset\n", s->name,
+                              s->run == WA_RUN_DISABLED_WATCHDOG ? "watchdog" : "fault");
+        }
+    }
+}
+
+/* ---- the agent loop ------------------------------------------------------------- */
+
+/* The engine's trap message without the "<export>: [trap] " it starts with. */
+static const char *trap_text(const char *export_name, const char *message)
+{
+    size_t n = strlen(export_name);
+    if (strncmp(message, export_name, n) == 0 && strncmp(message + n, ": ", 2) == 0) {
+        message += n + 2u;
+    }
+    return strncmp(message, "[trap] ", 7) == 0 ? message + 7 : message;
+}
+
+void wa_life_after_call(uint32_t slot, const char *export_name, int rc, const wa_error_t *err)
+{
+    wa_life_info_t *s = life_slot(slot);
+    if (s == NULL || rc == WA_ERR_NO_EXPORT || rc == WA_ERR_NOT_FOUND) {
+        return;
+    }
+    if (rc == WA_OK) {
+        s->traps_in_row = 0;
+        s->loops += strcmp(export_name, "loop") == 0 ? 1u : 0u;
+        return;
+    }
+    s->traps_in_row++;
+    if (s->life == WA_LIFE_TRIAL && ++s->traps > s->max_traps) {
+        char why[WA_LIFE_MSG_MAX];
+        snprintf(why, sizeof why, "%s trapped %u time%s: %.40s", export_name, (unsigned)s->traps,
+                 s->traps == 1 ? "" : "s", trap_text(export_name, err->message));
+        revert(slot, rc == WA_ERR_TRAP_CPU_BUDGET ? WA_REASON_CPU_BUDGET : WA_REASON_TRAPS,
+               s->traps, rc, why);
+    } else if (s->life != WA_LIFE_TRIAL && s->traps_in_row >= WA_AGENT_MAX_TRAPS) {
+        wa_runner_unload(slot);
+        wa_console_printf("app %s stopped after %u traps in a row\n", s->name,
+                          (unsigned)s->traps_in_row);
+    }
+}
+
+/* The health export's verdict: WA_OK, or the trial is reverted. */
+static int health_holds(uint32_t k)
+{
+    wa_error_t err;
+    int32_t result = 0;
+    int rc = wa_runner_call(k, "health", &result, &err);
+    char why[WA_LIFE_MSG_MAX];
+    if (rc == WA_ERR_NO_EXPORT || (rc == WA_OK && result == 0)) {
+        return WA_OK;
+    }
+    if (rc != WA_OK) {
+        snprintf(why, sizeof why, "health trapped: %.48s", trap_text("health", err.message));
+    } else {
+        snprintf(why, sizeof why, "health returned %d", (int)result);
+    }
+    revert(k, WA_REASON_HEALTH, 0, rc != WA_OK ? rc : result, why);
+    return WA_ERR_BAD_STATE;
+}
+
+void wa_life_tick(void)
+{
+    uint64_t now = wa_port_time_us();
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        const wa_life_info_t *s = life_slot(k);
+        if (s->life != WA_LIFE_TRIAL || (s->flags & WA_SLOT_F_MANUAL) || !wa_runner_loaded(k)) {
+            continue;
+        }
+        int rounds_done = s->loops >= s->need_loops || !wa_runner_has(k, "loop");
+        if (rounds_done && now - s->trial_us >= (uint64_t)s->window_ms * 1000u &&
+            health_holds(k) == WA_OK) {
+            (void)confirm(k);
+        }
+    }
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
+int wa_life_installed(uint32_t slot, int start)
+{
+    life_read_slot(slot); /* the new header, as boot would read it */
+    if (life_slot(slot) == NULL || life_slot(slot)->gen == 0) {
+        return WA_ERR_UNKNOWN;
+    }
+    return start ? begin_trial(slot) : WA_OK;
+}
+
+int wa_life_retry(uint32_t slot)
+{
+    const wa_life_info_t *s = life_slot(slot);
+    if (s == NULL || s->gen == 0) {
+        return WA_ERR_NOT_FOUND;
+    }
+    if (s->life == WA_LIFE_CONFIRMED) {
+        return WA_ERR_BAD_STATE;
+    }
+    return begin_trial(slot);
+}
+
+int wa_life_start(const char *name, size_t len)
+{
+    int k = wa_life_current(name, len);
+    int staged = wa_life_newest(name, len);
+    if (k < 0) {
+        return WA_ERR_NOT_FOUND;
+    }
+    if (life_slot((uint32_t)staged)->life == WA_LIFE_STAGED) {
+        return begin_trial((uint32_t)staged); /* an update installed with --no-start */
+    }
+    const wa_life_info_t *s = life_slot((uint32_t)k);
+    if (s->life != WA_LIFE_CONFIRMED) {
+        return s->life == WA_LIFE_TRIAL ? WA_OK : begin_trial((uint32_t)k);
+    }
+    if (s->run >= WA_RUN_DISABLED_WATCHDOG) {
+        return WA_ERR_BAD_STATE;
+    }
+    int rc = life_persist_run((uint32_t)k, WA_RUN_STARTED);
+    if (rc == WA_OK && !wa_runner_loaded((uint32_t)k)) {
+        launch((uint32_t)k);
+    }
+    return rc;
+}
+
+int wa_life_stop(const char *name, size_t len)
+{
+    int k = wa_life_current(name, len);
+    if (k < 0) {
+        return WA_ERR_NOT_FOUND;
+    }
+    const wa_life_info_t *s = life_slot((uint32_t)k);
+    if (s->life == WA_LIFE_TRIAL) {
+        return WA_ERR_BAD_STATE; /* confirm or roll back first */
+    }
+    wa_runner_unload((uint32_t)k);
+    return s->run == WA_RUN_STARTED ? life_persist_run((uint32_t)k, WA_RUN_STOPPED) : WA_OK;
+}
+
+int wa_life_remove(const char *name, size_t len)
+{
+    int found = 0;
+    int rc = WA_OK;
+    for (uint32_t k = 0; k < WA_STORE_SLOTS && rc == WA_OK; k++) {
+        if (life_is(k, name, len)) {
+            found = 1;
+            rc = retire(k);
+            wa_console_printf("app %.*s removed (slot %u)\n", (int)len, name, (unsigned)k);
+        }
+    }
+    return found ? rc : WA_ERR_NOT_FOUND;
+}
+
+int wa_life_confirm(const char *name, size_t len)
+{
+    int k = wa_life_current(name, len);
+    if (k < 0) {
+        return WA_ERR_NOT_FOUND;
+    }
+    return life_slot((uint32_t)k)->life == WA_LIFE_TRIAL ? confirm((uint32_t)k) : WA_ERR_BAD_STATE;
+}
+
+int wa_life_rollback(const char *name, size_t len)
+{
+    int k = wa_life_current(name, len);
+    if (k < 0) {
+        return WA_ERR_NOT_FOUND;
+    }
+    if (life_slot((uint32_t)k)->life != WA_LIFE_TRIAL) {
+        return WA_ERR_BAD_STATE;
+    }
+    revert((uint32_t)k, WA_REASON_MANUAL, 0, 0, "rolled back by an operator");
+    return WA_OK;
+}
+
+int wa_life_reclaim(uint32_t slot)
+{
+    const wa_life_info_t *s = life_slot(slot);
+    if (s == NULL) {
+        return WA_ERR_INVALID_ARG;
+    }
+    return s->gen == 0 ? WA_OK : retire(slot);
+}

@@ -1,0 +1,230 @@
+/* wa_runner.c - see wa_runner.h. */
+#include "wa_runner.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "wa_console.h"
+#include "wa_port.h"
+
+typedef struct runner_app {
+    char name[WA_SLOT_NAME_MAX + 1];
+    wa_app_t *app;
+    int refused;
+    uint32_t traps;
+    int32_t last_rc;
+    char last_msg[WA_APP_MSG_MAX];
+    uint64_t started_us;
+    uint32_t mem_hw;
+} runner_app_t;
+
+static runner_app_t s_apps[WA_STORE_SLOTS];
+static volatile uint32_t s_current = WA_NO_SLOT;
+
+/* ---- host ops: what the apps see --------------------------------------- */
+
+static int op_log(void *ctx, int stream, const char *msg, size_t len)
+{
+    const runner_app_t *a = (const runner_app_t *)ctx;
+    const char *tag = stream == WA_STREAM_STDERR ? "stderr " : "";
+    wa_console_printf("[%s] %s%.*s\n", a->name, tag, (int)len, msg);
+    return 0;
+}
+
+static int op_telemetry(void *ctx, const char *key, size_t key_len, float value)
+{
+    const runner_app_t *a = (const runner_app_t *)ctx;
+    char number[24];
+    wa_format_float(number, sizeof number, value);
+    wa_console_printf("telemetry %s %.*s=%s\n", a->name, (int)key_len, key, number);
+    return 0;
+}
+
+static int op_sensor(void *ctx, int32_t channel, float *value)
+{
+    (void)ctx;
+    return wa_port_sensor_read(channel, value);
+}
+
+static uint64_t op_time_us(void *ctx)
+{
+    (void)ctx;
+    return wa_port_time_us();
+}
+
+static int op_sleep_ms(void *ctx, uint32_t ms)
+{
+    (void)ctx;
+    wa_port_watchdog_feed();
+    wa_port_sleep_ms(ms);
+    return 0;
+}
+
+static const wa_host_ops_t k_ops = {NULL,       op_log,      op_sensor, op_telemetry,
+                                    op_time_us, op_sleep_ms, NULL};
+
+/* ---- the table ---------------------------------------------------------------- */
+
+static void note_error(runner_app_t *a, int rc, const char *message)
+{
+    size_t len = strnlen(message, sizeof a->last_msg - 1u); /* cut to fit */
+    a->last_rc = rc;
+    memcpy(a->last_msg, message, len);
+    a->last_msg[len] = '\0';
+}
+
+static wa_budget_t slot_budget(const wa_slot_header_t *header)
+{
+    wa_budget_t b = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
+                     WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
+                     WA_BOARD_BUDGET_CPU_TICKS};
+    if (header->cpu_ticks != WA_SLOT_TICKS_DEFAULT) {
+        b.cpu_ticks = header->cpu_ticks;
+    }
+    return b;
+}
+
+/* The app runs from its metered image in flash when the install wrote one
+ * (no copy in RAM), else from a copy the runtime meters at load. */
+static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host_ops_t *ops,
+                          wa_error_t *err)
+{
+    int rc;
+    wa_budget_t budget = slot_budget(header);
+    const uint8_t *image = budget.cpu_ticks != 0 ? wa_store_image(slot, header, &rc) : NULL;
+    if (image != NULL) {
+        return wa_app_load_metered(&budget, header->grants, ops, image, header->image_len, err);
+    }
+    if (budget.cpu_ticks != 0 && rc == WA_ERR_MALFORMED) {
+        wa_console_printf("app %s: metered image corrupt (CRC); metering a copy in RAM\n",
+                          s_apps[slot].name);
+    }
+    const uint8_t *module = wa_store_module(slot, header, NULL, 0, &rc);
+    if (module == NULL) {
+        err->code = rc;
+        snprintf(err->message, sizeof err->message, "module unreadable or corrupt (error %d)", rc);
+        return NULL;
+    }
+    return wa_app_load(&budget, header->grants, ops, module, header->module_len, err);
+}
+
+int wa_runner_load(uint32_t slot, const wa_slot_header_t *header, wa_error_t *err)
+{
+    if (slot >= WA_STORE_SLOTS) {
+        return WA_ERR_INVALID_ARG;
+    }
+    runner_app_t *a = &s_apps[slot];
+    static wa_host_ops_t ops[WA_STORE_SLOTS];
+    wa_runner_unload(slot);
+    if (strncmp(a->name, header->name, WA_SLOT_NAME_MAX) != 0) {
+        wa_runner_forget(slot); /* another app: counters start over */
+        memcpy(a->name, header->name, WA_SLOT_NAME_MAX);
+        a->name[WA_SLOT_NAME_MAX] = '\0';
+    }
+    ops[slot] = k_ops;
+    ops[slot].ctx = a;
+    a->app = load_app(slot, header, &ops[slot], err);
+    a->refused = a->app == NULL;
+    if (a->app == NULL) {
+        wa_console_printf("app %s refused: %s\n", a->name, err->message);
+        note_error(a, err->code, err->message);
+        return err->code;
+    }
+    a->started_us = wa_port_time_us();
+    wa_console_printf("app %s started (%u bytes, slot %u) t_us=%lu\n", a->name,
+                      (unsigned)header->module_len, (unsigned)slot,
+                      (unsigned long)wa_port_time_us());
+    return WA_OK;
+}
+
+int wa_runner_has(uint32_t slot, const char *export_name)
+{
+    char sig[WA_WASM_SIG_MAX];
+    return slot < WA_STORE_SLOTS && s_apps[slot].app != NULL &&
+           wa_app_export_sig(s_apps[slot].app, export_name, sig, sizeof sig, NULL) == WA_OK;
+}
+
+int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_error_t *err)
+{
+    wa_value_t value;
+    uint32_t n = 0;
+    *result = 0;
+    if (slot >= WA_STORE_SLOTS || s_apps[slot].app == NULL) {
+        return WA_ERR_NOT_FOUND;
+    }
+    if (!wa_runner_has(slot, export_name)) {
+        return WA_ERR_NO_EXPORT;
+    }
+    runner_app_t *a = &s_apps[slot];
+    s_current = slot;
+    int rc = wa_app_call(a->app, export_name, NULL, 0, &value, 1, &n, err);
+    s_current = WA_NO_SLOT;
+    if (rc != WA_OK) {
+        a->traps++;
+        note_error(a, rc, err->message);
+        wa_console_printf("app %s trap: %s\n", a->name, err->message);
+        return rc;
+    }
+    if (n == 1 && value.type == 'i') {
+        *result = value.of.i32;
+    }
+    return WA_OK;
+}
+
+void wa_runner_unload(uint32_t slot)
+{
+    if (slot >= WA_STORE_SLOTS || s_apps[slot].app == NULL) {
+        return;
+    }
+    runner_app_t *a = &s_apps[slot];
+    wa_stats_t stats;
+    wa_app_stats(a->app, &stats);
+    a->mem_hw = stats.heap_peak;
+    wa_app_free(a->app);
+    a->app = NULL;
+    wa_console_printf("app %s stopped (slot %u)\n", a->name, (unsigned)slot);
+}
+
+void wa_runner_forget(uint32_t slot)
+{
+    if (slot < WA_STORE_SLOTS) {
+        wa_app_free(s_apps[slot].app);
+        memset(&s_apps[slot], 0, sizeof s_apps[slot]);
+    }
+}
+
+void wa_runner_status(uint32_t slot, wa_runner_status_t *st)
+{
+    memset(st, 0, sizeof *st);
+    if (slot >= WA_STORE_SLOTS) {
+        return;
+    }
+    const runner_app_t *a = &s_apps[slot];
+    st->loaded = a->app != NULL;
+    st->refused = a->refused;
+    st->traps = a->traps;
+    st->last_rc = a->last_rc;
+    st->last_msg = a->last_rc != 0 ? a->last_msg : NULL;
+    st->mem_hw = a->mem_hw;
+    st->mem_budget = WA_BOARD_BUDGET_HEAP_BYTES + WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES +
+                     WA_BOARD_BUDGET_STACK_BYTES;
+    if (a->app != NULL) {
+        wa_stats_t stats;
+        wa_app_stats(a->app, &stats);
+        st->mem_now = stats.heap_used;
+        st->mem_hw = stats.heap_peak;
+        st->mem_budget = stats.heap_limit;
+        st->module_ram = stats.module_ram_bytes;
+        st->uptime_ms = (uint32_t)((wa_port_time_us() - a->started_us) / 1000u);
+    }
+}
+
+int wa_runner_loaded(uint32_t slot)
+{
+    return slot < WA_STORE_SLOTS && s_apps[slot].app != NULL;
+}
+
+uint32_t wa_runner_current(void)
+{
+    return s_current;
+}
