@@ -170,3 +170,17 @@ def test_ps_and_status_show_the_lifecycle(device: FakeDevice, example: Example) 
     assert re.fullmatch(r"sensor \([0-9a-f]{16}\) reverted: loop trapped 1 time: integer "
                         r"divide by zero \(traps\)", status["last update"]), status
 
+
+
+def test_a_device_without_the_lifecycle(device: FakeDevice, example: Example) -> None:
+    device.lifecycle = False
+    result = invoke("deploy", str(example("sensor")))
+    assert result.stdout.endswith("; started (the device does not report a trial)\n")
+    assert "trial: " not in result.stderr
+    status = invoke("status", "sensor").stdout
+    assert "life        - (the device does not report the app lifecycle)\n" in status
+    assert "\ntrial " not in status
+    device.plans["quiet"] = Plan(end="refuse", reason={"msg": "memory allocation failed"})
+    refused = invoke("deploy", str(example("sensor")), "--name", "quiet", code=15)
+    assert error_line(refused) == ("error: quiet could not start on the device: memory "
+                                   "allocation failed; nothing of that name runs")
