@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
-footprint, device kernels and boot, upload goodput, where app code lives.
+footprint, device kernels and boot, upload goodput, deploy to confirmed, where app
+code lives.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -23,6 +24,7 @@ from goodput import upload_goodput
 from module_ram import module_ram
 from qemu_bench import boot_timing, device_kernels
 from tables import table
+from verdict import verdict_time
 
 from wamr_agent.boards import Board, load_board
 from wamr_agent.pywamr import Host, Module, Runtime
@@ -166,6 +168,7 @@ def main() -> None:
     device_kernels()
     boot_timing()
     upload_goodput(table, BUILD)
+    verdict_time(table, BUILD)
     module_ram(table, BUILD)
 
 

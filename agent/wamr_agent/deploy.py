@@ -1,26 +1,23 @@
-"""`wamr-agent deploy / ps / start / stop / rm / status / logs`: install and manage
-apps on a device over SMP (the wasm-app group, :mod:`wamr_agent.smp.apps`).
+"""`wamr-agent deploy / ps / start / stop / rm / confirm / rollback / status / logs`:
+install and manage apps on a device over SMP (the wasm-app group,
+:mod:`wamr_agent.smp.apps`).
 
-A module is checked on the host first (Wasmtime validation and the device
-runtime's own fit and import checks for the board): one that fails is never
-sent. A signed bundle (``.wab``, ota/FORMAT.md) is checked the same way (its
-layout, its target boards, and the module inside with the capabilities its
-manifest grants) and sent whole: the device verifies the signature against the
-keys it trusts and refuses a lower security counter than the installed app's.
-The target is ``--port`` (a serial device such as ``/dev/ttyUSB0``, or
-``socket://HOST:PORT``), or else the embedded default: the running local
-instance of the board (QEMU for emulated boards, the simulator for host ones),
-started in the background when none runs.
+`deploy` checks the module (or signed bundle) on the host (``payload``), then
+against what runs on the device (``device_fit``: free RAM and slots), uploads it
+(resuming an interrupted upload), and, when it starts the app, waits for the
+device's verdict on the new version's trial (``smp.lifecycle``): confirmed
+returns the report; reverted, failed or no verdict in time raise
+(``verdicts``). The target is ``--port`` or the board's local instance
+(``targets``).
 
 The upload's serial framing is ``console`` (what every SMP device speaks),
-``raw`` (ours, a third less on the wire), or ``auto``: the device's status, asked
-in console framing, lists the framings it accepts; raw when it lists raw,
-console otherwise (also for a device that does not know the status command).
+``raw`` (ours, a third less on the wire), or ``auto``: raw when the device's
+status, asked in console framing, lists it; console otherwise (also for a device
+that does not know the status command).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,32 +25,26 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from .agent_err import AgentErr
-from .boards import load_board
-from .emulator import instances
-from .errors import BoardError, InputError, UsageError, WamrAgentError
-from .ota.bundle import MAGIC as BUNDLE_MAGIC
-from .ota.bundle import parse_bundle
-from .pywamr import Module, Runtime
-from .smp.app_results import LogEntry
-from .smp.apps import AppClient, AppInfo, AppStatus, DeviceStatus, Progress
+from .device_fit import RamEstimate, Survey, check_fit, estimate_ram, survey_device
+from .errors import UsageError
+from .payload import Payload, load_payload
+from .smp.app_results import AppStatus, LogEntry, Reason, Trial
+from .smp.apps import AppClient, AppInfo, DeviceStatus, Progress, UploadResult
 from .smp.framing import Framing
+from .smp.lifecycle import Verdict, wait_for_verdict
 from .smp.link import DEFAULT_BAUDRATE, SmpLink
 from .smp.logreader import LogNotice, read_logs
+from .targets import Target, resolve_target
+from .verdicts import judge, status_version
 
-NAME_MAX = 32
+__all__ = ["DeployReport", "FramingChoice", "Target", "check_framing", "choose_framing",
+           "confirm_app", "deploy", "list_apps", "logs", "remove_app", "resolve_target",
+           "rollback_app", "start_app", "status", "stop_app"]
+
 FRAMINGS = ("auto", "console", "raw")
 FramingChoice = Framing | Literal["auto", "console", "raw"]
 T = TypeVar("T")
-_KIND = {"qemu": instances.QEMU, "host": instances.SIM}
-_WHAT = {instances.QEMU: "QEMU", instances.SIM: "simulated"}
-
-
-@dataclass(frozen=True)
-class Target:
-    address: str
-    description: str
-    started: bool = False  # an instance was started for this command
+DECIDED = ("confirmed", "reverted", "failed", "awaiting")
 
 
 @dataclass(frozen=True)
@@ -66,89 +57,25 @@ class DeployReport:
     target: str
     address: str
     resumed_from: int
-    already_installed: bool
+    already_installed: bool  # the identical module is installed and needs nothing
     started_instance: bool
     framing: str  # the upload's: console or raw
+    version: str | None = None
+    life: str | None = None  # the uploaded slot's, at the end; None: the device has no lifecycle
+    reason: Reason | None = None  # why reverted or failed
+    trial: Trial | None = None  # the last trial figures the device reported
+    verdict_seconds: float | None = None  # end of upload to the device's verdict
+    ram_estimate: int | None = None  # bytes of RAM the pre-flight expected it to need
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def preflight(path: str | Path, board: str) -> Module:
-    """The validated module, after the device runtime's fit and import checks for
-    ``board``; raises (InputError, FitError, LinkError, ...) otherwise."""
-    module = Module.from_file(path)
-    try:
-        Runtime(board).check(module)
-    except WamrAgentError as exc:
-        raise type(exc)(f"{path}: not sent, pre-flight check for {board} failed: {exc}",
-                        exc.code) from exc
-    return module
-
-
 @dataclass(frozen=True)
-class Payload:
-    """What `deploy` sends: a module, or a bundle (its manifest's name and version)."""
-
-    data: bytes
-    bundle: bool
-    name: str | None = None
-    version: str | None = None
-
-
-def bundle_preflight(path: str | Path, board: str) -> Payload:
-    """A bundle's layout and target boards, and the host pre-flight of its module with
-    the capabilities it grants; the signature is the device's to check."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        m = parse_bundle(data).manifest
-    except WamrAgentError as exc:
-        raise type(exc)(f"{path}: not sent: {exc}", exc.code) from exc
-    if load_board(board).name not in m.boards:
-        raise BoardError(f"{path}: not sent: the bundle is for {', '.join(m.boards)}, not "
-                         f"{board}", AgentErr.WRONG_BOARD)
-    module = Module(data[-m.module_len:], name=m.name)
-    try:
-        Runtime(board, grants=list(m.caps)).check(module)
-    except WamrAgentError as exc:
-        raise type(exc)(f"{path}: not sent, pre-flight check for {board} failed: {exc}",
-                        exc.code) from exc
-    return Payload(data, True, m.name, m.version)
-
-
-def is_bundle(path: str | Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(len(BUNDLE_MAGIC)) == BUNDLE_MAGIC
-    except OSError:
-        return False  # the module pre-flight reports the file
-
-
-def resolve_target(board: str, port: str | None = None, *, start: bool = False) -> Target:
-    """Where to send: ``port``, else the board's running local instance (started in
-    the background as instance BOARD when ``start`` and none runs)."""
-    if port:
-        return Target(port, f"{port} (--port)")
-    profile = load_board(board)
-    kind = _KIND[profile.emulation]
-    what = _WHAT[kind]
-    running = [i for i in instances.instances(kind)
-               if i.board == profile.name and i.status == "running"]
-    if running:
-        info = running[0]
-        return Target(info.mgmt_address, f"local {what} {profile.name} (instance "
-                      f"'{info.name}', {info.mgmt_address})")
-    if not start:
-        group = "board up BOARD" if kind == instances.QEMU else "sim up --board BOARD"
-        raise UsageError(f"no running local {what} {profile.name} and no --port; start one "
-                         f"with `wamr-agent {group.replace('BOARD', profile.name)}` or "
-                         f"deploy an app")
-    info = instances.up(profile.name, None, (), None, False, kind)
-    return Target(info.mgmt_address, f"local {what} {profile.name} (instance "
-                  f"'{info.name}', started now, {info.mgmt_address})", started=True)
+class _Upload:
+    result: UploadResult
+    seconds: float
+    framing: Framing
 
 
 def _link(address: str, baudrate: int) -> SmpLink:
@@ -166,7 +93,7 @@ def check_framing(choice: FramingChoice) -> None:
         raise UsageError(f"unknown framing {choice!r}; use auto, console or raw")
 
 
-def choose_framing(client: AppClient, choice: FramingChoice) -> Framing:
+def framing_for(choice: FramingChoice, device: DeviceStatus | None) -> Framing:
     """The framing for an upload: ``choice``, or for ``auto`` raw when the device's
     status lists it, else console."""
     check_framing(choice)
@@ -174,51 +101,90 @@ def choose_framing(client: AppClient, choice: FramingChoice) -> Framing:
         return choice
     if choice != "auto":
         return Framing[choice.upper()]
-    return Framing.RAW if "raw" in client.framings() else Framing.CONSOLE
+    return Framing.RAW if device is not None and "raw" in device.framings else Framing.CONSOLE
 
 
-def app_name(path: str | Path, name: str | None) -> str:
-    result = name if name is not None else Path(path).stem[:NAME_MAX]
-    if not 0 < len(result.encode()) <= NAME_MAX:
-        raise UsageError(f"app name {result!r}: use 1 to {NAME_MAX} bytes (--name)")
-    return result
+def choose_framing(client: AppClient, choice: FramingChoice) -> Framing:
+    """:func:`framing_for`, asking the device's status only for ``auto``."""
+    check_framing(choice)
+    return framing_for(choice, client.device_status() if choice == "auto" else None)
+
+
+def _upload(link: SmpLink, client: AppClient, app: str, payload: Payload,
+            need: RamEstimate | None, framing: FramingChoice, start: bool,
+            progress: Progress | None) -> _Upload:
+    """Checks the device's room (FitError before a byte is sent), then uploads."""
+    survey: Survey | None = survey_device(client)
+    if survey is not None:
+        check_fit(survey, app, need)
+    chosen = link.framing = framing_for(framing, survey.status if survey else None)
+    began = time.monotonic()
+    result = client.upload(app, payload.data, start=start, deploy_id=_deploy_id(payload),
+                           version=payload.version, progress=progress, bundle=payload.bundle)
+    return _Upload(result, time.monotonic() - began, chosen)
+
+
+def _deploy_id(payload: Payload) -> str:
+    return "d-" + payload.sha.hex()[:12]
+
+
+def _verdict(client: AppClient, app: str, payload: Payload, result: UploadResult,
+             wait: bool, timeout: float | None,
+             on_status: Callable[[AppStatus], None] | None) -> Verdict | AppStatus:
+    """The device's verdict on the trial the upload began, or (nothing to wait for:
+    not started, --no-wait, already installed) the slot's status as it is."""
+    if wait and not result.already_installed:
+        return wait_for_verdict(client, app, payload.sha, timeout=timeout, on_status=on_status)
+    return client.status(app, payload.sha)
+
+
+def _report(app: str, board: str, target: Target, payload: Payload, up: _Upload,
+            end: Verdict | AppStatus, need: RamEstimate | None) -> DeployReport:
+    r, status = up.result, end.status if isinstance(end, Verdict) else end
+    decided = isinstance(end, Verdict) and end.outcome in DECIDED
+    sent = r.total - r.resumed_from if not r.already_installed else 0
+    return DeployReport(
+        name=app, board=board, bytes=r.total, seconds=round(up.seconds, 3),
+        goodput=round(sent / up.seconds, 1) if up.seconds > 0 else 0.0,
+        target=target.description, address=target.address, resumed_from=r.resumed_from,
+        already_installed=r.already_installed, started_instance=target.started,
+        framing=up.framing.name.lower(), version=status_version(status, payload.version),
+        life=status.life, reason=status.reason,
+        trial=end.trial if isinstance(end, Verdict) else status.trial,
+        verdict_seconds=round(end.seconds, 3) if isinstance(end, Verdict) and decided else None,
+        ram_estimate=need.total if need is not None else None)
 
 
 def deploy(path: str | Path, board: str, port: str | None = None, name: str | None = None,
            start: bool = True, progress: Progress | None = None,
            on_target: Callable[[Target], None] | None = None,
-           framing: FramingChoice = "auto", baudrate: int = DEFAULT_BAUDRATE) -> DeployReport:
-    """Pre-flight, then upload (resuming an interrupted upload of the same module) and
-    install ``path`` as app ``name`` (default: the file's stem); starts it if ``start``.
-    ``framing``: auto, console or raw (see the module docstring)."""
+           framing: FramingChoice = "auto", baudrate: int = DEFAULT_BAUDRATE, *,
+           wait: bool = True, timeout: float | None = None,
+           on_status: Callable[[AppStatus], None] | None = None,
+           ram_check: bool = True) -> DeployReport:
+    """Pre-flight on the host and against the device, upload (resuming an interrupted
+    upload of the same bytes) and install ``path`` as app ``name`` (default: the
+    file's stem); with ``start``, start it and (``wait``) wait for the device's
+    verdict: Reverted, InstallFailed or VerdictTimeout unless it is confirmed (or
+    awaits an operator's confirm). ``ram_check``: compare the RAM estimate with the
+    device's free RAM (only when starting)."""
     check_framing(framing)
-    if is_bundle(path):
-        payload = bundle_preflight(path, board)
-        if name is not None and name != payload.name:
-            raise UsageError(f"{path} is a bundle for app {payload.name!r}; --name cannot "
-                             "rename it")
-    else:
-        payload = Payload(preflight(path, board).data, False)
-    app = payload.name or app_name(path, name)
+    app, payload = load_payload(path, board, name)
+    need = estimate_ram(path, board, payload.module, payload.grants) if (
+        start and ram_check) else None
     target = resolve_target(board, port, start=True)
     if on_target is not None:
         on_target(target)
-    deploy_id = "d-" + hashlib.sha256(payload.data).hexdigest()[:12]
     with _link(target.address, baudrate) as link:
         client = AppClient(link)
-        chosen = link.framing = choose_framing(client, framing)
-        began = time.monotonic()
-        result = client.upload(app, payload.data, start=start, deploy_id=deploy_id,
-                               version=payload.version, progress=progress,
-                               bundle=payload.bundle)
-    seconds = time.monotonic() - began
-    sent = result.total - result.resumed_from if not result.already_installed else 0
-    return DeployReport(name=app, board=board, bytes=result.total, seconds=round(seconds, 3),
-                        goodput=round(sent / seconds, 1) if seconds > 0 else 0.0,
-                        target=target.description, address=target.address,
-                        resumed_from=result.resumed_from,
-                        already_installed=result.already_installed,
-                        started_instance=target.started, framing=chosen.name.lower())
+        up = _upload(link, client, app, payload, need, framing, start, progress)
+        end = _verdict(client, app, payload, up.result, start and wait, timeout, on_status)
+        failure = judge(client, app, payload.sha, end, payload.version) if isinstance(
+            end, Verdict) else None
+    report = _report(app, board, target, payload, up, end, need)
+    if failure is not None:
+        raise failure.error(report.as_dict())
+    return report
 
 
 def _on_device(board: str, port: str | None, fn: Callable[[AppClient], T],
@@ -246,6 +212,18 @@ def stop_app(name: str, board: str, port: str | None = None,
 def remove_app(name: str, board: str, port: str | None = None,
                baudrate: int = DEFAULT_BAUDRATE) -> None:
     _on_device(board, port, lambda c: c.remove(name), baudrate)
+
+
+def confirm_app(name: str, board: str, port: str | None = None,
+                baudrate: int = DEFAULT_BAUDRATE) -> None:
+    """Confirms the version of ``name`` on trial (a manual-confirm policy)."""
+    _on_device(board, port, lambda c: c.confirm(name), baudrate)
+
+
+def rollback_app(name: str, board: str, port: str | None = None,
+                 baudrate: int = DEFAULT_BAUDRATE) -> None:
+    """Reverts the version of ``name`` on trial; the previous version runs again."""
+    _on_device(board, port, lambda c: c.rollback(name), baudrate)
 
 
 def status(board: str, port: str | None = None, name: str | None = None,

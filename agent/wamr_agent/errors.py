@@ -7,6 +7,8 @@ shared error code (:class:`wamr_agent.agent_err.AgentErr`) as ``code``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .agent_err import AgentErr
 
 
@@ -111,8 +113,39 @@ class SignatureError(WamrAgentError):
     code = AgentErr.BAD_SIGNATURE
 
 
+class VerdictError(WamrAgentError):
+    """Base of a deploy the device did not confirm (the app lifecycle,
+    docs/protocol.md). ``report`` is the deploy's report as a dict (for --json)."""
+
+    def __init__(self, message: str, code: AgentErr | None = None,
+                 report: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code)
+        self.report = report
+
+
+class Reverted(VerdictError):
+    """The device reverted the new version on trial (traps, CPU budget, health,
+    cannot start, a reset, an operator's rollback); the previous one runs again."""
+
+    exit_code = 14
+
+
+class InstallFailed(VerdictError):
+    """A first install failed on the device (its trial, or it could not start):
+    nothing of that name runs."""
+
+    exit_code = 15
+
+
+class VerdictTimeout(VerdictError):
+    """The device gave no verdict on the version on trial in time."""
+
+    exit_code = 16
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
-                CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError, SignatureError)
+                CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError, SignatureError,
+                Reverted, InstallFailed, VerdictTimeout)
 }

@@ -86,6 +86,7 @@ def test_every_command_has_a_test() -> None:
     tested = {"run", "inspect", "board list", "board up", "board down", "board console",
               "sim list", "sim up", "sim down", "sim console",
               "deploy", "ps", "start", "stop", "rm",  # tests/qemu/test_deploy.py
+              "confirm", "rollback",  # tests/cli/test_cli_deploy.py
               "status", "logs",  # tests/hostport/test_status_logs.py
               "bundle keygen", "bundle build", "bundle verify", "bundle show"}  # test_cli_bundle
     commands: set[str] = set()

@@ -161,3 +161,20 @@ def test_deploy_with_raw_framing(device: EmulatedBoard, example: Callable[[str],
     device.console.expect(r"telemetry sensor temp_c=")
     bad = cli("deploy", str(example("sensor")), "--framing", "morse", *target(device), code=2)
     assert "unknown framing 'morse'" in bad["error"]["message"]
+
+
+def test_sensor_and_a_small_app_fit_side_by_side(device: EmulatedBoard,
+                                                 example: Callable[[str], Path],
+                                                 tmp_path: Path) -> None:
+    """No false refusal by the pre-flight against the device; on both kinds of board
+    the host's RAM estimate bounds what each app takes of the device's heap (on the
+    32-bit QEMU board by a margin: the estimate is made by a 64-bit build)."""
+    free = [cli("status", *target(device))["heap_free"]]
+    estimates = [cli("deploy", str(example("sensor")), *target(device))["ram_estimate"]]
+    free.append(cli("status", *target(device))["heap_free"])
+    estimates.append(cli("deploy", str(big_app(tmp_path / "big.wasm")),
+                         *target(device))["ram_estimate"])
+    free.append(cli("status", *target(device))["heap_free"])
+    assert [a["state"] for a in cli("ps", *target(device))["apps"]] == ["running", "running"]
+    assert free[0] - free[1] <= estimates[0] and free[1] - free[2] <= estimates[1]
+    device.console.expect(r"\[big\] big app")

@@ -51,6 +51,13 @@ REQUESTS = [
     pytest.param(rq.LogsRead(since=300, sequence=9), "0800000a00400906 a1 6573696e6365 19012c",
                  id="logs-since"),
     pytest.param(rq.LogsRead(sequence=10), "0800000100400a06 a0", id="logs"),
+    pytest.param(rq.AppStatusRead(name="sensor", sha=SHA, sequence=11),
+                 "0800003300400b05 a2 63736861 5820" + SHA.hex() + "646e616d65 6673656e736f72",
+                 id="app-status-of-a-slot"),
+    pytest.param(rq.ConfirmWrite(name="sensor", sequence=12), "0a00000d00400c07" + SENSOR,
+                 id="confirm"),
+    pytest.param(rq.RollbackWrite(name="sensor", sequence=13), "0a00000d00400d08" + SENSOR,
+                 id="rollback"),
 ]
 
 
@@ -108,6 +115,49 @@ def test_responses_decode() -> None:
     assert (logs.boot, logs.next, logs.dropped, logs.lines[0].msg) == (1, 12, 3, "hello")
 
 
+TRIAL = {"loops": 4, "need_loops": 10, "traps": 0, "max_traps": 1, "elapsed_ms": 800,
+         "window_ms": 2000, "manual": True}
+REASON = {"code": "traps", "rc": 34, "msg": "loop trapped 1 time: integer divide by zero"}
+
+
+def test_lifecycle_fields_decode() -> None:
+    up = am.UploadWriteResponse.loads(frame(WRITE_RSP, 0, {"off": 10, "done": True,
+                                                           "unchanged": True, "trial": True}))
+    assert (up.done, up.unchanged, up.trial) == (True, True, True)
+    listed = am.ListReadResponse.loads(frame(READ_RSP, 1, {"apps": [
+        {"name": "s", "slot": 0, "state": "running", "size": 9, "life": "trial",
+         "version": "1.2", "mem": 93403},
+        {"name": "s", "slot": 1, "state": "stopped", "size": 9, "life": "reverted",
+         "reason": REASON, "mem": 0}]}))
+    assert [(a.life, a.version, a.mem) for a in listed.apps] == [("trial", "1.2", 93403),
+                                                                 ("reverted", None, 0)]
+    assert listed.apps[1].reason == am.Reason(**REASON)
+    app = am.AppStatusReadResponse.loads(frame(READ_RSP, 5, {
+        **APP_STATUS, "life": "trial", "trial": TRIAL, "seq": 7, "signed": True,
+        "update": {"sha": SHA, "life": "reverted", "version": "1.3", "reason": REASON}}))
+    assert (app.life, app.seq, app.signed, app.trial) == ("trial", 7, True, am.Trial(**TRIAL))
+    assert app.update is not None and (app.update.version, app.update.life) == ("1.3", "reverted")
+    device = am.DeviceStatusReadResponse.loads(frame(READ_RSP, 5, {**DEVICE_STATUS,
+                                                                   "free_slots": 1}))
+    assert device.free_slots == 1
+
+
+def test_lifecycle_fields_are_optional() -> None:
+    app = am.AppStatusReadResponse.loads(frame(READ_RSP, 5, APP_STATUS))
+    assert (app.life, app.reason, app.trial, app.seq, app.signed, app.update) == (None,) * 6
+    entry = am.ListReadResponse.loads(frame(READ_RSP, 1, {"apps": [
+        {"name": "a", "slot": 0, "state": "running", "size": 10}]})).apps[0]
+    assert (entry.life, entry.version, entry.reason, entry.mem) == (None,) * 4
+    assert am.DeviceStatusReadResponse.loads(frame(READ_RSP, 5, DEVICE_STATUS)).free_slots is None
+    assert not am.UploadWriteResponse.loads(frame(WRITE_RSP, 0, {"off": 1, "done": True})).trial
+    # a reason or trial map with keys missing or added still decodes
+    odd = am.AppStatusReadResponse.loads(frame(READ_RSP, 5, {
+        **APP_STATUS, "life": "failed", "reason": {"code": "load", "extra": 1},
+        "trial": {"loops": 1}}))
+    assert odd.reason == am.Reason(code="load", rc=0, msg="")
+    assert odd.trial is not None and odd.trial.need_loops == 0
+
+
 def test_app_version_round_trips_under_its_wire_key() -> None:
     app = am.AppStatusReadResponse(**{**APP_STATUS, "version": "2.0"}, sequence=0)
     assert app.app_version == "2.0" and cbor2.loads(app.BYTES[8:])["version"] == "2.0"
@@ -136,10 +186,13 @@ def test_requests_name_their_answers_as_smpclient_does() -> None:
              rq.StartWrite: am.StartWriteResponse, rq.StopWrite: am.StopWriteResponse,
              rq.RemoveWrite: am.RemoveWriteResponse,
              rq.DeviceStatusRead: am.DeviceStatusReadResponse,
-             rq.AppStatusRead: am.AppStatusReadResponse, rq.LogsRead: am.LogsReadResponse}
+             rq.AppStatusRead: am.AppStatusReadResponse, rq.LogsRead: am.LogsReadResponse,
+             rq.ConfirmWrite: am.ConfirmWriteResponse,
+             rq.RollbackWrite: am.RollbackWriteResponse}
     samples = {rq.UploadWrite: {"off": 1, "data": b""}, rq.StartWrite: {"name": "a"},
                rq.StopWrite: {"name": "a"}, rq.RemoveWrite: {"name": "a"},
-               rq.AppStatusRead: {"name": "a"}}
+               rq.AppStatusRead: {"name": "a"}, rq.ConfirmWrite: {"name": "a"},
+               rq.RollbackWrite: {"name": "a"}}
     for request, response in pairs.items():
         built: Any = request(**samples.get(request, {}))
         assert built._Response is response

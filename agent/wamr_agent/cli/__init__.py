@@ -3,8 +3,9 @@ library function, prints the result (text or --json) and maps the package's
 exceptions to exit codes (see wamr_agent.errors).
 
 common.py: the app and shared options; local.py: run, inspect; boards.py:
-board and sim instances; device.py: deploy and the commands that manage a
-device over SMP; bundle.py: OTA bundles.
+board and sim instances; deploy.py: deploy (progress.py: its progress lines);
+device.py: the commands that manage a device's apps over SMP; bundle.py: OTA
+bundles.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import boards, bundle, device, local  # noqa: F401  (they register their commands)
+from . import boards, bundle, deploy, device, local  # noqa: F401  (they register their commands)
 from .common import app
 
 __all__ = ["app", "main"]

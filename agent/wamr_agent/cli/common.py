@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from ..errors import WamrAgentError
+from ..smp.link import DEFAULT_BAUDRATE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Run WebAssembly apps on microcontrollers.")
@@ -20,6 +21,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 BoardOpt = Annotated[str, typer.Option("--board", "-b", help="Board profile (boards/*.toml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 ModuleArg = Annotated[Path, typer.Argument(help="The .wasm module.", show_default=False)]
+PortOpt = Annotated[str | None, typer.Option(help="Device management port: a serial device "
+                                             "(/dev/ttyUSB0) or socket://HOST:PORT (default: "
+                                             "the board's running local instance).")]
+BaudOpt = Annotated[int, typer.Option("--baud", min=1, help="Baud rate of a serial --port "
+                                      "(8N1, no flow control).")]
+AppArg = Annotated[str, typer.Argument(help="App name (see `ps`).", show_default=False)]
+BAUD = DEFAULT_BAUDRATE
 
 
 def split_values(values: list[str] | None) -> list[str] | None:
@@ -39,12 +47,13 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, default=json_default, indent=2))
 
 
-def fail(exc: WamrAgentError, as_json: bool, json_lines: bool = False) -> NoReturn:
-    """Prints the error (also as JSON on stdout with --json; on one line for commands
-    that print JSON lines) and exits with its code."""
+def fail(exc: WamrAgentError, as_json: bool, json_lines: bool = False,
+         extra: dict[str, Any] | None = None) -> NoReturn:
+    """Prints the error (also as JSON on stdout with --json, with ``extra`` keys; on one
+    line for commands that print JSON lines) and exits with its code."""
     if as_json:
         error = {"error": {"type": type(exc).__name__, "code": exc.code.name,
-                           "message": str(exc)}}
+                           "message": str(exc)}, **(extra or {})}
         if json_lines:
             print(json.dumps(error))
         else:

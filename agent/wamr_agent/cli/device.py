@@ -1,106 +1,33 @@
-"""`wamr-agent deploy`, `ps`, `start`, `stop`, `rm`, `status`, `logs`: a device
-managed over SMP (a serial port, a socket, or the board's local instance)."""
+"""`wamr-agent ps`, `start`, `stop`, `rm`, `confirm`, `rollback`, `status`, `logs`:
+the apps on a device managed over SMP (a serial port, a socket, or the board's
+local instance). `deploy` is in deploy.py."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 import typer
 
 from .. import deploy as deploying
 from ..errors import WamrAgentError
-from ..smp.app_results import LogEntry
+from ..smp.app_results import LogEntry, Reason
 from ..smp.apps import AppInfo, AppStatus, DeviceStatus
-from ..smp.link import DEFAULT_BAUDRATE
 from ..smp.logreader import LogNotice
+from ..verdicts import label
 from .common import (
+    BAUD,
+    AppArg,
+    BaudOpt,
     BoardOpt,
     JsonOpt,
-    ModuleArg,
+    PortOpt,
     app,
     fail,
     guard,
     print_json,
 )
-
-# ---- wamr-agent deploy / ps / start / stop / rm / status / logs: a device over SMP ----
-
-PortOpt = Annotated[str | None, typer.Option(help="Device management port: a serial device "
-                                             "(/dev/ttyUSB0) or socket://HOST:PORT (default: "
-                                             "the board's running local instance).")]
-BaudOpt = Annotated[int, typer.Option("--baud", min=1, help="Baud rate of a serial --port "
-                                      "(8N1, no flow control).")]
-AppArg = Annotated[str, typer.Argument(help="App name (see `ps`).", show_default=False)]
-BAUD = DEFAULT_BAUDRATE
-
-
-def _deploy_with_bar(run: Callable[[Callable[[int, int], None],
-                                    Callable[[deploying.Target], None]], Any]) -> Any:
-    """Runs a deploy with a progress bar (bytes, rate, ETA) on stderr."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    console = Console(stderr=True)
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), TimeRemainingColumn(), console=console) as bar:
-        tasks: list[Any] = []  # the bar appears with the first byte sent, not before
-
-        def progress(sent: int, total: int) -> None:
-            if not tasks:
-                tasks.append(bar.add_task("upload", total=total))
-            bar.update(tasks[0], completed=sent, total=total)
-
-        def on_target(target: deploying.Target) -> None:
-            console.print(f"target: {target.description}")
-
-        return run(progress, on_target)
-
-
-@app.command()
-def deploy(
-    module: ModuleArg,
-    board: BoardOpt = "esp32",
-    port: PortOpt = None,
-    baud: BaudOpt = BAUD,
-    name: Annotated[str | None, typer.Option(help="App name (default: the file's "
-                                             "stem).")] = None,
-    start: Annotated[bool, typer.Option("--start/--no-start", help="Start the app once "
-                                        "installed.")] = True,
-    framing: Annotated[str, typer.Option(help="Serial framing of the upload: console (every "
-                                         "SMP device), raw (wamr-agent devices; faster) or "
-                                         "auto (raw when the device lists it in its "
-                                         "status).")] = "auto",
-    as_json: JsonOpt = False,
-) -> None:
-    """Check a module for a board, then install it on a device (resumes an interrupted
-    upload); without --port, on the board's local QEMU or simulated instance."""
-    chosen = cast(deploying.FramingChoice, framing)
-    guard(as_json, lambda: deploying.check_framing(chosen))
-
-    def run(progress: Callable[[int, int], None] | None,
-            on_target: Callable[[deploying.Target], None] | None) -> deploying.DeployReport:
-        return deploying.deploy(module, board, port, name, start, progress, on_target, chosen,
-                                baud)
-
-    report: deploying.DeployReport = guard(as_json, lambda: run(None, None) if as_json
-                                            else _deploy_with_bar(run))
-    if as_json:
-        print_json(report.as_dict())
-        return
-    how = ("already installed" if report.already_installed else
-           f"{report.bytes} bytes in {report.seconds:.2f} s ({report.goodput:.0f} B/s, "
-           f"{report.framing} framing"
-           + (f", resumed at {report.resumed_from}" if report.resumed_from else "") + ")")
-    print(f"deployed {report.name} to {report.target}: {how}"
-          + ("" if start else "; not started"))
 
 
 @app.command()
@@ -114,9 +41,19 @@ def ps(board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
     if not apps:
         print("no apps installed")
         return
-    print(f"{'name':16} {'state':9} {'slot':>4} {'size':>9}  sha256")
+    print(f"{'name':16} {'version':9} {'state':9} {'life':10} {'slot':>4} {'size':>9}  sha256")
     for a in apps:
-        print(f"{a.name:16} {a.state:9} {a.slot:>4} {a.size:>9}  {(a.sha or '-')[:16]}")
+        print(_ps_line(a))
+
+
+def _ps_line(a: AppInfo) -> str:
+    why = f"  {a.life}: {_reason(a.reason)}" if a.reason is not None else ""
+    return (f"{a.name:16} {a.version or '-':9} {a.state:9} {a.life or '-':10} {a.slot:>4} "
+            f"{a.size:>9}  {(a.sha or '-')[:16]}{why}")
+
+
+def _reason(reason: Reason) -> str:
+    return f"{reason.text} ({reason.code})" if reason.msg else reason.code
 
 
 def _app_command(verb: str, fn: Callable[[str, str, str | None, int], None], done: str,
@@ -135,6 +72,10 @@ _app_command("start", deploying.start_app, "started", "Start an installed app.")
 _app_command("stop", deploying.stop_app, "stopped", "Stop a running app; it stays "
              "stopped across resets until `start`.")
 _app_command("rm", deploying.remove_app, "removed", "Stop and remove an installed app.")
+_app_command("confirm", deploying.confirm_app, "confirmed", "Confirm the version of an app "
+             "on trial (a manual-confirm policy keeps it on trial until then).")
+_app_command("rollback", deploying.rollback_app, "rolled back", "Revert the version of an "
+             "app on trial; the previous version runs again.")
 
 
 def _seconds(ms: int) -> str:
@@ -144,17 +85,53 @@ def _seconds(ms: int) -> str:
 def _print_device_status(s: DeviceStatus) -> None:
     rows = [("board", s.board), ("firmware", s.fw), ("uptime", _seconds(s.uptime_ms)),
             ("boot", f"{s.boot} (last reset: {s.reset})"), ("heap free", f"{s.heap_free} bytes"),
-            ("apps", f"{s.apps} installed, {s.slots} slots"),
+            ("apps", f"{s.apps} installed, {s.slots} slots, {s.slots_free} free for a new "
+             "app"),
             ("SMP buffer", f"{s.buf_size} bytes"), ("framings", ", ".join(s.framings))]
     for key, value in rows:
         print(f"{key:11} {value}")
+
+
+def _life(s: AppStatus) -> str:
+    if s.life is None:
+        return "- (the device does not report the app lifecycle)"
+    return f"{s.life}: {_reason(s.reason)}" if s.reason is not None else s.life
+
+
+def _trial(s: AppStatus) -> str:
+    t = s.trial
+    if t is None:
+        return "-"
+    manual = "; manual confirm: `wamr-agent confirm`" if t.manual else ""
+    return f"{t.describe()}{manual}"
+
+
+def _signed(s: AppStatus) -> str:
+    if s.signed is None:
+        return "-"
+    return f"yes (bundle seq {s.seq})" if s.signed else "no"
+
+
+def _update(s: AppStatus) -> str:
+    u = s.update
+    if u is None:
+        return "-"
+    why = f": {_reason(u.reason)}" if u.reason is not None else ""
+    return f"{label(s.name, u.version)} ({u.sha[:16]}) {u.life}{why}"
+
+
+def _lifecycle_rows(s: AppStatus) -> list[tuple[str, str]]:
+    if s.life is None:
+        return [("life", _life(s))]
+    return [("life", _life(s)), ("trial", _trial(s)), ("signed", _signed(s)),
+            ("last update", _update(s))]
 
 
 def _print_app_status(s: AppStatus) -> None:
     err = s.last_err
     rows = [("name", s.name), ("state", f"{s.state} (slot {s.slot})"),
             ("size", f"{s.size} bytes"), ("sha256", s.sha or "-"),
-            ("deploy id", s.deploy or "-"), ("version", s.version or "-"),
+            ("deploy id", s.deploy or "-"), ("version", s.version or "-"), *_lifecycle_rows(s),
             ("uptime", _seconds(s.uptime_ms)),
             ("memory", f"{s.mem_hw} of {s.mem_budget} bytes (high-water)"),
             ("code", "-" if s.module_ram is None or s.state != "running" else
@@ -174,7 +151,7 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a device's status (board, firmware, uptime, resets, memory), or one app's
-    (state, traps, last error, memory high-water, uptime)."""
+    (state, lifecycle and trial, last update, traps, last error, memory, uptime)."""
     result: DeviceStatus | AppStatus = guard(as_json, lambda: deploying.status(
         board, port, name, baud))
     if as_json:

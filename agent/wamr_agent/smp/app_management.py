@@ -3,90 +3,60 @@
 subclasses of :mod:`smp.message`'s read/write classes, and the group's error
 responses on :mod:`smp.error`. Schemas only, no I/O (docs/protocol.md).
 
+This module holds upload, list, start, stop, remove, confirm and rollback, and
+re-exports the shared pieces (``app_group``) and the status and logs messages
+(``app_status``), so ``app_management`` is the one namespace of the group's
+schemas.
+
 Requests forbid unknown fields (the ``smp`` default): a misspelt field fails when
-the request is built, not on the device.
-
-Responses ignore keys they do not know, so a host keeps working with a newer
-firmware that adds some (the status command is expected to grow). They never
-accept ``err`` or a non-zero ``rc``, though: a client that tries the success
-model first (as ``smpclient.SMPClient.request`` does) must not mistake an error
-answer for an empty success.
-
-The group's error enum is :class:`~wamr_agent.agent_err.AgentErr` itself, the
-one enum the firmware and the host share, not a copy of it. (``smp``'s own
-``UserGroupId`` calls group 64 ``INTERCREATE``, another vendor's group: decoded
-headers show that name for our group; only the number goes on the wire.)
+the request is built, not on the device. Responses ignore keys they do not know
+(see ``app_group``); keys added with the app lifecycle are optional, so an older
+device's answers still decode.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum, unique
-from typing import Annotated, Any, Final
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from smp import error, message
+from pydantic import ConfigDict, Field, model_validator
+from smp import message
 
-from ..agent_err import AgentErr
+from .app_group import (
+    GROUP_ID,
+    AppManagementErrorV1,
+    AppManagementErrorV2,
+    CommandId,
+    ReadResponse,
+    Tolerant,
+    Uint,
+    WriteResponse,
+    version_key,
+)
+from .app_status import (
+    LIVES,
+    AppStatusReadRequest,
+    AppStatusReadResponse,
+    DeviceStatusReadRequest,
+    DeviceStatusReadResponse,
+    LastError,
+    LogLine,
+    LogsReadRequest,
+    LogsReadResponse,
+    Reason,
+    Trial,
+    UpdateOutcome,
+)
 
-GROUP_ID: Final = 64
-
-Uint = Annotated[int, Field(ge=0)]
-
-
-@unique
-class CommandId(IntEnum):
-    UPLOAD = 0
-    LIST = 1
-    START = 2
-    STOP = 3
-    REMOVE = 4
-    STATUS = 5
-    LOGS = 6
-
-
-def _version_key(data: Any) -> Any:
-    """The app's ``version`` key goes to ``app_version``: ``version`` is taken by
-    ``smp``'s messages for the SMP protocol version (an int, never a str)."""
-    if isinstance(data, dict) and isinstance(data.get("version"), str):
-        return {**{k: v for k, v in data.items() if k != "version"},
-                "app_version": data["version"]}
-    return data
-
-
-def _refuse_error_bodies(data: Any) -> Any:
-    if isinstance(data, dict) and ("err" in data or data.get("rc", 0) != 0):
-        raise ValueError("an error answer, not a success response")
-    return data
-
-
-_RESPONSE_CONFIG = ConfigDict(extra="ignore", frozen=True)
-
-
-class _Tolerant(BaseModel):
-    """A map inside a response: unknown keys are ignored."""
-
-    model_config = _RESPONSE_CONFIG
-
-
-class _GroupResponse(message.Response):
-    """Mixed into every response of the group; see the module docstring."""
-
-    _GROUP_ID = GROUP_ID
-
-    @model_validator(mode="before")
-    @classmethod
-    def _not_an_error(cls, data: Any) -> Any:
-        return _refuse_error_bodies(data)
-
-
-class _ReadResponse(_GroupResponse, message.ReadResponse):
-    # set here, not on _GroupResponse: of several bases, pydantic keeps the config of
-    # the last (smp's, which forbids unknown keys)
-    model_config = _RESPONSE_CONFIG
-
-
-class _WriteResponse(_GroupResponse, message.WriteResponse):
-    model_config = _RESPONSE_CONFIG
+__all__ = [
+    "GROUP_ID", "LIVES", "AppEntry", "AppManagementErrorV1", "AppManagementErrorV2",
+    "AppStatusReadRequest", "AppStatusReadResponse", "CommandId", "ConfirmWriteRequest",
+    "ConfirmWriteResponse", "DeviceStatusReadRequest", "DeviceStatusReadResponse",
+    "LastError", "ListReadRequest", "ListReadResponse", "LogLine", "LogsReadRequest",
+    "LogsReadResponse", "Reason", "RemoveWriteRequest", "RemoveWriteResponse",
+    "RollbackWriteRequest", "RollbackWriteResponse", "StartWriteRequest",
+    "StartWriteResponse", "StopWriteRequest", "StopWriteResponse", "Trial",
+    "UpdateOutcome", "UploadWriteRequest", "UploadWriteResponse",
+]
 
 
 # ---- 0 upload ---------------------------------------------------------------------
@@ -128,7 +98,7 @@ class UploadWriteRequest(message.WriteRequest):
     @model_validator(mode="before")
     @classmethod
     def _app_version(cls, data: Any) -> Any:
-        return _version_key(data)
+        return version_key(data)
 
     @model_validator(mode="after")
     def _first_chunk_fields(self) -> UploadWriteRequest:
@@ -142,7 +112,7 @@ class UploadWriteRequest(message.WriteRequest):
         return self
 
 
-class UploadWriteResponse(_WriteResponse):
+class UploadWriteResponse(WriteResponse):
     _COMMAND_ID = CommandId.UPLOAD
 
     off: Uint
@@ -150,7 +120,11 @@ class UploadWriteResponse(_WriteResponse):
     done: bool = False
     """The module is installed (and started, when asked)."""
     unchanged: bool = False
-    """It was installed already (the same name, len, sha and deploy id)."""
+    """It was installed already (the same name, len, sha and deploy id); without
+    ``trial``: confirmed and running (or installed stopped, ``start`` false)."""
+    trial: bool = False
+    """This request began a trial: a fresh install with ``start``, or a re-deploy of
+    the identical module that was staged, reverted or failed."""
 
 
 # ---- 1 list -----------------------------------------------------------------------
@@ -161,27 +135,38 @@ class ListReadRequest(message.ReadRequest):
     _COMMAND_ID = CommandId.LIST
 
 
-class AppEntry(_Tolerant):
+class AppEntry(Tolerant):
+    """One occupied slot. Two slots may carry the same name: an update on trial
+    beside the kept version, or a reverted attempt kept until its slot is needed."""
+
     name: str
     slot: Uint
     state: str
-    """``running``, ``stopped``, ``disabled`` or ``refused``."""
+    """The run state: ``running``, ``stopped``, ``disabled`` or ``refused``."""
     size: Uint
     sha: bytes | None = None
     """Only for apps installed by upload."""
+    life: str | None = None
+    """Where the slot is in the lifecycle (``app_status.LIVES``); absent on a device
+    without the app lifecycle."""
+    version: str | None = None
+    reason: Reason | None = None
+    """For ``reverted`` and ``failed``."""
+    mem: Uint | None = None
+    """RAM bytes the app holds now, 0 when not running."""
 
 
-class ListReadResponse(_ReadResponse):
+class ListReadResponse(ReadResponse):
     _COMMAND_ID = CommandId.LIST
 
     apps: list[AppEntry] = Field(default_factory=list)
 
 
-# ---- 2 start, 3 stop, 4 remove ------------------------------------------------------
+# ---- 2 start, 3 stop, 4 remove, 7 confirm, 8 rollback -----------------------------
 
 
 class _ByNameWriteRequest(message.WriteRequest):
-    """A write naming one app: start, stop, remove."""
+    """A write naming one app: start, stop, remove, confirm, rollback."""
 
     _GROUP_ID = GROUP_ID
 
@@ -192,7 +177,7 @@ class StartWriteRequest(_ByNameWriteRequest):
     _COMMAND_ID = CommandId.START
 
 
-class StartWriteResponse(_WriteResponse):
+class StartWriteResponse(WriteResponse):
     _COMMAND_ID = CommandId.START
 
 
@@ -200,7 +185,7 @@ class StopWriteRequest(_ByNameWriteRequest):
     _COMMAND_ID = CommandId.STOP
 
 
-class StopWriteResponse(_WriteResponse):
+class StopWriteResponse(WriteResponse):
     _COMMAND_ID = CommandId.STOP
 
 
@@ -208,117 +193,26 @@ class RemoveWriteRequest(_ByNameWriteRequest):
     _COMMAND_ID = CommandId.REMOVE
 
 
-class RemoveWriteResponse(_WriteResponse):
+class RemoveWriteResponse(WriteResponse):
     _COMMAND_ID = CommandId.REMOVE
 
 
-# ---- 5 status: the device (no name) or one app ----------------------------------------
+class ConfirmWriteRequest(_ByNameWriteRequest):
+    """Confirms the app's version on trial (``WA_ERR_BAD_STATE`` when none is)."""
+
+    _COMMAND_ID = CommandId.CONFIRM
 
 
-class DeviceStatusReadRequest(message.ReadRequest):
-    _GROUP_ID = GROUP_ID
-    _COMMAND_ID = CommandId.STATUS
+class ConfirmWriteResponse(WriteResponse):
+    _COMMAND_ID = CommandId.CONFIRM
 
 
-class DeviceStatusReadResponse(_ReadResponse):
-    _COMMAND_ID = CommandId.STATUS
+class RollbackWriteRequest(_ByNameWriteRequest):
+    """Reverts the app's version on trial (reason ``manual``) and runs the previous
+    version again (``WA_ERR_BAD_STATE`` when none is on trial)."""
 
-    board: str
-    fw: str
-    uptime_ms: Uint
-    boot: Uint
-    """Boot count."""
-    reset: str
-    """Cause of the last reset: ``power-on``, ``watchdog``, ``fault`` or ``software``."""
-    heap_free: Uint
-    slots: Uint
-    apps: Uint
-    buf_size: Uint
-    framings: tuple[str, ...] = ("console",)
-    """Serial framings the device accepts; one that does not say speaks console."""
+    _COMMAND_ID = CommandId.ROLLBACK
 
 
-class AppStatusReadRequest(message.ReadRequest):
-    _GROUP_ID = GROUP_ID
-    _COMMAND_ID = CommandId.STATUS
-
-    name: str
-
-
-class LastError(_Tolerant):
-    rc: int
-    """An :class:`~wamr_agent.agent_err.AgentErr` value."""
-    msg: str
-
-
-class AppStatusReadResponse(_ReadResponse):
-    model_config = ConfigDict(extra="ignore", frozen=True, serialize_by_alias=True)
-    _COMMAND_ID = CommandId.STATUS
-
-    name: str
-    slot: Uint
-    state: str
-    size: Uint
-    sha: bytes | None = None
-    deploy: str | None = None
-    app_version: str | None = Field(default=None, serialization_alias="version")
-    """Key ``version`` (see UploadWriteRequest)."""
-    traps: Uint
-    """Traps since boot."""
-    last_err: LastError | None = None
-    """The last error since boot, if any."""
-    mem_hw: Uint
-    """High-water bytes of the app's RAM pool since it was started (0: never)."""
-    mem_budget: Uint
-    uptime_ms: Uint
-    """Since it was started; 0 when not running."""
-    module_ram: Uint | None = None
-    """Module bytes the device holds in RAM: 0 when it runs the metered image from flash."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _app_version(cls, data: Any) -> Any:
-        return _version_key(data)
-
-
-# ---- 6 logs -------------------------------------------------------------------------
-
-
-class LogsReadRequest(message.ReadRequest):
-    _GROUP_ID = GROUP_ID
-    _COMMAND_ID = CommandId.LOGS
-
-    since: Uint | None = None
-    """Sequence number of the first line wanted (the device's default: 0)."""
-
-
-class LogLine(_Tolerant):
-    t: Uint
-    """Milliseconds since boot."""
-    msg: str
-
-
-class LogsReadResponse(_ReadResponse):
-    _COMMAND_ID = CommandId.LOGS
-
-    boot: Uint
-    next: Uint
-    """The sequence number to ask for next."""
-    dropped: Uint = 0
-    """Lines between ``since`` and the first returned that were overwritten."""
-    lines: list[LogLine] = Field(default_factory=list)
-
-
-# ---- errors ---------------------------------------------------------------------------
-
-
-class AppManagementErrorV1(error.ErrorV1):
-    """The management layer's ``{"rc": N}`` (``smp.error.MGMT_ERR``)."""
-
-    _GROUP_ID = GROUP_ID
-
-
-class AppManagementErrorV2(error.ErrorV2[AgentErr]):
-    """The group's ``{"err": {"group": 64, "rc": N}}``, N an AgentErr."""
-
-    _GROUP_ID = GROUP_ID
+class RollbackWriteResponse(WriteResponse):
+    _COMMAND_ID = CommandId.ROLLBACK

@@ -36,6 +36,14 @@ class RemoveWrite(am.RemoveWriteRequest, _AppGroupBase):
     _Response = am.RemoveWriteResponse
 
 
+class ConfirmWrite(am.ConfirmWriteRequest, _AppGroupBase):
+    _Response = am.ConfirmWriteResponse
+
+
+class RollbackWrite(am.RollbackWriteRequest, _AppGroupBase):
+    _Response = am.RollbackWriteResponse
+
+
 class DeviceStatusRead(am.DeviceStatusReadRequest, _AppGroupBase):
     _Response = am.DeviceStatusReadResponse
 

@@ -1,6 +1,7 @@
 """What :class:`~wamr_agent.smp.apps.AppClient` returns: plain frozen dataclasses
 made from the group's responses (``app_management``), with hex digests and
-``as_dict()`` for JSON output."""
+``as_dict()`` for JSON output. The app lifecycle's fields are None when the
+device does not report them (a firmware without the lifecycle)."""
 
 from __future__ import annotations
 
@@ -16,18 +17,107 @@ def _hex(sha: bytes | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a slot was reverted or failed: a code (``traps``, ``health``, ``load``, ...),
+    an AgentErr (the health export's value for ``health``) and the device's line."""
+
+    code: str
+    rc: int
+    msg: str
+
+    @classmethod
+    def from_model(cls, reason: am.Reason | None) -> Reason | None:
+        return None if reason is None else cls(reason.code, reason.rc, reason.msg)
+
+    @property
+    def text(self) -> str:
+        return self.msg or self.code
+
+    @property
+    def agent_err(self) -> AgentErr:
+        """``rc`` as an AgentErr (UNKNOWN for a health value or an unknown code)."""
+        try:
+            return AgentErr.UNKNOWN if self.code == "health" else AgentErr(self.rc)
+        except ValueError:
+            return AgentErr.UNKNOWN
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A version on trial against its health policy, as the device counts it."""
+
+    loops: int
+    need_loops: int
+    traps: int
+    max_traps: int
+    elapsed_ms: int
+    window_ms: int
+    manual: bool  # confirm = "manual": an operator confirms it
+
+    @classmethod
+    def from_model(cls, trial: am.Trial | None) -> Trial | None:
+        if trial is None:
+            return None
+        return cls(trial.loops, trial.need_loops, trial.traps, trial.max_traps,
+                   trial.elapsed_ms, trial.window_ms, trial.manual)
+
+    @property
+    def healthy(self) -> bool:
+        """The health criteria hold (what confirms it, or lets an operator)."""
+        return (self.loops >= self.need_loops and self.elapsed_ms >= self.window_ms
+                and self.traps <= self.max_traps)
+
+    def describe(self) -> str:
+        """``4/10 loop rounds, 0/0 traps, 0.8/2.0 s``."""
+        window = f"/{self.window_ms / 1000:.1f}" if self.window_ms else ""
+        return (f"{self.loops}/{self.need_loops} loop rounds, {self.traps}/{self.max_traps} "
+                f"traps, {self.elapsed_ms / 1000:.1f}{window} s")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    """The newest attempt for an app's name when it is not the current slot."""
+
+    version: str | None
+    sha: str  # hex
+    life: str
+    reason: Reason | None
+
+    @classmethod
+    def from_model(cls, update: am.UpdateOutcome | None) -> UpdateOutcome | None:
+        if update is None:
+            return None
+        return cls(update.version, update.sha.hex(), update.life,
+                   Reason.from_model(update.reason))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class AppInfo:
-    """One app as the device lists it."""
+    """One slot as the device lists it (two may carry the same name)."""
 
     name: str
     slot: int
-    state: str
+    state: str  # run state: running, stopped, disabled, refused
     size: int
     sha: str | None  # hex
+    version: str | None = None
+    life: str | None = None  # lifecycle: staged, trial, confirmed, reverted, failed
+    reason: Reason | None = None
+    mem: int | None = None  # RAM bytes the app holds now
 
     @classmethod
     def from_entry(cls, entry: am.AppEntry) -> AppInfo:
-        return cls(entry.name, entry.slot, entry.state, entry.size, _hex(entry.sha))
+        return cls(entry.name, entry.slot, entry.state, entry.size, _hex(entry.sha),
+                   entry.version, entry.life, Reason.from_model(entry.reason), entry.mem)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -37,7 +127,8 @@ class AppInfo:
 class UploadResult:
     resumed_from: int  # where the device continued an earlier upload (0: a new one)
     total: int
-    already_installed: bool = False  # the same module and deploy id were installed
+    already_installed: bool = False  # the same module and deploy id are installed: no-op
+    trial: bool = False  # the request began a trial
 
 
 @dataclass(frozen=True)
@@ -52,11 +143,20 @@ class DeviceStatus:
     apps: int
     buf_size: int
     framings: tuple[str, ...]
+    free_slots: int | None = None  # None: the device does not say (see slots_free)
 
     @classmethod
     def from_response(cls, rsp: am.DeviceStatusReadResponse) -> DeviceStatus:
         return cls(rsp.board, rsp.fw, rsp.uptime_ms, rsp.boot, rsp.reset, rsp.heap_free,
-                   rsp.slots, rsp.apps, rsp.buf_size, tuple(rsp.framings))
+                   rsp.slots, rsp.apps, rsp.buf_size, tuple(rsp.framings), rsp.free_slots)
+
+    @property
+    def slots_free(self) -> int:
+        """Slots a new app could take: ``free_slots``, or for a device that does not
+        say, the empty slots but the one kept for updates."""
+        if self.free_slots is not None:
+            return self.free_slots
+        return max(0, self.slots - self.apps - 1)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "framings": list(self.framings)}
@@ -95,13 +195,21 @@ class AppStatus:
     mem_budget: int
     uptime_ms: int  # since it was started; 0 when not running
     module_ram: int | None = None  # module bytes in RAM (0: runs from flash); None: not said
+    life: str | None = None  # staged, trial, confirmed, reverted, failed; None: not said
+    reason: Reason | None = None  # why reverted or failed
+    trial: Trial | None = None  # while on trial
+    seq: int | None = None  # security counter, for an app installed from a signed bundle
+    signed: bool | None = None
+    update: UpdateOutcome | None = None  # the newest attempt, when not this slot
 
     @classmethod
     def from_response(cls, rsp: am.AppStatusReadResponse) -> AppStatus:
         err = rsp.last_err
         return cls(rsp.name, rsp.slot, rsp.state, rsp.size, _hex(rsp.sha), rsp.deploy,
                    rsp.app_version, rsp.traps, AppError(err.rc, err.msg) if err else None,
-                   rsp.mem_hw, rsp.mem_budget, rsp.uptime_ms, rsp.module_ram)
+                   rsp.mem_hw, rsp.mem_budget, rsp.uptime_ms, rsp.module_ram, rsp.life,
+                   Reason.from_model(rsp.reason), Trial.from_model(rsp.trial), rsp.seq,
+                   rsp.signed, UpdateOutcome.from_model(rsp.update))
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "last_err": self.last_err.as_dict() if self.last_err else None}

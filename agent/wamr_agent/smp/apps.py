@@ -1,5 +1,6 @@
 """SMP's wasm-app group (64) from the host: upload (offset-driven chunks, which
-also resume an interrupted upload), list, start, stop, remove, status and logs.
+also resume an interrupted upload), list, start, stop, remove, confirm, rollback,
+status and logs.
 
 Requests are the group's message models (``app_requests``, in ``smpclient``'s
 convention) sent over an :class:`~wamr_agent.smp.link.SmpLink`.
@@ -7,7 +8,7 @@ convention) sent over an :class:`~wamr_agent.smp.link.SmpLink`.
 response, or one of the two error forms); the command methods turn an error
 answer into the package's exceptions: ``{"err": {"group": 64, "rc": N}}`` by the
 shared error code (:class:`~wamr_agent.agent_err.AgentErr`), ``{"rc": N}`` (the
-management layer) as a :class:`ManagementError`.
+management layer) as a :class:`ManagementError` (``app_errors``).
 """
 
 from __future__ import annotations
@@ -22,18 +23,16 @@ from smp import header as smpheader
 from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error_v2, success
 
 from ..agent_err import AgentErr
-from ..errors import (
-    BoardError,
-    FitError,
-    InputError,
-    LinkError,
-    LoadError,
-    SignatureError,
-    TransportError,
-    UsageError,
-    WamrAgentError,
-)
 from . import app_requests as rq
+from .app_errors import (
+    ManagementError,
+    ResponseError,
+    Why,
+    coded_refusal,
+    device_error,
+    management_error,
+    refusal,
+)
 from .app_results import AppInfo, AppStatus, DeviceStatus, LogPage, UploadResult
 
 __all__ = ["AppClient", "AppInfo", "AppStatus", "DeviceStatus", "Link", "LogPage",
@@ -41,98 +40,13 @@ __all__ = ["AppClient", "AppInfo", "AppStatus", "DeviceStatus", "Link", "LogPage
 
 DEFAULT_BUF_SIZE = 1024  # when the device does not answer mcumgr params
 BSTR_GROWTH = 2  # a bstr's length header grows by at most 2 bytes up to 64 KiB
-
-# MCUmgr's management-layer codes (the `{"rc": N}` answers)
-MGMT_RC = {1: "unknown error", 2: "out of memory", 3: "invalid request (EINVAL)",
-           4: "timeout", 5: "no entry", 6: "bad state", 7: "message too large (EMSGSIZE)",
-           8: "command not supported (ENOTSUP)"}
+NO_TRIAL: Why = {AgentErr.BAD_STATE: "it has no version on trial"}
 
 Progress = Callable[[int, int], None]
 
 
 class Link(Protocol):
     def request(self, message: bytes) -> bytes: ...
-
-
-class ManagementError(TransportError):
-    """The device's management layer refused a request (an SMP ``rc``)."""
-
-    def __init__(self, message: str, rc: int) -> None:
-        super().__init__(message)
-        self.rc = rc
-
-
-class ResponseError(TransportError):
-    """An answer that is not the response to the request sent, or that fits none of
-    the request's response models. ``body`` is its CBOR map, when it decodes."""
-
-    def __init__(self, message: str, body: object = None) -> None:
-        super().__init__(message)
-        self.body = body
-
-
-_BY_CODE: dict[AgentErr, type[WamrAgentError]] = {
-    AgentErr.MALFORMED: InputError,
-    AgentErr.MODULE_TOO_LARGE: FitError,
-    AgentErr.MEMORY_BUDGET: FitError,
-    AgentErr.NOT_SUPPORTED: FitError,
-    AgentErr.NO_MEMORY: FitError,
-    AgentErr.UNKNOWN_IMPORT: LinkError,
-    AgentErr.NOT_GRANTED: LinkError,
-    AgentErr.IMPORT_TYPE: LinkError,
-    AgentErr.NOT_FOUND: UsageError,
-    AgentErr.INVALID_ARG: UsageError,
-    AgentErr.TOO_LARGE: UsageError,
-    AgentErr.LOAD_FAILED: LoadError,
-    AgentErr.BAD_SIGNATURE: SignatureError,
-    AgentErr.UNTRUSTED_KEY: SignatureError,
-    AgentErr.ROLLBACK: SignatureError,
-    AgentErr.UNSIGNED: SignatureError,
-    AgentErr.WRONG_BOARD: BoardError,
-}
-
-_WHY = {AgentErr.NO_MEMORY: "no free app slot", AgentErr.NOT_FOUND: "no such app",
-        AgentErr.BAD_STATE: "the app is disabled (it faulted or hit the watchdog)",
-        AgentErr.MALFORMED: "SHA-256 mismatch after upload",
-        AgentErr.MODULE_TOO_LARGE: "module larger than the board's module budget",
-        AgentErr.MEMORY_BUDGET: "does not fit the board's memory budget",
-        AgentErr.INVALID_ARG: "invalid argument", AgentErr.TOO_LARGE: "name or id too long",
-        AgentErr.BAD_SIGNATURE: "the bundle's signature or module hash does not verify",
-        AgentErr.UNTRUSTED_KEY: "the bundle is signed by a key the device does not trust",
-        AgentErr.ROLLBACK: "the bundle's security counter is below the installed app's",
-        AgentErr.WRONG_BOARD: "the bundle is not for this board",
-        AgentErr.UNSIGNED: "the device installs signed bundles only (bundle build)"}
-
-
-def refusal(what: str, rc: int) -> WamrAgentError:
-    """The exception for a group-64 error code: ``device refused to <what>: ...``."""
-    try:
-        err = AgentErr(rc)
-    except ValueError:
-        err = AgentErr.UNKNOWN
-    why = _WHY.get(err, err.name.lower().replace("_", " "))
-    cls = _BY_CODE.get(err, WamrAgentError)
-    return cls(f"device refused to {what}: {why} (WA_ERR_{err.name}, {rc})", err)
-
-
-def device_error(action: str, app: str, rc: int) -> WamrAgentError:
-    """The exception for a group-64 error code, with a one-line message naming the app."""
-    return refusal(f"{action} app {app!r}", rc)
-
-
-def management_error(what: str, rc: int) -> ManagementError:
-    return ManagementError(f"device refused to {what}: SMP rc {rc} "
-                           f"({MGMT_RC.get(rc, 'unknown code')})", rc)
-
-
-def _coded_refusal(what: str, body: object) -> WamrAgentError | None:
-    """An error answer whose code the models do not know (a newer device's)."""
-    if not isinstance(body, dict):
-        return None
-    err, rc = body.get("err"), body.get("rc")
-    if isinstance(err, dict) and isinstance(err.get("rc"), int):
-        return refusal(what, err["rc"])
-    return management_error(what, rc) if isinstance(rc, int) and rc != 0 else None
 
 
 def _check_header(frame: bytes, sent: smpheader.Header) -> None:
@@ -191,16 +105,18 @@ class AppClient:
         _check_header(frame, request.header)
         return decode_response(request, frame)
 
-    def _ok(self, what: str, request: SMPRequest[TRep, TEr1, TEr2]) -> TRep:
-        """The success response; an error answer raises (``device refused to <what>``)."""
+    def _ok(self, what: str, request: SMPRequest[TRep, TEr1, TEr2],
+            why: Why | None = None) -> TRep:
+        """The success response; an error answer raises (``device refused to <what>``;
+        ``why``: what a code means for this command, where it differs)."""
         try:
             rsp = self.request(request)
         except ResponseError as exc:
-            raise _coded_refusal(what, exc.body) or exc from None
+            raise coded_refusal(what, exc.body, why) or exc from None
         if success(rsp):
             return rsp
         if error_v2(rsp):
-            raise refusal(what, int(rsp.err.rc))
+            raise refusal(what, int(rsp.err.rc), why)
         assert isinstance(rsp, smperror.ErrorV1)
         raise management_error(what, int(rsp.rc))
 
@@ -236,7 +152,7 @@ class AppClient:
         room = self._room(rq.UploadWrite(**first, data=b""))
         rsp = self._ok(what, rq.UploadWrite(**first, data=data[:room], sequence=self.sequence()))
         # a device that does not say `unchanged`: done before the last chunk was sent
-        already = rsp.unchanged or (rsp.done and total > room)
+        already = (rsp.unchanged or (rsp.done and total > room)) and not rsp.trial
         resumed_from = 0 if rsp.done or rsp.off == room else rsp.off
         while not rsp.done:
             off = self._offset(rsp.off, name, total)
@@ -247,7 +163,8 @@ class AppClient:
                                                 sequence=self.sequence()))
         if progress is not None:
             progress(total, total)
-        return UploadResult(resumed_from=resumed_from, total=total, already_installed=already)
+        return UploadResult(resumed_from=resumed_from, total=total, already_installed=already,
+                            trial=rsp.trial)
 
     @staticmethod
     def _offset(off: int, name: str, total: int) -> int:
@@ -269,19 +186,40 @@ class AppClient:
     def remove(self, name: str) -> None:
         self._ok(f"remove app {name!r}", rq.RemoveWrite(name=name, sequence=self.sequence()))
 
-    @overload
-    def status(self, name: None = None) -> DeviceStatus: ...
-    @overload
-    def status(self, name: str) -> AppStatus: ...
+    def confirm(self, name: str) -> None:
+        """Confirms the version of ``name`` on trial."""
+        self._ok(f"confirm app {name!r}", rq.ConfirmWrite(name=name, sequence=self.sequence()),
+                 NO_TRIAL)
 
-    def status(self, name: str | None = None) -> DeviceStatus | AppStatus:
-        """The device's status, or app ``name``'s."""
+    def rollback(self, name: str) -> None:
+        """Reverts the version of ``name`` on trial; the previous one runs again."""
+        self._ok(f"roll back app {name!r}",
+                 rq.RollbackWrite(name=name, sequence=self.sequence()), NO_TRIAL)
+
+    @overload
+    def status(self, name: None = None, sha: None = None) -> DeviceStatus: ...
+    @overload
+    def status(self, name: str, sha: bytes | None = None) -> AppStatus: ...
+
+    def status(self, name: str | None = None,
+               sha: bytes | None = None) -> DeviceStatus | AppStatus:
+        """The device's status, or app ``name``'s: its current slot, or with ``sha``
+        the slot holding that module (or bundle)."""
         if name is None:
             rsp = self._ok("report its status", rq.DeviceStatusRead(sequence=self.sequence()))
             return DeviceStatus.from_response(rsp)
         app = self._ok(f"report the status of app {name!r}",
-                       rq.AppStatusRead(name=name, sequence=self.sequence()))
+                       rq.AppStatusRead(name=name, sha=sha, sequence=self.sequence()))
         return AppStatus.from_response(app)
+
+    def device_status(self) -> DeviceStatus | None:
+        """The device's status; None from a device that refuses the command (e.g.
+        ENOTSUP) or answers something this host cannot read."""
+        try:
+            rsp = self.request(rq.DeviceStatusRead(sequence=self.sequence()))
+        except ResponseError:
+            return None
+        return DeviceStatus.from_response(rsp) if success(rsp) else None
 
     def logs(self, since: int = 0) -> LogPage:
         """The device's kept console lines from sequence number ``since`` on (as many
@@ -292,8 +230,5 @@ class AppClient:
     def framings(self) -> tuple[str, ...]:
         """The serial framings the device accepts, from its status; ``("console",)``
         for a device that refuses the status command (e.g. ENOTSUP) or does not say."""
-        try:
-            rsp = self.request(rq.DeviceStatusRead(sequence=self.sequence()))
-        except ResponseError:
-            return ("console",)
-        return tuple(rsp.framings) if success(rsp) else ("console",)
+        status = self.device_status()
+        return status.framings if status is not None else ("console",)

@@ -1,0 +1,124 @@
+"""`wamr-agent deploy`: check a module, upload it to a device, and report the
+device's verdict on it (confirmed: exit 0; reverted 14, failed 15, no verdict in
+time 16; see wamr_agent.errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, cast
+
+import typer
+
+from .. import deploy as deploying
+from ..errors import VerdictError
+from ..smp.app_results import Trial
+from ..verdicts import label
+from .common import (
+    BAUD,
+    BaudOpt,
+    BoardOpt,
+    JsonOpt,
+    ModuleArg,
+    PortOpt,
+    app,
+    fail,
+    guard,
+    print_json,
+)
+from .progress import DeployProgress, with_progress
+
+
+def _upload_text(r: deploying.DeployReport) -> str:
+    if r.already_installed:
+        return "already installed"
+    resumed = f", resumed at {r.resumed_from}" if r.resumed_from else ""
+    return (f"{r.bytes} bytes in {r.seconds:.2f} s ({r.goodput:.0f} B/s, {r.framing} "
+            f"framing{resumed})")
+
+
+def _confirmed(r: deploying.DeployReport) -> str:
+    if r.verdict_seconds is None:
+        return "confirmed"
+    t = r.trial  # the device confirms once the loops are done: at least need_loops
+    figures = f" ({max(t.loops, t.need_loops)} loop rounds, {t.traps} traps)" if t else ""
+    return f"confirmed after {r.verdict_seconds:.1f} s{figures}"
+
+
+def _on_trial(r: deploying.DeployReport, t: Trial | None) -> str:
+    if t is not None and t.manual and t.healthy:
+        return (f"on trial and healthy ({t.describe()}), awaiting an operator: confirm it "
+                f"with `wamr-agent confirm {r.name}` (or `wamr-agent rollback {r.name}`)")
+    return f"on trial (not waited for; see `wamr-agent status {r.name}`)"
+
+
+def summary(r: deploying.DeployReport, start: bool) -> str:
+    """The one line `deploy` prints on success."""
+    if r.already_installed and r.life in (None, "confirmed"):
+        outcome = "nothing to do"
+    elif not start or r.life == "staged":
+        outcome = "not started"
+    elif r.life is None:
+        outcome = "started (the device does not report a trial)"
+    elif r.life == "trial":
+        outcome = _on_trial(r, r.trial)
+    else:
+        outcome = _confirmed(r) if r.life == "confirmed" else r.life
+    return (f"deployed {label(r.name, r.version)} to {r.target}: {_upload_text(r)}; "
+            f"{outcome}")
+
+
+Run = Callable[[DeployProgress | None], deploying.DeployReport]
+
+
+def _outcome(run: Run, as_json: bool) -> deploying.DeployReport:
+    """The report (progress lines on stderr unless --json); a verdict error exits
+    with its code, and with --json prints the deploy's report beside the error."""
+    try:
+        return run(None) if as_json else cast(deploying.DeployReport, with_progress(run))
+    except VerdictError as exc:
+        fail(exc, as_json, extra={"report": exc.report})
+
+
+@app.command()
+def deploy(
+    module: ModuleArg,
+    board: BoardOpt = "esp32",
+    port: PortOpt = None,
+    baud: BaudOpt = BAUD,
+    name: Annotated[str | None, typer.Option(help="App name (default: the file's "
+                                             "stem).")] = None,
+    start: Annotated[bool, typer.Option("--start/--no-start", help="Start the app once "
+                                        "installed.")] = True,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the device's "
+                                       "verdict on the new version's trial.")] = True,
+    timeout: Annotated[float | None, typer.Option(min=0, help="Seconds to wait for the "
+                                                  "verdict (default: 60 plus the health "
+                                                  "policy's window).")] = None,
+    ram_check: Annotated[bool, typer.Option("--ram-check/--no-ram-check", help="Refuse an "
+                                            "app whose RAM estimate exceeds what the "
+                                            "device has free (an upper bound on 32-bit "
+                                            "MCUs).")] = True,
+    framing: Annotated[str, typer.Option(help="Serial framing of the upload: console (every "
+                                         "SMP device), raw (wamr-agent devices; faster) or "
+                                         "auto (raw when the device lists it in its "
+                                         "status).")] = "auto",
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a module for a board and against what runs on the device, install it
+    (resumes an interrupted upload) and wait until the device confirms or reverts
+    it; without --port, on the board's local QEMU or simulated instance."""
+    chosen = cast(deploying.FramingChoice, framing)
+    guard(as_json, lambda: deploying.check_framing(chosen))
+
+    def run(shown: DeployProgress | None) -> deploying.DeployReport:
+        return deploying.deploy(module, board, port, name, start,
+                                shown.progress if shown else None,
+                                shown.on_target if shown else None, chosen, baud, wait=wait,
+                                timeout=timeout, on_status=shown.on_status if shown else None,
+                                ram_check=ram_check)
+
+    report: deploying.DeployReport = guard(as_json, lambda: _outcome(run, as_json))
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        print(summary(report, start))

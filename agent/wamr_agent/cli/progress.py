@@ -1,0 +1,73 @@
+"""The deploy's progress on stderr (rich): the upload bar (bytes, rate, ETA), then
+the trial line (``trial: 4/10 loop rounds, 0/0 traps, 0.8/2.0 s``) while the
+device decides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.text import Text
+
+from ..smp.app_results import AppStatus
+from ..targets import Target
+
+
+class _UploadOnly(ProgressColumn):
+    """A column shown for the upload task only (bytes make no sense for a trial)."""
+
+    def __init__(self, column: ProgressColumn) -> None:
+        super().__init__()
+        self.column = column
+
+    def render(self, task: Task) -> Any:
+        return Text("") if task.fields.get("trial") else self.column.render(task)
+
+
+class DeployProgress:
+    """Callbacks for :func:`wamr_agent.deploy.deploy`: ``progress`` (upload bytes),
+    ``on_target`` and ``on_status`` (the trial), drawing on one rich Progress."""
+
+    def __init__(self, bar: Progress, console: Console) -> None:
+        self.bar, self.console = bar, console
+        self.tasks: dict[str, Any] = {}  # each line appears with its first figures
+
+    def _task(self, key: str, total: float | None) -> Any:
+        if key not in self.tasks:
+            self.tasks[key] = self.bar.add_task(key, total=total, trial=key == "trial")
+        return self.tasks[key]
+
+    def progress(self, sent: int, total: int) -> None:
+        self.bar.update(self._task("upload", total), completed=sent, total=total)
+
+    def on_target(self, target: Target) -> None:
+        self.console.print(f"target: {target.description}")
+
+    def on_status(self, status: AppStatus) -> None:
+        t = status.trial
+        if status.life is None:
+            return  # a device without the app lifecycle: nothing to show
+        text = f"trial: {t.describe() if t is not None else status.life}"
+        total = max(t.need_loops, 1) if t is not None else 1
+        self.bar.update(self._task("trial", total), description=text, total=total,
+                        completed=min(t.loops, total) if t is not None else 0)
+
+
+def with_progress(run: Callable[[DeployProgress], Any]) -> Any:
+    """Runs a deploy with its progress lines on stderr."""
+    console = Console(stderr=True)
+    columns = (BarColumn(), _UploadOnly(DownloadColumn()), _UploadOnly(TransferSpeedColumn()),
+               _UploadOnly(TimeRemainingColumn()))
+    with Progress("[progress.description]{task.description}", *columns,
+                  console=console) as bar:
+        return run(DeployProgress(bar, console))

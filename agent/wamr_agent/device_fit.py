@@ -1,0 +1,149 @@
+"""Pre-flight against what runs on the device: before `deploy` sends a byte of
+the module, it asks the device for its free RAM, its free slots and the apps
+holding RAM, and refuses an app that fits the board alone but not beside them.
+
+**The RAM estimate** is what loading the module takes on the device, measured by
+loading it in the device's own runtime on the host (pywamr: the same C code,
+wasm3 with the same flags, the board's budget and the app's grants):
+
+- ``pool``: the peak of the app's accounting heap during load (``wa_heap``:
+  wasm3's runtime and module structures, the compiled code, linear memory at
+  its initial size, the wasm stack). The device reports the same figure as the
+  app's ``mem_hw`` once it runs.
+- ``allowance``: what the device's allocator spends beside the pool: the
+  ``wa_app_t`` outside the pool and a header per engine block. 2 KiB plus an
+  eighth of the engine's part of the pool (the pool less linear memory and
+  stack, where the blocks are).
+
+Not included: what ``setup``/``_start`` and later calls add (``memory.grow``),
+which the board's pool budget bounds instead, and heap fragmentation. The
+runtime is compiled for this host: on the 64-bit simulated boards the pool is
+the device's figure to the byte; a 32-bit MCU's engine structures and compiled
+code are smaller (pointers), so there it is an upper bound (mps2-an386: the
+sensor example 93,403 bytes on the device against 101,515 here).
+
+**Free RAM** is the device status's ``heap_free``; for an update the version of
+that name that runs stops while the new one is on trial, so its RAM (the list's
+``mem``, or from a device without it the app status's ``mem_hw``) counts as free.
+**Slots**: a new name needs a free slot (``free_slots``, or from a device
+without it the slots less the installed apps and the one kept for updates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import FitError, WamrAgentError
+from .pywamr import Host, Module, Runtime
+from .smp.app_results import AppInfo, DeviceStatus
+from .smp.apps import AppClient
+
+ALLOWANCE_BYTES = 2048
+ALLOWANCE_SHARE = 8  # one eighth of the engine's part of the pool
+
+
+@dataclass(frozen=True)
+class RamEstimate:
+    """The RAM an app needs to load on the device (see the module docstring)."""
+
+    pool: int  # peak of the app's accounting heap during load
+    engine: int  # the part of `pool` that is neither linear memory nor stack
+    allowance: int  # the allocator's headers and the app's struct, outside the pool
+
+    @property
+    def total(self) -> int:
+        return self.pool + self.allowance
+
+
+class _Quiet(Host):
+    """A host that prints nothing (an ``_initialize`` may log while it loads)."""
+
+    def log(self, stream: str, text: str) -> None:
+        pass
+
+    def telemetry(self, key: str, value: float) -> None:
+        pass
+
+    def sleep_ms(self, ms: int) -> None:
+        pass
+
+
+def estimate_ram(path: str | Path, board: str, module: Module,
+                 grants: tuple[str, ...] | None = None) -> RamEstimate:
+    """Loads ``module`` as the device would (``grants``: None for all) and measures
+    it; the runtime's exception when it does not load within the board's budget."""
+    try:
+        with Runtime(board, grants=grants).instantiate(module, _Quiet()) as app:
+            stats = app.stats()
+    except WamrAgentError as exc:
+        raise type(exc)(f"{path}: not sent: it does not load in {board}'s runtime: {exc}",
+                        exc.code) from exc
+    engine = max(0, stats.heap_peak - stats.linear_memory - stats.stack)
+    return RamEstimate(stats.heap_peak, engine, ALLOWANCE_BYTES + engine // ALLOWANCE_SHARE)
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What the device said before an upload: its status, its slots, and the RAM
+    each running slot holds (by slot number)."""
+
+    status: DeviceStatus
+    apps: list[AppInfo]
+    held: dict[int, int] = field(default_factory=dict)
+
+
+def survey_device(client: AppClient) -> Survey | None:
+    """The device's status, slots and held RAM; None from a device without the
+    status command (nothing to check against)."""
+    status = client.device_status()
+    if status is None:
+        return None
+    apps = client.list()
+    return Survey(status, apps, {a.slot: _held(client, a) for a in apps})
+
+
+def _held(client: AppClient, app: AppInfo) -> int:
+    if app.mem is not None:
+        return app.mem
+    return client.status(app.name).mem_hw if app.state == "running" else 0
+
+
+def check_fit(survey: Survey, name: str, need: RamEstimate | None) -> None:
+    """FitError when a new ``name`` has no free slot, or when ``need`` (None: not
+    checked) exceeds the RAM free for it."""
+    same = [a for a in survey.apps if a.name == name]
+    if not same and survey.status.slots_free <= 0:
+        raise FitError(_no_slot(name, survey))
+    freed = sum(survey.held.get(a.slot, 0) for a in same)
+    free = survey.status.heap_free + freed
+    if need is not None and need.total > free:
+        raise FitError(_no_ram(name, need, free, freed, survey))
+
+
+def _slot_label(app: AppInfo) -> str:
+    version = f" {app.version}" if app.version else ""
+    return f"{app.name}{version} ({app.life or app.state})"
+
+
+def _names(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _no_slot(name: str, survey: Survey) -> str:
+    s = survey.status
+    held = _names([_slot_label(a) for a in survey.apps]) if survey.apps else "no app"
+    return (f"{name}: not sent: {s.board} has no free app slot for a new app: it holds "
+            f"{held} ({s.slots} slots, one kept for updates); remove one with "
+            "`wamr-agent rm NAME`")
+
+
+def _no_ram(name: str, need: RamEstimate, free: int, freed: int, survey: Survey) -> str:
+    others = [f"{a.name} ({a.state}, {survey.held[a.slot]:,} bytes)" for a in survey.apps
+              if a.name != name and survey.held.get(a.slot, 0) > 0]
+    beside = f" beside {_names(others)}" if others else " with no other app running"
+    update = (f", counting the {freed:,} bytes the running {name} frees when it stops for "
+              "the update") if freed else ""
+    return (f"{name}: not sent: it needs about {need.total:,} bytes of RAM and "
+            f"{survey.status.board} has {free:,} free{beside}{update} (--no-ram-check sends "
+            "it anyway)")

@@ -1,0 +1,100 @@
+"""What `deploy` sends, checked on the host first: a module (Wasmtime validation
+and the device runtime's own fit and import checks for the board), or a signed
+bundle (``.wab``, ota/FORMAT.md: its layout, its target boards, and the module
+inside with the capabilities its manifest grants; the signature is the device's
+to check). One that fails is never sent."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .agent_err import AgentErr
+from .boards import load_board
+from .errors import BoardError, InputError, UsageError, WamrAgentError
+from .ota.bundle import MAGIC as BUNDLE_MAGIC
+from .ota.bundle import parse_bundle
+from .pywamr import Module, Runtime
+
+NAME_MAX = 32
+
+
+@dataclass(frozen=True)
+class Payload:
+    """The bytes to upload (a module or a whole bundle) and the module they carry."""
+
+    data: bytes
+    bundle: bool
+    module: Module
+    grants: tuple[str, ...] | None = None  # a bundle's capabilities; None: all
+    name: str | None = None  # a bundle's app name
+    version: str | None = None  # a bundle's app version
+
+    @property
+    def sha(self) -> bytes:
+        """SHA-256 of what is uploaded (the device names the slot by it)."""
+        return hashlib.sha256(self.data).digest()
+
+
+def _checked(path: str | Path, board: str, module: Module,
+             grants: list[str] | None = None) -> None:
+    try:
+        Runtime(board, grants=grants).check(module)
+    except WamrAgentError as exc:
+        raise type(exc)(f"{path}: not sent, pre-flight check for {board} failed: {exc}",
+                        exc.code) from exc
+
+
+def preflight(path: str | Path, board: str) -> Module:
+    """The validated module, after the device runtime's fit and import checks for
+    ``board``; raises (InputError, FitError, LinkError, ...) otherwise."""
+    module = Module.from_file(path)
+    _checked(path, board, module)
+    return module
+
+
+def bundle_preflight(path: str | Path, board: str) -> Payload:
+    """A bundle's layout and target boards, and the host pre-flight of its module with
+    the capabilities it grants; the signature is the device's to check."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        m = parse_bundle(data).manifest
+    except WamrAgentError as exc:
+        raise type(exc)(f"{path}: not sent: {exc}", exc.code) from exc
+    if load_board(board).name not in m.boards:
+        raise BoardError(f"{path}: not sent: the bundle is for {', '.join(m.boards)}, not "
+                         f"{board}", AgentErr.WRONG_BOARD)
+    module = Module(data[-m.module_len:], name=m.name)
+    _checked(path, board, module, list(m.caps))
+    return Payload(data, True, module, tuple(m.caps), m.name, m.version)
+
+
+def is_bundle(path: str | Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(BUNDLE_MAGIC)) == BUNDLE_MAGIC
+    except OSError:
+        return False  # the module pre-flight reports the file
+
+
+def app_name(path: str | Path, name: str | None) -> str:
+    result = name if name is not None else Path(path).stem[:NAME_MAX]
+    if not 0 < len(result.encode()) <= NAME_MAX:
+        raise UsageError(f"app name {result!r}: use 1 to {NAME_MAX} bytes (--name)")
+    return result
+
+
+def load_payload(path: str | Path, board: str, name: str | None) -> tuple[str, Payload]:
+    """The app name and the checked payload for ``path`` (a module or a bundle)."""
+    if not is_bundle(path):
+        module = preflight(path, board)
+        return app_name(path, name), Payload(module.data, False, module)
+    payload = bundle_preflight(path, board)
+    if name is not None and name != payload.name:
+        raise UsageError(f"{path} is a bundle for app {payload.name!r}; --name cannot "
+                         "rename it")
+    return payload.name or app_name(path, name), payload

@@ -1,0 +1,186 @@
+"""`wamr-agent deploy`'s outcomes and exit codes, `confirm`, `rollback`, and the
+lifecycle in `ps` and `status`, through the CLI against a fake device with the app
+lifecycle (tests/fake_device.py) in place of the SMP link."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.fake_device import FakeDevice, Plan, Slot
+from wamr_agent import deploy as deploying
+from wamr_agent.cli import app
+from wamr_agent.smp import lifecycle
+
+Example = Callable[[str], Path]
+PORT = "socket://fake:1"
+runner = CliRunner()
+
+
+@pytest.fixture
+def device(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDevice]:
+    fake = FakeDevice()
+    monkeypatch.setattr(deploying, "_link", lambda address, baudrate: fake)
+    monkeypatch.setattr(lifecycle, "POLL_SECONDS", 0.0)  # the fake's trial moves per poll
+    yield fake
+
+
+def invoke(*args: str, code: int = 0) -> Any:
+    result = runner.invoke(app, [*args, "--board", "esp32", "--port", PORT])
+    assert result.exit_code == code, result.output
+    return result
+
+
+def error_line(result: Any) -> str:
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def keep(device: FakeDevice, version: str = "1.1") -> None:
+    """Another module of the same name, confirmed and running (the kept version)."""
+    device.table[3] = Slot("sensor", hashlib.sha256(b"old").digest(), 9, version, None, 0,
+                           life="confirmed", state="running", mem=device.mem)
+
+
+def test_confirmed(device: FakeDevice, example: Example) -> None:
+    result = invoke("deploy", str(example("sensor")))
+    assert re.fullmatch(r"deployed sensor to socket://fake:1 \(--port\): 3347 bytes in \S+ s "
+                        r"\(\d+ B/s, raw framing\); confirmed after \d+\.\d s \(10 loop rounds, "
+                        r"0 traps\)\n", result.stdout), result.stdout
+    assert "trial: " in result.stderr  # the progress line
+
+    again = invoke("deploy", str(example("sensor")))
+    assert again.stdout.endswith(": already installed; nothing to do\n")
+
+
+def test_confirmed_json(device: FakeDevice, example: Example) -> None:
+    report = json.loads(invoke("deploy", str(example("sensor")), "--json").stdout)
+    assert (report["life"], report["reason"], report["version"]) == ("confirmed", None, None)
+    assert report["verdict_seconds"] >= 0 and report["already_installed"] is False
+    assert report["trial"]["need_loops"] == 10 and report["ram_estimate"] > 100_000
+
+
+def test_reverted_exits_14(device: FakeDevice, example: Example) -> None:
+    keep(device)
+    device.plans["sensor"] = Plan(end="revert", at=4)
+    result = invoke("deploy", str(example("sensor")), code=14)
+    assert error_line(result) == ("error: sensor reverted on the device: loop trapped 1 time: "
+                                  "integer divide by zero; 1.1 runs again")
+    report = json.loads(invoke("deploy", str(example("sensor")), "--json", code=14).stdout)
+    assert report["error"]["type"] == "Reverted"
+    assert report["error"]["code"] == "TRAP_DIV_BY_ZERO"
+    assert report["report"]["life"] == "reverted"
+    assert report["report"]["reason"]["code"] == "traps"
+
+
+def test_failed_first_install_exits_15(device: FakeDevice, example: Example) -> None:
+    device.plans["sensor"] = Plan(end="fail", at=2, reason={
+        "code": "health", "rc": 3, "msg": "health returned 3"})
+    result = invoke("deploy", str(example("sensor")), code=15)
+    assert error_line(result) == ("error: sensor failed on the device: health returned 3; "
+                                  "nothing of that name runs")
+
+
+def test_no_verdict_in_time_exits_16(device: FakeDevice, example: Example) -> None:
+    device.plans["sensor"] = Plan(end="never")
+    result = invoke("deploy", str(example("sensor")), "--timeout", "0", code=16)
+    assert error_line(result) == ("error: sensor: no verdict from the device within 0 s; "
+                                  "last seen on trial: 2/10 loop rounds, 0/0 traps, 0.2/1.0 s")
+
+
+def test_manual_confirm_policy(device: FakeDevice, example: Example) -> None:
+    device.plans["sensor"] = Plan(end="manual")
+    result = invoke("deploy", str(example("sensor")))
+    assert result.stdout.endswith(
+        "; on trial and healthy (10/10 loop rounds, 0/0 traps, 1.0/1.0 s), awaiting an "
+        "operator: confirm it with `wamr-agent confirm sensor` (or `wamr-agent rollback "
+        "sensor`)\n")
+    assert invoke("confirm", "sensor").stdout == "sensor confirmed\n"
+    [listed] = json.loads(invoke("ps", "--json").stdout)["apps"]
+    assert (listed["life"], listed["state"]) == ("confirmed", "running")
+
+
+def test_no_wait_and_no_start(device: FakeDevice, example: Example) -> None:
+    result = invoke("deploy", str(example("sensor")), "--no-wait")
+    assert result.stdout.endswith("; on trial (not waited for; see `wamr-agent status "
+                                  "sensor`)\n")
+    assert "trial: " not in result.stderr
+    quiet = invoke("deploy", str(example("sensor")), "--name", "quiet", "--no-start")
+    assert quiet.stdout.endswith("; not started\n")
+
+
+@pytest.mark.parametrize("life", ["staged", "reverted", "failed"])
+def test_redeploy_of_a_module_not_running_is_not_already_installed(
+        device: FakeDevice, example: Example, life: str) -> None:
+    invoke("deploy", str(example("sensor")), "--no-start")
+    device.table[0].life = life
+    report = json.loads(invoke("deploy", str(example("sensor")), "--json").stdout)
+    assert (report["already_installed"], report["life"]) == (False, "confirmed")
+
+
+def test_preflight_refuses_an_app_that_does_not_fit_beside_what_runs(
+        device: FakeDevice, example: Example) -> None:
+    device.heap_total, device.mem = 150_000, 93_403
+    keep(device)
+    device.table[3].name = "other"
+    result = invoke("deploy", str(example("sensor")), code=5)
+    line = error_line(result)
+    assert re.fullmatch(r"error: sensor: not sent: it needs about 10[0-9],[0-9]{3} bytes of RAM "
+                        r"and esp32 has 56,597 free beside other \(running, 93,403 bytes\) "
+                        r"\(--no-ram-check sends it anyway\)", line), line
+    assert device.uploads == 0
+    invoke("deploy", str(example("sensor")), "--no-ram-check")
+    assert device.uploads == 1
+
+
+@pytest.mark.parametrize(("verb", "done"), [("confirm", "confirmed"),
+                                            ("rollback", "rolled back")])
+def test_confirm_and_rollback(device: FakeDevice, example: Example, verb: str,
+                              done: str) -> None:
+    device.plans["sensor"] = Plan(end="manual")
+    invoke("deploy", str(example("sensor")))
+    assert json.loads(invoke(verb, "sensor", "--json").stdout) == {"name": "sensor",
+                                                                  "result": done}
+    refused = invoke(verb, "sensor", code=1)
+    assert error_line(refused).endswith("it has no version on trial (WA_ERR_BAD_STATE, 6)")
+    missing = json.loads(invoke(verb, "nope", "--json", code=2).stdout)
+    assert missing["error"]["code"] == "NOT_FOUND"
+
+
+def test_ps_and_status_show_the_lifecycle(device: FakeDevice, example: Example) -> None:
+    keep(device)
+    device.plans["sensor"] = Plan(end="revert", at=2)
+    invoke("deploy", str(example("sensor")), code=14)
+    rows = invoke("ps").stdout.splitlines()
+    assert rows[0].split() == ["name", "version", "state", "life", "slot", "size", "sha256"]
+    assert rows[1].split()[:5] == ["sensor", "-", "stopped", "reverted", "0"]
+    assert rows[1].endswith("  reverted: loop trapped 1 time: integer divide by zero (traps)")
+    assert rows[2].split()[:5] == ["sensor", "1.1", "running", "confirmed", "3"]
+    status = {line[:11].strip(): line[12:]
+              for line in invoke("status", "sensor").stdout.splitlines()}
+    assert (status["life"], status["version"], status["trial"]) == ("confirmed", "1.1", "-")
+    assert re.fullmatch(r"sensor \([0-9a-f]{16}\) reverted: loop trapped 1 time: integer "
+                        r"divide by zero \(traps\)", status["last update"]), status
+
+
+
+def test_a_device_without_the_lifecycle(device: FakeDevice, example: Example) -> None:
+    device.lifecycle = False
+    result = invoke("deploy", str(example("sensor")))
+    assert result.stdout.endswith("; started (the device does not report a trial)\n")
+    assert "trial: " not in result.stderr
+    status = invoke("status", "sensor").stdout
+    assert "life        - (the device does not report the app lifecycle)\n" in status
+    assert "\ntrial " not in status
+    device.plans["quiet"] = Plan(end="refuse", reason={"msg": "memory allocation failed"})
+    refused = invoke("deploy", str(example("sensor")), "--name", "quiet", code=15)
+    assert error_line(refused) == ("error: quiet could not start on the device: memory "
+                                   "allocation failed; nothing of that name runs")

@@ -1,0 +1,86 @@
+"""`deploy`'s pre-flight against what runs on a simulated esp32: hello_wasi does not
+fit beside the sensor example and is refused before a byte of it is sent, with the
+device's numbers; two apps that fit are both accepted; and the host's RAM
+estimate bounds what the app takes of the device's heap."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import wasmtime
+from typer.testing import CliRunner
+
+from wamr_agent.cli import app
+from wamr_agent.emulator import SimulatedBoard
+from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.link import SmpLink
+
+Example = Callable[[str], Path]
+runner = CliRunner()
+
+
+def deploy(board: SimulatedBoard, module: Path, *args: str, code: int = 0) -> Any:
+    result = runner.invoke(app, ["deploy", str(module), "--board", "esp32", "--port",
+                                 board.mgmt_address, "--json", *args])
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout)
+
+
+def device(board: SimulatedBoard) -> tuple[int, dict[str, int]]:
+    """The device's free heap and each running app's RAM high-water."""
+    with SmpLink(board.mgmt_address) as link:
+        client = AppClient(link)
+        held = {a.name: client.status(a.name).mem_hw for a in client.list()
+                if a.state == "running"}
+        return client.status().heap_free, held
+
+
+def small_app(path: Path) -> Path:
+    """One page of linear memory and a loop() that logs "small app"."""
+    path.write_bytes(wasmtime.wat2wasm("""
+        (module
+          (import "wamr_agent" "log" (func $log (param i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "small app")
+          (func (export "loop") (drop (call $log (i32.const 0) (i32.const 9)))))"""))
+    return path
+
+
+def test_hello_wasi_beside_sensor_is_refused_before_it_is_sent(
+        esp32: SimulatedBoard, example: Example) -> None:
+    deploy(esp32, example("sensor"))
+    free, held = device(esp32)
+    refused = deploy(esp32, example("hello_wasi"), code=5)["error"]
+    assert refused["type"] == "FitError"
+    match = re.fullmatch(r"hello_wasi: not sent: it needs about ([\d,]+) bytes of RAM and esp32 "
+                         r"has ([\d,]+) free beside sensor \(running, ([\d,]+) bytes\) "
+                         r"\(--no-ram-check sends it anyway\)", refused["message"])
+    assert match is not None, refused["message"]
+    need, said_free, sensor = (int(g.replace(",", "")) for g in match.groups())
+    assert (said_free, sensor) == (free, held["sensor"]) and need > free
+    assert "app hello_wasi" not in esp32.console.text  # no upload began
+
+    # the device agrees: sent anyway, it cannot start it
+    failed = deploy(esp32, example("hello_wasi"), "--no-ram-check", code=15)["error"]
+    assert failed["type"] == "InstallFailed"
+    assert failed["message"].endswith("; nothing of that name runs")
+    esp32.console.expect(r"app hello_wasi upload to slot")
+    esp32.console.expect(r"memory allocation failed")
+
+
+def test_two_apps_that_fit_are_both_accepted_and_the_estimate_bounds_them(
+        esp32: SimulatedBoard, example: Example, tmp_path: Path) -> None:
+    empty, _ = device(esp32)
+    sensor = deploy(esp32, example("sensor"))
+    with_sensor, held = device(esp32)
+    assert held["sensor"] < empty - with_sensor <= sensor["ram_estimate"]
+    small = deploy(esp32, small_app(tmp_path / "small.wasm"))
+    both, held = device(esp32)
+    assert held.keys() == {"sensor", "small"}
+    assert held["small"] < with_sensor - both <= small["ram_estimate"]
+    esp32.console.expect(r"\[small\] small app")
+    esp32.console.expect(r"telemetry sensor temp_c=")
