@@ -67,6 +67,7 @@ def test_cli_deploy_and_ps_over_a_serial_path(board: SimulatedBoard, serial_path
     assert (report["name"], report["bytes"], report["address"]) == (
         "sensor", sensor.stat().st_size, serial_path)
     assert report["framing"] == "raw"  # auto: the device lists raw in its status
+    assert report["life"] == "confirmed"  # deploy waits for the device's verdict
     board.console.expect(r"telemetry sensor temp_c=")
     assert [a["name"] for a in cli("ps", *target)["apps"]] == ["sensor"]
     again = cli("deploy", str(sensor), "--framing", "console", *target)

@@ -26,6 +26,7 @@ from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.errors import UsageError
 from wamr_agent.smp.app_results import LogEntry
 from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.lifecycle import wait_for_verdict
 from wamr_agent.smp.link import SmpLink
 from wamr_agent.smp.logreader import LogNotice, read_logs
 
@@ -59,6 +60,8 @@ def deploy_sensor(client: AppClient, board: SimulatedBoard, example: Example) ->
     module = example("sensor").read_bytes()
     client.upload("sensor", module, deploy_id="d-status", version="1.2.0")
     board.console.expect(r"telemetry sensor temp_c=")
+    verdict = wait_for_verdict(client, "sensor", hashlib.sha256(module).digest(), timeout=30)
+    assert verdict.outcome == "confirmed", verdict
     return module
 
 
@@ -101,12 +104,21 @@ def test_app_status_after_deploy(board: SimulatedBoard, client: AppClient,
 
 def test_app_status_after_traps(board: SimulatedBoard, client: AppClient,
                                 wat: Callable[[str], bytes]) -> None:
+    # on trial, the first trap fails a first install: it is not left running
     client.upload("trapper", wat("trap_in_loop"))  # `loop` executes `unreachable`
-    board.console.expect(r"app trapper stopped after 3 traps in a row")
+    board.console.expect(r"app trapper failed its trial \(slot 0\): loop trapped 1 time")
     status = client.status("trapper")
-    assert status.traps >= 1 and status.state == "stopped"
+    assert (status.traps, status.state, status.life) == (1, "stopped", "failed")
+    assert status.reason is not None and status.reason.code == "traps"
     assert status.last_err is not None
     assert status.last_err.code == "TRAP_UNREACHABLE" and status.last_err.msg
+    # once confirmed, an app that traps 3 times in a row is stopped
+    late = wat("trap_after_trial")  # traps from its 13th loop round on
+    client.upload("late", late)
+    board.console.expect(r"app late confirmed \(slot \d, 10 loop rounds, 0 traps")
+    board.console.expect(r"app late stopped after 3 traps in a row")
+    status = client.status("late")
+    assert (status.traps, status.state, status.life) == (3, "stopped", "confirmed")
 
 
 def test_logs_hold_the_apps_lines_and_page_by_sequence(board: SimulatedBoard,

@@ -1,7 +1,8 @@
 """SMP's wasm-app group (64) on real firmware: upload in chunks (with resume,
-also across a power cut), updates written beside the running version, list,
-start, stop (kept across resets), remove, status, logs, refusals; on an
-emulated board (QEMU) and a simulated one (host process)."""
+also across a power cut), updates written beside the running version and
+confirmed by the device after their trial, list, start, stop (kept across
+resets), remove, status, logs, refusals; on an emulated board (QEMU) and a
+simulated one (host process)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,14 @@ def upload(link: SmpLink, name: str, module: bytes, sha: bytes | None = None,
     return rsp
 
 
+def installed(link: SmpLink, device: EmulatedBoard, name: str, module: bytes) -> None:
+    """Uploads the module and waits for the device to confirm it after its trial
+    (a bare module: 10 loop rounds with no trap)."""
+    rsp = upload(link, name, module)
+    assert rsp == {"off": len(module), "done": True, "trial": True}, rsp
+    device.console.expect(rf"app {name} confirmed \(slot \d")
+
+
 def apps(link: SmpLink) -> list[dict[str, Any]]:
     listed = call(link, READ, LIST, {})["apps"]
     assert isinstance(listed, list)
@@ -80,18 +89,22 @@ def test_upload_start_stop_remove(device: EmulatedBoard, example: Callable[[str]
     assert len(module) > 2 * CHUNK
     with SmpLink(device.mgmt_address) as link:
         assert apps(link) == []
-        assert upload(link, "sensor", module) == {"off": len(module), "done": True}
-        device.console.expect(r"app sensor started")
+        assert upload(link, "sensor", module) == {"off": len(module), "done": True,
+                                                  "trial": True}
+        device.console.expect(r"app sensor on trial \(slot 0\): 10 loop rounds, 0 traps")
         device.console.expect(r"telemetry sensor temp_c=")
+        assert apps(link)[0]["life"] == "trial"
+        device.console.expect(r"app sensor confirmed \(slot 0, 10 loop rounds, 0 traps")
         [app] = apps(link)
-        assert (app["name"], app["state"], app["size"]) == ("sensor", "running", len(module))
+        assert (app["name"], app["state"], app["size"], app["life"]) == (
+            "sensor", "running", len(module), "confirmed")
         assert app["sha"] == hashlib.sha256(module).digest()
         # idempotent: the same deploy id and sha answer done at once
         assert call(link, WRITE, UPLOAD, first_chunk("sensor", module)) == {
             "off": len(module), "done": True, "unchanged": True}
 
         assert call(link, WRITE, STOP, {"name": "sensor"}) == {}
-        device.console.expect(r"app sensor stopped\n")
+        device.console.expect(r"app sensor stopped")
         assert apps(link)[0]["state"] == "stopped"
 
         assert call(link, WRITE, START, {"name": "sensor"}) == {}
@@ -111,10 +124,10 @@ def test_stopped_app_sends_no_telemetry(device: EmulatedBoard,
                                         example: Callable[[str], Path]) -> None:
     module = example("sensor").read_bytes()
     with SmpLink(device.mgmt_address) as link:
-        assert upload(link, "sensor", module).get("done")
+        installed(link, device, "sensor", module)
         device.console.expect(r"telemetry sensor temp_c=")
         call(link, WRITE, STOP, {"name": "sensor"})
-        device.console.expect(r"app sensor stopped\n")
+        device.console.expect(r"app sensor stopped")
         mark = len(device.console.text)
         device.console.expect(r"idle: no app running", timeout=10)
         assert apps(link)[0]["state"] == "stopped"  # a round trip: time passes
@@ -164,7 +177,7 @@ def test_installed_app_survives_a_power_cut(device: EmulatedBoard,
                                             example: Callable[[str], Path]) -> None:
     module = example("sensor").read_bytes()
     with SmpLink(device.mgmt_address) as link:
-        assert upload(link, "sensor", module)["done"]
+        installed(link, device, "sensor", module)
     device.console.expect(r"telemetry sensor temp_c=")
     device.power_cut()
     device.restart()
@@ -193,7 +206,7 @@ def status(link: SmpLink, name: str | None = None) -> dict[str, Any]:
 def test_update_is_written_beside_the_running_version(device: EmulatedBoard) -> None:
     v1, v2 = versioned("app v1"), versioned("app v2", pad=3 * CHUNK)
     with SmpLink(device.mgmt_address) as link:
-        assert upload(link, "app", v1)["done"]
+        installed(link, device, "app", v1)
         device.console.expect(r"\[app\] app v1")
         [old] = apps(link)
         rsp = upload(link, "app", v2, stop_at=2 * CHUNK)
@@ -203,7 +216,7 @@ def test_update_is_written_beside_the_running_version(device: EmulatedBoard) -> 
         device.console.expect(r"\[app\] app v1", timeout=10)
         assert "app v1" in device.console.text[mark:]
         assert apps(link) == [old]
-        assert upload(link, "app", v2)["done"]
+        installed(link, device, "app", v2)
         device.console.expect(rf"slot {old['slot']} retired: its app was updated in slot \d")
         device.console.expect(r"\[app\] app v2")
         [new] = apps(link)
@@ -214,7 +227,7 @@ def test_power_cut_mid_update_keeps_the_old_version_and_the_upload_resumes(
         device: EmulatedBoard) -> None:
     v1, v2 = versioned("app v1"), versioned("app v2", pad=3 * PAGE)
     with SmpLink(device.mgmt_address) as link:
-        assert upload(link, "app", v1)["done"]
+        installed(link, device, "app", v1)
         reached = upload(link, "app", v2, stop_at=2 * PAGE + 100)["off"]
         assert reached > 2 * PAGE
     device.power_cut()
@@ -227,7 +240,7 @@ def test_power_cut_mid_update_keeps_the_old_version_and_the_upload_resumes(
         rsp = call(link, WRITE, UPLOAD, first_chunk("app", v2))
         assert rsp["off"] == 2 * PAGE
         device.console.expect(rf"app app upload resumed at {2 * PAGE} ")
-        assert upload(link, "app", v2)["done"]
+        installed(link, device, "app", v2)
         device.console.expect(r"\[app\] app v2")
         [app] = apps(link)
         assert app["sha"] == hashlib.sha256(v2).digest()
@@ -238,7 +251,7 @@ def test_power_cut_mid_update_keeps_the_old_version_and_the_upload_resumes(
 
 def test_stop_is_kept_across_a_reset(device: EmulatedBoard) -> None:
     with SmpLink(device.mgmt_address) as link:
-        assert upload(link, "app", versioned("app v1"))["done"]
+        installed(link, device, "app", versioned("app v1"))
         assert call(link, WRITE, STOP, {"name": "app"}) == {}
     device.power_cut()
     device.restart()
@@ -256,10 +269,11 @@ def test_a_new_app_may_not_take_the_slot_kept_for_updates(device: EmulatedBoard)
     with SmpLink(device.mgmt_address) as link:
         slots = status(link)["slots"]
         for k in range(slots - 1):
-            assert upload(link, f"app{k}", versioned(f"app{k} v1"))["done"]
+            installed(link, device, f"app{k}", versioned(f"app{k} v1"))
+        assert status(link)["free_slots"] == 0
         rsp = upload(link, "one-too-many", versioned("nope"))
         assert rsp == {"err": {"group": GROUP, "rc": WA_ERR_NO_MEMORY}}
-        assert upload(link, "app0", versioned("app0 v2"))["done"]  # the spare slot
+        installed(link, device, "app0", versioned("app0 v2"))  # the spare slot
         device.console.expect(r"\[app0\] app0 v2")
         assert sorted(a["name"] for a in apps(link)) == [f"app{k}" for k in range(slots - 1)]
 
@@ -274,9 +288,13 @@ def test_status_of_the_device_and_of_an_app(device: EmulatedBoard) -> None:
             '(module (memory (export "memory") 1) (func (export "loop") unreachable))'))
         rsp = call(link, WRITE, UPLOAD, {**first_chunk("trap", module), "version": "1.2.3"})
         assert rsp["done"]
-        device.console.expect(r"app trap trap:")
+        device.console.expect(r"app trap failed its trial \(slot \d\): loop trapped 1 time: "
+                              r"unreachable executed")
         st = status(link, "trap")
         assert (st["name"], st["version"], st["size"]) == ("trap", "1.2.3", len(module))
+        assert (st["life"], st["state"], st["signed"]) == ("failed", "stopped", False)
+        assert st["reason"] == {"code": "traps", "rc": 32,
+                                "msg": "loop trapped 1 time: unreachable executed"}
         assert st["traps"] >= 1 and st["last_err"]["rc"] != 0 and st["last_err"]["msg"]
         assert 0 < st["mem_hw"] <= st["mem_budget"]
         assert status(link, "nope") == {"err": {"group": GROUP, "rc": WA_ERR_NOT_FOUND}}
@@ -284,7 +302,7 @@ def test_status_of_the_device_and_of_an_app(device: EmulatedBoard) -> None:
 
 def test_logs_page_through_the_console_lines(device: EmulatedBoard) -> None:
     with SmpLink(device.mgmt_address) as link:
-        assert upload(link, "app", versioned("app v1"))["done"]
+        installed(link, device, "app", versioned("app v1"))
         device.console.expect(r"\[app\] app v1")
         first = call(link, READ, LOGS, {"since": 0})
         assert first["boot"] == 1 and first["dropped"] == 0
@@ -314,9 +332,10 @@ def test_an_uploaded_app_runs_from_its_metered_image_in_flash(
         device: EmulatedBoard, example: Callable[[str], Path]) -> None:
     module = example("sensor").read_bytes()
     with SmpLink(device.mgmt_address) as link:
-        assert upload(link, "sensor", module)["done"]
+        assert upload(link, "sensor", module)["trial"]
         m = device.console.expect(
             rf"app sensor installed \({len(module)} bytes, slot (\d), metered image (\d+) bytes\)")
+        device.console.expect(r"app sensor confirmed")
         slot, image_len = int(m[1]), int(m[2])
         assert image_len > len(module)  # a call at every loop header, a tick function
         device.console.expect(r"telemetry sensor temp_c=")

@@ -70,16 +70,21 @@ _BY_CODE: dict[AgentErr, type[WamrAgentError]] = {
 }
 
 _WHY = {AgentErr.NO_MEMORY: "no free app slot", AgentErr.NOT_FOUND: "no such app",
-        AgentErr.BAD_STATE: "the app is disabled (it faulted or hit the watchdog)",
+        AgentErr.BAD_STATE: "not in this state: a version of the app is on trial (confirm or "
+                            "roll it back first), or it is disabled after a watchdog or "
+                            "fault reset",
         AgentErr.MALFORMED: "SHA-256 mismatch after upload",
         AgentErr.MODULE_TOO_LARGE: "module larger than the board's module budget",
         AgentErr.MEMORY_BUDGET: "does not fit the board's memory budget",
         AgentErr.INVALID_ARG: "invalid argument", AgentErr.TOO_LARGE: "name or id too long",
         AgentErr.BAD_SIGNATURE: "the bundle's signature or module hash does not verify",
         AgentErr.UNTRUSTED_KEY: "the bundle is signed by a key the device does not trust",
-        AgentErr.ROLLBACK: "the bundle's security counter is below the installed app's",
+        AgentErr.ROLLBACK: "the bundle's security counter is below one installed for this app "
+                           "before (anti-rollback)",
         AgentErr.WRONG_BOARD: "the bundle is not for this board",
-        AgentErr.UNSIGNED: "the device installs signed bundles only (bundle build)"}
+        AgentErr.UNSIGNED: "the device takes only signed bundles for this app (firmware built "
+                           "with REQUIRE_SIGNED, or the app was installed from a signed bundle "
+                           "before): use `wamr-agent bundle build`"}
 
 
 def refusal(what: str, rc: int, why: Why | None = None) -> WamrAgentError:

@@ -342,10 +342,12 @@ static int status_slot(const app_req_t *r)
     return -1;
 }
 
-/* "trial": the figures of a version on trial. */
+/* "trial": the figures of a version on trial, or of its trial that ended
+ * since boot (elapsed then stops at the verdict). */
 static bool put_trial(zcbor_state_t *e, const wa_life_info_t *s)
 {
-    uint32_t elapsed = (uint32_t)((wa_port_time_us() - s->trial_us) / 1000u);
+    uint64_t end = s->verdict_us != 0 ? s->verdict_us : wa_port_time_us();
+    uint32_t elapsed = (uint32_t)((end - s->trial_us) / 1000u);
     return zcbor_tstr_put_lit(e, "trial") && zcbor_map_start_encode(e, 7) &&
            put_uint(e, "loops", s->loops) && put_uint(e, "need_loops", s->need_loops) &&
            put_uint(e, "traps", s->traps) && put_uint(e, "max_traps", s->max_traps) &&
@@ -381,7 +383,7 @@ static bool put_app_status(zcbor_state_t *e, uint32_t slot)
     if (ok && (s->flags & WA_SLOT_F_SIGNED)) {
         ok = put_uint(e, "seq", s->seq);
     }
-    if (ok && s->life == WA_LIFE_TRIAL) {
+    if (ok && s->trial_us != 0) {
         ok = put_trial(e, s);
     }
     if (ok && st.last_msg != NULL) {

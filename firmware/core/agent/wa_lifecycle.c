@@ -80,6 +80,7 @@ static void revert(uint32_t k, uint32_t reason, uint32_t count, int32_t rc, cons
                           s->name);
     }
     snprintf(s->msg, sizeof s->msg, "%s", why);
+    s->verdict_us = wa_port_time_us();
     wa_runner_unload(k);
     if (prev < 0) {
         wa_console_printf("app %s failed its trial (slot %u): %s\n", s->name, (unsigned)k, why);
@@ -107,6 +108,7 @@ static int begin_trial(uint32_t k)
     s->traps_in_row = 0;
     s->msg[0] = '\0';
     s->trial_us = wa_port_time_us();
+    s->verdict_us = 0;
     int prev = find_life(s->name, WA_LIFE_CONFIRMED, k);
     if (prev >= 0) {
         wa_runner_unload((uint32_t)prev);
@@ -126,6 +128,7 @@ static int confirm(uint32_t k)
     if (rc != WA_OK) {
         return rc;
     }
+    s->verdict_us = wa_port_time_us();
     wa_console_printf("app %s confirmed (slot %u, %u loop rounds, %u traps, %u ms)\n", s->name,
                       (unsigned)k, (unsigned)s->loops, (unsigned)s->traps,
                       (unsigned)((wa_port_time_us() - s->trial_us) / 1000u));
@@ -237,7 +240,7 @@ void wa_life_after_call(uint32_t slot, const char *export_name, int rc, const wa
     }
     if (rc == WA_OK) {
         s->traps_in_row = 0;
-        s->loops += strcmp(export_name, "loop") == 0 ? 1u : 0u;
+        s->loops += s->life == WA_LIFE_TRIAL && strcmp(export_name, "loop") == 0 ? 1u : 0u;
         return;
     }
     s->traps_in_row++;

@@ -79,7 +79,8 @@ typedef struct wa_life_info {
     uint32_t need_loops;
     uint32_t max_traps;
     uint32_t window_ms;
-    uint64_t trial_us; /* when it began */
+    uint64_t trial_us;   /* when it began (0: no trial since boot) */
+    uint64_t verdict_us; /* when it ended (0: not yet) */
     uint32_t traps_in_row;
     char msg[WA_LIFE_MSG_MAX]; /* the verdict as one line, since boot */
 } wa_life_info_t;
