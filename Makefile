@@ -11,7 +11,10 @@ BUILD   := build
 RUNTIME := firmware/core/runtime
 # Sources every device build (QEMU firmware, simulated boards) shares besides the
 # runtime, the agent and the port: shared port helpers, the SMP server, the OTA
-# bundle verifier, zcbor and Monocypher (BLAKE2b not unrolled: 13 KB less flash).
+# bundle verifier (our SHA-256 and SHA-512, Monocypher's EdDSA core) and zcbor.
+# -DBLAKE2_NO_UNROLLING no longer changes the firmware: bundles are Ed25519
+# (SHA-512) since format 2, so no BLAKE2b is linked; it is harmless and kept
+# for builds that would link Monocypher's BLAKE2b again.
 ZCBOR        := $(BUILD)/deps/zcbor
 MONOCYPHER   := $(BUILD)/deps/monocypher
 CORE_SOURCES  = $(wildcard firmware/core/port/*.c firmware/core/smp/*.c firmware/core/crypto/*.c \
@@ -31,7 +34,7 @@ gen_keys = $(PYTHON) firmware/tools/gen_trusted_keys.py --out $(1)/keys \
 
 # Debian 12 packages the current tasks need (pinned by the Debian release).
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
-                gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format
+                gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format openssl
 
 .PHONY: help setup deps gen build examples test demo demo-local bench lint format clean selftest tools bench-firmware
 
