@@ -288,24 +288,28 @@ $(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
 #@SIM-END
 
 # The benchmark kernels on the device (firmware/bench/wa_bench_main.c) in place of
-# the agent: native and wasm, with kernels.wasm embedded as a C array;
-# build/benchfw/<board>/firmware.elf, booted by bench/qemu_bench.py (`make bench`).
-BENCH_WASM_C := $(BUILD)/bench/kernels_wasm.c
+# the agent: native and wasm, with kernels.wasm embedded as a C array, and the
+# check of a bundle of the sensor example signed by the test key (which the
+# default TRUSTED_KEYS trusts); build/benchfw/<board>/firmware.elf, booted by
+# bench/qemu_bench.py (`make bench`).
+BENCH_WASM_C   := $(BUILD)/bench/kernels_wasm.c
+BENCH_BUNDLE   := $(BUILD)/bench/sensor.wab
+BENCH_BUNDLE_C := $(BUILD)/bench/sensor_bundle.c
 
 bench-firmware:
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw \
 	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_bench_main.c firmware/core/agent/wa_console.c \
-	    firmware/core/agent/wa_log.c bench/kernels/kernels.c $(BENCH_WASM_C)"
+	    firmware/core/agent/wa_log.c bench/kernels/kernels.c $(BENCH_WASM_C) $(BENCH_BUNDLE_C)"
 
-$(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm
-	$(PYTHON) -c 'import sys; d = open(sys.argv[1], "rb").read(); \
-	    b = ",".join(str(x) for x in d); \
-	    print("#include <stdint.h>\n/* generated from", sys.argv[1], "*/\n" \
-	    "extern const uint8_t wa_bench_kernels_wasm[];\n" \
-	    "extern const uint32_t wa_bench_kernels_wasm_len;\n" \
-	    "const uint8_t wa_bench_kernels_wasm[] = {" + b + "};\n" \
-	    "const uint32_t wa_bench_kernels_wasm_len = %du;" % len(d))' $< > $@.tmp
-	mv $@.tmp $@
+$(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm firmware/tools/bin2c.py
+	$(PYTHON) firmware/tools/bin2c.py wa_bench_kernels_wasm $< $@
+
+$(BENCH_BUNDLE): $(BUILD)/examples/sensor.wasm ota/vectors/test.key
+	$(VENV)/bin/wamr-agent bundle build $< --key ota/vectors/test.key --version 1.0.0 \
+	    --seq 1 -b mps2-an386 -o $@ >/dev/null
+
+$(BENCH_BUNDLE_C): $(BENCH_BUNDLE) firmware/tools/bin2c.py
+	$(PYTHON) firmware/tools/bin2c.py wa_bench_bundle $< $@
 
 # ---- tasks -----------------------------------------------------------------
 
