@@ -22,6 +22,7 @@ BOARD = "mps2-an386"
 MODULE = bytes(wasmtime.wat2wasm('(module (func (export "loop")))'))
 # ok_health_policy's (the C test checks it reads so); every other bundle has the defaults
 POLICY = Health(loops=20, traps=1, window_ms=60000, confirm="manual")
+GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493  # L of edwards25519
 
 
 def bundle(key: KeyPair, **changes: object) -> bytes:
@@ -44,6 +45,14 @@ def resign_raw(key: KeyPair, raw: bytes, module: bytes = MODULE) -> bytes:
 
 def flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+
+
+def s_plus_l(data: bytes, sig_at: int) -> bytes:
+    """The signature's S replaced by S + L: the same scalar mod L, not canonical
+    (RFC 8032 5.1.7 requires a verifier to refuse it)."""
+    s_at = sig_at + 32
+    s = int.from_bytes(data[s_at:s_at + 32], "little") + GROUP_ORDER
+    return data[:s_at] + s.to_bytes(32, "little") + data[s_at + 32:]
 
 
 def vectors() -> list[tuple[str, str, bytes]]:
@@ -103,6 +112,7 @@ def vectors() -> list[tuple[str, str, bytes]]:
         ("untrusted_key", "UNTRUSTED_KEY", lambda: bundle(other)),
         ("kid_of_test_key_signed_by_other", "BAD_SIGNATURE", lambda: resign(other, base)),
         ("signature_flipped", "BAD_SIGNATURE", lambda: flip(good, sig_at + 5)),
+        ("signature_s_not_canonical", "BAD_SIGNATURE", lambda: s_plus_l(good, sig_at)),
         ("manifest_flipped", "BAD_SIGNATURE",
          lambda: flip(good, good.index(b"1.0.0") + 4)),  # "1.0.1": still a valid manifest
         ("module_flipped", "BAD_SIGNATURE", lambda: flip(good, len(good) - 2)),
