@@ -6,7 +6,9 @@ instructions: t_us * 1000 = instructions since boot. The numbers are instruction
 counts, repeatable from run to run, not host time.
 
 - ``device_kernels()``: bench/kernels/kernels.c natively on the M4 and as wasm
-  (unmetered and metered) in the firmware image of firmware/bench/wa_bench_main.c.
+  (unmetered and metered) in the firmware image of firmware/bench/wa_bench_main.c,
+  and in the same image the check of a signed bundle of the sensor example
+  (Ed25519 signature, module SHA-256).
 - ``boot_timing()``: the real firmware with the sensor example preloaded, to the
   banner, the app start and "agent ready".
 """
@@ -69,6 +71,21 @@ def device_kernels() -> None:
           f"({BOARD} under QEMU -icount shift=0: 1 us = 1000 instructions); same source, "
           "checksums equal", ["kernel", "iters", "native us", "wasm us", "metered us",
                               "wasm/native", "metered/native", "metering", "ticks/call"], rows)
+    bundle_check(lines)
+
+
+def bundle_check(lines: list[str]) -> None:
+    """The bundle line of the bench image: instructions of each check."""
+    found = [_fields(line) for line in lines if line.startswith("bench bundle ")]
+    if len(found) != 1 or found[0].get("ok") != "1":
+        sys.exit("bundle check failed on the device:\n" + "\n".join(lines[-10:]))
+    r = {k: int(v) for k, v in found[0].items()}
+    row = [f"{r['module_bytes']:,}", f"{r['signed_bytes']:,}", f"{r['ed25519_us'] * 1000:,}",
+           f"{r['sha256_us'] * 1000:,}", f"{r['verify_us'] * 1000:,}"]
+    table(f"Signed bundle check on the device: sensor example, Cortex-M4 ({BOARD}, QEMU "
+          "-icount shift=0), emulated instructions (1 us of its clock = 1000)",
+          ["module bytes", "signed bytes", "Ed25519 (SHA-512 + EdDSA)", "module SHA-256",
+           "wa_bundle_verify whole"], [row])
 
 
 def _boot_once(elf: Path) -> dict[str, int | None]:

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes wa_trusted_keys.h: the public keys whose bundles the firmware installs
-(ota/FORMAT.md, "Keys"), from .pub files (one key as hex on one line).
+(ota/FORMAT.md, "Keys"), from Ed25519 public keys in PEM (SubjectPublicKeyInfo:
+`wamr-agent bundle keygen`'s NAME.pub, `openssl pkey -pubout`, `imgtool getpub -e pem`).
 
     gen_trusted_keys.py --out DIR [--require-signed] ota/vectors/test.pub [release.pub ...]
 
@@ -13,21 +14,47 @@ the published test key is flagged: the firmware says so at boot.
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import hashlib
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_KEY = ROOT / "ota" / "vectors" / "test.pub"
+# DER of SubjectPublicKeyInfo { AlgorithmIdentifier { id-Ed25519 (1.3.101.112) },
+# BIT STRING of 32 bytes } (RFC 8410): this prefix, then the raw key.
+SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
+PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----\s*(.*?)\s*-----END \1-----", re.S)
+EXPECTED = ("an Ed25519 public key in PEM (SubjectPublicKeyInfo, "
+            "-----BEGIN PUBLIC KEY-----); make one with `wamr-agent bundle keygen`")
+
+
+def parse_public_pem(text: str) -> bytes | None:
+    """The raw 32-byte key of an Ed25519 PEM public key, else None."""
+    found = PEM.search(text)
+    if found is None or found[1] != "PUBLIC KEY":
+        return None
+    try:
+        der = base64.b64decode("".join(found[2].split()), validate=True)
+    except binascii.Error:
+        return None
+    if len(der) != len(SPKI_PREFIX) + 32 or not der.startswith(SPKI_PREFIX):
+        return None
+    return der[len(SPKI_PREFIX):]
 
 
 def read_key(path: Path) -> bytes:
     try:
-        key = bytes.fromhex(path.read_text().strip())
-    except (OSError, ValueError) as exc:
-        sys.exit(f"error: cannot read public key {path}: {exc}")
-    if len(key) != 32:
-        sys.exit(f"error: {path} is not a public key (32 bytes as hex on one line)")
+        text = path.read_text(errors="replace")
+    except OSError as exc:
+        sys.exit(f"error: cannot read public key {path}: {exc.strerror or exc}")
+    key = parse_public_pem(text)
+    if key is None:
+        private = "PRIVATE KEY-----" in text
+        sys.exit(f"error: {path} is a private key: give its public key (`openssl pkey -in "
+                 f"{path.name} -pubout`)" if private else f"error: {path} is not {EXPECTED}")
     return key
 
 
@@ -67,7 +94,7 @@ def main() -> None:
     target = args.out / "wa_trusted_keys.h"
     if not target.exists() or target.read_text() != text:
         target.write_text(text)
-    kids = ", ".join(hashlib.blake2b(k).hexdigest()[:16] for k in keys)
+    kids = ", ".join(hashlib.sha256(k).hexdigest()[:16] for k in keys)
     only = "; signed bundles only" if args.require_signed else ""
     print(f"{target}: {len(keys)} trusted key(s): {kids}{only}")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes ota/vectors/vectors.txt: bundles and the verdict FORMAT.md requires
 of a verifier (key ota/vectors/test.pub, board mps2-an386). Deterministic:
-EdDSA signatures depend only on key and message, so re-running it reproduces
+Ed25519 signatures depend only on key and message, so re-running it reproduces
 the file, which a test checks. Run: .venv/bin/python ota/vectors/make_vectors.py
 """
 
@@ -12,15 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cbor2
-import monocypher
 import wasmtime
 
-from wamr_agent.ota.bundle import HEAD, SIG_LEN, build_bundle
+from wamr_agent.ota.bundle import HEAD, MAGIC, SIG_LEN, Health, build_bundle
 from wamr_agent.ota.keys import KeyPair, load_secret_key
 
 HERE = Path(__file__).resolve().parent
 BOARD = "mps2-an386"
 MODULE = bytes(wasmtime.wat2wasm('(module (func (export "loop")))'))
+# ok_health_policy's (the C test checks it reads so); every other bundle has the defaults
+POLICY = Health(loops=20, traps=1, window_ms=60000, confirm="manual")
+GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493  # L of edwards25519
 
 
 def bundle(key: KeyPair, **changes: object) -> bytes:
@@ -37,12 +39,20 @@ def resign(key: KeyPair, manifest: object, module: bytes = MODULE) -> bytes:
 
 def resign_raw(key: KeyPair, raw: bytes, module: bytes = MODULE) -> bytes:
     """The same around manifest bytes that need not be one well-formed CBOR map."""
-    signed = HEAD.pack(b"WAB1", len(raw), len(module)) + raw
-    return signed + bytes(monocypher.signature_sign(key.secret, signed)) + module
+    signed = HEAD.pack(MAGIC, len(raw), len(module)) + raw
+    return signed + key.sign(signed) + module
 
 
 def flip(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+
+
+def s_plus_l(data: bytes, sig_at: int) -> bytes:
+    """The signature's S replaced by S + L: the same scalar mod L, not canonical
+    (RFC 8032 5.1.7 requires a verifier to refuse it)."""
+    s_at = sig_at + 32
+    s = int.from_bytes(data[s_at:s_at + 32], "little") + GROUP_ORDER
+    return data[:s_at] + s.to_bytes(32, "little") + data[s_at + 32:]
 
 
 def vectors() -> list[tuple[str, str, bytes]]:
@@ -52,6 +62,7 @@ def vectors() -> list[tuple[str, str, bytes]]:
     sig_at = HEAD.size + manifest_len
     base = cbor2.loads(good[HEAD.size:sig_at])
     without_seq = {k: v for k, v in base.items() if k != "seq"}
+    health = base["health"]
     raw = good[HEAD.size:sig_at]
     pairs = b"".join(cbor2.dumps(k) + (b"\x7f" + cbor2.dumps(v) + b"\xff" if k == "name"
                                        else cbor2.dumps(v, canonical=True))
@@ -65,7 +76,8 @@ def vectors() -> list[tuple[str, str, bytes]]:
                                                            if k not in ("health", "mem")})),
         ("ok_unknown_key_ignored", "ok", lambda: resign(key, {**base, "future": [1, 2]})),
         ("truncated_header", "MALFORMED", lambda: good[:40]),
-        ("bad_magic", "MALFORMED", lambda: b"WAB2" + good[4:]),
+        ("bad_magic", "MALFORMED", lambda: b"WAB3" + good[4:]),
+        ("version_1_magic", "MALFORMED", lambda: b"WAB1" + good[4:]),
         ("one_byte_short", "MALFORMED", lambda: good[:-1]),
         ("one_byte_long", "MALFORMED", lambda: good + b"\0"),
         ("manifest_len_zero", "MALFORMED", lambda: good[:4] + b"\0\0\0\0" + good[8:]),
@@ -87,9 +99,20 @@ def vectors() -> list[tuple[str, str, bytes]]:
          lambda: resign(key, {**base, "module": {**base["module"], "len": len(MODULE) + 1}})),
         ("sha_too_short", "MALFORMED",
          lambda: resign(key, {**base, "module": {**base["module"], "sha256": b"\0" * 31}})),
+        ("ok_health_policy", "ok", lambda: bundle(key, health=POLICY)),
+        ("ok_health_defaults", "ok", lambda: resign(key, {**base, "health": {}})),
+        ("health_confirm_unknown", "MALFORMED",
+         lambda: resign(key, {**base, "health": {**health, "confirm": "always"}})),
+        ("health_confirm_not_text", "MALFORMED",
+         lambda: resign(key, {**base, "health": {**health, "confirm": 1}})),
+        ("health_window_negative", "MALFORMED",
+         lambda: resign(key, {**base, "health": {**health, "window": -1}})),
+        ("health_window_too_big", "MALFORMED",
+         lambda: resign(key, {**base, "health": {**health, "window": 1 << 32}})),
         ("untrusted_key", "UNTRUSTED_KEY", lambda: bundle(other)),
         ("kid_of_test_key_signed_by_other", "BAD_SIGNATURE", lambda: resign(other, base)),
         ("signature_flipped", "BAD_SIGNATURE", lambda: flip(good, sig_at + 5)),
+        ("signature_s_not_canonical", "BAD_SIGNATURE", lambda: s_plus_l(good, sig_at)),
         ("manifest_flipped", "BAD_SIGNATURE",
          lambda: flip(good, good.index(b"1.0.0") + 4)),  # "1.0.1": still a valid manifest
         ("module_flipped", "BAD_SIGNATURE", lambda: flip(good, len(good) - 2)),

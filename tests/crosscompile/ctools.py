@@ -1,14 +1,16 @@
 """What the cross-compile tier's tests share: the warning flags our C builds
-with, running a compiler or a built driver, and finding the compilers (a
-missing one skips, or fails with CI=true, with the install hint)."""
+with, running a compiler or a built driver, finding the compilers (a missing
+one skips, or fails with CI=true, with the install hint), and fetching the
+third-party C sources."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
-from tests.conftest import need
+from tests.conftest import ROOT, need
 
 WARN = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 CORTEX_M = ["cortex-m0plus", "cortex-m4", "cortex-m33"]
@@ -32,3 +34,11 @@ def arm_gcc() -> str:
          "run `make setup` (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi)")
     assert gcc is not None
     return gcc
+
+
+def fetch_deps(*names: str) -> None:
+    """Third-party C sources into build/deps (fetched, never committed)."""
+    fetch = run([sys.executable, ROOT / "firmware" / "tools" / "fetch_deps.py", *names])
+    last = (fetch.stderr.strip().splitlines() or [""])[-1]
+    need(fetch.returncode == 0, " and ".join(names) + " sources",
+         f"run `python3 firmware/tools/fetch_deps.py {' '.join(names)}` ({last})")

@@ -8,14 +8,13 @@ wa_bundle.h states."""
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, load_tool, need
-from tests.crosscompile.ctools import CORTEX_M, WARN, arm_gcc, host_cc, run
+from tests.crosscompile.ctools import CORTEX_M, WARN, arm_gcc, fetch_deps, host_cc, run
 
 OTA = ROOT / "firmware" / "core" / "ota"
 RUNTIME = ROOT / "firmware" / "core" / "runtime"
@@ -26,7 +25,8 @@ DRIVER = ROOT / "firmware" / "tests" / "wa_bundle_test.c"
 VECTORS = ROOT / "ota" / "vectors" / "vectors.txt"
 TEST_PUB = ROOT / "ota" / "vectors" / "test.pub"
 INCLUDES = [f"-I{d}" for d in (OTA, RUNTIME, CRYPTO, MONOCYPHER, ZCBOR)]
-OURS = [OTA / "wa_bundle.c", CRYPTO / "wa_sha256.c"]
+OURS = [OTA / "wa_bundle.c", CRYPTO / "wa_sha256.c", CRYPTO / "wa_sha512.c",
+        CRYPTO / "wa_ed25519.c"]
 THIRD_PARTY = [MONOCYPHER / "monocypher.c", ZCBOR / "zcbor_decode.c", ZCBOR / "zcbor_common.c"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
 STACK_BOUND = 2048  # bytes; wa_bundle.h promises wa_bundle_verify stays below it
@@ -35,11 +35,7 @@ STACK_BOUND = 2048  # bytes; wa_bundle.h promises wa_bundle_verify stays below i
 @pytest.fixture(scope="module")
 def deps() -> None:
     """Monocypher and zcbor in build/deps (fetched, never committed)."""
-    fetch = run([sys.executable, ROOT / "firmware" / "tools" / "fetch_deps.py",
-                 "monocypher", "zcbor"])
-    last = (fetch.stderr.strip().splitlines() or [""])[-1]
-    need(fetch.returncode == 0, "Monocypher and zcbor sources",
-         f"run `python3 firmware/tools/fetch_deps.py monocypher zcbor` ({last})")
+    fetch_deps("monocypher", "zcbor")
 
 
 def compile_all(cc: str, flags: list[str], out: Path, extra: Iterable[str] = ()) -> list[Path]:
@@ -73,7 +69,7 @@ def test_c_verifier_passes_the_vectors(deps: None, sanitize: bool, tmp_path: Pat
     build = run([cc, *WARN, *flags, "-g", *INCLUDES, "-o", exe, DRIVER, OTA / "wa_bundle.c",
                  *objs])
     assert build.returncode == 0, build.stderr
-    result = run([exe, VECTORS, TEST_PUB])
+    result = run([exe, VECTORS, load_tool("gen_trusted_keys").read_key(TEST_PUB).hex()])
     assert result.returncode == 0, result.stdout + result.stderr
     names = vector_names()
     for name in names:
@@ -99,11 +95,12 @@ INPUT_SECTION = re.compile(r"^ (\.(?:text|rodata|data)\S*)\s+0x[0-9a-f]+\s+0x([0
 
 def flash_by_part(map_text: str) -> dict[str, int]:
     """Flash bytes (code, constants, initial data) each part of the link keeps."""
-    parts = {"wa_bundle.c": 0, "wa_sha256.c": 0, "Monocypher": 0, "zcbor": 0, "libc, libgcc": 0}
+    ours = [src.name for src in OURS]
+    parts = {**dict.fromkeys(ours, 0), "Monocypher": 0, "zcbor": 0, "libc, libgcc": 0}
     body = map_text.split("Linker script and memory map", 1)[1]  # not the discarded ones
     for _section, size, source in INPUT_SECTION.findall(body):
         name = Path(source).name
-        part = (name.replace(".o", ".c") if name in ("wa_bundle.o", "wa_sha256.o") else
+        part = (name.replace(".o", ".c") if name.replace(".o", ".c") in ours else
                 "Monocypher" if name == "monocypher.o" else
                 "zcbor" if name.startswith("zcbor_") else "libc, libgcc")
         parts[part] += int(size, 16)
@@ -174,14 +171,12 @@ class CallGraph:
         return self.frame[title] + best[0], [f"{name}({self.frame[title]})", *best[1]]
 
 
-@pytest.mark.parametrize("unrolled", [True, False], ids=["monocypher-default",
-                                                          "blake2b-no-unrolling"])
-def test_size_and_stack_on_cortex_m4(unrolled: bool, deps: None, tmp_path: Path) -> None:
+def test_size_and_stack_on_cortex_m4(deps: None, tmp_path: Path) -> None:
     gcc = arm_gcc()
     cpu = load_tool("runtime_size").CPU_FLAGS["cortex-m4"]
     flags = [*cpu, "-Os", "-std=gnu11", "-ffunction-sections", "-fdata-sections",
              "-fcallgraph-info=su"]
-    objs = compile_all(gcc, flags, tmp_path, [] if unrolled else ["-DBLAKE2_NO_UNROLLING"])
+    objs = compile_all(gcc, flags, tmp_path)
     elf, link_map = tmp_path / "verifier.elf", tmp_path / "verifier.map"
     link = run([gcc, *cpu, "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles",
                 "-Wl,--gc-sections", "-Wl,-e,wa_bundle_verify", f"-Wl,-Map={link_map}",
@@ -190,13 +185,14 @@ def test_size_and_stack_on_cortex_m4(unrolled: bool, deps: None, tmp_path: Path)
     parts = flash_by_part(link_map.read_text())
     graph = CallGraph(tmp_path.glob("*.ci"))
     stack = {f: graph.deepest(graph.title_of(f)) for f in ("wa_bundle_parse", "wa_bundle_verify")}
-    print(f"\nwa_bundle_verify on Cortex-M4, -Os, linked with --gc-sections"
-          f"{'' if unrolled else ', Monocypher with -DBLAKE2_NO_UNROLLING'}:")
+    print("\nwa_bundle_verify on Cortex-M4, -Os, linked with --gc-sections:")
     for part, size in parts.items():
         print(f"  {size:7} bytes flash  {part}")
     print(f"  {sum(parts.values()):7} bytes flash  total")
     for func, (depth, chain) in stack.items():
         print(f"  {depth:7} bytes stack  {func}: {' > '.join(chain)}")
     print(f"  (not counted: {', '.join(sorted(graph.uncounted))})")
-    assert parts["wa_bundle.c"] > 0 and parts["Monocypher"] > 0
+    assert parts["wa_bundle.c"] > 0 and parts["Monocypher"] > 0 and parts["wa_sha512.c"] > 0
     assert stack["wa_bundle_verify"][0] < STACK_BOUND
+    symbols = run(["arm-none-eabi-nm", elf]).stdout
+    assert "crypto_blake2b" not in symbols  # Ed25519 needs no BLAKE2b, nor does the kid

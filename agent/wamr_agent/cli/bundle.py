@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +12,7 @@ import typer
 from ..errors import InputError
 from ..ota import (
     Bundle,
+    Health,
     load_public_key,
     load_secret_key,
     new_key_pair,
@@ -23,6 +26,28 @@ bundle_app = typer.Typer(no_args_is_help=True, help="Signed OTA bundles: a manif
                          "module (ota/FORMAT.md). Create a key, build, verify, show.")
 app.add_typer(bundle_app, name="bundle")
 BundleArg = Annotated[Path, typer.Argument(help="The .wab bundle.", show_default=False)]
+_DURATION = re.compile(r"(\d+)(ms|s|m)?")
+_UNIT_MS = {None: 1, "ms": 1, "s": 1000, "m": 60_000}
+U32_MAX = 0xFFFFFFFF
+
+
+class Confirm(StrEnum):
+    """Who confirms a version on trial (the manifest's health ``confirm``)."""
+
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
+def duration_ms(text: str | int) -> int:
+    """``500ms``, ``5s``, ``2m`` or plain milliseconds, as milliseconds (typer passes
+    the default, an int, through here too)."""
+    found = _DURATION.fullmatch(str(text).strip())
+    if found is None:
+        raise typer.BadParameter(f"{text!r} is not a duration (500ms, 5s, 2m, or milliseconds)")
+    ms = int(found[1]) * _UNIT_MS[found[2]]
+    if ms > U32_MAX:
+        raise typer.BadParameter(f"{text} is longer than {U32_MAX} ms")
+    return ms
 
 
 def _read(path: Path) -> bytes:
@@ -60,12 +85,24 @@ def build(
                                                     "those its imports need).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Bundle file (default: "
                                              "NAME-VERSION.wab next to the module).")] = None,
+    health_loops: Annotated[int, typer.Option(min=0, max=U32_MAX, help="Trial: loop rounds "
+                                              "to run before confirming.")] = Health.loops,
+    health_traps: Annotated[int, typer.Option(min=0, max=U32_MAX, help="Trial: traps "
+                                              "tolerated.")] = Health.traps,
+    health_window: Annotated[int, typer.Option(
+        parser=duration_ms, metavar="DURATION", help="Trial: least time on trial before "
+        "confirming: 500ms, 5s, 2m, or milliseconds.")] = Health.window_ms,
+    confirm: Annotated[Confirm, typer.Option(help="auto: the device confirms a healthy "
+                                             "version; manual: an operator does.")]
+    = Confirm.AUTO,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a module for every target board, then write a signed bundle."""
+    health = Health(loops=health_loops, traps=health_traps, window_ms=health_window,
+                    confirm=confirm.value)
     report = guard(as_json, lambda: pack(module, out, key=load_secret_key(key), version=version,
                                          seq=seq, boards=board, name=name,
-                                         grants=split_values(grant)))
+                                         grants=split_values(grant), health=health))
     if as_json:
         print_json(report)
     else:
@@ -106,8 +143,7 @@ def show(bundle: BundleArg, as_json: JsonOpt = False) -> None:
             ("module", f"{m.module_len} bytes, sha256 {m.module_sha256.hex()}"),
             ("memory", ", ".join(f"{k} {v}" for k, v in (m.mem or {}).items()) or "-"),
             ("entry", ", ".join(m.entry or ()) or "-"),
-            ("health", f"confirm after {m.health.loops} loop rounds with at most "
-                       f"{m.health.traps} traps"),
+            ("health", m.health.describe()),
             ("key id", m.kid.hex())]
     for key, value in rows:
         print(f"{key:8} {value}")

@@ -1,6 +1,6 @@
 """OTA bundles (ota/FORMAT.md): a signed manifest and a wasm module in one file.
 
-``bundle``: build, parse and verify bundles; ``keys``: signing key pairs.
+``bundle``: build, parse and verify bundles; ``keys``: Ed25519 signing keys (PEM).
 """
 
 from __future__ import annotations

@@ -14,29 +14,44 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cbor2
-import monocypher
 
 from ..agent_err import AgentErr
 from ..capabilities import CAPABILITIES
 from ..errors import BoardError, InputError, SignatureError
 from .cbor_check import ShapeError, check_shape
-from .keys import KID_LEN, KeyPair, key_id
+from .keys import KID_LEN, KeyPair, key_id, verify_signature
 
-MAGIC = b"WAB1"
+MAGIC = b"WAB2"
 HEAD = struct.Struct("<4sII")  # magic, manifest_len, module_len
 SIG_LEN = 64
 MANIFEST_MAX = 2048
 MODULE_MIN, MODULE_MAX = 8, 16 * 1024 * 1024
 NAME_MAX, VERSION_MAX, LIST_MAX = 32, 16, 16  # LIST_MAX: boards, caps, entry
 U32_MAX = 0xFFFFFFFF
+CONFIRM_MODES = ("auto", "manual")
 
 
 @dataclass(frozen=True)
 class Health:
-    """Trial policy: confirm after ``loops`` loop rounds with at most ``traps`` traps."""
+    """Trial policy: confirm after ``loops`` loop rounds with at most ``traps`` traps,
+    and not before ``window_ms`` on trial; ``confirm="manual"``: only an operator
+    confirms."""
 
     loops: int = 10
     traps: int = 0
+    window_ms: int = 0
+    confirm: str = "auto"
+
+    def to_cbor_map(self) -> dict[str, Any]:
+        return {"loops": self.loops, "traps": self.traps, "window": self.window_ms,
+                "confirm": self.confirm}
+
+    def describe(self) -> str:
+        when = (f"after {self.loops} loop rounds with at most {self.traps} traps"
+                + (f", and {self.window_ms} ms on trial at least" if self.window_ms else ""))
+        if self.confirm == "manual":
+            return f"stays on trial until an operator confirms it (healthy {when})"
+        return f"confirmed automatically {when}"
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,7 @@ class Manifest:
             "name": self.name, "version": self.version, "seq": self.seq,
             "boards": list(self.boards), "caps": list(self.caps),
             "module": {"len": self.module_len, "sha256": self.module_sha256},
-            "health": {"loops": self.health.loops, "traps": self.health.traps},
+            "health": self.health.to_cbor_map(),
             "kid": self.kid,
         }
         if self.mem is not None:
@@ -72,8 +87,7 @@ class Manifest:
                 "boards": list(self.boards), "caps": list(self.caps),
                 "module": {"len": self.module_len, "sha256": self.module_sha256.hex()},
                 "mem": self.mem, "entry": list(self.entry) if self.entry else None,
-                "health": {"loops": self.health.loops, "traps": self.health.traps},
-                "kid": self.kid.hex()}
+                "health": self.health.to_cbor_map(), "kid": self.kid.hex()}
 
 
 @dataclass(frozen=True)
@@ -96,8 +110,7 @@ def build_bundle(module: bytes, *, name: str, version: str, seq: int, boards: li
     encoded = manifest.to_cbor()
     _check_manifest(_decode_manifest(encoded), len(module))  # the builder's own check
     signed = HEAD.pack(MAGIC, len(encoded), len(module)) + encoded
-    signature = bytes(monocypher.signature_sign(key.secret, signed))
-    return signed + signature + module
+    return signed + key.sign(signed) + module
 
 
 def _malformed(why: str) -> InputError:
@@ -132,7 +145,7 @@ def verify_bundle(data: bytes, trusted: list[bytes], board: str | None = None) -
     if public is None:
         raise SignatureError(f"bundle {m.name} {m.version} is signed by key {m.kid.hex()}, "
                              "which is not trusted", AgentErr.UNTRUSTED_KEY)
-    if not monocypher.signature_check(bundle.signature, public, bundle.signed):
+    if not verify_signature(public, bundle.signature, bundle.signed):
         raise SignatureError(f"bundle {m.name} {m.version}: the signature does not verify",
                              AgentErr.BAD_SIGNATURE)
     if hashlib.sha256(bundle.module).digest() != m.module_sha256:
@@ -200,11 +213,7 @@ def _check_manifest(m: Any, module_len: int) -> Manifest:
     kid = _get(m, "kid", bytes)
     if len(kid) != KID_LEN:
         raise _malformed(f"manifest 'kid' is not {KID_LEN} bytes")
-    health = Health()
-    if "health" in m:
-        h = _get(m, "health", dict)
-        health = Health(loops=_uint(h, "loops") if "loops" in h else health.loops,
-                        traps=_uint(h, "traps") if "traps" in h else health.traps)
+    health = _health(_get(m, "health", dict)) if "health" in m else Health()
     mem = None
     if "mem" in m:
         raw = _get(m, "mem", dict)
@@ -214,3 +223,14 @@ def _check_manifest(m: Any, module_len: int) -> Manifest:
                     caps=_texts(m, "caps", 0, LIST_MAX), module_len=module_len,
                     module_sha256=sha, kid=kid, mem=mem,
                     entry=_texts(m, "entry", 0, LIST_MAX) if "entry" in m else None, health=health)
+
+
+def _health(h: dict[Any, Any]) -> Health:
+    default = Health()
+    confirm = _get(h, "confirm", str) if "confirm" in h else default.confirm
+    if confirm not in CONFIRM_MODES:
+        raise _malformed(f"manifest health 'confirm' must be one of {', '.join(CONFIRM_MODES)}")
+    return Health(loops=_uint(h, "loops") if "loops" in h else default.loops,
+                  traps=_uint(h, "traps") if "traps" in h else default.traps,
+                  window_ms=_uint(h, "window") if "window" in h else default.window_ms,
+                  confirm=confirm)

@@ -10,20 +10,23 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "monocypher.h"
 #include "wa_bundle.h"
+#include "wa_ed25519.h"
 #include "wa_err.h"
 #include "wa_runtime.h"
 #include "wa_sha256.h"
 #include "zcbor_decode.h"
 
 _Static_assert(WA_BUNDLE_SHA256_LEN == WA_SHA256_DIGEST_LEN, "module digest is a SHA-256");
+_Static_assert(WA_BUNDLE_SIG_LEN == WA_ED25519_SIG_LEN && WA_BUNDLE_KEY_LEN == WA_ED25519_KEY_LEN,
+               "bundles are signed with Ed25519");
+_Static_assert(WA_BUNDLE_KID_LEN <= WA_SHA256_DIGEST_LEN, "the kid is a SHA-256 prefix");
 _Static_assert(WA_BUNDLE_HEADER_LEN + WA_BUNDLE_SIG_LEN + WA_BUNDLE_MANIFEST_MAX +
                        (uint64_t)WA_BUNDLE_MODULE_MAX <=
                    UINT32_MAX,
                "a bundle's size fits in 32 bits");
 
-static const uint8_t s_magic[4] = {'W', 'A', 'B', '1'};
+static const uint8_t s_magic[4] = {'W', 'A', 'B', '2'};
 
 /* ---- layout (check 1) ------------------------------------------------------------ */
 
@@ -51,7 +54,7 @@ static bool check_layout(const uint8_t *data, uint32_t len, wa_bundle_t *b)
     b->module_len = n;
     b->health_loops = WA_BUNDLE_HEALTH_LOOPS_DEFAULT;
     b->health_traps = WA_BUNDLE_HEALTH_TRAPS_DEFAULT;
-    b->health_window_ms = 0;
+    b->health_window_ms = WA_BUNDLE_HEALTH_WINDOW_DEFAULT;
     b->health_manual = false;
     return true;
 }
@@ -340,10 +343,21 @@ static bool decode_mem_value(zcbor_state_t *dec, wa_bundle_t *b, int key)
     return zcbor_uint32_decode(dec, dst[key]);
 }
 
+/* "confirm": "auto" or "manual"; any other value is malformed. */
+static bool decode_confirm(zcbor_state_t *dec, wa_bundle_t *b)
+{
+    struct zcbor_string s;
+    if (!zcbor_tstr_decode(dec, &s)) {
+        return false;
+    }
+    b->health_manual = text_is(&s, "manual");
+    return b->health_manual || text_is(&s, "auto");
+}
+
 static bool decode_health_value(zcbor_state_t *dec, wa_bundle_t *b, int key)
 {
-    uint32_t *dst[] = {&b->health_loops, &b->health_traps};
-    return zcbor_uint32_decode(dec, dst[key]);
+    uint32_t *dst[] = {&b->health_loops, &b->health_traps, &b->health_window_ms};
+    return key == 3 ? decode_confirm(dec, b) : zcbor_uint32_decode(dec, dst[key]);
 }
 
 enum manifest_key {
@@ -368,7 +382,7 @@ static bool decode_manifest_value(zcbor_state_t *dec, wa_bundle_t *b, int key)
 {
     static const char *const module_keys[] = {"len", "sha256"};
     static const char *const mem_keys[] = {"linear", "stack", "heap"};
-    static const char *const health_keys[] = {"loops", "traps"};
+    static const char *const health_keys[] = {"loops", "traps", "window", "confirm"};
     uint32_t seen;
     switch (key) {
     case K_NAME: return decode_text(dec, b->name, WA_BUNDLE_NAME_MAX);
@@ -380,7 +394,7 @@ static bool decode_manifest_value(zcbor_state_t *dec, wa_bundle_t *b, int key)
         return decode_map(dec, b, module_keys, 2, decode_module_value, &seen) && seen == 3u;
     case K_MEM: return decode_map(dec, b, mem_keys, 3, decode_mem_value, &seen);
     case K_ENTRY: return decode_list(dec, b, WA_BUNDLE_ENTRY_MAX, false);
-    case K_HEALTH: return decode_map(dec, b, health_keys, 2, decode_health_value, &seen);
+    case K_HEALTH: return decode_map(dec, b, health_keys, 4, decode_health_value, &seen);
     case K_KID: return decode_bytes(dec, b->kid, WA_BUNDLE_KID_LEN);
     default: return false;
     }
@@ -415,8 +429,8 @@ static const uint8_t *find_key(const uint8_t (*trusted)[WA_BUNDLE_KEY_LEN], uint
                                const uint8_t kid[WA_BUNDLE_KID_LEN])
 {
     for (uint32_t i = 0; trusted != NULL && i < n; i++) {
-        uint8_t hash[64]; /* the kid is the start of the full BLAKE2b-512 */
-        crypto_blake2b(hash, sizeof hash, trusted[i], WA_BUNDLE_KEY_LEN);
+        uint8_t hash[WA_SHA256_DIGEST_LEN]; /* the kid is the start of the SHA-256 */
+        wa_sha256(trusted[i], WA_BUNDLE_KEY_LEN, hash);
         if (memcmp(hash, kid, WA_BUNDLE_KID_LEN) == 0) {
             return trusted[i];
         }
@@ -442,8 +456,8 @@ int wa_bundle_verify(const uint8_t *data, uint32_t len, const uint8_t (*trusted)
     if (key == NULL) {
         return WA_ERR_UNTRUSTED_KEY;
     }
-    if (crypto_eddsa_check(out->signature, key, data, WA_BUNDLE_HEADER_LEN + out->manifest_len) !=
-            0 ||
+    /* The signed bytes are hashed where they lie (R || A || header || manifest). */
+    if (!wa_ed25519_check(out->signature, key, data, WA_BUNDLE_HEADER_LEN + out->manifest_len) ||
         !module_matches(out)) {
         return WA_ERR_BAD_SIGNATURE;
     }
