@@ -3,7 +3,9 @@ codes: a new version runs on trial and the device itself confirms it, or reverts
 (traps, CPU budget, a `health` export that returns non-zero, a reset while on
 trial) and runs the previous version again; a first install that cannot start
 fails and is not left running; a re-deploy of a reverted module tries again; the
-journal keeps stop/start across hundreds of cycles and a power cut."""
+journal keeps stop/start across hundreds of cycles and a power cut; a signed
+bundle's own policy (loops, window, manual confirm); anti-rollback that survives
+`rm` and power cuts, and a signed app never replaced by a bare module."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from typer.testing import CliRunner
 
 from wamr_agent.cli import app
 from wamr_agent.emulator import SimulatedBoard
+from wamr_agent.ota import build_bundle, load_secret_key
+from wamr_agent.ota.bundle import Health
 from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink
 
@@ -221,3 +225,62 @@ def test_stop_and_start_never_run_out_of_journal(board: SimulatedBoard, client: 
     assert (listed.state, listed.life) == ("stopped", "confirmed")
     client.start("app")
     board.console.expect(r"\[app\] app v1")
+
+
+# ---- signed bundles: the manifest's policy, anti-rollback -----------------------------
+
+TEST_KEY = Path(__file__).resolve().parents[2] / "ota" / "vectors" / "test.key"
+
+
+def signed(tmp_path: Path, tag: str, seq: int, health: Health | None = None) -> Path:
+    """A bundle of app `app` whose loop logs `tag`, signed by the test key the
+    simulated boards trust."""
+    data = build_bundle(logging_app(tmp_path, tag).read_bytes(), name="app",
+                        version=tag.split()[-1], seq=seq, boards=[BOARD], caps=["log"],
+                        key=load_secret_key(TEST_KEY), health=health)
+    path = tmp_path / f"app-{seq}-{tag.replace(' ', '_')}.wab"
+    path.write_bytes(data)
+    return path
+
+
+def test_a_manual_policy_waits_for_an_operator(board: SimulatedBoard, client: Client,
+                                               tmp_path: Path) -> None:
+    v1 = signed(tmp_path, "app 1.0", 1, Health(loops=2))
+    assert cli(board, "deploy", str(v1))["life"] == "confirmed"
+    board.console.expect(r"app app confirmed \(slot 0, 2 loop rounds")
+    manual = Health(loops=3, window_ms=700, confirm="manual")
+    v2 = signed(tmp_path, "app 2.0", 2, manual)
+    waiting = cli(board, "deploy", str(v2))
+    assert waiting["life"] == "trial"  # healthy, and waiting for `confirm`
+    status = client.status("app")
+    assert status.life == "trial" and status.trial is not None
+    assert (status.trial.manual, status.trial.need_loops, status.trial.window_ms) == (
+        True, 3, 700)
+    assert status.trial.loops >= 3 and status.trial.elapsed_ms >= 700
+    assert cli(board, "confirm", "app")["result"]
+    board.console.expect(r"app app confirmed \(slot 1")
+    assert running(client, "app") == [sha(v2)]
+
+
+def test_anti_rollback_survives_removal_and_power_cuts(board: SimulatedBoard, client: Client,
+                                                       tmp_path: Path) -> None:
+    fast = Health(loops=1)
+    cli(board, "deploy", str(signed(tmp_path, "app 5.0", 5, fast)))
+    older = signed(tmp_path, "app 3.0", 3, fast)
+    refused = cli(board, "deploy", str(older), code=13)
+    assert refused["error"]["code"] == "ROLLBACK"
+    cli(board, "rm", "app")
+    assert client.list() == []
+    board.power_cut()
+    board.restart()
+    board.console.expect(r"idle: no app running")
+    refused = cli(board, "deploy", str(older), code=13)
+    assert refused["error"]["code"] == "ROLLBACK"
+    board.console.expect(r"app app refused: security counter 3 is below one installed before")
+    # a bare module may not take the name of an app that was signed: not even after rm
+    bare = logging_app(tmp_path, "app bare")
+    unsigned = cli(board, "deploy", str(bare), "--name", "app", code=13)
+    assert unsigned["error"]["code"] == "UNSIGNED"
+    assert client.list() == []
+    # the same counter, or a higher one, installs
+    assert cli(board, "deploy", str(signed(tmp_path, "app 5.1", 5, fast)))["life"] == "confirmed"
