@@ -14,6 +14,7 @@ accepts the bundle; ``expected_code`` applies that mapping.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ from tests.conftest import BUILD, WAT_DIR
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.errors import TransportError, WamrAgentError
 from wamr_agent.ota import build_bundle, load_public_key, load_secret_key, verify_bundle
+from wamr_agent.ota.bundle import Health
 from wamr_agent.ota.keys import KeyPair
 from wamr_agent.smp.apps import AppClient, AppInfo
+from wamr_agent.smp.lifecycle import wait_for_verdict
 
 VECTORS = Path(__file__).resolve().parents[1] / "ota" / "vectors"
 TEST_KEY = load_secret_key(VECTORS / "test.key")
@@ -51,7 +54,7 @@ def module(version: int) -> bytes:
 def bundle(board: str, version: int, seq: int, key: KeyPair = TEST_KEY,
            boards: list[str] | None = None) -> bytes:
     return build_bundle(module(version), name=APP, version=f"{version}.0.0", seq=seq,
-                        boards=boards or [board], caps=[], key=key)
+                        boards=boards or [board], caps=[], key=key, health=Health(loops=1))
 
 
 def flips(data: bytes, bits: Iterable[int] | None = None) -> Iterator[Case]:
@@ -101,8 +104,10 @@ class Sweep:
     mismatches: list[str] = field(default_factory=list)
 
     def install_v1(self) -> None:
-        self.client.upload(APP, bundle(self.board, 1, INSTALLED_SEQ), bundle=True,
-                           version="1.0.0")
+        v1 = bundle(self.board, 1, INSTALLED_SEQ)
+        self.client.upload(APP, v1, bundle=True, version="1.0.0")
+        verdict = wait_for_verdict(self.client, APP, hashlib.sha256(v1).digest(), timeout=60)
+        assert verdict.outcome == "confirmed", verdict
         [self.installed] = self.client.list()
         assert self.installed.name == APP and self.installed.state == "running"
 

@@ -6,6 +6,7 @@ bundle signed by it. A simulated esp32 built into its own directory."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from wamr_agent.agent_err import AgentErr
 from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.errors import SignatureError
 from wamr_agent.ota import build_bundle, load_secret_key
+from wamr_agent.ota.bundle import Health
 from wamr_agent.ota.keys import KeyPair
 from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.lifecycle import wait_for_verdict
 from wamr_agent.smp.link import SmpLink
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +44,7 @@ def program(pairs: dict[str, tuple[Path, Path]]) -> Path:
 
 def signed(key: KeyPair, version: int, seq: int) -> bytes:
     return build_bundle(module(version), name="app", version=f"{version}.0.0", seq=seq,
-                        boards=["esp32"], caps=[], key=key)
+                        boards=["esp32"], caps=[], key=key, health=Health(loops=1))
 
 
 def test_openssl_and_imgtool_keys_sign_bundles_the_device_installs(
@@ -51,10 +54,12 @@ def test_openssl_and_imgtool_keys_sign_bundles_the_device_installs(
         with SmpLink(board.mgmt_address) as link:
             client = AppClient(link)
             for seq, (tool, (key, _pub)) in enumerate(pairs.items(), 1):
-                client.upload("app", signed(load_secret_key(key), seq, seq), bundle=True,
-                              version=f"{seq}.0.0")
+                data = signed(load_secret_key(key), seq, seq)
+                client.upload("app", data, bundle=True, version=f"{seq}.0.0")
                 board.console.expect(rf"app app installed \(\d+ bytes, slot \d, .*bundle "
                                      rf"seq {seq}\)")
+                verdict = wait_for_verdict(client, "app", hashlib.sha256(data).digest())
+                assert verdict.outcome == "confirmed", (tool, verdict)
                 assert client.status("app").version == f"{seq}.0.0", tool
             with pytest.raises(SignatureError) as caught:
                 client.upload("app", signed(TEST_KEY, 3, 3), bundle=True, version="3.0.0")

@@ -33,7 +33,7 @@ def test_bare_modules_are_refused_and_bundles_install(
     with SimulatedBoard.start("esp32", firmware=signed_only_program,
                               workdir=tmp_path / "board") as board:
         board.console.expect(r"trusted bundle keys=1 \(signed bundles only\)")
-        with pytest.raises(SignatureError, match="signed bundles only") as caught:
+        with pytest.raises(SignatureError, match="only signed bundles") as caught:
             deploying.deploy(sensor, "esp32", board.mgmt_address)
         assert caught.value.code == AgentErr.UNSIGNED
         assert deploying.list_apps("esp32", board.mgmt_address) == []

@@ -59,7 +59,7 @@ def test_deploy_ps_stop_start_rm(device: EmulatedBoard,
     assert cli("deploy", str(sensor), *target(device))["already_installed"] is True
 
     assert cli("stop", "sensor", *target(device)) == {"name": "sensor", "result": "stopped"}
-    device.console.expect(r"app sensor stopped\n")
+    device.console.expect(r"app sensor stopped \(slot \d\)\n")
     assert cli("ps", *target(device))["apps"][0]["state"] == "stopped"
     cli("start", "sensor", *target(device))
     device.console.expect(r"app sensor started")

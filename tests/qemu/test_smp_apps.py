@@ -199,6 +199,13 @@ def versioned(tag: str, pad: int = 0) -> bytes:
           (func (export "loop") (drop (call $log (i32.const 0) (i32.const {len(tag)})))))"""))
 
 
+def tiny(tag: int) -> bytes:
+    """A reactor with no linear memory (about 20 KiB of RAM on the device, where
+    `versioned` takes 86 KiB: three of those do not fit mps2-an386's 256 KiB)."""
+    return bytes(wasmtime.wat2wasm(
+        f'(module (func (export "loop") (drop (i32.const {tag}))))'))
+
+
 def status(link: SmpLink, name: str | None = None) -> dict[str, Any]:
     return call(link, READ, STATUS, {} if name is None else {"name": name})
 
@@ -268,10 +275,11 @@ def test_stop_is_kept_across_a_reset(device: EmulatedBoard) -> None:
 def test_a_new_app_may_not_take_the_slot_kept_for_updates(device: EmulatedBoard) -> None:
     with SmpLink(device.mgmt_address) as link:
         slots = status(link)["slots"]
-        for k in range(slots - 1):
-            installed(link, device, f"app{k}", versioned(f"app{k} v1"))
+        installed(link, device, "app0", versioned("app0 v1"))
+        for k in range(1, slots - 1):
+            installed(link, device, f"app{k}", tiny(k))
         assert status(link)["free_slots"] == 0
-        rsp = upload(link, "one-too-many", versioned("nope"))
+        rsp = upload(link, "one-too-many", tiny(99))
         assert rsp == {"err": {"group": GROUP, "rc": WA_ERR_NO_MEMORY}}
         installed(link, device, "app0", versioned("app0 v2"))  # the spare slot
         device.console.expect(r"\[app0\] app0 v2")
