@@ -34,7 +34,7 @@ APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt 
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format
 
 .PHONY: help setup deps gen build examples test demo demo-local bench lint format clean selftest tools bench-firmware \
-        faultfw
+        faultfw sweep
 
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
@@ -55,6 +55,7 @@ help:
 	@echo "make sim       build the simulated boards (BOARD=esp32; default: all host boards)"
 	@echo "make selftest  build the port self-test image (BOARD=...)"
 	@echo "make faultfw   build the QEMU firmware with the flash fault injector (BOARD=...)"
+	@echo "make sweep     the full power-cut sweep: a cut before, during and after every flash op"
 	@echo "make tools     install smpmgr in its own venv (for the SMP interop tests)"
 	@echo "make lint      ruff, mypy and clang-format --dry-run"
 	@echo "make format    apply clang-format to our C sources"
@@ -334,6 +335,16 @@ test: build examples $(SMPMGR)
 	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
 	$(MAKE) --no-print-directory sim BOARD=
 	$(PY) -m pytest
+
+# The full power-cut sweep (docs/testing.md): a cut before, during and after every
+# flash op of the update and revert scenarios, a silent failure of every program,
+# more multi-cut seeds, a larger QEMU sample. Reports: build/sweep/*.txt.
+# `make test` runs the same tests quick (every op, modes sampled for long scenarios).
+sweep: build
+	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
+	$(MAKE) --no-print-directory sim BOARD=esp32
+	WAMR_SWEEP=full $(PY) -m pytest tests/hostport/test_power_cut_sweep.py \
+	    tests/qemu/test_power_cut_sweep.py
 
 # The main job on an embedded default: `deploy` with no --port boots an emulated
 # Cortex-M4 (QEMU mps2-an386, 256 KiB RAM), uploads the sensor example over SMP
