@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
-footprint, device kernels and boot, upload goodput, where app code lives.
+footprint, device kernels and boot, upload goodput, where app code lives, flash
+operations per update.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -18,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import wasmtime
+from flash_ops import flash_ops
 from footprint import firmware_footprint, runtime_size_tool
 from goodput import upload_goodput
 from module_ram import module_ram
@@ -167,6 +169,7 @@ def main() -> None:
     boot_timing()
     upload_goodput(table, BUILD)
     module_ram(table, BUILD)
+    flash_ops(table, BUILD)
 
 
 if __name__ == "__main__":
