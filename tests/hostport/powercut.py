@@ -11,7 +11,6 @@ esp32; the QEMU sweep has its own). Every case starts from the same flash snapsh
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import time
@@ -20,17 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import wasmtime
-
 from tests.hostport.powercut_checks import (
     APP,
     BootCount,
     Broken,
     Version,
     client,
+    expect,
     rerun,
     settled,
 )
+from tests.hostport.powercut_versions import Versions
 from wamr_agent.boards import load_board
 from wamr_agent.deploy import deploy
 from wamr_agent.emulator import SimulatedBoard
@@ -44,60 +43,6 @@ BOOT_WAIT = 15.0
 CUT_WAIT = 5.0  # from the end of the deploy to the planned cut
 SETTLE = 1.0  # the counting run ends when no op came for this long
 AGENT_READY = re.compile(r"^agent ready", re.MULTILINE)
-
-# ---- the versions deployed: the one place to switch them to signed bundles --------
-
-_REACTOR = """(module
-  (import "wamr_agent" "log" (func $log (param i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) "{tag} setup")
-  (data (i32.const 32) "{tag} loop")
-  (data (i32.const 1024) "{pad}")
-  (func (export "setup") (drop (call $log (i32.const 0) (i32.const {setup}))))
-  (func (export "loop") {loop}))"""
-_LOG = "(drop (call $log (i32.const 32) (i32.const {n})))"
-_TRAP = "(drop (i32.div_s (i32.const 1) (i32.load (i32.const 64))))"  # 1 / 0: a trap
-# Module sizes: v2 is exactly two 4 KiB pages (the upload crosses a page and ends on
-# one), v2bad crosses a page, v1 is one small page.
-SIZES = {"v1": 300, "v2": 8192, "v2bad": 6000}
-
-
-@dataclass(frozen=True)
-class Versions:
-    v1: Version
-    v2: Version
-    v2bad: Version
-
-    @property
-    def all(self) -> tuple[Version, ...]:
-        return (self.v1, self.v2, self.v2bad)
-
-
-def reactor(tag: str, size: int, traps: bool = False) -> bytes:
-    """A reactor of exactly ``size`` bytes: setup and loop log "<tag> setup" and
-    "<tag> loop" (or loop traps: integer divide by zero); a data segment pads it."""
-    loop = _TRAP if traps else _LOG.format(n=len(tag) + 5)
-    pad = 0
-    for _ in range(8):
-        wasm = bytes(wasmtime.wat2wasm(_REACTOR.format(tag=tag, setup=len(tag) + 6, loop=loop,
-                                                       pad="p" * pad)))
-        if len(wasm) == size:
-            return wasm
-        pad = max(0, pad + size - len(wasm))
-    raise AssertionError(f"cannot pad {tag} to {size} bytes (got {len(wasm)})")
-
-
-def build_versions(directory: Path) -> Versions:
-    directory.mkdir(parents=True, exist_ok=True)
-
-    def build(tag: str, traps: bool = False) -> Version:
-        wasm = reactor(tag, SIZES[tag], traps)
-        path = directory / f"{tag}.wasm"
-        path.write_bytes(wasm)
-        return Version(tag, path, hashlib.sha256(wasm).hexdigest(), traps)
-
-    return Versions(build("v1"), build("v2"), build("v2bad", traps=True))
-
 
 # ---- scenarios and their phases ------------------------------------------------------
 
@@ -198,7 +143,7 @@ def take_snapshot(rig: Rig, versions: Versions, workdir: Path) -> Snapshot:
     with rig.create(workdir / "board", ()) as board:
         board.power_on(timeout=BOOT_WAIT)
         deploy(versions.v1.path, rig.board, port=board.mgmt_address, name=APP)
-        board.console.expect(versions.v1.loop_line, timeout=BOOT_WAIT)
+        expect(board, versions.v1.loop_line, "its loop line", versions.v1)
         with client(board) as c:
             boot = c.status().boot
     flash = workdir / "flash.bin"

@@ -27,7 +27,6 @@ from tests.hostport.powercut import (
     Rig,
     Scenario,
     Snapshot,
-    Versions,
     await_cut,
     boot,
     cut_phase,
@@ -37,6 +36,7 @@ from tests.hostport.powercut import (
     wait_end,
 )
 from tests.hostport.powercut_checks import BootCount, Broken, rerun, settled
+from tests.hostport.powercut_versions import Versions
 from wamr_agent.emulator.faults import CUT_MODES, CutMode, Fault, ended_by_power_cut
 from wamr_agent.errors import WamrAgentError
 

@@ -48,7 +48,8 @@ class Version:
 
     @property
     def loop_line(self) -> re.Pattern[str]:
-        return re.compile(rf"^\[{APP}\] {re.escape(self.tag)} loop$", re.MULTILINE)
+        """Its loop's line: "loop" while its data are intact, "CORRUPT" otherwise."""
+        return re.compile(rf"^\[{APP}\] {re.escape(self.tag)} (loop|CORRUPT)$", re.MULTILINE)
 
 
 @contextmanager
@@ -149,9 +150,12 @@ def _after_trap(board: BoardProcess, known: Sequence[Version], kept: Version) ->
 
 def expect(board: BoardProcess, line: re.Pattern[str], what: str, version: Version) -> None:
     try:
-        board.console.expect(line, timeout=RUN_WAIT)
+        found = board.console.expect(line, timeout=RUN_WAIT)
     except WamrAgentError:
         raise Broken(f"{version.tag} is listed as running but {what} never came") from None
+    if found.groups() and found[1] == "CORRUPT":
+        raise Broken(f"{version.tag} runs with data that are not the uploaded ones "
+                     f"(it logs '{version.tag} CORRUPT')")
 
 
 def rerun(board: BoardProcess, new: Version, final: Version,

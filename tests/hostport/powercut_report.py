@@ -39,7 +39,16 @@ def _order(results: Sequence[Result], key: tuple[str, str, str]) -> int:
 def count_lines(name: str, count: Count) -> list[str]:
     bounds = ", ".join(f"{phase} from op {first}" for phase, first in count.boundaries())
     return [f"{name}: {count.n} flash ops from power-on ({bounds}); "
-            f"undisturbed run {count.seconds:.2f} s"]
+            f"undisturbed run {count.seconds:.2f} s; ops: {write_ops(name, count)}"]
+
+
+def write_ops(name: str, count: Count) -> Path:
+    """The counting run's ops, one a line: index, P/E, offset, length, phase."""
+    SWEEP_DIR.mkdir(parents=True, exist_ok=True)
+    path = SWEEP_DIR / f"{name}-ops.txt"
+    path.write_text("".join(f"{op.index} {op.kind} {op.offset} {op.length} {phase}\n"
+                            for op, phase in count.ops))
+    return path
 
 
 def spans(ops: Sequence[int]) -> str:

@@ -23,8 +23,6 @@ from tests.hostport.powercut import (
     Scenario,
     SimRig,
     Snapshot,
-    Versions,
-    build_versions,
     count_ops,
     scenarios,
     take_snapshot,
@@ -41,6 +39,7 @@ from tests.hostport.powercut_cases import (
     single_cuts,
 )
 from tests.hostport.powercut_report import count_lines, report
+from tests.hostport.powercut_versions import Versions, build_versions
 from wamr_agent.emulator.faults import Fault
 
 

@@ -22,14 +22,13 @@ from tests.hostport.powercut import (
     Count,
     Scenario,
     Snapshot,
-    Versions,
-    build_versions,
     count_ops,
     scenarios,
     take_snapshot,
 )
 from tests.hostport.powercut_cases import FULL, Job, cut_case, run_all
-from tests.hostport.powercut_report import report
+from tests.hostport.powercut_report import report, write_ops
+from tests.hostport.powercut_versions import Versions, build_versions
 from wamr_agent.boards import load_board
 from wamr_agent.emulator import EmulatedBoard, ensure_firmware
 from wamr_agent.emulator.faults import (
@@ -118,7 +117,7 @@ def test_sampled_cuts_on_qemu_leave_one_verified_version(
     for name, scenario in scenarios(versions).items():
         count = count_ops(rig, scenario, snapshot, workdir / f"count-{name}")
         lines.append(f"{name}: {count.n} flash ops from power-on; undisturbed run "
-                     f"{count.seconds:.2f} s")
+                     f"{count.seconds:.2f} s; ops: {write_ops(f'qemu-{name}', count)}")
         jobs += [functools.partial(cut_case, rig, scenario, versions, snapshot,
                                    Fault.cut(mode, k), workdir / f"{name}-{mode}-{k}")
                  for k, mode in spread(count, CASES[name])]
