@@ -36,7 +36,8 @@ gen_keys = $(PYTHON) firmware/tools/gen_trusted_keys.py --out $(1)/keys \
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format openssl
 
-.PHONY: help setup deps gen build examples test demo demo-local bench lint format clean selftest tools bench-firmware
+.PHONY: help setup deps gen build examples test demo demo-local bench lint format clean selftest tools bench-firmware \
+        faultfw sweep
 
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
@@ -56,6 +57,8 @@ help:
 	@echo "make firmware  build the QEMU firmware (BOARD=mps2-an386; default: all mps2 boards)"
 	@echo "make sim       build the simulated boards (BOARD=esp32; default: all host boards)"
 	@echo "make selftest  build the port self-test image (BOARD=...)"
+	@echo "make faultfw   build the QEMU firmware with the flash fault injector (BOARD=...)"
+	@echo "make sweep     the full power-cut sweep: a cut before, during and after every flash op"
 	@echo "make tools     install smpmgr in its own venv (for the SMP interop tests)"
 	@echo "make lint      ruff, mypy and clang-format --dry-run"
 	@echo "make format    apply clang-format to our C sources"
@@ -182,6 +185,8 @@ FW_WASM3   := $(BUILD)/deps/wasm3
 # give such an image its own FIRMWARE_OUT so it never replaces the real firmware.
 FIRMWARE_AGENT_SOURCES ?= $(wildcard firmware/core/agent/*.c)
 FIRMWARE_OUT ?= $(BUILD)/firmware
+# Extra compile flags of a test image (e.g. -DWA_FLASH_FAULTS=1 for `make faultfw`).
+FW_EXTRA_CFLAGS ?=
 FW_SOURCES  = $(wildcard $(FW_PORT)/*.c $(RUNTIME)/*.c) $(FIRMWARE_AGENT_SOURCES) \
               $(CORE_SOURCES) $(filter-out %/m3_core.c,$(wildcard $(FW_WASM3)/m3_*.c))
 FW_CPU_cortex-m3  := -mcpu=cortex-m3 -mthumb
@@ -191,7 +196,7 @@ FW_CPU_cortex-m33 := -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16
 FW_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
 FW_CFLAGS  := -std=gnu11 -Os -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
               $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) $(CORE_INCLUDES) \
-              -Ifirmware/core/agent -I$(FW_WASM3) -I$(FIRMWARE_OUT)/keys
+              -Ifirmware/core/agent -I$(FW_WASM3) -I$(FIRMWARE_OUT)/keys $(FW_EXTRA_CFLAGS)
 FW_LDFLAGS := --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections \
               -L$(FW_PORT)
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
@@ -237,6 +242,13 @@ selftest:
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/selftest \
 	    FIRMWARE_AGENT_SOURCES="firmware/tests/wa_port_selftest.c \
 	    firmware/core/agent/wa_console.c firmware/core/agent/wa_log.c"
+
+# The firmware with the flash fault injector (firmware/core/port/wa_flash_faults.h,
+# firmware/ports/cortex-m/port_faults.c): build/faultfw/<board>/firmware.elf, booted
+# by the QEMU power-cut sweep (tests/qemu/test_power_cut_sweep.py). The normal
+# firmware has no injector and does not grow.
+faultfw:
+	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/faultfw FW_EXTRA_CFLAGS=-DWA_FLASH_FAULTS=1
 
 #@SIM-BEGIN
 # ---- simulated boards: the firmware core as a host process ---------------------
@@ -327,8 +339,19 @@ tools: $(SMPMGR)
 # demand, but inside a test that time would count against its boot timeout.
 test: build examples $(SMPMGR)
 	$(MAKE) --no-print-directory firmware BOARD=
+	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
 	$(MAKE) --no-print-directory sim BOARD=
 	$(PY) -m pytest
+
+# The full power-cut sweep (docs/testing.md): a cut before, during and after every
+# flash op of the update and revert scenarios, a silent failure of every program,
+# more multi-cut seeds, a larger QEMU sample. Reports: build/sweep/*.txt.
+# `make test` runs the same tests quick (every op, modes sampled for long scenarios).
+sweep: build
+	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
+	$(MAKE) --no-print-directory sim BOARD=esp32
+	WAMR_SWEEP=full $(PY) -m pytest tests/hostport/test_power_cut_sweep.py \
+	    tests/qemu/test_power_cut_sweep.py
 
 # The main job on an embedded default: `deploy` with no --port boots an emulated
 # Cortex-M4 (QEMU mps2-an386, 256 KiB RAM), uploads the sensor example over SMP

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
 footprint, device kernels and boot, upload goodput, deploy to confirmed, where app
-code lives.
+code lives, flash operations per update.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import wasmtime
+from flash_ops import flash_ops
 from footprint import firmware_footprint, runtime_size_tool
 from goodput import upload_goodput
 from module_ram import module_ram
@@ -170,6 +171,7 @@ def main() -> None:
     upload_goodput(table, BUILD)
     verdict_time(table, BUILD)
     module_ram(table, BUILD)
+    flash_ops(table, BUILD)
 
 
 if __name__ == "__main__":

@@ -198,10 +198,14 @@ class BoardProcess:
         """Kills the process at once (SIGKILL): only what the firmware wrote to flash stays."""
         self._signal(signal.SIGKILL, STOP_TIMEOUT)
 
-    def restart(self, timeout: float = BOOT_TIMEOUT) -> str:
-        """Boots again with the same flash and directory (cutting the power if running)."""
+    def restart(self, timeout: float = BOOT_TIMEOUT, *,
+                extra_args: Sequence[str] | None = None) -> str:
+        """Boots again with the same flash and directory (cutting the power if running).
+        ``extra_args`` replaces the process's extra arguments from now on (None: keep)."""
         if self.running:
             self.power_cut()
+        if extra_args is not None:
+            self._extra_args = tuple(extra_args)
         return self.boot(timeout)
 
     def stop(self) -> None:

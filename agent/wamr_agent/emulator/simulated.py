@@ -22,6 +22,9 @@ it is still free.
   survives. ``restart()`` then boots the same flash in the same directory.
 - The watchdog and CPU faults reset the board the same way as ``reset()``.
 - ``stop()``: SIGTERM (SIGKILL after a grace period).
+- Flash faults and the flash op trace (power-cut tests): ``extra_args`` of ``start`` or
+  ``restart`` from :func:`wamr_agent.emulator.faults.sim_args`; a planned cut ends the
+  process with :data:`~wamr_agent.emulator.faults.POWER_CUT_STATUS`.
 """
 
 from __future__ import annotations

@@ -73,6 +73,17 @@ size_t cm_uart_rx_ring_read(uint8_t *buf, size_t cap);
 void cm_uart_rx_ring_isr(void);
 void cm_console_hex(const char *label, uint32_t value);
 void cm_flash_init(void);
+/* port_flash.c: programs (data) or erases (data NULL) [off, off + len) of the
+ * app flash area: the file first, then the window. Returns 0 or an agent_err. */
+int cm_flash_store(uint32_t off, const uint8_t *data, uint32_t len);
+/* port_flash.c: the window (the memory-mapped flash), writable, and copying
+ * [off, off + len) of it to the file. */
+uint8_t *cm_flash_window(void);
+int cm_flash_sync(uint32_t off, uint32_t len);
+/* port_faults.c, fault-injecting images only (WA_FLASH_FAULTS=1): reads the
+ * plan at boot, and cm_flash_store() through the injector (kind 'P' or 'E'). */
+void cm_faults_init(void);
+int cm_faults_store(char kind, uint32_t off, const uint8_t *data, uint32_t len);
 void cm_watchdog_nmi(void);
 void cm_systick_tick(void);
 

@@ -4,7 +4,9 @@
  *
  * The window is loaded from the file at boot; every write and erase goes to
  * the file first (so it is durable when the call returns: QEMU writes it
- * straight to the host file) and then to the window.
+ * straight to the host file) and then to the window. Images built with
+ * WA_FLASH_FAULTS=1 pass every write and erase through the fault injector
+ * (port_faults.c) first.
  */
 #include <stdint.h>
 #include <string.h>
@@ -17,6 +19,15 @@
 #include "wa_store_layout.h"
 
 #define FLASH_FILE "flash.bin"
+
+#ifndef WA_FLASH_FAULTS
+#define WA_FLASH_FAULTS 0
+#endif
+#if WA_FLASH_FAULTS
+#define STORE(kind, off, data, len) cm_faults_store(kind, off, data, len)
+#else
+#define STORE(kind, off, data, len) cm_flash_store(off, data, len)
+#endif
 
 _Static_assert(WA_STORE_FLASH_BYTES % WA_STORE_PAGE == 0, "flash area is not whole pages");
 _Static_assert(WA_STORE_FLASH_BYTES <= WA_BOARD_FLASH_WINDOW_BYTES,
@@ -65,6 +76,40 @@ void cm_flash_init(void)
     if (keep < sizeof s_window) {
         file_fill_erased(keep, (uint32_t)sizeof s_window - keep);
     }
+#if WA_FLASH_FAULTS
+    cm_faults_init();
+#endif
+}
+
+int cm_flash_store(uint32_t off, const uint8_t *data, uint32_t len)
+{
+    if (s_fd < 0) {
+        return WA_ERR_UNKNOWN;
+    }
+    if (data == NULL) {
+        int rc = file_fill_erased(off, len);
+        if (rc == WA_OK) {
+            memset(s_window + off, WA_FLASH_ERASED, len);
+        }
+        return rc;
+    }
+    if (sh_seek(s_fd, off) != 0 || sh_write(s_fd, data, len) != 0) {
+        return WA_ERR_UNKNOWN;
+    }
+    memcpy(s_window + off, data, len);
+    return WA_OK;
+}
+
+uint8_t *cm_flash_window(void)
+{
+    return s_window;
+}
+
+int cm_flash_sync(uint32_t off, uint32_t len)
+{
+    return s_fd >= 0 && sh_seek(s_fd, off) == 0 && sh_write(s_fd, s_window + off, len) == 0
+               ? WA_OK
+               : WA_ERR_UNKNOWN;
 }
 
 uint32_t wa_port_flash_size(void)
@@ -98,14 +143,7 @@ int wa_port_flash_write(uint32_t off, const void *buf, uint32_t len)
     if (rule != WA_OK) {
         return rule;
     }
-    if (len == 0) {
-        return WA_OK;
-    }
-    if (s_fd < 0 || sh_seek(s_fd, off) != 0 || sh_write(s_fd, buf, len) != 0) {
-        return WA_ERR_UNKNOWN;
-    }
-    memcpy(s_window + off, buf, len);
-    return WA_OK;
+    return len == 0 ? WA_OK : STORE('P', off, buf, len);
 }
 
 int wa_port_flash_erase(uint32_t off, uint32_t len)
@@ -114,12 +152,5 @@ int wa_port_flash_erase(uint32_t off, uint32_t len)
     if (rule != WA_OK) {
         return rule;
     }
-    if (s_fd < 0) {
-        return WA_ERR_UNKNOWN;
-    }
-    int rc = file_fill_erased(off, len);
-    if (rc == WA_OK) {
-        memset(s_window + off, WA_FLASH_ERASED, len);
-    }
-    return rc;
+    return STORE('E', off, NULL, len);
 }

@@ -8,9 +8,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wa_flash_faults.h"
+
 /* port_flash.c: opens (creating it erased if missing or short) and maps the
  * flash file. Returns 0, or -1 after printing why on the console. */
 int host_flash_init(const char *path);
+
+/* port_faults.c: the flash fault injector. plan (may be NULL) as for
+ * wa_flash_faults_plan(), trace_path (NULL: no trace) gets one line per op,
+ * ops_base is the number of the first op (carried over a reset). Returns 0,
+ * or -1 after printing why. */
+int host_faults_init(const char *plan, const char *trace_path, uint32_t ops_base);
+/* Counts (and traces) an op the port is about to perform. */
+wa_flash_op_t host_faults_next(char kind, uint32_t off, uint32_t len);
+/* Before performing op on view (the mapped bytes at op->off): cuts the power
+ * for cut-before and cut-during (tearing view first); returns 1 when the op
+ * must be skipped (fail-write), else 0. */
+int host_faults_before(const wa_flash_op_t *op, uint8_t *view, const uint8_t *data, uint32_t page);
+/* After performing op: cuts the power for cut-after. */
+void host_faults_after(const wa_flash_op_t *op);
+/* Prints the power-cut line and ends the process (WA_FLASH_FAULTS_CUT_STATUS). */
+void host_faults_cut(const wa_flash_op_t *op) __attribute__((noreturn));
 
 /* port_mgmt.c: the management UART as a TCP server on 127.0.0.1. port 0
  * picks a free one. listen_fd/client_fd >= 0: sockets inherited across a

@@ -96,51 +96,67 @@ static void disarm_watchdog(void)
     setitimer(ITIMER_REAL, &off, NULL);
 }
 
-/* Formats "L,C" (two small non-negative or -1 numbers) without stdio. */
+/* Writes v in decimal at out (no stdio: async-signal-safe); returns the end. */
+static char *format_u32(char *out, uint32_t v)
+{
+    char digits[10];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0);
+    while (n > 0) {
+        *out++ = digits[--n];
+    }
+    return out;
+}
+
+/* Formats "L,C" (two small non-negative or -1 numbers). */
 static void format_fds(char *out, int a, int b)
 {
     int values[2] = {a, b};
-    size_t at = 0;
     for (int k = 0; k < 2; k++) {
-        int v = values[k];
-        if (v < 0) {
-            out[at++] = '-';
-            out[at++] = '1';
+        if (values[k] < 0) {
+            *out++ = '-';
+            *out++ = '1';
         } else {
-            char digits[12];
-            int n = 0;
-            do {
-                digits[n++] = (char)('0' + v % 10);
-                v /= 10;
-            } while (v != 0);
-            while (n > 0) {
-                out[at++] = digits[--n];
-            }
+            out = format_u32(out, (uint32_t)values[k]);
         }
-        out[at++] = k == 0 ? ',' : '\0';
+        *out++ = k == 0 ? ',' : '\0';
     }
+}
+
+/* Options a reset replaces with the next image's values. */
+static int is_handed_over(const char *arg)
+{
+    return strcmp(arg, "--mgmt-fds") == 0 || strcmp(arg, "--flash-ops-base") == 0;
 }
 
 /* A reset starts the program again in the same process (same pid, same
  * arguments): RAM and time start over, the flash file is kept, and so are the
  * management sockets (passed on with --mgmt-fds), as a cable stays plugged
- * into a real board. Async-signal-safe: the watchdog and faults reset from
- * signal handlers. */
+ * into a real board; the flash op count goes on (--flash-ops-base), so a
+ * fault plan's op numbers run across resets. Async-signal-safe: the watchdog
+ * and faults reset from signal handlers. */
 void wa_port_reset(void)
 {
-    static char *argv[MAX_ARGS + 3];
+    static char *argv[MAX_ARGS + 5];
+    static char ops_arg[12];
     int n = 0;
     disarm_watchdog();
     for (int i = 0; s_argv != NULL && s_argv[i] != NULL && n < MAX_ARGS; i++) {
-        if (strcmp(s_argv[i], "--mgmt-fds") == 0 && s_argv[i + 1] != NULL) {
+        if (is_handed_over(s_argv[i]) && s_argv[i + 1] != NULL) {
             i++;
             continue;
         }
         argv[n++] = s_argv[i];
     }
     format_fds(s_fds_arg, host_mgmt_listen_fd(), host_mgmt_client_fd());
+    *format_u32(ops_arg, wa_flash_faults_count()) = '\0';
     argv[n++] = "--mgmt-fds";
     argv[n++] = s_fds_arg;
+    argv[n++] = "--flash-ops-base";
+    argv[n++] = ops_arg;
     argv[n] = NULL;
     execv("/proc/self/exe", argv);
     host_console_str("port: reset failed (execv)\n");
@@ -283,13 +299,17 @@ static const char *s_flash_path = "flash.bin";
 static int s_mgmt_port;
 static int s_mgmt_listen_fd = -1;
 static int s_mgmt_client_fd = -1;
+static const char *s_fault_plan;
+static const char *s_trace_path;
+static uint32_t s_ops_base;
 
 void wa_port_init(void)
 {
     s_boot_us = monotonic_us();
     disarm_watchdog();
     install_handlers();
-    if (host_mgmt_init(s_mgmt_port, s_mgmt_listen_fd, s_mgmt_client_fd) != 0 ||
+    if (host_faults_init(s_fault_plan, s_trace_path, s_ops_base) != 0 ||
+        host_mgmt_init(s_mgmt_port, s_mgmt_listen_fd, s_mgmt_client_fd) != 0 ||
         host_flash_init(s_flash_path) != 0) {
         exit(2);
     }
@@ -299,10 +319,17 @@ static void usage(const char *program)
 {
     fprintf(stderr,
             "usage: %s [--board NAME] [--flash PATH] [--mgmt-port N]\n"
+            "          [--flash-faults PLAN] [--flash-trace PATH]\n"
             "  wamr-agent firmware for board %s as a host process: console on stdout,\n"
             "  management UART on TCP 127.0.0.1:N (0: any free port, printed at boot),\n"
-            "  flash in PATH (default flash.bin). SIGUSR1 resets the board.\n",
-            program, WA_BOARD_NAME);
+            "  flash in PATH (default flash.bin). SIGUSR1 resets the board.\n"
+            "  --flash-faults PLAN  flash ops (programs and erases, numbered from 0 and\n"
+            "      across resets) to fault, comma-separated: cut-before:K, cut-after:K,\n"
+            "      cut-during:K[:SEED] (torn op), fail-write:K (a program that does nothing\n"
+            "      but reports success). A cut prints 'power cut at flash op K (...)' and\n"
+            "      exits with status %d.\n"
+            "  --flash-trace PATH   append 'K P|E OFFSET LEN' for every flash op to PATH.\n",
+            program, WA_BOARD_NAME, WA_FLASH_FAULTS_CUT_STATUS);
 }
 
 static int parse_int(const char *text, int *out)
@@ -316,33 +343,55 @@ static int parse_int(const char *text, int *out)
     return 0;
 }
 
+static int parse_u32(const char *text, uint32_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*text < '0' || *text > '9' || *end != '\0' || v > UINT32_MAX) {
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* One option and its value; 0, or -1 when unknown or malformed. */
+static int parse_option(const char *arg, const char *value)
+{
+    if (strcmp(arg, "--board") == 0) {
+        return strcmp(value, WA_BOARD_NAME) == 0 ? 0 : -2;
+    }
+    if (strcmp(arg, "--flash") == 0) {
+        s_flash_path = value;
+    } else if (strcmp(arg, "--mgmt-port") == 0) {
+        return parse_int(value, &s_mgmt_port);
+    } else if (strcmp(arg, "--mgmt-fds") == 0) {
+        return sscanf(value, "%d,%d", &s_mgmt_listen_fd, &s_mgmt_client_fd) == 2 ? 0 : -1;
+    } else if (strcmp(arg, "--flash-faults") == 0) {
+        s_fault_plan = value;
+    } else if (strcmp(arg, "--flash-trace") == 0) {
+        s_trace_path = value;
+    } else if (strcmp(arg, "--flash-ops-base") == 0) {
+        return parse_u32(value, &s_ops_base);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     s_argv = argv;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (value != NULL && strcmp(arg, "--board") == 0) {
-            if (strcmp(value, WA_BOARD_NAME) != 0) {
-                fprintf(stderr, "%s: built for board %s, not %s\n", argv[0], WA_BOARD_NAME, value);
-                return 2;
-            }
-        } else if (value != NULL && strcmp(arg, "--flash") == 0) {
-            s_flash_path = value;
-        } else if (value != NULL && strcmp(arg, "--mgmt-port") == 0) {
-            if (parse_int(value, &s_mgmt_port) != 0) {
-                usage(argv[0]);
-                return 2;
-            }
-        } else if (value != NULL && strcmp(arg, "--mgmt-fds") == 0) {
-            if (sscanf(value, "%d,%d", &s_mgmt_listen_fd, &s_mgmt_client_fd) != 2) {
-                usage(argv[0]);
-                return 2;
-            }
-        } else {
-            usage(argv[0]);
-            return strcmp(arg, "--help") == 0 ? 0 : 2;
+    for (int i = 1; i < argc; i += 2) {
+        int rc = i + 1 < argc ? parse_option(argv[i], argv[i + 1]) : -1;
+        if (rc == -2) {
+            fprintf(stderr, "%s: built for board %s, not %s\n", argv[0], WA_BOARD_NAME,
+                    argv[i + 1]);
+            return 2;
         }
-        i++;
+        if (rc != 0) {
+            usage(argv[0]);
+            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+        }
     }
     wa_port_init();
     wa_agent_main();

@@ -3,6 +3,7 @@
  * in the working directory) mapped MAP_SHARED, which is also the
  * memory-mapped view the core reads modules from in place.
  *
+ * Every write and erase passes the fault injector (port_faults.c) first.
  * A write or erase changes the mapping, i.e. the kernel's page cache of the
  * file: it survives the process being killed (the harness's power cut is a
  * SIGKILL), though not a crash of the host OS, which is not modelled.
@@ -101,7 +102,11 @@ int wa_port_flash_write(uint32_t off, const void *buf, uint32_t len)
     if (rule != WA_OK) {
         return rule;
     }
-    memcpy(s_map + off, buf, len);
+    wa_flash_op_t op = host_faults_next('P', off, len);
+    if (host_faults_before(&op, s_map + off, buf, WA_STORE_PAGE) == 0) {
+        memcpy(s_map + off, buf, len);
+    }
+    host_faults_after(&op);
     return WA_OK;
 }
 
@@ -114,6 +119,9 @@ int wa_port_flash_erase(uint32_t off, uint32_t len)
     if (s_map == NULL) {
         return WA_ERR_UNKNOWN;
     }
+    wa_flash_op_t op = host_faults_next('E', off, len);
+    (void)host_faults_before(&op, s_map + off, NULL, WA_STORE_PAGE);
     memset(s_map + off, WA_FLASH_ERASED, len);
+    host_faults_after(&op);
     return WA_OK;
 }

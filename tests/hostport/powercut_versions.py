@@ -1,0 +1,87 @@
+"""The versions of app ``app`` the power-cut sweep deploys: the one place to switch
+them to signed bundles (with a short health policy in their manifest).
+
+Each is a reactor padded to an exact size by a data segment. ``setup`` logs
+"<tag> setup"; ``loop`` sums the padding and logs "<tag> loop" only while the sum is
+right ("<tag> CORRUPT" otherwise), so the line proves that the module's data as it
+runs are the ones uploaded. v2bad's ``loop`` traps (integer divide by zero) instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import wasmtime
+
+from tests.hostport.powercut_checks import Version
+
+# v2 is exactly two 4 KiB pages (its upload crosses a page and ends on one), v2bad
+# crosses a page, v1 fits one.
+SIZES = {"v1": 400, "v2": 8192, "v2bad": 6000}
+PAD_AT = 1024  # the padding's address in linear memory
+
+_REACTOR = """(module
+  (import "wamr_agent" "log" (func $log (param i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "{tag} setup")
+  (data (i32.const 32) "{tag} loop")
+  (data (i32.const 64) "{tag} CORRUPT")
+  (data (i32.const {at}) "{pad}")
+  (func $intact (result i32)
+    (local $i i32) (local $sum i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (i32.const {count})))
+        (local.set $sum (i32.add (local.get $sum) (i32.load8_u offset={at} (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.eq (local.get $sum) (i32.const {sum})))
+  (func (export "setup") (drop (call $log (i32.const 0) (i32.const {setup}))))
+  (func (export "loop") {loop}))"""
+_LOOP = """(if (call $intact)
+      (then (drop (call $log (i32.const 32) (i32.const {ok}))))
+      (else (drop (call $log (i32.const 64) (i32.const {bad})))))"""
+_TRAP = "(drop (i32.div_s (i32.const 1) (i32.load (i32.const 128))))"  # 1 / 0
+
+
+@dataclass(frozen=True)
+class Versions:
+    v1: Version
+    v2: Version
+    v2bad: Version
+
+    @property
+    def all(self) -> tuple[Version, ...]:
+        return (self.v1, self.v2, self.v2bad)
+
+
+def _wat(tag: str, count: int, traps: bool) -> str:
+    pad = bytes((i * 31 + 7) & 0xFF for i in range(count))
+    loop = _TRAP if traps else _LOOP.format(ok=len(tag) + 5, bad=len(tag) + 8)
+    return _REACTOR.format(tag=tag, at=PAD_AT, pad="".join(f"\\{b:02x}" for b in pad),
+                           count=count, sum=sum(pad), setup=len(tag) + 6, loop=loop)
+
+
+def reactor(tag: str, size: int, traps: bool = False) -> bytes:
+    """Version ``tag`` as a module of exactly ``size`` bytes."""
+    count = 0
+    for _ in range(8):
+        wasm = bytes(wasmtime.wat2wasm(_wat(tag, count, traps)))
+        if len(wasm) == size:
+            return wasm
+        count = max(0, count + size - len(wasm))
+    raise AssertionError(f"cannot pad {tag} to {size} bytes (got {len(wasm)})")
+
+
+def build_versions(directory: Path) -> Versions:
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def build(tag: str, traps: bool = False) -> Version:
+        wasm = reactor(tag, SIZES[tag], traps)
+        path = directory / f"{tag}.wasm"
+        path.write_bytes(wasm)
+        return Version(tag, path, hashlib.sha256(wasm).hexdigest(), traps)
+
+    return Versions(build("v1"), build("v2"), build("v2bad", traps=True))
