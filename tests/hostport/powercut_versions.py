@@ -1,7 +1,10 @@
-"""The versions of app ``app`` the power-cut sweep deploys: the one place to switch
-them to signed bundles (with a short health policy in their manifest).
+"""The versions of app ``app`` the power-cut sweep deploys: signed bundles (by the
+test key the simulated and emulated boards trust) whose manifest asks for a short
+trial (one loop round), so that the sweep covers the bundle path (signature check,
+the security counter's record) and no case waits for the default 10 rounds.
 
-Each is a reactor padded to an exact size by a data segment. ``setup`` logs
+Each is a reactor padded so that its bundle has an exact size (v2's is two 4 KiB
+pages: its upload crosses a page and ends on one). ``setup`` logs
 "<tag> setup"; ``loop`` sums the padding and logs "<tag> loop" only while the sum is
 right ("<tag> CORRUPT" otherwise), so the line proves that the module's data as it
 runs are the ones uploaded. v2bad's ``loop`` traps (integer divide by zero) instead.
@@ -16,10 +19,15 @@ from pathlib import Path
 import wasmtime
 
 from tests.hostport.powercut_checks import Version
+from wamr_agent.ota import build_bundle, load_secret_key
+from wamr_agent.ota.bundle import Health
 
-# v2 is exactly two 4 KiB pages (its upload crosses a page and ends on one), v2bad
-# crosses a page, v1 fits one.
-SIZES = {"v1": 400, "v2": 8192, "v2bad": 6000}
+# Bundle sizes: v2 is exactly two 4 KiB pages (its upload crosses a page and ends on
+# one), v2bad crosses a page, v1 fits one.
+SIZES = {"v1": 1024, "v2": 8192, "v2bad": 6000}
+SEQS = {"v1": 1, "v2": 2, "v2bad": 2}
+TEST_KEY = Path(__file__).resolve().parents[2] / "ota" / "vectors" / "test.key"
+BOARDS = ["esp32", "mps2-an386"]
 PAD_AT = 1024  # the padding's address in linear memory
 
 _REACTOR = """(module
@@ -75,13 +83,29 @@ def reactor(tag: str, size: int, traps: bool = False) -> bytes:
     raise AssertionError(f"cannot pad {tag} to {size} bytes (got {len(wasm)})")
 
 
+def bundled(tag: str, size: int, traps: bool = False) -> bytes:
+    """Version ``tag`` as a signed bundle of exactly ``size`` bytes."""
+    def sign(module: bytes) -> bytes:
+        return build_bundle(module, name="app", version=tag, seq=SEQS[tag], boards=BOARDS,
+                            caps=["log"], key=load_secret_key(TEST_KEY),
+                            health=Health(loops=1))
+
+    overhead = len(sign(reactor(tag, 600, traps))) - 600
+    for _ in range(4):
+        data = sign(reactor(tag, size - overhead, traps))
+        if len(data) == size:
+            return data
+        overhead += len(data) - size
+    raise AssertionError(f"cannot make {tag}'s bundle {size} bytes (got {len(data)})")
+
+
 def build_versions(directory: Path) -> Versions:
     directory.mkdir(parents=True, exist_ok=True)
 
     def build(tag: str, traps: bool = False) -> Version:
-        wasm = reactor(tag, SIZES[tag], traps)
-        path = directory / f"{tag}.wasm"
-        path.write_bytes(wasm)
-        return Version(tag, path, hashlib.sha256(wasm).hexdigest(), traps)
+        data = bundled(tag, SIZES[tag], traps)
+        path = directory / f"{tag}.wab"
+        path.write_bytes(data)
+        return Version(tag, path, hashlib.sha256(data).hexdigest(), traps)
 
     return Versions(build("v1"), build("v2"), build("v2bad", traps=True))

@@ -85,14 +85,18 @@ def rig() -> QemuRig:
 
 def test_fault_image_counts_ops_across_a_reset_and_cuts_the_power(rig: QemuRig,
                                                                    tmp_path: Path) -> None:
-    write_qemu_plan(tmp_path, [Fault.cut("after", 1)])
+    # a first boot writes its boot record and formats the lifecycle journal (ops
+    # 0-2); the boot after a reset writes its boot record: op 3
+    write_qemu_plan(tmp_path, [Fault.cut("after", 3)])
     with EmulatedBoard.start(BOARD, firmware=rig.program, workdir=tmp_path) as board:
         board.console.expect(r"agent ready")
         board.reset()  # QEMU reloads the ELF: the count is kept outside its segments
         assert board.wait_exit(timeout=60) == POWER_CUT_STATUS
-        assert board.console.text.rstrip().endswith("power cut at flash op 1 (after)")
-    assert read_trace(tmp_path / QEMU_TRACE_FILE) == [FlashOp(0, "P", 0, 16),
-                                                      FlashOp(1, "P", 16, 16)]
+        assert board.console.text.rstrip().endswith("power cut at flash op 3 (after)")
+    journal = 4096
+    assert read_trace(tmp_path / QEMU_TRACE_FILE) == [
+        FlashOp(0, "P", 0, 16), FlashOp(1, "E", journal, 4096), FlashOp(2, "P", journal, 16),
+        FlashOp(3, "P", 16, 16)]
 
 
 def test_the_normal_firmware_has_no_injector(rig: QemuRig) -> None:

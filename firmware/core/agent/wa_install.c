@@ -84,12 +84,14 @@ static int answer_installed(uint32_t k, const wa_install_req_t *r, wa_install_re
     return rc;
 }
 
-/* A partial upload of r's module in flash (meta, no header), or -1. */
+/* A partial upload of r's module in flash (meta, no header), or -1. One
+ * whose install was cut between its header and its commit word starts over. */
 static int find_partial(const wa_install_req_t *r)
 {
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         wa_slot_meta_t meta;
-        if (wa_life_info(k) == NULL && wa_store_meta(k, &meta) == WA_OK && same_module(&meta, r)) {
+        if (wa_life_info(k) == NULL && wa_store_meta(k, &meta) == WA_OK &&
+            same_module(&meta, r) && wa_store_header_unwritten(k)) {
             return (int)k;
         }
     }

@@ -238,16 +238,28 @@ int wa_store_erase_header(uint32_t slot)
     return wa_port_flash_erase(WA_STORE_SLOT_OFFSET(slot), WA_STORE_PAGE);
 }
 
-int wa_store_header_page_clean(uint32_t slot)
+/* Whether the first len bytes of slot k's header page are erased. */
+static int head_erased(uint32_t slot, uint32_t len)
 {
     uint8_t chunk[64];
-    for (uint32_t at = 0; slot < WA_STORE_SLOTS && at < WA_STORE_PAGE; at += sizeof chunk) {
-        if (wa_port_flash_read(WA_STORE_SLOT_OFFSET(slot) + at, chunk, sizeof chunk) != WA_OK ||
-            !erased(chunk, sizeof chunk)) {
+    for (uint32_t at = 0; slot < WA_STORE_SLOTS && at < len; at += sizeof chunk) {
+        uint32_t n = len - at < sizeof chunk ? len - at : (uint32_t)sizeof chunk;
+        if (wa_port_flash_read(WA_STORE_SLOT_OFFSET(slot) + at, chunk, n) != WA_OK ||
+            !erased(chunk, n)) {
             return 0;
         }
     }
     return slot < WA_STORE_SLOTS;
+}
+
+int wa_store_header_page_clean(uint32_t slot)
+{
+    return head_erased(slot, WA_STORE_PAGE);
+}
+
+int wa_store_header_unwritten(uint32_t slot)
+{
+    return head_erased(slot, WA_STORE_COMMIT_OFFSET + 4u);
 }
 
 int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint32_t len,

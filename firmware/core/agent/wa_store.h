@@ -149,6 +149,11 @@ int wa_store_erase_header(uint32_t slot);
 /* Whether slot k's header page is wholly erased (nothing to erase first). */
 int wa_store_header_page_clean(uint32_t slot);
 
+/* Whether slot k's header and commit word are still erased, so that an
+ * upload in it can still be installed (a header written by an install cut
+ * short before its commit word cannot be written again). */
+int wa_store_header_unwritten(uint32_t slot);
+
 /* Starts an upload into slot k: erases its header page and writes meta
  * (its CRC filled in). Returns 0 or an agent_err code. */
 int wa_store_begin(uint32_t slot, wa_slot_meta_t *meta);
