@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import zlib
 from pathlib import Path
 
 from wamr_agent.boards import load_board
@@ -23,10 +24,13 @@ from wamr_agent.emulator.faults import (
 from wamr_agent.emulator.simulated import ensure_sim
 
 BOOT_RECORD = 16  # bytes appended to the boot log (page 0) at every boot
+JOURNAL = 4096  # the lifecycle journal's first page, formatted at the first boot
 
 
 def test_ops_are_counted_across_resets_and_a_cut_ends_the_process(tmp_path: Path) -> None:
-    plan = [Fault.cut("after", 2)]
+    # boot 1: its boot record, then the journal's format (erase, page record);
+    # boots 2 and 3 after resets: a boot record each
+    plan = [Fault.cut("after", 4)]
     with SimulatedBoard.start("esp32", workdir=tmp_path,
                               extra_args=sim_args(plan, "trace.txt")) as board:
         board.console.expect(r"agent ready")
@@ -36,11 +40,13 @@ def test_ops_are_counted_across_resets_and_a_cut_ends_the_process(tmp_path: Path
         assert board.wait_exit(timeout=30) == POWER_CUT_STATUS
         assert ended_by_power_cut(board)
     assert read_trace(tmp_path / "trace.txt") == [
-        FlashOp(k, "P", k * BOOT_RECORD, BOOT_RECORD) for k in range(3)]
+        FlashOp(0, "P", 0, BOOT_RECORD), FlashOp(1, "E", JOURNAL, 4096),
+        FlashOp(2, "P", JOURNAL, 16), FlashOp(3, "P", BOOT_RECORD, BOOT_RECORD),
+        FlashOp(4, "P", 2 * BOOT_RECORD, BOOT_RECORD)]
     text = board.console.text
-    assert cut_in(text) == (2, "after")
-    assert text.rstrip().endswith("power cut at flash op 2 (after)")
-    assert (tmp_path / "flash.bin").read_bytes()[32:36] == b"BOOT"  # op 2 completed
+    assert cut_in(text) == (4, "after")
+    assert text.rstrip().endswith("power cut at flash op 4 (after)")
+    assert (tmp_path / "flash.bin").read_bytes()[32:36] == b"BOOT"  # op 4 completed
 
 
 def test_a_torn_program_only_clears_bits(tmp_path: Path) -> None:
@@ -49,7 +55,8 @@ def test_a_torn_program_only_clears_bits(tmp_path: Path) -> None:
         assert board.wait_exit(timeout=30) == POWER_CUT_STATUS
         assert cut_in(board.console.text) == (0, "during")
     record = (tmp_path / "flash.bin").read_bytes()[:BOOT_RECORD]
-    whole = b"BOOT" + (1).to_bytes(4, "little") + bytes(4) + b"\xff" * 4
+    fields = b"BOOT" + (1).to_bytes(4, "little") + (0xFFFF0000).to_bytes(4, "little")
+    whole = fields + zlib.crc32(fields).to_bytes(4, "little")  # count, cause|slot, CRC
     assert record != whole
     torn = next(i for i in range(BOOT_RECORD) if record[i] != whole[i])
     assert record[torn] & whole[torn] == whole[torn]  # NOR: bits still 1, none set to 0
@@ -59,11 +66,12 @@ def test_a_torn_program_only_clears_bits(tmp_path: Path) -> None:
 def test_a_silent_write_failure_changes_nothing(tmp_path: Path) -> None:
     with SimulatedBoard.start("esp32", workdir=tmp_path,
                               extra_args=sim_args([Fault("fail-write", 0)])) as board:
-        board.console.expect(r"boot 1 reset=power-on")
+        # the write is read back: the device knows its boot record did not stick
+        board.console.expect(r"boot 1 reset=power-on \(not saved: error 1\)")
         board.console.expect(r"agent ready")
         assert board.running
         board.restart(extra_args=[])
-        board.console.expect(r"boot 1 reset=power-on")  # the first record was never written
+        board.console.expect(r"boot 1 reset=power-on\n")  # the first record was never written
 
 
 def test_a_malformed_plan_is_refused(tmp_path: Path) -> None:

@@ -284,3 +284,16 @@ def test_anti_rollback_survives_removal_and_power_cuts(board: SimulatedBoard, cl
     assert client.list() == []
     # the same counter, or a higher one, installs
     assert cli(board, "deploy", str(signed(tmp_path, "app 5.1", 5, fast)))["life"] == "confirmed"
+
+
+def test_no_verdict_within_the_timeout_leaves_the_trial_running(
+        board: SimulatedBoard, client: Client, tmp_path: Path) -> None:
+    cli(board, "deploy", str(signed(tmp_path, "app 1.0", 1, Health(loops=1))))
+    slow = signed(tmp_path, "app 2.0", 2, Health(loops=1, window_ms=60_000))
+    timed_out = cli(board, "deploy", str(slow), "--timeout", "1", code=16)
+    assert timed_out["error"]["type"] == "VerdictTimeout"
+    status = client.status("app")
+    assert (status.life, status.sha) == ("trial", sha(slow))
+    assert status.trial is not None and status.trial.window_ms == 60_000
+    cli(board, "rollback", "app")
+    assert client.status("app").life == "confirmed"

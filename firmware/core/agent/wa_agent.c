@@ -60,7 +60,8 @@ static void boot(void)
     print_banner();
     int rc = wa_store_boot(&s_boot);
     if (rc != 0) {
-        wa_console_printf("boot log unavailable (error %d)\n", rc);
+        wa_console_printf("boot %u reset=%s (not saved: error %d)\n", (unsigned)s_boot.boot_count,
+                          cause_name(s_boot.cause), rc);
     } else {
         wa_console_printf("boot %u reset=%s\n", (unsigned)s_boot.boot_count,
                           cause_name(s_boot.cause));
