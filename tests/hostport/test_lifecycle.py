@@ -297,3 +297,26 @@ def test_no_verdict_within_the_timeout_leaves_the_trial_running(
     assert status.trial is not None and status.trial.window_ms == 60_000
     cli(board, "rollback", "app")
     assert client.status("app").life == "confirmed"
+
+
+def test_a_staged_version_never_runs_until_started(board: SimulatedBoard, client: Client,
+                                                   tmp_path: Path) -> None:
+    v1, v2 = logging_app(tmp_path, "app v1"), logging_app(tmp_path, "app v2")
+    staged = cli(board, "deploy", str(v1), "--name", "app", "--no-start")
+    assert staged["life"] == "staged"
+    board.power_cut()
+    board.restart()
+    board.console.expect(r"idle: no app running")
+    [listed] = client.list()
+    assert (listed.state, listed.life) == ("stopped", "staged")
+    client.start("app")
+    board.console.expect(r"app app confirmed \(slot 0")
+    # an update staged beside the running version waits too; start begins its trial
+    cli(board, "deploy", str(v2), "--name", "app", "--no-start")
+    board.power_cut()
+    board.restart()
+    board.console.expect(r"\[app\] app v1")
+    assert running(client, "app") == [sha(v1)]
+    client.start("app")
+    board.console.expect(r"app app confirmed \(slot 1")
+    assert running(client, "app") == [sha(v2)]
