@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.crosscompile.ctools import CORTEX_M, build_driver, build_for_cortex_m, run_driver
+from tests.crosscompile.ctools import (
+    CORTEX_M,
+    TEST_TEXT,
+    build_driver,
+    build_for_cortex_m,
+    run_driver,
+)
 
 SMP = ROOT / "firmware" / "core" / "smp"
 RUNTIME = ROOT / "firmware" / "core" / "runtime"
@@ -18,7 +24,7 @@ VECTORS = ROOT / "tests" / "fixtures" / "smp" / "vectors.txt"
 
 
 def test_c_decoder_and_encoder_pass_the_vectors(tmp_path: Path) -> None:
-    exe = build_driver(tmp_path / "wa_smp_frame_test", [DRIVER, SMP / "wa_smp_frame.c"],
+    exe = build_driver(tmp_path / "wa_smp_frame_test", [DRIVER, TEST_TEXT, SMP / "wa_smp_frame.c"],
                        ["-O1", f"-I{SMP}", f"-I{RUNTIME}"])
     assert " 0 failures" in run_driver(exe, VECTORS)
 
