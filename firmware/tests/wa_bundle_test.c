@@ -22,6 +22,7 @@
 #include "wa_bundle.h"
 #include "wa_err.h"
 #include "wa_runtime.h"
+#include "wa_test_text.h"
 
 #define BOARD "mps2-an386"
 
@@ -48,48 +49,11 @@ static void check(int ok, const char *what)
 
 /* ---- files ---------------------------------------------------------------------- */
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-    long size = ftell(f);
-    char *text = malloc((size_t)size + 1);
-    rewind(f);
-    if (size < 0 || text == NULL || fread(text, 1, (size_t)size, f) != (size_t)size) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-    text[size] = '\0';
-    return text;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 /* Decodes len hex digits; data NULL on a bad digit or odd length. */
 static bytes_t hex_decode(const char *s, size_t len)
 {
     bytes_t out = {malloc(len / 2 + 1), (uint32_t)(len / 2)};
-    for (size_t i = 0; i < len / 2 && out.data != NULL; i++) {
-        int hi = hex_value(s[2 * i]);
-        int lo = hex_value(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(out.data);
-            out.data = NULL;
-        } else {
-            out.data[i] = (uint8_t)(hi << 4 | lo);
-        }
-    }
-    if (len % 2 != 0 && out.data != NULL) {
+    if (out.data != NULL && wa_test_hex_decode(s, len, out.data) < 0) {
         free(out.data);
         out.data = NULL;
     }
@@ -375,7 +339,7 @@ int main(int argc, char **argv)
         return 2;
     }
     load_key(argv[2]);
-    char *text = read_text(argv[1]);
+    char *text = wa_test_read_text(argv[1]);
     bytes_t kept[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
     int count = run_vectors(text, kept);
     if (kept[0].data == NULL || kept[1].data == NULL || kept[2].data == NULL) {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "wa_ed25519.h"
+#include "wa_test_text.h"
 
 /* The group order L, little-endian. */
 static const uint8_t L[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
@@ -33,29 +34,10 @@ typedef struct vector {
 static int failures;
 static int refusals;
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 /* Decodes the hex word s (exactly 2 * len digits) into out. */
 static int hex_exact(const char *s, uint8_t *out, size_t len)
 {
-    if (strlen(s) != 2 * len) {
-        return 0;
-    }
-    for (size_t i = 0; i < len; i++) {
-        int hi = hex_value(s[2 * i]);
-        int lo = hex_value(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return 0;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 1;
+    return strlen(s) == 2 * len && wa_test_hex_decode(s, 2 * len, out) == (long)len;
 }
 
 /* Parses "NAME SECRET PUBLIC MESSAGE SIGNATURE" (line is modified). */
@@ -128,32 +110,13 @@ static void check_vector(const vector_t *v)
     printf("ok   %-14s %4zu-byte message\n", v->name, v->len);
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-    long size = ftell(f);
-    char *text = malloc((size_t)size + 1);
-    rewind(f);
-    if (size < 0 || text == NULL || fread(text, 1, (size_t)size, f) != (size_t)size) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-    fclose(f);
-    text[size] = '\0';
-    return text;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 2) {
         fprintf(stderr, "usage: %s rfc8032.txt\n", argv[0]);
         return 2;
     }
-    char *text = read_text(argv[1]);
+    char *text = wa_test_read_text(argv[1]);
     int count = 0;
     char *next = text;
     for (char *line = text; line != NULL && *line != '\0'; line = next) {

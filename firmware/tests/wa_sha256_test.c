@@ -1,229 +1,34 @@
 /*
- * wa_sha256_test.c - checks wa_sha256.c against the shared vectors.
- *
- * Usage: wa_sha256_test tests/fixtures/sha256/vectors.txt
- * (format: firmware/tools/gen_sha256_vectors.py; one "HEXINPUT HEXDIGEST" a
- * line, '-' for the empty input, '#' comments). Each vector is hashed one-shot
- * and streamed: in chunks of 1, 63, 64 and 65 bytes, of pseudo-random sizes,
- * and split in two at 1, 63, 64, 65 and a pseudo-random offset. Then the FIPS
- * million-'a' message, streamed. Prints "N vectors checked, F failures" and
- * exits 0 only when F is 0 and N > 0.
- * A host test program: it allocates freely, unlike the code it checks.
+ * wa_sha256_test.c - checks wa_sha256.c against tests/fixtures/sha256/vectors.txt
+ * with the driver of wa_hash_test.h (usage and output there).
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "wa_hash_test.h"
 #include "wa_sha256.h"
 
-static int failures;
-static uint32_t rng_state = 0x2545F491u;
+static wa_sha256_ctx s_ctx;
 
-static uint32_t rng(void)
+static void init(void)
 {
-    /* xorshift32: deterministic, so a failure reproduces. */
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
+    wa_sha256_init(&s_ctx);
 }
 
-static int hex_value(char c)
+static void update(const void *data, size_t len)
 {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
+    wa_sha256_update(&s_ctx, data, len);
 }
 
-/* Decodes len hex digits from s into out; -1 on a bad digit or odd length. */
-static long hex_decode(const char *s, size_t len, uint8_t *out)
+static void final(uint8_t *out)
 {
-    if (len % 2 != 0) {
-        return -1;
-    }
-    for (size_t i = 0; i < len / 2; i++) {
-        int hi = hex_value(s[2 * i]);
-        int lo = hex_value(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return -1;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return (long)(len / 2);
+    wa_sha256_final(&s_ctx, out);
 }
 
-static void check(int line, const char *how, const uint8_t *got, const uint8_t *want)
-{
-    if (memcmp(got, want, WA_SHA256_DIGEST_LEN) != 0) {
-        fprintf(stderr, "FAIL line %d: %s digest differs\n", line, how);
-        failures++;
-    }
-}
-
-/* Streams data in chunks of `chunk` bytes (0: pseudo-random sizes 0..150). */
-static void stream_chunks(const uint8_t *data, size_t len, size_t chunk, uint8_t *out)
-{
-    wa_sha256_ctx ctx;
-    size_t off = 0;
-    wa_sha256_init(&ctx);
-    while (off < len) {
-        size_t n = chunk != 0 ? chunk : rng() % 151u;
-        if (n > len - off) {
-            n = len - off;
-        }
-        wa_sha256_update(&ctx, data + off, n);
-        off += n;
-    }
-    wa_sha256_update(&ctx, NULL, 0);
-    wa_sha256_final(&ctx, out);
-}
-
-static void stream_split(const uint8_t *data, size_t len, size_t at, uint8_t *out)
-{
-    wa_sha256_ctx ctx;
-    if (at > len) {
-        at = len;
-    }
-    wa_sha256_init(&ctx);
-    wa_sha256_update(&ctx, data, at);
-    wa_sha256_update(&ctx, data + at, len - at);
-    wa_sha256_final(&ctx, out);
-}
-
-static void check_vector(int line, const uint8_t *data, size_t len, const uint8_t *want)
-{
-    static const size_t sizes[] = {1, 63, 64, 65};
-    uint8_t got[WA_SHA256_DIGEST_LEN];
-    char how[64];
-
-    wa_sha256(data, len, got);
-    check(line, "one-shot", got, want);
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        stream_chunks(data, len, sizes[i], got);
-        snprintf(how, sizeof how, "%zu-byte chunks", sizes[i]);
-        check(line, how, got, want);
-        stream_split(data, len, sizes[i], got);
-        snprintf(how, sizeof how, "split at %zu", sizes[i]);
-        check(line, how, got, want);
-    }
-    for (int round = 0; round < 3; round++) {
-        stream_chunks(data, len, 0, got);
-        check(line, "random chunks", got, want);
-    }
-    size_t at = len == 0 ? 0 : rng() % (len + 1);
-    stream_split(data, len, at, got);
-    snprintf(how, sizeof how, "split at %zu (random)", at);
-    check(line, how, got, want);
-}
-
-static void check_million_a(void)
-{
-    /* FIPS 180-4 example: one million 'a'. */
-    static const char want_hex[] =
-        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
-    uint8_t want[WA_SHA256_DIGEST_LEN];
-    uint8_t got[WA_SHA256_DIGEST_LEN];
-    uint8_t chunk[1000];
-    wa_sha256_ctx ctx;
-
-    hex_decode(want_hex, 64, want);
-    memset(chunk, 'a', sizeof chunk);
-    wa_sha256_init(&ctx);
-    for (int i = 0; i < 1000; i++) {
-        wa_sha256_update(&ctx, chunk, sizeof chunk);
-    }
-    wa_sha256_final(&ctx, got);
-    check(0, "million 'a'", got, want);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    size_t cap = 1u << 16;
-    size_t len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf != NULL) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap) {
-            break;
-        }
-        cap *= 2;
-        char *grown = realloc(buf, cap + 1);
-        if (grown == NULL) {
-            free(buf);
-        }
-        buf = grown;
-    }
-    fclose(f);
-    if (buf != NULL) {
-        buf[len] = '\0';
-    }
-    return buf;
-}
-
-int main(int argc, char **argv)
-{
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s VECTORS\n", argv[0]);
-        return 2;
-    }
-    char *text = read_file(argv[1]);
-    if (text == NULL) {
-        fprintf(stderr, "cannot read %s\n", argv[1]);
-        return 2;
-    }
-
-    int checked = 0;
-    int line = 0;
-    char *cursor = text;
-    while (*cursor != '\0') {
-        char *end = strchr(cursor, '\n');
-        if (end == NULL) {
-            end = cursor + strlen(cursor);
-        }
-        char *next = *end == '\0' ? end : end + 1;
-        line++;
-        while (end > cursor && (end[-1] == '\r' || end[-1] == ' ')) {
-            end--;
-        }
-        if (end == cursor || *cursor == '#') {
-            cursor = next;
-            continue;
-        }
-        const char *space = memchr(cursor, ' ', (size_t)(end - cursor));
-        uint8_t want[WA_SHA256_DIGEST_LEN];
-        size_t in_len = space == NULL ? 0 : (size_t)(space - cursor);
-        uint8_t *data = malloc(in_len / 2 + 1);
-        long n = 0;
-        if (space == NULL || data == NULL || (size_t)(end - space - 1) != 64 ||
-            hex_decode(space + 1, 64, want) != WA_SHA256_DIGEST_LEN) {
-            n = -1;
-        } else if (!(in_len == 1 && cursor[0] == '-')) {
-            n = hex_decode(cursor, in_len, data);
-        }
-        if (n < 0) {
-            fprintf(stderr, "FAIL line %d: malformed vector\n", line);
-            failures++;
-        } else {
-            check_vector(line, data, (size_t)n, want);
-            checked++;
-        }
-        free(data);
-        cursor = next;
-    }
-    free(text);
-
-    check_million_a();
-    printf("%d vectors checked, %d failures\n", checked, failures);
-    return failures == 0 && checked > 0 ? 0 : 1;
-}
+const wa_hash_test_t wa_hash_test = {
+    .digest_len = WA_SHA256_DIGEST_LEN,
+    .block_len = WA_SHA256_BLOCK_LEN,
+    .random_chunk_max = 150,
+    .million_a = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+    .init = init,
+    .update = update,
+    .final = final,
+    .oneshot = wa_sha256,
+};

@@ -15,6 +15,7 @@
 
 #include "wa_err.h"
 #include "wa_smp_frame.h"
+#include "wa_test_text.h"
 
 #define MAX_BYTES (1u << 18)
 #define MAX_PACKETS 16
@@ -75,14 +76,6 @@ static char *next_token(char **cursor)
     return start;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
-
 /* Hex (or "-" for nothing) into out; returns the length or -1. */
 static long parse_hex(const char *text, uint8_t *out, size_t cap)
 {
@@ -90,18 +83,7 @@ static long parse_hex(const char *text, uint8_t *out, size_t cap)
     if (strcmp(text, "-") == 0) {
         return 0;
     }
-    if (n % 2 != 0 || n / 2 > cap) {
-        return -1;
-    }
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_digit(text[2 * i]);
-        int lo = hex_digit(text[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return -1;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return (long)(n / 2);
+    return n / 2 > cap ? -1 : wa_test_hex_decode(text, n, out);
 }
 
 static wa_smp_framing_t parse_framing(const char *text)
@@ -308,20 +290,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s VECTORS\n", argv[0]);
         return 2;
     }
-    FILE *f = fopen(argv[1], "rb");
-    if (f == NULL) {
-        perror(argv[1]);
-        return 2;
-    }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = calloc((size_t)size + 1, 1);
-    if (text == NULL || fread(text, 1, (size_t)size, f) != (size_t)size) {
-        fprintf(stderr, "cannot read %s\n", argv[1]);
-        return 2;
-    }
-    fclose(f);
+    char *text = wa_test_read_text(argv[1]);
     int cases = run_vectors(text);
     free(text);
     if (cases < 0) {

@@ -14,7 +14,19 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, load_tool, need
-from tests.crosscompile.ctools import CORTEX_M, WARN, arm_gcc, fetch_deps, host_cc, run
+from tests.crosscompile.ctools import (
+    CORTEX_M,
+    SANITIZE,
+    TEST_TEXT,
+    WARN,
+    arm_gcc,
+    build_driver,
+    build_for_cortex_m,
+    fetch_deps,
+    host_cc,
+    run,
+    run_driver,
+)
 
 OTA = ROOT / "firmware" / "core" / "ota"
 RUNTIME = ROOT / "firmware" / "core" / "runtime"
@@ -28,7 +40,6 @@ INCLUDES = [f"-I{d}" for d in (OTA, RUNTIME, CRYPTO, MONOCYPHER, ZCBOR)]
 OURS = [OTA / "wa_bundle.c", CRYPTO / "wa_sha256.c", CRYPTO / "wa_sha512.c",
         CRYPTO / "wa_ed25519.c"]
 THIRD_PARTY = [MONOCYPHER / "monocypher.c", ZCBOR / "zcbor_decode.c", ZCBOR / "zcbor_common.c"]
-SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
 STACK_BOUND = 2048  # bytes; wa_bundle.h promises wa_bundle_verify stays below it
 
 
@@ -65,26 +76,19 @@ def test_c_verifier_passes_the_vectors(deps: None, sanitize: bool, tmp_path: Pat
         need(run([cc, *flags, probe, "-o", tmp_path / "probe"]).returncode == 0,
              "the ASan/UBSan runtime for cc", "install gcc (Debian: libgcc-12-dev)")
     objs = [o for o in compile_all(cc, flags, tmp_path) if o.stem != "wa_bundle"]
-    exe = tmp_path / "wa_bundle_test"
-    build = run([cc, *WARN, *flags, "-g", *INCLUDES, "-o", exe, DRIVER, OTA / "wa_bundle.c",
-                 *objs])
-    assert build.returncode == 0, build.stderr
-    result = run([exe, VECTORS, load_tool("gen_trusted_keys").read_key(TEST_PUB).hex()])
-    assert result.returncode == 0, result.stdout + result.stderr
+    exe = build_driver(tmp_path / "wa_bundle_test", [DRIVER, TEST_TEXT, OTA / "wa_bundle.c", *objs],
+                       [*flags, "-g", *INCLUDES])
+    out = run_driver(exe, VECTORS, load_tool("gen_trusted_keys").read_key(TEST_PUB).hex())
     names = vector_names()
     for name in names:
-        assert re.search(rf"^ok   {re.escape(name)} ", result.stdout, re.M), name
-    assert re.search(rf"^{len(names)} vectors checked, \d+ own checks, 0 failures$",
-                     result.stdout, re.M), result.stdout
+        assert re.search(rf"^ok   {re.escape(name)} ", out, re.M), name
+    assert re.search(rf"^{len(names)} vectors checked, \d+ own checks, 0 failures$", out,
+                     re.M), out
 
 
 @pytest.mark.parametrize("cpu", CORTEX_M)
 def test_builds_for_cortex_m(cpu: str, deps: None, tmp_path: Path) -> None:
-    obj = tmp_path / "wa_bundle.o"
-    build = run([arm_gcc(), f"-mcpu={cpu}", "-mthumb", "-Os", *WARN, *INCLUDES, "-c",
-                 OTA / "wa_bundle.c", "-o", obj])
-    assert build.returncode == 0, build.stderr
-    assert obj.stat().st_size > 0
+    build_for_cortex_m(cpu, OTA / "wa_bundle.c", tmp_path, INCLUDES)
 
 
 # ---- code size (from the link map) ---------------------------------------------------

@@ -15,13 +15,22 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.conftest import ROOT
-from tests.crosscompile.ctools import CORTEX_M, WARN, arm_gcc, fetch_deps, host_cc, run
+from tests.crosscompile.ctools import (
+    CORTEX_M,
+    HOST_BUILDS,
+    TEST_TEXT,
+    build_driver,
+    build_for_cortex_m,
+    fetch_deps,
+    host_cc,
+    run,
+    run_driver,
+)
 
 CRYPTO = ROOT / "firmware" / "core" / "crypto"
 MONOCYPHER = ROOT / "build" / "deps" / "monocypher"
 DRIVER = ROOT / "firmware" / "tests" / "wa_ed25519_test.c"
 VECTORS = ROOT / "tests" / "fixtures" / "ed25519" / "rfc8032.txt"
-SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
 NAMES = ["TEST_1", "TEST_2", "TEST_3", "TEST_1024", "TEST_SHA_abc"]
 
 
@@ -42,30 +51,24 @@ def test_the_vectors_are_rfc_8032s() -> None:
     assert len(bytes.fromhex(rows[3][3])) == 1023
 
 
-@pytest.mark.parametrize("flags", [["-O2"], ["-O1", *SANITIZE]], ids=["plain", "asan-ubsan"])
+@pytest.mark.parametrize("flags", HOST_BUILDS.values(), ids=HOST_BUILDS.keys())
 def test_c_check_passes_rfc_8032(flags: list[str], tmp_path: Path) -> None:
     fetch_deps("monocypher")
     cc = host_cc()
     mono = tmp_path / "monocypher.o"
     build = run([cc, *flags, "-w", "-c", MONOCYPHER / "monocypher.c", "-o", mono])
     assert build.returncode == 0, build.stderr
-    exe = tmp_path / "wa_ed25519_test"
-    build = run([cc, *WARN, *flags, f"-I{CRYPTO}", f"-I{MONOCYPHER}", "-o", exe, DRIVER,
-                 CRYPTO / "wa_ed25519.c", CRYPTO / "wa_sha512.c", mono])
-    assert build.returncode == 0, build.stderr
-    result = run([exe, VECTORS])
-    assert result.returncode == 0, result.stdout + result.stderr
+    exe = build_driver(tmp_path / "wa_ed25519_test",
+                       [DRIVER, TEST_TEXT, CRYPTO / "wa_ed25519.c", CRYPTO / "wa_sha512.c", mono],
+                       [*flags, f"-I{CRYPTO}", f"-I{MONOCYPHER}"])
+    out = run_driver(exe, VECTORS)
     for name in NAMES:
-        assert f"ok   {name} " in result.stdout
+        assert f"ok   {name} " in out
     # 6 refusals a vector, 5 for the empty message of TEST 1
-    assert "5 vectors checked, 29 refusals checked, 0 failures" in result.stdout
+    assert "5 vectors checked, 29 refusals checked, 0 failures" in out
 
 
 @pytest.mark.parametrize("cpu", CORTEX_M)
 def test_builds_for_cortex_m(cpu: str, tmp_path: Path) -> None:
     fetch_deps("monocypher")
-    obj = tmp_path / "wa_ed25519.o"
-    build = run([arm_gcc(), f"-mcpu={cpu}", "-mthumb", "-Os", *WARN, f"-I{MONOCYPHER}", "-c",
-                 CRYPTO / "wa_ed25519.c", "-o", obj])
-    assert build.returncode == 0, build.stderr
-    assert obj.stat().st_size > 0
+    build_for_cortex_m(cpu, CRYPTO / "wa_ed25519.c", tmp_path, [f"-I{MONOCYPHER}"])

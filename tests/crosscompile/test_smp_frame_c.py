@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.crosscompile.ctools import CORTEX_M, WARN, arm_gcc, host_cc, run
+from tests.crosscompile.ctools import (
+    CORTEX_M,
+    TEST_TEXT,
+    build_driver,
+    build_for_cortex_m,
+    run_driver,
+)
 
 SMP = ROOT / "firmware" / "core" / "smp"
 RUNTIME = ROOT / "firmware" / "core" / "runtime"
@@ -18,19 +24,11 @@ VECTORS = ROOT / "tests" / "fixtures" / "smp" / "vectors.txt"
 
 
 def test_c_decoder_and_encoder_pass_the_vectors(tmp_path: Path) -> None:
-    exe = tmp_path / "wa_smp_frame_test"
-    build = run([host_cc(), *WARN, "-O1", f"-I{SMP}", f"-I{RUNTIME}", "-o", exe, DRIVER,
-                 SMP / "wa_smp_frame.c"])
-    assert build.returncode == 0, build.stderr
-    result = run([exe, VECTORS])
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert " 0 failures" in result.stdout
+    exe = build_driver(tmp_path / "wa_smp_frame_test", [DRIVER, TEST_TEXT, SMP / "wa_smp_frame.c"],
+                       ["-O1", f"-I{SMP}", f"-I{RUNTIME}"])
+    assert " 0 failures" in run_driver(exe, VECTORS)
 
 
 @pytest.mark.parametrize("cpu", CORTEX_M)
 def test_builds_for_cortex_m(cpu: str, tmp_path: Path) -> None:
-    obj = tmp_path / "wa_smp_frame.o"
-    build = run([arm_gcc(), f"-mcpu={cpu}", "-mthumb", "-Os", *WARN, f"-I{RUNTIME}", "-c",
-                 SMP / "wa_smp_frame.c", "-o", obj])
-    assert build.returncode == 0, build.stderr
-    assert obj.stat().st_size > 0
+    build_for_cortex_m(cpu, SMP / "wa_smp_frame.c", tmp_path, [f"-I{RUNTIME}"])

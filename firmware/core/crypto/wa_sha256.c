@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "wa_md.h"
+
 /* First 32 bits of the fractional parts of the cube roots of the first 64
  * primes (FIPS 180-4, 4.2.2). */
 static const uint32_t K[64] = {
@@ -50,8 +52,10 @@ static void store_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static void compress(uint32_t state[8], const uint8_t block[WA_SHA256_BLOCK_LEN])
+/* A wa_md_compress_fn: folds a WA_SHA256_BLOCK_LEN-byte block into state[8]. */
+static void compress(void *state_words, const uint8_t *block)
 {
+    uint32_t *state = state_words;
     uint32_t w[16];
     uint32_t v[8];
     unsigned t;
@@ -105,53 +109,18 @@ void wa_sha256_init(wa_sha256_ctx *ctx)
 
 void wa_sha256_update(wa_sha256_ctx *ctx, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-
-    if (len == 0) {
-        return;
-    }
     ctx->total += len;
-    if (ctx->used > 0) {
-        size_t take = WA_SHA256_BLOCK_LEN - ctx->used;
-        if (take > len) {
-            take = len;
-        }
-        memcpy(ctx->block + ctx->used, p, take);
-        ctx->used += (uint32_t)take;
-        p += take;
-        len -= take;
-        if (ctx->used < WA_SHA256_BLOCK_LEN) {
-            return;
-        }
-        compress(ctx->state, ctx->block);
-        ctx->used = 0;
-    }
-    while (len >= WA_SHA256_BLOCK_LEN) {
-        compress(ctx->state, p);
-        p += WA_SHA256_BLOCK_LEN;
-        len -= WA_SHA256_BLOCK_LEN;
-    }
-    if (len > 0) {
-        memcpy(ctx->block, p, len);
-        ctx->used = (uint32_t)len;
-    }
+    wa_md_update(ctx->state, compress, ctx->block, WA_SHA256_BLOCK_LEN, &ctx->used, data, len);
 }
 
 void wa_sha256_final(wa_sha256_ctx *ctx, uint8_t out[WA_SHA256_DIGEST_LEN])
 {
     uint64_t bits = ctx->total << 3;
-    uint32_t used = ctx->used;
     unsigned i;
 
     /* Padding (5.1.1): a 1 bit, zeros, then the 64-bit big-endian bit length
      * ending a block. */
-    ctx->block[used++] = 0x80u;
-    if (used > WA_SHA256_BLOCK_LEN - 8u) {
-        memset(ctx->block + used, 0, WA_SHA256_BLOCK_LEN - used);
-        compress(ctx->state, ctx->block);
-        used = 0;
-    }
-    memset(ctx->block + used, 0, WA_SHA256_BLOCK_LEN - 8u - used);
+    wa_md_pad(ctx->state, compress, ctx->block, WA_SHA256_BLOCK_LEN, ctx->used, 8u);
     store_be32(ctx->block + 56, (uint32_t)(bits >> 32));
     store_be32(ctx->block + 60, (uint32_t)bits);
     compress(ctx->state, ctx->block);

@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "wa_md.h"
+
 /* First 64 bits of the fractional parts of the cube roots of the first 80
  * primes (FIPS 180-4, 4.2.3). */
 static const uint64_t K[80] = {
@@ -81,8 +83,10 @@ static uint64_t schedule(uint64_t w[16], unsigned t, const uint8_t *block)
     return wt;
 }
 
-static void compress(uint64_t state[8], const uint8_t block[WA_SHA512_BLOCK_LEN])
+/* A wa_md_compress_fn: folds a WA_SHA512_BLOCK_LEN-byte block into state[8]. */
+static void compress(void *state_words, const uint8_t *block)
 {
+    uint64_t *state = state_words;
     uint64_t w[16];
     uint64_t v[8]; /* a b c d e f g h */
     unsigned t;
@@ -120,52 +124,17 @@ void wa_sha512_init(wa_sha512_ctx *ctx)
 
 void wa_sha512_update(wa_sha512_ctx *ctx, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-
-    if (len == 0) {
-        return;
-    }
     ctx->total += len;
-    if (ctx->used > 0) {
-        size_t take = WA_SHA512_BLOCK_LEN - ctx->used;
-        if (take > len) {
-            take = len;
-        }
-        memcpy(ctx->block + ctx->used, p, take);
-        ctx->used += (uint32_t)take;
-        p += take;
-        len -= take;
-        if (ctx->used < WA_SHA512_BLOCK_LEN) {
-            return;
-        }
-        compress(ctx->state, ctx->block);
-        ctx->used = 0;
-    }
-    while (len >= WA_SHA512_BLOCK_LEN) {
-        compress(ctx->state, p);
-        p += WA_SHA512_BLOCK_LEN;
-        len -= WA_SHA512_BLOCK_LEN;
-    }
-    if (len > 0) {
-        memcpy(ctx->block, p, len);
-        ctx->used = (uint32_t)len;
-    }
+    wa_md_update(ctx->state, compress, ctx->block, WA_SHA512_BLOCK_LEN, &ctx->used, data, len);
 }
 
 void wa_sha512_final(wa_sha512_ctx *ctx, uint8_t out[WA_SHA512_DIGEST_LEN])
 {
-    uint32_t used = ctx->used;
     unsigned i;
 
     /* Padding (5.1.2): a 1 bit, zeros, then the 128-bit big-endian bit length
      * ending a block. */
-    ctx->block[used++] = 0x80u;
-    if (used > WA_SHA512_BLOCK_LEN - 16u) {
-        memset(ctx->block + used, 0, WA_SHA512_BLOCK_LEN - used);
-        compress(ctx->state, ctx->block);
-        used = 0;
-    }
-    memset(ctx->block + used, 0, WA_SHA512_BLOCK_LEN - 16u - used);
+    wa_md_pad(ctx->state, compress, ctx->block, WA_SHA512_BLOCK_LEN, ctx->used, 16u);
     store_be64(ctx->block + 112, ctx->total >> 61);
     store_be64(ctx->block + 120, ctx->total << 3);
     compress(ctx->state, ctx->block);

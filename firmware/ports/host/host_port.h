@@ -41,7 +41,10 @@ int host_mgmt_client_fd(void);
 /* heap.c: bytes free in the firmware's heap arena. */
 uint32_t host_heap_free(void);
 
-/* port.c: async-signal-safe console output. */
+/* port.c: async-signal-safe output. host_write_all writes the n bytes at s to
+ * fd, retrying after EINTR, and gives up silently at an error or a zero write
+ * (the console and the --flash-trace file). */
+void host_write_all(int fd, const char *s, size_t n);
 void host_console_str(const char *s);
 void host_console_hex(const char *label, uint64_t value);
 

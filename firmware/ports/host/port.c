@@ -24,10 +24,10 @@
 
 /* ---- console: stdout, one write() per call (async-signal-safe) ----------- */
 
-void wa_port_console_write(const char *s, size_t n)
+void host_write_all(int fd, const char *s, size_t n)
 {
     while (n > 0) {
-        ssize_t w = write(STDOUT_FILENO, s, n);
+        ssize_t w = write(fd, s, n);
         if (w < 0 && errno == EINTR) {
             continue;
         }
@@ -37,6 +37,11 @@ void wa_port_console_write(const char *s, size_t n)
         s += w;
         n -= (size_t)w;
     }
+}
+
+void wa_port_console_write(const char *s, size_t n)
+{
+    host_write_all(STDOUT_FILENO, s, n);
 }
 
 void host_console_str(const char *s)

@@ -5,30 +5,15 @@
  * count handed over a reset (--flash-ops-base N). A planned power cut prints
  * its line and ends the process with _exit(WA_FLASH_FAULTS_CUT_STATUS).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "host_port.h"
 #include "wa_flash_faults.h"
+#include "wa_port.h"
 
 static int s_trace = -1;
-
-static void write_all(int fd, const char *s, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            return;
-        }
-        s += w;
-        n -= (size_t)w;
-    }
-}
 
 int host_faults_init(const char *plan, const char *trace_path, uint32_t ops_base)
 {
@@ -52,7 +37,7 @@ wa_flash_op_t host_faults_next(char kind, uint32_t off, uint32_t len)
     wa_flash_op_t op = wa_flash_faults_next(kind, off, len);
     if (s_trace >= 0) {
         char line[WA_FLASH_FAULTS_LINE_MAX];
-        write_all(s_trace, line, wa_flash_faults_trace_line(&op, line, sizeof line));
+        host_write_all(s_trace, line, wa_flash_faults_trace_line(&op, line, sizeof line));
     }
     return op;
 }
@@ -61,7 +46,7 @@ void host_faults_cut(const wa_flash_op_t *op)
 {
     char line[WA_FLASH_FAULTS_LINE_MAX];
     size_t n = wa_flash_faults_cut_line(op, line, sizeof line);
-    write_all(STDOUT_FILENO, line, n);
+    wa_port_console_write(line, n);
     _exit(WA_FLASH_FAULTS_CUT_STATUS);
 }
 
