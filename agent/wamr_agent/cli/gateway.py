@@ -55,8 +55,8 @@ def _rows(view: GatewayView, now: float) -> list[tuple[str, ...]]:
     gw = (view.id, view.state or "?")
     if not view.devices:
         return [(*gw, "-", "-", "-", "-", "-", "-")]
-    return [(*gw, dev, s.board, s.fw or "-", "yes" if s.reachable else "no", _apps(s.apps),
-             _seen(s, now)) for dev, s in sorted(view.devices.items())]
+    return [(*gw, dev, s.board, s.fw or "-", "yes" if s.reachable else "no", _seen(s, now),
+             _apps(s.apps)) for dev, s in sorted(view.devices.items())]
 
 
 def _print_fleet(fleet: Fleet) -> None:
@@ -64,13 +64,12 @@ def _print_fleet(fleet: Fleet) -> None:
         print(f"no gateway on {fleet.broker}")
         return
     now = time.time()
-    header = ("gateway", "state", "device", "board", "firmware", "reachable", "apps",
-              "last seen")
+    header = ("gateway", "state", "device", "board", "firmware", "reachable", "last seen",
+              "apps")
     rows = [header, *(row for view in fleet.gateways for row in _rows(view, now))]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 2)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
-        fixed = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
-        print(f"{fixed}  {row[-2]}  ({row[-1]})")
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 @app.command()

@@ -95,8 +95,14 @@ def parse_config(data: dict[str, Any], path: Path) -> GatewayConfig:
     _named("'id'", data["id"], path)
     devices = tuple(_device(t, i, path) for i, t in enumerate(data.get("devices", [])))
     _unique(devices, path)
-    broker = BrokerUrl.parse(data["broker"]) if "broker" in data else None
-    return GatewayConfig(data["id"], devices, broker)
+    return GatewayConfig(data["id"], devices, _broker(data.get("broker"), path))
+
+
+def _broker(url: str | None, path: Path) -> BrokerUrl | None:
+    try:
+        return BrokerUrl.parse(url) if url is not None else None
+    except UsageError as exc:
+        raise UsageError(f"{path}: 'broker': {exc}") from None
 
 
 def load_config(path: Path) -> GatewayConfig:

@@ -26,6 +26,7 @@ from . import topics
 from .client import KEEPALIVE, BrokerUrl, new_client, unique_client_id
 
 DEFAULT_TIMEOUT = 10.0
+KEPT = 256  # answers kept for a later wait()
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Requester:
         self.responses = topics.client_responses(self.client_id)
         self.answers: queue.Queue[Incoming] = queue.Queue()
         self.messages: queue.Queue[Incoming] = queue.Queue()
+        self._kept: dict[bytes | None, Incoming] = {}
         self._acks: queue.Queue[tuple[str, ReasonCode | None]] = queue.Queue()
         self._client = new_client(url, self.client_id)
         self._client.on_connect = self._on_connect
@@ -122,15 +124,17 @@ class Requester:
 
     def wait(self, correlation: bytes, timeout: float | None = None,
              what: str = "the gateway") -> topics.CommandReply:
-        """The answer with ``correlation``; others (late answers to earlier requests)
-        are dropped."""
+        """The answer with ``correlation``; answers to other requests that arrive
+        meanwhile are kept for their own ``wait`` (the last :data:`KEPT` of them)."""
         left = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + left
         try:
-            while True:
-                item = self.answers.get(timeout=max(0.0, deadline - time.monotonic()))
-                if item.correlation == correlation:
-                    return topics.CommandReply.from_json(item.payload)
+            while (item := self._kept.pop(correlation, None)) is None:
+                other = self.answers.get(timeout=max(0.0, deadline - time.monotonic()))
+                self._kept[other.correlation] = other
+                while len(self._kept) > KEPT:
+                    del self._kept[next(iter(self._kept))]
+            return topics.CommandReply.from_json(item.payload)
         except queue.Empty:
             raise TransportError(f"no answer from {what} within {left:g} s") from None
         except (ValueError, KeyError, TypeError) as exc:
