@@ -54,6 +54,8 @@ def open_device(board: str, port: str | None = None, baudrate: int = DEFAULT_BAU
     """The device at ``via`` (through its gateway), else at ``port`` or the board's
     running local instance (over SMP)."""
     if via is not None:
+        if port is not None:
+            raise UsageError(f"--port {port} and --via {via.broker}: give one of them")
         with RemoteDevice.open(via) as remote:
             yield remote
         return

@@ -39,7 +39,10 @@ def gateway(
     commands to them, until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
-    guard(False, lambda: serve(config, broker, state_dir, _say))
+    try:
+        guard(False, lambda: serve(config, broker, state_dir, _say))
+    except KeyboardInterrupt:  # before the gateway served (it handles SIGINT itself)
+        raise typer.Exit(130) from None
 
 
 def _apps(apps: list[AppSummary]) -> str:

@@ -90,8 +90,12 @@ class Requester:
             raise TransportError(f"cannot reach the broker at {self.url}: "
                                  f"{exc.strerror or exc}") from None
         self._client.loop_start()
-        self._ack("connect", "connect to")
-        self.subscribe(self.responses)
+        try:
+            self._ack("connect", "connect to")
+            self.subscribe(self.responses)
+        except TransportError:
+            self.close()
+            raise
         return self
 
     def _ack(self, kind: str, what: str) -> None:
