@@ -76,6 +76,9 @@ def test_payloads_round_trip() -> None:
     assert json.loads(state.to_json())["apps"][1] == {
         "name": "old", "version": None, "sha256": None, "state": "stopped", "life": "reverted",
         "reason": "boom", "slot": 1}
+    newer = {**json.loads(state.to_json()), "added_later": 1}
+    newer["apps"][0]["added_later"] = 2
+    assert topics.DeviceState.from_json(json.dumps(newer)) == state  # unknown keys ignored
     value = topics.Telemetry("temp_c", 21.5, 1200, 2, 1700000002.0)
     assert topics.Telemetry.from_json(value.to_json()) == value
     line = topics.LogLine(7, 1200, 2, "telemetry sensor temp_c=21.5")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from ..errors import UsageError, WamrAgentError, rebuild
@@ -116,6 +116,11 @@ def _load(data: bytes | str) -> dict[str, Any]:
     return value
 
 
+def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``d`` that are fields of ``cls``: readers ignore keys they do not know."""
+    return {k: v for k, v in d.items() if k in {f.name for f in fields(cls)}}
+
+
 def _dump(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
@@ -181,8 +186,8 @@ class DeviceState:
     @classmethod
     def from_json(cls, data: bytes | str) -> DeviceState:
         d = _load(data)
-        apps = [AppSummary(**a) for a in d.pop("apps", [])]
-        return cls(**d, apps=apps)
+        apps = [AppSummary(**_known(AppSummary, a)) for a in d.pop("apps", [])]
+        return cls(**_known(cls, d), apps=apps)
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,7 @@ class Telemetry:
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Telemetry:
-        return cls(**_load(data))
+        return cls(**_known(cls, _load(data)))
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,7 @@ class LogDropped:
 
 def parse_log(data: bytes | str) -> LogLine | LogDropped:
     d = _load(data)
-    return LogDropped(int(d["dropped"])) if "dropped" in d else LogLine(**d)
+    return LogDropped(int(d["dropped"])) if "dropped" in d else LogLine(**_known(LogLine, d))
 
 
 @dataclass(frozen=True)
