@@ -30,7 +30,7 @@ from ..mqtt import topics
 from ..mqtt.client import KEEPALIVE, BrokerUrl, new_client
 from .commands import COMMANDS, ReplyCache, ReplyTo
 from .outbox import Outbox
-from .worker import DeviceWorker, Republish, RunCommand, Stop
+from .worker import DeviceWorker, Republish, RunCommand, Stop, smp_opener
 
 log = logging.getLogger("wamr_agent.gateway")
 
@@ -79,8 +79,8 @@ class Gateway:
         self._client = self._new_client()
         self._out = Outbox(self._client, gw)
         self._replies = ReplyCache()
-        self._workers = {dev: DeviceWorker(dev, d.board, d.address, self._out, self._replies)
-                         for dev, d in devices.items()}
+        self._workers = {dev: DeviceWorker(dev, d.board, smp_opener(d.address), self._out,
+                                           self._replies) for dev, d in devices.items()}
         self._info = topics.GatewayInfo(gw, __version__, list(devices), time.time())
 
     def _new_client(self) -> Client:

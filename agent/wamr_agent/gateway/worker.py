@@ -13,8 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from ..access import DeviceAccess
 from ..errors import WamrAgentError
 from ..mqtt import topics
 from ..smp.app_results import LogEntry
@@ -53,17 +54,39 @@ class Stop:
 Job = RunCommand | Republish | Stop
 
 
+class LinkedDevice(DeviceAccess, Protocol):
+    """A device on an open link, which ``close`` closes."""
+
+    def close(self) -> None: ...
+
+
+class _SmpDevice(AppClient):
+    def __init__(self, link: SmpLink) -> None:
+        super().__init__(link)
+        self._smp = link
+
+    def close(self) -> None:
+        self._smp.close()
+
+
+def smp_opener(address: str, baudrate: int = DEFAULT_BAUDRATE) -> Callable[[], LinkedDevice]:
+    """Opens the device's SMP link (SmpLinkError when it cannot)."""
+    def open_device() -> LinkedDevice:
+        return _SmpDevice(SmpLink(address, Framing.CONSOLE, timeout=LINK_TIMEOUT,
+                                  baudrate=baudrate))
+    return open_device
+
+
 class DeviceWorker(threading.Thread):
-    def __init__(self, dev: str, board: str, address: str, publisher: Publisher,
-                 replies: ReplyCache, baudrate: int = DEFAULT_BAUDRATE,
+    def __init__(self, dev: str, board: str, opener: Callable[[], LinkedDevice],
+                 publisher: Publisher, replies: ReplyCache,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        """``opener`` opens the device's link (:func:`smp_opener`; a fake in tests)."""
         super().__init__(name=f"device-{dev}", daemon=True)
-        self.dev, self.board, self.address = dev, board, address
-        self._out, self._replies, self._baudrate, self._clock = (publisher, replies, baudrate,
-                                                                 clock)
+        self.dev, self.board = dev, board
+        self._open, self._out, self._replies, self._clock = opener, publisher, replies, clock
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        self._link: SmpLink | None = None
-        self._client: AppClient | None = None
+        self._client: LinkedDevice | None = None
         self._state = observe.StateTracker()
         self._context_session: dict[str, Any] = {}
         self._status_at = self._logs_at = self._retry_at = 0.0
@@ -99,14 +122,12 @@ class DeviceWorker(threading.Thread):
         except queue.Empty:
             return None
 
-    def _device(self) -> AppClient:
-        """The device's client, opening the link when it is closed (SmpLinkError)."""
+    def _device(self) -> LinkedDevice:
+        """The device, opening its link when it is closed (SmpLinkError)."""
         if self._client is None:
-            self._link = SmpLink(self.address, Framing.CONSOLE, timeout=LINK_TIMEOUT,
-                                 baudrate=self._baudrate)
-            self._client = AppClient(self._link)
+            self._client = self._open()
             self._retry, self._status_at, self._logs_at = RETRY_FIRST, 0.0, 0.0
-            log.info("device %s: link open at %s", self.dev, self.address)
+            log.info("device %s: link open", self.dev)
         return self._client
 
     def _lost(self, exc: SmpLinkError) -> None:
@@ -119,9 +140,9 @@ class DeviceWorker(threading.Thread):
         self._publish_state(observe.unreachable(self.board, self._state.current))
 
     def _close(self) -> None:
-        if self._link is not None:
-            self._link.close()
-        self._link = self._client = None
+        if self._client is not None:
+            self._client.close()
+        self._client = None
 
     def _poll(self) -> None:
         try:
