@@ -90,8 +90,8 @@ static int find_partial(const wa_install_req_t *r)
 {
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         wa_slot_meta_t meta;
-        if (wa_life_info(k) == NULL && wa_store_meta(k, &meta) == WA_OK &&
-            same_module(&meta, r) && wa_store_header_unwritten(k)) {
+        if (wa_life_info(k) == NULL && wa_store_meta(k, &meta) == WA_OK && same_module(&meta, r) &&
+            wa_store_header_unwritten(k)) {
             return (int)k;
         }
     }
