@@ -18,7 +18,7 @@ from .smp.link import DEFAULT_BAUDRATE, SmpLink
 from .smp.logreader import LogNotice, read_logs
 from .targets import resolve_target
 
-__all__ = ["DeviceAccess", "Via", "log_events", "open_device", "via_option"]
+__all__ = ["DeviceAccess", "Via", "log_events", "open_device", "smp_link", "via_option"]
 
 LINK_TIMEOUT = 10.0
 
@@ -60,9 +60,13 @@ def open_device(board: str, port: str | None = None, baudrate: int = DEFAULT_BAU
             yield remote
         return
     target = resolve_target(board, port)
-    with SmpLink(target.address, Framing.CONSOLE, timeout=LINK_TIMEOUT,
-                 baudrate=baudrate) as link:
+    with smp_link(target.address, baudrate) as link:
         yield AppClient(link)
+
+
+def smp_link(address: str, baudrate: int = DEFAULT_BAUDRATE) -> SmpLink:
+    """The SMP link the commands open to a device (console framing to begin with)."""
+    return SmpLink(address, Framing.CONSOLE, timeout=LINK_TIMEOUT, baudrate=baudrate)
 
 
 def log_events(device: DeviceAccess, since: int = 0,

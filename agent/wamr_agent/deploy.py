@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from . import access
 from .access import DeviceAccess, Via, log_events, open_device
 from .device_fit import RamEstimate, Survey, check_fit, estimate_ram, survey_device
 from .errors import UsageError
@@ -76,10 +77,6 @@ class _Upload:
     result: UploadResult
     seconds: float
     framing: Framing
-
-
-def _link(address: str, baudrate: int) -> SmpLink:
-    return SmpLink(address, Framing.CONSOLE, timeout=10.0, baudrate=baudrate)
 
 
 def check_framing(choice: FramingChoice) -> None:
@@ -169,7 +166,7 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
     target = resolve_target(board, port, start=True)
     if on_target is not None:
         on_target(target)
-    with _link(target.address, baudrate) as link:
+    with access.smp_link(target.address, baudrate) as link:
         client = AppClient(link)
         up = _upload(link, client, app, payload, need, framing, start, progress)
         end = _verdict(client, app, payload, up.result, start and wait, timeout, on_status)

@@ -135,6 +135,7 @@ class DeviceWorker(threading.Thread):
         self._close()
         self._retry_at = self._clock() + self._retry
         self._retry = min(self._retry * 2, RETRY_MAX)
+        self._status_at = self._logs_at = 0.0  # the retry polls at once
         if was or self._state.current is None or self._state.current.reachable:
             log.warning("device %s unreachable: %s", self.dev, exc)
         self._publish_state(observe.unreachable(self.board, self._state.current))
