@@ -34,7 +34,8 @@ gen_keys = $(PYTHON) firmware/tools/gen_trusted_keys.py --out $(1)/keys \
 
 # Debian 12 packages the current tasks need (pinned by the Debian release).
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
-                gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format openssl
+                gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format openssl \
+                mosquitto mosquitto-clients
 
 .PHONY: help setup deps gen build examples test demo demo-local bench lint format clean selftest tools bench-firmware \
         faultfw sweep

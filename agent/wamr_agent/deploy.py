@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from . import access
+from .access import DeviceAccess, Via, log_events, open_device
 from .device_fit import RamEstimate, Survey, check_fit, estimate_ram, survey_device
 from .errors import UsageError
 from .payload import Payload, load_payload
@@ -33,7 +34,7 @@ from .smp.apps import AppClient, AppInfo, DeviceStatus, Progress, UploadResult
 from .smp.framing import Framing
 from .smp.lifecycle import Verdict, wait_for_verdict
 from .smp.link import DEFAULT_BAUDRATE, SmpLink
-from .smp.logreader import LogNotice, read_logs
+from .smp.logreader import LogNotice
 from .targets import Target, resolve_target
 from .verdicts import judge, status_version
 
@@ -76,16 +77,6 @@ class _Upload:
     result: UploadResult
     seconds: float
     framing: Framing
-
-
-def _link(address: str, baudrate: int) -> SmpLink:
-    return SmpLink(address, Framing.CONSOLE, timeout=10.0, baudrate=baudrate)
-
-
-@contextmanager
-def _client(address: str, baudrate: int = DEFAULT_BAUDRATE) -> Iterator[AppClient]:
-    with _link(address, baudrate) as link:
-        yield AppClient(link)
 
 
 def check_framing(choice: FramingChoice) -> None:
@@ -175,7 +166,7 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
     target = resolve_target(board, port, start=True)
     if on_target is not None:
         on_target(target)
-    with _link(target.address, baudrate) as link:
+    with access.smp_link(target.address, baudrate) as link:
         client = AppClient(link)
         up = _upload(link, client, app, payload, need, framing, start, progress)
         end = _verdict(client, app, payload, up.result, start and wait, timeout, on_status)
@@ -187,56 +178,57 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
     return report
 
 
-def _on_device(board: str, port: str | None, fn: Callable[[AppClient], T],
-               baudrate: int = DEFAULT_BAUDRATE) -> T:
-    target = resolve_target(board, port)
-    with _client(target.address, baudrate) as client:
-        return fn(client)
+def _on_device(board: str, port: str | None, fn: Callable[[DeviceAccess], T],
+               baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> T:
+    with open_device(board, port, baudrate, via) as device:
+        return fn(device)
 
 
-def list_apps(board: str, port: str | None = None,
-              baudrate: int = DEFAULT_BAUDRATE) -> list[AppInfo]:
-    return _on_device(board, port, lambda c: c.list(), baudrate)
+def list_apps(board: str, port: str | None = None, baudrate: int = DEFAULT_BAUDRATE,
+              via: Via | None = None) -> list[AppInfo]:
+    """The apps installed on the device (``via``: through a gateway, see ``access``)."""
+    return _on_device(board, port, lambda c: c.list(), baudrate, via)
 
 
 def start_app(name: str, board: str, port: str | None = None,
-              baudrate: int = DEFAULT_BAUDRATE) -> None:
-    _on_device(board, port, lambda c: c.start(name), baudrate)
+              baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
+    _on_device(board, port, lambda c: c.start(name), baudrate, via)
 
 
 def stop_app(name: str, board: str, port: str | None = None,
-             baudrate: int = DEFAULT_BAUDRATE) -> None:
-    _on_device(board, port, lambda c: c.stop(name), baudrate)
+             baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
+    _on_device(board, port, lambda c: c.stop(name), baudrate, via)
 
 
 def remove_app(name: str, board: str, port: str | None = None,
-               baudrate: int = DEFAULT_BAUDRATE) -> None:
-    _on_device(board, port, lambda c: c.remove(name), baudrate)
+               baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
+    _on_device(board, port, lambda c: c.remove(name), baudrate, via)
 
 
 def confirm_app(name: str, board: str, port: str | None = None,
-                baudrate: int = DEFAULT_BAUDRATE) -> None:
+                baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
     """Confirms the version of ``name`` on trial (a manual-confirm policy)."""
-    _on_device(board, port, lambda c: c.confirm(name), baudrate)
+    _on_device(board, port, lambda c: c.confirm(name), baudrate, via)
 
 
 def rollback_app(name: str, board: str, port: str | None = None,
-                 baudrate: int = DEFAULT_BAUDRATE) -> None:
+                 baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
     """Reverts the version of ``name`` on trial; the previous version runs again."""
-    _on_device(board, port, lambda c: c.rollback(name), baudrate)
+    _on_device(board, port, lambda c: c.rollback(name), baudrate, via)
 
 
 def status(board: str, port: str | None = None, name: str | None = None,
-           baudrate: int = DEFAULT_BAUDRATE) -> DeviceStatus | AppStatus:
+           baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None,
+           ) -> DeviceStatus | AppStatus:
     """The device's status, or app ``name``'s."""
     return _on_device(board, port, lambda c: c.status() if name is None else c.status(name),
-                      baudrate)
+                      baudrate, via)
 
 
 def logs(board: str, port: str | None = None, since: int = 0, follow: bool = False,
-         baudrate: int = DEFAULT_BAUDRATE) -> Iterator[LogEntry | LogNotice]:
+         baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None,
+         ) -> Iterator[LogEntry | LogNotice]:
     """The device's kept console lines from ``since`` on; with ``follow``, new ones as
     they come, until the caller stops iterating (one connection throughout)."""
-    target = resolve_target(board, port)
-    with _client(target.address, baudrate) as client:
-        yield from read_logs(client, since, follow=follow)
+    with open_device(board, port, baudrate, via) as device:
+        yield from log_events(device, since, follow)

@@ -7,6 +7,7 @@ shared error code (:class:`wamr_agent.agent_err.AgentErr`) as ``code``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from .agent_err import AgentErr
@@ -141,6 +142,26 @@ class VerdictTimeout(VerdictError):
     """The device gave no verdict on the version on trial in time."""
 
     exit_code = 16
+
+
+def _subclasses(cls: type[WamrAgentError]) -> Iterator[type[WamrAgentError]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def rebuild(type_name: str, code: str, message: str, exit_code: int) -> WamrAgentError:
+    """The exception another process reported by its class name, AgentErr name, message
+    and exit code (a gateway's answer, docs/mqtt.md): that class when this package has
+    it, else WamrAgentError; with the reported code and exit code either way."""
+    cls = next((c for c in _subclasses(WamrAgentError) if c.__name__ == type_name),
+               WamrAgentError)
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)  # the classes' own constructors differ in arguments
+    exc.code = AgentErr.__members__.get(code, AgentErr.UNKNOWN)
+    if exc.exit_code != exit_code:
+        exc.exit_code = exit_code
+    return exc
 
 
 EXIT_CODES: dict[str, int] = {

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fake_device import FakeDevice, Plan, Slot
-from wamr_agent import deploy as deploying
+from wamr_agent import access
 from wamr_agent.cli import app
 from wamr_agent.smp import lifecycle
 
@@ -27,7 +27,7 @@ runner = CliRunner()
 @pytest.fixture
 def device(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDevice]:
     fake = FakeDevice()
-    monkeypatch.setattr(deploying, "_link", lambda address, baudrate: fake)
+    monkeypatch.setattr(access, "smp_link", lambda address, baudrate: fake)
     monkeypatch.setattr(lifecycle, "POLL_SECONDS", 0.0)  # the fake's trial moves per poll
     yield fake
 

@@ -88,7 +88,8 @@ def test_every_command_has_a_test() -> None:
               "deploy", "ps", "start", "stop", "rm",  # tests/qemu/test_deploy.py
               "confirm", "rollback",  # tests/cli/test_cli_deploy.py
               "status", "logs",  # tests/hostport/test_status_logs.py
-              "bundle keygen", "bundle build", "bundle verify", "bundle show"}  # test_cli_bundle
+              "bundle keygen", "bundle build", "bundle verify", "bundle show",  # test_cli_bundle
+              "gateway", "devices"}  # tests/gateway, tests/unit/test_gateway_config.py
     commands: set[str] = set()
     for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)

@@ -26,6 +26,13 @@ PortOpt = Annotated[str | None, typer.Option(help="Device management port: a ser
                                              "the board's running local instance).")]
 BaudOpt = Annotated[int, typer.Option("--baud", min=1, help="Baud rate of a serial --port "
                                       "(8N1, no flow control).")]
+ViaOpt = Annotated[str | None, typer.Option("--via", help="Reach the device through its "
+                                            "gateway: the MQTT broker, "
+                                            "mqtt://[user:pass@]HOST:PORT (with --device).",
+                                            show_default=False)]
+DeviceOpt = Annotated[str | None, typer.Option("--device", help="With --via: the device as "
+                                               "GATEWAY/DEVICE (ids of the gateway's "
+                                               "configuration).", show_default=False)]
 AppArg = Annotated[str, typer.Argument(help="App name (see `ps`).", show_default=False)]
 BAUD = DEFAULT_BAUDRATE
 

@@ -1,6 +1,7 @@
 """`wamr-agent ps`, `start`, `stop`, `rm`, `confirm`, `rollback`, `status`, `logs`:
 the apps on a device managed over SMP (a serial port, a socket, or the board's
-local instance). `deploy` is in deploy.py."""
+local instance) or through its gateway (``--via``, ``--device``). `deploy` is in
+deploy.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Annotated
 import typer
 
 from .. import deploy as deploying
+from ..access import Via, via_option
 from ..errors import WamrAgentError
 from ..smp.app_results import LogEntry, Reason
 from ..smp.apps import AppInfo, AppStatus, DeviceStatus
@@ -21,8 +23,10 @@ from .common import (
     AppArg,
     BaudOpt,
     BoardOpt,
+    DeviceOpt,
     JsonOpt,
     PortOpt,
+    ViaOpt,
     app,
     fail,
     guard,
@@ -32,9 +36,10 @@ from .common import (
 
 @app.command()
 def ps(board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
-       as_json: JsonOpt = False) -> None:
+       via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False) -> None:
     """List the apps installed on a device."""
-    apps: list[AppInfo] = guard(as_json, lambda: deploying.list_apps(board, port, baud))
+    apps: list[AppInfo] = guard(as_json, lambda: deploying.list_apps(
+        board, port, baud, via_option(via, device)))
     if as_json:
         print_json({"apps": [a.as_dict() for a in apps]})
         return
@@ -56,12 +61,13 @@ def _reason(reason: Reason) -> str:
     return f"{reason.text} ({reason.code})" if reason.msg else reason.code
 
 
-def _app_command(verb: str, fn: Callable[[str, str, str | None, int], None], done: str,
-                 doc: str) -> None:
+def _app_command(verb: str, fn: Callable[[str, str, str | None, int, Via | None], None],
+                 done: str, doc: str) -> None:
     @app.command(verb, help=doc)
     def command(name: AppArg, board: BoardOpt = "esp32", port: PortOpt = None,
-                baud: BaudOpt = BAUD, as_json: JsonOpt = False) -> None:
-        guard(as_json, lambda: fn(name, board, port, baud))
+                baud: BaudOpt = BAUD, via: ViaOpt = None, device: DeviceOpt = None,
+                as_json: JsonOpt = False) -> None:
+        guard(as_json, lambda: fn(name, board, port, baud, via_option(via, device)))
         if as_json:
             print_json({"name": name, "result": done})
         else:
@@ -148,12 +154,12 @@ def status(
                                                "the device's status.",
                                                show_default=False)] = None,
     board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
-    as_json: JsonOpt = False,
+    via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Show a device's status (board, firmware, uptime, resets, memory), or one app's
     (state, lifecycle and trial, last update, traps, last error, memory, uptime)."""
     result: DeviceStatus | AppStatus = guard(as_json, lambda: deploying.status(
-        board, port, name, baud))
+        board, port, name, baud, via_option(via, device)))
     if as_json:
         print_json(result.as_dict())
     elif isinstance(result, AppStatus):
@@ -174,16 +180,18 @@ def _print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
 @app.command()
 def logs(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines "
-                                         "(polls every 0.5 s) until Ctrl-C.")] = False,
+                                         "(polls every 0.5 s; with --via, from the "
+                                         "gateway's logs topic) until Ctrl-C.")] = False,
     since: Annotated[int, typer.Option(min=0, help="First line's sequence number (lines "
                                        "count from 0 at boot).")] = 0,
     board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
+    via: ViaOpt = None, device: DeviceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Print the console lines the device kept (agent events, app logs, telemetry), with
     the device time in seconds since boot."""
     try:
-        for event in deploying.logs(board, port, since, follow, baud):
+        for event in deploying.logs(board, port, since, follow, baud, via_option(via, device)):
             _print_log_event(event, as_json)
     except KeyboardInterrupt:
         return

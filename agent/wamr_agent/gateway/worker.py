@@ -1,0 +1,211 @@
+"""One thread per device: it alone owns the device's SMP link, so there is one
+request at a time on it. It runs the commands the dispatcher queues, and between
+them polls the device's status and app list (every :data:`STATUS_EVERY` s) and its
+kept console lines (every :data:`LOGS_EVERY` s), publishing state, logs and
+telemetry. A link that fails marks the device unreachable (published in its
+state) and is opened again with backoff."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..access import DeviceAccess
+from ..errors import WamrAgentError
+from ..mqtt import topics
+from ..smp.app_results import LogEntry
+from ..smp.apps import AppClient
+from ..smp.framing import Framing
+from ..smp.link import DEFAULT_BAUDRATE, SmpLink, SmpLinkError
+from . import observe
+from .commands import COMMANDS, Context, ReplyCache
+from .outbox import Publisher
+
+log = logging.getLogger("wamr_agent.gateway")
+
+STATUS_EVERY = 2.0
+LOGS_EVERY = 0.5
+LINK_TIMEOUT = 5.0
+RETRY_FIRST, RETRY_MAX = 0.5, 5.0
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    verb: str
+    request_id: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Republish:
+    """Publish the device's state again (the gateway reconnected to the broker)."""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Publish the device as unreachable, close the link, end the thread."""
+
+
+Job = RunCommand | Republish | Stop
+
+
+class LinkedDevice(DeviceAccess, Protocol):
+    """A device on an open link, which ``close`` closes."""
+
+    def close(self) -> None: ...
+
+
+class _SmpDevice(AppClient):
+    def __init__(self, link: SmpLink) -> None:
+        super().__init__(link)
+        self._smp = link
+
+    def close(self) -> None:
+        self._smp.close()
+
+
+def smp_opener(address: str, baudrate: int = DEFAULT_BAUDRATE) -> Callable[[], LinkedDevice]:
+    """Opens the device's SMP link (SmpLinkError when it cannot)."""
+    def open_device() -> LinkedDevice:
+        return _SmpDevice(SmpLink(address, Framing.CONSOLE, timeout=LINK_TIMEOUT,
+                                  baudrate=baudrate))
+    return open_device
+
+
+class DeviceWorker(threading.Thread):
+    def __init__(self, dev: str, board: str, opener: Callable[[], LinkedDevice],
+                 publisher: Publisher, replies: ReplyCache,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``opener`` opens the device's link (:func:`smp_opener`; a fake in tests)."""
+        super().__init__(name=f"device-{dev}", daemon=True)
+        self.dev, self.board = dev, board
+        self._open, self._out, self._replies, self._clock = opener, publisher, replies, clock
+        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._client: LinkedDevice | None = None
+        self._state = observe.StateTracker()
+        self._context_session: dict[str, Any] = {}
+        self._status_at = self._logs_at = self._retry_at = 0.0
+        self._retry = RETRY_FIRST
+        self._boot: int | None = None
+        self._since = 0
+
+    def submit(self, job: Job) -> None:
+        """Queues a job (any thread)."""
+        self._jobs.put(job)
+
+    # -- the worker's thread -------------------------------------------------------
+
+    def run(self) -> None:
+        while True:
+            job = self._next_job()
+            if isinstance(job, Stop):
+                break
+            if isinstance(job, RunCommand):
+                self._command(job)
+            elif isinstance(job, Republish):
+                self._publish_state(force=True)
+            else:
+                self._poll()
+        self._publish_state(observe.unreachable(self.board, self._state.current), force=True)
+        self._close()
+
+    def _next_job(self) -> Job | None:
+        due = (self._retry_at if self._client is None
+               else min(self._status_at, self._logs_at))
+        try:
+            return self._jobs.get(timeout=max(0.0, due - self._clock()))
+        except queue.Empty:
+            return None
+
+    def _device(self) -> LinkedDevice:
+        """The device, opening its link when it is closed (SmpLinkError)."""
+        if self._client is None:
+            self._client = self._open()
+            self._retry, self._status_at, self._logs_at = RETRY_FIRST, 0.0, 0.0
+            log.info("device %s: link open", self.dev)
+        return self._client
+
+    def _lost(self, exc: SmpLinkError) -> None:
+        was = self._client is not None
+        self._close()
+        self._retry_at = self._clock() + self._retry
+        self._retry = min(self._retry * 2, RETRY_MAX)
+        self._status_at = self._logs_at = 0.0  # the retry polls at once
+        if was or self._state.current is None or self._state.current.reachable:
+            log.warning("device %s unreachable: %s", self.dev, exc)
+        self._publish_state(observe.unreachable(self.board, self._state.current))
+
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+    def _poll(self) -> None:
+        try:
+            now = self._clock()
+            if now >= self._status_at:
+                self._poll_status()
+            if now >= self._logs_at:
+                self._poll_logs()
+        except SmpLinkError as exc:
+            self._lost(exc)
+        except WamrAgentError as exc:  # an answer this host cannot read: try again later
+            log.warning("device %s: %s", self.dev, exc)
+            self._status_at = self._logs_at = self._clock() + STATUS_EVERY
+
+    def _poll_status(self) -> None:
+        client = self._device()
+        status, apps = client.status(), client.list()
+        self._status_at = self._clock() + STATUS_EVERY
+        self._publish_state(observe.device_state(self.board, status, apps, time.time()))
+
+    def _poll_logs(self) -> None:
+        page = self._device().logs(self._since)
+        more = bool(page.lines)
+        if self._boot is not None and page.boot != self._boot:
+            self._since, more = 0, True  # rebooted: its log from the start
+        else:
+            self._since = page.next
+            if page.dropped:
+                self._out.log_line(self.dev, topics.LogDropped(page.dropped))
+            for entry in page.lines:
+                self._publish_line(entry)
+        self._boot = page.boot
+        self._logs_at = self._clock() + (0.0 if more else LOGS_EVERY)
+
+    def _publish_line(self, entry: LogEntry) -> None:
+        self._out.log_line(self.dev, topics.LogLine(entry.seq, entry.t_ms, entry.boot,
+                                                    entry.msg))
+        found = observe.telemetry(entry)
+        if found is not None:
+            self._out.telemetry(self.dev, *found)
+
+    def _publish_state(self, state: topics.DeviceState | None = None,
+                       force: bool = False) -> None:
+        state = state or self._state.current
+        if state is not None and (self._state.update(state, self._clock()) or force):
+            self._out.state(self.dev, state)
+
+    def _command(self, job: RunCommand) -> None:
+        command = COMMANDS[job.verb]
+        try:
+            context = Context(self._device(), self._context_session)
+            reply = topics.CommandReply(True, result=command.run(context, job.args))
+        except SmpLinkError as exc:
+            self._lost(exc)
+            reply = topics.CommandReply(False, error=topics.WireError.of(exc))
+        except WamrAgentError as exc:
+            reply = topics.CommandReply(False, error=topics.WireError.of(exc))
+        except Exception as exc:  # a bug must not end the device's thread
+            log.exception("device %s: %s failed", self.dev, job.verb)
+            reply = topics.CommandReply(False, error=topics.WireError.of(
+                WamrAgentError(f"the gateway failed: {type(exc).__name__}: {exc}")))
+        for to in self._replies.finish(job.request_id, reply):
+            self._out.reply(to, reply)
+        if command.changes_state:
+            self._status_at = 0.0

@@ -1,0 +1,81 @@
+"""The gateway's configuration file: what it accepts and the one-line errors
+naming the key (exit 2 through the CLI). No broker, no device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wamr_agent.cli import app
+from wamr_agent.errors import BoardError, UsageError
+from wamr_agent.gateway.config import DeviceConfig, load_config
+from wamr_agent.mqtt.client import BrokerUrl
+
+GOOD = """
+id = "gw1"
+broker = "mqtt://127.0.0.1:1883"
+[[devices]]
+id = "dev1"
+board = "esp32"
+port = "socket://127.0.0.1:4444"
+[[devices]]
+id = "dev2"
+board = "mps2-an386"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gateway.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_full_config(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.id == "gw1" and config.broker == BrokerUrl("127.0.0.1", 1883)
+    assert config.devices == (DeviceConfig("dev1", "esp32", "socket://127.0.0.1:4444"),
+                              DeviceConfig("dev2", "mps2-an386", None))
+    bare = load_config(write(tmp_path, 'id = "gw2"\n'))
+    assert (bare.broker, bare.devices) == (None, ())
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('id = "gw1"\ncolour = "red"\n', r"unknown key 'colour'"),
+    ('id = 3\n', r"'id' must be a str, not int"),
+    ('broker = "mqtt://h:1"\n', r"missing key 'id'"),
+    ('id = "gw1"\ndevices = 3\n', r"'devices' must be a table array, not int"),
+    ('id = "gw1"\n[[devices]]\nid = "d"\nboard = "esp32"\nbaud = 9600\n',
+     r"unknown key devices\[0\]\.'baud'"),
+    ('id = "gw1"\n[[devices]]\nid = "d"\nboard = "esp32"\nport = 4444\n',
+     r"devices\[0\]\.'port' must be a str, not int"),
+    ('id = "gw1"\n[[devices]]\nid = "d"\n', r"missing key devices\[0\]\.'board'"),
+    ('id = "gw/1"\n', r"'id': id 'gw/1': use letters"),
+    ('id = "gw1"\n[[devices]]\nid = "d+"\nboard = "esp32"\n', r"devices\[0\]\.'id'"),
+    ('id = "gw1"\nbroker = "http://x"\n', r"expected mqtt://"),
+    ('id = "gw1"\n[[devices]]\nid = "a"\nboard = "esp32"\n[[devices]]\nid = "a"\n'
+     'board = "esp32"\nport = "/dev/ttyUSB0"\n', r"both use id 'a'"),
+    ('id = "gw1"\n[[devices]]\nid = "a"\nboard = "esp32"\n[[devices]]\nid = "b"\n'
+     'board = "esp32"\n', r"'a' and 'b' both use the local esp32 instance"),
+    ('id = "gw1"\n[devices\n', r"not TOML"),
+])
+def test_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message) as raised:
+        load_config(write(tmp_path, text))
+    assert "\n" not in str(raised.value) and str(tmp_path) in str(raised.value)
+
+
+def test_an_unknown_board_is_a_board_error(tmp_path: Path) -> None:
+    with pytest.raises(BoardError, match=r"devices\[0\]\.'board'"):
+        load_config(write(tmp_path, 'id = "g"\n[[devices]]\nid = "d"\nboard = "esp33"\n'))
+
+
+def test_the_cli_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["gateway", "--config",
+                                      str(write(tmp_path, 'id = "gw1"\nport = 1\n'))])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "unknown key 'port'" in result.stderr
+    missing = CliRunner().invoke(app, ["gateway", "--config", str(tmp_path / "none.toml")])
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr

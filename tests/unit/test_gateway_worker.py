@@ -1,0 +1,202 @@
+"""A device worker against a fake device and a recording publisher: what it
+publishes from its polls (state, log lines, telemetry, dropped lines, a reboot),
+commands and their answers, a link that fails and comes back, and the stop. No
+broker, no subprocess."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from wamr_agent.errors import UsageError
+from wamr_agent.gateway.commands import ReplyCache, ReplyTo
+from wamr_agent.gateway.worker import DeviceWorker, RunCommand, Stop
+from wamr_agent.mqtt import topics
+from wamr_agent.smp.app_results import AppInfo, DeviceStatus, LogEntry, LogPage
+from wamr_agent.smp.streams import SmpLinkError
+
+STATUS = DeviceStatus("esp32", "0.1.0", 1000, 1, "power-on", 180000, 4, 1, 4096,
+                      ("console",), 2)
+TIMEOUT = 10.0
+
+
+@dataclass
+class FakeDevice:
+    """The answers of a device; ``down`` makes every request fail like a lost link."""
+
+    apps: list[AppInfo] = field(default_factory=lambda: [
+        AppInfo("sensor", 0, "running", 3347, "ab", "1.0", "confirmed")])
+    lines: list[str] = field(default_factory=lambda: [
+        "boot 1 reset=power-on", "telemetry sensor temp_c=21.5", "[sensor] ok"])
+    boot: int = 1
+    dropped: int = 0
+    down: bool = False
+    opened: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def open(self) -> FakeDevice:
+        self._check()
+        self.opened += 1
+        return self
+
+    def _check(self) -> None:
+        if self.down:
+            raise SmpLinkError("socket://fake: the device closed the connection")
+
+    def close(self) -> None:
+        pass
+
+    def status(self, name: str | None = None) -> Any:
+        self._check()
+        if name is not None:
+            raise UsageError(f"device refused to report the status of app {name!r}")
+        return replace(STATUS, boot=self.boot)
+
+    def list(self) -> list[AppInfo]:
+        self._check()
+        return list(self.apps)
+
+    def logs(self, since: int = 0) -> LogPage:
+        self._check()
+        with self.lock:
+            lines = tuple(LogEntry(self.boot, i, 100 * i, m)
+                          for i, m in enumerate(self.lines) if i >= since)
+            page = LogPage(self.boot, len(self.lines), self.dropped, lines)
+            self.dropped = 0
+        return page
+
+    def stop(self, name: str) -> None:
+        self._check()
+        self.apps = [replace(a, state="stopped") if a.name == name else a for a in self.apps]
+
+    start = remove = confirm = rollback = stop
+
+
+@dataclass
+class Published:
+    """The Publisher, recording on a queue."""
+
+    items: queue.Queue[tuple[str, Any]] = field(default_factory=queue.Queue)
+    skipped: list[tuple[str, Any]] = field(default_factory=list)  # for a later next()
+
+    def state(self, dev: str, state: topics.DeviceState) -> None:
+        self.items.put(("state", state))
+
+    def telemetry(self, dev: str, app: str, value: topics.Telemetry) -> None:
+        self.items.put(("telemetry", (app, value)))
+
+    def log_line(self, dev: str, line: topics.LogLine | topics.LogDropped) -> None:
+        self.items.put(("log", line))
+
+    def reply(self, to: ReplyTo, reply: topics.CommandReply) -> None:
+        self.items.put(("reply", (to, reply)))
+
+    def next(self, kind: str, check: Any = lambda _: True) -> Any:
+        """The first item of ``kind`` that passes ``check``, in the order published."""
+        for item in self.skipped:
+            if item[0] == kind and check(item[1]):
+                self.skipped.remove(item)
+                return item[1]
+        while True:
+            got, value = self.items.get(timeout=TIMEOUT)
+            if got == kind and check(value):
+                return value
+            self.skipped.append((got, value))
+
+
+@pytest.fixture
+def device() -> FakeDevice:
+    return FakeDevice()
+
+
+@pytest.fixture
+def out() -> Published:
+    return Published()
+
+
+@pytest.fixture
+def replies() -> ReplyCache:
+    return ReplyCache()
+
+
+@pytest.fixture
+def worker(device: FakeDevice, out: Published, replies: ReplyCache) -> Iterator[DeviceWorker]:
+    running = DeviceWorker("dev1", "esp32", device.open, out, replies)
+    running.start()
+    yield running
+    running.submit(Stop())
+    running.join(TIMEOUT)
+
+
+def ask(worker: DeviceWorker, replies: ReplyCache, out: Published, verb: str,
+        args: dict[str, Any]) -> topics.CommandReply:
+    """Runs one command as the dispatcher does; its answer."""
+    to = ReplyTo("res", f"{verb}-{len(args)}".encode())
+    request_id = f"id-{id(to)}"
+    assert replies.begin(request_id, to) == "new"
+    worker.submit(RunCommand(verb, request_id, args))
+    got, reply = out.next("reply")
+    assert got == to
+    return reply  # type: ignore[no-any-return]
+
+
+def test_polls_publish_state_lines_and_telemetry(device: FakeDevice, out: Published,
+                                                 worker: DeviceWorker) -> None:
+    state = out.next("state")
+    assert (state.reachable, state.board, state.boot, state.free_slots) == (True, "esp32", 1, 2)
+    assert [a.name for a in state.apps] == ["sensor"]
+    assert [out.next("log").msg for _ in device.lines] == device.lines
+    app, value = out.next("telemetry")
+    assert (app, value.key, value.value, value.t_ms, value.boot) == ("sensor", "temp_c", 21.5,
+                                                                    100, 1)
+    with device.lock:
+        device.lines.append("later")
+        device.dropped = 4
+    assert out.next("log") == topics.LogDropped(4)
+    assert out.next("log").msg == "later"
+    with device.lock:  # a reboot: its log from line 0 of the new boot
+        device.boot, device.lines = 2, ["boot 2 reset=software"]
+    line = out.next("log")
+    assert (line.boot, line.seq, line.msg) == (2, 0, "boot 2 reset=software")
+
+
+def test_commands_are_answered_and_the_state_polled_again(
+        device: FakeDevice, out: Published, replies: ReplyCache, worker: DeviceWorker) -> None:
+    out.next("state")
+    assert ask(worker, replies, out, "stop", {"name": "sensor"}) == topics.CommandReply(
+        True, result={})
+    assert out.next("state", lambda s: s.apps[0].state == "stopped").reachable
+    refused = ask(worker, replies, out, "status", {"name": "nope"})
+    assert refused.error is not None and refused.error.type == "UsageError"
+    bad = ask(worker, replies, out, "rm", {})
+    assert bad.error is not None and bad.error.exit_code == 2
+    assert bad.error.message == "the command needs args.name, an app's name"
+    listed = ask(worker, replies, out, "ps", {})
+    assert listed.result == {"apps": [a.as_dict() for a in device.apps]}
+
+
+def test_a_lost_link_is_unreachable_until_it_answers_again(
+        device: FakeDevice, out: Published, replies: ReplyCache, worker: DeviceWorker) -> None:
+    first = out.next("state")
+    device.down = True
+    gone = out.next("state", lambda s: not s.reachable)
+    assert gone.apps == first.apps and gone.last_seen >= first.last_seen
+    reply = ask(worker, replies, out, "ps", {})
+    assert reply.error is not None
+    assert (reply.error.type, reply.error.exit_code) == ("SmpLinkError", 12)
+    device.down = False
+    assert out.next("state", lambda s: s.reachable).reachable
+    assert device.opened >= 2
+
+
+def test_stop_publishes_the_device_unreachable(out: Published, worker: DeviceWorker) -> None:
+    out.next("state")
+    worker.submit(Stop())
+    assert not out.next("state", lambda s: not s.reachable).reachable
+    worker.join(TIMEOUT)
+    assert not worker.is_alive()
