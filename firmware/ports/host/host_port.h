@@ -48,4 +48,18 @@ void host_write_all(int fd, const char *s, size_t n);
 void host_console_str(const char *s);
 void host_console_hex(const char *label, uint64_t value);
 
+/* port_main.c: the program's options (port.c's init and reset read them). */
+typedef struct host_options {
+    const char *flash_path; /* --flash */
+    int mgmt_port;          /* --mgmt-port */
+    int mgmt_listen_fd;     /* --mgmt-fds L,C: sockets handed over by a reset */
+    int mgmt_client_fd;
+    const char *fault_plan; /* --flash-faults */
+    const char *trace_path; /* --flash-trace */
+    uint32_t ops_base;      /* --flash-ops-base: flash ops counted before a reset */
+    char **argv;            /* as main() got them, for the reset's re-exec */
+} host_options_t;
+
+extern host_options_t g_host_options;
+
 #endif /* HOST_PORT_H */

@@ -91,7 +91,6 @@ void wa_port_sleep_ms(uint32_t ms)
 
 #define MAX_ARGS 64
 
-static char **s_argv;
 static char s_fds_arg[32];
 
 static void disarm_watchdog(void)
@@ -149,12 +148,13 @@ void wa_port_reset(void)
     static char ops_arg[12];
     int n = 0;
     disarm_watchdog();
-    for (int i = 0; s_argv != NULL && s_argv[i] != NULL && n < MAX_ARGS; i++) {
-        if (is_handed_over(s_argv[i]) && s_argv[i + 1] != NULL) {
+    char **args = g_host_options.argv;
+    for (int i = 0; args != NULL && args[i] != NULL && n < MAX_ARGS; i++) {
+        if (is_handed_over(args[i]) && args[i + 1] != NULL) {
             i++;
             continue;
         }
-        argv[n++] = s_argv[i];
+        argv[n++] = args[i];
     }
     format_fds(s_fds_arg, host_mgmt_listen_fd(), host_mgmt_client_fd());
     *format_u32(ops_arg, wa_flash_faults_count()) = '\0';
@@ -298,106 +298,17 @@ static void install_handlers(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* ---- init, main ------------------------------------------------------------ */
-
-static const char *s_flash_path = "flash.bin";
-static int s_mgmt_port;
-static int s_mgmt_listen_fd = -1;
-static int s_mgmt_client_fd = -1;
-static const char *s_fault_plan;
-static const char *s_trace_path;
-static uint32_t s_ops_base;
+/* ---- init ------------------------------------------------------------------ */
 
 void wa_port_init(void)
 {
+    const host_options_t *o = &g_host_options;
     s_boot_us = monotonic_us();
     disarm_watchdog();
     install_handlers();
-    if (host_faults_init(s_fault_plan, s_trace_path, s_ops_base) != 0 ||
-        host_mgmt_init(s_mgmt_port, s_mgmt_listen_fd, s_mgmt_client_fd) != 0 ||
-        host_flash_init(s_flash_path) != 0) {
+    if (host_faults_init(o->fault_plan, o->trace_path, o->ops_base) != 0 ||
+        host_mgmt_init(o->mgmt_port, o->mgmt_listen_fd, o->mgmt_client_fd) != 0 ||
+        host_flash_init(o->flash_path) != 0) {
         exit(2);
     }
-}
-
-static void usage(const char *program)
-{
-    fprintf(stderr,
-            "usage: %s [--board NAME] [--flash PATH] [--mgmt-port N]\n"
-            "          [--flash-faults PLAN] [--flash-trace PATH]\n"
-            "  wamr-agent firmware for board %s as a host process: console on stdout,\n"
-            "  management UART on TCP 127.0.0.1:N (0: any free port, printed at boot),\n"
-            "  flash in PATH (default flash.bin). SIGUSR1 resets the board.\n"
-            "  --flash-faults PLAN  flash ops (programs and erases, numbered from 0 and\n"
-            "      across resets) to fault, comma-separated: cut-before:K, cut-after:K,\n"
-            "      cut-during:K[:SEED] (torn op), fail-write:K (a program that does nothing\n"
-            "      but reports success). A cut prints 'power cut at flash op K (...)' and\n"
-            "      exits with status %d.\n"
-            "  --flash-trace PATH   append 'K P|E OFFSET LEN' for every flash op to PATH.\n",
-            program, WA_BOARD_NAME, WA_FLASH_FAULTS_CUT_STATUS);
-}
-
-static int parse_int(const char *text, int *out)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (*text == '\0' || *end != '\0' || v < 0 || v > 65535) {
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_u32(const char *text, uint32_t *out)
-{
-    char *end;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*text < '0' || *text > '9' || *end != '\0' || v > UINT32_MAX) {
-        return -1;
-    }
-    *out = (uint32_t)v;
-    return 0;
-}
-
-/* One option and its value; 0, or -1 when unknown or malformed. */
-static int parse_option(const char *arg, const char *value)
-{
-    if (strcmp(arg, "--board") == 0) {
-        return strcmp(value, WA_BOARD_NAME) == 0 ? 0 : -2;
-    }
-    if (strcmp(arg, "--flash") == 0) {
-        s_flash_path = value;
-    } else if (strcmp(arg, "--mgmt-port") == 0) {
-        return parse_int(value, &s_mgmt_port);
-    } else if (strcmp(arg, "--mgmt-fds") == 0) {
-        return sscanf(value, "%d,%d", &s_mgmt_listen_fd, &s_mgmt_client_fd) == 2 ? 0 : -1;
-    } else if (strcmp(arg, "--flash-faults") == 0) {
-        s_fault_plan = value;
-    } else if (strcmp(arg, "--flash-trace") == 0) {
-        s_trace_path = value;
-    } else if (strcmp(arg, "--flash-ops-base") == 0) {
-        return parse_u32(value, &s_ops_base);
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    s_argv = argv;
-    for (int i = 1; i < argc; i += 2) {
-        int rc = i + 1 < argc ? parse_option(argv[i], argv[i + 1]) : -1;
-        if (rc == -2) {
-            fprintf(stderr, "%s: built for board %s, not %s\n", argv[0], WA_BOARD_NAME,
-                    argv[i + 1]);
-            return 2;
-        }
-        if (rc != 0) {
-            usage(argv[0]);
-            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
-        }
-    }
-    wa_port_init();
-    wa_agent_main();
 }
