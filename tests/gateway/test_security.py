@@ -23,11 +23,12 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from typer.testing import CliRunner
 
+from tests.conftest import need
 from tests.gateway.conftest import WAMR_AGENT, GatewayProcess, Watch, gateway_config, state_of
 from wamr_agent.cli import app
 from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.mqtt import topics
-from wamr_agent.mqtt.broker import Mosquitto, broker_answers
+from wamr_agent.mqtt.broker import BrokerError, Mosquitto, broker_answers, find_mosquitto_passwd
 from wamr_agent.mqtt.client import new_client, unique_client_id
 from wamr_agent.mqtt.pki import Authority
 from wamr_agent.mqtt.requester import Requester
@@ -65,6 +66,14 @@ def secure_gateway_config(security: Security, url: str, user: str, ca: bool = Tr
     lines = [f'broker = "{url}"', f'username = "{user}"',
              f'password_file = "{account.password_file}"']
     return "\n".join([*lines, *([f'ca = "{security.ca}"'] if ca else [])]) + "\n"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _mosquitto_passwd() -> None:
+    try:
+        find_mosquitto_passwd()
+    except BrokerError as exc:
+        need(False, "mosquitto_passwd", str(exc))
 
 
 @pytest.fixture(scope="module")
