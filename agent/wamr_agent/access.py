@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Protocol, overload
 
 from .errors import UsageError
+from .mqtt.url import CLI_NAMES, BrokerOptions, resolve
 from .remote import RemoteDevice, Via
 from .smp.app_results import AppInfo, AppStatus, DeviceStatus, LogEntry, LogPage
 from .smp.apps import AppClient
@@ -39,13 +41,19 @@ class DeviceAccess(Protocol):
     def logs(self, since: int = 0) -> LogPage: ...
 
 
-def via_option(url: str | None, device: str | None) -> Via | None:
-    """The ``--via``/``--device`` pair of the CLI as a Via (None without ``--via``)."""
+def via_option(url: str | None, device: str | None,
+               options: BrokerOptions | None = None) -> Via | None:
+    """The ``--via``/``--device`` pair of the CLI, with its TLS and credentials
+    ``options`` (``--ca``, ``--user``, ...), as a Via (None without ``--via``)."""
+    opts = options or BrokerOptions()
     if url is None:
-        if device is not None:
-            raise UsageError("--device GATEWAY/DEVICE needs --via mqtt://HOST:PORT")
+        if device is not None or opts.given():
+            given = ["--device" if device is not None else "",
+                     *(CLI_NAMES[n] for n in opts.given())]
+            raise UsageError(f"{', '.join(filter(None, given))}: only with "
+                             "--via mqtt[s]://HOST:PORT")
         return None
-    return Via.parse(url, device)
+    return replace(Via.parse(url, device), broker=resolve(url, opts))
 
 
 @contextmanager

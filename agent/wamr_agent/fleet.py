@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .mqtt import topics
-from .mqtt.client import BrokerUrl
 from .mqtt.requester import Incoming, Requester
+from .mqtt.url import BrokerSettings
 
 COLLECT_SECONDS = 1.0  # retained messages arrive right after subscribing
 
@@ -53,7 +53,7 @@ def _apply(views: dict[str, GatewayView], item: Incoming) -> None:
         return  # not ours to show
 
 
-def collect(url: BrokerUrl, seconds: float = COLLECT_SECONDS) -> Fleet:
+def collect(url: BrokerSettings, seconds: float = COLLECT_SECONDS) -> Fleet:
     """Subscribes to the fleet's retained topics and reads what arrives for ``seconds``."""
     views: dict[str, GatewayView] = {}
     with Requester(url) as mqtt:

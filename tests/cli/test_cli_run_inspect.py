@@ -89,7 +89,8 @@ def test_every_command_has_a_test() -> None:
               "confirm", "rollback",  # tests/cli/test_cli_deploy.py
               "status", "logs",  # tests/hostport/test_status_logs.py
               "bundle keygen", "bundle build", "bundle verify", "bundle show",  # test_cli_bundle
-              "gateway", "devices"}  # tests/gateway, tests/unit/test_gateway_config.py
+              "gateway", "devices",  # tests/gateway, tests/unit/test_gateway_config.py
+              "broker up", "broker down"}  # tests/gateway/test_security.py
     commands: set[str] = set()
     for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from wamr_agent.cli import app
 from wamr_agent.errors import BoardError, UsageError
-from wamr_agent.gateway.config import DeviceConfig, load_config
-from wamr_agent.mqtt.client import BrokerUrl
+from wamr_agent.gateway.config import DeviceConfig, broker_settings, load_config
+from wamr_agent.mqtt.url import BrokerOptions, BrokerSettings
 
 GOOD = """
 id = "gw1"
@@ -34,11 +34,58 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_a_full_config(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD))
-    assert config.id == "gw1" and config.broker == BrokerUrl("127.0.0.1", 1883)
+    assert config.id == "gw1" and config.broker == "mqtt://127.0.0.1:1883"
+    assert broker_settings(config, None, BrokerOptions()) == BrokerSettings("127.0.0.1", 1883)
     assert config.devices == (DeviceConfig("dev1", "esp32", "socket://127.0.0.1:4444"),
                               DeviceConfig("dev2", "mps2-an386", None))
     bare = load_config(write(tmp_path, 'id = "gw2"\n'))
     assert (bare.broker, bare.devices) == (None, ())
+
+
+SECURE = """
+id = "gw1"
+broker = "mqtts://broker.example:8883"
+ca = "pki/ca.pem"
+username = "gw1"
+password_file = "gw1.password"
+"""
+
+
+def test_the_broker_keys_with_files_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "pki").mkdir()
+    (tmp_path / "pki" / "ca.pem").write_text("x")
+    (tmp_path / "gw1.password").write_text("from-file\n")
+    (tmp_path / "pw").write_text("from-cli\n")
+    config = load_config(write(tmp_path, SECURE))
+    assert config.broker_options == BrokerOptions(tmp_path / "pki" / "ca.pem", None, None,
+                                                  "gw1", tmp_path / "gw1.password")
+    assert broker_settings(config, None, BrokerOptions()).password == "from-file"  # type: ignore[union-attr]
+    settings = broker_settings(config, None, BrokerOptions(password_file=tmp_path / "pw"))
+    assert settings == BrokerSettings("broker.example", 8883, "gw1", "from-cli", True,
+                                      tmp_path / "pki" / "ca.pem")
+    other = broker_settings(config, "mqtts://other:1", BrokerOptions(username="gw1"))
+    assert other is not None and (other.host, other.password) == ("other", "from-file")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('id = "g"\nbroker = "mqtt://h"\nca = "ca.pem"\n', r"'ca' \(.*\): TLS options need"),
+    ('id = "g"\nbroker = "mqtts://h"\ncert = "c.pem"\n', r"both 'cert' \(.*\) and 'key'"),
+    ('id = "g"\nbroker = "mqtts://h"\nca = "none.pem"\n', r"'ca' .*none\.pem: no such file"),
+    ('id = "g"\nbroker = "mqtts://a@h"\nusername = "b"\n', r"'username' .* differ"),
+    ('id = "g"\nusername = 3\n', r"'username' must be a str"),
+])
+def test_broker_key_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        load_config(write(tmp_path, text))
+
+
+def test_credentials_without_a_broker_are_refused(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, 'id = "g"\nusername = "g"\n'))
+    with pytest.raises(UsageError, match=r"'username' \(.*\): without a broker"):
+        broker_settings(config, None, BrokerOptions())
+    with pytest.raises(UsageError, match=r"^--user: without a broker"):
+        broker_settings(load_config(write(tmp_path, 'id = "g"\n')), None,
+                        BrokerOptions(username="g"))
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -53,7 +100,7 @@ def test_a_full_config(tmp_path: Path) -> None:
     ('id = "gw1"\n[[devices]]\nid = "d"\n', r"missing key devices\[0\]\.'board'"),
     ('id = "gw/1"\n', r"'id': id 'gw/1': use letters"),
     ('id = "gw1"\n[[devices]]\nid = "d+"\nboard = "esp32"\n', r"devices\[0\]\.'id'"),
-    ('id = "gw1"\nbroker = "http://x"\n', r"expected mqtt://"),
+    ('id = "gw1"\nbroker = "http://x"\n', r"expected mqtt\[s\]://"),
     ('id = "gw1"\n[[devices]]\nid = "a"\nboard = "esp32"\n[[devices]]\nid = "a"\n'
      'board = "esp32"\nport = "/dev/ttyUSB0"\n', r"both use id 'a'"),
     ('id = "gw1"\n[[devices]]\nid = "a"\nboard = "esp32"\n[[devices]]\nid = "b"\n'

@@ -5,7 +5,9 @@ exceptions to exit codes (see wamr_agent.errors).
 common.py: the app and shared options; local.py: run, inspect; boards.py:
 board and sim instances; deploy.py: deploy (progress.py: its progress lines);
 device.py: the commands that manage a device's apps (over SMP, or through a
-gateway); bundle.py: OTA bundles; gateway.py: the MQTT gateway and the fleet view.
+gateway); bundle.py: OTA bundles; gateway.py: the MQTT gateway and the fleet view;
+broker.py: a local MQTT broker (broker_options.py: the TLS and credentials options
+of every command that connects to a broker).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import boards, bundle, deploy, device, gateway, local  # noqa: F401  (they register their commands)
+from . import boards, broker, bundle, deploy, device, gateway, local  # noqa: F401  (they register their commands)
 from .common import app
 
 __all__ = ["app", "main"]

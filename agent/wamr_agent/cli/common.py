@@ -28,7 +28,8 @@ BaudOpt = Annotated[int, typer.Option("--baud", min=1, help="Baud rate of a seri
                                       "(8N1, no flow control).")]
 ViaOpt = Annotated[str | None, typer.Option("--via", help="Reach the device through its "
                                             "gateway: the MQTT broker, "
-                                            "mqtt://[user:pass@]HOST:PORT (with --device).",
+                                            "mqtt://[USER@]HOST:PORT, or mqtts:// for TLS "
+                                            "(with --device).",
                                             show_default=False)]
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="With --via: the device as "
                                                "GATEWAY/DEVICE (ids of the gateway's "

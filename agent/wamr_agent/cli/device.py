@@ -14,10 +14,12 @@ import typer
 from .. import deploy as deploying
 from ..access import Via, via_option
 from ..errors import WamrAgentError
+from ..mqtt.url import BrokerOptions
 from ..smp.app_results import LogEntry, Reason
 from ..smp.apps import AppInfo, AppStatus, DeviceStatus
 from ..smp.logreader import LogNotice
 from ..verdicts import label
+from .broker_options import broker_options
 from .common import (
     BAUD,
     AppArg,
@@ -35,11 +37,13 @@ from .common import (
 
 
 @app.command()
+@broker_options
 def ps(board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
-       via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False) -> None:
+       via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False, *,
+       broker_options: BrokerOptions) -> None:
     """List the apps installed on a device."""
     apps: list[AppInfo] = guard(as_json, lambda: deploying.list_apps(
-        board, port, baud, via_option(via, device)))
+        board, port, baud, via_option(via, device, broker_options)))
     if as_json:
         print_json({"apps": [a.as_dict() for a in apps]})
         return
@@ -64,10 +68,12 @@ def _reason(reason: Reason) -> str:
 def _app_command(verb: str, fn: Callable[[str, str, str | None, int, Via | None], None],
                  done: str, doc: str) -> None:
     @app.command(verb, help=doc)
+    @broker_options
     def command(name: AppArg, board: BoardOpt = "esp32", port: PortOpt = None,
                 baud: BaudOpt = BAUD, via: ViaOpt = None, device: DeviceOpt = None,
-                as_json: JsonOpt = False) -> None:
-        guard(as_json, lambda: fn(name, board, port, baud, via_option(via, device)))
+                as_json: JsonOpt = False, *, broker_options: BrokerOptions) -> None:
+        guard(as_json, lambda: fn(name, board, port, baud,
+                                  via_option(via, device, broker_options)))
         if as_json:
             print_json({"name": name, "result": done})
         else:
@@ -149,17 +155,19 @@ def _print_app_status(s: AppStatus) -> None:
 
 
 @app.command()
+@broker_options
 def status(
     name: Annotated[str | None, typer.Argument(help="An app's name (see `ps`); without it, "
                                                "the device's status.",
                                                show_default=False)] = None,
     board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
-    via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False,
+    via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False, *,
+    broker_options: BrokerOptions,
 ) -> None:
     """Show a device's status (board, firmware, uptime, resets, memory), or one app's
     (state, lifecycle and trial, last update, traps, last error, memory, uptime)."""
     result: DeviceStatus | AppStatus = guard(as_json, lambda: deploying.status(
-        board, port, name, baud, via_option(via, device)))
+        board, port, name, baud, via_option(via, device, broker_options)))
     if as_json:
         print_json(result.as_dict())
     elif isinstance(result, AppStatus):
@@ -178,6 +186,7 @@ def _print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
 
 
 @app.command()
+@broker_options
 def logs(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines "
                                          "(polls every 0.5 s; with --via, from the "
@@ -187,11 +196,13 @@ def logs(
     board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
     via: ViaOpt = None, device: DeviceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    *, broker_options: BrokerOptions,
 ) -> None:
     """Print the console lines the device kept (agent events, app logs, telemetry), with
     the device time in seconds since boot."""
     try:
-        for event in deploying.logs(board, port, since, follow, baud, via_option(via, device)):
+        for event in deploying.logs(board, port, since, follow, baud,
+                                    via_option(via, device, broker_options)):
             _print_log_event(event, as_json)
     except KeyboardInterrupt:
         return

@@ -13,8 +13,9 @@ import typer
 
 from ..fleet import Fleet, GatewayView, collect
 from ..gateway.run import serve
-from ..mqtt.client import BrokerUrl
 from ..mqtt.topics import AppSummary, DeviceState
+from ..mqtt.url import BrokerOptions, resolve
+from .broker_options import broker_options
 from .common import JsonOpt, app, guard, print_json
 
 
@@ -23,24 +24,27 @@ def _say(line: str) -> None:
 
 
 @app.command()
+@broker_options
 def gateway(
     config: Annotated[Path, typer.Option("--config", help="The gateway's configuration "
-                                         "(TOML: id, broker, [[devices]]).",
+                                         "(TOML: id, broker and its TLS and credentials "
+                                         "keys, devices).",
                                          show_default=False)],
-    broker: Annotated[str | None, typer.Option(help="mqtt://[user:pass@]HOST:PORT (default: "
-                                               "the file's broker, else a local mosquitto "
-                                               "the gateway starts).",
+    broker: Annotated[str | None, typer.Option(help="mqtt://[USER@]HOST:PORT, or mqtts:// "
+                                               "for TLS (default: the file's broker, else "
+                                               "a local mosquitto the gateway starts).",
                                                show_default=False)] = None,
     state_dir: Annotated[Path | None, typer.Option(help="Where the gateway keeps its files "
                                                    "(the local broker's configuration and "
                                                    "log).", show_default=False)] = None,
+    *, broker_options: BrokerOptions,
 ) -> None:
     """Serve the configured devices over MQTT: their state, telemetry and logs, and
     commands to them, until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
-        guard(False, lambda: serve(config, broker, state_dir, _say))
+        guard(False, lambda: serve(config, broker, state_dir, _say, broker_options))
     except KeyboardInterrupt:  # before the gateway served (it handles SIGINT itself)
         raise typer.Exit(130) from None
 
@@ -76,14 +80,16 @@ def _print_fleet(fleet: Fleet) -> None:
 
 
 @app.command()
+@broker_options
 def devices(
     via: Annotated[str, typer.Option("--via", help="The MQTT broker: "
-                                     "mqtt://[user:pass@]HOST:PORT.", show_default=False)],
-    as_json: JsonOpt = False,
+                                     "mqtt://[USER@]HOST:PORT, or mqtts:// for TLS.",
+                                     show_default=False)],
+    as_json: JsonOpt = False, *, broker_options: BrokerOptions,
 ) -> None:
     """List the gateways on a broker and their devices: gateway state, board, firmware,
     reachable, apps (version, run state/lifecycle), last seen."""
-    fleet: Fleet = guard(as_json, lambda: collect(BrokerUrl.parse(via)))
+    fleet: Fleet = guard(as_json, lambda: collect(resolve(via, broker_options)))
     if as_json:
         print_json(fleet.as_dict())
     else:

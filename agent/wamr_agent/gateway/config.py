@@ -1,29 +1,33 @@
 """The gateway's configuration file (docs/gateway.md), read with tomllib:
 
     id = "gw1"
-    broker = "mqtt://127.0.0.1:1883"     # optional
+    broker = "mqtts://gw1@broker:8883"   # optional; with ca, cert, key, username,
+    password_file = "gw1.password"       # password_file (paths relative to the file)
     [[devices]]
     id = "dev1"
     board = "esp32"
     port = "socket://127.0.0.1:4444"     # optional: the board's local instance
 
 An unknown key, a missing one or a value of the wrong type is a UsageError (exit 2)
-naming the key.
+naming the key. :func:`broker_settings` merges the broker keys with the command
+line's (``--broker``, ``--ca``, ...; those win) into the settings the gateway uses.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..boards import load_board
 from ..errors import BoardError, UsageError
-from ..mqtt.client import BrokerUrl
 from ..mqtt.topics import check_id
+from ..mqtt.url import CLI_NAMES, CONFIG_NAMES, BrokerOptions, BrokerSettings, resolve
 
-_TOP: dict[str, type] = {"id": str, "broker": str, "devices": list}
+_BROKER: dict[str, type] = {"broker": str, "ca": str, "cert": str, "key": str,
+                            "username": str, "password_file": str}
+_TOP: dict[str, type] = {"id": str, **_BROKER, "devices": list}
 _DEVICE: dict[str, type] = {"id": str, "board": str, "port": str}
 _REQUIRED_TOP = ("id",)
 _REQUIRED_DEVICE = ("id", "board")
@@ -40,7 +44,9 @@ class DeviceConfig:
 class GatewayConfig:
     id: str
     devices: tuple[DeviceConfig, ...]
-    broker: BrokerUrl | None = None  # None: start a local mosquitto
+    broker: str | None = None  # the URL; None: start a local mosquitto
+    broker_options: BrokerOptions = field(default_factory=BrokerOptions)  # paths: absolute
+    path: Path | None = None  # the file, for errors
 
 
 def _check_keys(table: dict[str, Any], types: dict[str, type], required: tuple[str, ...],
@@ -95,14 +101,38 @@ def parse_config(data: dict[str, Any], path: Path) -> GatewayConfig:
     _named("'id'", data["id"], path)
     devices = tuple(_device(t, i, path) for i, t in enumerate(data.get("devices", [])))
     _unique(devices, path)
-    return GatewayConfig(data["id"], devices, _broker(data.get("broker"), path))
+    config = GatewayConfig(data["id"], devices, data.get("broker"), _options(data, path), path)
+    if config.broker is not None:
+        broker_settings(config, None, BrokerOptions(), environ={})  # checks the keys now
+    return config
 
 
-def _broker(url: str | None, path: Path) -> BrokerUrl | None:
-    try:
-        return BrokerUrl.parse(url) if url is not None else None
-    except UsageError as exc:
-        raise UsageError(f"{path}: 'broker': {exc}") from None
+def _options(data: dict[str, Any], path: Path) -> BrokerOptions:
+    def file(key: str) -> Path | None:
+        return path.parent / data[key] if key in data else None
+
+    return BrokerOptions(file("ca"), file("cert"), file("key"), data.get("username"),
+                         file("password_file"))
+
+
+def broker_settings(config: GatewayConfig, url: str | None, options: BrokerOptions,
+                    environ: dict[str, str] | None = None) -> BrokerSettings | None:
+    """The broker of ``url`` (else the file's) with ``options`` over the file's; None
+    for none (the gateway starts a local one). Errors name where an option came from."""
+    where = config.path or "the configuration"
+    given = {**asdict(options), "broker": url}
+    cli = {**CLI_NAMES, "broker": "--broker"}
+    names = {n: cli[n] if given[n] is not None else f"{CONFIG_NAMES[n]} ({where})"
+             for n in CONFIG_NAMES}
+    merged = options.over(config.broker_options)
+    chosen = url or config.broker
+    if chosen is None:
+        if merged.given():
+            raise UsageError(f"{', '.join(names[n] for n in merged.given())}: without a "
+                             "broker (--broker or 'broker'), the gateway starts a local "
+                             "one that takes no credentials")
+        return None
+    return resolve(chosen, merged, environ, names)
 
 
 def load_config(path: Path) -> GatewayConfig:

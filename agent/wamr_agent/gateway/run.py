@@ -1,5 +1,6 @@
 """`wamr-agent gateway`: read the configuration, pick the broker (``--broker``,
-the file's ``broker``, or a local mosquitto it starts: the embedded default),
+the file's ``broker``, each with its TLS and credentials options, or a local
+mosquitto it starts: the embedded default),
 find each device's management UART (its ``port``, or the board's local instance,
 started like `deploy` starts it), and serve until SIGINT or SIGTERM."""
 
@@ -14,9 +15,9 @@ from types import FrameType
 from ..emulator.state import state_root
 from ..mqtt import topics
 from ..mqtt.broker import Mosquitto
-from ..mqtt.client import BrokerUrl
+from ..mqtt.url import BrokerOptions, BrokerSettings
 from ..targets import resolve_target
-from .config import GatewayConfig, load_config
+from .config import GatewayConfig, broker_settings, load_config
 from .service import DeviceLink, Gateway
 
 __all__ = ["default_state_dir", "serve"]
@@ -30,9 +31,9 @@ def default_state_dir(gw: str) -> Path:
 
 
 @contextmanager
-def _broker(config: GatewayConfig, url: str | None, state_dir: Path,
-            say: Say) -> Iterator[BrokerUrl]:
-    chosen = BrokerUrl.parse(url) if url else config.broker
+def _broker(config: GatewayConfig, url: str | None, options: BrokerOptions, state_dir: Path,
+            say: Say) -> Iterator[BrokerSettings]:
+    chosen = broker_settings(config, url, options)
     if chosen is not None:
         say(f"broker: {chosen}")
         yield chosen
@@ -65,11 +66,12 @@ def _stopped_by_signals(gateway: Gateway) -> Iterator[None]:
 
 
 def serve(config_path: Path, broker: str | None = None, state_dir: Path | None = None,
-          say: Say = print) -> None:
-    """Runs the gateway until SIGINT or SIGTERM; stops the broker it started."""
+          say: Say = print, options: BrokerOptions | None = None) -> None:
+    """Runs the gateway until SIGINT or SIGTERM; stops the broker it started.
+    ``options`` (TLS, credentials) go over the file's."""
     config = load_config(config_path)
     directory = state_dir or default_state_dir(config.id)
-    with _broker(config, broker, directory, say) as url:
+    with _broker(config, broker, options or BrokerOptions(), directory, say) as url:
         gateway = Gateway(config.id, url, _devices(config, say))
         say(f"gateway {config.id}: serving {len(config.devices)} device(s) under "
             f"{topics.gateway_root(config.id)}/ (Ctrl-C stops it)")

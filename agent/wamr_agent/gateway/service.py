@@ -9,12 +9,19 @@ goes to its device's worker, unless it is a duplicate (answered from the
 this gateway. :meth:`Gateway.stop` (any thread, also a signal handler) ends it:
 the workers publish their devices as unreachable, ``$state`` becomes offline, and
 the connection closes cleanly (the will, ``lost``, is not sent).
+
+A broker that is not there is tried again until it is. One that turns the gateway
+away before its first connection (a TLS failure, credentials refused, the
+connection closed before the CONNACK) ends :meth:`Gateway.run` with a
+TransportError: that is a configuration to fix, not a broker to wait for. After a
+first connection, refusals are logged and retried (a broker being reconfigured).
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,9 +32,17 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from .. import __version__
-from ..errors import UsageError
+from ..errors import TransportError, UsageError
 from ..mqtt import topics
-from ..mqtt.client import KEEPALIVE, BrokerUrl, new_client
+from ..mqtt.client import (
+    KEEPALIVE,
+    ErrorLog,
+    closed_error,
+    connect_error,
+    new_client,
+    refused_error,
+)
+from ..mqtt.url import BrokerSettings
 from .commands import COMMANDS, ReplyCache, ReplyTo
 from .outbox import Outbox
 from .worker import DeviceWorker, Republish, RunCommand, Stop, smp_opener
@@ -72,11 +87,15 @@ class DeviceLink:
 
 
 class Gateway:
-    def __init__(self, gw: str, broker: BrokerUrl, devices: Mapping[str, DeviceLink]) -> None:
+    def __init__(self, gw: str, broker: BrokerSettings,
+                 devices: Mapping[str, DeviceLink]) -> None:
         self.id = topics.check_id("gateway id", gw)
         self.broker = broker
         self.events: queue.SimpleQueue[Event] = queue.SimpleQueue()  # put() is reentrant
         self._client = self._new_client()
+        self._errors = ErrorLog(self._client)
+        self._ever_connected = False
+        self._fatal: TransportError | None = None
         self._out = Outbox(self._client, gw)
         self._replies = ReplyCache()
         self._workers = {dev: DeviceWorker(dev, d.board, smp_opener(d.address), self._out,
@@ -113,14 +132,35 @@ class Gateway:
     # -- the dispatcher ------------------------------------------------------------------
 
     def run(self) -> None:
-        """Serves until :meth:`stop`."""
+        """Serves until :meth:`stop`; TransportError when the broker turns the gateway
+        away before its first connection (see the module docstring)."""
+        self._connect()
         for worker in self._workers.values():
             worker.start()
-        self._client.connect_async(self.broker.host, self.broker.port, keepalive=KEEPALIVE)
         self._client.loop_start()
         while not isinstance(event := self.events.get(), Shutdown):
             self._handle(event)
         self._shutdown()
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _connect(self) -> None:
+        """The first attempt, at once: a TLS failure ends the gateway; a broker that
+        cannot be reached is tried again by paho's loop."""
+        host, port = self.broker.host, self.broker.port
+        try:
+            self._client.connect(host, port, keepalive=KEEPALIVE)
+        except ssl.SSLError as exc:
+            raise connect_error(self.broker, exc) from None
+        except OSError as exc:
+            log.warning("gateway %s: %s; trying again", self.id, connect_error(self.broker, exc))
+            self._client.connect_async(host, port, keepalive=KEEPALIVE)
+
+    def _fail(self, error: TransportError) -> None:
+        """Ends the gateway with ``error`` (the first one) after a clean stop."""
+        if self._fatal is None:
+            self._fatal = error
+            self.stop()
 
     def stop(self) -> None:
         """Ends :meth:`run` (any thread, also from a signal handler)."""
@@ -129,6 +169,8 @@ class Gateway:
     def _handle(self, event: Event) -> None:
         if isinstance(event, Connected):
             self._birth(event.reason)
+        elif isinstance(event, Disconnected) and not self._ever_connected:
+            self._fail(closed_error(self.broker, self._errors))
         elif isinstance(event, Disconnected):
             log.warning("gateway %s: disconnected from %s (%s); reconnecting", self.id,
                         self.broker, event.reason)
@@ -136,10 +178,13 @@ class Gateway:
             self._received(event)
 
     def _birth(self, reason: ReasonCode) -> None:
-        if reason.is_failure:
-            log.error("gateway %s: the broker %s refused the connection: %s", self.id,
-                      self.broker, reason)
+        if reason.is_failure and not self._ever_connected:
+            self._fail(refused_error(self.broker, reason))
             return
+        if reason.is_failure:
+            log.error("gateway %s: %s; trying again", self.id, refused_error(self.broker, reason))
+            return
+        self._ever_connected = True
         log.info("gateway %s: connected to %s", self.id, self.broker)
         self._out.gateway_state("online")
         self._out.gateway_info(self._info)

@@ -5,6 +5,14 @@ broker of the tests, and later of the controller and ``make demo``.
 loopback listener on a free port, anonymous clients, no persistence), runs
 ``mosquitto -c`` with its output in ``mosquitto.log`` there, and counts it ready
 once an MQTT client connects. ``stop()`` and ``start()`` again keep the port.
+mosquitto runs in its own session, so a Ctrl-C in the terminal reaches only the
+program that started it (the gateway, which stops it after its last messages);
+``detach()`` leaves it running (`wamr-agent broker up`).
+
+With ``security`` (mqtt/secure_broker.py) the listener is TLS only, with the
+generated server certificate, and takes only the users of its password file,
+each limited by its role's ACL: :attr:`Mosquitto.url` is then ``mqtts://`` with
+the CA, and :meth:`Mosquitto.settings` adds a user's credentials.
 """
 
 from __future__ import annotations
@@ -16,12 +24,17 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from ..errors import TransportError
-from .client import BrokerUrl, new_client, unique_client_id
+from .client import new_client, unique_client_id
+from .url import BrokerSettings
 
-__all__ = ["BrokerError", "Mosquitto", "broker_answers", "find_mosquitto", "free_port"]
+if TYPE_CHECKING:
+    from .secure_broker import Security
+
+__all__ = ["BrokerError", "Mosquitto", "broker_answers", "find_mosquitto",
+           "find_mosquitto_passwd", "free_port"]
 
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
@@ -40,6 +53,15 @@ def find_mosquitto() -> str:
     return found
 
 
+def find_mosquitto_passwd() -> str:
+    """mosquitto_passwd, which writes mosquitto's password files (same package)."""
+    found = shutil.which("mosquitto_passwd") or shutil.which("mosquitto_passwd",
+                                                             path="/usr/bin:/usr/local/bin")
+    if found is None:
+        raise BrokerError(f"mosquitto_passwd is not installed; {INSTALL_HINT}")
+    return found
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -47,7 +69,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def broker_answers(url: BrokerUrl, timeout: float = 1.0) -> bool:
+def broker_answers(url: BrokerSettings, timeout: float = 1.0) -> bool:
     """True when an MQTT client can connect to ``url`` (CONNACK received) within ``timeout``."""
     client = new_client(url, unique_client_id("wamr-probe"))
     try:
@@ -63,11 +85,11 @@ def broker_answers(url: BrokerUrl, timeout: float = 1.0) -> bool:
         client.disconnect()
 
 
-def config_text(port: int) -> str:
+def config_text(port: int, security: Security | None = None) -> str:
     return "\n".join([
         "# written by wamr-agent (wamr_agent.mqtt.broker)",
         f"listener {port} 127.0.0.1",
-        "allow_anonymous true",
+        *(security.config_lines() if security else ["allow_anonymous true"]),
         "persistence false",
         "log_dest stderr",
         "log_type error",
@@ -81,22 +103,41 @@ def config_text(port: int) -> str:
 class Mosquitto:
     """A mosquitto process on a loopback port; see the module docstring."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None,
+                 security: Security | None = None) -> None:
         self.directory = directory
         self.port = port
+        self.security = security
         self._proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def start_in(cls, directory: Path, port: int | None = None) -> Mosquitto:
-        broker = cls(directory, port)
+    def start_in(cls, directory: Path, port: int | None = None,
+                 security: Security | None = None) -> Mosquitto:
+        broker = cls(directory, port, security)
         broker.start()
         return broker
 
-    @property
-    def url(self) -> BrokerUrl:
+    def _port(self) -> int:
         if self.port is None:
             raise BrokerError("the broker has not been started")
-        return BrokerUrl("127.0.0.1", self.port)
+        return self.port
+
+    @property
+    def url(self) -> BrokerSettings:
+        """Where clients connect (a secured broker's: mqtts://, with its CA, no user)."""
+        if self.security is None:
+            return BrokerSettings("127.0.0.1", self._port())
+        return BrokerSettings("127.0.0.1", self._port(), tls=True, ca=self.security.ca)
+
+    def settings(self, user: str) -> BrokerSettings:
+        """:attr:`url` with the credentials of ``user`` of a secured broker."""
+        if self.security is None:
+            raise BrokerError("this broker takes anonymous clients: it has no users")
+        return self.security.settings("127.0.0.1", self._port(), user)
+
+    def _probe(self) -> BrokerSettings:
+        """Settings a readiness probe connects with (a secured broker's first user)."""
+        return self.settings(next(iter(self.security.accounts))) if self.security else self.url
 
     @property
     def log_path(self) -> Path:
@@ -122,13 +163,13 @@ class Mosquitto:
     def _launch(self, program: str, timeout: float) -> bool:
         assert self.port is not None
         conf = self.directory / "mosquitto.conf"
-        conf.write_text(config_text(self.port))
+        conf.write_text(config_text(self.port, self.security))
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen([program, "-c", str(conf)], stdin=subprocess.DEVNULL,
-                                          stdout=log, stderr=log)
+                                          stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + timeout
         while self.running and time.monotonic() < deadline:
-            if broker_answers(self.url, 0.5):
+            if broker_answers(self._probe(), 0.5):
                 return True
             time.sleep(0.05)
         self.stop()
@@ -152,6 +193,14 @@ class Mosquitto:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(STOP_TIMEOUT)
+
+    def detach(self) -> int:
+        """Leaves mosquitto running (``stop()`` and the context manager no longer stop
+        it); its pid."""
+        if self._proc is None or not self.running:
+            raise BrokerError("the broker is not running")
+        pid, self._proc = self._proc.pid, None
+        return pid
 
     def __enter__(self) -> Self:
         return self

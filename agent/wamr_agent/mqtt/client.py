@@ -1,56 +1,112 @@
-"""Broker addresses and paho-mqtt clients as every part of the package makes them:
-``mqtt://[user:pass@]host[:port]``, MQTT 5, paho's callback API version 2."""
+"""paho-mqtt clients as every part of the package makes them (MQTT 5, paho's
+callback API version 2, configured from a :class:`~wamr_agent.mqtt.url.BrokerSettings`:
+TLS, client certificate, user name and password), and the one-line errors for a
+connection that fails: TLS, refused (bad credentials), closed, unreachable."""
 
 from __future__ import annotations
 
+import ssl
 import uuid
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from collections import deque
+from typing import Any
 
-from paho.mqtt.client import Client
+from paho.mqtt.client import MQTT_LOG_ERR, Client
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
-from ..errors import UsageError
+from ..errors import TransportError, UsageError
+from .url import DEFAULT_PORTS, BrokerSettings
 
-DEFAULT_PORT = 1883
+__all__ = ["DEFAULT_PORT", "KEEPALIVE", "BrokerSettings", "BrokerUrl", "ErrorLog",
+           "closed_error", "connect_error", "new_client", "refused_error", "unique_client_id"]
+
+DEFAULT_PORT = DEFAULT_PORTS["mqtt"]
 KEEPALIVE = 10  # seconds: the broker gives up on a silent client after 1.5 times this
+BrokerUrl = BrokerSettings  # the name before TLS and credentials options existed
+
+# MQTT 5 CONNACK reason codes a broker refuses credentials with (mosquitto 2.0 uses 135).
+REFUSALS = {134: "bad user name or password",
+            135: "not authorized (wrong user name or password, or none given)",
+            138: "this client is banned"}
+HOSTNAME_MISMATCH = (62, 64)  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
 
 
-@dataclass(frozen=True)
-class BrokerUrl:
-    host: str
-    port: int = DEFAULT_PORT
-    username: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerUrl:
-        """``mqtt://[user:pass@]host[:port]``; UsageError for anything else."""
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise UsageError(f"broker {url!r}: {exc}") from None
-        if parts.scheme != "mqtt" or not parts.hostname or parts.path not in ("", "/"):
-            raise UsageError(f"broker {url!r}: expected mqtt://[user:pass@]host[:port]")
-        user = unquote(parts.username) if parts.username else None
-        password = unquote(parts.password) if parts.password else None
-        return cls(parts.hostname, port or DEFAULT_PORT, user, password)
-
-    def __str__(self) -> str:
-        """The URL without the password."""
-        user = f"{self.username}@" if self.username else ""
-        return f"mqtt://{user}{self.host}:{self.port}"
+def tls_context(settings: BrokerSettings) -> ssl.SSLContext:
+    """Verifies the broker's certificate and name (against ``ca``, else the system's
+    CAs); presents the client certificate if there is one."""
+    try:
+        context = ssl.create_default_context(
+            cafile=str(settings.ca) if settings.ca is not None else None)
+        if settings.cert is not None:
+            context.load_cert_chain(str(settings.cert),
+                                    str(settings.key) if settings.key is not None else None)
+    except (ssl.SSLError, OSError) as exc:
+        files = ", ".join(str(p) for p in (settings.ca, settings.cert, settings.key) if p)
+        raise UsageError(f"TLS files for {settings} ({files or 'the system CAs'}): "
+                         f"{getattr(exc, 'reason', None) or exc}") from None
+    return context
 
 
-def new_client(url: BrokerUrl, client_id: str) -> Client:
-    """An MQTT 5 client for ``url`` (not connected yet)."""
+def new_client(settings: BrokerSettings, client_id: str) -> Client:
+    """An MQTT 5 client for ``settings`` (not connected yet)."""
     client = Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                     protocol=MQTTProtocolVersion.MQTTv5)
-    if url.username is not None:
-        client.username_pw_set(url.username, url.password)
+    if settings.username is not None:
+        client.username_pw_set(settings.username, settings.password)
+    if settings.tls:
+        client.tls_set_context(tls_context(settings))
     return client
 
 
 def unique_client_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class ErrorLog:
+    """The last error paho logged for ``client`` (its network thread writes it; a
+    failed TLS read says why there, e.g. a client certificate the broker wanted)."""
+
+    def __init__(self, client: Client) -> None:
+        self._last: deque[str] = deque(maxlen=1)
+        client.on_log = self._on_log
+
+    def _on_log(self, client: Client, userdata: Any, level: int, text: str) -> None:
+        if level == MQTT_LOG_ERR:
+            self._last.append(text)
+
+    @property
+    def last(self) -> str | None:
+        return self._last[-1] if self._last else None
+
+
+def connect_error(settings: BrokerSettings, exc: OSError) -> TransportError:
+    """The error for a connection attempt that raised ``exc``."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = exc.verify_message or exc.reason or str(exc)
+        if exc.verify_code in HOSTNAME_MISMATCH:
+            return TransportError(f"TLS: the certificate of the broker at {settings} is not "
+                                  f"valid for {settings.host!r} ({why})")
+        trusted = f"the CA in {settings.ca}" if settings.ca else "the system's CAs (--ca FILE?)"
+        return TransportError(f"TLS: the certificate of the broker at {settings} is not "
+                              f"trusted by {trusted} ({why})")
+    if isinstance(exc, ssl.SSLError):
+        return TransportError(f"TLS: the handshake with the broker at {settings} failed "
+                              f"({exc.reason or exc}; is it an mqtts:// listener?)")
+    return TransportError(f"cannot reach the broker at {settings}: {exc.strerror or exc}")
+
+
+def refused_error(settings: BrokerSettings, reason: ReasonCode) -> TransportError:
+    """The error for a CONNACK with a failure ``reason``."""
+    text = REFUSALS.get(reason.value, str(reason))
+    return TransportError(f"the broker at {settings} refused the connection: {text} "
+                          f"(MQTT reason code {reason.value})")
+
+
+def closed_error(settings: BrokerSettings, log: ErrorLog) -> TransportError:
+    """The error for a connection the broker closed before it answered the CONNECT."""
+    hint = ("does it require a client certificate (--cert, --key)?" if settings.tls
+            else "is it an mqtts:// listener?")
+    detail = f" ({log.last})" if log.last else ""
+    return TransportError(f"the broker at {settings} closed the connection before accepting "
+                          f"it{detail}; {hint}")
+

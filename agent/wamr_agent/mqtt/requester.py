@@ -3,8 +3,8 @@ requests with a ResponseTopic (``wamr/v1/clients/<client-id>/res``) and
 CorrelationData, and subscriptions to the tree's other topics.
 
 paho runs its callbacks on its network thread; they only put what arrived into
-queues, which the caller's thread reads. A broker that cannot be reached, or no
-answer in time, is a TransportError.
+queues, which the caller's thread reads. A broker that cannot be reached, refuses
+the connection (TLS, credentials), or does not answer in time is a TransportError.
 """
 
 from __future__ import annotations
@@ -23,7 +23,16 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from ..errors import TransportError
 from . import topics
-from .client import KEEPALIVE, BrokerUrl, new_client, unique_client_id
+from .client import (
+    KEEPALIVE,
+    ErrorLog,
+    closed_error,
+    connect_error,
+    new_client,
+    refused_error,
+    unique_client_id,
+)
+from .url import BrokerSettings
 
 DEFAULT_TIMEOUT = 10.0
 KEPT = 256  # answers kept for a later wait()
@@ -45,7 +54,7 @@ def _correlation(message: MQTTMessage) -> bytes | None:
 class Requester:
     """One MQTT connection of a client (the CLI, later the controller)."""
 
-    def __init__(self, url: BrokerUrl, client_id: str | None = None,
+    def __init__(self, url: BrokerSettings, client_id: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = url
         self.client_id = topics.check_id("client id", client_id or unique_client_id("cli"))
@@ -56,6 +65,7 @@ class Requester:
         self._kept: dict[bytes | None, Incoming] = {}
         self._acks: queue.Queue[tuple[str, ReasonCode | None]] = queue.Queue()
         self._client = new_client(url, self.client_id)
+        self._errors = ErrorLog(self._client)
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
@@ -87,32 +97,41 @@ class Requester:
         try:
             self._client.connect(self.url.host, self.url.port, keepalive=KEEPALIVE)
         except OSError as exc:
-            raise TransportError(f"cannot reach the broker at {self.url}: "
-                                 f"{exc.strerror or exc}") from None
+            raise connect_error(self.url, exc) from None
         self._client.loop_start()
         try:
-            self._ack("connect", "connect to")
+            self._connected()
             self.subscribe(self.responses)
         except TransportError:
             self.close()
             raise
         return self
 
-    def _ack(self, kind: str, what: str) -> None:
+    def _next_ack(self) -> tuple[str, ReasonCode | None]:
         try:
-            got, reason = self._acks.get(timeout=self.timeout)
+            return self._acks.get(timeout=self.timeout)
         except queue.Empty:
             raise TransportError(f"no answer from the broker at {self.url} within "
                                  f"{self.timeout:g} s") from None
-        if got != kind or (reason is not None and reason.is_failure):
-            raise TransportError(f"the broker at {self.url} refused to {what} "
-                                 f"{'it' if kind == 'connect' else 'the topic'}: {reason}")
+
+    def _connected(self) -> None:
+        got, reason = self._next_ack()
+        if got == "disconnect":
+            raise closed_error(self.url, self._errors)
+        if reason is not None and reason.is_failure:
+            raise refused_error(self.url, reason)
+
+    def _subscribed(self, topic_filter: str) -> None:
+        got, reason = self._next_ack()
+        if got != "subscribe" or (reason is not None and reason.is_failure):
+            raise TransportError(f"the broker at {self.url} refused the subscription to "
+                                 f"{topic_filter!r}: {reason}")
 
     def subscribe(self, *filters: str) -> None:
         """Subscribes (QoS 1); what arrives on them goes to :attr:`messages`."""
         for topic_filter in filters:
             self._client.subscribe(topic_filter, qos=1)
-            self._ack("subscribe", f"subscribe {topic_filter!r}:")
+            self._subscribed(topic_filter)
 
     def send(self, gw: str, dev: str, verb: str, args: dict[str, Any] | None = None,
              request_id: str | None = None) -> bytes:
