@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -137,7 +138,7 @@ def ask(worker: DeviceWorker, replies: ReplyCache, out: Published, verb: str,
         args: dict[str, Any]) -> topics.CommandReply:
     """Runs one command as the dispatcher does; its answer."""
     to = ReplyTo("res", f"{verb}-{len(args)}".encode())
-    request_id = f"id-{id(to)}"
+    request_id = uuid.uuid4().hex  # not id(to): a freed object's id comes back
     assert replies.begin(request_id, to) == "new"
     worker.submit(RunCommand(verb, request_id, args))
     got, reply = out.next("reply")

@@ -2,13 +2,16 @@
 
     id = "gw1"
     broker = "mqtt://127.0.0.1:1883"     # optional
+    trusted_keys = ["release.pub"]       # optional; default: the published test key
     [[devices]]
     id = "dev1"
     board = "esp32"
     port = "socket://127.0.0.1:4444"     # optional: the board's local instance
 
 An unknown key, a missing one or a value of the wrong type is a UsageError (exit 2)
-naming the key.
+naming the key. ``trusted_keys`` are PEM public keys (ota/keys.py), relative to the
+file's directory: the bundles the gateway deploys must be signed by one of them,
+like the firmware's TRUSTED_KEYS (whose default is the same test key).
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from ..errors import BoardError, UsageError
 from ..mqtt.client import BrokerUrl
 from ..mqtt.topics import check_id
 
-_TOP: dict[str, type] = {"id": str, "broker": str, "devices": list}
+_TOP: dict[str, type] = {"id": str, "broker": str, "devices": list, "trusted_keys": list}
 _DEVICE: dict[str, type] = {"id": str, "board": str, "port": str}
 _REQUIRED_TOP = ("id",)
 _REQUIRED_DEVICE = ("id", "board")
+TEST_KEY = Path(__file__).resolve().parents[3] / "ota" / "vectors" / "test.pub"
+"""The published test key (ota/vectors): the default, as in the firmware."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class GatewayConfig:
     id: str
     devices: tuple[DeviceConfig, ...]
     broker: BrokerUrl | None = None  # None: start a local mosquitto
+    trusted_keys: tuple[Path, ...] = (TEST_KEY,)  # public keys of the bundles it deploys
 
 
 def _check_keys(table: dict[str, Any], types: dict[str, type], required: tuple[str, ...],
@@ -95,7 +101,17 @@ def parse_config(data: dict[str, Any], path: Path) -> GatewayConfig:
     _named("'id'", data["id"], path)
     devices = tuple(_device(t, i, path) for i, t in enumerate(data.get("devices", [])))
     _unique(devices, path)
-    return GatewayConfig(data["id"], devices, _broker(data.get("broker"), path))
+    return GatewayConfig(data["id"], devices, _broker(data.get("broker"), path),
+                         _keys(data.get("trusted_keys"), path))
+
+
+def _keys(names: list[Any] | None, path: Path) -> tuple[Path, ...]:
+    if names is None:
+        return (TEST_KEY,)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise UsageError(f"{path}: 'trusted_keys' must list one or more key files "
+                         "(PEM public keys)")
+    return tuple(path.parent / name for name in names)
 
 
 def _broker(url: str | None, path: Path) -> BrokerUrl | None:
