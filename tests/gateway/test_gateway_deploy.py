@@ -1,12 +1,13 @@
 """`deploy --via` through a real `wamr-agent gateway` process on a real mosquitto
 to simulated esp32 boards: a module and a bundle confirmed (the JSON a direct
-deploy prints), a pre-flight refusal, a trapping update reverted, an untrusted
-bundle refused by the gateway before the device sees it, a module of several
-chunks, and a gateway killed (SIGKILL) in the middle of the transfer and in the
-middle of its upload to the device, after which the deploy run again completes
-with the device installing the module once. dev2's management UART goes through
-a gate (tests/gateway/gate.py) that can hold the upload. The tests run in this
-order on one gateway (module fixtures)."""
+deploy prints; run again, the job's result), a pre-flight refusal, a trapping
+update reverted, an untrusted bundle refused by the gateway before the device sees
+it, a module of several chunks (installed again once removed), and a gateway
+killed (SIGKILL) in the middle of the transfer and in the middle of its upload to
+the device, after which the deploy run again completes with the device
+installing the module once. dev2's management UART goes through a gate
+(tests/gateway/gate.py) that can hold the upload. The tests run in this order on
+one gateway (module fixtures)."""
 
 from __future__ import annotations
 
@@ -221,6 +222,10 @@ def test_a_big_module_goes_in_chunks(setup: Setup) -> None:
     assert offsets == list(range(0, big.stat().st_size, CHUNK_BYTES))
     assert (report["life"], report["bytes"]) == ("confirmed", big.stat().st_size)
     assert cli("rm", "big1", *setup.via("dev2")) == {"name": "big1", "result": "removed"}
+    again = cli("deploy", str(big), *setup.via("dev2"))  # removed since: installed again
+    assert (again["life"], again["already_installed"]) == ("confirmed", False)
+    assert setup.boards["dev2"].console.text.count("app big1 installed") == 2
+    cli("rm", "big1", *setup.via("dev2"))
 
 
 def test_a_gateway_killed_while_receiving_continues_from_its_offset(setup: Setup) -> None:

@@ -11,7 +11,6 @@ import importlib.util
 import queue
 import threading
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -49,17 +48,13 @@ def chunk(spec: DeploySpec, off: int, data: bytes = DATA) -> Chunk:
     return Chunk(spec.deploy, off, data[off:off + CHUNK_BYTES])
 
 
-def holds(answer: bool) -> Callable[[str, float], bool]:
-    return lambda sha, since: answer
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> JobStore:
     return JobStore(tmp_path / "deploys")
 
 
 def fill(store: JobStore, spec: DeploySpec, data: bytes = DATA) -> JobView:
-    view, _ = store.begin(DEV, spec, holds(True))
+    view, _ = store.begin(DEV, spec)
     while view.phase == "receiving":
         view, _ = store.write(DEV, chunk(spec, view.received, data))
     return view
@@ -67,7 +62,7 @@ def fill(store: JobStore, spec: DeploySpec, data: bytes = DATA) -> JobView:
 
 def test_chunks_are_taken_in_order_and_verified(store: JobStore) -> None:
     spec = spec_of()
-    view, run = store.begin(DEV, spec, holds(True))
+    view, run = store.begin(DEV, spec)
     assert (view.phase, view.received, view.len, run) == ("receiving", 0, len(DATA), False)
     view, _ = store.write(DEV, chunk(spec, 0))
     assert view.received == CHUNK_BYTES
@@ -95,7 +90,7 @@ def test_bytes_that_do_not_match_the_sha256_are_received_again(store: JobStore) 
 
 def test_jobs_survive_a_restart(store: JobStore, tmp_path: Path) -> None:
     spec, other = spec_of(), spec_of(DATA[:5000])
-    store.begin(DEV, spec, holds(True))
+    store.begin(DEV, spec)
     store.write(DEV, chunk(spec, 0))
     fill(store, other, DATA[:5000])
     store.set_phase(DEV, other.deploy, "uploading")
@@ -109,23 +104,24 @@ def test_jobs_survive_a_restart(store: JobStore, tmp_path: Path) -> None:
     assert lost is not None and (lost.phase, lost.received) == ("receiving", 0)
 
 
-def test_a_deploy_asked_again_continues_answers_or_runs_again(store: JobStore) -> None:
+def test_a_deploy_asked_again_continues_is_checked_or_runs_again(store: JobStore) -> None:
     spec = spec_of()
     fill(store, spec)
     store.set_phase(DEV, spec.deploy, "uploading")
-    view, run = store.begin(DEV, spec, holds(True))  # in progress: followed
+    view, run = store.begin(DEV, spec)  # in progress: followed
     assert (view.phase, run) == ("uploading", False)
     with pytest.raises(UsageError, match="with other options"):
-        store.begin(DEV, replace(spec, start=False), holds(True))
+        store.begin(DEV, replace(spec, start=False))
     store.finish(DEV, spec.deploy, {"life": "confirmed"}, None, final=True)
-    view, run = store.begin(DEV, spec, holds(True))  # done, and the device has it
-    assert (view.phase, view.report, run) == ("done", {"life": "confirmed"}, False)
-    view, run = store.begin(DEV, spec, holds(False))  # removed since: again, from its bytes
-    assert (view.phase, view.report, run) == ("queued", None, True)
+    view, run = store.begin(DEV, spec)  # final: its worker checks the device has it
+    assert (view.phase, view.report, run) == ("queued", {"life": "confirmed"}, True)
     store.finish(DEV, spec.deploy, None, None, final=False)  # e.g. refused before upload
-    assert store.begin(DEV, spec, holds(True))[1] is True
+    view, run = store.begin(DEV, spec)  # runs again, from its bytes
+    assert (view.phase, view.received, run) == ("queued", len(DATA), True)
+    record = store.record(DEV, spec.deploy)
+    assert record is not None and not record.final and record.report is None
     store.finish(DEV, spec.deploy, None, None, final=True)
-    view, run = store.begin(DEV, replace(spec, wait=False), holds(True))  # other options
+    view, run = store.begin(DEV, replace(spec, wait=False))  # other options: a new job
     assert (view.phase, run) == ("queued", True)
 
 
@@ -159,8 +155,6 @@ class FakeWorker:
             store.set_phase(DEV, job.deploy, "uploading"),
             store.finish(DEV, job.deploy, report(), None, final=True))).start()
 
-    def holds(self, sha256: str, since: float) -> bool:
-        return True
 
 
 def report() -> dict[str, Any]:
@@ -222,9 +216,9 @@ def test_a_dropped_transfer_continues_from_the_gateways_offset(
     done = outcome(view, "gw1/dev1 via mqtt://127.0.0.1:1883")
     assert (done.life, done.target, done.bytes) == ("confirmed", "gw1/dev1 via "
                                                     "mqtt://127.0.0.1:1883", len(DATA))
-    again = LocalCaller(deploys, answers)  # the whole deploy again: its result
+    again = LocalCaller(deploys, answers)  # the whole deploy again: no bytes sent
     assert run_job(again, spec, data).report == view.report and again.offsets == []
-    assert worker.ran == [spec.deploy]
+    assert worker.ran == [spec.deploy] * 2  # the second: its worker's check
 
 
 def test_a_failed_job_raises_the_error_with_its_report() -> None:
@@ -272,6 +266,15 @@ def test_the_device_phase_reports_as_a_direct_deploy(store: JobStore) -> None:
         "confirmed", len(module), "raw")
     assert view.status is not None and view.status["life"] in ("trial", "confirmed")
     assert device.framing.name == "CONSOLE"  # back to the worker's framing
+
+    store.begin(DEV, spec)  # asked again: the device has it, so the result stands
+    again = run_installer(store, spec, device)
+    assert (again.phase, again.report, device.uploads) == ("done", view.report, 1)
+    device.table.clear()  # removed since: it runs again
+    store.begin(DEV, spec)
+    again = run_installer(store, spec, device)
+    assert (again.phase, device.uploads) == ("done", 2)
+    assert again.report is not None and again.report["life"] == "confirmed"
 
 
 def test_a_failed_trial_is_the_direct_deploys_error(store: JobStore) -> None:

@@ -6,6 +6,10 @@ gateway trusts), then :func:`wamr_agent.installing.install` over the worker's
 SMP link (the checks against what runs on the device, the upload, which resumes
 from the device's offset, and the verdict). The result goes into the job store:
 the report, or the error a direct deploy would have raised (with its report).
+
+A job with a final result that is asked for again is first checked against the
+device: while the device holds the module (in any lifecycle state), the result
+stands and nothing is sent; otherwise (removed since) the job runs again.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class Installer:
         """Runs job ``deploy`` of ``dev`` unless it is done (Interrupted and
         SmpLinkError go on to the worker, after the job records the latter)."""
         job = self._store.record(dev, deploy)
-        if job is None or job.phase not in DEVICE_PHASES:
+        if job is None or job.phase not in DEVICE_PHASES or self._stands(job, turn):
             return
         self._store.set_phase(dev, deploy, "checking")
         try:
@@ -67,6 +71,24 @@ class Installer:
             self._store.finish(dev, deploy, report, None, True)
         log.info("device %s: deploy %s of %s done", dev, deploy, job.spec.name)
 
+    def _stands(self, job: JobRecord, turn: Turn) -> bool:
+        """Whether a final result still holds: the device has the module (the job is
+        done again, with that result)."""
+        if not job.final:
+            return False
+        spec = job.spec
+        try:
+            status = _smp(turn).status(spec.name, bytes.fromhex(spec.sha256))
+        except SmpLinkError:
+            self._store.finish(job.device, spec.deploy, job.report, job.error, True)
+            raise  # the result stands for now; the worker marks the device unreachable
+        except WamrAgentError:  # no app of that name any more
+            return False
+        if status.sha != spec.sha256:
+            return False
+        self._store.finish(job.device, spec.deploy, job.report, job.error, True)
+        return True
+
     def _plan(self, job: JobRecord, board: str) -> Plan:
         """The host's checks for ``board`` (raise as a direct deploy's do)."""
         spec, label = job.spec, job.spec.file or job.spec.deploy
@@ -81,9 +103,7 @@ class Installer:
 
     def _install(self, job: JobRecord, board: str, turn: Turn) -> dict[str, Any]:
         plan = self._plan(job, board)
-        device = turn.device()
-        if not isinstance(device, SmpDevice):
-            raise WamrAgentError(f"device {job.device}: its link cannot upload")
+        device = _smp(turn)
         target = Target(device.smp.address, f"{job.device} at {device.smp.address}")
         self._store.set_phase(job.device, job.spec.deploy, "uploading")
         try:
@@ -108,3 +128,10 @@ class Installer:
 
         return Hooks(progress=progress, on_status=on_status, on_uploaded=uploaded,
                      sleep=turn.pause)
+
+
+def _smp(turn: Turn) -> SmpDevice:
+    device = turn.device()
+    if not isinstance(device, SmpDevice):
+        raise WamrAgentError("the device's link cannot upload")
+    return device

@@ -9,7 +9,8 @@ Phases: ``receiving`` (bytes arrive in order, each chunk at the offset the job
 has) -> ``queued`` (every byte in, its SHA-256 verified) -> ``checking`` (host
 pre-flight, signature, against the device) -> ``uploading`` -> ``trial`` ->
 ``done`` (a report, an error, or both). A deploy asked for again continues its
-job, answers its result, or runs it again (:meth:`JobStore.begin`).
+job, has its worker check that its final result still holds, or runs it again
+(:meth:`JobStore.begin`).
 """
 
 from __future__ import annotations
@@ -79,34 +80,34 @@ class JobStore:
 
     # -- the client's requests ------------------------------------------------------------
 
-    def begin(self, dev: str, spec: DeploySpec, holds: Callable[[str, float], bool],
-              ) -> tuple[JobView, bool]:
+    def begin(self, dev: str, spec: DeploySpec) -> tuple[JobView, bool]:
         """The job for ``spec`` and whether a worker must take it now: a new one; the
-        one in progress; a finished one's result when it is final and the device
-        still ``holds(sha256, finished)`` its module; else the finished one again
-        (from its bytes)."""
+        one in progress; a finished one with a final result, queued for its worker
+        to check that the device still holds the module (then its result stands);
+        else the finished one again (from its bytes)."""
         key = (dev, spec.deploy)
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and job.spec != spec and job.phase in DEVICE_PHASES:
                 raise UsageError(f"{spec.deploy} is being deployed to {dev} with other "
                                  f"options ({job.phase}); run it again once it is done")
-            if job is not None and job.spec == spec and (job.phase != "done" or (
-                    job.final and holds(spec.sha256, job.updated))):
+            if job is not None and job.spec == spec and job.phase != "done":
                 return self._view(key), False
-            again = self._renew(key, spec, job)
+            if job is not None and job.spec == spec and job.final:
+                self._save(key, replace(job, phase="queued"))
+            else:
+                self._renew(key, spec, job)
             view = self._view(key)
         self._notify(key)
-        return view, again
+        return view, view.phase == "queued"
 
-    def _renew(self, key: Key, spec: DeploySpec, old: JobRecord | None) -> bool:
+    def _renew(self, key: Key, spec: DeploySpec, old: JobRecord | None) -> None:
         """A fresh record for ``spec``, keeping bytes already received for the same
-        SHA-256; True when they are all there (queued for the worker)."""
+        SHA-256 (all of them: queued for the worker)."""
         kept = old.received if old is not None and old.spec.sha256 == spec.sha256 else 0
         self._save(key, JobRecord(key[0], spec, kept,
                                   "queued" if kept == spec.len else "receiving"))
         self._live[key].sent = 0
-        return kept == spec.len
 
     def write(self, dev: str, chunk: Chunk) -> tuple[JobView, bool]:
         """Takes a chunk at the job's offset (others are answered with the offset it

@@ -36,7 +36,6 @@ class Device(Protocol):
     board: str
 
     def submit(self, job: Job) -> None: ...
-    def holds(self, sha256: str, since: float) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ class Deploys:
             spec = DeploySpec.from_args(args)
             if spec.board is not None and spec.board != device.board:
                 raise UsageError(f"--board {spec.board}: device {dev} is {device.board}")
-            view, queued = self.store.begin(dev, spec, device.holds)
+            view, queued = self.store.begin(dev, spec)
         if queued:
             device.submit(RunDeploy(view.deploy))
         return view

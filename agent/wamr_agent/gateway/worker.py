@@ -131,8 +131,6 @@ class DeviceWorker(threading.Thread):
         self._stopped = False
         self._client: LinkedDevice | None = None
         self._state = observe.StateTracker()
-        self._seen_lock = threading.Lock()
-        self._seen: topics.DeviceState | None = None  # the last state read from the device
         self._status_at = self._logs_at = self._retry_at = 0.0
         self._retry = RETRY_FIRST
         self._boot: int | None = None
@@ -143,15 +141,6 @@ class DeviceWorker(threading.Thread):
         if isinstance(job, Stop):
             self._stop_asked.set()
         self._jobs.put(job)
-
-    def holds(self, sha256: str, since: float) -> bool:
-        """Whether the device held module ``sha256`` (hex) when it was last read, or
-        has not been read since unix time ``since`` (any thread)."""
-        with self._seen_lock:
-            seen = self._seen
-        if seen is None or seen.last_seen is None or seen.last_seen < since:
-            return True
-        return any(app.sha256 == sha256 for app in seen.apps)
 
     # -- the worker's thread -------------------------------------------------------
 
@@ -221,10 +210,7 @@ class DeviceWorker(threading.Thread):
         client = self._device()
         status, apps = client.status(), client.list()
         self._status_at = self._clock() + STATUS_EVERY
-        seen = observe.device_state(self.board, status, apps, time.time())
-        with self._seen_lock:
-            self._seen = seen
-        self._publish_state(seen)
+        self._publish_state(observe.device_state(self.board, status, apps, time.time()))
 
     def _poll_logs(self) -> None:
         page = self._device().logs(self._since)
