@@ -22,10 +22,11 @@ from tests.conftest import need
 from tests.fake_device import FakeDevice, Plan
 from tests.tamper import OTHER_KEY, TEST_KEY, TRUSTED
 from wamr_agent.errors import InstallFailed, TransportError, UsageError
+from wamr_agent.gateway.devices import SmpDevice, Turn
 from wamr_agent.gateway.install import Installer
 from wamr_agent.gateway.jobs import KEEP_DONE, JobStore
 from wamr_agent.gateway.transfer import Deploys
-from wamr_agent.gateway.worker import Job, RunDeploy, SmpDevice, Turn
+from wamr_agent.gateway.worker import Job, RunDeploy
 from wamr_agent.installing import deploy_id
 from wamr_agent.mqtt.deploys import CHUNK_BYTES, Chunk, DeploySpec, JobView
 from wamr_agent.mqtt.topics import CommandReply, CommandRequest, WireError

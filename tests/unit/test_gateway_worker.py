@@ -17,14 +17,8 @@ import pytest
 
 from wamr_agent.errors import UsageError
 from wamr_agent.gateway.commands import ReplyCache, ReplyTo
-from wamr_agent.gateway.worker import (
-    DeviceWorker,
-    Interrupted,
-    RunCommand,
-    RunDeploy,
-    Stop,
-    Turn,
-)
+from wamr_agent.gateway.devices import Interrupted, Turn
+from wamr_agent.gateway.worker import DeviceWorker, RunCommand, RunDeploy, Stop
 from wamr_agent.mqtt import topics
 from wamr_agent.smp.app_results import AppInfo, DeviceStatus, LogEntry, LogPage
 from wamr_agent.smp.streams import SmpLinkError

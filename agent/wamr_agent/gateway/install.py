@@ -29,9 +29,9 @@ from ..smp.apps import UploadResult
 from ..smp.framing import Framing
 from ..smp.link import SmpLinkError
 from ..targets import Target
+from .devices import Interrupted, SmpDevice, Turn
 from .jobfiles import JobRecord
 from .jobs import JobStore
-from .worker import Interrupted, SmpDevice, Turn
 
 log = logging.getLogger("wamr_agent.gateway")
 

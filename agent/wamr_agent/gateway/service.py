@@ -32,11 +32,12 @@ from ..errors import UsageError
 from ..mqtt import topics
 from ..mqtt.client import KEEPALIVE, BrokerUrl, new_client
 from .commands import COMMANDS, ReplyCache, ReplyTo
+from .devices import smp_opener
 from .install import Installer
 from .outbox import Outbox
 from .transfer import VERBS as DEPLOY_VERBS
 from .transfer import Deploys
-from .worker import DeviceWorker, Republish, RunCommand, Stop, smp_opener
+from .worker import DeviceWorker, Republish, RunCommand, Stop
 
 log = logging.getLogger("wamr_agent.gateway")
 

@@ -20,24 +20,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from ..access import DeviceAccess
 from ..errors import WamrAgentError
 from ..mqtt import topics
 from ..smp.app_results import LogEntry
-from ..smp.apps import AppClient
-from ..smp.framing import Framing
-from ..smp.link import DEFAULT_BAUDRATE, SmpLink, SmpLinkError
+from ..smp.link import SmpLinkError
 from . import observe
 from .commands import COMMANDS, Context, ReplyCache
+from .devices import Installer, Interrupted, LinkedDevice, Turn
 from .outbox import Publisher
 
 log = logging.getLogger("wamr_agent.gateway")
 
 STATUS_EVERY = 2.0
 LOGS_EVERY = 0.5
-LINK_TIMEOUT = 5.0
 RETRY_FIRST, RETRY_MAX = 0.5, 5.0
 
 
@@ -68,58 +65,12 @@ class Stop:
 Job = RunCommand | RunDeploy | Republish | Stop
 
 
-class Interrupted(Exception):
-    """The worker was asked to stop during a deploy job."""
-
-
-class LinkedDevice(DeviceAccess, Protocol):
-    """A device on an open link, which ``close`` closes."""
-
-    def close(self) -> None: ...
-
-
-class SmpDevice(AppClient):
-    """The device over its SMP link (``smp``: a deploy sets its framing)."""
-
-    def __init__(self, link: SmpLink) -> None:
-        super().__init__(link)
-        self.smp = link
-
-    def close(self) -> None:
-        self.smp.close()
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What a deploy job gets of the worker: the device (its link opened if need be;
-    SmpLinkError), ``pause`` (wait, serving commands meanwhile) and ``check`` (raise
-    Interrupted when the worker is asked to stop)."""
-
-    device: Callable[[], LinkedDevice]
-    pause: Callable[[float], None]
-    check: Callable[[], None]
-
-
-class Installer(Protocol):
-    """Runs a deploy job's device phase (gateway.install)."""
-
-    def run(self, dev: str, board: str, deploy: str, turn: Turn) -> None: ...
-
-
-def smp_opener(address: str, baudrate: int = DEFAULT_BAUDRATE) -> Callable[[], LinkedDevice]:
-    """Opens the device's SMP link (SmpLinkError when it cannot)."""
-    def open_device() -> LinkedDevice:
-        return SmpDevice(SmpLink(address, Framing.CONSOLE, timeout=LINK_TIMEOUT,
-                                  baudrate=baudrate))
-    return open_device
-
-
 class DeviceWorker(threading.Thread):
     def __init__(self, dev: str, board: str, opener: Callable[[], LinkedDevice],
                  publisher: Publisher, replies: ReplyCache,
                  clock: Callable[[], float] = time.monotonic,
                  installer: Installer | None = None) -> None:
-        """``opener`` opens the device's link (:func:`smp_opener`; a fake in tests);
+        """``opener`` opens the device's link (``devices.smp_opener``; a fake in tests);
         ``installer`` runs deploy jobs."""
         super().__init__(name=f"device-{dev}", daemon=True)
         self.dev, self.board = dev, board
