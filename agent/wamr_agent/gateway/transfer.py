@@ -64,6 +64,10 @@ class Deploys:
         try:
             view = self._deploy(dev, request.args) if verb == "deploy" else self._job(
                 dev, request)
+        except OSError as exc:  # the state directory: full, gone, not writable
+            failed = WamrAgentError(f"the gateway cannot keep deploy jobs: {exc}")
+            self._answer(request.id, CommandReply(False, error=WireError.of(failed)))
+            return
         except WamrAgentError as exc:
             self._answer(request.id, CommandReply(False, error=WireError.of(exc)))
             return

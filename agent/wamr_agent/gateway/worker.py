@@ -223,6 +223,8 @@ class DeviceWorker(threading.Thread):
                      "again", self.dev, job.deploy)
         except SmpLinkError as exc:
             self._lost(exc)
+        except Exception:  # a bug, or the state directory failing, must not end the thread
+            log.exception("device %s: deploy %s failed", self.dev, job.deploy)
         self._status_at = 0.0  # the device changed: poll it at once
         for later in self._later:
             self._jobs.put(later)
