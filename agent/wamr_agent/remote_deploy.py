@@ -50,9 +50,11 @@ class Options:
 
 @dataclass(frozen=True)
 class Followers:
-    """What the caller shows: bytes taken by the gateway, each new phase of the job,
-    the device's upload, and the app's status on trial."""
+    """What the caller shows: the target once the file is read, bytes taken by the
+    gateway, each new phase of the job, the device's upload, and the app's status
+    on trial."""
 
+    on_target: Callable[[str], None] | None = None
     to_gateway: Progress | None = None
     on_phase: Callable[[str], None] | None = None
     progress: Progress | None = None
@@ -153,6 +155,8 @@ def deploy_via(path: str | Path, via: Via, options: Options | None = None,
                shown: Followers | None = None) -> DeployReport:
     """Deploys ``path`` to the device behind ``via``; see the module docstring."""
     spec, data = read_spec(path, options or Options())
+    if shown is not None and shown.on_target is not None:
+        shown.on_target(str(via))
     with RemoteDevice.open(via) as remote:
         view = run_job(remote, spec, data, shown)
     return outcome(view, str(via))

@@ -135,8 +135,6 @@ def deploy(
 
     def run(shown: DeployProgress | None) -> deploying.DeployReport:
         if target is not None:
-            if shown is not None:
-                shown.console.print(f"target: {target}")
             return deploy_via(module, target, options, shown.followers() if shown else None)
         return deploying.deploy(module, board or DEFAULT_BOARD, port, name, start,
                                 shown.progress if shown else None,

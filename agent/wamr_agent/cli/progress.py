@@ -70,7 +70,8 @@ class DeployProgress:
 
     def followers(self) -> Followers:
         """These callbacks for a deploy through a gateway."""
-        return Followers(self.to_gateway, self.on_phase, self.progress, self.on_status)
+        return Followers(lambda via: self.console.print(f"target: {via}"), self.to_gateway,
+                         self.on_phase, self.progress, self.on_status)
 
     def on_status(self, status: AppStatus) -> None:
         t = status.trial
