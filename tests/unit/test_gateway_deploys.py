@@ -109,7 +109,7 @@ def test_a_deploy_asked_again_continues_is_checked_or_runs_again(store: JobStore
     spec = spec_of()
     fill(store, spec)
     store.set_phase(DEV, spec.deploy, "uploading")
-    view, run = store.begin(DEV, spec)  # in progress: followed
+    view, run = store.begin(DEV, replace(spec, file="elsewhere/app.wasm"))  # followed
     assert (view.phase, run) == ("uploading", False)
     with pytest.raises(UsageError, match="with other options"):
         store.begin(DEV, replace(spec, start=False))

@@ -88,12 +88,13 @@ class JobStore:
         key = (dev, spec.deploy)
         with self._lock:
             job = self._jobs.get(key)
-            if job is not None and job.spec != spec and job.phase in DEVICE_PHASES:
+            same = job is not None and job.spec.same(spec)
+            if job is not None and not same and job.phase in DEVICE_PHASES:
                 raise UsageError(f"{spec.deploy} is being deployed to {dev} with other "
                                  f"options ({job.phase}); run it again once it is done")
-            if job is not None and job.spec == spec and job.phase != "done":
+            if job is not None and same and job.phase != "done":
                 return self._view(key), False
-            if job is not None and job.spec == spec and job.final:
+            if job is not None and same and job.final:
                 self._save(key, replace(job, phase="queued"))
             else:
                 self._renew(key, spec, job)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from ..errors import UsageError
@@ -81,6 +81,11 @@ class DeploySpec:
 
     def to_args(self) -> dict[str, Any]:
         return asdict(self)
+
+    def same(self, other: DeploySpec) -> bool:
+        """The same deploy with the same options (``file`` and ``board`` aside: they
+        only name the bytes and check the device)."""
+        return replace(self, file="", board=None) == replace(other, file="", board=None)
 
     @classmethod
     def from_args(cls, args: dict[str, Any]) -> DeploySpec:
