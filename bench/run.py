@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
 footprint, device kernels and boot, upload goodput, deploy to confirmed, where app
-code lives, flash operations per update.
+code lives, flash operations per update, deploying through MQTT and a gateway, and
+a command's round trip through it.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -23,6 +24,7 @@ from flash_ops import flash_ops
 from footprint import firmware_footprint, runtime_size_tool
 from goodput import upload_goodput
 from module_ram import module_ram
+from mqtt_deploy import mqtt_deploy
 from qemu_bench import boot_timing, device_kernels
 from tables import table
 from verdict import verdict_time
@@ -172,6 +174,7 @@ def main() -> None:
     verdict_time(table, BUILD)
     module_ram(table, BUILD)
     flash_ops(table, BUILD)
+    mqtt_deploy(table, BUILD)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 and the device runtime's own fit and import checks for the board), or a signed
 bundle (``.wab``, ota/FORMAT.md: its layout, its target boards, and the module
 inside with the capabilities its manifest grants; the signature is the device's
-to check). One that fails is never sent."""
+to check, and a gateway's, which checks it against the keys it trusts, before it
+touches the device). One that fails is never sent."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from .agent_err import AgentErr
 from .boards import load_board
 from .errors import BoardError, InputError, UsageError, WamrAgentError
 from .ota.bundle import MAGIC as BUNDLE_MAGIC
-from .ota.bundle import parse_bundle
+from .ota.bundle import parse_bundle, verify_bundle
 from .pywamr import Module, Runtime
+from .wasmfile import read_wasm_file
 
 NAME_MAX = 32
 
@@ -37,39 +39,42 @@ class Payload:
         return hashlib.sha256(self.data).digest()
 
 
-def _checked(path: str | Path, board: str, module: Module,
+def _checked(label: str, board: str, module: Module,
              grants: list[str] | None = None) -> None:
     try:
         Runtime(board, grants=grants).check(module)
     except WamrAgentError as exc:
-        raise type(exc)(f"{path}: not sent, pre-flight check for {board} failed: {exc}",
+        raise type(exc)(f"{label}: not sent, pre-flight check for {board} failed: {exc}",
                         exc.code) from exc
 
 
-def preflight(path: str | Path, board: str) -> Module:
+def _not_sent(label: str, exc: WamrAgentError) -> WamrAgentError:
+    return type(exc)(f"{label}: not sent: {exc}", exc.code)
+
+
+def module_preflight(data: bytes, label: str, board: str) -> Module:
     """The validated module, after the device runtime's fit and import checks for
-    ``board``; raises (InputError, FitError, LinkError, ...) otherwise."""
-    module = Module.from_file(path)
-    _checked(path, board, module)
+    ``board``; raises (InputError, FitError, LinkError, ...) otherwise. ``label``
+    names the bytes in messages (their file)."""
+    module = Module(data, name=label)
+    _checked(label, board, module)
     return module
 
 
-def bundle_preflight(path: str | Path, board: str) -> Payload:
-    """A bundle's layout and target boards, and the host pre-flight of its module with
-    the capabilities it grants; the signature is the device's to check."""
+def bundle_payload(data: bytes, label: str, board: str,
+                   trusted: list[bytes] | None = None) -> Payload:
+    """A bundle's layout, its signature by one of the ``trusted`` public keys (None:
+    not checked here, the device checks it), its target boards, and the host
+    pre-flight of its module with the capabilities it grants."""
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        m = parse_bundle(data).manifest
+        m = (verify_bundle(data, trusted) if trusted is not None else parse_bundle(data)).manifest
     except WamrAgentError as exc:
-        raise type(exc)(f"{path}: not sent: {exc}", exc.code) from exc
+        raise _not_sent(label, exc) from exc
     if load_board(board).name not in m.boards:
-        raise BoardError(f"{path}: not sent: the bundle is for {', '.join(m.boards)}, not "
+        raise BoardError(f"{label}: not sent: the bundle is for {', '.join(m.boards)}, not "
                          f"{board}", AgentErr.WRONG_BOARD)
     module = Module(data[-m.module_len:], name=m.name)
-    _checked(path, board, module, list(m.caps))
+    _checked(label, board, module, list(m.caps))
     return Payload(data, True, module, tuple(m.caps), m.name, m.version)
 
 
@@ -88,13 +93,31 @@ def app_name(path: str | Path, name: str | None) -> str:
     return result
 
 
+def read_payload(path: str | Path) -> bytes:
+    """The bytes of a module or bundle file (InputError when it cannot be read, or
+    is neither)."""
+    if not is_bundle(path):
+        return read_wasm_file(path)
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def check_payload(data: bytes, label: str, board: str, name: str | None,
+                  trusted: list[bytes] | None = None) -> tuple[str, Payload]:
+    """The app name and the checked payload for ``data`` (a module or a bundle) from
+    file ``label``; ``trusted``: also check a bundle's signature against these keys."""
+    if not data.startswith(BUNDLE_MAGIC):
+        module = module_preflight(data, label, board)
+        return app_name(label, name), Payload(data, False, module)
+    payload = bundle_payload(data, label, board, trusted)
+    if name is not None and name != payload.name:
+        raise UsageError(f"{label} is a bundle for app {payload.name!r}; --name cannot "
+                         "rename it")
+    return payload.name or app_name(label, name), payload
+
+
 def load_payload(path: str | Path, board: str, name: str | None) -> tuple[str, Payload]:
     """The app name and the checked payload for ``path`` (a module or a bundle)."""
-    if not is_bundle(path):
-        module = preflight(path, board)
-        return app_name(path, name), Payload(module.data, False, module)
-    payload = bundle_preflight(path, board)
-    if name is not None and name != payload.name:
-        raise UsageError(f"{path} is a bundle for app {payload.name!r}; --name cannot "
-                         "rename it")
-    return payload.name or app_name(path, name), payload
+    return check_payload(read_payload(path), str(path), board, name)

@@ -54,7 +54,8 @@ class RemoteDevice:
     def open(cls, via: Via) -> RemoteDevice:
         return cls(via, Requester(via.broker, timeout=via.timeout).connect())
 
-    def _call(self, verb: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    def call(self, verb: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Sends one command; its result (the gateway's error raised as here)."""
         v = self.via
         correlation = self._mqtt.send(v.gateway, v.device, verb, args)
         reply = self._mqtt.wait(correlation, what=f"gateway {v.gateway!r} for device "
@@ -65,22 +66,22 @@ class RemoteDevice:
         return reply.result or {}
 
     def list(self) -> list[AppInfo]:
-        return results.decode_apps(self._call("ps"))
+        return results.decode_apps(self.call("ps"))
 
     def start(self, name: str) -> None:
-        self._call("start", {"name": name})
+        self.call("start", {"name": name})
 
     def stop(self, name: str) -> None:
-        self._call("stop", {"name": name})
+        self.call("stop", {"name": name})
 
     def remove(self, name: str) -> None:
-        self._call("rm", {"name": name})
+        self.call("rm", {"name": name})
 
     def confirm(self, name: str) -> None:
-        self._call("confirm", {"name": name})
+        self.call("confirm", {"name": name})
 
     def rollback(self, name: str) -> None:
-        self._call("rollback", {"name": name})
+        self.call("rollback", {"name": name})
 
     @overload
     def status(self, name: None = None) -> DeviceStatus: ...
@@ -88,11 +89,11 @@ class RemoteDevice:
     def status(self, name: str) -> AppStatus: ...
 
     def status(self, name: str | None = None) -> DeviceStatus | AppStatus:
-        return results.decode_status(self._call("status", {} if name is None else
+        return results.decode_status(self.call("status", {} if name is None else
                                                 {"name": name}))
 
     def logs(self, since: int = 0) -> LogPage:
-        return results.decode_logs(self._call("logs", {"since": since}))
+        return results.decode_logs(self.call("logs", {"since": since}))
 
     def follow_logs(self, since: int = 0) -> Iterator[LogEntry | LogNotice]:
         """The kept lines from ``since`` on (asked through the gateway), then the lines

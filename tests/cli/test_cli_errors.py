@@ -128,3 +128,18 @@ def test_json_errors_carry_type_and_code(wat_file: WatFile) -> None:
     err = json.loads(result.stdout)["error"]
     assert err["type"] == "Trap"
     assert err["code"] == "TRAP_DIV_BY_ZERO"
+
+
+def test_deploy_via_usage_and_an_unreachable_broker(example: Example, tmp_path: Path) -> None:
+    sensor, via = str(example("sensor")), ["--via", "mqtt://127.0.0.1:1"]
+    fails(["deploy", sensor, *via], 2, "needs --device GATEWAY/DEVICE")
+    fails(["deploy", sensor, *via, "--device", "gw1/dev1", "--port", "socket://x:1"], 2,
+          "give one of them")
+    fails(["deploy", str(tmp_path / "nope.wasm"), *via, "--device", "gw1/dev1"], 3,
+          "no such file")  # read before any connection
+    unreachable = runner.invoke(app, ["deploy", sensor, *via, "--device", "gw1/dev1",
+                                      "--json"])
+    assert unreachable.exit_code == 12, unreachable.output
+    error = json.loads(unreachable.stdout)["error"]
+    assert error["type"] == "TransportError"
+    assert error["message"].startswith("cannot reach the broker at mqtt://127.0.0.1:1")

@@ -101,28 +101,36 @@ def gateway_config(gw: str, devices: dict[str, tuple[str, str]]) -> str:
 
 
 class GatewayProcess:
-    """`wamr-agent gateway` run as users run it; its stdout and stderr in files."""
+    """`wamr-agent gateway` run as users run it; its stdout and stderr in files (a
+    restarted one appends to them)."""
 
     def __init__(self, directory: Path, config: str, broker: BrokerUrl | None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         (directory / "gateway.toml").write_text(config)
-        command = [str(WAMR_AGENT), "gateway", "--config", str(directory / "gateway.toml"),
-                   "--state-dir", str(directory / "state")]
+        self.command = [str(WAMR_AGENT), "gateway", "--config",
+                        str(directory / "gateway.toml"), "--state-dir",
+                        str(directory / "state")]
         if broker is not None:
-            command += ["--broker", str(broker)]
-        env = {**os.environ, "WAMR_AGENT_STATE": str(directory / "boards")}
-        with (directory / "stdout").open("wb") as out, (directory / "stderr").open("wb") as err:
-            self.proc = subprocess.Popen(command, stdout=out, stderr=err,
+            self.command += ["--broker", str(broker)]
+        self.start()
+
+    def start(self) -> None:
+        env = {**os.environ, "WAMR_AGENT_STATE": str(self.directory / "boards")}
+        stdout = self.directory / "stdout"
+        self._since = stdout.stat().st_size if stdout.exists() else 0
+        with stdout.open("ab") as out, (self.directory / "stderr").open("ab") as err:
+            self.proc = subprocess.Popen(self.command, stdout=out, stderr=err,
                                          stdin=subprocess.DEVNULL, env=env)
 
     def output(self) -> str:
         return (self.directory / "stdout").read_text() + (self.directory / "stderr").read_text()
 
     def wait_line(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """The first line since the last start that matches ``pattern``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = re.search(pattern, (self.directory / "stdout").read_text())
+            found = re.search(pattern, (self.directory / "stdout").read_text()[self._since:])
             if found:
                 return found
             assert self.proc.poll() is None, f"the gateway exited:\n{self.output()}"

@@ -1,7 +1,8 @@
 """A device worker against a fake device and a recording publisher: what it
 publishes from its polls (state, log lines, telemetry, dropped lines, a reboot),
-commands and their answers, a link that fails and comes back, and the stop. No
-broker, no subprocess."""
+commands and their answers, a link that fails and comes back, the stop, and a
+deploy job that serves commands while it waits and is interrupted by the stop.
+No broker, no subprocess."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import pytest
 
 from wamr_agent.errors import UsageError
 from wamr_agent.gateway.commands import ReplyCache, ReplyTo
-from wamr_agent.gateway.worker import DeviceWorker, RunCommand, Stop
+from wamr_agent.gateway.devices import Interrupted, Turn
+from wamr_agent.gateway.worker import DeviceWorker, RunCommand, RunDeploy, Stop
 from wamr_agent.mqtt import topics
 from wamr_agent.smp.app_results import AppInfo, DeviceStatus, LogEntry, LogPage
 from wamr_agent.smp.streams import SmpLinkError
@@ -201,3 +203,39 @@ def test_stop_publishes_the_device_unreachable(out: Published, worker: DeviceWor
     assert not out.next("state", lambda s: not s.reachable).reachable
     worker.join(TIMEOUT)
     assert not worker.is_alive()
+
+
+@dataclass
+class WaitingInstaller:
+    """A deploy job that waits for a verdict that never comes: it pauses (serving
+    commands) until the worker is stopped."""
+
+    interrupted: threading.Event = field(default_factory=threading.Event)
+    running: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, dev: str, board: str, deploy: str, turn: Turn) -> None:
+        turn.device()
+        self.running.set()
+        try:
+            while True:
+                turn.pause(0.05)
+        except Interrupted:
+            self.interrupted.set()
+            raise
+
+
+def test_a_deploy_job_serves_commands_while_it_waits_and_a_stop_interrupts_it(
+        device: FakeDevice, out: Published, replies: ReplyCache) -> None:
+    installer = WaitingInstaller()
+    worker = DeviceWorker("dev1", "esp32", device.open, out, replies, installer=installer)
+    worker.start()
+    worker.submit(RunDeploy("d-000000000000"))
+    assert installer.running.wait(TIMEOUT)
+    listed = ask(worker, replies, out, "ps", {})  # answered during the deploy's wait
+    assert listed.result == {"apps": [a.as_dict() for a in device.apps]}
+    assert not installer.interrupted.is_set()  # the job still ran
+    worker.submit(Stop())
+    assert installer.interrupted.wait(TIMEOUT)
+    worker.join(TIMEOUT)
+    assert not worker.is_alive()
+    assert not out.next("state", lambda s: not s.reachable).reachable

@@ -12,6 +12,7 @@ from wamr_agent.agent_err import AgentErr
 from wamr_agent.errors import EXIT_CODES, TransportError, UsageError, WamrAgentError, rebuild
 from wamr_agent.gateway.commands import COMMANDS, ReplyCache, ReplyTo
 from wamr_agent.gateway.observe import StateTracker, device_state, telemetry, unreachable
+from wamr_agent.gateway.transfer import VERBS as DEPLOY_VERBS
 from wamr_agent.mqtt import results, topics
 from wamr_agent.mqtt.client import BrokerUrl
 from wamr_agent.remote import Via
@@ -195,6 +196,6 @@ def test_reply_cache_answers_duplicates_once() -> None:
 
 
 def test_the_command_table() -> None:
-    assert tuple(COMMANDS) == topics.VERBS
+    assert (*COMMANDS, *DEPLOY_VERBS) == topics.VERBS  # the workers' and the deploy jobs'
     assert {v for v, c in COMMANDS.items() if c.changes_state} == {
         "start", "stop", "rm", "confirm", "rollback"}

@@ -1,6 +1,7 @@
 """`wamr-agent deploy`: check a module, upload it to a device, and report the
 device's verdict on it (confirmed: exit 0; reverted 14, failed 15, no verdict in
-time 16; see wamr_agent.errors)."""
+time 16; see wamr_agent.errors); over its SMP link (``--port`` or the board's
+local instance) or through its gateway (``--via``, ``--device``)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ from typing import Annotated, cast
 import typer
 
 from .. import deploy as deploying
-from ..errors import VerdictError
+from ..access import Via, via_option
+from ..errors import UsageError, VerdictError
+from ..mqtt.url import BrokerOptions
+from ..remote_deploy import Options, deploy_via
 from ..smp.app_results import Trial
 from ..verdicts import label
+from .broker_options import broker_options
 from .common import (
     BAUD,
     BaudOpt,
-    BoardOpt,
+    DeviceOpt,
     JsonOpt,
     ModuleArg,
     PortOpt,
+    ViaOpt,
     app,
     fail,
     guard,
@@ -79,10 +85,25 @@ def _outcome(run: Run, as_json: bool) -> deploying.DeployReport:
         fail(exc, as_json, extra={"report": exc.report})
 
 
+DEFAULT_BOARD = "esp32"
+BoardArg = Annotated[str | None, typer.Option("--board", "-b", help="Board profile "
+                                              "(boards/*.toml; default: esp32, or with --via "
+                                              "the device's).", show_default=False)]
+
+
+def _via(via: str | None, device: str | None, port: str | None,
+         options: BrokerOptions) -> Via | None:
+    target = via_option(via, device, options)
+    if target is not None and port is not None:
+        raise UsageError(f"--port {port} and --via {via}: give one of them")
+    return target
+
+
 @app.command()
+@broker_options
 def deploy(
     module: ModuleArg,
-    board: BoardOpt = "esp32",
+    board: BoardArg = None,
     port: PortOpt = None,
     baud: BaudOpt = BAUD,
     name: Annotated[str | None, typer.Option(help="App name (default: the file's "
@@ -102,16 +123,26 @@ def deploy(
                                          "SMP device), raw (wamr-agent devices; faster) or "
                                          "auto (raw when the device lists it in its "
                                          "status).")] = "auto",
+    via: ViaOpt = None,
+    device: DeviceOpt = None,
     as_json: JsonOpt = False,
+    *,
+    broker_options: BrokerOptions,
 ) -> None:
     """Check a module for a board and against what runs on the device, install it
     (resumes an interrupted upload) and wait until the device confirms or reverts
-    it; without --port, on the board's local QEMU or simulated instance."""
+    it; without --port, on the board's local QEMU or simulated instance; with --via,
+    through the device's gateway (the gateway checks it, and a deploy run again
+    continues where the gateway is)."""
     chosen = cast(deploying.FramingChoice, framing)
     guard(as_json, lambda: deploying.check_framing(chosen))
+    target: Via | None = guard(as_json, lambda: _via(via, device, port, broker_options))
+    options = Options(name, board, start, wait, timeout, ram_check, framing)
 
     def run(shown: DeployProgress | None) -> deploying.DeployReport:
-        return deploying.deploy(module, board, port, name, start,
+        if target is not None:
+            return deploy_via(module, target, options, shown.followers() if shown else None)
+        return deploying.deploy(module, board or DEFAULT_BOARD, port, name, start,
                                 shown.progress if shown else None,
                                 shown.on_target if shown else None, chosen, baud, wait=wait,
                                 timeout=timeout, on_status=shown.on_status if shown else None,

@@ -1,6 +1,7 @@
 """The deploy's progress on stderr (rich): the upload bar (bytes, rate, ETA), then
 the trial line (``trial: 4/10 loop rounds, 0/0 traps, 0.8/2.0 s``) while the
-device decides."""
+device decides. Through a gateway, first a bar of the bytes the gateway took, and
+a line for each phase of its deploy job."""
 
 from __future__ import annotations
 
@@ -19,8 +20,15 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from ..remote_deploy import Followers
 from ..smp.app_results import AppStatus
 from ..targets import Target
+
+PHASES: dict[str, str] = {  # a job's phases with a line of their own
+    "queued": "gateway: all bytes in, SHA-256 verified; queued for the device",
+    "checking": "gateway: checking (for the device's board, then against the device)",
+    "uploading": "gateway: uploading to the device",
+}
 
 
 class _UploadOnly(ProgressColumn):
@@ -52,6 +60,18 @@ class DeployProgress:
 
     def on_target(self, target: Target) -> None:
         self.console.print(f"target: {target.description}")
+
+    def to_gateway(self, sent: int, total: int) -> None:
+        self.bar.update(self._task("to gateway", total), completed=sent, total=total)
+
+    def on_phase(self, phase: str) -> None:
+        if phase in PHASES:
+            self.console.print(PHASES[phase])
+
+    def followers(self) -> Followers:
+        """These callbacks for a deploy through a gateway."""
+        return Followers(lambda via: self.console.print(f"target: {via}"), self.to_gateway,
+                         self.on_phase, self.progress, self.on_status)
 
     def on_status(self, status: AppStatus) -> None:
         t = status.trial

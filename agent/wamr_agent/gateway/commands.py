@@ -4,8 +4,9 @@ handler, and the cache of answers that makes every command idempotent by its id.
 A handler runs on the device's worker thread with the device's
 :class:`~wamr_agent.access.DeviceAccess` (its SMP link) and the request's
 arguments, and returns the result object; an exception of the package becomes an
-error answer. A command that needs state across requests (a chunked upload, later)
-keeps it in ``Context.session``, which lives as long as the worker.
+error answer. The ``deploy`` and ``job`` commands are not in this table: their
+state outlives a request, and a gateway restart, so they are the deploy jobs'
+(``transfer`` on the dispatcher, ``jobs``, ``install`` on the worker).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..access import DeviceAccess
@@ -25,10 +26,9 @@ CACHE_SIZE = 512  # answers kept for duplicate requests
 Begun = Literal["new", "running"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
     device: DeviceAccess
-    session: dict[str, Any] = field(default_factory=dict)
 
 
 Handler = Callable[[Context, Mapping[str, Any]], dict[str, Any]]

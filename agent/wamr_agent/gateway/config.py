@@ -3,6 +3,7 @@
     id = "gw1"
     broker = "mqtts://gw1@broker:8883"   # optional; with ca, cert, key, username,
     password_file = "gw1.password"       # password_file (paths relative to the file)
+    trusted_keys = ["release.pub"]       # optional; default: the published test key
     [[devices]]
     id = "dev1"
     board = "esp32"
@@ -11,6 +12,9 @@
 An unknown key, a missing one or a value of the wrong type is a UsageError (exit 2)
 naming the key. :func:`broker_settings` merges the broker keys with the command
 line's (``--broker``, ``--ca``, ...; those win) into the settings the gateway uses.
+``trusted_keys`` are PEM public keys (ota/keys.py), relative to the file's
+directory: the bundles the gateway deploys must be signed by one of them, like the
+firmware's TRUSTED_KEYS (whose default is the same test key).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from ..mqtt.url import CLI_NAMES, CONFIG_NAMES, BrokerOptions, BrokerSettings, r
 
 _BROKER: dict[str, type] = {"broker": str, "ca": str, "cert": str, "key": str,
                             "username": str, "password_file": str}
-_TOP: dict[str, type] = {"id": str, **_BROKER, "devices": list}
+_TOP: dict[str, type] = {"id": str, **_BROKER, "devices": list, "trusted_keys": list}
+TEST_KEY = Path(__file__).resolve().parents[3] / "ota" / "vectors" / "test.pub"
+"""The published test key (ota/vectors): the default, as in the firmware."""
 _DEVICE: dict[str, type] = {"id": str, "board": str, "port": str}
 _REQUIRED_TOP = ("id",)
 _REQUIRED_DEVICE = ("id", "board")
@@ -47,6 +53,7 @@ class GatewayConfig:
     broker: str | None = None  # the URL; None: start a local mosquitto
     broker_options: BrokerOptions = field(default_factory=BrokerOptions)  # paths: absolute
     path: Path | None = None  # the file, for errors
+    trusted_keys: tuple[Path, ...] = (TEST_KEY,)  # public keys of the bundles it deploys
 
 
 def _check_keys(table: dict[str, Any], types: dict[str, type], required: tuple[str, ...],
@@ -101,10 +108,20 @@ def parse_config(data: dict[str, Any], path: Path) -> GatewayConfig:
     _named("'id'", data["id"], path)
     devices = tuple(_device(t, i, path) for i, t in enumerate(data.get("devices", [])))
     _unique(devices, path)
-    config = GatewayConfig(data["id"], devices, data.get("broker"), _options(data, path), path)
+    config = GatewayConfig(data["id"], devices, data.get("broker"), _options(data, path), path,
+                           _keys(data.get("trusted_keys"), path))
     if config.broker is not None:
         broker_settings(config, None, BrokerOptions(), environ={})  # checks the keys now
     return config
+
+
+def _keys(names: list[Any] | None, path: Path) -> tuple[Path, ...]:
+    if names is None:
+        return (TEST_KEY,)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise UsageError(f"{path}: 'trusted_keys' must list one or more key files "
+                         "(PEM public keys)")
+    return tuple(path.parent / name for name in names)
 
 
 def _options(data: dict[str, Any], path: Path) -> BrokerOptions:

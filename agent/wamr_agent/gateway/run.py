@@ -16,8 +16,9 @@ from ..emulator.state import state_root
 from ..mqtt import topics
 from ..mqtt.broker import Mosquitto
 from ..mqtt.url import BrokerOptions, BrokerSettings
+from ..ota.keys import key_id, load_public_key
 from ..targets import resolve_target
-from .config import GatewayConfig, broker_settings, load_config
+from .config import TEST_KEY, GatewayConfig, broker_settings, load_config
 from .service import DeviceLink, Gateway
 
 __all__ = ["default_state_dir", "serve"]
@@ -52,6 +53,16 @@ def _devices(config: GatewayConfig, say: Say) -> dict[str, DeviceLink]:
     return links
 
 
+def _trusted(config: GatewayConfig, say: Say) -> list[bytes]:
+    keys = [load_public_key(path) for path in config.trusted_keys]
+    names = ", ".join(f"{p.name} ({key_id(k).hex()})" for p, k in zip(config.trusted_keys,
+                                                                      keys, strict=True))
+    test = " (the published test key: for development only)" if (
+        config.trusted_keys == (TEST_KEY,)) else ""
+    say(f"gateway {config.id}: deploys bundles signed by {names}{test}")
+    return keys
+
+
 @contextmanager
 def _stopped_by_signals(gateway: Gateway) -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -71,8 +82,10 @@ def serve(config_path: Path, broker: str | None = None, state_dir: Path | None =
     ``options`` (TLS, credentials) go over the file's."""
     config = load_config(config_path)
     directory = state_dir or default_state_dir(config.id)
+    trusted = _trusted(config, say)
     with _broker(config, broker, options or BrokerOptions(), directory, say) as url:
-        gateway = Gateway(config.id, url, _devices(config, say))
+        gateway = Gateway(config.id, url, _devices(config, say), directory / "deploys",
+                          trusted)
         say(f"gateway {config.id}: serving {len(config.devices)} device(s) under "
             f"{topics.gateway_root(config.id)}/ (Ctrl-C stops it)")
         with _stopped_by_signals(gateway):

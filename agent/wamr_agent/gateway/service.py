@@ -6,9 +6,11 @@ on a connection it publishes the birth (``$state`` online, ``$info``), subscribe
 to its commands and has every worker publish its device's state again; a command
 goes to its device's worker, unless it is a duplicate (answered from the
 :class:`~wamr_agent.gateway.commands.ReplyCache`) or names no device or verb of
-this gateway. :meth:`Gateway.stop` (any thread, also a signal handler) ends it:
-the workers publish their devices as unreachable, ``$state`` becomes offline, and
-the connection closes cleanly (the will, ``lost``, is not sent).
+this gateway; ``deploy`` and ``job`` are answered here (``transfer``), and a
+deploy job's device phase runs on the device's worker (``install``).
+:meth:`Gateway.stop` (any thread, also a signal handler) ends it: the workers
+publish their devices as unreachable, ``$state`` becomes offline, and the
+connection closes cleanly (the will, ``lost``, is not sent).
 
 A broker that is not there is tried again until it is. One that turns the gateway
 away before its first connection (a TLS failure, credentials refused, the
@@ -25,6 +27,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
@@ -44,8 +47,12 @@ from ..mqtt.client import (
 )
 from ..mqtt.url import BrokerSettings
 from .commands import COMMANDS, ReplyCache, ReplyTo
+from .devices import smp_opener
+from .install import Installer
 from .outbox import Outbox
-from .worker import DeviceWorker, Republish, RunCommand, Stop, smp_opener
+from .transfer import VERBS as DEPLOY_VERBS
+from .transfer import Deploys
+from .worker import DeviceWorker, Republish, RunCommand, Stop
 
 log = logging.getLogger("wamr_agent.gateway")
 
@@ -87,8 +94,10 @@ class DeviceLink:
 
 
 class Gateway:
-    def __init__(self, gw: str, broker: BrokerSettings,
-                 devices: Mapping[str, DeviceLink]) -> None:
+    def __init__(self, gw: str, broker: BrokerSettings, devices: Mapping[str, DeviceLink],
+                 jobs: Path, trusted: list[bytes]) -> None:
+        """``jobs``: the directory of the deploy jobs; ``trusted``: the public keys
+        whose bundles it deploys."""
         self.id = topics.check_id("gateway id", gw)
         self.broker = broker
         self.events: queue.SimpleQueue[Event] = queue.SimpleQueue()  # put() is reentrant
@@ -98,8 +107,12 @@ class Gateway:
         self._fatal: TransportError | None = None
         self._out = Outbox(self._client, gw)
         self._replies = ReplyCache()
-        self._workers = {dev: DeviceWorker(dev, d.board, smp_opener(d.address), self._out,
-                                           self._replies) for dev, d in devices.items()}
+        self._workers: dict[str, DeviceWorker] = {}  # the deploys see it filled below
+        self._deploys = Deploys(jobs, self._workers, self._answer)
+        installer = Installer(self._deploys.store, trusted)
+        self._workers.update({dev: DeviceWorker(dev, d.board, smp_opener(d.address), self._out,
+                                                self._replies, installer=installer)
+                              for dev, d in devices.items()})
         self._info = topics.GatewayInfo(gw, __version__, list(devices), time.time())
 
     def _new_client(self) -> Client:
@@ -137,9 +150,11 @@ class Gateway:
         self._connect()
         for worker in self._workers.values():
             worker.start()
+        self._deploys.resume()
         self._client.loop_start()
-        while not isinstance(event := self.events.get(), Shutdown):
-            self._handle(event)
+        while not isinstance(event := self._next_event(), Shutdown):
+            if event is not None:
+                self._handle(event)
         self._shutdown()
         if self._fatal is not None:
             raise self._fatal
@@ -161,6 +176,13 @@ class Gateway:
         if self._fatal is None:
             self._fatal = error
             self.stop()
+
+    def _next_event(self) -> Event | None:
+        """The next event; None when a held ``job`` request's time came first."""
+        try:
+            return self.events.get(timeout=self._deploys.expire())
+        except queue.Empty:
+            return None
 
     def stop(self) -> None:
         """Ends :meth:`run` (any thread, also from a signal handler)."""
@@ -206,8 +228,15 @@ class Gateway:
         begun = self._replies.begin(request.id, event.reply_to)
         if isinstance(begun, topics.CommandReply):
             self._out.reply(event.reply_to, begun)  # a duplicate: the stored answer
+        elif begun == "new" and verb in DEPLOY_VERBS:
+            self._deploys.handle(dev, verb, request)
         elif begun == "new":
             self._workers[dev].submit(RunCommand(verb, request.id, request.args))
+
+    def _answer(self, request_id: str, reply: topics.CommandReply) -> None:
+        """Answers a request and its duplicates (any thread)."""
+        for to in self._replies.finish(request_id, reply):
+            self._out.reply(to, reply)
 
     def _command(self, event: Received) -> tuple[str, str, topics.CommandRequest]:
         """The command's device, verb and request; UsageError when they are not this
@@ -218,9 +247,9 @@ class Gateway:
         if parsed.dev not in self._workers:
             raise UsageError(f"gateway {self.id!r} has no device {parsed.dev!r} (devices: "
                              f"{', '.join(self._workers) or 'none'})")
-        if parsed.leaf not in COMMANDS:
+        if parsed.leaf not in COMMANDS and parsed.leaf not in DEPLOY_VERBS:
             raise UsageError(f"unknown command {parsed.leaf!r} (commands: "
-                             f"{', '.join(COMMANDS)})")
+                             f"{', '.join((*COMMANDS, *DEPLOY_VERBS))})")
         try:
             return parsed.dev, parsed.leaf, topics.CommandRequest.from_json(event.payload)
         except ValueError as exc:

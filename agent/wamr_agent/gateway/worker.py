@@ -3,7 +3,14 @@ request at a time on it. It runs the commands the dispatcher queues, and between
 them polls the device's status and app list (every :data:`STATUS_EVERY` s) and its
 kept console lines (every :data:`LOGS_EVERY` s), publishing state, logs and
 telemetry. A link that fails marks the device unreachable (published in its
-state) and is opened again with backoff."""
+state) and is opened again with backoff.
+
+A deploy job's device phase (``RunDeploy``, run by the gateway's installer) is
+one long job on this thread: its upload holds the link, so commands and polls
+wait until it is done; while it waits for the device's verdict it serves the
+commands that arrive between its status reads (not the polls). A stop
+interrupts it between two requests; the job resumes when the gateway starts
+again."""
 
 from __future__ import annotations
 
@@ -13,24 +20,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from ..access import DeviceAccess
 from ..errors import WamrAgentError
 from ..mqtt import topics
 from ..smp.app_results import LogEntry
-from ..smp.apps import AppClient
-from ..smp.framing import Framing
-from ..smp.link import DEFAULT_BAUDRATE, SmpLink, SmpLinkError
+from ..smp.link import SmpLinkError
 from . import observe
 from .commands import COMMANDS, Context, ReplyCache
+from .devices import Installer, Interrupted, LinkedDevice, Turn
 from .outbox import Publisher
 
 log = logging.getLogger("wamr_agent.gateway")
 
 STATUS_EVERY = 2.0
 LOGS_EVERY = 0.5
-LINK_TIMEOUT = 5.0
 RETRY_FIRST, RETRY_MAX = 0.5, 5.0
 
 
@@ -39,6 +43,13 @@ class RunCommand:
     verb: str
     request_id: str
     args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunDeploy:
+    """Run the device phase of deploy job ``deploy`` (gateway.jobs)."""
+
+    deploy: str
 
 
 @dataclass(frozen=True)
@@ -51,44 +62,26 @@ class Stop:
     """Publish the device as unreachable, close the link, end the thread."""
 
 
-Job = RunCommand | Republish | Stop
-
-
-class LinkedDevice(DeviceAccess, Protocol):
-    """A device on an open link, which ``close`` closes."""
-
-    def close(self) -> None: ...
-
-
-class _SmpDevice(AppClient):
-    def __init__(self, link: SmpLink) -> None:
-        super().__init__(link)
-        self._smp = link
-
-    def close(self) -> None:
-        self._smp.close()
-
-
-def smp_opener(address: str, baudrate: int = DEFAULT_BAUDRATE) -> Callable[[], LinkedDevice]:
-    """Opens the device's SMP link (SmpLinkError when it cannot)."""
-    def open_device() -> LinkedDevice:
-        return _SmpDevice(SmpLink(address, Framing.CONSOLE, timeout=LINK_TIMEOUT,
-                                  baudrate=baudrate))
-    return open_device
+Job = RunCommand | RunDeploy | Republish | Stop
 
 
 class DeviceWorker(threading.Thread):
     def __init__(self, dev: str, board: str, opener: Callable[[], LinkedDevice],
                  publisher: Publisher, replies: ReplyCache,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """``opener`` opens the device's link (:func:`smp_opener`; a fake in tests)."""
+                 clock: Callable[[], float] = time.monotonic,
+                 installer: Installer | None = None) -> None:
+        """``opener`` opens the device's link (``devices.smp_opener``; a fake in tests);
+        ``installer`` runs deploy jobs."""
         super().__init__(name=f"device-{dev}", daemon=True)
         self.dev, self.board = dev, board
         self._open, self._out, self._replies, self._clock = opener, publisher, replies, clock
+        self._installer = installer
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._later: list[RunDeploy] = []  # deploy jobs queued while one ran
+        self._stop_asked = threading.Event()
+        self._stopped = False
         self._client: LinkedDevice | None = None
         self._state = observe.StateTracker()
-        self._context_session: dict[str, Any] = {}
         self._status_at = self._logs_at = self._retry_at = 0.0
         self._retry = RETRY_FIRST
         self._boot: int | None = None
@@ -96,23 +89,29 @@ class DeviceWorker(threading.Thread):
 
     def submit(self, job: Job) -> None:
         """Queues a job (any thread)."""
+        if isinstance(job, Stop):
+            self._stop_asked.set()
         self._jobs.put(job)
 
     # -- the worker's thread -------------------------------------------------------
 
     def run(self) -> None:
-        while True:
-            job = self._next_job()
-            if isinstance(job, Stop):
-                break
-            if isinstance(job, RunCommand):
-                self._command(job)
-            elif isinstance(job, Republish):
-                self._publish_state(force=True)
-            else:
-                self._poll()
+        while not self._stopped:
+            self._do(self._next_job())
         self._publish_state(observe.unreachable(self.board, self._state.current), force=True)
         self._close()
+
+    def _do(self, job: Job | None) -> None:
+        if isinstance(job, Stop):
+            self._stopped = True
+        elif isinstance(job, RunCommand):
+            self._command(job)
+        elif isinstance(job, RunDeploy):
+            self._deploy(job)
+        elif isinstance(job, Republish):
+            self._publish_state(force=True)
+        else:
+            self._poll()
 
     def _next_job(self) -> Job | None:
         due = (self._retry_at if self._client is None
@@ -194,7 +193,7 @@ class DeviceWorker(threading.Thread):
     def _command(self, job: RunCommand) -> None:
         command = COMMANDS[job.verb]
         try:
-            context = Context(self._device(), self._context_session)
+            context = Context(self._device())
             reply = topics.CommandReply(True, result=command.run(context, job.args))
         except SmpLinkError as exc:
             self._lost(exc)
@@ -209,3 +208,47 @@ class DeviceWorker(threading.Thread):
             self._out.reply(to, reply)
         if command.changes_state:
             self._status_at = 0.0
+
+    # -- deploy jobs ---------------------------------------------------------------------
+
+    def _deploy(self, job: RunDeploy) -> None:
+        if self._installer is None:
+            log.error("device %s: no installer for deploy %s", self.dev, job.deploy)
+            return
+        try:
+            self._installer.run(self.dev, self.board, job.deploy,
+                                Turn(self._device, self._pause, self._check))
+        except Interrupted:
+            log.info("device %s: deploy %s stopped; it resumes when the gateway starts "
+                     "again", self.dev, job.deploy)
+        except SmpLinkError as exc:
+            self._lost(exc)
+        except Exception:  # a bug, or the state directory failing, must not end the thread
+            log.exception("device %s: deploy %s failed", self.dev, job.deploy)
+        self._status_at = 0.0  # the device changed: poll it at once
+        for later in self._later:
+            self._jobs.put(later)
+        self._later.clear()
+
+    def _check(self) -> None:
+        if self._stop_asked.is_set():
+            raise Interrupted
+
+    def _pause(self, seconds: float) -> None:
+        """Waits ``seconds``, running the commands that arrive meanwhile (other deploy
+        jobs wait for this one). Interrupted when asked to stop; SmpLinkError when a
+        command lost the link."""
+        deadline = self._clock() + seconds
+        while (left := deadline - self._clock()) > 0:
+            self._check()
+            try:
+                job = self._jobs.get(timeout=left)
+            except queue.Empty:
+                break
+            if isinstance(job, RunDeploy):
+                self._later.append(job)
+                continue
+            self._do(job)
+            if self._client is None:
+                raise SmpLinkError(f"device {self.dev}: the link was lost during the deploy")
+        self._check()

@@ -91,6 +91,7 @@ def config_text(port: int, security: Security | None = None) -> str:
         f"listener {port} 127.0.0.1",
         *(security.config_lines() if security else ["allow_anonymous true"]),
         "persistence false",
+        "set_tcp_nodelay true",  # commands are request/response: no Nagle delay (~40 ms)
         "log_dest stderr",
         "log_type error",
         "log_type warning",

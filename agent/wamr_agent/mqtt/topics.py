@@ -20,7 +20,7 @@ ROOT = "wamr/v1"
 CLIENTS = "clients"
 GatewayState = Literal["online", "offline", "lost"]
 GATEWAY_STATES: tuple[GatewayState, ...] = ("online", "offline", "lost")
-VERBS = ("ps", "status", "logs", "start", "stop", "rm", "confirm", "rollback")
+VERBS = ("ps", "status", "logs", "start", "stop", "rm", "confirm", "rollback", "deploy", "job")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
 

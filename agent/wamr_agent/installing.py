@@ -1,0 +1,173 @@
+"""The device's side of a deploy, shared by `deploy` over a link
+(:func:`wamr_agent.deploy.deploy`) and a gateway's deploy jobs
+(:mod:`wamr_agent.gateway.install`): check the device's room (``device_fit``),
+upload the checked payload (resuming an interrupted upload of the same bytes), wait
+for the device's verdict on the trial (``smp.lifecycle``) and make the report. A
+verdict other than confirmed (or awaiting an operator) raises Reverted,
+InstallFailed or VerdictTimeout carrying the report (``verdicts``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from .device_fit import RamEstimate, Survey, check_fit, survey_device
+from .errors import UsageError
+from .payload import Payload
+from .smp.app_results import AppStatus, Reason, Trial
+from .smp.apps import AppClient, DeviceStatus, Progress, UploadResult
+from .smp.framing import Framing
+from .smp.lifecycle import Verdict, wait_for_verdict
+from .smp.link import SmpLink
+from .targets import Target
+from .verdicts import judge, status_version
+
+__all__ = ["DeployReport", "FramingChoice", "Hooks", "Plan", "check_framing", "choose_framing",
+           "deploy_id", "framing_for", "install"]
+
+FRAMINGS = ("auto", "console", "raw")
+FramingChoice = Framing | Literal["auto", "console", "raw"]
+DECIDED = ("confirmed", "reverted", "failed", "awaiting")
+
+
+@dataclass(frozen=True)
+class DeployReport:
+    name: str
+    board: str
+    bytes: int
+    seconds: float
+    goodput: float  # module bytes sent per second
+    target: str
+    address: str
+    resumed_from: int
+    already_installed: bool  # the identical module is installed and needs nothing
+    started_instance: bool
+    framing: str  # the upload's: console or raw
+    version: str | None = None
+    life: str | None = None  # the uploaded slot's, at the end; None: the device has no lifecycle
+    reason: Reason | None = None  # why reverted or failed
+    trial: Trial | None = None  # the last trial figures the device reported
+    verdict_seconds: float | None = None  # end of upload to the device's verdict
+    ram_estimate: int | None = None  # bytes of RAM the pre-flight expected it to need
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to install and how: the checked payload as app ``app``; ``need`` is the RAM
+    estimate to check against the device's free RAM (None: not checked)."""
+
+    app: str
+    payload: Payload
+    need: RamEstimate | None = None
+    start: bool = True
+    wait: bool = True  # for the device's verdict (only when started)
+    timeout: float | None = None  # seconds for the verdict (None: lifecycle's default)
+    framing: FramingChoice = "auto"
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the caller sees of an install: upload bytes, each status read while the
+    trial runs, the end of the upload; ``sleep`` is the wait between status reads."""
+
+    progress: Progress | None = None
+    on_status: Callable[[AppStatus], None] | None = None
+    on_uploaded: Callable[[UploadResult], None] | None = None
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    result: UploadResult
+    seconds: float
+    framing: Framing
+
+
+def check_framing(choice: FramingChoice) -> None:
+    if not isinstance(choice, Framing) and choice not in FRAMINGS:
+        raise UsageError(f"unknown framing {choice!r}; use auto, console or raw")
+
+
+def framing_for(choice: FramingChoice, device: DeviceStatus | None) -> Framing:
+    """The framing for an upload: ``choice``, or for ``auto`` raw when the device's
+    status lists it, else console."""
+    check_framing(choice)
+    if isinstance(choice, Framing):
+        return choice
+    if choice != "auto":
+        return Framing[choice.upper()]
+    return Framing.RAW if device is not None and "raw" in device.framings else Framing.CONSOLE
+
+
+def choose_framing(client: AppClient, choice: FramingChoice) -> Framing:
+    """:func:`framing_for`, asking the device's status only for ``auto``."""
+    check_framing(choice)
+    return framing_for(choice, client.device_status() if choice == "auto" else None)
+
+
+def deploy_id(sha256: bytes) -> str:
+    """The id the device keeps with the slot of these bytes: ``d-`` and the first 12
+    hex digits of their SHA-256 (also a gateway's deploy job's id)."""
+    return "d-" + sha256.hex()[:12]
+
+
+def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | None) -> _Upload:
+    """Checks the device's room (FitError before a byte is sent), then uploads."""
+    survey: Survey | None = survey_device(client)
+    if survey is not None:
+        check_fit(survey, plan.app, plan.need)
+    chosen = link.framing = framing_for(plan.framing, survey.status if survey else None)
+    began, p = time.monotonic(), plan.payload
+    result = client.upload(plan.app, p.data, start=plan.start, deploy_id=deploy_id(p.sha),
+                           version=p.version, progress=progress, bundle=p.bundle)
+    return _Upload(result, time.monotonic() - began, chosen)
+
+
+def _verdict(client: AppClient, plan: Plan, result: UploadResult,
+             hooks: Hooks) -> Verdict | AppStatus:
+    """The device's verdict on the trial the upload began, or (nothing to wait for:
+    not started, no wait, already installed) the slot's status as it is."""
+    sha = plan.payload.sha
+    if plan.start and plan.wait and not result.already_installed:
+        return wait_for_verdict(client, plan.app, sha, timeout=plan.timeout,
+                                on_status=hooks.on_status, sleep=hooks.sleep)
+    return client.status(plan.app, sha)
+
+
+def _report(plan: Plan, board: str, target: Target, up: _Upload,
+            end: Verdict | AppStatus) -> DeployReport:
+    r, status = up.result, end.status if isinstance(end, Verdict) else end
+    decided = isinstance(end, Verdict) and end.outcome in DECIDED
+    sent = r.total - r.resumed_from if not r.already_installed else 0
+    return DeployReport(
+        name=plan.app, board=board, bytes=r.total, seconds=round(up.seconds, 3),
+        goodput=round(sent / up.seconds, 1) if up.seconds > 0 else 0.0,
+        target=target.description, address=target.address, resumed_from=r.resumed_from,
+        already_installed=r.already_installed, started_instance=target.started,
+        framing=up.framing.name.lower(), version=status_version(status, plan.payload.version),
+        life=status.life, reason=status.reason,
+        trial=end.trial if isinstance(end, Verdict) else status.trial,
+        verdict_seconds=round(end.seconds, 3) if isinstance(end, Verdict) and decided else None,
+        ram_estimate=plan.need.total if plan.need is not None else None)
+
+
+def install(link: SmpLink, client: AppClient, plan: Plan, board: str, target: Target,
+            hooks: Hooks | None = None) -> DeployReport:
+    """Pre-flight against the device, upload and (``plan.wait``) the verdict; the
+    report, or the verdict's exception carrying it (``report``, a dict)."""
+    hooks = hooks or Hooks()
+    up = _upload(link, client, plan, hooks.progress)
+    if hooks.on_uploaded is not None:
+        hooks.on_uploaded(up.result)
+    end = _verdict(client, plan, up.result, hooks)
+    failure = judge(client, plan.app, plan.payload.sha, end, plan.payload.version) if (
+        isinstance(end, Verdict)) else None
+    report = _report(plan, board, target, up, end)
+    if failure is not None:
+        raise failure.error(report.as_dict())
+    return report

@@ -1,0 +1,154 @@
+"""Deploying through MQTT and a gateway against deploying over the serial port,
+and a command's round trip through the gateway, on loopback, for `make bench`.
+
+Two simulated esp32 boards: one deployed to directly (`deploy --port`), one
+behind a `wamr-agent gateway` process on a local mosquitto (`deploy --via`). Each
+run is a fresh install of a module no run sent before (a custom section numbers
+it), so every run through the gateway transfers all of it: the sensor example to
+confirmed (the device's trial, about 2 s, dominates), and a 64 KiB module not
+started (the transfer, the checks and the upload). Seconds are those of the whole
+library call (host checks, MQTT connection, transfer, upload, verdict).
+
+The round trip is `status` through the gateway from one connected client,
+against the same request over the other board's SMP link: the simulated device
+reads its management UART every 5 ms (WA_AGENT_POLL_MS), which bounds both; a
+command that arrives while the gateway polls the device waits for that poll
+(the p99). `job` is answered by the gateway alone: its share of the round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from goodput import big_module
+
+from wamr_agent import deploy as deploying
+from wamr_agent.emulator import SimulatedBoard
+from wamr_agent.errors import TransportError, UsageError
+from wamr_agent.mqtt.broker import Mosquitto
+from wamr_agent.remote import RemoteDevice, Via
+from wamr_agent.remote_deploy import Options, deploy_via, read_spec
+from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.link import SmpLink
+
+GW = "gw-bench"
+RUNS = {"sensor": 3, "blob": 5}
+ROUND_TRIPS = 1000
+Table = Callable[[str, list[str], list[list[str]]], None]
+
+
+def variant(module: Path, run: int, out: Path) -> Path:
+    """``module`` with a custom section ``bench`` holding ``run``: other bytes, the
+    same app."""
+    payload = bytes([5]) + b"bench" + run.to_bytes(4, "little")
+    out.write_bytes(module.read_bytes() + bytes([0, len(payload)]) + payload)
+    return out
+
+
+def start_gateway(tmp: Path, broker: Mosquitto, address: str) -> subprocess.Popen[bytes]:
+    (tmp / "gateway.toml").write_text(f'id = "{GW}"\n[[devices]]\nid = "dev"\n'
+                                      f'board = "esp32"\nport = "{address}"\n')
+    program = Path(sys.executable).with_name("wamr-agent")
+    with (tmp / "gateway.log").open("wb") as log:
+        return subprocess.Popen([str(program), "gateway", "--config", str(tmp / "gateway.toml"),
+                                 "--broker", str(broker.url), "--state-dir", str(tmp / "gw")],
+                                stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+
+
+def ready(via: Via) -> None:
+    with RemoteDevice.open(Via(via.broker, via.gateway, via.device, timeout=1.0)) as remote:
+        for _attempt in range(30):
+            try:
+                remote.status()
+                return
+            except TransportError:
+                continue
+    raise RuntimeError("the bench's gateway does not answer")
+
+
+def _fresh(remove: Callable[[], None]) -> None:
+    with contextlib.suppress(UsageError):  # not installed
+        remove()
+
+
+def _timed(deploy: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    deploy()
+    return time.perf_counter() - began
+
+
+def compare(name: str, module: Path, start: bool, boards: tuple[str, Via],
+            tmp: Path) -> list[str]:
+    """Median seconds of a fresh install directly and through the gateway."""
+    port, via = boards
+    path = tmp / f"{name}.wasm"
+    direct, through = [], []
+    for run in range(RUNS[name]):
+        variant(module, run, path)
+        _fresh(lambda: deploying.remove_app(name, "esp32", port))
+        direct.append(_timed(lambda: deploying.deploy(path, "esp32", port, start=start)))
+        with RemoteDevice.open(via) as remote:
+            _fresh(lambda: remote.remove(name))
+        through.append(_timed(lambda: deploy_via(path, via, Options(start=start))))
+    d, t = statistics.median(direct), statistics.median(through)
+    what = "to confirmed" if start else "not started"
+    return [f"{name} ({module.stat().st_size:,} B, {what})", f"{d:.3f}", f"{t:.3f}",
+            f"{t / d:.2f}x", str(RUNS[name])]
+
+
+def _percentiles(samples: list[float]) -> tuple[str, str]:
+    samples.sort()
+    return (f"{statistics.median(samples) * 1e3:.2f}",
+            f"{samples[int(len(samples) * 0.99)] * 1e3:.2f}")
+
+
+def round_trips(port: str, via: Via, deploy: str) -> list[list[str]]:
+    """``status`` through the gateway and over SMP, and ``job`` (a finished deploy,
+    answered by the gateway alone: the MQTT round trip and the dispatcher)."""
+    rows = []
+    with RemoteDevice.open(via) as remote:
+        samples = [_timed(remote.status) for _ in range(ROUND_TRIPS)]
+        rows.append(["status through the gateway (MQTT 5, QoS 1)", *_percentiles(samples)])
+        samples = [_timed(lambda: remote.call("job", {"deploy": deploy}))
+                   for _ in range(ROUND_TRIPS)]
+        rows.append(["job through the gateway (no device request)", *_percentiles(samples)])
+    with SmpLink(port) as link:
+        client = AppClient(link)
+        samples = [_timed(client.status) for _ in range(ROUND_TRIPS)]
+    rows.append(["status over the SMP link (for reference)", *_percentiles(samples)])
+    return [[*row, str(ROUND_TRIPS)] for row in rows]
+
+
+def mqtt_deploy(table: Table, build: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="wamr-agent-mqtt-") as name:
+        tmp = Path(name)
+        with Mosquitto.start_in(tmp / "broker") as broker, \
+                SimulatedBoard.start("esp32", workdir=tmp / "direct") as direct, \
+                SimulatedBoard.start("esp32", workdir=tmp / "behind") as behind:
+            gateway = start_gateway(tmp, broker, behind.mgmt_address)
+            try:
+                via = Via(broker.url, GW, "dev")
+                ready(via)
+                boards = (direct.mgmt_address, via)
+                rows = [compare("sensor", build / "examples" / "sensor.wasm", True, boards,
+                                tmp),
+                        compare("blob", big_module(tmp / "blob-base.wasm"), False, boards,
+                                tmp)]
+                last = read_spec(tmp / "blob.wasm", Options())[0].deploy
+                trips = round_trips(direct.mgmt_address, via, last)
+            finally:
+                gateway.terminate()
+                gateway.wait(30)
+    table("Deploy through MQTT and a gateway vs over the serial port, loopback (simulated "
+          "esp32, local mosquitto; fresh installs, median). Target: <= 1.3x",
+          ["module", "direct s", "via gateway s", "ratio", "runs"], rows)
+    table("Command round trip on loopback, one connected client (the device answers within "
+          "its 5 ms UART poll). Target: p99 < 5 ms through the gateway",
+          ["command", "p50 ms", "p99 ms", "requests"], trips)
