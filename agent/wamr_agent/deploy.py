@@ -64,7 +64,8 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
     device's free RAM (only when starting)."""
     check_framing(framing)
     app, payload = load_payload(path, board, name)
-    need = estimate_ram(path, board, payload.module, payload.grants) if (
+    need = estimate_ram(path, board, payload.module, payload.grants,
+                        len(payload.data)) if (
         start and ram_check) else None
     plan = Plan(app, payload, need, start, wait, timeout, framing)
     target = resolve_target(board, port, start=True)

@@ -15,6 +15,12 @@ wasm3 with the same flags, the board's budget and the app's grants):
   eighth of the engine's part of the pool (the pool less linear memory and
   stack, where the blocks are).
 
+- ``module_copy``: a metered copy of the module in RAM, when the device cannot
+  keep one in flash: it writes the metered image beside the uploaded bytes in the
+  slot at install, and runs it in place; when uploaded bytes and image together
+  exceed the slot's module area (the board's module budget, in whole 4 KiB
+  pages), the runtime meters a copy into RAM at every load instead. 0 otherwise.
+
 Not included: what ``setup``/``_start`` and later calls add (``memory.grow``),
 which the board's pool budget bounds instead, and heap fragmentation. The
 runtime is compiled for this host: on the 64-bit simulated boards the pool is
@@ -34,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .boards import load_board
 from .errors import FitError, WamrAgentError
 from .pywamr import Host, Module, Runtime
 from .smp.app_results import AppInfo, DeviceStatus
@@ -50,10 +57,11 @@ class RamEstimate:
     pool: int  # peak of the app's accounting heap during load
     engine: int  # the part of `pool` that is neither linear memory nor stack
     allowance: int  # the allocator's headers and the app's struct, outside the pool
+    module_copy: int = 0  # a metered copy in RAM, when no image fits in flash
 
     @property
     def total(self) -> int:
-        return self.pool + self.allowance
+        return self.pool + self.allowance + self.module_copy
 
 
 class _Quiet(Host):
@@ -69,10 +77,26 @@ class _Quiet(Host):
         pass
 
 
+PAGE = 4096
+
+
+def module_copy(board: str, module: Module, uploaded: int) -> int:
+    """RAM for a metered copy of ``module`` (``uploaded``: the bytes sent, a whole
+    bundle or the module): 0 when its image fits the slot beside them."""
+    budget = load_board(board).budget
+    if budget.cpu_ticks == 0:
+        return 0  # no metering: the engine reads the module in place
+    metered = module.metered_size()
+    area = -(-budget.module_bytes // PAGE) * PAGE
+    return 0 if (uploaded + 7) // 8 * 8 + metered <= area else metered
+
+
 def estimate_ram(path: str | Path, board: str, module: Module,
-                 grants: tuple[str, ...] | None = None) -> RamEstimate:
+                 grants: tuple[str, ...] | None = None,
+                 uploaded: int | None = None) -> RamEstimate:
     """Loads ``module`` as the device would (``grants``: None for all) and measures
-    it; the runtime's exception when it does not load within the board's budget."""
+    it; ``uploaded``: the bytes sent (default: the module's). The runtime's
+    exception when it does not load within the board's budget."""
     try:
         with Runtime(board, grants=grants).instantiate(module, _Quiet()) as app:
             stats = app.stats()
@@ -80,7 +104,9 @@ def estimate_ram(path: str | Path, board: str, module: Module,
         raise type(exc)(f"{path}: not sent: it does not load in {board}'s runtime: {exc}",
                         exc.code) from exc
     engine = max(0, stats.heap_peak - stats.linear_memory - stats.stack)
-    return RamEstimate(stats.heap_peak, engine, ALLOWANCE_BYTES + engine // ALLOWANCE_SHARE)
+    copy = module_copy(board, module, len(module.data) if uploaded is None else uploaded)
+    return RamEstimate(stats.heap_peak, engine, ALLOWANCE_BYTES + engine // ALLOWANCE_SHARE,
+                       copy)
 
 
 @dataclass(frozen=True)
@@ -144,6 +170,8 @@ def _no_ram(name: str, need: RamEstimate, free: int, freed: int, survey: Survey)
     beside = f" beside {_names(others)}" if others else " with no other app running"
     update = (f", counting the {freed:,} bytes the running {name} frees when it stops for "
               "the update") if freed else ""
-    return (f"{name}: not sent: it needs about {need.total:,} bytes of RAM and "
+    copy = (f" (with a {need.module_copy:,}-byte metered copy of its code: its metered "
+            "image does not fit the flash slot beside it)") if need.module_copy else ""
+    return (f"{name}: not sent: it needs about {need.total:,} bytes of RAM{copy} and "
             f"{survey.status.board} has {free:,} free{beside}{update} (--no-ram-check sends "
             "it anyway)")

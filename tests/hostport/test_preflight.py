@@ -84,3 +84,25 @@ def test_two_apps_that_fit_are_both_accepted_and_the_estimate_bounds_them(
     assert held["small"] < with_sensor - both <= small["ram_estimate"]
     esp32.console.expect(r"\[small\] small app")
     esp32.console.expect(r"telemetry sensor temp_c=")
+
+
+def big_app(path: Path, data_bytes: int) -> Path:
+    """A reactor with a loop() and `data_bytes` of data: large enough that the
+    slot cannot hold its metered image beside it."""
+    data = "".join(f"\\{(i * 7) & 0xFF:02x}" for i in range(data_bytes))
+    path.write_bytes(wasmtime.wat2wasm(f"""
+        (module (memory (export "memory") 2) (data (i32.const 0) "{data}")
+          (func (export "loop")))"""))
+    return path
+
+
+def test_a_module_whose_image_cannot_stay_in_flash_counts_its_copy_in_ram(
+        esp32: SimulatedBoard, tmp_path: Path) -> None:
+    empty, _ = device(esp32)
+    big = deploy(esp32, big_app(tmp_path / "big.wasm", 90_000))
+    with SmpLink(esp32.mgmt_address) as link:
+        status = AppClient(link).status("big")
+    assert status.module_ram is not None and status.module_ram > 90_000  # metered in RAM
+    taken = empty - device(esp32)[0]
+    assert status.module_ram < taken <= big["ram_estimate"]
+    esp32.console.expect(r"app big installed \(\d+ bytes, slot \d\)")  # no metered image

@@ -96,7 +96,8 @@ class Installer:
         data = self._store.data(job.device, spec.deploy)
         with _HOST_CHECKS:
             app, payload = check_payload(data, label, board, spec.name, self._trusted)
-            need = estimate_ram(label, board, payload.module, payload.grants) if (
+            need = estimate_ram(label, board, payload.module, payload.grants,
+                        len(payload.data)) if (
                 spec.start and spec.ram_check) else None
         return Plan(app, payload, need, spec.start, spec.wait, spec.timeout,
                     cast(FramingChoice, spec.framing))
