@@ -29,7 +29,7 @@ static int read_rec(uint32_t page, uint32_t i, wa_jrec_t *rec)
 
 static int rec_valid(const wa_jrec_t *rec)
 {
-    return rec->crc32 == wa_crc32((const uint8_t *)rec, sizeof *rec - 4u);
+    return rec->crc32 == wa_record_crc(rec, sizeof *rec);
 }
 
 static int rec_erased(const wa_jrec_t *rec)
@@ -51,7 +51,7 @@ static uint32_t page_epoch(uint32_t page)
 
 static int write_rec(uint32_t page, uint32_t i, wa_jrec_t *rec)
 {
-    rec->crc32 = wa_crc32((const uint8_t *)rec, sizeof *rec - 4u);
+    rec->crc32 = wa_record_crc(rec, sizeof *rec);
     return wa_store_program(page_at(page) + i * (uint32_t)sizeof *rec, rec, sizeof *rec);
 }
 

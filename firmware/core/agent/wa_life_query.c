@@ -110,21 +110,15 @@ uint32_t wa_life_count(void)
     return n;
 }
 
+/* The counters kept in the journal are the whole truth: a signed version's
+ * counter is recorded before its header is committed (wa_life_note_seq). */
 int wa_life_check_upload(const char *name, size_t len, int bundle, uint32_t seq)
 {
     int known = 0;
     uint32_t floor = life_seq_floor(name, len, &known);
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
-        const wa_life_info_t *s = life_slot(k);
-        if (!life_is(k, name, len)) {
-            continue;
-        }
-        if (s->life == WA_LIFE_TRIAL) {
+        if (life_is(k, name, len) && life_slot(k)->life == WA_LIFE_TRIAL) {
             return WA_ERR_BAD_STATE;
-        }
-        if (s->flags & WA_SLOT_F_SIGNED) {
-            known = 1;
-            floor = s->seq > floor ? s->seq : floor;
         }
     }
     if (!bundle) {

@@ -29,8 +29,7 @@ uint32_t wa_crc32(const uint8_t *data, uint32_t len)
     return wa_crc32_update(0, data, len);
 }
 
-/* CRC of a record whose last word is its CRC. */
-static uint32_t record_crc(const void *record, uint32_t size)
+uint32_t wa_record_crc(const void *record, uint32_t size)
 {
     return wa_crc32((const uint8_t *)record, size - 4u);
 }
@@ -87,7 +86,7 @@ static uint32_t first_free_record(void)
 
 static int append_record(wa_boot_record_t *rec)
 {
-    rec->crc32 = record_crc(rec, sizeof *rec);
+    rec->crc32 = wa_record_crc(rec, sizeof *rec);
     uint32_t i = first_free_record();
     if (i == BOOT_LOG_RECORDS) {
         int rc = wa_port_flash_erase(WA_STORE_BOOT_LOG, WA_STORE_PAGE);
@@ -106,7 +105,7 @@ int wa_store_boot(wa_boot_info_t *info)
     info->cause = WA_BOOT_POWER_ON;
     info->slot = WA_NO_SLOT;
     for (uint32_t i = 0; i < BOOT_LOG_RECORDS && record_at(i, &rec) == 0; i++) {
-        if (rec.crc32 != record_crc(&rec, sizeof rec)) {
+        if (rec.crc32 != wa_record_crc(&rec, sizeof rec)) {
             continue; /* erased, or torn by a power cut */
         }
         if (rec.magic == WA_BOOT_MAGIC) {
@@ -155,7 +154,7 @@ int wa_store_header(uint32_t slot, wa_slot_header_t *header)
     if (commit != WA_SLOT_COMMIT) {
         return WA_ERR_NOT_FOUND;
     }
-    if (header->crc32 != record_crc(header, sizeof *header) || header->magic != WA_SLOT_MAGIC ||
+    if (header->crc32 != wa_record_crc(header, sizeof *header) || header->magic != WA_SLOT_MAGIC ||
         header->version != WA_SLOT_VERSION || header->header_size != sizeof *header ||
         header->module_len > WA_STORE_MODULE_MAX ||
         header->module_off > WA_STORE_MODULE_MAX - header->module_len) {
@@ -284,7 +283,7 @@ int wa_store_write_module(uint32_t slot, uint32_t off, const uint8_t *data, uint
 
 int wa_store_begin(uint32_t slot, wa_slot_meta_t *meta)
 {
-    meta->crc32 = record_crc(meta, sizeof *meta);
+    meta->crc32 = wa_record_crc(meta, sizeof *meta);
     int rc = wa_store_erase_header(slot);
     return rc != 0 ? rc
                    : wa_store_program(WA_STORE_SLOT_OFFSET(slot) + WA_STORE_META_OFFSET, meta,
@@ -297,7 +296,7 @@ int wa_store_install(uint32_t slot, wa_slot_header_t *header)
     if (slot >= WA_STORE_SLOTS) {
         return WA_ERR_INVALID_ARG;
     }
-    header->crc32 = record_crc(header, sizeof *header);
+    header->crc32 = wa_record_crc(header, sizeof *header);
     int rc = wa_store_program(WA_STORE_SLOT_OFFSET(slot), header, sizeof *header);
     return rc != WA_OK ? rc
                        : wa_store_program(WA_STORE_SLOT_OFFSET(slot) + WA_STORE_COMMIT_OFFSET,
@@ -314,7 +313,7 @@ int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta)
     if (rc != 0) {
         return rc;
     }
-    return meta->magic == WA_META_MAGIC && meta->crc32 == record_crc(meta, sizeof *meta)
+    return meta->magic == WA_META_MAGIC && meta->crc32 == wa_record_crc(meta, sizeof *meta)
                ? WA_OK
                : WA_ERR_NOT_FOUND;
 }

@@ -191,6 +191,9 @@ const uint8_t *wa_store_image(uint32_t slot, const wa_slot_header_t *header, int
 /* The boot count of this boot (0 before wa_store_boot). */
 uint32_t wa_store_boot_count(void);
 
+/* The CRC-32 of a record whose last word is its CRC (size bytes in all). */
+uint32_t wa_record_crc(const void *record, uint32_t size);
+
 /* CRC-32 (IEEE 802.3, as zlib.crc32), and the same continued from crc. */
 uint32_t wa_crc32(const uint8_t *data, uint32_t len);
 uint32_t wa_crc32_update(uint32_t crc, const uint8_t *data, uint32_t len);
