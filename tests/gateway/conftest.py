@@ -155,10 +155,11 @@ class GatewayProcess(AgentProcess):
 class ControllerProcess(AgentProcess):
     """`wamr-agent controller`, its database in ``directory``."""
 
-    def __init__(self, directory: Path, broker: BrokerUrl) -> None:
+    def __init__(self, directory: Path, broker: BrokerUrl | str, *options: str) -> None:
+        """``options``: the broker's TLS and credentials options."""
         self.db = directory / "rollouts.sqlite3"
         super().__init__(directory, [str(WAMR_AGENT), "controller", "--broker", str(broker),
-                                     "--db", str(self.db)])
+                                     "--db", str(self.db), *options])
 
 
 @pytest.fixture
