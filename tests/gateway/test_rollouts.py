@@ -13,7 +13,6 @@ signed version (its security counter one higher)."""
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -26,9 +25,8 @@ import wasmtime
 from typer.testing import CliRunner
 
 from tests.conftest import need
-from tests.gateway.conftest import ControllerProcess, GatewayProcess, Watch, gateway_config
+from tests.gateway.conftest import ControllerProcess, GatewayProcess, Watch, cli, gateway_config
 from tests.gateway.conftest import state_of as state_where
-from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard, QemuNotFound, SimulatedBoard, find_qemu
 from wamr_agent.mqtt import topics
 from wamr_agent.mqtt.broker import Mosquitto
@@ -39,11 +37,6 @@ TEST_KEY = Path(__file__).resolve().parents[2] / "ota" / "vectors" / "test.key"
 TRAPS = '(module (func (export "loop") (i32.div_s (i32.const 1) (i32.const 0)) drop))'
 runner = CliRunner()
 
-
-def cli(*args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, [*args, "--json"])
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
 
 
 @dataclass

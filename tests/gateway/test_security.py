@@ -30,6 +30,7 @@ from tests.gateway.conftest import (
     ControllerProcess,
     GatewayProcess,
     Watch,
+    cli,
     gateway_config,
     state_of,
 )
@@ -103,11 +104,6 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         finally:
             board.stop()
 
-
-def cli(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:
-    result = runner.invoke(app, [*args, "--json"], env=env)
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
 
 
 def refused(*args: str) -> str:
