@@ -246,6 +246,9 @@ def test_pause_resume_and_a_selector(rig: Rig) -> None:
     paused = cli("rollout", "pause", rollout_id, *rig.via)
     assert paused["state"] == "paused"
     assert sorted(by_device(paused)) == ["dev1", "dev2"]  # the selector left qemu1 out
+    busy = cli("rollout", "start", str(rig.version("1.7.1", 8)), *rig.via, "--target",
+               "device=dev2", code=2)  # one unfinished rollout of an app per device
+    assert f"gw1/dev2 is in rollout {rollout_id} of sensor (paused)" in busy["error"]["message"]
     time.sleep(4)  # the first wave's device finishes; the next wave does not begin
     held = rig.status(rollout_id)
     assert held["state"] == "paused" and held["wave"] == 0
