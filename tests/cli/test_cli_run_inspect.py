@@ -90,7 +90,9 @@ def test_every_command_has_a_test() -> None:
               "status", "logs",  # tests/hostport/test_status_logs.py
               "bundle keygen", "bundle build", "bundle verify", "bundle show",  # test_cli_bundle
               "gateway", "devices",  # tests/gateway, tests/unit/test_gateway_config.py
-              "broker up", "broker down"}  # tests/gateway/test_security.py
+              "broker up", "broker down",  # tests/gateway/test_security.py
+              "controller", "rollout start", "rollout status", "rollout list",
+              "rollout pause", "rollout resume", "rollout abort"}  # tests/gateway/test_rollouts
     commands: set[str] = set()
     for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)
