@@ -144,6 +144,21 @@ class VerdictTimeout(VerdictError):
     exit_code = 16
 
 
+class RolloutHalted(WamrAgentError):
+    """A rollout stopped by itself: its failures went past ``--max-failures`` (the
+    failed devices reverted to their last good version by themselves)."""
+
+    exit_code = 17
+    code = AgentErr.BAD_STATE
+
+
+class RolloutAborted(WamrAgentError):
+    """A rollout an operator aborted before it finished."""
+
+    exit_code = 18
+    code = AgentErr.BAD_STATE
+
+
 def _subclasses(cls: type[WamrAgentError]) -> Iterator[type[WamrAgentError]]:
     for sub in cls.__subclasses__():
         yield sub
@@ -168,5 +183,5 @@ EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
                 CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError, SignatureError,
-                Reverted, InstallFailed, VerdictTimeout)
+                Reverted, InstallFailed, VerdictTimeout, RolloutHalted, RolloutAborted)
 }

@@ -37,7 +37,8 @@ class Fleet:
         return {"broker": self.broker, "gateways": [g.as_dict() for g in self.gateways]}
 
 
-def _apply(views: dict[str, GatewayView], item: Incoming) -> None:
+def apply_retained(views: dict[str, GatewayView], item: Incoming) -> None:
+    """Applies one message of the fleet's retained topics to ``views``."""
     parsed = topics.parse(item.topic)
     if parsed is None or not item.payload:
         return  # an empty retained message clears a topic
@@ -62,7 +63,7 @@ def collect(url: BrokerSettings, seconds: float = COLLECT_SECONDS) -> Fleet:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
-                _apply(views, mqtt.messages.get(timeout=left))
+                apply_retained(views, mqtt.messages.get(timeout=left))
             except queue.Empty:
                 break
     return Fleet(str(url), [views[k] for k in sorted(views)])

@@ -7,7 +7,8 @@ board and sim instances; deploy.py: deploy (progress.py: its progress lines);
 device.py: the commands that manage a device's apps (over SMP, or through a
 gateway); bundle.py: OTA bundles; gateway.py: the MQTT gateway and the fleet view;
 broker.py: a local MQTT broker (broker_options.py: the TLS and credentials options
-of every command that connects to a broker).
+of every command that connects to a broker); rollout.py: the rollout controller
+and `rollout`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import boards, broker, bundle, deploy, device, gateway, local  # noqa: F401  (they register their commands)
+from . import boards, broker, bundle, deploy, device, gateway, local, rollout  # noqa: F401  (they register their commands)
 from .common import app
 
 __all__ = ["app", "main"]

@@ -7,7 +7,9 @@ passes when a rule of its access matches it; nothing else passes).
   topics (``$state``, ``$info``, device ``state``, ``telemetry``, ``logs``), answers
   on any client's response topic, and reads the commands to its own devices;
 - an **operator** (a person with the CLI) and the **controller** read everything
-  under ``wamr/v1/`` and send commands to any gateway's devices;
+  under ``wamr/v1/`` and send commands to any gateway's devices and to the
+  controller; the controller also publishes its ``$state`` and answers on any
+  client's response topic;
 - anyone else: nothing (the broker takes no anonymous clients).
 """
 
@@ -44,7 +46,11 @@ def rules(role: Role, user: str) -> list[Rule]:
                 Rule("write", topics.logs(gw, "+")),
                 Rule("write", topics.client_responses("+")),
                 Rule("read", topics.command(gw, "+", "#"))]
-    return [Rule("read", f"{topics.ROOT}/#"), Rule("write", topics.command("+", "+", "#"))]
+    common = [Rule("read", f"{topics.ROOT}/#"), Rule("write", topics.command("+", "+", "#"))]
+    if role == "controller":
+        return [*common, Rule("write", topics.controller_state()),
+                Rule("write", topics.client_responses("+"))]
+    return common
 
 
 def permits(role: Role, user: str, access: Access, topic: str) -> bool:

@@ -136,13 +136,17 @@ class Requester:
     def send(self, gw: str, dev: str, verb: str, args: dict[str, Any] | None = None,
              request_id: str | None = None) -> bytes:
         """Publishes one command; its correlation data (for :meth:`wait`)."""
+        return self.send_to(topics.command(gw, dev, verb), args, request_id)
+
+    def send_to(self, topic: str, args: dict[str, Any] | None = None,
+                request_id: str | None = None) -> bytes:
+        """Publishes one command on ``topic`` (a device's or the controller's)."""
         correlation = uuid.uuid4().bytes
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         props.ResponseTopic = self.responses
         props.CorrelationData = correlation
         request = topics.CommandRequest(request_id or uuid.uuid4().hex, args or {})
-        self._client.publish(topics.command(gw, dev, verb), request.to_json(), qos=1,
-                             properties=props)
+        self._client.publish(topic, request.to_json(), qos=1, properties=props)
         return correlation
 
     def wait(self, correlation: bytes, timeout: float | None = None,

@@ -3,8 +3,10 @@ parsers, and the payload models with ``to_json``/``from_json``. Nothing else in
 the package formats or splits a topic.
 
 Root ``wamr/v1``; under it one subtree per gateway (``<gw>``) with one per device
-(``<dev>``), and ``clients/<client-id>/res`` for the answers to a client's
-commands. Ids are single topic levels: no ``/``, ``+``, ``#``, no leading ``$``.
+(``<dev>``), ``clients/<client-id>/res`` for the answers to a client's commands,
+and ``controller/`` for the rollout controller (its ``$state`` and its commands,
+``controller/rollouts/cmd/<verb>``). Ids are single topic levels: no ``/``,
+``+``, ``#``, no leading ``$``, and neither ``clients`` nor ``controller``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from ..errors import UsageError, WamrAgentError, rebuild
 
 ROOT = "wamr/v1"
 CLIENTS = "clients"
+CONTROLLER = "controller"
+RESERVED = (CLIENTS, CONTROLLER)  # second-level names that are not gateways
 GatewayState = Literal["online", "offline", "lost"]
 GATEWAY_STATES: tuple[GatewayState, ...] = ("online", "offline", "lost")
 VERBS = ("ps", "status", "logs", "start", "stop", "rm", "confirm", "rollback", "deploy", "job")
@@ -26,9 +30,10 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
 def check_id(what: str, value: str) -> str:
     """``value`` when it is a valid gateway, device or client id; else UsageError."""
-    if not _ID.fullmatch(value) or value == CLIENTS:
+    if not _ID.fullmatch(value) or value in RESERVED:
         raise UsageError(f"{what} {value!r}: use letters, digits, '-', '_', '.' and ':' "
-                         f"(at most 64, starting with a letter or digit; not {CLIENTS!r})")
+                         f"(at most 64, starting with a letter or digit; not "
+                         f"{' or '.join(map(repr, RESERVED))})")
     return value
 
 
@@ -72,6 +77,26 @@ def gateway_commands(gw: str) -> str:
     return f"{ROOT}/{gw}/+/cmd/+"
 
 
+def controller_state() -> str:
+    """The controller's ``$state`` (retained: online, offline; lost is its will)."""
+    return f"{ROOT}/{CONTROLLER}/$state"
+
+
+ROLLOUTS = "rollouts"  # the controller's commands are those of a device of this name
+
+
+def controller_command(verb: str) -> str:
+    """A command to the rollout controller (docs/rollouts.md)."""
+    return f"{ROOT}/{CONTROLLER}/{ROLLOUTS}/cmd/{verb}"
+
+
+def parse_controller_command(topic: str) -> str | None:
+    """The verb of a command to the controller, or None for any other topic."""
+    prefix = controller_command("")
+    verb = topic[len(prefix):] if topic.startswith(prefix) else ""
+    return verb if verb and "/" not in verb else None
+
+
 FLEET_FILTERS = (f"{ROOT}/+/$state", f"{ROOT}/+/$info", f"{ROOT}/+/+/state")
 """Filters of the retained topics a fleet view reads."""
 
@@ -92,7 +117,7 @@ class Topic:
 def parse(topic: str) -> Topic | None:
     """The parts of a topic of the tree, or None for any other topic."""
     parts = topic.split("/")
-    if parts[:2] != ROOT.split("/") or len(parts) < 4 or parts[2] == CLIENTS:
+    if parts[:2] != ROOT.split("/") or len(parts) < 4 or parts[2] in RESERVED:
         return None
     gw, rest = parts[2], parts[3:]
     if len(rest) == 1 and rest[0] in ("$state", "$info"):
