@@ -35,7 +35,6 @@ from wamr_agent.mqtt.url import BrokerSettings
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SYS = "$SYS/broker/"
-CONTROLLER = "controller"  # the controller's level under the root (rollout spec)
 KINDS = {"cmd": "commands", "state": "state", "$state": "state", "$info": "state",
          "logs": "logs", "telemetry": "telemetry"}
 # $SYS counters the tables use: every packet in and out, PUBLISH in and out.
@@ -82,8 +81,8 @@ def kind_of(topic: str) -> str:
     level = topic[len(prefix):].split("/", 1)[0]
     if level == topics.CLIENTS:
         return "answers"
-    if level == CONTROLLER:
-        return CONTROLLER
+    if level == topics.CONTROLLER:
+        return topics.CONTROLLER
     parsed = topics.parse(topic)
     return KINDS.get(parsed.kind, "other") if parsed else "other"
 
@@ -153,7 +152,7 @@ class BrokerTally:
                 return
             parsed = topics.parse(message.topic)
             if (parsed is not None and parsed.kind == "state" and parsed.dev is not None
-                    and parsed.gw != CONTROLLER):
+                    and parsed.gw not in topics.RESERVED):
                 self._states[(parsed.gw, parsed.dev)] = bytes(message.payload)
             if not message.retain:  # a retained one is a replay to a new subscriber
                 self._publishes[kind_of(message.topic)] += 1
