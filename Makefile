@@ -37,7 +37,7 @@ APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt 
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format openssl \
                 mosquitto mosquitto-clients
 
-.PHONY: help setup deps gen build examples test demo demo-local bench lint format clean selftest tools bench-firmware \
+.PHONY: help setup deps gen build examples test demo demo-device demo-local bench lint format clean selftest tools bench-firmware \
         faultfw sweep
 
 # Our C sources (the generated header and the X-macro table are left alone).
@@ -46,7 +46,8 @@ C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch]
              firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch])
 
 help:
-	@echo "make demo      boot an emulated board, deploy the sensor example over SMP, show its telemetry"
+	@echo "make demo      the whole chain: broker, controller, gateway with 3 emulated boards, deploy via MQTT, a rollout, telemetry"
+	@echo "make demo-device  boot one emulated board, deploy the sensor example over SMP, show its telemetry"
 	@echo "make demo-local  run the sensor example locally under the esp32 budget"
 	@echo "make test      install what is needed and run every test tier"
 	@echo "make bench     print the benchmark tables"
@@ -354,14 +355,25 @@ sweep: build
 	WAMR_SWEEP=full $(PY) -m pytest tests/hostport/test_power_cut_sweep.py \
 	    tests/qemu/test_power_cut_sweep.py
 
-# The main job on an embedded default: `deploy` with no --port boots an emulated
-# Cortex-M4 (QEMU mps2-an386, 256 KiB RAM), uploads the sensor example over SMP
-# and starts it; then the device's console shows its log and telemetry.
+# The main job on an embedded default, the whole chain (examples/fleet/demo.py): a
+# local mosquitto, the rollout controller, a gateway serving three devices (the
+# simulated esp32 and esp32-c3, a QEMU mps2-an386), a deploy through MQTT, a
+# two-wave rollout of a new version, the sensor's telemetry on its topic.
 DEMO_STATE := $(BUILD)/demo
 demo: build examples
 	$(MAKE) --no-print-directory firmware BOARD=mps2-an386
+	$(MAKE) --no-print-directory sim BOARD=esp32
+	$(MAKE) --no-print-directory sim BOARD=esp32-c3
 	@rm -rf $(DEMO_STATE)
-	@export WAMR_AGENT_STATE=$(DEMO_STATE); \
+	WAMR_AGENT_STATE=$(DEMO_STATE) $(PY) examples/fleet/demo.py
+
+# One device, no broker: `deploy` with no --port boots an emulated Cortex-M4 (QEMU
+# mps2-an386, 256 KiB RAM), uploads the sensor example over SMP and starts it; then
+# the device's console shows its log and telemetry.
+demo-device: build examples
+	$(MAKE) --no-print-directory firmware BOARD=mps2-an386
+	@rm -rf $(DEMO_STATE)-device
+	@export WAMR_AGENT_STATE=$(DEMO_STATE)-device; \
 	  $(VENV)/bin/wamr-agent deploy $(BUILD)/examples/sensor.wasm --board mps2-an386 && \
 	  sleep 6 && echo "--- device console (UART0) ---" && \
 	  $(VENV)/bin/wamr-agent board console mps2-an386 | grep -E \
@@ -380,7 +392,7 @@ bench: build examples
 	$(PY) bench/run.py
 
 lint: setup
-	$(VENV)/bin/ruff check agent tests bench firmware/tools
+	$(VENV)/bin/ruff check agent tests bench firmware/tools examples
 	$(VENV)/bin/mypy
 	clang-format --dry-run -Werror $(C_SOURCES)
 

@@ -96,19 +96,14 @@ def gateway_config(gw: str, devices: dict[str, tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-class GatewayProcess:
-    """`wamr-agent gateway` run as users run it; its stdout and stderr in files (a
-    restarted one appends to them)."""
+class AgentProcess:
+    """A long-running `wamr-agent` command run as users run it (the gateway, the
+    controller); its stdout and stderr in files (a restarted one appends to them)."""
 
-    def __init__(self, directory: Path, config: str, broker: BrokerUrl | None) -> None:
+    def __init__(self, directory: Path, command: list[str]) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        (directory / "gateway.toml").write_text(config)
-        self.command = [str(WAMR_AGENT), "gateway", "--config",
-                        str(directory / "gateway.toml"), "--state-dir",
-                        str(directory / "state")]
-        if broker is not None:
-            self.command += ["--broker", str(broker)]
+        self.command = command
         self.start()
 
     def start(self) -> None:
@@ -129,9 +124,9 @@ class GatewayProcess:
             found = re.search(pattern, (self.directory / "stdout").read_text()[self._since:])
             if found:
                 return found
-            assert self.proc.poll() is None, f"the gateway exited:\n{self.output()}"
+            assert self.proc.poll() is None, f"{self.command[1]} exited:\n{self.output()}"
             time.sleep(0.05)
-        raise AssertionError(f"no {pattern!r} from the gateway within {timeout:g} s:\n"
+        raise AssertionError(f"no {pattern!r} from {self.command[1]} within {timeout:g} s:\n"
                              f"{self.output()}")
 
     def terminate(self, timeout: float = 30.0) -> int:
@@ -142,6 +137,28 @@ class GatewayProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+
+
+class GatewayProcess(AgentProcess):
+    """`wamr-agent gateway` with ``config``, its state directory under ``directory``."""
+
+    def __init__(self, directory: Path, config: str, broker: BrokerUrl | None) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "gateway.toml").write_text(config)
+        command = [str(WAMR_AGENT), "gateway", "--config", str(directory / "gateway.toml"),
+                   "--state-dir", str(directory / "state")]
+        if broker is not None:
+            command += ["--broker", str(broker)]
+        super().__init__(directory, command)
+
+
+class ControllerProcess(AgentProcess):
+    """`wamr-agent controller`, its database in ``directory``."""
+
+    def __init__(self, directory: Path, broker: BrokerUrl) -> None:
+        self.db = directory / "rollouts.sqlite3"
+        super().__init__(directory, [str(WAMR_AGENT), "controller", "--broker", str(broker),
+                                     "--db", str(self.db)])
 
 
 @pytest.fixture

@@ -32,7 +32,21 @@ def test_operators_and_the_controller_send_commands_and_read_everything(role: Ro
     assert permits(role, "op", "write", topics.command("gw7", "dev1", "stop"))
     readable = [*GATEWAY_WRITES, topics.command("gw1", "dev1", "ps")]
     assert all(permits(role, "op", "read", t) for t in readable)
-    assert not any(permits(role, "op", "write", t) for t in GATEWAY_WRITES)
+    gateway_only = [t for t in GATEWAY_WRITES if "/clients/" not in t]
+    assert not any(permits(role, "op", "write", t) for t in gateway_only)
+    # both send commands to the controller; only it answers clients and says it is there
+    assert permits(role, "op", "write", topics.controller_command("start"))
+    controller_writes = [topics.controller_state(), topics.client_responses("cli-0123456789ab")]
+    assert all(permits(role, "op", "write", t) is (role == "controller")
+               for t in controller_writes)
+
+
+def test_a_gateway_cannot_pose_as_the_controller() -> None:
+    assert not permits("gateway", "gw1", "write", topics.controller_state())
+    assert not permits("gateway", "gw1", "write", topics.controller_command("start"))
+    assert not permits("gateway", "gw1", "read", topics.controller_command("start"))
+    with pytest.raises(UsageError):
+        rules("gateway", "controller")  # the reserved level is no gateway's id
 
 
 def test_the_acl_file_lists_each_user_with_its_role_s_rules() -> None:

@@ -63,10 +63,11 @@ class Shutdown:
     pass
 
 
-def rollout_dict(r: Rollout, runs: list[DeviceRun] | None) -> dict[str, Any]:
-    """The rollout as `rollout status --json` prints it (no ``devices`` in a list)."""
+def rollout_dict(r: Rollout, runs: list[DeviceRun], devices: bool = True) -> dict[str, Any]:
+    """The rollout as `rollout status --json` prints it (``devices``: with each device's
+    part, which `rollout list` leaves out)."""
     counts = dict.fromkeys(OUTCOMES, 0)
-    for run in runs or []:
+    for run in runs:
         counts[run.outcome] += 1
     s = r.spec
     out: dict[str, Any] = {
@@ -75,7 +76,7 @@ def rollout_dict(r: Rollout, runs: list[DeviceRun] | None) -> dict[str, Any]:
         "file": s.file, "targets": s.targets, "waves": s.waves, "sizes": s.sizes,
         "soak": s.soak, "max_failures": s.max_failures, "wave": r.wave,
         "created": r.created, "updated": r.updated, "counts": counts}
-    if runs is not None:
+    if devices:
         out["devices"] = [run.as_dict() for run in runs]
     return out
 
@@ -172,7 +173,8 @@ class Controller:
         if verb == "start":
             return {"rollout": self._start(request.id, args)}
         if verb == "list":
-            return {"rollouts": [rollout_dict(r, None) for r in self.store.rollouts()]}
+            return {"rollouts": [rollout_dict(r, self.store.devices(r.id), devices=False)
+                                 for r in self.store.rollouts()]}
         if verb not in VERBS:
             raise UsageError(f"unknown command {verb!r} (commands: {', '.join(VERBS)})")
         rollout = self._rollout(_arg(args, "id", str))
@@ -316,7 +318,8 @@ class Controller:
                          f"failed, past --max-failures {rollout.spec.max_failures}")
             return
         busy = any((rollout.id, r.key) in self._parts for r in opened)
-        if busy or any(r.outcome not in (*ANSWERED, "unreachable") for r in opened):
+        if busy or rollout.state == "paused" or any(
+                r.outcome not in (*ANSWERED, "unreachable") for r in opened):
             return
         if rollout.wave + 1 < len(rollout.spec.sizes):
             self.say(f"rollout {rollout.id}: wave {rollout.wave + 1} done; wave "
@@ -326,12 +329,11 @@ class Controller:
         left = sum(r.outcome == "unreachable" for r in runs)
         if left:
             reason = f"waiting for {left} unreachable device(s)"
-            if rollout.reason != reason and rollout.state == "running":
+            if rollout.reason != reason:
                 self.store.set_rollout(replace(rollout, reason=reason))
             return
-        if rollout.state == "running":
-            self._finish(rollout, "completed", f"{sum(r.outcome == 'succeeded' for r in runs)}"
-                         f" succeeded, {failed} failed")
+        self._finish(rollout, "completed",
+                     f"{sum(r.outcome == 'succeeded' for r in runs)} succeeded, {failed} failed")
 
     def _finish(self, rollout: Rollout, state: str, reason: str) -> None:
         self.say(f"rollout {rollout.id}: {state}: {reason}")
