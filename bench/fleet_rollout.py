@@ -64,6 +64,7 @@ FINAL = ("succeeded", "failed", "unreachable")
 ENDED = ("completed", "halted", "aborted")
 POLL = 0.5
 KINDS = ("commands", "answers", "controller", "state", "logs", "telemetry")
+CONTROL = KINDS[:4]  # what managing the devices costs; logs and telemetry are the apps'
 PHASES = ["CPU % idle, no app", "CPU % rollout", "CPU % idle, sensor running"]
 Table = Callable[[str, list[str], list[list[str]]], None]
 
@@ -183,8 +184,9 @@ def machine_rows(groups: Mapping[str, list[int]], windows: list[Window]) -> list
 def traffic_row(label: str, w: Window, devices: int, per: float) -> list[str]:
     t, scale = w.traffic, devices * per
     kinds = [f"{t.publishes.get(k, 0) / scale:.2f}" for k in KINDS]
+    control = sum(t.publishes.get(k, 0) for k in CONTROL) / scale
     packets = (t.broker(PACKETS_IN) + t.broker(PACKETS_OUT)) / scale
-    return [label, *kinds, f"{t.total / scale:.2f}", f"{packets:.2f}"]
+    return [label, *kinds, f"{control:.2f}", f"{t.total / scale:.2f}", f"{packets:.2f}"]
 
 
 def wave_rows(followed: Followed) -> list[list[str]]:
@@ -244,8 +246,9 @@ def print_fleet(table: Table, fleet: Fleet, f: Figures) -> None:
         rows.append(traffic_row(f"idle, sensor running ({f.busy.seconds:.0f} s), per s",
                                 f.busy, n, f.busy.seconds))
     polls = f" (the rollout's: with {f.rollout.followed.polls} status polls)" if f.rollout else ""
-    table("Broker messages per device: PUBLISHes by kind, and every MQTT packet in + out "
-          f"($SYS: acks and pings too){polls}", ["when", *KINDS, "PUBLISH", "packets"], rows)
+    table("Broker messages per device: PUBLISHes by kind, control = the first four (the "
+          "rest is what the apps report), and every MQTT packet in + out ($SYS: acks and "
+          f"pings too){polls}", ["when", *KINDS, "control", "PUBLISH", "packets"], rows)
 
 
 def print_rollout(table: Table, fleet: Fleet, r: Rollout) -> None:
