@@ -5,6 +5,7 @@ hint (CI=true: they fail)."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -18,8 +19,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.conftest import need
+from wamr_agent.cli import app
 from wamr_agent.mqtt import topics
 from wamr_agent.mqtt.broker import BrokerError, Mosquitto, find_mosquitto
 from wamr_agent.mqtt.client import BrokerUrl
@@ -155,10 +158,11 @@ class GatewayProcess(AgentProcess):
 class ControllerProcess(AgentProcess):
     """`wamr-agent controller`, its database in ``directory``."""
 
-    def __init__(self, directory: Path, broker: BrokerUrl) -> None:
+    def __init__(self, directory: Path, broker: BrokerUrl | str, *options: str) -> None:
+        """``options``: the broker's TLS and credentials options."""
         self.db = directory / "rollouts.sqlite3"
         super().__init__(directory, [str(WAMR_AGENT), "controller", "--broker", str(broker),
-                                     "--db", str(self.db)])
+                                     "--db", str(self.db), *options])
 
 
 @pytest.fixture
@@ -176,5 +180,14 @@ def gateway_process(tmp_path: Path) -> Iterator[Callable[..., GatewayProcess]]:
 
 
 def json_of(data: bytes) -> Any:
-    import json
     return json.loads(data)
+
+
+_runner = CliRunner()
+
+
+def cli(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:
+    """`wamr-agent ARGS --json` in this process: its exit code checked, its JSON."""
+    result = _runner.invoke(app, [*args, "--json"], env=env)
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout)

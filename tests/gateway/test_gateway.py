@@ -7,7 +7,6 @@ order on one gateway (module fixtures)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import need
-from tests.gateway.conftest import GatewayProcess, Watch, gateway_config, state_of
+from tests.gateway.conftest import GatewayProcess, Watch, cli, gateway_config, state_of
 from wamr_agent import deploy as deploying
 from wamr_agent.access import Via
 from wamr_agent.cli import app
@@ -31,11 +30,6 @@ from wamr_agent.smp.app_results import LogEntry
 GW = "gw1"
 runner = CliRunner()
 
-
-def cli(*args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, [*args, "--json"])
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
 
 
 @dataclass

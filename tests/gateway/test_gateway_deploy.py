@@ -23,7 +23,7 @@ import pytest
 import wasmtime
 from typer.testing import CliRunner
 
-from tests.gateway.conftest import GatewayProcess, gateway_config
+from tests.gateway.conftest import GatewayProcess, cli, gateway_config
 from tests.gateway.gate import Gate
 from tests.tamper import OTHER_KEY, TEST_KEY
 from wamr_agent.cli import app
@@ -41,11 +41,6 @@ GW = "gwd"
 BIG = 96 * 1024  # bytes of data in the big modules: three chunks and a bit
 runner = CliRunner()
 
-
-def cli(*args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, [*args, "--json"])
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
 
 
 def wat_file(path: Path, text: str) -> Path:

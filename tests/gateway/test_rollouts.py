@@ -3,7 +3,8 @@ two simulated esp32 boards and a QEMU mps2-an386, a `wamr-agent controller` with
 its SQLite database, a real mosquitto. Waves that complete, a version that fails
 its trial and halts the rollout, and a rollout that goes on through the gateway
 killed with SIGKILL, the controller killed, the broker restarted and a device
-offline during its wave; pause, resume, abort and selectors. Every version is
+offline during its wave; pause, resume, abort and selectors; a version that
+waits for a manual confirm, given by the controller after the soak. Every version is
 installed once per device: the device's console says so.
 
 The tests run in this order on one fleet (module fixtures); each deploys a new
@@ -12,7 +13,6 @@ signed version (its security counter one higher)."""
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -25,9 +25,8 @@ import wasmtime
 from typer.testing import CliRunner
 
 from tests.conftest import need
-from tests.gateway.conftest import ControllerProcess, GatewayProcess, Watch, gateway_config
+from tests.gateway.conftest import ControllerProcess, GatewayProcess, Watch, cli, gateway_config
 from tests.gateway.conftest import state_of as state_where
-from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard, QemuNotFound, SimulatedBoard, find_qemu
 from wamr_agent.mqtt import topics
 from wamr_agent.mqtt.broker import Mosquitto
@@ -38,11 +37,6 @@ TEST_KEY = Path(__file__).resolve().parents[2] / "ota" / "vectors" / "test.key"
 TRAPS = '(module (func (export "loop") (i32.div_s (i32.const 1) (i32.const 0)) drop))'
 runner = CliRunner()
 
-
-def cli(*args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, [*args, "--json"])
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
 
 
 @dataclass
@@ -252,6 +246,9 @@ def test_pause_resume_and_a_selector(rig: Rig) -> None:
     paused = cli("rollout", "pause", rollout_id, *rig.via)
     assert paused["state"] == "paused"
     assert sorted(by_device(paused)) == ["dev1", "dev2"]  # the selector left qemu1 out
+    busy = cli("rollout", "start", str(rig.version("1.7.1", 8)), *rig.via, "--target",
+               "device=dev2", code=2)  # one unfinished rollout of an app per device
+    assert f"gw1/dev2 is in rollout {rollout_id} of sensor (paused)" in busy["error"]["message"]
     time.sleep(4)  # the first wave's device finishes; the next wave does not begin
     held = rig.status(rollout_id)
     assert held["state"] == "paused" and held["wave"] == 0
@@ -262,15 +259,30 @@ def test_pause_resume_and_a_selector(rig: Rig) -> None:
     assert rig.running("qemu1") == [("1.6.0", "confirmed")]
 
 
+def test_a_manual_confirm_version_is_confirmed_by_the_controller_after_the_soak(
+        rig: Rig) -> None:
+    manual = rig.root / "sensor-1.8.0-manual.wab"
+    cli("bundle", "build", str(rig.sensor), "--name", "sensor", "--key", str(TEST_KEY),
+        "--version", "1.8.0", "--seq", "8", "--board", "esp32", "--health-loops", "1",
+        "--confirm", "manual", "-o", str(manual))
+    rollout_id = rig.start(manual, "--target", "device=gw1/dev1", "--soak", "2s")
+    soaking = rig.until(rollout_id, lambda r: r["counts"]["soaking"] == 1)
+    assert by_device(soaking)["dev1"]["detail"] == "trial (awaiting a confirm)"
+    assert ("1.8.0", "trial") in rig.running("dev1")  # the device waits for a confirm
+    done = rig.wait(rollout_id)
+    assert by_device(done)["dev1"]["outcome"] == "succeeded"
+    assert rig.running("dev1") == [("1.8.0", "confirmed")]
+
+
 def test_abort_and_usage_errors(rig: Rig) -> None:
-    rollout_id = rig.start(rig.version("1.8.0", 8), "--waves", "1,100%", "--soak", "30s")
+    rollout_id = rig.start(rig.version("1.9.0", 9), "--waves", "1,100%", "--soak", "30s")
     aborted = cli("rollout", "abort", rollout_id, *rig.via)
     assert aborted["state"] == "aborted"
     final = rig.wait(rollout_id, code=18)
     assert all(d["attempts"] == 0 for d in final["devices"] if d["wave"] == 1)
     again = cli("rollout", "resume", rollout_id, *rig.via, code=2)
     assert "is aborted" in again["error"]["message"]
-    nobody = cli("rollout", "start", str(rig.version("1.9.0", 9)), *rig.via, "--target",
+    nobody = cli("rollout", "start", str(rig.version("1.10.0", 10)), *rig.via, "--target",
                  "board=nrf52840", code=2)
     assert "no device" in nobody["error"]["message"]
     assert cli("rollout", "status", "r-00000000", *rig.via, code=2)["error"]["code"] == (

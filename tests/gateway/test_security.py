@@ -3,8 +3,9 @@ listener (a generated CA), a password per user and the ACL of each role, and a
 real `wamr-agent gateway` process serving a simulated esp32 over mqtts://. The
 operator's commands work; no credentials, a wrong password, an untrusted CA, a
 missing client certificate are refused with exit 12; a gateway's credentials
-write only its own topics and send no commands. And `wamr-agent broker up
---secure`, which makes such a broker for users."""
+write only its own topics and send no commands. The rollout controller serves
+over mqtts:// as its own user, and no gateway can pose as it. And `wamr-agent
+broker up --secure`, which makes such a broker for users."""
 
 from __future__ import annotations
 
@@ -24,7 +25,15 @@ from paho.mqtt.reasoncodes import ReasonCode
 from typer.testing import CliRunner
 
 from tests.conftest import need
-from tests.gateway.conftest import WAMR_AGENT, GatewayProcess, Watch, gateway_config, state_of
+from tests.gateway.conftest import (
+    WAMR_AGENT,
+    ControllerProcess,
+    GatewayProcess,
+    Watch,
+    cli,
+    gateway_config,
+    state_of,
+)
 from wamr_agent.cli import app
 from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.mqtt import topics
@@ -36,6 +45,7 @@ from wamr_agent.mqtt.secure_broker import Security
 from wamr_agent.mqtt.url import PASSWORD_ENV, BrokerSettings
 
 GW = "gw1"
+ROOT = Path(__file__).resolve().parents[2]
 NOT_AUTHORIZED = 135  # MQTT 5 reason code (CONNACK, PUBACK)
 runner = CliRunner()
 
@@ -94,11 +104,6 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         finally:
             board.stop()
 
-
-def cli(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:
-    result = runner.invoke(app, [*args, "--json"], env=env)
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
 
 
 def refused(*args: str) -> str:
@@ -231,6 +236,30 @@ def test_a_gateway_sends_no_commands_and_reads_only_its_own(secured: Secured) ->
         operator.send("gw2", "dev1", "ps")  # gw2's own command: the marker
         seen = gw2.until(topics.command("gw2", "dev1", "ps"))
     assert [t for t, _ in seen] == [topics.command("gw2", "dev1", "ps")]
+
+
+def test_the_controller_serves_rollouts_over_mqtts(secured: Secured) -> None:
+    controller = ControllerProcess(secured.root / "controller", secured.url,
+                                   *secured.login("controller"))
+    try:
+        controller.wait_line(r"controller: serving rollouts on mqtts://controller@")
+        bundle = secured.root / "sensor.wab"
+        cli("bundle", "build", str(ROOT / "build" / "examples" / "sensor.wasm"), "--key",
+            str(ROOT / "ota" / "vectors" / "test.key"), "--version", "2.0.0", "--seq", "1",
+            "--board", "esp32", "--health-loops", "1", "-o", str(bundle))
+        operator = ["--via", secured.url, *secured.login("operator")]
+        started = cli("rollout", "start", str(bundle), *operator, "--soak", "0s")
+        done = cli("rollout", "status", started["id"], *operator, "--wait", "--timeout", "120")
+        assert [(d["dev"], d["outcome"]) for d in done["devices"]] == [("dev1", "succeeded")]
+        with Raw(secured.broker.settings(GW)) as gw1:  # a gateway cannot pose as it
+            assert gw1.publish(topics.controller_state(), b"online") == NOT_AUTHORIZED
+            assert gw1.publish(topics.controller_command("list"),
+                               b'{"id": "x", "args": {}}') == NOT_AUTHORIZED
+        refused_line = refused("rollout", "list", "--via", secured.url,
+                               "--ca", str(secured.security.ca))  # no credentials
+        assert "not authorized" in refused_line
+    finally:
+        controller.kill()
 
 
 def test_a_gateway_turned_away_exits_12(secured: Secured) -> None:

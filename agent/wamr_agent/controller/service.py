@@ -44,7 +44,7 @@ from ..ota.bundle import MAGIC as BUNDLE_MAGIC
 from ..ota.bundle import parse_bundle
 from .device_run import DeviceRunner
 from .link import Command, Link
-from .plan import Target, Threshold, parse_waves, select, wave_sizes
+from .plan import Candidate, Target, Threshold, parse_waves, select, wave_sizes
 from .store import ANSWERED, FINISHED, OUTCOMES, DeviceRun, Rollout, Spec, Store
 
 log = logging.getLogger("wamr_agent.controller")
@@ -247,6 +247,7 @@ class Controller:
             wanted = " and ".join(map(str, targets)) or "any device"
             raise UsageError(f"no device on {self.link.broker} matches {wanted} (see "
                              f"`wamr-agent devices --via {self.link.broker}`)")
+        self._check_free(app, chosen)
         sizes = wave_sizes(waves, len(chosen))
         wave_of = [next(i for i, n in enumerate(sizes) if k < n) for k in range(len(chosen))]
         spec = Spec(app, version, sha, deploy_id(bytes.fromhex(sha)), len(data), bundle,
@@ -260,6 +261,18 @@ class Controller:
         self.say(f"rollout {rollout.id}: {app} {version or ''} to {len(runs)} device(s) in "
                  f"waves of {', '.join(map(str, sizes))}")
         return rollout_dict(rollout, runs)
+
+    def _check_free(self, app: str, chosen: list[Candidate]) -> None:
+        """One unfinished rollout per app and device: another would undo its versions."""
+        keys = {c.key for c in chosen}
+        for other in self.store.rollouts():
+            if other.state in FINISHED or other.spec.app != app:
+                continue
+            taken = sorted(r.key for r in self.store.devices(other.id) if r.key in keys)
+            if taken:
+                raise UsageError(f"{', '.join(taken[:5])}{' ...' if len(taken) > 5 else ''} "
+                                 f"{'is' if len(taken) == 1 else 'are'} in rollout {other.id} "
+                                 f"of {app} ({other.state}): let it finish, or abort it first")
 
     def _settle(self) -> None:
         """Waits for the retained fleet state to arrive after a connection."""

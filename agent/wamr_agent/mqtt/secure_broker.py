@@ -65,7 +65,9 @@ def _roles(users: dict[Role, Iterable[str]]) -> dict[str, Role]:
     roles: dict[str, Role] = {}
     for role, names in users.items():
         for name in names:
-            if roles.setdefault(topics.check_id("user name", name), role) != role:
+            checked = (topics.check_id("gateway user name", name) if role == "gateway"
+                       else topics.check_name("user name", name))
+            if roles.setdefault(checked, role) != role:
                 raise BrokerError(f"user {name!r} cannot be both {roles[name]} and {role}")
     return roles
 

@@ -37,6 +37,15 @@ def check_id(what: str, value: str) -> str:
     return value
 
 
+def check_name(what: str, value: str) -> str:
+    """``value`` when it has the form of an id (a user name of the broker: a gateway's
+    is its id, checked with :func:`check_id`; ``controller`` is a user too)."""
+    if not _ID.fullmatch(value):
+        raise UsageError(f"{what} {value!r}: use letters, digits, '-', '_', '.' and ':' "
+                         f"(at most 64, starting with a letter or digit)")
+    return value
+
+
 # -- topic builders ------------------------------------------------------------------
 
 def gateway_root(gw: str) -> str:
