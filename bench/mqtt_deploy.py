@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fleet_harness import start_gateway
 from goodput import big_module
 
 from wamr_agent import deploy as deploying
@@ -50,16 +49,6 @@ def variant(module: Path, run: int, out: Path) -> Path:
     payload = bytes([5]) + b"bench" + run.to_bytes(4, "little")
     out.write_bytes(module.read_bytes() + bytes([0, len(payload)]) + payload)
     return out
-
-
-def start_gateway(tmp: Path, broker: Mosquitto, address: str) -> subprocess.Popen[bytes]:
-    (tmp / "gateway.toml").write_text(f'id = "{GW}"\n[[devices]]\nid = "dev"\n'
-                                      f'board = "esp32"\nport = "{address}"\n')
-    program = Path(sys.executable).with_name("wamr-agent")
-    with (tmp / "gateway.log").open("wb") as log:
-        return subprocess.Popen([str(program), "gateway", "--config", str(tmp / "gateway.toml"),
-                                 "--broker", str(broker.url), "--state-dir", str(tmp / "gw")],
-                                stdout=log, stderr=log, stdin=subprocess.DEVNULL)
 
 
 def ready(via: Via) -> None:
@@ -132,7 +121,8 @@ def mqtt_deploy(table: Table, build: Path) -> None:
         with Mosquitto.start_in(tmp / "broker") as broker, \
                 SimulatedBoard.start("esp32", workdir=tmp / "direct") as direct, \
                 SimulatedBoard.start("esp32", workdir=tmp / "behind") as behind:
-            gateway = start_gateway(tmp, broker, behind.mgmt_address)
+            gateway = start_gateway(tmp / "gateway", GW, {"dev": behind.mgmt_address},
+                                    broker.url)
             try:
                 via = Via(broker.url, GW, "dev")
                 ready(via)
@@ -144,8 +134,7 @@ def mqtt_deploy(table: Table, build: Path) -> None:
                 last = read_spec(tmp / "blob.wasm", Options())[0].deploy
                 trips = round_trips(direct.mgmt_address, via, last)
             finally:
-                gateway.terminate()
-                gateway.wait(30)
+                gateway.stop()
     table("Deploy through MQTT and a gateway vs over the serial port, loopback (simulated "
           "esp32, local mosquitto; fresh installs, median). Target: <= 1.3x",
           ["module", "direct s", "via gateway s", "ratio", "runs"], rows)

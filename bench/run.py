@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
 footprint, device kernels and boot, upload goodput, deploy to confirmed, where app
-code lives, flash operations per update, deploying through MQTT and a gateway, and
-a command's round trip through it.
+code lives, flash operations per update, deploying through MQTT and a gateway, a
+command's round trip through it, and a rollout to 50 simulated devices on 4
+gateways (and that fleet idle).
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import wasmtime
 from flash_ops import flash_ops
+from fleet_rollout import fleet_rollout
 from footprint import firmware_footprint, runtime_size_tool
 from goodput import upload_goodput
 from module_ram import module_ram
@@ -175,6 +177,7 @@ def main() -> None:
     module_ram(table, BUILD)
     flash_ops(table, BUILD)
     mqtt_deploy(table, BUILD)
+    fleet_rollout(table, BUILD)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ loopback listener on a free port, anonymous clients, no persistence), runs
 once an MQTT client connects. ``stop()`` and ``start()`` again keep the port.
 mosquitto runs in its own session, so a Ctrl-C in the terminal reaches only the
 program that started it (the gateway, which stops it after its last messages);
-``detach()`` leaves it running (`wamr-agent broker up`).
+``detach()`` leaves it running (`wamr-agent broker up`). ``sys_interval`` has
+mosquitto publish its ``$SYS/broker/...`` counters every that many seconds (its
+default is 10; 0 publishes none), for a benchmark that reads them.
 
 With ``security`` (mqtt/secure_broker.py) the listener is TLS only, with the
 generated server certificate, and takes only the users of its password file,
@@ -85,13 +87,15 @@ def broker_answers(url: BrokerSettings, timeout: float = 1.0) -> bool:
         client.disconnect()
 
 
-def config_text(port: int, security: Security | None = None) -> str:
+def config_text(port: int, security: Security | None = None,
+                sys_interval: int | None = None) -> str:
     return "\n".join([
         "# written by wamr-agent (wamr_agent.mqtt.broker)",
         f"listener {port} 127.0.0.1",
         *(security.config_lines() if security else ["allow_anonymous true"]),
         "persistence false",
         "set_tcp_nodelay true",  # commands are request/response: no Nagle delay (~40 ms)
+        *([] if sys_interval is None else [f"sys_interval {sys_interval}"]),
         "log_dest stderr",
         "log_type error",
         "log_type warning",
@@ -105,16 +109,18 @@ class Mosquitto:
     """A mosquitto process on a loopback port; see the module docstring."""
 
     def __init__(self, directory: Path, port: int | None = None,
-                 security: Security | None = None) -> None:
+                 security: Security | None = None, *, sys_interval: int | None = None) -> None:
         self.directory = directory
         self.port = port
         self.security = security
+        self.sys_interval = sys_interval
         self._proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
     def start_in(cls, directory: Path, port: int | None = None,
-                 security: Security | None = None) -> Mosquitto:
-        broker = cls(directory, port, security)
+                 security: Security | None = None, *,
+                 sys_interval: int | None = None) -> Mosquitto:
+        broker = cls(directory, port, security, sys_interval=sys_interval)
         broker.start()
         return broker
 
@@ -145,6 +151,12 @@ class Mosquitto:
         return self.directory / "mosquitto.log"
 
     @property
+    def pid(self) -> int | None:
+        """The running mosquitto's process id (None when stopped or detached)."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -164,7 +176,7 @@ class Mosquitto:
     def _launch(self, program: str, timeout: float) -> bool:
         assert self.port is not None
         conf = self.directory / "mosquitto.conf"
-        conf.write_text(config_text(self.port, self.security))
+        conf.write_text(config_text(self.port, self.security, self.sys_interval))
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen([program, "-c", str(conf)], stdin=subprocess.DEVNULL,
                                           stdout=log, stderr=log, start_new_session=True)
