@@ -12,8 +12,9 @@ scheduler, a few times a second, for each rollout that is running:
 2. halts the rollout once its failures are past ``--max-failures`` even if every
    device still in progress succeeded (failures counted over the devices that
    answered or may still answer, unreachable ones aside);
-3. when every device of the opened waves has an outcome, opens the next wave; after
-   the last, the rollout is ``completed`` once no device is left unreachable.
+3. when every device of the opened waves has an outcome and one of them at least
+   succeeded, opens the next wave; after the last, the rollout is ``completed``
+   once no device is left unreachable.
 
 A paused rollout starts nothing new (parts in progress finish); halted, aborted and
 completed rollouts are finished. Everything is in the database first
@@ -334,12 +335,13 @@ class Controller:
         if busy or rollout.state == "paused" or any(
                 r.outcome not in (*ANSWERED, "unreachable") for r in opened):
             return
-        if rollout.wave + 1 < len(rollout.spec.sizes):
+        left = sum(r.outcome == "unreachable" for r in runs)
+        evidence = any(r.outcome == "succeeded" for r in opened) or not left
+        if rollout.wave + 1 < len(rollout.spec.sizes) and evidence:
             self.say(f"rollout {rollout.id}: wave {rollout.wave + 1} done; wave "
                      f"{rollout.wave + 2} of {len(rollout.spec.sizes)} begins")
             self.store.set_rollout(replace(rollout, wave=rollout.wave + 1))
             return
-        left = sum(r.outcome == "unreachable" for r in runs)
         if left:
             reason = f"waiting for {left} unreachable device(s)"
             if rollout.reason != reason:
