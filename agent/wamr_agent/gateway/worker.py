@@ -2,8 +2,10 @@
 request at a time on it. It runs the commands the dispatcher queues, and between
 them polls the device's status and app list (every :data:`STATUS_EVERY` s) and its
 kept console lines (every :data:`LOGS_EVERY` s), publishing state, logs and
-telemetry. A link that fails marks the device unreachable (published in its
-state) and is opened again with backoff.
+telemetry. Commands pre-empt the polls: one queued while a poll runs goes before
+the poll's next request, so it waits for at most the one in flight. A link that
+fails marks the device unreachable (published in its state) and is opened again
+with backoff.
 
 A deploy job's device phase (``RunDeploy``, run by the gateway's installer) is
 one long job on this thread: its upload holds the link, so commands and polls
@@ -78,6 +80,7 @@ class DeviceWorker(threading.Thread):
         self._installer = installer
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._later: list[RunDeploy] = []  # deploy jobs queued while one ran
+        self._held: Job | None = None  # taken off the queue by a poll, runs after it
         self._stop_asked = threading.Event()
         self._stopped = False
         self._client: LinkedDevice | None = None
@@ -114,6 +117,9 @@ class DeviceWorker(threading.Thread):
             self._poll()
 
     def _next_job(self) -> Job | None:
+        if self._held is not None:
+            job, self._held = self._held, None
+            return job
         due = (self._retry_at if self._client is None
                else min(self._status_at, self._logs_at))
         try:
@@ -145,11 +151,13 @@ class DeviceWorker(threading.Thread):
         self._client = None
 
     def _poll(self) -> None:
+        """The polls that are due; before each of their requests, the commands queued
+        meanwhile (:meth:`_commands_first`)."""
         try:
             now = self._clock()
             if now >= self._status_at:
                 self._poll_status()
-            if now >= self._logs_at:
+            if now >= self._logs_at and self._commands_first():
                 self._poll_logs()
         except SmpLinkError as exc:
             self._lost(exc)
@@ -157,9 +165,30 @@ class DeviceWorker(threading.Thread):
             log.warning("device %s: %s", self.dev, exc)
             self._status_at = self._logs_at = self._clock() + STATUS_EVERY
 
+    def _commands_first(self) -> bool:
+        """Runs the commands queued since the poll began, ahead of its next request.
+        The first other job (a deploy, a republish, a stop) is held for after the
+        poll, and so is everything queued behind it: jobs keep their order, only the
+        worker's own polls give way. False when the poll should stop: a command lost
+        the link or changed the device (the next poll, at once, reads it again), or
+        a stop was asked."""
+        changed = False
+        while self._held is None and not self._stop_asked.is_set():
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(job, RunCommand):
+                changed |= self._command(job)
+            else:
+                self._held = job
+        return self._client is not None and not changed and not self._stop_asked.is_set()
+
     def _poll_status(self) -> None:
-        client = self._device()
-        status, apps = client.status(), client.list()
+        status = self._device().status()
+        if not self._commands_first():
+            return
+        apps = self._device().list()
         self._status_at = self._clock() + STATUS_EVERY
         self._publish_state(observe.device_state(self.board, status, apps, time.time()))
 
@@ -190,7 +219,9 @@ class DeviceWorker(threading.Thread):
         if state is not None and (self._state.update(state, self._clock()) or force):
             self._out.state(self.dev, state)
 
-    def _command(self, job: RunCommand) -> None:
+    def _command(self, job: RunCommand) -> bool:
+        """Runs a command and answers it; True when it changes the device (its state
+        is then polled at once)."""
         command = COMMANDS[job.verb]
         try:
             context = Context(self._device())
@@ -208,6 +239,7 @@ class DeviceWorker(threading.Thread):
             self._out.reply(to, reply)
         if command.changes_state:
             self._status_at = 0.0
+        return command.changes_state
 
     # -- deploy jobs ---------------------------------------------------------------------
 
