@@ -1,11 +1,11 @@
 """One thread per device: it alone owns the device's SMP link, so there is one
 request at a time on it. It runs the commands the dispatcher queues, and between
 them polls the device's status and app list (every :data:`STATUS_EVERY` s) and its
-kept console lines (every :data:`LOGS_EVERY` s), publishing state, logs and
-telemetry. Commands pre-empt the polls: one queued while a poll runs goes before
-the poll's next request, so it waits for at most the one in flight. A link that
-fails marks the device unreachable (published in its state) and is opened again
-with backoff.
+kept console lines (every 0.5 s, more often while the device prints fast:
+``cadence``), publishing state, logs and telemetry. Commands pre-empt the polls:
+one queued while a poll runs goes before the poll's next request, so it waits for
+at most the one in flight. A link that fails marks the device unreachable
+(published in its state) and is opened again with backoff.
 
 A deploy job's device phase (``RunDeploy``, run by the gateway's installer) is
 one long job on this thread: its upload holds the link, so commands and polls
@@ -29,6 +29,7 @@ from ..mqtt import topics
 from ..smp.app_results import LogEntry
 from ..smp.link import SmpLinkError
 from . import observe
+from .cadence import LogsCadence
 from .commands import COMMANDS, Context, ReplyCache
 from .devices import Installer, Interrupted, LinkedDevice, Turn
 from .outbox import Publisher
@@ -36,7 +37,6 @@ from .outbox import Publisher
 log = logging.getLogger("wamr_agent.gateway")
 
 STATUS_EVERY = 2.0
-LOGS_EVERY = 0.5
 RETRY_FIRST, RETRY_MAX = 0.5, 5.0
 
 
@@ -85,6 +85,7 @@ class DeviceWorker(threading.Thread):
         self._stopped = False
         self._client: LinkedDevice | None = None
         self._state = observe.StateTracker()
+        self._cadence = LogsCadence()
         self._status_at = self._logs_at = self._retry_at = 0.0
         self._retry = RETRY_FIRST
         self._boot: int | None = None
@@ -194,17 +195,17 @@ class DeviceWorker(threading.Thread):
 
     def _poll_logs(self) -> None:
         page = self._device().logs(self._since)
-        more = bool(page.lines)
         if self._boot is not None and page.boot != self._boot:
-            self._since, more = 0, True  # rebooted: its log from the start
+            self._since, wait = 0, 0.0  # rebooted: its log from the start, at once
         else:
             self._since = page.next
             if page.dropped:
                 self._out.log_line(self.dev, topics.LogDropped(page.dropped))
             for entry in page.lines:
                 self._publish_line(entry)
+            wait = self._cadence.read(self._clock(), page)
         self._boot = page.boot
-        self._logs_at = self._clock() + (0.0 if more else LOGS_EVERY)
+        self._logs_at = self._clock() + wait
 
     def _publish_line(self, entry: LogEntry) -> None:
         self._out.log_line(self.dev, topics.LogLine(entry.seq, entry.t_ms, entry.boot,
