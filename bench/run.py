@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
 footprint, device kernels and boot, upload goodput, deploy to confirmed, where app
-code lives, flash operations per update, deploying through MQTT and a gateway, and
-a command's round trip through it.
+code lives, flash operations per update, deploying through MQTT and a gateway, a
+command's round trip through it, and telemetry messages per second through it.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -27,6 +27,7 @@ from module_ram import module_ram
 from mqtt_deploy import mqtt_deploy
 from qemu_bench import boot_timing, device_kernels
 from tables import table
+from telemetry_rate import telemetry_rate
 from verdict import verdict_time
 
 from wamr_agent.boards import Board, load_board
@@ -175,6 +176,7 @@ def main() -> None:
     module_ram(table, BUILD)
     flash_ops(table, BUILD)
     mqtt_deploy(table, BUILD)
+    telemetry_rate(table, BUILD)
 
 
 if __name__ == "__main__":
