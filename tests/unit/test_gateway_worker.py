@@ -18,7 +18,7 @@ import pytest
 from wamr_agent.errors import UsageError
 from wamr_agent.gateway.commands import ReplyCache, ReplyTo
 from wamr_agent.gateway.devices import Interrupted, Turn
-from wamr_agent.gateway.worker import DeviceWorker, RunCommand, RunDeploy, Stop
+from wamr_agent.gateway.worker import DeviceWorker, Republish, RunCommand, RunDeploy, Stop
 from wamr_agent.mqtt import topics
 from wamr_agent.smp.app_results import AppInfo, DeviceStatus, LogEntry, LogPage
 from wamr_agent.smp.streams import SmpLinkError
@@ -289,6 +289,34 @@ def test_a_command_queued_during_a_poll_goes_before_the_rest_of_it(
             assert state.apps[0].state == "stopped"
         else:
             assert device.calls[:3] == ["status", "list", "list"]
+    finally:
+        worker.submit(Stop())
+        worker.join(TIMEOUT)
+
+
+def test_jobs_behind_another_job_keep_their_place_behind_it(out: Published,
+                                                           replies: ReplyCache) -> None:
+    device = PollInFlight()
+    worker = DeviceWorker("dev1", "esp32", device.open, out, replies)
+    worker.start()
+    try:
+        assert device.asked.wait(TIMEOUT)
+        for request_id in ("first", "second"):
+            assert replies.begin(request_id, ReplyTo("res", request_id.encode())) == "new"
+        worker.submit(RunCommand("ps", "first", {}))
+        worker.submit(Republish())
+        worker.submit(RunCommand("ps", "second", {}))
+        device.release.set()
+        seen: list[str] = []
+        while len(seen) < 4:
+            kind, value = out.items.get(timeout=TIMEOUT)
+            if kind == "reply":
+                seen.append(value[0].correlation.decode())
+            elif kind == "state":
+                seen.append("state")
+        # the first command went ahead of the poll; the second waited behind the
+        # republish, which waited for the poll
+        assert seen == ["first", "state", "state", "second"]
     finally:
         worker.submit(Stop())
         worker.join(TIMEOUT)
