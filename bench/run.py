@@ -2,8 +2,8 @@
 """`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
 footprint, device kernels and boot, upload goodput, deploy to confirmed, where app
 code lives, flash operations per update, deploying through MQTT and a gateway, a
-command's round trip through it, and a rollout to 50 simulated devices on 4
-gateways (and that fleet idle).
+command's round trip through it, telemetry messages per second through it, and a
+rollout to 50 simulated devices on 4 gateways (and that fleet idle).
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -29,6 +29,7 @@ from module_ram import module_ram
 from mqtt_deploy import mqtt_deploy
 from qemu_bench import boot_timing, device_kernels
 from tables import table
+from telemetry_rate import telemetry_rate
 from verdict import verdict_time
 
 from wamr_agent.boards import Board, load_board
@@ -177,6 +178,7 @@ def main() -> None:
     module_ram(table, BUILD)
     flash_ops(table, BUILD)
     mqtt_deploy(table, BUILD)
+    telemetry_rate(table, BUILD)
     fleet_rollout(table, BUILD)
 
 

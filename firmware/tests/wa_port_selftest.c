@@ -66,6 +66,8 @@ static void check_time_and_sensors(void)
     wa_port_sleep_ms(20);
     uint64_t t1 = wa_port_time_us();
     check(t1 >= t0 + 20000u, "sleep_ms(20) lasts at least 20 ms");
+    wa_port_mgmt_wait(10);
+    check(wa_port_time_us() >= t1, "mgmt_wait(10) returns");
     float v = 0.0f;
     check(wa_port_sensor_read(0, &v) == 0 && v >= 20.0f && v <= 40.0f, "sensor 0 reads");
     check(wa_port_sensor_read(9, &v) == WA_ERR_NOT_FOUND, "sensor 9 is absent");

@@ -18,7 +18,7 @@ import pytest
 from wamr_agent.errors import UsageError
 from wamr_agent.gateway.commands import ReplyCache, ReplyTo
 from wamr_agent.gateway.devices import Interrupted, Turn
-from wamr_agent.gateway.worker import DeviceWorker, RunCommand, RunDeploy, Stop
+from wamr_agent.gateway.worker import DeviceWorker, Republish, RunCommand, RunDeploy, Stop
 from wamr_agent.mqtt import topics
 from wamr_agent.smp.app_results import AppInfo, DeviceStatus, LogEntry, LogPage
 from wamr_agent.smp.streams import SmpLinkError
@@ -239,3 +239,84 @@ def test_a_deploy_job_serves_commands_while_it_waits_and_a_stop_interrupts_it(
     worker.join(TIMEOUT)
     assert not worker.is_alive()
     assert not out.next("state", lambda s: not s.reachable).reachable
+
+
+@dataclass
+class PollInFlight(FakeDevice):
+    """A device whose first status request (the worker's first poll) is answered
+    only once ``release`` is set; it records the requests it gets."""
+
+    calls: list[str] = field(default_factory=list)
+    asked: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def status(self, name: str | None = None) -> Any:
+        self.calls.append("status")
+        self.asked.set()
+        assert self.release.wait(TIMEOUT)
+        return super().status(name)
+
+    def list(self) -> list[AppInfo]:
+        self.calls.append("list")
+        return super().list()
+
+    def logs(self, since: int = 0) -> LogPage:
+        self.calls.append("logs")
+        return super().logs(since)
+
+    def stop(self, name: str) -> None:
+        self.calls.append("stop")
+        super().stop(name)
+
+
+@pytest.mark.parametrize("verb", ["ps", "stop"])
+def test_a_command_queued_during_a_poll_goes_before_the_rest_of_it(
+        verb: str, out: Published, replies: ReplyCache) -> None:
+    device = PollInFlight()
+    worker = DeviceWorker("dev1", "esp32", device.open, out, replies)
+    worker.start()
+    try:
+        assert device.asked.wait(TIMEOUT)  # the first poll waits for its status
+        assert replies.begin("r1", ReplyTo("res", b"1")) == "new"
+        worker.submit(RunCommand(verb, "r1", {} if verb == "ps" else {"name": "sensor"}))
+        device.release.set()
+        first, value = out.items.get(timeout=TIMEOUT)  # before the poll published anything
+        assert first == "reply"
+        assert value[1].ok
+        state = out.next("state")
+        if verb == "stop":  # the poll stopped: the state published is the one after it
+            assert device.calls[:2] == ["status", "stop"]
+            assert state.apps[0].state == "stopped"
+        else:
+            assert device.calls[:3] == ["status", "list", "list"]
+    finally:
+        worker.submit(Stop())
+        worker.join(TIMEOUT)
+
+
+def test_jobs_behind_another_job_keep_their_place_behind_it(out: Published,
+                                                           replies: ReplyCache) -> None:
+    device = PollInFlight()
+    worker = DeviceWorker("dev1", "esp32", device.open, out, replies)
+    worker.start()
+    try:
+        assert device.asked.wait(TIMEOUT)
+        for request_id in ("first", "second"):
+            assert replies.begin(request_id, ReplyTo("res", request_id.encode())) == "new"
+        worker.submit(RunCommand("ps", "first", {}))
+        worker.submit(Republish())
+        worker.submit(RunCommand("ps", "second", {}))
+        device.release.set()
+        seen: list[str] = []
+        while len(seen) < 4:
+            kind, value = out.items.get(timeout=TIMEOUT)
+            if kind == "reply":
+                seen.append(value[0].correlation.decode())
+            elif kind == "state":
+                seen.append("state")
+        # the first command went ahead of the poll; the second waited behind the
+        # republish, which waited for the poll
+        assert seen == ["first", "state", "state", "second"]
+    finally:
+        worker.submit(Stop())
+        worker.join(TIMEOUT)

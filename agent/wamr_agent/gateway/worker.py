@@ -1,9 +1,11 @@
 """One thread per device: it alone owns the device's SMP link, so there is one
 request at a time on it. It runs the commands the dispatcher queues, and between
 them polls the device's status and app list (every :data:`STATUS_EVERY` s) and its
-kept console lines (every :data:`LOGS_EVERY` s), publishing state, logs and
-telemetry. A link that fails marks the device unreachable (published in its
-state) and is opened again with backoff.
+kept console lines (every 0.5 s, more often while the device prints fast:
+``cadence``), publishing state, logs and telemetry. Commands pre-empt the polls:
+one queued while a poll runs goes before the poll's next request, so it waits for
+at most the one in flight. A link that fails marks the device unreachable
+(published in its state) and is opened again with backoff.
 
 A deploy job's device phase (``RunDeploy``, run by the gateway's installer) is
 one long job on this thread: its upload holds the link, so commands and polls
@@ -27,6 +29,7 @@ from ..mqtt import topics
 from ..smp.app_results import LogEntry
 from ..smp.link import SmpLinkError
 from . import observe
+from .cadence import LogsCadence
 from .commands import COMMANDS, Context, ReplyCache
 from .devices import Installer, Interrupted, LinkedDevice, Turn
 from .outbox import Publisher
@@ -34,7 +37,6 @@ from .outbox import Publisher
 log = logging.getLogger("wamr_agent.gateway")
 
 STATUS_EVERY = 2.0
-LOGS_EVERY = 0.5
 RETRY_FIRST, RETRY_MAX = 0.5, 5.0
 
 
@@ -78,10 +80,12 @@ class DeviceWorker(threading.Thread):
         self._installer = installer
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._later: list[RunDeploy] = []  # deploy jobs queued while one ran
+        self._held: Job | None = None  # taken off the queue by a poll, runs after it
         self._stop_asked = threading.Event()
         self._stopped = False
         self._client: LinkedDevice | None = None
         self._state = observe.StateTracker()
+        self._cadence = LogsCadence()
         self._status_at = self._logs_at = self._retry_at = 0.0
         self._retry = RETRY_FIRST
         self._boot: int | None = None
@@ -114,6 +118,9 @@ class DeviceWorker(threading.Thread):
             self._poll()
 
     def _next_job(self) -> Job | None:
+        if self._held is not None:
+            job, self._held = self._held, None
+            return job
         due = (self._retry_at if self._client is None
                else min(self._status_at, self._logs_at))
         try:
@@ -145,11 +152,13 @@ class DeviceWorker(threading.Thread):
         self._client = None
 
     def _poll(self) -> None:
+        """The polls that are due; before each of their requests, the commands queued
+        meanwhile (:meth:`_commands_first`)."""
         try:
             now = self._clock()
             if now >= self._status_at:
                 self._poll_status()
-            if now >= self._logs_at:
+            if now >= self._logs_at and self._commands_first():
                 self._poll_logs()
         except SmpLinkError as exc:
             self._lost(exc)
@@ -157,25 +166,46 @@ class DeviceWorker(threading.Thread):
             log.warning("device %s: %s", self.dev, exc)
             self._status_at = self._logs_at = self._clock() + STATUS_EVERY
 
+    def _commands_first(self) -> bool:
+        """Runs the commands queued since the poll began, ahead of its next request.
+        The first other job (a deploy, a republish, a stop) is held for after the
+        poll, and so is everything queued behind it: jobs keep their order, only the
+        worker's own polls give way. False when the poll should stop: a command lost
+        the link or changed the device (the next poll, at once, reads it again), or
+        a stop was asked."""
+        changed = False
+        while self._held is None and not self._stop_asked.is_set():
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(job, RunCommand):
+                changed |= self._command(job)
+            else:
+                self._held = job
+        return self._client is not None and not changed and not self._stop_asked.is_set()
+
     def _poll_status(self) -> None:
-        client = self._device()
-        status, apps = client.status(), client.list()
+        status = self._device().status()
+        if not self._commands_first():
+            return
+        apps = self._device().list()
         self._status_at = self._clock() + STATUS_EVERY
         self._publish_state(observe.device_state(self.board, status, apps, time.time()))
 
     def _poll_logs(self) -> None:
         page = self._device().logs(self._since)
-        more = bool(page.lines)
         if self._boot is not None and page.boot != self._boot:
-            self._since, more = 0, True  # rebooted: its log from the start
+            self._since, wait = 0, 0.0  # rebooted: its log from the start, at once
         else:
             self._since = page.next
             if page.dropped:
                 self._out.log_line(self.dev, topics.LogDropped(page.dropped))
             for entry in page.lines:
                 self._publish_line(entry)
+            wait = self._cadence.read(self._clock(), page)
         self._boot = page.boot
-        self._logs_at = self._clock() + (0.0 if more else LOGS_EVERY)
+        self._logs_at = self._clock() + wait
 
     def _publish_line(self, entry: LogEntry) -> None:
         self._out.log_line(self.dev, topics.LogLine(entry.seq, entry.t_ms, entry.boot,
@@ -190,7 +220,9 @@ class DeviceWorker(threading.Thread):
         if state is not None and (self._state.update(state, self._clock()) or force):
             self._out.state(self.dev, state)
 
-    def _command(self, job: RunCommand) -> None:
+    def _command(self, job: RunCommand) -> bool:
+        """Runs a command and answers it; True when it changes the device (its state
+        is then polled at once)."""
         command = COMMANDS[job.verb]
         try:
             context = Context(self._device())
@@ -208,6 +240,7 @@ class DeviceWorker(threading.Thread):
             self._out.reply(to, reply)
         if command.changes_state:
             self._status_at = 0.0
+        return command.changes_state
 
     # -- deploy jobs ---------------------------------------------------------------------
 

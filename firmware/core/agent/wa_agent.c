@@ -93,12 +93,20 @@ static int run_apps(void)
     return running;
 }
 
-/* Answers management requests while waiting for the next round of loop()s. */
+/* Answers management requests until the next round of loop()s is due,
+ * WA_AGENT_LOOP_PERIOD_MS after this one ended. Between requests the port
+ * waits for the management UART's next byte or the round, whichever comes
+ * first, so a request is answered as soon as it has arrived. */
 static void serve_until_next_round(void)
 {
-    for (uint32_t waited = 0; waited < WA_AGENT_LOOP_PERIOD_MS; waited += WA_AGENT_POLL_MS) {
+    uint64_t round_us = wa_port_time_us() + WA_AGENT_LOOP_PERIOD_MS * 1000ull;
+    for (;;) {
         wa_mgmt_poll();
-        wa_port_sleep_ms(WA_AGENT_POLL_MS);
+        uint64_t now = wa_port_time_us();
+        if (now >= round_us) {
+            return;
+        }
+        wa_port_mgmt_wait((uint32_t)((round_us - now + 999u) / 1000u));
     }
 }
 

@@ -8,14 +8,10 @@
 #define WA_AGENT_VERSION "0.1.0"
 #endif
 
-/* Milliseconds between two rounds of loop() calls. */
+/* Milliseconds from the end of one round of loop() calls to the start of
+ * the next; the agent answers management requests in between. */
 #ifndef WA_AGENT_LOOP_PERIOD_MS
 #define WA_AGENT_LOOP_PERIOD_MS 200u
-#endif
-
-/* Milliseconds between two looks at the management UART while idle. */
-#ifndef WA_AGENT_POLL_MS
-#define WA_AGENT_POLL_MS 5u
 #endif
 
 /* An app that traps this many times in a row is stopped. */

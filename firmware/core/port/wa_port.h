@@ -25,6 +25,11 @@ void wa_port_console_write(const char *s, size_t n);
 size_t wa_port_mgmt_read(uint8_t *buf, size_t cap);
 /* Blocking write of n bytes to the management UART. */
 void wa_port_mgmt_write(const uint8_t *buf, size_t n);
+/* Waits (low power where possible) until the management UART has received
+ * bytes that wa_port_mgmt_read() has not returned yet, or ms milliseconds
+ * have passed, whichever comes first. It may return early for another
+ * reason (an interrupt, a signal): callers read the time again. */
+void wa_port_mgmt_wait(uint32_t ms);
 
 /* ---- time ---------------------------------------------------------------- */
 

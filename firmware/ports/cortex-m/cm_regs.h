@@ -67,6 +67,8 @@ void cm_uart_write(uintptr_t base, const uint8_t *buf, size_t n);
 size_t cm_uart_read(uintptr_t base, uint8_t *buf, size_t cap);
 /* Makes base's receive interrupt (external IRQ irq) feed a ring buffer. */
 void cm_uart_rx_ring_start(uintptr_t base, unsigned irq);
+/* Whether the ring holds no byte that cm_uart_rx_ring_read() has not returned. */
+int cm_uart_rx_ring_empty(void);
 /* Bytes the ring received, up to cap; never blocks. */
 size_t cm_uart_rx_ring_read(uint8_t *buf, size_t cap);
 /* The receive interrupt handler (in the vector table). */

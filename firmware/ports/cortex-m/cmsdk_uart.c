@@ -76,6 +76,11 @@ void cm_uart_rx_ring_isr(void)
     }
 }
 
+int cm_uart_rx_ring_empty(void)
+{
+    return s_tail == s_head;
+}
+
 size_t cm_uart_rx_ring_read(uint8_t *buf, size_t cap)
 {
     size_t n = 0;

@@ -28,6 +28,27 @@ void wa_port_mgmt_write(const uint8_t *buf, size_t n)
     cm_uart_write(WA_BOARD_MGMT_UART_BASE, buf, n);
 }
 
+/* WFI until the RX interrupt has put a byte in the ring or the time is up
+ * (SysTick wakes the core every ms). Interrupts are masked from the look at
+ * the ring to the WFI: a byte that arrives in between leaves its interrupt
+ * pending, which wakes the core all the same, and its handler runs once the
+ * mask is lifted. */
+void wa_port_mgmt_wait(uint32_t ms)
+{
+    uint64_t until = wa_port_time_us() + (uint64_t)ms * 1000u;
+    while (wa_port_time_us() < until) {
+        uint32_t saved = cm_irq_save();
+        int empty = cm_uart_rx_ring_empty();
+        if (empty) {
+            cm_wfi();
+        }
+        cm_irq_restore(saved);
+        if (!empty) {
+            return;
+        }
+    }
+}
+
 /* Writes label then value as 8 hex digits; usable in fault context. */
 void cm_console_hex(const char *label, uint32_t value)
 {

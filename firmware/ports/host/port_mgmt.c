@@ -3,6 +3,8 @@
  * at a time, accepted without blocking when the firmware reads; a client
  * that disconnects is dropped and the next one accepted. Bytes written while
  * no client is connected are lost, as on a UART with nothing attached.
+ * wa_port_mgmt_wait() is poll(2) on the client (or, with none, on the
+ * listening socket), so a request wakes the agent as soon as it arrives.
  *
  * The sockets are not close-on-exec: a reset (re-exec) hands them to the
  * next image (--mgmt-fds), so the port and the connection survive it.
@@ -10,8 +12,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -142,4 +146,17 @@ void wa_port_mgmt_write(const uint8_t *buf, size_t n)
             drop_client();
         }
     }
+}
+
+void wa_port_mgmt_wait(uint32_t ms)
+{
+    accept_client();
+    struct pollfd fd = {s_client >= 0 ? s_client : s_listen, POLLIN, 0};
+    if (fd.fd < 0) {
+        wa_port_sleep_ms(ms);
+        return;
+    }
+    /* A signal (the watchdog's timer) ends it early with EINTR: the caller reads
+     * the time again. A closed connection is readable: the next read drops it. */
+    (void)poll(&fd, 1, ms > (uint32_t)INT_MAX ? INT_MAX : (int)ms);
 }
