@@ -8,6 +8,7 @@ both directions. The module is 64 KiB: a data segment of fixed bytes.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import tempfile
 import threading
@@ -38,25 +39,29 @@ class ThrottledLink:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
-        client, _ = self._server.accept()
-        device = socket.create_connection(self._target)
-        for sock in (client, device):  # paced small writes must not wait for ACKs
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for src, dst in ((client, device), (device, client)):
-            threading.Thread(target=self._pace, args=(src, dst), daemon=True).start()
+        while True:  # one connection after another (a CLI command opens its own)
+            client, _ = self._server.accept()
+            device = socket.create_connection(self._target)
+            for sock in (client, device):  # paced small writes must not wait for ACKs
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for src, dst in ((client, device), (device, client)):
+                threading.Thread(target=self._pace, args=(src, dst), daemon=True).start()
 
     def _pace(self, src: socket.socket, dst: socket.socket) -> None:
         # `due` is when the line finishes the bytes handed to it so far. It restarts
         # from now only when bytes arrive at an idle line, so the sleeps' overshoot
         # is not added up piece after piece (that cost ~30 ms per 4 KiB).
         due = time.monotonic()
-        while data := src.recv(256):
-            due = max(due, time.monotonic())
-            for i in range(0, len(data), 16):
-                piece = data[i : i + 16]
-                due += len(piece) / self.rate
-                time.sleep(max(0.0, due - time.monotonic()))
-                dst.sendall(piece)
+        with contextlib.suppress(OSError):  # either side gone: the connection ends
+            while data := src.recv(256):
+                due = max(due, time.monotonic())
+                for i in range(0, len(data), 16):
+                    piece = data[i : i + 16]
+                    due += len(piece) / self.rate
+                    time.sleep(max(0.0, due - time.monotonic()))
+                    dst.sendall(piece)
+        with contextlib.suppress(OSError):  # wakes the other direction's recv, sends FIN
+            dst.shutdown(socket.SHUT_RDWR)
         dst.close()
 
     def close(self) -> None:
