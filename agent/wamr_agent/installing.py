@@ -8,19 +8,20 @@ InstallFailed or VerdictTimeout carrying the report (``verdicts``)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .device_fit import RamEstimate, Survey, check_fit, survey_device
-from .errors import UsageError
+from .errors import UsageError, WamrAgentError
 from .payload import Payload
 from .smp.app_results import AppStatus, Reason, Trial
 from .smp.apps import AppClient, DeviceStatus, Progress, UploadResult
 from .smp.framing import Framing
 from .smp.lifecycle import Verdict, wait_for_verdict
-from .smp.link import SmpLink
+from .smp.link import SmpLink, SmpLinkError
 from .targets import Target
 from .verdicts import judge, status_version
 
@@ -123,9 +124,38 @@ def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | N
         check_fit(survey, plan.app, plan.need)
     chosen = link.framing = framing_for(plan.framing, survey.status if survey else None)
     began, p = time.monotonic(), plan.payload
-    result = client.upload(plan.app, p.data, start=plan.start, deploy_id=deploy_id(p.sha),
-                           version=p.version, progress=progress, bundle=p.bundle)
+    try:
+        result = client.upload(plan.app, p.data, start=plan.start, deploy_id=deploy_id(p.sha),
+                               version=p.version, progress=progress, bundle=p.bundle)
+    except SmpLinkError as lost:
+        result = _finished_anyway(link, client, plan, lost)
     return _Upload(result, time.monotonic() - began, chosen)
+
+
+def _finished_anyway(link: SmpLink, client: AppClient, plan: Plan,
+                     lost: SmpLinkError) -> UploadResult:
+    """An upload whose answer was lost: the device finishes an upload before it answers
+    it, and starting the app (its start function, ``setup``) may run long or reset
+    the device (its watchdog). When the device, asked again, has a slot with these
+    bytes, the upload is done and the verdict decides; otherwise ``lost`` is raised
+    (run the deploy again: it resumes)."""
+    with contextlib.suppress(SmpLinkError, OSError):
+        link.reopen()
+    for _attempt in range(3):
+        try:
+            status = client.status(plan.app, plan.payload.sha)
+        except SmpLinkError:
+            with contextlib.suppress(SmpLinkError, OSError):
+                link.reopen()
+            continue
+        except WamrAgentError:
+            break  # the device has no slot with these bytes: the upload did not finish
+        if status.sha == plan.payload.sha.hex():
+            total = len(plan.payload.data)
+            return UploadResult(resumed_from=0, total=total, already_installed=False,
+                                trial=status.life is not None)
+        break
+    raise lost
 
 
 def _verdict(client: AppClient, plan: Plan, result: UploadResult,

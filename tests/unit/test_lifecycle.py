@@ -7,6 +7,7 @@ No subprocess."""
 from __future__ import annotations
 
 import hashlib
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,9 +23,11 @@ from wamr_agent.errors import (
     VerdictTimeout,
     WamrAgentError,
 )
+from wamr_agent.installing import _finished_anyway
 from wamr_agent.smp.app_results import AppStatus
 from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.lifecycle import Verdict, wait_for_verdict
+from wamr_agent.smp.streams import SmpLinkError
 from wamr_agent.verdicts import judge
 
 V11, V12 = b"sensor 1.1 module", b"sensor 1.2 module"
@@ -139,6 +142,54 @@ def test_wait_ends_when_reverted_or_failed() -> None:
     other = AppClient(FakeDevice(plans={"sensor": Plan(end="fail", at=2)}))
     other.upload("sensor", V11)
     assert wait(other, V11).outcome == "failed"
+
+
+class ResettingDevice(FakeDevice):
+    """Loses the requests it gets while it resets (as a watchdog reset does), and
+    counts the times the link was opened again."""
+
+    def __init__(self, lost: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lost, self.reopened = lost, 0
+
+    def request(self, message: bytes) -> bytes:
+        if self.lost:
+            self.lost -= 1
+            raise SmpLinkError("no answer within 5 s")
+        return super().request(message)
+
+    def reopen(self) -> None:
+        self.reopened += 1
+
+
+def test_a_device_that_resets_during_the_wait_is_asked_again() -> None:
+    device = ResettingDevice(0, plans={"sensor": Plan(end="fail", at=2)})
+    client = AppClient(device)
+    client.upload("sensor", V11)
+    device.lost = 3
+    verdict = wait(client, V11)
+    assert verdict.outcome == "failed" and device.reopened == 3
+    gone = ResettingDevice(0, plans={"sensor": Plan(end="never")})
+    client = AppClient(gone)
+    client.upload("sensor", V11)
+    gone.lost = 10**6  # never back: the link error once the wait's time is up
+    with pytest.raises(SmpLinkError):
+        wait(client, V11, timeout=2.0)
+
+
+def test_an_upload_whose_answer_was_lost_is_done_when_the_device_has_it() -> None:
+    device = ResettingDevice(0, plans={"sensor": Plan(end="fail", at=2)})
+    client = AppClient(device)
+    client.upload("sensor", V11)  # the device finished it; say its answer was lost
+    lost = SmpLinkError("no answer within 10 s")
+    plan = SimpleNamespace(app="sensor", payload=SimpleNamespace(sha=sha(V11), data=V11))
+    result = _finished_anyway(device, client, plan, lost)  # type: ignore[arg-type]
+    assert (result.total, result.trial, result.already_installed) == (len(V11), True, False)
+    assert device.reopened >= 1
+    other = SimpleNamespace(app="sensor", payload=SimpleNamespace(sha=sha(V12), data=V12))
+    with pytest.raises(SmpLinkError) as raised:  # no slot with those bytes: not done
+        _finished_anyway(device, client, other, lost)  # type: ignore[arg-type]
+    assert raised.value is lost
 
 
 def test_wait_times_out_with_the_last_figures() -> None:

@@ -7,11 +7,15 @@ fails it). :func:`wait_for_verdict` asks the status of the uploaded slot
 verdict as a value. A version whose policy is ``confirm = "manual"`` stays on
 trial until an operator confirms it: the wait ends once its health criteria
 hold (``awaiting``). A device without the app lifecycle reports no ``life``:
-the wait ends at once (``unknown``).
+the wait ends at once (``unknown``). A device that resets during the trial (its
+watchdog, a fault) loses the request in flight: the wait opens the link again and
+asks again, until its time is up, and gets the verdict the device kept (a reset
+on trial reverts the new version).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from typing import Literal
 
 from .app_results import AppStatus, Trial
 from .apps import AppClient
+from .streams import SmpLinkError
 
 POLL_SECONDS = 0.2
 BASE_TIMEOUT = 60.0
@@ -60,6 +65,15 @@ def time_limit(timeout: float | None, trial: Trial | None) -> float:
     return BASE_TIMEOUT + (trial.window_ms / 1000 if trial is not None else 0.0)
 
 
+def _reconnect(client: AppClient) -> None:
+    """Opens the client's link again, when it can be (the device may still be booting:
+    the next status request then fails and the wait tries again)."""
+    reopen = getattr(client.link, "reopen", None)
+    if reopen is not None:
+        with contextlib.suppress(SmpLinkError, OSError):
+            reopen()
+
+
 def wait_for_verdict(client: AppClient, name: str, sha: bytes, *,
                      timeout: float | None = None,
                      on_status: Callable[[AppStatus], None] | None = None,
@@ -70,7 +84,14 @@ def wait_for_verdict(client: AppClient, name: str, sha: bytes, *,
     ``on_status`` sees every status read (a progress display)."""
     began, trial = clock(), None
     while True:
-        status = client.status(name, sha)
+        try:
+            status = client.status(name, sha)
+        except SmpLinkError:  # a device that reset (watchdog, fault) lost the request
+            if clock() - began >= time_limit(timeout, trial):
+                raise
+            sleep(POLL_SECONDS)
+            _reconnect(client)
+            continue
         trial = status.trial or trial
         if on_status is not None:
             on_status(status)

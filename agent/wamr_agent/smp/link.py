@@ -41,9 +41,20 @@ class SmpLink:
         self.address = address
         self.framing = framing
         self.timeout = timeout
+        self._baudrate = baudrate
+        self._owned = stream is None
         self._stream = stream if stream is not None else open_stream(address, baudrate,
                                                                      timeout)
         self._decoder = FrameDecoder(MAX_MESSAGE, int(timeout * 1000))
+
+    def reopen(self) -> None:
+        """Closes the stream and opens it again (a device that reset may have closed
+        it; SmpLinkError while it cannot be opened). A stream given to the
+        constructor is kept: only its decoder starts afresh."""
+        if self._owned:
+            self._stream.close()
+            self._stream = open_stream(self.address, self._baudrate, self.timeout)
+        self._decoder = FrameDecoder(MAX_MESSAGE, int(self.timeout * 1000))
 
     def request(self, message: bytes) -> bytes:
         """Sends one SMP message; returns the next SMP message the device sends."""
