@@ -66,6 +66,7 @@ def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmulatedBo
         workdir=tmp_path / "board",
         boot_timeout=config.getoption("boot_timeout"),
     )
+    emulated.console.rewind()  # a test sees the output since boot: banner, boot lines
     request.node.stash[_BOARD_KEY] = emulated
     try:
         yield emulated

@@ -11,7 +11,7 @@ from tests.qemu.conftest import BOARD
 
 Example = Callable[[str], Path]
 
-USER_TESTS = '''
+USER_TESTS = r'''
 def test_boots(board, console):
     assert board.banner.startswith("wamr-agent firmware")
     assert board.mgmt_address.startswith("socket://127.0.0.1:")
@@ -25,6 +25,11 @@ def test_reset(board):
 
 def test_my_app(board):
     board.console.expect(r"telemetry .*temp_c", timeout=10)
+
+
+def test_the_boot_lines_are_there_to_match(board):
+    board.console.expect(r"board=mps2-an\d+")  # the banner, as a new user writes it first
+    board.console.expect(r"boot 1 reset=power-on")
 '''
 
 IMPOSSIBLE = '''
@@ -38,7 +43,7 @@ def test_user_tests_pass(pytester: pytest.Pytester, firmware_args: list[str],
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("--board", BOARD, "--preload",
                                            str(example("sensor")), *firmware_args)
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=USER_TESTS.count("\ndef test_"))
 
 
 def test_failed_expect_names_the_console_log(pytester: pytest.Pytester,
@@ -68,7 +73,7 @@ def test_missing_qemu_skips_outside_ci_and_fails_in_ci(
     monkeypatch.setenv("CI", ci)
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-rsf")
-    result.assert_outcomes(**{outcome: 3})
+    result.assert_outcomes(**{outcome: USER_TESTS.count("\ndef test_")})
     result.stdout.fnmatch_lines(["*qemu-system-nonesuch not found; install it with "
                                  "`apt-get install qemu-system-arm` (or `make setup`)*"])
 

@@ -49,6 +49,10 @@ class Console:
     def tail(self, count: int = TAIL_LINES) -> list[str]:
         return self.lines()[-count:]
 
+    def rewind(self) -> None:
+        """Treat everything printed so far as unseen: the next expect scans it all."""
+        self._pos = 0
+
     def skip(self) -> None:
         """Treat everything printed so far as seen: later expects scan only newer output."""
         self._pos = len(self.text)
