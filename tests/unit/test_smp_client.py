@@ -17,7 +17,7 @@ from wamr_agent.deploy import choose_framing
 from wamr_agent.errors import UsageError
 from wamr_agent.smp import app_management as am
 from wamr_agent.smp.app_results import LogEntry, LogPage
-from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.apps import AppClient, ResponseError
 from wamr_agent.smp.framing import Framing
 from wamr_agent.smp.logreader import LogNotice, read_logs
 
@@ -143,6 +143,52 @@ def test_status_and_logs_are_typed() -> None:
                                lines=[am.LogLine(t=1, msg="a"), am.LogLine(t=2, msg="b")])
     lines = LogPage.from_response(rsp).lines  # consecutive, ending before `next`
     assert [(e.seq, e.t_ms, e.msg, e.boot) for e in lines] == [(10, 1, "a", 2), (11, 2, "b", 2)]
+
+
+def cbor_with_text(body: dict[str, Any], raw: dict[str, bytes]) -> bytes:
+    """``body`` as CBOR, each placeholder text string ``raw``'s key replaced by a text
+    string holding ``raw``'s bytes as they are (not necessarily UTF-8)."""
+    data = cbor2.dumps(body)
+    for placeholder, text in raw.items():
+        assert len(text) < 24
+        data = data.replace(cbor2.dumps(placeholder), bytes([0x60 + len(text)]) + text)
+    return data
+
+
+@dataclass
+class CraftedDevice:
+    """Answers every request with ``body`` (raw CBOR)."""
+
+    body: bytes
+
+    def request(self, message: bytes) -> bytes:
+        op, _, _, group, seq, cmd = HEADER.unpack_from(message)
+        return HEADER.pack((op & 7) + 1 | 0x08, 0, len(self.body), group, seq, cmd) + self.body
+
+
+def test_device_text_that_is_not_utf8_decodes_with_replacement_characters() -> None:
+    # a raw upload named b"\xff\xfe"; a log line cut in the middle of "é" (2 bytes)
+    names = cbor_with_text({"apps": [{"name": "N", "slot": 0, "state": "stopped", "size": 1,
+                                      "version": "V"}]}, {"N": b"\xff\xfe", "V": b"1.\xc3"})
+    [listed] = AppClient(CraftedDevice(names)).list()
+    assert (listed.name, listed.version) == ("\ufffd\ufffd", "1.\ufffd")
+    cut = "é".encode() * 5
+    lines = cbor_with_text({"boot": 1, "next": 1, "lines": [{"t": 5, "msg": "M"}]},
+                           {"M": cut[:-1]})
+    [line] = AppClient(CraftedDevice(lines)).logs().lines
+    assert line.msg == "éééé\ufffd"
+    status = cbor_with_text({"name": "N", "slot": 0, "state": "stopped", "size": 9, "traps": 1,
+                             "last_err": {"rc": 32, "msg": "M"}, "mem_hw": 1, "mem_budget": 2,
+                             "uptime_ms": 0}, {"N": b"a\x80", "M": b"\xe2\x82"})
+    app = AppClient(CraftedDevice(status)).status("a")
+    assert app.name == "a\ufffd" and app.last_err is not None
+    assert app.last_err.msg == "\ufffd"  # one cut sequence, one replacement
+
+
+def test_a_body_that_is_not_a_cbor_map_is_a_response_error() -> None:
+    for body in (b"\xff", cbor2.dumps([1, 2]), cbor2.dumps({1: 2})):
+        with pytest.raises(ResponseError, match="undecodable SMP response"):
+            AppClient(CraftedDevice(body)).list()
 
 
 DEVICE = {"board": "esp32", "fw": "0.1.0", "uptime_ms": 1, "boot": 1, "reset": "power-on",

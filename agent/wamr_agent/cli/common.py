@@ -77,5 +77,13 @@ def guard(as_json: bool, fn: Callable[[], Any]) -> Any:
         fail(exc, as_json)
 
 
+def shown(text: str | None) -> str:
+    """Device text for a terminal: control characters (an escape sequence in an app's
+    name or log line) as ``\\xNN``; what was not UTF-8 is already U+FFFD (smp.apps)."""
+    if not text:
+        return "-"
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def kib(n: int | None) -> str:
     return "none" if n is None else f"{n / 1024:.1f} KiB"

@@ -64,22 +64,30 @@ def _check_header(frame: bytes, sent: smpheader.Header) -> None:
 
 
 def _body(frame: bytes) -> object:
+    """The CBOR body; a text string that is not UTF-8 (a name or log line cut
+    mid-character, or raw bytes an app logged) decodes with replacement characters
+    (U+FFFD). None when the body is not CBOR."""
     try:
-        return cbor2.loads(frame[smpheader.Header.SIZE:])
-    except ValueError:
+        return cbor2.loads(frame[smpheader.Header.SIZE:], str_errors="replace")
+    except (cbor2.CBORError, ValueError):
         return None
 
 
 def decode_response(request: SMPRequest[TRep, TEr1, TEr2], frame: bytes) -> TRep | TEr1 | TEr2:
     """The request's response, ErrorV1 or ErrorV2 (tried in that order, as smpclient
-    does); ResponseError when ``frame`` is none of them."""
+    does); ResponseError when ``frame`` is none of them. Device text is decoded
+    leniently (``_body``), so the models are built as smp's ``Message.loads`` does
+    but from that body."""
+    header = smpheader.Header.loads(frame[:smpheader.Header.SIZE])
+    body = _body(frame)
+    if not isinstance(body, dict):
+        raise ResponseError(f"undecodable SMP response {body!r} (not a CBOR map)", body)
     problems: list[str] = []
     for model in (request._Response, request._ErrorV1, request._ErrorV2):
         try:
-            return model.loads(frame)  # type: ignore[return-value]
-        except (ValueError, TypeError) as exc:  # pydantic's ValidationError, bad CBOR
+            return model(header=header, **body, smp_data=frame)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError, a non-str key
             problems.append(f"{model.__name__}: {str(exc).splitlines()[0]}")
-    body = _body(frame)
     raise ResponseError(f"undecodable SMP response {body!r} ({'; '.join(problems)})", body)
 
 
