@@ -5,6 +5,7 @@ the log reader's paging, reboot and dropped-line handling. No subprocess."""
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -261,3 +262,31 @@ def test_follow_reports_dropped_lines_and_restarts_after_a_reboot() -> None:
         "device rebooted (boot 2); its log from the start", "2:0", "2:1"]
     assert sleeps == [0.5, 0.5, 0.5]
     assert source.asked == [0, 6, 6, 6, 0, 2]
+
+
+def test_an_oversized_request_is_refused_before_it_is_sent() -> None:
+    device = FakeDevice()
+    client = AppClient(device)
+    for name in ("x" * 5000, "é" * 17, ""):  # 5000, 34 and 0 bytes
+        with pytest.raises(UsageError, match=r"app name .* bytes; a device takes 1 to 32 "
+                                             r"\(not sent\)") as info:
+            client.start(name)
+        assert info.value.code.name == "TOO_LARGE"
+    with pytest.raises(UsageError, match="not sent"):
+        client.upload("x" * 33, MODULE)
+    assert device.messages == []
+    small = AppClient(FakeDevice(buf_size=40))
+    assert small.buf_size() == 40
+    with pytest.raises(UsageError, match=r"a request of \d+ bytes does not fit the device's "
+                                         r"SMP buffer \(40 bytes\); not sent"):
+        small.status("a" * 32)
+
+
+def test_the_hosts_text_limits_are_the_firmwares() -> None:
+    from tests.conftest import ROOT
+    from wamr_agent.smp import app_group
+
+    header = (ROOT / "firmware" / "core" / "agent" / "wa_store.h").read_text()
+    limits = {m[1]: int(m[2]) for m in re.finditer(r"#define WA_SLOT_(\w+)_MAX (\d+)u", header)}
+    assert limits == {"NAME": app_group.NAME_MAX, "DEPLOY": app_group.DEPLOY_MAX,
+                      "VERSION": app_group.VERSION_MAX}
