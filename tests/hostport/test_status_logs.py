@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -277,3 +279,34 @@ def test_redeploy_of_a_stopped_app_starts_it_and_says_so(board: SimulatedBoard,
     assert (listed["state"], listed["life"]) == ("running", "confirmed")
     unchanged = cli("deploy", sensor, *target)
     assert unchanged.stdout.endswith(": already installed; nothing to do\n")
+
+
+def test_cli_logs_follow_across_a_reboot(board: SimulatedBoard) -> None:
+    exe = Path(sys.executable).with_name("wamr-agent")
+    lines: queue.Queue[str] = queue.Queue()
+    with subprocess.Popen([str(exe), "logs", "-f", "--json", "--board", BOARD, "--port",
+                           board.mgmt_address], stdout=subprocess.PIPE, text=True,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as follow:
+        assert follow.stdout is not None
+        reader = threading.Thread(target=lambda: [lines.put(x) for x in follow.stdout or ()],
+                                  daemon=True)
+        reader.start()
+
+        def next_event() -> dict[str, Any]:
+            return dict(json.loads(lines.get(timeout=30)))
+
+        first = next_event()
+        assert first.get("boot") == 1, first
+        board.reset()
+        board.console.expect(r"boot 2 reset=")
+        before: list[dict[str, Any]] = []
+        while (event := next_event()).get("notice") != "reboot":
+            before.append(event)
+            assert len(before) < 5000
+        assert event == {"notice": "reboot", "boot": 2,
+                         "text": "device rebooted (boot 2); its log from the start"}
+        assert all(e.get("boot") == 1 for e in before if "msg" in e)
+        after = next_event()  # the new boot's log, from its first line
+        assert (after["boot"], after["seq"]) == (2, 0), after
+        follow.send_signal(signal.SIGINT)
+        assert follow.wait(timeout=30) == 0
