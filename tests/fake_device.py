@@ -82,8 +82,8 @@ class FakeDevice:
     def answer(self, group: int, cmd: int, req: dict[str, Any]) -> Any:
         if (group, cmd) == (0, 6):
             return {"buf_size": 4096, "buf_count": 1}
-        handlers = {0: self.upload, 1: self.list, 5: self.status, 7: self.confirm,
-                    8: self.rollback}
+        handlers = {0: self.upload, 1: self.list, 2: self.start, 3: self.stop, 5: self.status,
+                    7: self.confirm, 8: self.rollback}
         if cmd in (7, 8) and not self.lifecycle:
             return ENOTSUP
         return handlers[cmd](req)
@@ -221,6 +221,19 @@ class FakeDevice:
                               **({"version": newest.version} if newest.version else {}),
                               **({"reason": newest.reason} if newest.reason else {})}
         return base
+
+    def start(self, req: dict[str, Any]) -> dict[str, Any]:
+        return self.run_state(req["name"], "running")
+
+    def stop(self, req: dict[str, Any]) -> dict[str, Any]:
+        return self.run_state(req["name"], "stopped")
+
+    def run_state(self, name: str, state: str) -> dict[str, Any]:
+        slot = self.current(name)
+        if slot is None:
+            return {"err": {"group": 64, "rc": NOT_FOUND}}
+        slot.state = state
+        return {}
 
     def confirm(self, req: dict[str, Any]) -> dict[str, Any]:
         return self.decide(req["name"], "confirmed", None)

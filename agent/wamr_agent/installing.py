@@ -1,8 +1,9 @@
 """The device's side of a deploy, shared by `deploy` over a link
 (:func:`wamr_agent.deploy.deploy`) and a gateway's deploy jobs
 (:mod:`wamr_agent.gateway.install`): check the device's room (``device_fit``),
-upload the checked payload (resuming an interrupted upload of the same bytes), wait
-for the device's verdict on the trial (``smp.lifecycle``) and make the report. A
+upload the checked payload (resuming an interrupted upload of the same bytes; the
+identical module already installed but stopped is started again), wait for the
+device's verdict on the trial (``smp.lifecycle``) and make the report. A
 verdict other than confirmed (or awaiting an operator) raises Reverted,
 InstallFailed or VerdictTimeout carrying the report (``verdicts``)."""
 
@@ -43,7 +44,7 @@ class DeployReport:
     target: str
     address: str
     resumed_from: int
-    already_installed: bool  # the identical module is installed and needs nothing
+    already_installed: bool  # the identical module is installed (nothing uploaded)
     started_instance: bool
     framing: str  # the upload's: console or raw
     version: str | None = None
@@ -52,6 +53,7 @@ class DeployReport:
     trial: Trial | None = None  # the last trial figures the device reported
     verdict_seconds: float | None = None  # end of upload to the device's verdict
     ram_estimate: int | None = None  # bytes of RAM the pre-flight expected it to need
+    restarted: bool = False  # already installed but stopped: started again
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,6 +89,7 @@ class _Upload:
     result: UploadResult
     seconds: float
     framing: Framing
+    was_stopped: bool = False  # the identical module was installed and stopped before
 
 
 def check_framing(choice: FramingChoice) -> None:
@@ -129,7 +132,25 @@ def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | N
                                version=p.version, progress=progress, bundle=p.bundle)
     except SmpLinkError as lost:
         result = _finished_anyway(link, client, plan, lost)
-    return _Upload(result, time.monotonic() - began, chosen)
+    stopped = survey is not None and any(
+        a.name == plan.app and a.sha == p.sha.hex() and a.state == "stopped"
+        for a in survey.apps)
+    return _Upload(result, time.monotonic() - began, chosen, stopped)
+
+
+def _start_if_stopped(client: AppClient, plan: Plan, up: _Upload) -> bool:
+    """Whether the identical module, already installed and stopped, was started
+    again: by the device (ours starts a confirmed one on such an upload and answers
+    `unchanged`), or else here (a device that leaves it as it is)."""
+    if not (plan.start and up.result.already_installed):
+        return False
+    status = client.status(plan.app, plan.payload.sha)
+    if status.state == "running":
+        return up.was_stopped
+    if status.state != "stopped" or status.life not in (None, "confirmed"):
+        return False
+    client.start(plan.app)
+    return True
 
 
 def _finished_anyway(link: SmpLink, client: AppClient, plan: Plan,
@@ -170,7 +191,7 @@ def _verdict(client: AppClient, plan: Plan, result: UploadResult,
 
 
 def _report(plan: Plan, board: str, target: Target, up: _Upload,
-            end: Verdict | AppStatus) -> DeployReport:
+            end: Verdict | AppStatus, restarted: bool) -> DeployReport:
     r, status = up.result, end.status if isinstance(end, Verdict) else end
     decided = isinstance(end, Verdict) and end.outcome in DECIDED
     sent = r.total - r.resumed_from if not r.already_installed else 0
@@ -183,7 +204,7 @@ def _report(plan: Plan, board: str, target: Target, up: _Upload,
         life=status.life, reason=status.reason,
         trial=end.trial if isinstance(end, Verdict) else status.trial,
         verdict_seconds=round(end.seconds, 3) if isinstance(end, Verdict) and decided else None,
-        ram_estimate=plan.need.total if plan.need is not None else None)
+        ram_estimate=plan.need.total if plan.need is not None else None, restarted=restarted)
 
 
 def install(link: SmpLink, client: AppClient, plan: Plan, board: str, target: Target,
@@ -194,10 +215,11 @@ def install(link: SmpLink, client: AppClient, plan: Plan, board: str, target: Ta
     up = _upload(link, client, plan, hooks.progress)
     if hooks.on_uploaded is not None:
         hooks.on_uploaded(up.result)
+    restarted = _start_if_stopped(client, plan, up)
     end = _verdict(client, plan, up.result, hooks)
     failure = judge(client, plan.app, plan.payload.sha, end, plan.payload.version) if (
         isinstance(end, Verdict)) else None
-    report = _report(plan, board, target, up, end)
+    report = _report(plan, board, target, up, end, restarted)
     if failure is not None:
         raise failure.error(report.as_dict())
     return report

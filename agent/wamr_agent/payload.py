@@ -17,9 +17,8 @@ from .errors import BoardError, InputError, UsageError, WamrAgentError
 from .ota.bundle import MAGIC as BUNDLE_MAGIC
 from .ota.bundle import parse_bundle, verify_bundle
 from .pywamr import Module, Runtime
+from .smp.app_group import NAME_MAX
 from .wasmfile import read_wasm_file
-
-NAME_MAX = 32
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,26 @@ def test_keys_in_the_old_hex_form_are_refused(example: Callable[[str], Path],
     line = fails(3, "bundle", "build", str(example("sensor")), "--key", str(old), "--version",
                  "1", "--seq", "1", "-b", "esp32")
     assert str(old) in line and "make a new key with `wamr-agent bundle keygen`" in line
+
+
+def test_unwritable_outputs_and_binary_keys_are_one_line_errors(
+        example: Callable[[str], Path], tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    assert fails(2, "bundle", "keygen", str(missing / "dev")) == (
+        f"error: cannot write private key {missing / 'dev.key'}: no such folder {missing}")
+    ok("bundle", "keygen", str(tmp_path / "dev"))
+    sensor, key = str(example("sensor")), str(tmp_path / "dev.key")
+    common = ["--version", "1.0.0", "--seq", "1", "-b", "esp32"]
+    assert fails(2, "bundle", "build", sensor, "--key", key, *common, "-o",
+                 str(missing / "s.wab")) == (
+        f"error: cannot write bundle {missing / 's.wab'}: no such folder {missing}")
+    assert "Is a directory" in fails(2, "bundle", "build", sensor, "--key", key, *common,
+                                     "-o", str(tmp_path))
+    binary = tmp_path / "binary.key"
+    binary.write_bytes(example("sensor").read_bytes())
+    assert "is not an unencrypted Ed25519 private key" in fails(
+        3, "bundle", "build", sensor, "--key", str(binary), *common)
+    (tmp_path / "b").mkdir()
+    bundle = build(example, tmp_path / "b")
+    assert "is not an Ed25519 public key" in fails(3, "bundle", "verify", str(bundle), "--pub",
+                                                   str(binary))

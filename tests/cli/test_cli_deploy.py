@@ -61,6 +61,30 @@ def test_confirmed(device: FakeDevice, example: Example) -> None:
     assert again.stdout.endswith(": already installed; nothing to do\n")
 
 
+def test_redeploy_starts_the_identical_module_when_it_is_stopped(
+        device: FakeDevice, example: Example) -> None:
+    invoke("deploy", str(example("sensor")))
+    invoke("stop", "sensor")
+    kept = invoke("deploy", str(example("sensor")), "--no-start")
+    assert kept.stdout.endswith(": already installed; nothing to do\n")
+    assert [s.state for s in device.table.values()] == ["stopped"]
+    again = invoke("deploy", str(example("sensor")))
+    assert again.stdout.endswith(": already installed; it was stopped: started\n")
+    assert [s.state for s in device.table.values()] == ["running"]
+    report = json.loads(invoke("deploy", str(example("sensor")), "--json").stdout)
+    assert (report["already_installed"], report["restarted"]) == (True, False)
+
+
+def test_device_text_is_shown_without_control_characters(device: FakeDevice) -> None:
+    device.table[0] = Slot("\x1b[2Jevil", hashlib.sha256(b"x").digest(), 9, "1.\ufffd", None,
+                           1, life="confirmed", state="stopped",
+                           reason={"code": "traps", "rc": 34, "msg": "bell\x07"})
+    shown = invoke("ps").stdout
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "\\x1b[2Jevil" in shown and "1.\ufffd" in shown and "bell\\x07" in shown
+    assert json.loads(invoke("ps", "--json").stdout)["apps"][0]["name"] == "\x1b[2Jevil"
+
+
 def test_confirmed_json(device: FakeDevice, example: Example) -> None:
     report = json.loads(invoke("deploy", str(example("sensor")), "--json").stdout)
     assert (report["life"], report["reason"], report["version"]) == ("confirmed", None, None)

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from wamr_agent.cli import app
 from wamr_agent.emulator import SimulatedBoard
+from wamr_agent.errors import WamrAgentError
 from wamr_agent.ota import build_bundle, load_secret_key
 from wamr_agent.ota.bundle import Health
 from wamr_agent.smp.apps import AppClient
@@ -320,3 +321,31 @@ def test_a_staged_version_never_runs_until_started(board: SimulatedBoard, client
     client.start("app")
     board.console.expect(r"app app confirmed \(slot 1")
     assert running(client, "app") == [sha(v2)]
+
+
+@pytest.mark.parametrize(("bad", "refused"), [
+    ('(module (import "wamr_agent" "no_such_call" (func)) (func (export "loop")))',
+     "device refused to upload app 'app': unknown import"),
+    ('(module (func $boom unreachable) (start $boom) (func (export "loop")))', None),
+])
+def test_a_failed_bare_update_leaves_the_running_version(
+        board: SimulatedBoard, client: Client, tmp_path: Path, bad: str,
+        refused: str | None) -> None:
+    v1 = logging_app(tmp_path, "app v1")
+    cli(board, "deploy", str(v1), "--name", "app")
+    # a raw SMP peer: no host pre-flight stands between this module and the device
+    data = bytes(wasmtime.wat2wasm(bad))
+    if refused is not None:
+        with pytest.raises(WamrAgentError, match=refused):
+            client.upload("app", data)
+    else:
+        assert client.upload("app", data).trial
+        board.console.expect(r"app app reverted \(slot 1\): .*; slot 0 runs again")
+    board.console.skip()
+    board.console.expect(r"\[app\] app v1")  # printed after the failed update
+    assert running(client, "app") == [sha(v1)]
+    status = client.status("app")
+    assert (status.life, status.sha, status.state) == ("confirmed", sha(v1), "running")
+    if refused is None:
+        assert status.update is not None and status.update.life == "reverted"
+        assert status.update.sha == hashlib.sha256(data).hexdigest()

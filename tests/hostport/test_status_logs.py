@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -225,4 +227,86 @@ def test_cli_logs_follow_until_ctrl_c(board: SimulatedBoard) -> None:
         assert all("msg" in e or "notice" in e for e in seen)
         follow.send_signal(signal.SIGINT)
         follow.stdout.read()
+        assert follow.wait(timeout=30) == 0
+
+
+def long_log_app(euros: int) -> bytes:
+    """An app whose `setup` logs ``euros`` "€" (3 bytes each, so the device's cut at
+    255 bytes falls inside one), then a short line, then bytes that are not UTF-8."""
+    import wasmtime
+
+    texts = ["€" * euros, "after the long line", "raw \\ff\\fe bytes"]
+    data, calls, at = "", "", 1024
+    for text in texts:
+        size = len(text.encode()) - 2 * text.count("\\")  # "\ff" is one byte in WAT
+        data += f'(data (i32.const {at}) "{text}")'
+        calls += f"(drop (call $log (i32.const {at}) (i32.const {size})))"
+        at += size
+    return bytes(wasmtime.wat2wasm(
+        f'(module (import "wamr_agent" "log" (func $log (param i32 i32) (result i32)))'
+        f'(memory (export "memory") 1) {data}'
+        f'(func (export "setup") {calls}) (func (export "loop") (result i32) (i32.const 0)))'))
+
+
+def test_a_cut_line_keeps_whole_characters_and_its_newline(board: SimulatedBoard) -> None:
+    # "[longlog] " is 10 bytes: 81 "€" fit the 254 before the newline, the 82nd would not
+    with SmpLink(board.mgmt_address) as link:
+        AppClient(link).upload("longlog", long_log_app(100))
+    board.console.expect(r"\[longlog\] raw ")
+    shown = board.console.lines()
+    assert "[longlog] " + "€" * 81 in shown  # one line, cut before the character
+    assert "[longlog] after the long line" in shown  # not glued onto the cut line
+    target = ["--board", BOARD, "--port", board.mgmt_address]
+    text = cli("logs", *target)
+    assert "Traceback" not in text.output
+    printed = [line.split("] ", 1)[1] for line in text.stdout.splitlines()
+               if "] [longlog] " in line]
+    assert printed == ["[longlog] " + "€" * 81, "[longlog] after the long line",
+                       "[longlog] raw \ufffd\ufffd bytes"]
+    listed = cli("ps", *target, "--json")
+    assert [a["name"] for a in json.loads(listed.stdout)["apps"]] == ["longlog"]
+
+
+def test_redeploy_of_a_stopped_app_starts_it_and_says_so(board: SimulatedBoard,
+                                                         example: Example) -> None:
+    target = ["--board", BOARD, "--port", board.mgmt_address]
+    sensor = str(example("sensor"))
+    cli("deploy", sensor, *target)
+    cli("stop", "sensor", *target)
+    again = cli("deploy", sensor, *target)
+    assert again.stdout.endswith(": already installed; it was stopped: started\n"), again.stdout
+    [listed] = json.loads(cli("ps", *target, "--json").stdout)["apps"]
+    assert (listed["state"], listed["life"]) == ("running", "confirmed")
+    unchanged = cli("deploy", sensor, *target)
+    assert unchanged.stdout.endswith(": already installed; nothing to do\n")
+
+
+def test_cli_logs_follow_across_a_reboot(board: SimulatedBoard) -> None:
+    exe = Path(sys.executable).with_name("wamr-agent")
+    lines: queue.Queue[str] = queue.Queue()
+    with subprocess.Popen([str(exe), "logs", "-f", "--json", "--board", BOARD, "--port",
+                           board.mgmt_address], stdout=subprocess.PIPE, text=True,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as follow:
+        assert follow.stdout is not None
+        reader = threading.Thread(target=lambda: [lines.put(x) for x in follow.stdout or ()],
+                                  daemon=True)
+        reader.start()
+
+        def next_event() -> dict[str, Any]:
+            return dict(json.loads(lines.get(timeout=30)))
+
+        first = next_event()
+        assert first.get("boot") == 1, first
+        board.reset()
+        board.console.expect(r"boot 2 reset=")
+        before: list[dict[str, Any]] = []
+        while (event := next_event()).get("notice") != "reboot":
+            before.append(event)
+            assert len(before) < 5000
+        assert event == {"notice": "reboot", "boot": 2,
+                         "text": "device rebooted (boot 2); its log from the start"}
+        assert all(e.get("boot") == 1 for e in before if "msg" in e)
+        after = next_event()  # the new boot's log, from its first line
+        assert (after["boot"], after["seq"]) == (2, 0), after
+        follow.send_signal(signal.SIGINT)
         assert follow.wait(timeout=30) == 0

@@ -1,11 +1,12 @@
 """`wamr-agent deploy / ps / start / stop / rm` against real firmware: QEMU
 mps2-an386 and the simulated esp32 (through --port), pre-flight refusals that
 never reach the device, resuming a cut upload, and the embedded default (no
---port: a local simulated board started in the background)."""
+--port: a local simulated or QEMU board started in the background)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,27 @@ def test_embedded_default_starts_a_local_simulated_board(
     assert "instance 'esp32'" in again["target"]
     _, lines = instances.console_lines("esp32", instances.SIM)
     assert any("app sensor installed" in line for line in lines)
+
+
+def test_embedded_default_boots_a_local_qemu_board(
+        state: Path, example: Callable[[str], Path]) -> None:
+    """`make demo-device`: deploy with no --port boots the board's QEMU instance, the
+    sensor runs and sends telemetry, `status` and `board console` find it by board."""
+    board = "mps2-an386"
+    report = cli("deploy", str(example("sensor")), "--board", board)
+    assert report["started_instance"] is True and report["life"] == "confirmed"
+    assert report["target"].startswith(f"local QEMU {board} (instance '{board}'")
+    [info] = instances.instances()
+    assert (info.kind, info.board, info.status) == ("qemu", board, "running")
+    status = cli("status", "sensor", "--board", board)
+    assert (status["state"], status["life"]) == ("running", "confirmed")
+    deadline = time.monotonic() + 30
+    while not any(line.startswith("telemetry sensor temp_c=")
+                  for line in runner.invoke(app, ["board", "console", board]).stdout.splitlines()):
+        assert time.monotonic() < deadline, "no telemetry on the board's console"
+        time.sleep(0.2)
+    assert runner.invoke(app, ["board", "down", board]).exit_code == 0
+    assert [i.status for i in instances.instances()] == ["stopped"]
 
 
 def test_deploy_with_raw_framing(device: EmulatedBoard, example: Callable[[str], Path]) -> None:

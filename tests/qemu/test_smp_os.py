@@ -15,7 +15,7 @@ import smp.os_management as os_mgmt
 
 from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
 from wamr_agent.smp import Framing, crc16_xmodem, encode_console
-from wamr_agent.smp.link import SmpLink, parse_socket_address
+from wamr_agent.smp.link import SmpLink, SmpLinkError, parse_socket_address
 
 KINDS = [pytest.param((EmulatedBoard, "mps2-an386"), id="qemu-mps2-an386"),
          pytest.param((SimulatedBoard, "esp32"), id="sim-esp32")]
@@ -77,10 +77,16 @@ def test_bad_frames_are_dropped_and_the_device_still_answers(device: EmulatedBoa
         raw.sendall(bytes(bad_crc))
         raw.sendall(oversized)
         raw.sendall(good[: len(good) // 2])  # truncated: never completed
-    # twice the device's frame timeout (2 s): QEMU delivers the 7 KB above at the
-    # guest's pace, so the truncated frame starts on the device after we sent it
-    time.sleep(4.0)
-    with SmpLink(device.mgmt_address) as link:
-        echo = os_mgmt.EchoWriteResponse.loads(link.request(message))
+    # QEMU delivers the 7 KB above at the guest's pace, so the truncated frame ends
+    # on the device (its frame timeout, 2 s) some time after we sent it: ask until the
+    # device answers, for at most 30 s
+    deadline = time.monotonic() + 30
+    with SmpLink(device.mgmt_address, timeout=1.0) as link:
+        while True:
+            try:
+                echo = os_mgmt.EchoWriteResponse.loads(link.request(message))
+                break
+            except SmpLinkError:
+                assert time.monotonic() < deadline, "the device never answered again"
     assert echo.r == "still here"
     assert crc16_xmodem(b"123456789") == 0x31C3  # the framing's CRC is CRC-16/XMODEM

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import wasmtime
 
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.boards import load_board
@@ -70,10 +71,23 @@ def test_loop_without_calls_is_metered(wat: Wat) -> None:
         app.call("run")
 
 
+SPIN = """(module (func (export "spin") (param $n i32) (result i32) (local $i i32)
+  (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+  (local.get $i)))"""
+
+
 def test_ticks_count_work(wat: Wat) -> None:
+    """A call is one tick and every round of a loop one more: with metering off the
+    loop's rounds would not count (and a bound like ``<= 2`` would hold for 0)."""
     with instance(wat, "add") as app:
         app.call("add", 1, 2)
-        assert app.stats().ticks_last_call <= 2
+        assert app.stats().ticks_last_call == 1
+    spin = Module(bytes(wasmtime.wat2wasm(SPIN)), name="spin")
+    with Runtime("nrf52840").instantiate(spin) as app:
+        for rounds in (1, 7, 1000):
+            assert app.call("spin", rounds) == rounds
+            assert app.stats().ticks_last_call == 1 + rounds
 
 
 def test_module_needing_more_memory_than_board_is_refused(wat: Wat) -> None:

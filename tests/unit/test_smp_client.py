@@ -5,6 +5,7 @@ the log reader's paging, reboot and dropped-line handling. No subprocess."""
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from wamr_agent.deploy import choose_framing
 from wamr_agent.errors import UsageError
 from wamr_agent.smp import app_management as am
 from wamr_agent.smp.app_results import LogEntry, LogPage
-from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.apps import AppClient, ResponseError
 from wamr_agent.smp.framing import Framing
 from wamr_agent.smp.logreader import LogNotice, read_logs
 
@@ -145,6 +146,52 @@ def test_status_and_logs_are_typed() -> None:
     assert [(e.seq, e.t_ms, e.msg, e.boot) for e in lines] == [(10, 1, "a", 2), (11, 2, "b", 2)]
 
 
+def cbor_with_text(body: dict[str, Any], raw: dict[str, bytes]) -> bytes:
+    """``body`` as CBOR, each placeholder text string ``raw``'s key replaced by a text
+    string holding ``raw``'s bytes as they are (not necessarily UTF-8)."""
+    data = cbor2.dumps(body)
+    for placeholder, text in raw.items():
+        assert len(text) < 24
+        data = data.replace(cbor2.dumps(placeholder), bytes([0x60 + len(text)]) + text)
+    return data
+
+
+@dataclass
+class CraftedDevice:
+    """Answers every request with ``body`` (raw CBOR)."""
+
+    body: bytes
+
+    def request(self, message: bytes) -> bytes:
+        op, _, _, group, seq, cmd = HEADER.unpack_from(message)
+        return HEADER.pack((op & 7) + 1 | 0x08, 0, len(self.body), group, seq, cmd) + self.body
+
+
+def test_device_text_that_is_not_utf8_decodes_with_replacement_characters() -> None:
+    # a raw upload named b"\xff\xfe"; a log line cut in the middle of "é" (2 bytes)
+    names = cbor_with_text({"apps": [{"name": "N", "slot": 0, "state": "stopped", "size": 1,
+                                      "version": "V"}]}, {"N": b"\xff\xfe", "V": b"1.\xc3"})
+    [listed] = AppClient(CraftedDevice(names)).list()
+    assert (listed.name, listed.version) == ("\ufffd\ufffd", "1.\ufffd")
+    cut = "é".encode() * 5
+    lines = cbor_with_text({"boot": 1, "next": 1, "lines": [{"t": 5, "msg": "M"}]},
+                           {"M": cut[:-1]})
+    [line] = AppClient(CraftedDevice(lines)).logs().lines
+    assert line.msg == "éééé\ufffd"
+    status = cbor_with_text({"name": "N", "slot": 0, "state": "stopped", "size": 9, "traps": 1,
+                             "last_err": {"rc": 32, "msg": "M"}, "mem_hw": 1, "mem_budget": 2,
+                             "uptime_ms": 0}, {"N": b"a\x80", "M": b"\xe2\x82"})
+    app = AppClient(CraftedDevice(status)).status("a")
+    assert app.name == "a\ufffd" and app.last_err is not None
+    assert app.last_err.msg == "\ufffd"  # one cut sequence, one replacement
+
+
+def test_a_body_that_is_not_a_cbor_map_is_a_response_error() -> None:
+    for body in (b"\xff", cbor2.dumps([1, 2]), cbor2.dumps({1: 2})):
+        with pytest.raises(ResponseError, match="undecodable SMP response"):
+            AppClient(CraftedDevice(body)).list()
+
+
 DEVICE = {"board": "esp32", "fw": "0.1.0", "uptime_ms": 1, "boot": 1, "reset": "power-on",
           "heap_free": 1, "slots": 3, "apps": 0, "buf_size": 4096}
 
@@ -215,3 +262,31 @@ def test_follow_reports_dropped_lines_and_restarts_after_a_reboot() -> None:
         "device rebooted (boot 2); its log from the start", "2:0", "2:1"]
     assert sleeps == [0.5, 0.5, 0.5]
     assert source.asked == [0, 6, 6, 6, 0, 2]
+
+
+def test_an_oversized_request_is_refused_before_it_is_sent() -> None:
+    device = FakeDevice()
+    client = AppClient(device)
+    for name in ("x" * 5000, "é" * 17, ""):  # 5000, 34 and 0 bytes
+        with pytest.raises(UsageError, match=r"app name .* bytes; a device takes 1 to 32 "
+                                             r"\(not sent\)") as info:
+            client.start(name)
+        assert info.value.code.name == "TOO_LARGE"
+    with pytest.raises(UsageError, match="not sent"):
+        client.upload("x" * 33, MODULE)
+    assert device.messages == []
+    small = AppClient(FakeDevice(buf_size=40))
+    assert small.buf_size() == 40
+    with pytest.raises(UsageError, match=r"a request of \d+ bytes does not fit the device's "
+                                         r"SMP buffer \(40 bytes\); not sent"):
+        small.status("a" * 32)
+
+
+def test_the_hosts_text_limits_are_the_firmwares() -> None:
+    from tests.conftest import ROOT
+    from wamr_agent.smp import app_group
+
+    header = (ROOT / "firmware" / "core" / "agent" / "wa_store.h").read_text()
+    limits = {m[1]: int(m[2]) for m in re.finditer(r"#define WA_SLOT_(\w+)_MAX (\d+)u", header)}
+    assert limits == {"NAME": app_group.NAME_MAX, "DEPLOY": app_group.DEPLOY_MAX,
+                      "VERSION": app_group.VERSION_MAX}

@@ -4,12 +4,15 @@ one-line errors for a missing or busy device."""
 
 from __future__ import annotations
 
+import errno
 import os
+import termios
 import threading
 import tty
 from collections.abc import Iterator
 
 import pytest
+import serial
 
 from wamr_agent.smp.decoder import FrameDecoder
 from wamr_agent.smp.framing import Framing, encode, encode_console, encode_raw
@@ -100,3 +103,30 @@ def test_missing_and_busy_serial_devices_get_one_line_errors(pty: tuple[int, str
             SerialStream(path, 115200, 1.0)
     finally:
         first.close()
+
+
+@pytest.mark.parametrize("failure", [termios.error(5, "Input/output error"),
+                                     OSError(errno.EIO, "Input/output error"),
+                                     serial.SerialException("write failed: [Errno 5]")])
+def test_a_serial_device_that_vanishes_mid_write_is_a_link_error(
+        pty: tuple[int, str], failure: Exception, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, path = pty
+    stream = SerialStream(path, 115200, 1.0)
+
+    def gone(*_: object) -> None:  # tcdrain on a pulled USB adapter raises termios.error
+        raise failure
+
+    monkeypatch.setattr(serial.Serial, "flush", gone)
+    monkeypatch.setattr(serial.Serial, "close", gone)
+    with pytest.raises(SmpLinkError) as info:
+        SmpLink(path, stream=stream).request(b"status")
+    message = str(info.value)
+    assert message.startswith(f"{path}: send failed: ") and "\n" not in message
+    assert "Input/output error" in message or "write failed" in message
+    assert info.value.exit_code == 12
+    stream.close()  # the device is gone: closing says nothing
+
+
+def test_a_baud_rate_termios_cannot_take_is_a_link_error() -> None:
+    with pytest.raises(SmpLinkError, match=r"baud rate 12345678901 is not between 1 and "):
+        open_stream("/dev/ttyNOPE0", 12345678901)

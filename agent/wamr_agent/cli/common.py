@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from ..errors import WamrAgentError
-from ..smp.link import DEFAULT_BAUDRATE
+from ..smp.link import DEFAULT_BAUDRATE, MAX_BAUDRATE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Run WebAssembly apps on microcontrollers.")
@@ -24,8 +24,9 @@ ModuleArg = Annotated[Path, typer.Argument(help="The .wasm module.", show_defaul
 PortOpt = Annotated[str | None, typer.Option(help="Device management port: a serial device "
                                              "(/dev/ttyUSB0) or socket://HOST:PORT (default: "
                                              "the board's running local instance).")]
-BaudOpt = Annotated[int, typer.Option("--baud", min=1, help="Baud rate of a serial --port "
-                                      "(8N1, no flow control).")]
+BaudOpt = Annotated[int, typer.Option("--baud", min=1, max=MAX_BAUDRATE,
+                                      help="Baud rate of a serial --port (8N1, no flow "
+                                      "control).")]
 ViaOpt = Annotated[str | None, typer.Option("--via", help="Reach the device through its "
                                             "gateway: the MQTT broker, "
                                             "mqtt://[USER@]HOST:PORT, or mqtts:// for TLS "
@@ -75,6 +76,14 @@ def guard(as_json: bool, fn: Callable[[], Any]) -> Any:
         return fn()
     except WamrAgentError as exc:
         fail(exc, as_json)
+
+
+def shown(text: str | None) -> str:
+    """Device text for a terminal: control characters (an escape sequence in an app's
+    name or log line) as ``\\xNN``; what was not UTF-8 is already U+FFFD (smp.apps)."""
+    if not text:
+        return "-"
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def kib(n: int | None) -> str:

@@ -59,7 +59,9 @@ def _on_trial(r: deploying.DeployReport, t: Trial | None) -> str:
 
 def summary(r: deploying.DeployReport, start: bool) -> str:
     """The one line `deploy` prints on success."""
-    if r.already_installed and r.life in (None, "confirmed"):
+    if r.restarted:
+        outcome = "it was stopped: started"
+    elif r.already_installed and r.life in (None, "confirmed"):
         outcome = "nothing to do"
     elif not start or r.life == "staged":
         outcome = "not started"

@@ -33,6 +33,7 @@ from .common import (
     fail,
     guard,
     print_json,
+    shown,
 )
 
 
@@ -57,12 +58,12 @@ def ps(board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
 
 def _ps_line(a: AppInfo) -> str:
     why = f"  {a.life}: {_reason(a.reason)}" if a.reason is not None else ""
-    return (f"{a.name:16} {a.version or '-':9} {a.state:9} {a.life or '-':10} {a.slot:>4} "
-            f"{a.size:>9}  {(a.sha or '-')[:16]}{why}")
+    return (f"{shown(a.name):16} {shown(a.version):9} {shown(a.state):9} {shown(a.life):10} "
+            f"{a.slot:>4} {a.size:>9}  {(a.sha or '-')[:16]}{why}")
 
 
 def _reason(reason: Reason) -> str:
-    return f"{reason.text} ({reason.code})" if reason.msg else reason.code
+    return f"{shown(reason.text)} ({shown(reason.code)})" if reason.msg else shown(reason.code)
 
 
 def _app_command(verb: str, fn: Callable[[str, str, str | None, int, Via | None], None],
@@ -95,7 +96,7 @@ def _seconds(ms: int) -> str:
 
 
 def _print_device_status(s: DeviceStatus) -> None:
-    rows = [("board", s.board), ("firmware", s.fw), ("uptime", _seconds(s.uptime_ms)),
+    rows = [("board", shown(s.board)), ("firmware", shown(s.fw)), ("uptime", _seconds(s.uptime_ms)),
             ("boot", f"{s.boot} (last reset: {s.reset})"), ("heap free", f"{s.heap_free} bytes"),
             ("apps", f"{s.apps} installed, {s.slots} slots, {s.slots_free} free for a new "
              "app"),
@@ -141,15 +142,17 @@ def _lifecycle_rows(s: AppStatus) -> list[tuple[str, str]]:
 
 def _print_app_status(s: AppStatus) -> None:
     err = s.last_err
-    rows = [("name", s.name), ("state", f"{s.state} (slot {s.slot})"),
+    rows = [("name", shown(s.name)), ("state", f"{shown(s.state)} (slot {s.slot})"),
             ("size", f"{s.size} bytes"), ("sha256", s.sha or "-"),
-            ("deploy id", s.deploy or "-"), ("version", s.version or "-"), *_lifecycle_rows(s),
+            ("deploy id", shown(s.deploy)), ("version", shown(s.version)),
+            *_lifecycle_rows(s),
             ("uptime", _seconds(s.uptime_ms)),
             ("memory", f"{s.mem_hw} of {s.mem_budget} bytes (high-water)"),
             ("code", "-" if s.module_ram is None or s.state != "running" else
              "in flash (metered image)" if s.module_ram == 0 else f"{s.module_ram} bytes in RAM"),
             ("traps", str(s.traps)),
-            ("last error", f"{err.msg} (WA_ERR_{err.code}, {err.rc})" if err else "none")]
+            ("last error", f"{shown(err.msg)} (WA_ERR_{err.code}, {err.rc})" if err else
+             "none")]
     for key, value in rows:
         print(f"{key:11} {value}")
 
@@ -182,7 +185,7 @@ def _print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
     elif isinstance(event, LogNotice):
         print(f"-- {event.text} --", flush=True)
     else:
-        print(f"[{event.t_ms / 1000:10.3f}] {event.msg}", flush=True)
+        print(f"[{event.t_ms / 1000:10.3f}] {shown(event.msg)}", flush=True)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..boards import Board
 from ..capabilities import ALL
 from ..errors import FitError, UsageError
+from ..smp.app_group import NAME_MAX
 
 PAGE = 4096
 SLOTS = 4  # one more than the apps: an update is written beside the running copy
@@ -28,7 +29,6 @@ COMMIT_OFFSET = 96
 SLOT_VERSION = 3
 FLAG_PRELOADED = 1  # confirmed without a trial (wa_store.h WA_SLOT_F_PRELOADED)
 TICKS_DEFAULT = 0xFFFFFFFF
-NAME_MAX = 32
 # magic, version, header_size, module_len, grants, cpu_ticks, module_crc32, name,
 # generation, image_len, image_crc32, module_off, seq, flags, health_loops, health_traps,
 # health_window_ms, reserved; then crc32 of all that

@@ -84,7 +84,11 @@ def up(directory: Path, secure: bool = False, gateways: tuple[str, ...] = ("gw1"
     if (record := _running(directory)) is not None:
         raise UsageError(f"a broker is already running from {directory} (pid {record['pid']}, "
                          f"port {record['port']}); stop it with `wamr-agent broker down`")
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file, or a folder in the way that is a file
+        raise UsageError(f"cannot use {directory} as the broker's folder: "
+                         f"{exc.strerror or exc}") from None
     security = Security.prepare(directory / "pki", gateways=gateways,
                                 require_certificate=require_certificate) if secure else None
     broker = Mosquitto.start_in(directory, port, security)

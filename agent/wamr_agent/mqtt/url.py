@@ -121,7 +121,20 @@ def _username(url: _Url, options: BrokerOptions, names: Mapping[str, str]) -> st
     if url.username and options.username and url.username != options.username:
         raise UsageError(f"the broker URL's user {url.username!r} and {names['username']} "
                          f"{options.username!r} differ: give one of them")
-    return url.username or options.username
+    user = url.username or options.username
+    if user is not None and not _utf8(user):
+        raise UsageError(f"user name {user!r} is not UTF-8 (MQTT sends it as UTF-8)")
+    return user
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` encodes (a command line's bytes that are not UTF-8 arrive as
+    lone surrogates)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _password(url: _Url, user: str | None, options: BrokerOptions,
@@ -134,11 +147,13 @@ def _password(url: _Url, user: str | None, options: BrokerOptions,
             raise UsageError(f"a password needs a user name ({names['username']} NAME, or "
                              "mqtt://NAME@host)")
         return None
-    if url.password is not None:
-        return url.password
-    if options.password_file is not None:
-        return read_password(options.password_file, names["password_file"])
-    return environ.get(PASSWORD_ENV) or None
+    password = url.password
+    if password is None and options.password_file is not None:
+        password = read_password(options.password_file, names["password_file"])
+    password = password if password is not None else environ.get(PASSWORD_ENV) or None
+    if password is not None and not _utf8(password):
+        raise UsageError("the password is not UTF-8 (MQTT sends it as UTF-8)")
+    return password
 
 
 def _tls_files(tls: bool, options: BrokerOptions,

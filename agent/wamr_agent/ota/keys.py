@@ -7,7 +7,6 @@ by its id: the first 8 bytes of the SHA-256 of the raw 32-byte public key.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from ..errors import InputError, UsageError
+from ..errors import InputError
+from .files import write_output
 
 SEED_LEN, PUBLIC_LEN, KID_LEN = 32, 32, 8
 NEW_KEY_HINT = "make a new key with `wamr-agent bundle keygen`"
@@ -59,14 +59,10 @@ class KeyPair:
         pem = private.private_bytes(serialization.Encoding.PEM,
                                     serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
-        try:
-            fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise UsageError(f"{secret_path} exists; not overwriting a private key") from None
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-        public_path.write_bytes(private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        write_output(secret_path, pem, "private key", secret=True)
+        write_output(public_path, private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+            "public key")
         return secret_path, public_path
 
 

@@ -11,6 +11,7 @@ from ..capabilities import grant_mask
 from ..errors import FitError, LinkError, UsageError
 from ..inspection import inspect_module
 from .bundle import Health, build_bundle
+from .files import write_output
 from .keys import KeyPair
 
 ENTRY_POINTS = ("setup", "loop", "_start")
@@ -59,6 +60,6 @@ def pack(module_path: Path, out: Path | None, *, key: KeyPair, version: str, seq
     data = build_bundle(module, name=app, version=version, seq=seq, boards=boards, caps=caps,
                         key=key, mem={"linear": linear}, entry=entry, health=health)
     target = out or module_path.with_name(f"{app}-{version}.wab")
-    target.write_bytes(data)
+    write_output(target, data, "bundle")
     return PackReport(str(target), app, version, seq, boards, caps, len(module), len(data),
                       key.kid.hex())

@@ -25,6 +25,11 @@ from smp import error, message
 from ..agent_err import AgentErr
 
 GROUP_ID: Final = 64
+# the device's limits on the upload's texts, in UTF-8 bytes (docs/protocol.md,
+# "Upload"; firmware/core/agent/wa_store.h: WA_SLOT_NAME_MAX, _DEPLOY_MAX, _VERSION_MAX)
+NAME_MAX: Final = 32
+DEPLOY_MAX: Final = 32
+VERSION_MAX: Final = 16
 
 Uint = Annotated[int, Field(ge=0)]
 

@@ -23,6 +23,7 @@ from smp import header as smpheader
 from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error_v2, success
 
 from ..agent_err import AgentErr
+from ..errors import UsageError
 from . import app_requests as rq
 from .app_errors import (
     ManagementError,
@@ -33,6 +34,7 @@ from .app_errors import (
     management_error,
     refusal,
 )
+from .app_group import NAME_MAX
 from .app_results import AppInfo, AppStatus, DeviceStatus, LogPage, UploadResult
 
 __all__ = ["AppClient", "AppInfo", "AppStatus", "DeviceStatus", "Link", "LogPage",
@@ -47,6 +49,17 @@ Progress = Callable[[int, int], None]
 
 class Link(Protocol):
     def request(self, message: bytes) -> bytes: ...
+
+
+def check_name(name: str) -> str:
+    """``name`` when a device can hold it (1 to NAME_MAX bytes of UTF-8); UsageError
+    before anything is sent (a longer one would not even fit a request)."""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if not 0 < size <= NAME_MAX:
+        shown = repr(name) if len(name) <= 40 else f"{name[:40]!r}..."
+        raise UsageError(f"app name {shown} is {size} bytes; a device takes 1 to {NAME_MAX} "
+                         "(not sent)", AgentErr.TOO_LARGE)
+    return name
 
 
 def _check_header(frame: bytes, sent: smpheader.Header) -> None:
@@ -64,22 +77,30 @@ def _check_header(frame: bytes, sent: smpheader.Header) -> None:
 
 
 def _body(frame: bytes) -> object:
+    """The CBOR body; a text string that is not UTF-8 (a name or log line cut
+    mid-character, or raw bytes an app logged) decodes with replacement characters
+    (U+FFFD). None when the body is not CBOR."""
     try:
-        return cbor2.loads(frame[smpheader.Header.SIZE:])
-    except ValueError:
+        return cbor2.loads(frame[smpheader.Header.SIZE:], str_errors="replace")
+    except (cbor2.CBORError, ValueError):
         return None
 
 
 def decode_response(request: SMPRequest[TRep, TEr1, TEr2], frame: bytes) -> TRep | TEr1 | TEr2:
     """The request's response, ErrorV1 or ErrorV2 (tried in that order, as smpclient
-    does); ResponseError when ``frame`` is none of them."""
+    does); ResponseError when ``frame`` is none of them. Device text is decoded
+    leniently (``_body``), so the models are built as smp's ``Message.loads`` does
+    but from that body."""
+    header = smpheader.Header.loads(frame[:smpheader.Header.SIZE])
+    body = _body(frame)
+    if not isinstance(body, dict):
+        raise ResponseError(f"undecodable SMP response {body!r} (not a CBOR map)", body)
     problems: list[str] = []
     for model in (request._Response, request._ErrorV1, request._ErrorV2):
         try:
-            return model.loads(frame)  # type: ignore[return-value]
-        except (ValueError, TypeError) as exc:  # pydantic's ValidationError, bad CBOR
+            return model(header=header, **body, smp_data=frame)
+        except (ValueError, TypeError) as exc:  # pydantic's ValidationError, a non-str key
             problems.append(f"{model.__name__}: {str(exc).splitlines()[0]}")
-    body = _body(frame)
     raise ResponseError(f"undecodable SMP response {body!r} ({'; '.join(problems)})", body)
 
 
@@ -100,7 +121,12 @@ class AppClient:
 
     def request(self, request: SMPRequest[TRep, TEr1, TEr2]) -> TRep | TEr1 | TEr2:
         """Sends one request; the device's answer as a value (success or error).
-        Raises ResponseError for an answer to another request or an undecodable one."""
+        Raises ResponseError for an answer to another request or an undecodable one,
+        UsageError (nothing sent) for a request larger than the device's SMP buffer."""
+        size = len(request.BYTES)
+        if size > (self._buf_size or DEFAULT_BUF_SIZE) and size > self.buf_size():
+            raise UsageError(f"a request of {size} bytes does not fit the device's SMP buffer "
+                             f"({self.buf_size()} bytes); not sent", AgentErr.TOO_LARGE)
         frame = self.link.request(request.BYTES)
         _check_header(frame, request.header)
         return decode_response(request, frame)
@@ -144,7 +170,7 @@ class AppClient:
         """Installs ``data`` (a module, or a signed bundle with ``bundle``) as app
         ``name``; continues an interrupted upload of the same bytes from the offset
         the device reached."""
-        total, what = len(data), f"upload app {name!r}"
+        total, what = len(data), f"upload app {check_name(name)!r}"
         first: dict[str, Any] = {"off": 0, "len": total, "sha": hashlib.sha256(data).digest(),
                                  "name": name, "start": start, "deploy": deploy_id,
                                  "app_version": version, "grants": grants,
@@ -177,24 +203,28 @@ class AppClient:
         rsp = self._ok("list apps", rq.ListRead(sequence=self.sequence()))
         return [AppInfo.from_entry(entry) for entry in rsp.apps]
 
+    def _by_name(self, verb: str, request: Callable[..., SMPRequest[Any, Any, Any]],
+                 name: str, why: Why | None = None) -> None:
+        """A write naming one app: ``device refused to <verb> app 'name'`` on an error."""
+        self._ok(f"{verb} app {check_name(name)!r}",
+                 request(name=name, sequence=self.sequence()), why)
+
     def start(self, name: str) -> None:
-        self._ok(f"start app {name!r}", rq.StartWrite(name=name, sequence=self.sequence()))
+        self._by_name("start", rq.StartWrite, name)
 
     def stop(self, name: str) -> None:
-        self._ok(f"stop app {name!r}", rq.StopWrite(name=name, sequence=self.sequence()))
+        self._by_name("stop", rq.StopWrite, name)
 
     def remove(self, name: str) -> None:
-        self._ok(f"remove app {name!r}", rq.RemoveWrite(name=name, sequence=self.sequence()))
+        self._by_name("remove", rq.RemoveWrite, name)
 
     def confirm(self, name: str) -> None:
         """Confirms the version of ``name`` on trial."""
-        self._ok(f"confirm app {name!r}", rq.ConfirmWrite(name=name, sequence=self.sequence()),
-                 NO_TRIAL)
+        self._by_name("confirm", rq.ConfirmWrite, name, NO_TRIAL)
 
     def rollback(self, name: str) -> None:
         """Reverts the version of ``name`` on trial; the previous one runs again."""
-        self._ok(f"roll back app {name!r}",
-                 rq.RollbackWrite(name=name, sequence=self.sequence()), NO_TRIAL)
+        self._by_name("roll back", rq.RollbackWrite, name, NO_TRIAL)
 
     @overload
     def status(self, name: None = None, sha: None = None) -> DeviceStatus: ...
@@ -208,7 +238,7 @@ class AppClient:
         if name is None:
             rsp = self._ok("report its status", rq.DeviceStatusRead(sequence=self.sequence()))
             return DeviceStatus.from_response(rsp)
-        app = self._ok(f"report the status of app {name!r}",
+        app = self._ok(f"report the status of app {check_name(name)!r}",
                        rq.AppStatusRead(name=name, sha=sha, sequence=self.sequence()))
         return AppStatus.from_response(app)
 

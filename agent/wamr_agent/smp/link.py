@@ -16,6 +16,7 @@ from .decoder import FrameDecoder
 from .framing import Framing, encode
 from .streams import (
     DEFAULT_BAUDRATE,
+    MAX_BAUDRATE,
     SOCKET_PREFIX,
     ByteStream,
     SmpLinkError,
@@ -23,8 +24,8 @@ from .streams import (
     parse_socket_address,
 )
 
-__all__ = ["DEFAULT_BAUDRATE", "MAX_MESSAGE", "SOCKET_PREFIX", "SmpLink", "SmpLinkError",
-           "parse_socket_address"]
+__all__ = ["DEFAULT_BAUDRATE", "MAX_BAUDRATE", "MAX_MESSAGE", "SOCKET_PREFIX", "SmpLink",
+           "SmpLinkError", "parse_socket_address"]
 
 MAX_MESSAGE = 0xFFFF
 

@@ -7,8 +7,10 @@ Every failure raises :class:`SmpLinkError` with a one-line message.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
+import termios
 from typing import Protocol
 
 import serial
@@ -17,7 +19,11 @@ from ..errors import TransportError
 
 SOCKET_PREFIX = "socket://"
 DEFAULT_BAUDRATE = 115200
+MAX_BAUDRATE = 0x7FFFFFFF  # termios takes a custom rate as a C int
 _CHUNK = 4096
+# what a serial device that vanishes (a USB adapter pulled) raises: pyserial's own
+# error, the OSError of a read or write, termios.error from tcdrain (flush)
+_SERIAL_FAILURES = (serial.SerialException, OSError, termios.error)
 
 
 class SmpLinkError(TransportError):
@@ -95,6 +101,9 @@ class SerialStream:
 
     def __init__(self, path: str, baudrate: int, timeout: float) -> None:
         self.address = path
+        if not 0 < baudrate <= MAX_BAUDRATE:
+            raise SmpLinkError(f"cannot open serial device {path}: baud rate {baudrate} is "
+                               f"not between 1 and {MAX_BAUDRATE}")
         try:
             self._port = serial.Serial(None, baudrate=baudrate, bytesize=serial.EIGHTBITS,
                                        parity=serial.PARITY_NONE, stopbits=serial.STOPBITS_ONE,
@@ -113,18 +122,26 @@ class SerialStream:
         try:
             self._port.write(data)
             self._port.flush()
-        except serial.SerialException as exc:
-            raise SmpLinkError(f"{self.address}: send failed: {exc}") from exc
+        except _SERIAL_FAILURES as exc:
+            raise SmpLinkError(f"{self.address}: send failed: {_failure(exc)}") from exc
 
     def read(self, timeout: float) -> bytes:
         try:
             self._port.timeout = max(0.01, timeout)
             return bytes(self._port.read(self._port.in_waiting or 1))
-        except (serial.SerialException, OSError) as exc:
-            raise SmpLinkError(f"{self.address}: receive failed: {exc}") from exc
+        except _SERIAL_FAILURES as exc:
+            raise SmpLinkError(f"{self.address}: receive failed: {_failure(exc)}") from exc
 
     def close(self) -> None:
-        self._port.close()
+        with contextlib.suppress(*_SERIAL_FAILURES):  # a device gone: nothing to close
+            self._port.close()
+
+
+def _failure(exc: BaseException) -> str:
+    """One line: termios.error carries (errno, text) as its args."""
+    if isinstance(exc, termios.error) and len(exc.args) == 2:
+        return f"{exc.args[1]} (the device is gone?)"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _why(exc: Exception) -> str:

@@ -18,7 +18,11 @@ void wa_console_printf(const char *fmt, ...)
     if (n < 0) {
         return;
     }
-    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1u;
+    size_t len = (size_t)n;
+    if (len >= sizeof line) { /* cut: whole UTF-8 characters, and still one line */
+        len = wa_utf8_cut(line, sizeof line - 2u);
+        line[len++] = '\n';
+    }
     wa_port_console_write(line, len);
     wa_log_append(line, len);
 }

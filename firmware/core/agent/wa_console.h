@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 /* printf to the console (no floating point: use wa_format_float). Lines
- * longer than the internal buffer (256 bytes) are cut. */
+ * longer than the internal buffer (256 bytes) are cut before the character
+ * that does not fit (UTF-8) and still end with a newline. */
 void wa_console_printf(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))

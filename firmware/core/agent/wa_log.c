@@ -41,6 +41,15 @@ static uint32_t record_len(uint32_t at)
     return RECORD_HEAD + len;
 }
 
+size_t wa_utf8_cut(const char *text, size_t max)
+{
+    size_t len = max;
+    while (len > 0 && max - len < 3u && ((unsigned char)text[len] & 0xC0u) == 0x80u) {
+        len--; /* text[len] continues a character: drop it from its first byte on */
+    }
+    return ((unsigned char)text[len] & 0xC0u) == 0x80u ? max : len;
+}
+
 void wa_log_append(const char *text, size_t len)
 {
     if (s_busy) {
@@ -51,7 +60,7 @@ void wa_log_append(const char *text, size_t len)
         len--;
     }
     if (len > WA_LOG_LINE_MAX) {
-        len = WA_LOG_LINE_MAX;
+        len = wa_utf8_cut(text, WA_LOG_LINE_MAX);
     }
     uint32_t need = RECORD_HEAD + (uint32_t)len;
     while (WA_LOG_RING_BYTES - (s_head - s_tail) < need) {

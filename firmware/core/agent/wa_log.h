@@ -26,7 +26,12 @@ typedef struct wa_log_line {
     char text[WA_LOG_LINE_MAX]; /* not NUL-terminated */
 } wa_log_line_t;
 
-/* Appends a line (a trailing newline is dropped). */
+/* The length of text[0..max) without a UTF-8 character that text[max]
+ * continues (so a cut keeps whole characters; at most 3 bytes less). */
+size_t wa_utf8_cut(const char *text, size_t max);
+
+/* Appends a line (a trailing newline is dropped; longer than WA_LOG_LINE_MAX:
+ * cut by wa_utf8_cut). */
 void wa_log_append(const char *text, size_t len);
 
 /* Sequence number of the oldest line kept, and of the next line to come. */
