@@ -83,6 +83,10 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
         return wa_error_set(err, rc, "%s module: %s",
                             rc == WA_ERR_NOT_SUPPORTED ? "unsupported" : "malformed", msg);
     }
+    rc = wa_wasm_validate(wasm, len, msg, sizeof msg);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "%s%s", rc == WA_ERR_MALFORMED ? "invalid module: " : "", msg);
+    }
     return check_memory(budget, s, err);
 }
 

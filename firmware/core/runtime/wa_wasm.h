@@ -83,6 +83,20 @@ int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
                             char *msg, size_t msg_len);
 
 /*
+ * Validation: the WebAssembly validation algorithm (types, function bodies
+ * with operand and control stack typing, indices, limits, segments, start
+ * function, unique exports) for the features the engine runs: MVP, mutable
+ * globals, sign extension, saturating float-to-int, multi-value,
+ * memory.copy and memory.fill. Returns WA_OK; WA_ERR_MALFORMED for a
+ * malformed or invalid module; WA_ERR_NOT_SUPPORTED for a valid module that
+ * uses another feature ("unsupported: bulk memory (memory.init) ...") or
+ * needs more than a device limit of wa_port_config.h (block nesting,
+ * WA_MAX_NESTING; table sizes, WA_VALIDATE_*): the message names it. Uses a
+ * static (thread-local) state of fixed size and no other memory.
+ */
+int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len);
+
+/*
  * CPU metering. The rewritten module is the input with:
  *   - one type "() -> ()" appended to the type section,
  *   - one function of that type, with an empty body, appended after all
