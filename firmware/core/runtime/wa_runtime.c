@@ -248,6 +248,23 @@ static uint32_t metered_bound(uint32_t len, const wa_wasm_summary_t *s)
     return bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
 }
 
+typedef struct buffer_sink {
+    uint8_t *out;
+    uint32_t cap;
+    uint32_t len;
+} buffer_sink_t;
+
+static int put_buffer(void *ctx, const uint8_t *data, uint32_t len)
+{
+    buffer_sink_t *b = (buffer_sink_t *)ctx;
+    if (len > b->cap - b->len) {
+        return WA_ERR_TOO_LARGE; /* cannot happen: metered_bound is an upper bound */
+    }
+    memcpy(b->out + b->len, data, len);
+    b->len += len;
+    return WA_OK;
+}
+
 /* The bytes the engine reads: a metered copy in RAM, or the caller's bytes in
  * place when they need no metering (no CPU budget, or metered already). */
 static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
@@ -261,12 +278,12 @@ static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
         return WA_OK;
     }
     uint32_t cap = app->budget.cpu_ticks != 0 ? metered_bound(len, summary) : len;
-    uint32_t tick = 0;
     app->module = malloc(cap ? cap : 1);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);
     }
-    int rc = wa_wasm_meter(wasm, len, app->module, cap, &app->module_len, &tick, msg, sizeof msg);
+    buffer_sink_t sink = {app->module, cap, 0};
+    int rc = wa_wasm_meter_to(wasm, len, put_buffer, &sink, &app->module_len, msg, sizeof msg);
     return rc == WA_OK ? WA_OK : wa_error_set(err, rc, "cannot meter the module: %s", msg);
 }
 

@@ -75,22 +75,11 @@ static void past_limit(cursor_t *c, const char *what, uint32_t limit, const char
 static int count_fits(cursor_t *c, uint32_t n, uint32_t limit, const char *what,
                       const char *setting)
 {
-    if (n > limit && rd_ok(c)) {
+    if (n > limit) {
         rd_report(c, WA_ERR_NOT_SUPPORTED, 1, "%u %s is past the device's limit of %u (%s)",
                   (unsigned)n, what, (unsigned)limit, setting);
     }
     return rd_ok(c);
-}
-
-static const char *type_name(uint8_t t)
-{
-    switch (t) {
-    case TYPE_I32: return "i32";
-    case TYPE_I64: return "i64";
-    case TYPE_F32: return "f32";
-    case TYPE_F64: return "f64";
-    default: return "nothing";
-    }
 }
 
 /* ---- value types -------------------------------------------------------- */
@@ -124,8 +113,8 @@ static void read_types(cursor_t *c, const uint8_t **at, uint32_t *n)
 {
     *n = rd_u32(c);
     *at = c->wasm + c->pos;
-    if (*n > MAX_SIG_TYPES && rd_ok(c)) {
-        rd_fail(c, "%u types in a signature; at most %u", (unsigned)*n, MAX_SIG_TYPES);
+    if (*n > MAX_SIG_TYPES) {
+        rd_fail(c, "too many types in a signature");
     }
     for (uint32_t i = 0; i < *n && rd_ok(c); i++) {
         read_type(c);
@@ -133,18 +122,16 @@ static void read_types(cursor_t *c, const uint8_t **at, uint32_t *n)
 }
 
 /* The params and results of type `index` (which must be in range). */
-static blocktype_t func_sig(vstate_t *v, uint32_t index)
+static void func_sig(vstate_t *v, uint32_t index, blocktype_t *bt)
 {
     cursor_t c = {v->m.wasm, v->type_at[index] + 1, v->m.len, SEC_TYPE, NO_FUNC, &v->m.diag};
-    blocktype_t bt;
-    read_types(&c, &bt.params, &bt.num_params);
-    read_types(&c, &bt.results, &bt.num_results);
-    return bt;
+    read_types(&c, &bt->params, &bt->num_params);
+    read_types(&c, &bt->results, &bt->num_results);
 }
 
 static int type_index(cursor_t *c, vstate_t *v, uint32_t index)
 {
-    if (index >= v->num_types && rd_ok(c)) {
+    if (index >= v->num_types) {
         rd_fail(c, "type index %u out of range", (unsigned)index);
     }
     return rd_ok(c);
@@ -163,9 +150,9 @@ static void read_limits_of(cursor_t *c, uint32_t most, const char *what)
         c->pos = at;
         unsupported(c, "threads (shared memory)");
     } else if (l.min > most || (l.max != WA_WASM_NO_MAX && l.max > most)) {
-        rd_fail(c, "%s size past %u", what, (unsigned)most);
+        rd_fail(c, "%s size too large", what);
     } else if (l.max != WA_WASM_NO_MAX && l.max < l.min) {
-        rd_fail(c, "%s maximum below its minimum", what);
+        rd_fail(c, "%s maximum below minimum", what);
     }
 }
 
@@ -178,7 +165,7 @@ static void read_table_type(cursor_t *c, vstate_t *v)
         rd_fail_byte(c, "bad table element type", t);
     }
     read_limits_of(c, MAX_TABLE, "table");
-    if (++v->num_tables > 1 && rd_ok(c)) {
+    if (++v->num_tables > 1) {
         unsupported(c, "multiple tables (reference types)");
     }
 }
@@ -186,7 +173,7 @@ static void read_table_type(cursor_t *c, vstate_t *v)
 static void read_memory_type(cursor_t *c, vstate_t *v)
 {
     read_limits_of(c, MAX_PAGES, "memory");
-    if (++v->num_memories > 1 && rd_ok(c)) {
+    if (++v->num_memories > 1) {
         unsupported(c, "multiple memories");
     }
 }
@@ -218,39 +205,11 @@ static void add_func(cursor_t *c, vstate_t *v, uint32_t type)
 
 /* ---- names -------------------------------------------------------------- */
 
-static int utf8_ok(const uint8_t *s, uint32_t n)
-{
-    for (uint32_t i = 0; i < n;) {
-        uint8_t b = s[i];
-        uint32_t len = b < 0x80         ? 1
-                       : (b >> 5) == 6  ? 2
-                       : (b >> 4) == 14 ? 3
-                       : (b >> 3) == 30 ? 4
-                                        : 0;
-        if (len == 0 || len > n - i) {
-            return 0;
-        }
-        uint32_t cp = len == 1 ? b : (uint32_t)(b & (0x7Fu >> len));
-        for (uint32_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0u) != 0x80u) {
-                return 0;
-            }
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        }
-        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < least[len] || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) {
-            return 0;
-        }
-        i += len;
-    }
-    return 1;
-}
-
 static const uint8_t *read_utf8(cursor_t *c, uint32_t *n)
 {
     uint32_t at = c->pos;
     const uint8_t *s = (const uint8_t *)rd_name(c, n);
-    if (rd_ok(c) && !utf8_ok(s, *n)) {
+    if (!rd_utf8_ok(s, *n)) {
         c->pos = at;
         rd_fail(c, "name is not valid UTF-8");
     }
@@ -259,45 +218,48 @@ static const uint8_t *read_utf8(cursor_t *c, uint32_t *n)
 
 /* ---- constant expressions ----------------------------------------------- */
 
+/* The immediate of i32/i64/f32/f64.const (op 0x41..0x44); returns the type. */
+static uint8_t const_immediate(cursor_t *c, uint8_t op)
+{
+    if (op <= 0x42) {
+        rd_leb(c, op == 0x41 ? 32 : 64, 1);
+    } else {
+        rd_bytes(c, op == 0x43 ? 4 : 8);
+    }
+    return (uint8_t)(TYPE_I32 - (op - 0x41));
+}
+
 static void const_expr(cursor_t *c, vstate_t *v, uint8_t want)
 {
     uint32_t at = c->pos;
     uint8_t op = rd_u8(c);
     uint8_t got = UNKNOWN;
-    switch (op) {
-    case 0x41: rd_leb(c, 32, 1), got = TYPE_I32; break;
-    case 0x42: rd_leb(c, 64, 1), got = TYPE_I64; break;
-    case 0x43: rd_bytes(c, 4), got = TYPE_F32; break;
-    case 0x44: rd_bytes(c, 8), got = TYPE_F64; break;
-    case 0x23: {
+    if (op >= 0x41 && op <= 0x44) {
+        got = const_immediate(c, op);
+    } else if (op == 0x23) {
         uint32_t g = rd_u32(c);
         /* MVP: only an imported, immutable global (those come first) */
-        if (rd_ok(c) &&
-            (g >= v->num_globals || g >= v->m.num_global_imports || (v->global[g] & MUT_BIT))) {
+        if (g >= v->m.num_global_imports || (v->global[g] & MUT_BIT)) {
             c->pos = at;
-            rd_fail(c, "constant expression needs an imported immutable global");
+            rd_fail(c, "constant expression required");
         }
         got = (uint8_t)(v->global[g < v->num_globals ? g : 0] & ~MUT_BIT);
-        break;
-    }
-    case 0xD0:
-    case 0xD2: c->pos = at, unsupported(c, "reference types (ref.null/ref.func)"); break;
-    case 0x6A:
-    case 0x6B:
-    case 0x6C:
-    case 0x7C:
-    case 0x7D:
-    case 0x7E: c->pos = at, unsupported(c, "extended constant expressions"); break;
-    default: c->pos = at, rd_fail(c, "constant expression required (opcode 0x%02x)", op);
-    }
-    if (rd_ok(c) && got != want) {
+    } else {
         c->pos = at;
-        rd_fail(c, "type mismatch: constant expression gives %s, %s expected", type_name(got),
-                type_name(want));
+        if (op == 0xD0 || op == 0xD2) {
+            unsupported(c, "reference types (typed select, ref ops)");
+        } else if ((op >= 0x6A && op <= 0x6C) || (op >= 0x7C && op <= 0x7E)) {
+            unsupported(c, "extended constant expressions");
+        }
+        rd_fail(c, "constant expression required");
     }
-    if (rd_u8(c) != OP_END && rd_ok(c)) {
+    if (got != want) {
+        c->pos = at;
+        rd_fail(c, "type mismatch");
+    }
+    if (rd_u8(c) != OP_END) {
         c->pos--;
-        rd_fail(c, "constant expression required: end expected");
+        rd_fail(c, "constant expression required");
     }
 }
 
@@ -426,12 +388,13 @@ static void on_start(vstate_t *v)
 {
     cursor_t c = rd_section(&v->m, SEC_START);
     uint32_t f = rd_u32(&c);
-    if (rd_ok(&c) && f >= v->num_funcs) {
+    if (f >= v->num_funcs) {
         rd_fail(&c, "start function %u out of range", (unsigned)f);
     } else if (rd_ok(&c)) {
-        blocktype_t sig = func_sig(v, v->func_type[f]);
+        blocktype_t sig;
+        func_sig(v, v->func_type[f], &sig);
         if (sig.num_params != 0 || sig.num_results != 0) {
-            rd_fail(&c, "the start function must take and return nothing");
+            rd_fail(&c, "bad start function type");
         }
     }
     rd_finish(&c);
@@ -441,19 +404,18 @@ static void on_element(cursor_t *c, vstate_t *v, uint32_t i)
 {
     (void)i;
     uint32_t flags = rd_u32(c);
-    if (rd_ok(c) && flags != 0) {
-        unsupported(c, flags > 7 ? "element segment flags"
-                                 : "bulk memory / reference types (element segment kinds)");
+    if (flags != 0) {
+        unsupported(c, "bulk memory / reference types (element segment kinds)");
         return;
     }
-    if (v->num_tables == 0 && rd_ok(c)) {
-        rd_fail(c, "element segment for table 0, which does not exist");
+    if (v->num_tables == 0) {
+        rd_fail(c, "no table 0");
     }
     const_expr(c, v, TYPE_I32);
     uint32_t n = rd_u32(c);
     for (uint32_t k = 0; k < n && rd_ok(c); k++) {
         uint32_t f = rd_u32(c);
-        if (f >= v->num_funcs && rd_ok(c)) {
+        if (f >= v->num_funcs) {
             rd_fail(c, "function index %u out of range", (unsigned)f);
         }
     }
@@ -463,14 +425,13 @@ static void on_data(cursor_t *c, vstate_t *v, uint32_t i)
 {
     (void)i;
     uint32_t flags = rd_u32(c);
-    if (rd_ok(c) && flags != 0) {
-        unsupported(c, flags == 1   ? "bulk memory (passive data segment)"
-                       : flags == 2 ? "bulk memory (data segment with a memory index)"
-                                    : "data segment flags");
+    if (flags != 0) {
+        unsupported(c, flags == 1 ? "bulk memory (passive data segment)"
+                                  : "bulk memory (data segment with a memory index)");
         return;
     }
-    if (v->num_memories == 0 && rd_ok(c)) {
-        rd_fail(c, "data segment for memory 0, which does not exist");
+    if (v->num_memories == 0) {
+        rd_fail(c, "no memory 0");
     }
     const_expr(c, v, TYPE_I32);
     uint32_t n;
@@ -494,12 +455,12 @@ static uint8_t pop(cursor_t *c, vstate_t *v, uint8_t want)
     uint8_t got = UNKNOWN;
     if (v->num_vals > f->height) {
         got = v->vals[--v->num_vals];
-    } else if (!f->unreachable && rd_ok(c)) {
-        rd_fail(c, "type mismatch: %s expected, the stack is empty", type_name(want));
+    } else if (!f->unreachable) {
+        rd_fail(c, "type mismatch: stack empty");
         return want;
     }
-    if (got != want && got != UNKNOWN && want != UNKNOWN && rd_ok(c)) {
-        rd_fail(c, "type mismatch: %s expected, %s found", type_name(want), type_name(got));
+    if (got != want && got != UNKNOWN && want != UNKNOWN) {
+        rd_fail(c, "type mismatch");
     }
     return got;
 }
@@ -518,7 +479,7 @@ static void push_all(cursor_t *c, vstate_t *v, const uint8_t *types, uint32_t n)
     }
 }
 
-static void push_ctrl(cursor_t *c, vstate_t *v, uint8_t op, blocktype_t bt)
+static void push_ctrl(cursor_t *c, vstate_t *v, uint8_t op, const blocktype_t *bt)
 {
     if (v->num_ctrl > WA_MAX_NESTING) {
         uint32_t deepest = rd_deepest(c, v->num_ctrl);
@@ -528,19 +489,20 @@ static void push_ctrl(cursor_t *c, vstate_t *v, uint8_t op, blocktype_t bt)
         return;
     }
     frame_t *f = &v->ctrl[v->num_ctrl++];
-    f->type = bt;
+    f->type = *bt;
     f->op = op;
     f->unreachable = 0;
     f->height = v->num_vals;
-    push_all(c, v, bt.params, bt.num_params);
+    push_all(c, v, bt->params, bt->num_params);
 }
 
-static frame_t pop_ctrl(cursor_t *c, vstate_t *v)
+/* The frame stays readable until the next push_ctrl. */
+static const frame_t *pop_ctrl(cursor_t *c, vstate_t *v)
 {
-    frame_t f = v->ctrl[v->num_ctrl - 1];
-    pop_all(c, v, f.type.results, f.type.num_results);
-    if (v->num_vals != f.height && rd_ok(c)) {
-        rd_fail(c, "type mismatch: values left on the stack at the end of a block");
+    const frame_t *f = &v->ctrl[v->num_ctrl - 1];
+    pop_all(c, v, f->type.results, f->type.num_results);
+    if (v->num_vals != f->height) {
+        rd_fail(c, "type mismatch: values left at end");
     }
     v->num_ctrl--;
     return f;
@@ -630,8 +592,8 @@ static void numeric(cursor_t *c, vstate_t *v, uint8_t op)
 
 static void need_memory(cursor_t *c, vstate_t *v)
 {
-    if (v->num_memories == 0 && rd_ok(c)) {
-        rd_fail(c, "memory 0 does not exist");
+    if (v->num_memories == 0) {
+        rd_fail(c, "no memory 0");
     }
 }
 
@@ -644,9 +606,9 @@ static void memory_access(cursor_t *c, vstate_t *v, uint8_t op)
     uint32_t a = rd_u32(c);
     rd_u32(c); /* offset */
     need_memory(c, v);
-    if (rd_ok(c) && a > (uint32_t)(align[op - 0x28] - '0')) {
+    if (a > (uint32_t)(align[op - 0x28] - '0')) {
         c->pos = at;
-        rd_fail(c, a & 0x40u ? "alignment flag of multi-memory" : "alignment larger than natural");
+        rd_fail(c, "alignment larger than natural");
     }
     char t = type[op - 0x28];
     if (op <= 0x35) {
@@ -667,18 +629,6 @@ static void zero_byte(cursor_t *c)
 
 static void prefix_fc(cursor_t *c, vstate_t *v, uint32_t at)
 {
-    static const char *const features[] = {
-        "bulk memory (memory.init)",
-        "bulk memory (data.drop)",
-        NULL,
-        NULL,
-        "bulk memory (table.init)",
-        "bulk memory (elem.drop)",
-        "bulk memory (table.copy)",
-        "reference types (table.grow)",
-        "reference types (table.size)",
-        "reference types (table.fill)",
-    };
     uint32_t sub = rd_u32(c);
     if (!rd_ok(c)) {
         return;
@@ -695,35 +645,35 @@ static void prefix_fc(cursor_t *c, vstate_t *v, uint32_t at)
         apply(c, v, "iii", ' ');
     } else if (sub <= 17) {
         c->pos = at;
-        unsupported(c, features[sub - 8]);
+        unsupported(c, sub == 8   ? "bulk memory (memory.init)"
+                       : sub == 9 ? "bulk memory (data.drop)"
+                                  : "reference types (table ops)");
     } else {
         c->pos = at;
         rd_fail(c, "unknown opcode 0xfc 0x%x", (unsigned)sub);
     }
 }
 
-static blocktype_t read_blocktype(cursor_t *c, vstate_t *v)
+static void read_blocktype(cursor_t *c, vstate_t *v, blocktype_t *bt)
 {
-    blocktype_t bt = {NULL, 0, NULL, 0};
     int b = rd_peek(c);
     if (b == BLOCK_EMPTY) {
         c->pos++;
     } else if (b >= 0x40 && b < 0x80) { /* a one-byte negative: a value type */
-        bt.results = c->wasm + c->pos;
-        bt.num_results = 1;
+        bt->results = c->wasm + c->pos;
+        bt->num_results = 1;
         check_valtype(c, (uint8_t)b);
         c->pos++;
     } else {
         uint32_t at = c->pos;
         int64_t index = (int64_t)rd_leb(c, 33, 1);
-        if (rd_ok(c) && (index < 0 || index >= (int64_t)v->num_types)) {
+        if ((index < 0 || index >= (int64_t)v->num_types)) {
             c->pos = at;
             rd_fail(c, "bad block type");
         } else if (rd_ok(c)) {
-            bt = func_sig(v, (uint32_t)index);
+            func_sig(v, (uint32_t)index, bt);
         }
     }
-    return bt;
 }
 
 static void branch_table(cursor_t *c, vstate_t *v)
@@ -745,8 +695,7 @@ static void branch_table(cursor_t *c, vstate_t *v)
         at = c->pos;
         if (label(c, v, rd_u32(c), &k, &types) != NULL && k != arity) {
             c->pos = at;
-            rd_fail(c, "type mismatch: br_table targets carry %u and %u values", (unsigned)k,
-                    (unsigned)arity);
+            rd_fail(c, "type mismatch: br_table arity");
         }
         peek_all(c, v, types, k);
     }
@@ -758,10 +707,10 @@ static void branch_table(cursor_t *c, vstate_t *v)
     set_unreachable(v);
 }
 
-static void call(cursor_t *c, vstate_t *v, blocktype_t sig)
+static void call(cursor_t *c, vstate_t *v, const blocktype_t *sig)
 {
-    pop_all(c, v, sig.params, sig.num_params);
-    push_all(c, v, sig.results, sig.num_results);
+    pop_all(c, v, sig->params, sig->num_params);
+    push_all(c, v, sig->results, sig->num_results);
 }
 
 static void call_indirect(cursor_t *c, vstate_t *v)
@@ -776,11 +725,13 @@ static void call_indirect(cursor_t *c, vstate_t *v)
     if (table != 0) {
         unsupported(c, "multiple tables (call_indirect with a table index)");
     } else if (v->num_tables == 0) {
-        rd_fail(c, "call_indirect without a table");
+        rd_fail(c, "no table 0");
     }
     rd_u32(c);
     pop(c, v, TYPE_I32);
-    call(c, v, func_sig(v, type));
+    blocktype_t sig;
+    func_sig(v, type, &sig);
+    call(c, v, &sig);
 }
 
 static uint8_t local_type(cursor_t *c, vstate_t *v, uint32_t index)
@@ -803,7 +754,7 @@ static void variable(cursor_t *c, vstate_t *v, uint8_t op)
     }
     if (op >= 0x25) {
         c->pos = at - 1;
-        unsupported(c, "reference types (table.get/table.set)");
+        unsupported(c, "reference types (table ops)");
         return;
     }
     if (op <= 0x22) {
@@ -825,7 +776,7 @@ static void variable(cursor_t *c, vstate_t *v, uint8_t op)
         push(c, v, t);
     } else if (!(v->global[index] & MUT_BIT)) {
         c->pos = at;
-        rd_fail(c, "global.set of an immutable global");
+        rd_fail(c, "global is immutable");
     } else {
         pop(c, v, t);
     }
@@ -836,21 +787,21 @@ static void select_op(cursor_t *c, vstate_t *v)
     pop(c, v, TYPE_I32);
     uint8_t a = pop(c, v, UNKNOWN);
     uint8_t b = pop(c, v, UNKNOWN);
-    if (a != b && a != UNKNOWN && b != UNKNOWN && rd_ok(c)) {
-        rd_fail(c, "type mismatch: select of %s and %s", type_name(a), type_name(b));
+    if (a != b && a != UNKNOWN && b != UNKNOWN) {
+        rd_fail(c, "type mismatch");
     }
     push(c, v, a != UNKNOWN ? a : b);
 }
 
 static void end_op(cursor_t *c, vstate_t *v)
 {
-    frame_t f = pop_ctrl(c, v);
-    if (f.op == 0x04 && rd_ok(c) &&
-        (f.type.num_params != f.type.num_results ||
-         memcmp(f.type.params, f.type.results, f.type.num_params) != 0)) {
-        rd_fail(c, "type mismatch: an if without else must give back its parameters");
+    const frame_t *f = pop_ctrl(c, v);
+    if (f->op == 0x04 && rd_ok(c) &&
+        (f->type.num_params != f->type.num_results ||
+         memcmp(f->type.params, f->type.results, f->type.num_params) != 0)) {
+        rd_fail(c, "type mismatch: if without else");
     }
-    push_all(c, v, f.type.results, f.type.num_results);
+    push_all(c, v, f->type.results, f->type.num_results);
 }
 
 static void control(cursor_t *c, vstate_t *v, uint8_t op)
@@ -862,12 +813,13 @@ static void control(cursor_t *c, vstate_t *v, uint8_t op)
     case 0x02:
     case 0x03:
     case 0x04: {
-        blocktype_t bt = read_blocktype(c, v);
+        blocktype_t bt = {NULL, 0, NULL, 0};
+        read_blocktype(c, v, &bt);
         if (op == 0x04) {
             pop(c, v, TYPE_I32);
         }
         pop_all(c, v, bt.params, bt.num_params);
-        push_ctrl(c, v, op, bt);
+        push_ctrl(c, v, op, &bt);
         break;
     }
     case 0x05: {
@@ -875,8 +827,8 @@ static void control(cursor_t *c, vstate_t *v, uint8_t op)
             rd_fail(c, "else without if");
             break;
         }
-        frame_t f = pop_ctrl(c, v);
-        push_ctrl(c, v, 0x05, f.type);
+        blocktype_t bt = pop_ctrl(c, v)->type;
+        push_ctrl(c, v, 0x05, &bt);
         break;
     }
     case 0x0C:
@@ -912,10 +864,12 @@ static void instruction(cursor_t *c, vstate_t *v, uint8_t op)
         /* nop */
     } else if (op == 0x10) {
         uint32_t f = rd_u32(c);
-        if (rd_ok(c) && f >= v->num_funcs) {
+        if (f >= v->num_funcs) {
             rd_fail(c, "function index %u out of range", (unsigned)f);
         } else if (rd_ok(c)) {
-            call(c, v, func_sig(v, v->func_type[f]));
+            blocktype_t sig;
+            func_sig(v, v->func_type[f], &sig);
+            call(c, v, &sig);
         }
     } else if (op == 0x11) {
         call_indirect(c, v);
@@ -932,20 +886,14 @@ static void instruction(cursor_t *c, vstate_t *v, uint8_t op)
         need_memory(c, v);
         apply(c, v, op == 0x3F ? "" : "i", 'i');
     } else if (op >= 0x41 && op <= 0x44) {
-        static const uint8_t size[] = {0, 0, 4, 8};
-        if (op <= 0x42) {
-            rd_leb(c, op == 0x41 ? 32 : 64, 1);
-        } else {
-            rd_bytes(c, size[op - 0x41]);
-        }
-        push(c, v, (uint8_t)(TYPE_I32 - (op - 0x41)));
+        push(c, v, const_immediate(c, op));
     } else if (op >= 0x45 && op <= 0xC4) {
         numeric(c, v, op);
     } else if (op == 0xFC) {
         prefix_fc(c, v, at);
     } else if (op == 0x1C || (op >= 0xD0 && op <= 0xD2)) {
         c->pos = at;
-        unsupported(c, "reference types (typed select, ref.null, ref.is_null, ref.func)");
+        unsupported(c, "reference types (typed select, ref ops)");
     } else {
         c->pos = at;
         const char *note = rd_opcode_note(op);
@@ -962,8 +910,8 @@ static void instruction(cursor_t *c, vstate_t *v, uint8_t op)
 
 static void add_run(cursor_t *c, vstate_t *v, uint64_t end, uint8_t type)
 {
-    if (end > MAX_LOCALS && rd_ok(c)) {
-        rd_fail(c, "too many locals (%llu); at most %u", (unsigned long long)end, MAX_LOCALS);
+    if (end > MAX_LOCALS) {
+        rd_fail(c, "too many locals");
     } else if (v->num_runs >= MAX_LOCAL_RUNS) {
         past_limit(c, "groups of local declarations", MAX_LOCAL_RUNS, "MAX_LOCAL_RUNS");
     } else if (v->num_runs > 0 && v->local_type[v->num_runs - 1] == type) {
@@ -994,7 +942,8 @@ static void check_body(cursor_t *c, vstate_t *v)
     v->num_vals = 0;
     v->num_ctrl = 0;
     read_locals(c, v);
-    push_ctrl(c, v, 0, (blocktype_t){NULL, 0, v->sig.results, v->sig.num_results});
+    blocktype_t bt = {NULL, 0, v->sig.results, v->sig.num_results};
+    push_ctrl(c, v, 0, &bt);
     while (rd_ok(c) && v->num_ctrl > 0) {
         uint8_t op = rd_u8(c);
         if (!rd_ok(c)) {
@@ -1006,8 +955,8 @@ static void check_body(cursor_t *c, vstate_t *v)
             instruction(c, v, op);
         }
     }
-    if (rd_ok(c) && c->pos != c->end) {
-        rd_fail(c, "operators after the end of the function");
+    if (c->pos != c->end) {
+        rd_fail(c, "operators after end");
     }
 }
 
@@ -1020,11 +969,11 @@ static void on_body(cursor_t *c, vstate_t *v, uint32_t i)
         return;
     }
     if (func >= v->num_funcs) {
-        rd_fail(c, "more function bodies than functions");
+        rd_fail(c, "function and code counts differ");
         return;
     }
     cursor_t b = {c->wasm, (uint32_t)(body - c->wasm), c->pos, SEC_CODE, func, c->diag};
-    v->sig = func_sig(v, v->func_type[func]);
+    func_sig(v, v->func_type[func], &v->sig);
     check_body(&b, v);
 }
 
@@ -1042,11 +991,9 @@ static void check_counts(vstate_t *v, uint32_t defined, uint32_t bodies, uint32_
         return;
     }
     if (defined != bodies) {
-        rd_report(&c, VERROR, 0, "%u functions but %u function bodies", (unsigned)defined,
-                  (unsigned)bodies);
+        rd_report(&c, VERROR, 0, "function and code counts differ");
     } else if (v->m.sec[SEC_DATACOUNT].present && v->num_data != data) {
-        rd_report(&c, VERROR, 0, "data count %u but %u data segments", (unsigned)v->num_data,
-                  (unsigned)data);
+        rd_report(&c, VERROR, 0, "data count and data section differ");
     }
 }
 

@@ -19,11 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const s_section_names[SEC_COUNT] = {
-    "custom", "type",  "import",  "function", "table", "memory",     "global",
-    "export", "start", "element", "code",     "data",  "data count",
-};
-
 typedef struct functype { /* positions of the value type bytes */
     uint32_t params;
     uint32_t num_params;
@@ -85,18 +80,17 @@ static void vreport(const cursor_t *c, int rc, int locate, const char *fmt, va_l
         return;
     }
     d->rc = rc;
-    if (c->func != NO_FUNC) {
-        say(d, "function %u: ", (unsigned)c->func);
-    }
     size_t used = (d->msg != NULL && d->msg_len > 0) ? strlen(d->msg) : 0;
     if (d->msg != NULL && used + 1 < d->msg_len) {
         vsnprintf(d->msg + used, d->msg_len - used, fmt, ap);
     }
-    if (locate && c->section < SEC_COUNT) {
-        say(d, " in section %u (%s)", c->section, s_section_names[c->section]);
+    if (c->func != NO_FUNC) {
+        say(d, " in function %u", (unsigned)c->func);
+    } else if (locate && c->section < SEC_COUNT) {
+        say(d, " in section %u", c->section);
     }
     if (locate) {
-        say(d, " at offset %u", (unsigned)c->pos);
+        say(d, " at offset 0x%x", (unsigned)c->pos);
     }
 }
 
@@ -203,6 +197,34 @@ const char *rd_name(cursor_t *c, uint32_t *len)
     const uint8_t *p = rd_bytes(c, n);
     *len = p != NULL ? n : 0;
     return (const char *)p;
+}
+
+int rd_utf8_ok(const uint8_t *s, uint32_t n)
+{
+    for (uint32_t i = 0; i < n;) {
+        uint8_t b = s[i];
+        uint32_t len = b < 0x80         ? 1
+                       : (b >> 5) == 6  ? 2
+                       : (b >> 4) == 14 ? 3
+                       : (b >> 3) == 30 ? 4
+                                        : 0;
+        if (len == 0 || len > n - i) {
+            return 0;
+        }
+        uint32_t cp = len == 1 ? b : (uint32_t)(b & (0x7Fu >> len));
+        for (uint32_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0u) != 0x80u) {
+                return 0;
+            }
+            cp = cp << 6 | (s[i + k] & 0x3Fu);
+        }
+        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < least[len] || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) {
+            return 0;
+        }
+        i += len;
+    }
+    return 1;
 }
 
 int rd_is_reftype(int b)
@@ -577,7 +599,11 @@ static void check_custom(module_t *m, const section_t *s)
 {
     cursor_t c = {m->wasm, s->start, s->end, SEC_CUSTOM, NO_FUNC, &m->diag};
     uint32_t len;
-    rd_name(&c, &len);
+    const char *name = rd_name(&c, &len);
+    if (rd_ok(&c) && !rd_utf8_ok((const uint8_t *)name, len)) {
+        c.pos = s->start;
+        rd_fail(&c, "custom section name is not valid UTF-8");
+    }
 }
 
 static int scan_sections(module_t *m)
@@ -591,9 +617,8 @@ static int scan_sections(module_t *m)
             continue;
         }
         if (section_rank(s.id) <= last) {
-            rd_report(&c, WA_ERR_MALFORMED, 0,
-                      "section %u (%s) repeated or out of order at offset %u", s.id,
-                      s_section_names[s.id], (unsigned)s.head);
+            rd_report(&c, WA_ERR_MALFORMED, 0, "section %u repeated or out of order at offset 0x%x",
+                      s.id, (unsigned)s.head);
             break;
         }
         last = section_rank(s.id);

@@ -103,6 +103,7 @@ uint64_t rd_leb(cursor_t *c, unsigned bits, int is_signed);
 uint32_t rd_u32(cursor_t *c);
 const char *rd_name(cursor_t *c, uint32_t *len);
 void rd_limits(cursor_t *c, limits_t *l);
+int rd_utf8_ok(const uint8_t *s, uint32_t n); /* 1 if valid UTF-8 */
 int rd_is_reftype(int b);
 int rd_is_valtype(int b);
 const char *rd_opcode_note(uint8_t op); /* " (SIMD)" etc., "" when none */
