@@ -266,18 +266,19 @@ static int put_buffer(void *ctx, const uint8_t *data, uint32_t len)
 }
 
 /* The bytes the engine reads: a metered copy in RAM, or the caller's bytes in
- * place when they need no metering (no CPU budget, or metered already). */
+ * place when they need no metering (no CPU budget, or metered already) and
+ * no rewrite for the engine (summary->needs_rewrite). */
 static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
                         const wa_wasm_summary_t *summary, int in_place, wa_error_t *err)
 {
     char msg[WA_ERROR_MESSAGE_MAX - 24];
-    if (in_place || app->budget.cpu_ticks == 0) {
+        if ((in_place || app->budget.cpu_ticks == 0) && !summary->needs_rewrite) {
         app->module = (uint8_t *)(uintptr_t)wasm;
         app->module_len = len;
         app->module_borrowed = 1;
         return WA_OK;
     }
-    uint32_t cap = app->budget.cpu_ticks != 0 ? metered_bound(len, summary) : len;
+        uint32_t cap = metered_bound(len, summary);
     app->module = malloc(cap ? cap : 1);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);

@@ -257,6 +257,10 @@ static void const_expr(cursor_t *c, vstate_t *v, uint8_t want)
         c->pos = at;
         rd_fail(c, "type mismatch");
     }
+    int next = rd_peek(c);
+    if ((next >= 0x41 && next <= 0x44) || next == 0x23) { /* a second operand */
+        unsupported(c, "extended constant expressions");
+    }
     if (rd_u8(c) != OP_END) {
         c->pos--;
         rd_fail(c, "constant expression required");
@@ -680,8 +684,8 @@ static void branch_table(cursor_t *c, vstate_t *v)
 {
     uint32_t n = rd_u32(c);
     uint32_t arity = 0;
-    uint32_t k;
-    const uint8_t *types;
+    uint32_t k = 0;
+    const uint8_t *types = NULL;
     uint32_t first = c->pos;
     for (uint32_t i = 0; i < n && rd_ok(c); i++) { /* skip to the default */
         rd_u32(c);
@@ -807,7 +811,7 @@ static void end_op(cursor_t *c, vstate_t *v)
 static void control(cursor_t *c, vstate_t *v, uint8_t op)
 {
     uint32_t n;
-    const uint8_t *types;
+    const uint8_t *types = NULL;
     switch (op) {
     case 0x00: set_unreachable(v); break;
     case 0x02:

@@ -634,7 +634,8 @@ int rd_open(module_t *m, const uint8_t *wasm, uint32_t len, char *msg, size_t ms
     m->diag.msg_len = msg_len;
     m->wasm = wasm;
     m->len = len;
-    m->heap_base_global = NO_INDEX;
+        m->heap_base_global = NO_INDEX;
+    m->table_min = NO_INDEX;
     m->sum.mem_max_pages = WA_WASM_NO_MAX;
     if (msg != NULL && msg_len > 0) {
         msg[0] = '\0';
@@ -842,9 +843,12 @@ static int on_function(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 static int on_table(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
     limits_t l;
-    (void)m, (void)i, (void)ctx;
+    (void)ctx;
     read_reftype(c);
     rd_limits(c, &l);
+    if (i == 0) {
+        m->table_min = l.min;
+    }
     return 0;
 }
 
@@ -913,10 +917,24 @@ static uint32_t heap_base(module_t *m)
     return f.value;
 }
 
+/* Reads one element segment; 1 if it changes nothing: no elements, at a
+ * constant offset inside the table (wasm3 fails to load a module with one
+ * before the table has any element). */
+static int read_element_noop(module_t *m, cursor_t *c)
+{
+    uint32_t at = c->pos;
+    uint32_t offset = 0;
+    int noop = rd_u32(c) == 0 && read_const_expr(c, &offset) && rd_u32(c) == 0 && rd_ok(c) &&
+               m->table_min != NO_INDEX && offset <= m->table_min;
+    c->pos = at;
+    read_element(c);
+    return noop;
+}
+
 static int on_element(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
-    (void)m, (void)i, (void)ctx;
-    read_element(c);
+    (void)i, (void)ctx;
+    m->noop_elements += (uint32_t)read_element_noop(m, c);
     return 0;
 }
 
@@ -992,14 +1010,19 @@ static int summarize_module(module_t *m)
     read_vector(m, SEC_TYPE, on_type, NULL, &s->num_types);
     read_vector(m, SEC_IMPORT, on_import, NULL, &s->num_imports);
     read_vector(m, SEC_FUNCTION, on_function, NULL, &s->num_funcs);
+        uint32_t memories = 0;
+    uint32_t elements = 0;
     read_vector(m, SEC_TABLE, on_table, NULL, NULL);
-    read_vector(m, SEC_MEMORY, on_memory, NULL, NULL);
+    read_vector(m, SEC_MEMORY, on_memory, NULL, &memories);
+    m->drop[SEC_MEMORY] = m->sec[SEC_MEMORY].present && memories == 0;
     read_vector(m, SEC_GLOBAL, on_global, NULL, &s->num_globals);
     read_vector(m, SEC_EXPORT, on_export, NULL, &s->num_exports);
     s->heap_base = heap_base(m);
     read_single(m, SEC_START);
     s->has_start = m->sec[SEC_START].present;
-    read_vector(m, SEC_ELEMENT, on_element, NULL, NULL);
+        read_vector(m, SEC_ELEMENT, on_element, NULL, &elements);
+        m->drop[SEC_ELEMENT] = elements > 0 && m->noop_elements == elements;
+    s->needs_rewrite = m->drop[SEC_MEMORY] || m->noop_elements > 0;
     read_single(m, SEC_DATACOUNT);
     read_vector(m, SEC_CODE, on_body, NULL, &bodies);
     check_code_count(m, bodies);
@@ -1287,6 +1310,20 @@ static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     return 0;
 }
 
+/* The element section without its segments that change nothing. */
+static void emit_elements(module_t *m, writer_t *w)
+{
+    cursor_t c = rd_section(m, SEC_ELEMENT);
+    uint32_t n = rd_u32(&c);
+    put_leb(w, (uint64_t)n - m->noop_elements);
+    for (uint32_t i = 0; i < n && rd_ok(&c); i++) {
+        uint32_t at = c.pos;
+        if (!read_element_noop(m, &c)) {
+            put_bytes(w, m->wasm + at, c.pos - at);
+        }
+    }
+}
+
 static void emit_code(module_t *m, writer_t *w)
 {
     static const uint8_t tick_body[] = {0x02, 0x00, OP_END}; /* size, no locals, end */
@@ -1328,11 +1365,18 @@ static void emit_module(module_t *m, writer_t *w)
     section_t s;
     int added[2] = {0, 0};
     put_bytes(w, m->wasm, HEADER_LEN);
-    while (next_section(&c, &s)) {
-        if (s.id != SEC_CUSTOM) {
+        while (next_section(&c, &s)) {
+        if (m->drop[s.id]) {
+            continue; /* valid, but the engine refuses it; leaving it out changes nothing */
+        }
+        if (s.id != SEC_CUSTOM && m->call_len != 0) {
             emit_missing(m, w, section_rank(s.id), added);
         }
-        if (s.id == SEC_TYPE) {
+                if (s.id == SEC_ELEMENT && m->noop_elements > 0) {
+            emit_section(m, w, SEC_ELEMENT, emit_elements);
+        } else if (m->call_len == 0) { /* nothing to meter: copy */
+            put_bytes(w, m->wasm + s.head, s.end - s.head);
+        } else if (s.id == SEC_TYPE) {
             emit_section(m, w, SEC_TYPE, emit_types);
         } else if (s.id == SEC_FUNCTION) {
             emit_section(m, w, SEC_FUNCTION, emit_functions);
@@ -1357,14 +1401,12 @@ static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t
     if (rc != WA_OK) {
         return rc;
     }
-    if (!m.sec[SEC_CODE].present) { /* no code, no loops: nothing to meter */
-        put_bytes(w, wasm, len);
         *tick = NO_INDEX;
-        return WA_OK;
+    if (m.sec[SEC_CODE].present) { /* else no code, no loops: nothing to meter */
+        *tick = m.sum.num_func_imports + m.sum.num_funcs;
+        m.call[0] = OP_CALL;
+        m.call_len = 1 + encode_leb(*tick, m.call + 1);
     }
-    *tick = m.sum.num_func_imports + m.sum.num_funcs;
-    m.call[0] = OP_CALL;
-    m.call_len = 1 + encode_leb(*tick, m.call + 1);
     emit_module(&m, w);
     return m.diag.rc;
 }
