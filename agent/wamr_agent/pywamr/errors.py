@@ -9,7 +9,6 @@ from ..errors import (
     CallError,
     CpuBudgetExceeded,
     FitError,
-    InputError,
     LinkError,
     LoadError,
     Trap,

@@ -272,13 +272,13 @@ static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
                         const wa_wasm_summary_t *summary, int in_place, wa_error_t *err)
 {
     char msg[WA_ERROR_MESSAGE_MAX - 24];
-        if ((in_place || app->budget.cpu_ticks == 0) && !summary->needs_rewrite) {
+    if ((in_place || app->budget.cpu_ticks == 0) && !summary->needs_rewrite) {
         app->module = (uint8_t *)(uintptr_t)wasm;
         app->module_len = len;
         app->module_borrowed = 1;
         return WA_OK;
     }
-        uint32_t cap = metered_bound(len, summary);
+    uint32_t cap = metered_bound(len, summary);
     app->module = malloc(cap ? cap : 1);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);

@@ -634,7 +634,7 @@ int rd_open(module_t *m, const uint8_t *wasm, uint32_t len, char *msg, size_t ms
     m->diag.msg_len = msg_len;
     m->wasm = wasm;
     m->len = len;
-        m->heap_base_global = NO_INDEX;
+    m->heap_base_global = NO_INDEX;
     m->table_min = NO_INDEX;
     m->sum.mem_max_pages = WA_WASM_NO_MAX;
     if (msg != NULL && msg_len > 0) {
@@ -1010,7 +1010,7 @@ static int summarize_module(module_t *m)
     read_vector(m, SEC_TYPE, on_type, NULL, &s->num_types);
     read_vector(m, SEC_IMPORT, on_import, NULL, &s->num_imports);
     read_vector(m, SEC_FUNCTION, on_function, NULL, &s->num_funcs);
-        uint32_t memories = 0;
+    uint32_t memories = 0;
     uint32_t elements = 0;
     read_vector(m, SEC_TABLE, on_table, NULL, NULL);
     read_vector(m, SEC_MEMORY, on_memory, NULL, &memories);
@@ -1020,8 +1020,8 @@ static int summarize_module(module_t *m)
     s->heap_base = heap_base(m);
     read_single(m, SEC_START);
     s->has_start = m->sec[SEC_START].present;
-        read_vector(m, SEC_ELEMENT, on_element, NULL, &elements);
-        m->drop[SEC_ELEMENT] = elements > 0 && m->noop_elements == elements;
+    read_vector(m, SEC_ELEMENT, on_element, NULL, &elements);
+    m->drop[SEC_ELEMENT] = elements > 0 && m->noop_elements == elements;
     s->needs_rewrite = m->drop[SEC_MEMORY] || m->noop_elements > 0;
     read_single(m, SEC_DATACOUNT);
     read_vector(m, SEC_CODE, on_body, NULL, &bodies);
@@ -1365,14 +1365,14 @@ static void emit_module(module_t *m, writer_t *w)
     section_t s;
     int added[2] = {0, 0};
     put_bytes(w, m->wasm, HEADER_LEN);
-        while (next_section(&c, &s)) {
+    while (next_section(&c, &s)) {
         if (m->drop[s.id]) {
             continue; /* valid, but the engine refuses it; leaving it out changes nothing */
         }
         if (s.id != SEC_CUSTOM && m->call_len != 0) {
             emit_missing(m, w, section_rank(s.id), added);
         }
-                if (s.id == SEC_ELEMENT && m->noop_elements > 0) {
+        if (s.id == SEC_ELEMENT && m->noop_elements > 0) {
             emit_section(m, w, SEC_ELEMENT, emit_elements);
         } else if (m->call_len == 0) { /* nothing to meter: copy */
             put_bytes(w, m->wasm + s.head, s.end - s.head);
@@ -1401,7 +1401,7 @@ static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t
     if (rc != WA_OK) {
         return rc;
     }
-        *tick = NO_INDEX;
+    *tick = NO_INDEX;
     if (m.sec[SEC_CODE].present) { /* else no code, no loops: nothing to meter */
         *tick = m.sum.num_func_imports + m.sum.num_funcs;
         m.call[0] = OP_CALL;

@@ -47,7 +47,7 @@ typedef struct wa_wasm_summary {
                                is a mutable i32 with a constant init (clang's
                                __stack_pointer); 0 if there is none */
     uint32_t heap_base;     /* value of an exported global "__heap_base", 0 if none */
-        int has_start;          /* a start section is present */
+    int has_start;          /* a start section is present */
     int needs_rewrite;      /* the engine refuses the module as it is, valid as it is:
                                a memory section with no entries, or element segments
                                that all change nothing (no elements). The metering

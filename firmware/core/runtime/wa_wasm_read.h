@@ -79,10 +79,10 @@ typedef struct module {
     wa_wasm_summary_t sum;
     uint32_t num_global_imports;
     uint32_t heap_base_global; /* NO_INDEX when "__heap_base" is not exported */
-        uint8_t call[6];           /* metering: `call <tick>`; call_len 0: copy only */
+    uint8_t call[6];           /* metering: `call <tick>`; call_len 0: copy only */
     uint32_t call_len;
-    uint32_t table_min;     /* the first defined table's minimum; NO_INDEX if none */
-    uint32_t noop_elements; /* element segments that change nothing */
+    uint32_t table_min;      /* the first defined table's minimum; NO_INDEX if none */
+    uint32_t noop_elements;  /* element segments that change nothing */
     uint8_t drop[SEC_COUNT]; /* sections the rewrite leaves out (see needs_rewrite) */
 } module_t;
 
