@@ -631,19 +631,33 @@ static void zero_byte(cursor_t *c)
     }
 }
 
+/* A table or memory index wasm3 reads as one byte: 0 passes; another index,
+ * or 0 written in more than one byte (valid), is refused naming `feature`. */
+static void index_zero(cursor_t *c, const char *feature)
+{
+    uint32_t at = c->pos;
+    if (rd_u32(c) != 0 || c->pos != at + 1) {
+        c->pos = at;
+        unsupported(c, feature);
+    }
+}
+
 static void prefix_fc(cursor_t *c, vstate_t *v, uint32_t at)
 {
     uint32_t sub = rd_u32(c);
     if (!rd_ok(c)) {
         return;
     }
-    if (sub <= 7) { /* saturating truncations */
+    if (c->pos != at + 2) { /* wasm3 reads the sub-opcode as one byte */
+        c->pos = at;
+        unsupported(c, "a 0xfc sub-opcode in more than one byte");
+    } else if (sub <= 7) { /* saturating truncations */
         char in[2] = {(sub & 2u) ? 'F' : 'f', '\0'};
         apply(c, v, in, sub < 4 ? 'i' : 'I');
     } else if (sub == 10 || sub == 11) { /* memory.copy, memory.fill */
-        zero_byte(c);
+        index_zero(c, "multiple memories (memory index)");
         if (sub == 10) {
-            zero_byte(c);
+            index_zero(c, "multiple memories (memory index)");
         }
         need_memory(c, v);
         apply(c, v, "iii", ' ');
@@ -720,18 +734,13 @@ static void call(cursor_t *c, vstate_t *v, const blocktype_t *sig)
 static void call_indirect(cursor_t *c, vstate_t *v)
 {
     uint32_t type = rd_u32(c);
-    uint32_t at = c->pos;
-    uint32_t table = rd_u32(c);
     if (!rd_ok(c) || !type_index(c, v, type)) {
         return;
     }
-    c->pos = at;
-    if (table != 0) {
-        unsupported(c, "multiple tables (call_indirect with a table index)");
-    } else if (v->num_tables == 0) {
+    index_zero(c, "multiple tables (call_indirect table index)");
+    if (v->num_tables == 0) {
         rd_fail(c, "no table 0");
     }
-    rd_u32(c);
     pop(c, v, TYPE_I32);
     blocktype_t sig;
     func_sig(v, type, &sig);
