@@ -38,7 +38,7 @@ APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt 
                 mosquitto mosquitto-clients
 
 .PHONY: help setup deps gen build examples test demo demo-device demo-local bench lint format clean selftest tools bench-firmware \
-        faultfw sweep
+        faultfw sweep fuzz
 
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
@@ -51,6 +51,7 @@ help:
 	@echo "make demo-local  run the sensor example locally under the esp32 budget"
 	@echo "make test      install what is needed and run every test tier"
 	@echo "make bench     print the benchmark tables"
+	@echo "make fuzz      long fuzz runs (FUZZ_EXAMPLES cases a target; make test runs each briefly)"
 	@echo "make setup     install Debian packages and the Python venv (.venv)"
 	@echo "make deps      fetch the pinned third-party C sources into build/deps"
 	@echo "make gen       regenerate the module-author header and docs from the native API table"
@@ -390,6 +391,13 @@ demo-local: build examples
 
 bench: build examples
 	$(PY) bench/run.py
+
+# Long runs of the fuzz targets; `make test` runs each with a bounded number of
+# cases. Targets: the device's validator against Wasmtime's (differential).
+FUZZ_EXAMPLES ?= 50000
+fuzz: build examples
+	WAMR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider --timeout=0 \
+	    tests/runtime/test_validator_differential.py
 
 lint: setup
 	$(VENV)/bin/ruff check agent tests bench firmware/tools examples

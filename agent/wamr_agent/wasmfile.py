@@ -1,7 +1,9 @@
-"""Reading a .wasm file and validating it with Wasmtime, with one-line errors.
+"""Reading a .wasm file and validating it, with one-line errors.
 
-wasm3 does not fully validate modules, so every module is checked by
-Wasmtime's validator before the runtime sees it (defence in depth).
+wasm3 does not validate modules. Every module is checked by the device's own
+validator (the runtime's C code through pywamr: the same feature set and limits
+the device enforces at install and load) and by Wasmtime's validator (defence
+in depth); both must accept it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import wasmtime
 
+from .agent_err import AgentErr
 from .errors import InputError, ValidationError
 
 MAGIC = b"\0asm"
@@ -61,12 +64,20 @@ def _engine() -> wasmtime.Engine:
 
 
 def validate(data: bytes, name: str = "module") -> None:
-    """Raises ValidationError with the validator's message if data is invalid."""
+    """Raises ValidationError with the validator's message if data is invalid, or
+    uses a feature or needs more than a limit the device does not have."""
+    from .pywamr.module import device_verdict  # pywamr imports this module
+
     check_header(data, name)
+    rc, message = device_verdict(data)
+    if rc == AgentErr.NOT_SUPPORTED:
+        raise ValidationError(f"{name}: {message}", AgentErr.NOT_SUPPORTED)
     try:
         wasmtime.Module.validate(_engine(), data)
     except wasmtime.WasmtimeError as exc:
         raise ValidationError(f"{name}: invalid WebAssembly: {_one_line(str(exc))}") from exc
+    if rc != 0:
+        raise ValidationError(f"{name}: the device's validator refuses it: {message}")
 
 
 def _one_line(message: str) -> str:

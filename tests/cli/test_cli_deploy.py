@@ -208,3 +208,15 @@ def test_a_device_without_the_lifecycle(device: FakeDevice, example: Example) ->
     refused = invoke("deploy", str(example("sensor")), "--name", "quiet", code=15)
     assert error_line(refused) == ("error: quiet could not start on the device: memory "
                                    "allocation failed; nothing of that name runs")
+
+
+def test_preflight_refuses_nesting_past_the_devices_limit_before_sending(
+        device: FakeDevice, tmp_path: Path) -> None:
+    import wasmtime
+
+    path = tmp_path / "deep.wasm"
+    body = "(block " * 130 + ")" * 130
+    path.write_bytes(bytes(wasmtime.wat2wasm(f'(module (func (export "loop") {body}))')))
+    line = error_line(invoke("deploy", str(path), code=3))
+    assert "nesting depth 130 is past the device's limit of 64 (WA_MAX_NESTING)" in line, line
+    assert device.uploads == 0

@@ -143,3 +143,22 @@ def test_deploy_via_usage_and_an_unreachable_broker(example: Example, tmp_path: 
     error = json.loads(unreachable.stdout)["error"]
     assert error["type"] == "TransportError"
     assert error["message"].startswith("cannot reach the broker at mqtt://127.0.0.1:1")
+
+
+def test_inspect_names_the_devices_nesting_limit(tmp_path: Path) -> None:
+    import wasmtime
+
+    path = tmp_path / "deep.wasm"
+    body = "(block " * 130 + ")" * 130
+    path.write_bytes(bytes(wasmtime.wat2wasm(f'(module (func (export "loop") {body}))')))
+    fails(["inspect", str(path)], 3, "nesting depth 130 is past the device's limit of 64")
+
+
+def test_inspect_names_an_unsupported_feature_wasmtime_accepts(tmp_path: Path) -> None:
+    import wasmtime
+
+    path = tmp_path / "bulk.wasm"
+    path.write_bytes(bytes(wasmtime.wat2wasm(
+        '(module (memory 1) (data "ab") (func i32.const 0 i32.const 0 i32.const 1'
+        " memory.init 0))")))
+    fails(["inspect", str(path)], 3, "unsupported: bulk memory (memory.init)")

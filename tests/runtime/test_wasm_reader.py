@@ -43,7 +43,9 @@ def test_metered_fixture_still_validates(wat: Wat, name: str) -> None:
     rc, out, _ = meter(data)
     assert rc == 0
     wasmtime.Module.validate(_engine(), out)
-    assert Module(out).info.loops == Module(data).info.loops
+    # meter_loops uses bulk-memory and reference-type ops the device refuses
+    # (the rewriter must still skip them): read both without the device's checks
+    assert Module(out, validate=False).info.loops == Module(data, validate=False).info.loops
 
 
 @pytest.mark.parametrize("name", ["sensor", "hello_wasi"])

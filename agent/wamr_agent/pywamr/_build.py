@@ -53,7 +53,7 @@ typedef struct wa_wasm_summary {
     uint32_t num_types; uint32_t num_imports; uint32_t num_func_imports; uint32_t num_funcs;
     uint32_t num_globals; uint32_t num_exports; uint32_t num_loops; uint32_t code_bytes;
     int has_memory; int memory_imported; uint32_t mem_initial_pages; uint32_t mem_max_pages;
-    uint32_t data_end; uint32_t stack_top; uint32_t heap_base; int has_start;
+        uint32_t data_end; uint32_t stack_top; uint32_t heap_base; int has_start; int needs_rewrite;
 } wa_wasm_summary_t;
 
 typedef struct wa_wasm_extern {
@@ -84,6 +84,7 @@ int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
                             char *msg, size_t msg_len);
 int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
                             char *msg, size_t msg_len);
+int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len);
 int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
                        size_t msg_len);
 int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,

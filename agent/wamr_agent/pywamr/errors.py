@@ -9,16 +9,16 @@ from ..errors import (
     CallError,
     CpuBudgetExceeded,
     FitError,
-    InputError,
     LinkError,
     LoadError,
     Trap,
+    ValidationError,
     WamrAgentError,
 )
 from ._loader import ffi
 
 _BY_CODE: dict[AgentErr, type[WamrAgentError]] = {
-    AgentErr.MALFORMED: InputError,
+    AgentErr.MALFORMED: ValidationError,  # malformed or invalid: the validator refused it
     AgentErr.MODULE_TOO_LARGE: FitError,
     AgentErr.MEMORY_BUDGET: FitError,
     AgentErr.NOT_SUPPORTED: FitError,

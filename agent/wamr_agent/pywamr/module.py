@@ -78,6 +78,15 @@ def _externs(walk: Any, data: bytes) -> list[Extern]:
         del _collectors[key]
 
 
+def device_verdict(data: bytes) -> tuple[int, str]:
+    """The device's own validator on data (``wa_wasm_validate``): (0, "") when it
+    accepts, else the agent_err code (MALFORMED: invalid; NOT_SUPPORTED: a feature
+    or a device limit, named in the message) and the message."""
+    msg = ffi.new("char[200]")
+    rc = int(lib.wa_wasm_validate(data, len(data), msg, 200))
+    return rc, ffi.string(msg).decode("utf-8", "replace") if rc else ""
+
+
 def read_info(data: bytes) -> ModuleInfo:
     """Reads a module's sections; raises InputError if it is malformed, FitError
     if it uses a feature the runtime does not support."""

@@ -32,4 +32,29 @@ extern char __stack_limit[];
 #endif
 #endif
 
+/* Deepest block/loop/if nesting a function may have. wasm3 compiles nested
+ * blocks recursively, on the C stack. Measured under QEMU on all four mps2
+ * boards (16 KiB C stack): blocks load at 112 levels and fault at 118, loops
+ * at 104 / 112, ifs at 88 / 96. The validator refuses deeper code up front,
+ * naming this limit; 64 keeps a third of the stack spare below the worst
+ * case (docs/boards.md, "Module limits"). */
+#ifndef WA_MAX_NESTING
+#define WA_MAX_NESTING 64
+#endif
+
+/* The validator's fixed tables (static, not on the stack): a module that
+ * needs more is refused, naming the setting. */
+#ifndef WA_VALIDATE_MAX_TYPES
+#define WA_VALIDATE_MAX_TYPES 256 /* 4 bytes each */
+#endif
+#ifndef WA_VALIDATE_MAX_FUNCS
+#define WA_VALIDATE_MAX_FUNCS 2048 /* imported and defined; 2 bytes each */
+#endif
+#ifndef WA_VALIDATE_MAX_GLOBALS
+#define WA_VALIDATE_MAX_GLOBALS 256 /* 1 byte each */
+#endif
+#ifndef WA_VALIDATE_MAX_OPERANDS
+#define WA_VALIDATE_MAX_OPERANDS 512 /* operand stack height; 1 byte each */
+#endif
+
 #endif /* WA_PORT_CONFIG_H */

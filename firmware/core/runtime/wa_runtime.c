@@ -83,6 +83,10 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
         return wa_error_set(err, rc, "%s module: %s",
                             rc == WA_ERR_NOT_SUPPORTED ? "unsupported" : "malformed", msg);
     }
+    rc = wa_wasm_validate(wasm, len, msg, sizeof msg);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "%s%s", rc == WA_ERR_MALFORMED ? "invalid module: " : "", msg);
+    }
     return check_memory(budget, s, err);
 }
 
@@ -244,25 +248,43 @@ static uint32_t metered_bound(uint32_t len, const wa_wasm_summary_t *s)
     return bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
 }
 
+typedef struct buffer_sink {
+    uint8_t *out;
+    uint32_t cap;
+    uint32_t len;
+} buffer_sink_t;
+
+static int put_buffer(void *ctx, const uint8_t *data, uint32_t len)
+{
+    buffer_sink_t *b = (buffer_sink_t *)ctx;
+    if (len > b->cap - b->len) {
+        return WA_ERR_TOO_LARGE; /* cannot happen: metered_bound is an upper bound */
+    }
+    memcpy(b->out + b->len, data, len);
+    b->len += len;
+    return WA_OK;
+}
+
 /* The bytes the engine reads: a metered copy in RAM, or the caller's bytes in
- * place when they need no metering (no CPU budget, or metered already). */
+ * place when they need no metering (no CPU budget, or metered already) and
+ * no rewrite for the engine (summary->needs_rewrite). */
 static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
                         const wa_wasm_summary_t *summary, int in_place, wa_error_t *err)
 {
     char msg[WA_ERROR_MESSAGE_MAX - 24];
-    if (in_place || app->budget.cpu_ticks == 0) {
+    if ((in_place || app->budget.cpu_ticks == 0) && !summary->needs_rewrite) {
         app->module = (uint8_t *)(uintptr_t)wasm;
         app->module_len = len;
         app->module_borrowed = 1;
         return WA_OK;
     }
-    uint32_t cap = app->budget.cpu_ticks != 0 ? metered_bound(len, summary) : len;
-    uint32_t tick = 0;
+    uint32_t cap = metered_bound(len, summary);
     app->module = malloc(cap ? cap : 1);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);
     }
-    int rc = wa_wasm_meter(wasm, len, app->module, cap, &app->module_len, &tick, msg, sizeof msg);
+    buffer_sink_t sink = {app->module, cap, 0};
+    int rc = wa_wasm_meter_to(wasm, len, put_buffer, &sink, &app->module_len, msg, sizeof msg);
     return rc == WA_OK ? WA_OK : wa_error_set(err, rc, "cannot meter the module: %s", msg);
 }
 

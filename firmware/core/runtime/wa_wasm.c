@@ -6,99 +6,18 @@
  * diag_t shared by all cursors of one call that keeps the first error. A read
  * past the limit or a bad encoding records an error and yields 0; once an
  * error is recorded every later read yields 0 without touching the buffer,
- * so loops over counts stop at once and callers only check ok() at their
+ * so loops over counts stop at once and callers only check rd_ok() at their
  * boundaries.
  *
  * The metering rewrite is written by the same code twice: once into a
  * writer with no buffer that only counts (to learn sizes that must precede
  * their contents), once for real.
  */
-#include "wa_wasm.h"
+#include "wa_wasm_read.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-enum section_id {
-    SEC_CUSTOM = 0,
-    SEC_TYPE,
-    SEC_IMPORT,
-    SEC_FUNCTION,
-    SEC_TABLE,
-    SEC_MEMORY,
-    SEC_GLOBAL,
-    SEC_EXPORT,
-    SEC_START,
-    SEC_ELEMENT,
-    SEC_CODE,
-    SEC_DATA,
-    SEC_DATACOUNT,
-    SEC_COUNT
-};
-
-enum {
-    TYPE_I32 = 0x7F,
-    TYPE_I64 = 0x7E,
-    TYPE_F32 = 0x7D,
-    TYPE_F64 = 0x7C,
-    TYPE_V128 = 0x7B,
-    TYPE_FUNCREF = 0x70,
-    TYPE_EXTERNREF = 0x6F,
-    TYPE_FUNC = 0x60,
-    BLOCK_EMPTY = 0x40
-};
-
-enum { OP_LOOP = 0x03, OP_CALL = 0x10, OP_I32_CONST = 0x41, OP_END = 0x0B };
-
-#define NO_SECTION 0xFFu
-#define NO_FUNC 0xFFFFFFFFu
-#define NO_INDEX 0xFFFFFFFFu
-#define HEADER_LEN 8u
-
-static const char *const s_section_names[SEC_COUNT] = {
-    "custom", "type",  "import",  "function", "table", "memory",     "global",
-    "export", "start", "element", "code",     "data",  "data count",
-};
-
-typedef struct diag {
-    char *msg;
-    size_t msg_len;
-    int rc; /* the first error; WA_OK while there is none */
-} diag_t;
-
-typedef struct cursor {
-    const uint8_t *wasm; /* module start: positions are offsets from here */
-    uint32_t pos;
-    uint32_t end;     /* one past the last byte this cursor may read */
-    unsigned section; /* for messages: NO_SECTION outside any */
-    uint32_t func;    /* for messages: NO_FUNC outside a function body */
-    diag_t *diag;
-} cursor_t;
-
-typedef struct section {
-    uint32_t head;  /* offset of the id byte */
-    uint32_t start; /* payload */
-    uint32_t end;
-    unsigned id;
-    int present;
-} section_t;
-
-typedef struct module {
-    diag_t diag;
-    const uint8_t *wasm;
-    uint32_t len;
-    section_t sec[SEC_COUNT];
-    wa_wasm_summary_t sum;
-    uint32_t num_global_imports;
-    uint32_t heap_base_global; /* NO_INDEX when "__heap_base" is not exported */
-    uint8_t call[6];           /* metering: `call <tick>` */
-    uint32_t call_len;
-} module_t;
-
-typedef struct limits {
-    uint32_t min;
-    uint32_t max;
-} limits_t;
 
 typedef struct functype { /* positions of the value type bytes */
     uint32_t params;
@@ -136,7 +55,7 @@ typedef struct writer {
 
 /* ---- errors --------------------------------------------------------------- */
 
-static int ok(const cursor_t *c)
+int rd_ok(const cursor_t *c)
 {
     return c->diag->rc == WA_OK;
 }
@@ -161,22 +80,21 @@ static void vreport(const cursor_t *c, int rc, int locate, const char *fmt, va_l
         return;
     }
     d->rc = rc;
-    if (c->func != NO_FUNC) {
-        say(d, "function %u: ", (unsigned)c->func);
-    }
     size_t used = (d->msg != NULL && d->msg_len > 0) ? strlen(d->msg) : 0;
     if (d->msg != NULL && used + 1 < d->msg_len) {
         vsnprintf(d->msg + used, d->msg_len - used, fmt, ap);
     }
-    if (locate && c->section < SEC_COUNT) {
-        say(d, " in section %u (%s)", c->section, s_section_names[c->section]);
+    if (c->func != NO_FUNC) {
+        say(d, " in function %u", (unsigned)c->func);
+    } else if (locate && c->section < SEC_COUNT) {
+        say(d, " in section %u", c->section);
     }
     if (locate) {
-        say(d, " at offset %u", (unsigned)c->pos);
+        say(d, " at offset 0x%x", (unsigned)c->pos);
     }
 }
 
-static void report(const cursor_t *c, int rc, int locate, const char *fmt, ...)
+void rd_report(const cursor_t *c, int rc, int locate, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -185,7 +103,7 @@ static void report(const cursor_t *c, int rc, int locate, const char *fmt, ...)
 }
 
 /* A malformed module, located: "<what> in section N (name) at offset P". */
-static void fail(const cursor_t *c, const char *fmt, ...)
+void rd_fail(const cursor_t *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -194,42 +112,42 @@ static void fail(const cursor_t *c, const char *fmt, ...)
 }
 
 /* Reports a bad byte that was just read, at its own offset. */
-static void fail_byte(cursor_t *c, const char *what, uint8_t b)
+void rd_fail_byte(cursor_t *c, const char *what, uint8_t b)
 {
-    if (ok(c)) {
+    if (rd_ok(c)) {
         c->pos--;
-        fail(c, "%s 0x%02x", what, (unsigned)b);
+        rd_fail(c, "%s 0x%02x", what, (unsigned)b);
     }
 }
 
 /* ---- reading -------------------------------------------------------------- */
 
-static uint8_t read_u8(cursor_t *c)
+uint8_t rd_u8(cursor_t *c)
 {
-    if (!ok(c)) {
+    if (!rd_ok(c)) {
         return 0;
     }
     if (c->pos >= c->end) {
-        fail(c, "truncated");
+        rd_fail(c, "truncated");
         return 0;
     }
     return c->wasm[c->pos++];
 }
 
 /* -1 at the limit or after an error. */
-static int peek_u8(const cursor_t *c)
+int rd_peek(const cursor_t *c)
 {
-    return (ok(c) && c->pos < c->end) ? c->wasm[c->pos] : -1;
+    return (rd_ok(c) && c->pos < c->end) ? c->wasm[c->pos] : -1;
 }
 
-static const uint8_t *read_bytes(cursor_t *c, uint32_t n)
+const uint8_t *rd_bytes(cursor_t *c, uint32_t n)
 {
-    if (!ok(c)) {
+    if (!rd_ok(c)) {
         return NULL;
     }
     if (n > c->end - c->pos) {
         c->pos = c->end;
-        fail(c, "truncated");
+        rd_fail(c, "truncated");
         return NULL;
     }
     c->pos += n;
@@ -238,15 +156,15 @@ static const uint8_t *read_bytes(cursor_t *c, uint32_t n)
 
 /* LEB128 of at most `bits` bits; the unused bits of the last byte must be
  * zero (unsigned) or copies of the sign bit (signed). */
-static uint64_t read_leb(cursor_t *c, unsigned bits, int is_signed)
+uint64_t rd_leb(cursor_t *c, unsigned bits, int is_signed)
 {
     uint64_t v = 0;
     unsigned shift = 0;
     uint8_t b;
     do {
         uint32_t at = c->pos;
-        b = read_u8(c);
-        if (!ok(c)) {
+        b = rd_u8(c);
+        if (!rd_ok(c)) {
             return 0;
         }
         if (shift + 7 >= bits) {
@@ -255,7 +173,7 @@ static uint64_t read_leb(cursor_t *c, unsigned bits, int is_signed)
             unsigned all = is_signed ? (0x7Fu >> (used - 1)) : 0;
             if ((b & 0x80u) != 0 || (rest != 0 && rest != all)) {
                 c->pos = at;
-                fail(c, "LEB128 overflow");
+                rd_fail(c, "LEB128 overflow");
                 return 0;
             }
         }
@@ -268,70 +186,98 @@ static uint64_t read_leb(cursor_t *c, unsigned bits, int is_signed)
     return v;
 }
 
-static uint32_t read_u32(cursor_t *c)
+uint32_t rd_u32(cursor_t *c)
 {
-    return (uint32_t)read_leb(c, 32, 0);
+    return (uint32_t)rd_leb(c, 32, 0);
 }
 
-static const char *read_name(cursor_t *c, uint32_t *len)
+const char *rd_name(cursor_t *c, uint32_t *len)
 {
-    uint32_t n = read_u32(c);
-    const uint8_t *p = read_bytes(c, n);
+    uint32_t n = rd_u32(c);
+    const uint8_t *p = rd_bytes(c, n);
     *len = p != NULL ? n : 0;
     return (const char *)p;
 }
 
-static int is_reftype(int b)
+int rd_utf8_ok(const uint8_t *s, uint32_t n)
+{
+    for (uint32_t i = 0; i < n;) {
+        uint8_t b = s[i];
+        uint32_t len = b < 0x80         ? 1
+                       : (b >> 5) == 6  ? 2
+                       : (b >> 4) == 14 ? 3
+                       : (b >> 3) == 30 ? 4
+                                        : 0;
+        if (len == 0 || len > n - i) {
+            return 0;
+        }
+        uint32_t cp = len == 1 ? b : (uint32_t)(b & (0x7Fu >> len));
+        for (uint32_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0u) != 0x80u) {
+                return 0;
+            }
+            cp = cp << 6 | (s[i + k] & 0x3Fu);
+        }
+        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < least[len] || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) {
+            return 0;
+        }
+        i += len;
+    }
+    return 1;
+}
+
+int rd_is_reftype(int b)
 {
     return b == TYPE_FUNCREF || b == TYPE_EXTERNREF;
 }
 
-static int is_valtype(int b)
+int rd_is_valtype(int b)
 {
-    return (b >= TYPE_V128 && b <= TYPE_I32) || is_reftype(b);
+    return (b >= TYPE_V128 && b <= TYPE_I32) || rd_is_reftype(b);
 }
 
 static uint8_t read_valtype(cursor_t *c)
 {
-    uint8_t b = read_u8(c);
-    if (!is_valtype(b)) {
-        fail_byte(c, "bad value type", b);
+    uint8_t b = rd_u8(c);
+    if (!rd_is_valtype(b)) {
+        rd_fail_byte(c, "bad value type", b);
     }
     return b;
 }
 
 static void read_reftype(cursor_t *c)
 {
-    uint8_t b = read_u8(c);
-    if (!is_reftype(b)) {
-        fail_byte(c, "bad reference type", b);
+    uint8_t b = rd_u8(c);
+    if (!rd_is_reftype(b)) {
+        rd_fail_byte(c, "bad reference type", b);
     }
 }
 
-static void read_limits(cursor_t *c, limits_t *l)
+void rd_limits(cursor_t *c, limits_t *l)
 {
-    uint8_t flags = read_u8(c);
+    uint8_t flags = rd_u8(c);
     if (flags > 3) { /* bit 0: has a maximum; bit 1: shared */
-        fail_byte(c, "unsupported limits flags", flags);
+        rd_fail_byte(c, "unsupported limits flags", flags);
     }
-    l->min = read_u32(c);
-    l->max = (flags & 1u) ? read_u32(c) : WA_WASM_NO_MAX;
+    l->min = rd_u32(c);
+    l->max = (flags & 1u) ? rd_u32(c) : WA_WASM_NO_MAX;
 }
 
 static void read_valtypes(cursor_t *c, uint32_t *at, uint32_t *count)
 {
-    *count = read_u32(c);
+    *count = rd_u32(c);
     *at = c->pos;
-    for (uint32_t i = 0; i < *count && ok(c); i++) {
+    for (uint32_t i = 0; i < *count && rd_ok(c); i++) {
         read_valtype(c);
     }
 }
 
 static void read_functype(cursor_t *c, functype_t *ft)
 {
-    uint8_t form = read_u8(c);
+    uint8_t form = rd_u8(c);
     if (form != TYPE_FUNC) {
-        fail_byte(c, "unsupported type form", form);
+        rd_fail_byte(c, "unsupported type form", form);
     }
     read_valtypes(c, &ft->params, &ft->num_params);
     read_valtypes(c, &ft->results, &ft->num_results);
@@ -339,9 +285,9 @@ static void read_functype(cursor_t *c, functype_t *ft)
 
 static uint8_t read_mut(cursor_t *c)
 {
-    uint8_t b = read_u8(c);
+    uint8_t b = rd_u8(c);
     if (b > 1) {
-        fail_byte(c, "bad mutability", b);
+        rd_fail_byte(c, "bad mutability", b);
     }
     return b;
 }
@@ -408,7 +354,7 @@ static enum imm immediate_kind(uint8_t op)
     }
 }
 
-static const char *opcode_note(uint8_t op)
+const char *rd_opcode_note(uint8_t op)
 {
     switch (op) {
     case 0xFD: return " (SIMD)";
@@ -429,61 +375,61 @@ static const char *opcode_note(uint8_t op)
 static void refuse_opcode(cursor_t *c, uint8_t op)
 {
     c->pos--;
-    report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC, "opcode 0x%02x%s is not supported",
-           (unsigned)op, opcode_note(op));
+    rd_report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC, "opcode 0x%02x%s is not supported",
+              (unsigned)op, rd_opcode_note(op));
 }
 
 static void skip_blocktype(cursor_t *c)
 {
-    int b = peek_u8(c);
-    if (b == BLOCK_EMPTY || is_valtype(b)) {
+    int b = rd_peek(c);
+    if (b == BLOCK_EMPTY || rd_is_valtype(b)) {
         c->pos++;
         return;
     }
     uint32_t at = c->pos;
-    uint64_t v = read_leb(c, 33, 1);
-    if (ok(c) && (v >> 63) != 0) {
+    uint64_t v = rd_leb(c, 33, 1);
+    if (rd_ok(c) && (v >> 63) != 0) {
         c->pos = at;
-        fail(c, "bad block type");
+        rd_fail(c, "bad block type");
     }
 }
 
 static void skip_memarg(cursor_t *c)
 {
-    uint32_t align = read_u32(c);
-    if (ok(c) && (align & 0x40u) != 0) {
-        report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC,
-               "a memory index in a memarg (multi-memory) is not supported");
+    uint32_t align = rd_u32(c);
+    if (rd_ok(c) && (align & 0x40u) != 0) {
+        rd_report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC,
+                  "a memory index in a memarg (multi-memory) is not supported");
     }
-    read_u32(c);
+    rd_u32(c);
 }
 
 static void skip_prefix_fc(cursor_t *c)
 {
     uint32_t at = c->pos;
-    uint32_t sub = read_u32(c);
+    uint32_t sub = rd_u32(c);
     switch (sub) {
     case 8: /* memory.init */
-        read_u32(c);
-        read_u8(c);
+        rd_u32(c);
+        rd_u8(c);
         break;
     case 9:
     case 13:
     case 15:
     case 16:
-    case 17: /* data.drop elem.drop table.grow/size/fill */ read_u32(c); break;
-    case 10: /* memory.copy */ read_bytes(c, 2); break;
-    case 11: /* memory.fill */ read_u8(c); break;
+    case 17: /* data.drop elem.drop table.grow/size/fill */ rd_u32(c); break;
+    case 10: /* memory.copy */ rd_bytes(c, 2); break;
+    case 11: /* memory.fill */ rd_u8(c); break;
     case 12:
     case 14: /* table.init table.copy */
-        read_u32(c);
-        read_u32(c);
+        rd_u32(c);
+        rd_u32(c);
         break;
     default:
-        if (sub > 7 && ok(c)) { /* 0..7: saturating truncations, no immediates */
+        if (sub > 7 && rd_ok(c)) { /* 0..7: saturating truncations, no immediates */
             c->pos = at - 1;
-            report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC, "opcode 0xfc 0x%x is not supported",
-                   (unsigned)sub);
+            rd_report(c, WA_ERR_NOT_SUPPORTED, c->func == NO_FUNC,
+                      "opcode 0xfc 0x%x is not supported", (unsigned)sub);
         }
     }
 }
@@ -496,24 +442,24 @@ static void skip_immediates(cursor_t *c, enum imm kind, uint8_t op)
     case IMM_NONE:
     case IMM_END: break;
     case IMM_BLOCK: skip_blocktype(c); break;
-    case IMM_INDEX: read_u32(c); break;
+    case IMM_INDEX: rd_u32(c); break;
     case IMM_TWO_INDICES:
-        read_u32(c);
-        read_u32(c);
+        rd_u32(c);
+        rd_u32(c);
         break;
     case IMM_BR_TABLE: /* the labels, then the default */
-        n = read_u32(c);
-        for (uint32_t i = 0; i < n && ok(c); i++) {
-            read_u32(c);
+        n = rd_u32(c);
+        for (uint32_t i = 0; i < n && rd_ok(c); i++) {
+            rd_u32(c);
         }
-        read_u32(c);
+        rd_u32(c);
         break;
     case IMM_MEMARG: skip_memarg(c); break;
-    case IMM_BYTE: read_u8(c); break;
-    case IMM_I32: read_leb(c, 32, 1); break;
-    case IMM_I64: read_leb(c, 64, 1); break;
-    case IMM_F32: read_bytes(c, 4); break;
-    case IMM_F64: read_bytes(c, 8); break;
+    case IMM_BYTE: rd_u8(c); break;
+    case IMM_I32: rd_leb(c, 32, 1); break;
+    case IMM_I64: rd_leb(c, 64, 1); break;
+    case IMM_F32: rd_bytes(c, 4); break;
+    case IMM_F64: rd_bytes(c, 8); break;
     case IMM_SELECT: read_valtypes(c, &at, &n); break;
     case IMM_PREFIX_FC: skip_prefix_fc(c); break;
     default: refuse_opcode(c, op); break;
@@ -525,10 +471,10 @@ static void skip_immediates(cursor_t *c, enum imm kind, uint8_t op)
  * also on error). *depth counts the blocks open, 0 at the start. */
 static int next_loop(cursor_t *c, uint32_t *depth)
 {
-    while (ok(c)) {
-        uint8_t op = read_u8(c);
+    while (rd_ok(c)) {
+        uint8_t op = rd_u8(c);
         enum imm kind = immediate_kind(op);
-        if (!ok(c)) {
+        if (!rd_ok(c)) {
             break;
         }
         if (kind == IMM_END) {
@@ -541,7 +487,7 @@ static int next_loop(cursor_t *c, uint32_t *depth)
         skip_immediates(c, kind, op);
         if (kind == IMM_BLOCK) {
             (*depth)++;
-            if (op == OP_LOOP && ok(c)) {
+            if (op == OP_LOOP && rd_ok(c)) {
                 return 1;
             }
         }
@@ -556,19 +502,45 @@ static void skip_expr(cursor_t *c)
     }
 }
 
+/* The deepest block nesting from c to the end of its function body, given
+ * `depth` blocks open at c. Reads a copy of c with its own diagnostics, so a
+ * caller that is about to report an error can still ask. */
+uint32_t rd_deepest(const cursor_t *c, uint32_t depth)
+{
+    diag_t quiet = {NULL, 0, WA_OK};
+    cursor_t r = *c;
+    uint32_t most = depth;
+    r.diag = &quiet;
+    while (rd_ok(&r) && r.pos < r.end) {
+        uint8_t op = rd_u8(&r);
+        enum imm kind = immediate_kind(op);
+        if (kind == IMM_END) {
+            if (depth-- == 0) {
+                break;
+            }
+            continue;
+        }
+        skip_immediates(&r, kind, op);
+        if (kind == IMM_BLOCK && ++depth > most) {
+            most = depth;
+        }
+    }
+    return most;
+}
+
 /* Skips a constant expression; returns 1 if it is exactly `i32.const v`. */
 static int read_const_expr(cursor_t *c, uint32_t *value)
 {
     uint32_t at = c->pos;
-    if (peek_u8(c) == OP_I32_CONST) {
+    if (rd_peek(c) == OP_I32_CONST) {
         c->pos++;
-        uint32_t v = (uint32_t)read_leb(c, 32, 1);
-        if (peek_u8(c) == OP_END) {
+        uint32_t v = (uint32_t)rd_leb(c, 32, 1);
+        if (rd_peek(c) == OP_END) {
             c->pos++;
             *value = v;
             return 1;
         }
-        if (!ok(c)) {
+        if (!rd_ok(c)) {
             return 0;
         }
         c->pos = at;
@@ -579,16 +551,16 @@ static int read_const_expr(cursor_t *c, uint32_t *value)
 
 /* ---- module structure ----------------------------------------------------- */
 
-static cursor_t section_cursor(module_t *m, unsigned id)
+cursor_t rd_section(module_t *m, unsigned id)
 {
     cursor_t c = {m->wasm, m->sec[id].start, m->sec[id].end, id, NO_FUNC, &m->diag};
     return c;
 }
 
-static void finish_section(cursor_t *c)
+void rd_finish(cursor_t *c)
 {
-    if (ok(c) && c->pos != c->end) {
-        fail(c, "section size mismatch");
+    if (rd_ok(c) && c->pos != c->end) {
+        rd_fail(c, "section size mismatch");
     }
 }
 
@@ -603,31 +575,35 @@ static unsigned section_rank(unsigned id)
 
 static int next_section(cursor_t *c, section_t *s)
 {
-    if (!ok(c) || c->pos >= c->end) {
+    if (!rd_ok(c) || c->pos >= c->end) {
         return 0;
     }
     c->section = NO_SECTION;
     s->head = c->pos;
-    s->id = read_u8(c);
+    s->id = rd_u8(c);
     if (s->id >= SEC_COUNT) {
         c->pos = s->head;
-        report(c, WA_ERR_MALFORMED, 1, "unknown section id %u", s->id);
+        rd_report(c, WA_ERR_MALFORMED, 1, "unknown section id %u", s->id);
         return 0;
     }
     c->section = s->id;
-    uint32_t size = read_u32(c);
+    uint32_t size = rd_u32(c);
     s->start = c->pos;
-    read_bytes(c, size);
+    rd_bytes(c, size);
     s->end = c->pos;
     s->present = 1;
-    return ok(c);
+    return rd_ok(c);
 }
 
 static void check_custom(module_t *m, const section_t *s)
 {
     cursor_t c = {m->wasm, s->start, s->end, SEC_CUSTOM, NO_FUNC, &m->diag};
     uint32_t len;
-    read_name(&c, &len);
+    const char *name = rd_name(&c, &len);
+    if (rd_ok(&c) && !rd_utf8_ok((const uint8_t *)name, len)) {
+        c.pos = s->start;
+        rd_fail(&c, "custom section name is not valid UTF-8");
+    }
 }
 
 static int scan_sections(module_t *m)
@@ -641,8 +617,8 @@ static int scan_sections(module_t *m)
             continue;
         }
         if (section_rank(s.id) <= last) {
-            report(&c, WA_ERR_MALFORMED, 0, "section %u (%s) repeated or out of order at offset %u",
-                   s.id, s_section_names[s.id], (unsigned)s.head);
+            rd_report(&c, WA_ERR_MALFORMED, 0, "section %u repeated or out of order at offset 0x%x",
+                      s.id, (unsigned)s.head);
             break;
         }
         last = section_rank(s.id);
@@ -651,7 +627,7 @@ static int scan_sections(module_t *m)
     return m->diag.rc;
 }
 
-static int open_module(module_t *m, const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len)
+int rd_open(module_t *m, const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len)
 {
     memset(m, 0, sizeof *m);
     m->diag.msg = msg;
@@ -659,22 +635,23 @@ static int open_module(module_t *m, const uint8_t *wasm, uint32_t len, char *msg
     m->wasm = wasm;
     m->len = len;
     m->heap_base_global = NO_INDEX;
+    m->table_min = NO_INDEX;
     m->sum.mem_max_pages = WA_WASM_NO_MAX;
     if (msg != NULL && msg_len > 0) {
         msg[0] = '\0';
     }
     cursor_t c = {wasm, 0, len, NO_SECTION, NO_FUNC, &m->diag};
     if (wasm == NULL) {
-        report(&c, WA_ERR_INVALID_ARG, 0, "no module");
+        rd_report(&c, WA_ERR_INVALID_ARG, 0, "no module");
     } else if (len < 4 || memcmp(wasm, "\0asm", 4) != 0) {
-        report(&c, WA_ERR_MALFORMED, 0, "bad magic: not a wasm module");
+        rd_report(&c, WA_ERR_MALFORMED, 0, "bad magic: not a wasm module");
     } else if (len < HEADER_LEN) {
-        report(&c, WA_ERR_MALFORMED, 0, "truncated in the header at offset %u", (unsigned)len);
+        rd_report(&c, WA_ERR_MALFORMED, 0, "truncated in the header at offset %u", (unsigned)len);
     } else {
         uint32_t version =
             wasm[4] | (uint32_t)wasm[5] << 8 | (uint32_t)wasm[6] << 16 | (uint32_t)wasm[7] << 24;
         if (version != 1) {
-            report(&c, WA_ERR_MALFORMED, 0, "unsupported version %u", (unsigned)version);
+            rd_report(&c, WA_ERR_MALFORMED, 0, "unsupported version %u", (unsigned)version);
         }
     }
     return m->diag.rc != WA_OK ? m->diag.rc : scan_sections(m);
@@ -690,13 +667,13 @@ static int read_vector(module_t *m, unsigned id, entry_fn fn, void *ctx, uint32_
     uint32_t n = 0;
     int stop = 0;
     if (m->sec[id].present && m->diag.rc == WA_OK) {
-        cursor_t c = section_cursor(m, id);
-        n = read_u32(&c);
-        for (uint32_t i = 0; i < n && ok(&c) && stop == 0; i++) {
+        cursor_t c = rd_section(m, id);
+        n = rd_u32(&c);
+        for (uint32_t i = 0; i < n && rd_ok(&c) && stop == 0; i++) {
             stop = fn(m, &c, i, ctx);
         }
         if (stop == 0) {
-            finish_section(&c);
+            rd_finish(&c);
         }
     }
     if (count != NULL) {
@@ -710,33 +687,33 @@ static int read_vector(module_t *m, unsigned id, entry_fn fn, void *ctx, uint32_
 static void read_import(cursor_t *c, import_t *imp)
 {
     memset(imp, 0, sizeof *imp);
-    imp->ext.module = read_name(c, &imp->ext.module_len);
-    imp->ext.name = read_name(c, &imp->ext.name_len);
-    imp->ext.kind = read_u8(c);
+    imp->ext.module = rd_name(c, &imp->ext.module_len);
+    imp->ext.name = rd_name(c, &imp->ext.name_len);
+    imp->ext.kind = rd_u8(c);
     switch (imp->ext.kind) {
-    case WA_EXT_FUNC: imp->ext.index = read_u32(c); break;
+    case WA_EXT_FUNC: imp->ext.index = rd_u32(c); break;
     case WA_EXT_TABLE:
         read_reftype(c);
-        read_limits(c, &imp->limits);
+        rd_limits(c, &imp->limits);
         break;
-    case WA_EXT_MEMORY: read_limits(c, &imp->limits); break;
+    case WA_EXT_MEMORY: rd_limits(c, &imp->limits); break;
     case WA_EXT_GLOBAL:
         read_valtype(c);
         read_mut(c);
         break;
-    default: fail_byte(c, "bad import kind", imp->ext.kind);
+    default: rd_fail_byte(c, "bad import kind", imp->ext.kind);
     }
 }
 
 static void read_export(cursor_t *c, wa_wasm_extern_t *e)
 {
     memset(e, 0, sizeof *e);
-    e->name = read_name(c, &e->name_len);
-    e->kind = read_u8(c);
+    e->name = rd_name(c, &e->name_len);
+    e->kind = rd_u8(c);
     if (e->kind > WA_EXT_GLOBAL) {
-        fail_byte(c, "bad export kind", e->kind);
+        rd_fail_byte(c, "bad export kind", e->kind);
     }
-    e->index = read_u32(c);
+    e->index = rd_u32(c);
 }
 
 static void read_global(cursor_t *c, global_t *g)
@@ -750,29 +727,29 @@ static void read_global(cursor_t *c, global_t *g)
 static void read_element(cursor_t *c)
 {
     uint32_t at = c->pos;
-    uint32_t flags = read_u32(c);
-    if (ok(c) && flags > 7) {
+    uint32_t flags = rd_u32(c);
+    if (rd_ok(c) && flags > 7) {
         c->pos = at;
-        fail(c, "bad element segment flags %u", (unsigned)flags);
+        rd_fail(c, "bad element segment flags %u", (unsigned)flags);
     }
     if ((flags & 1u) == 0) { /* active: table (flag 2), offset */
         if (flags & 2u) {
-            read_u32(c);
+            rd_u32(c);
         }
         skip_expr(c);
     }
     if ((flags & 3u) != 0) { /* element kind (0x00) or reference type */
-        uint8_t kind = read_u8(c);
-        if ((flags & 4u) ? !is_reftype(kind) : kind != 0) {
-            fail_byte(c, "bad element kind", kind);
+        uint8_t kind = rd_u8(c);
+        if ((flags & 4u) ? !rd_is_reftype(kind) : kind != 0) {
+            rd_fail_byte(c, "bad element kind", kind);
         }
     }
-    uint32_t n = read_u32(c);
-    for (uint32_t i = 0; i < n && ok(c); i++) {
+    uint32_t n = rd_u32(c);
+    for (uint32_t i = 0; i < n && rd_ok(c); i++) {
         if (flags & 4u) {
             skip_expr(c);
         } else {
-            read_u32(c);
+            rd_u32(c);
         }
     }
 }
@@ -780,21 +757,21 @@ static void read_element(cursor_t *c)
 /* Reads a body's size and locals; c moves past the body. */
 static void read_body(cursor_t *c, body_t *b)
 {
-    uint32_t size = read_u32(c);
+    uint32_t size = rd_u32(c);
     b->start = c->pos;
-    read_bytes(c, size);
+    rd_bytes(c, size);
     b->end = c->pos;
     cursor_t in = *c;
     in.pos = b->start;
     in.end = b->end;
-    uint32_t groups = read_u32(&in);
+    uint32_t groups = rd_u32(&in);
     uint64_t locals = 0;
-    for (uint32_t i = 0; i < groups && ok(&in); i++) {
-        locals += read_u32(&in);
+    for (uint32_t i = 0; i < groups && rd_ok(&in); i++) {
+        locals += rd_u32(&in);
         read_valtype(&in);
     }
-    if (ok(&in) && locals > 0xFFFFFFFFu) {
-        fail(&in, "too many locals");
+    if (rd_ok(&in) && locals > 0xFFFFFFFFu) {
+        rd_fail(&in, "too many locals");
     }
     b->code = in.pos;
 }
@@ -814,8 +791,8 @@ static uint32_t count_loops(cursor_t *in)
     while (next_loop(in, &depth)) {
         loops++;
     }
-    if (ok(in) && in->pos != in->end) {
-        fail(in, "body size mismatch");
+    if (rd_ok(in) && in->pos != in->end) {
+        rd_fail(in, "body size mismatch");
     }
     return loops;
 }
@@ -824,8 +801,8 @@ static uint32_t count_loops(cursor_t *in)
 
 static void check_type_index(module_t *m, cursor_t *c, uint32_t type)
 {
-    if (ok(c) && type >= m->sum.num_types) {
-        fail(c, "type index %u out of range", (unsigned)type);
+    if (rd_ok(c) && type >= m->sum.num_types) {
+        rd_fail(c, "type index %u out of range", (unsigned)type);
     }
 }
 
@@ -859,16 +836,19 @@ static int on_import(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 static int on_function(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
     (void)i, (void)ctx;
-    check_type_index(m, c, read_u32(c));
+    check_type_index(m, c, rd_u32(c));
     return 0;
 }
 
 static int on_table(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
     limits_t l;
-    (void)m, (void)i, (void)ctx;
+    (void)ctx;
     read_reftype(c);
-    read_limits(c, &l);
+    rd_limits(c, &l);
+    if (i == 0) {
+        m->table_min = l.min;
+    }
     return 0;
 }
 
@@ -876,7 +856,7 @@ static int on_memory(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
     limits_t l;
     (void)i, (void)ctx;
-    read_limits(c, &l);
+    rd_limits(c, &l);
     if (!m->sum.has_memory) {
         m->sum.has_memory = 1;
         m->sum.mem_initial_pages = l.min;
@@ -901,7 +881,7 @@ static int on_export(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     wa_wasm_extern_t e;
     (void)i, (void)ctx;
     read_export(c, &e);
-    if (ok(c) && e.kind == WA_EXT_GLOBAL && e.name_len == 11 &&
+    if (rd_ok(c) && e.kind == WA_EXT_GLOBAL && e.name_len == 11 &&
         memcmp(e.name, "__heap_base", 11) == 0) {
         m->heap_base_global = e.index;
     }
@@ -919,7 +899,7 @@ static int on_global_find(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     global_t g;
     (void)m;
     read_global(c, &g);
-    if (i != f->target || !ok(c)) {
+    if (i != f->target || !rd_ok(c)) {
         return 0;
     }
     f->value = (g.type == TYPE_I32 && g.is_const) ? g.value : 0;
@@ -937,10 +917,24 @@ static uint32_t heap_base(module_t *m)
     return f.value;
 }
 
+/* Reads one element segment; 1 if it changes nothing: no elements, at a
+ * constant offset inside the table (wasm3 fails to load a module with one
+ * before the table has any element). */
+static int read_element_noop(module_t *m, cursor_t *c)
+{
+    uint32_t at = c->pos;
+    uint32_t offset = 0;
+    int noop = rd_u32(c) == 0 && read_const_expr(c, &offset) && rd_u32(c) == 0 && rd_ok(c) &&
+               m->table_min != NO_INDEX && offset <= m->table_min;
+    c->pos = at;
+    read_element(c);
+    return noop;
+}
+
 static int on_element(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
-    (void)m, (void)i, (void)ctx;
-    read_element(c);
+    (void)i, (void)ctx;
+    m->noop_elements += (uint32_t)read_element_noop(m, c);
     return 0;
 }
 
@@ -950,7 +944,7 @@ static int on_body(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     (void)ctx;
     c->func = m->sum.num_func_imports + i;
     read_body(c, &b);
-    if (ok(c)) {
+    if (rd_ok(c)) {
         cursor_t in = body_cursor(c, &b);
         m->sum.num_loops += count_loops(&in);
     }
@@ -964,20 +958,20 @@ static int on_data(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     int known = 0;
     (void)i, (void)ctx;
     uint32_t at = c->pos;
-    uint32_t flags = read_u32(c);
-    if (ok(c) && flags > 2) {
+    uint32_t flags = rd_u32(c);
+    if (rd_ok(c) && flags > 2) {
         c->pos = at;
-        fail(c, "bad data segment flags %u", (unsigned)flags);
+        rd_fail(c, "bad data segment flags %u", (unsigned)flags);
     }
     if (flags == 2) {
-        read_u32(c); /* memory index */
+        rd_u32(c); /* memory index */
     }
     if (flags != 1) {
         known = read_const_expr(c, &offset);
     }
-    uint32_t size = read_u32(c);
-    read_bytes(c, size);
-    if (ok(c) && known) {
+    uint32_t size = rd_u32(c);
+    rd_bytes(c, size);
+    if (rd_ok(c) && known) {
         uint64_t end = (uint64_t)offset + size;
         uint32_t end32 = end > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)end;
         m->sum.data_end = end32 > m->sum.data_end ? end32 : m->sum.data_end;
@@ -988,24 +982,24 @@ static int on_data(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 static void read_single(module_t *m, unsigned id)
 {
     if (m->sec[id].present && m->diag.rc == WA_OK) {
-        cursor_t c = section_cursor(m, id);
-        read_u32(&c);
-        finish_section(&c);
+        cursor_t c = rd_section(m, id);
+        rd_u32(&c);
+        rd_finish(&c);
     }
 }
 
 static void check_code_count(module_t *m, uint32_t bodies)
 {
-    cursor_t c = section_cursor(m, SEC_CODE);
-    if (!ok(&c) || bodies == m->sum.num_funcs) {
+    cursor_t c = rd_section(m, SEC_CODE);
+    if (!rd_ok(&c) || bodies == m->sum.num_funcs) {
         return;
     }
     if (m->sec[SEC_CODE].present) {
-        fail(&c, "%u function bodies for %u functions", (unsigned)bodies,
-             (unsigned)m->sum.num_funcs);
+        rd_fail(&c, "%u function bodies for %u functions", (unsigned)bodies,
+                (unsigned)m->sum.num_funcs);
     } else {
-        report(&c, WA_ERR_MALFORMED, 0, "%u functions but no code section",
-               (unsigned)m->sum.num_funcs);
+        rd_report(&c, WA_ERR_MALFORMED, 0, "%u functions but no code section",
+                  (unsigned)m->sum.num_funcs);
     }
 }
 
@@ -1016,14 +1010,19 @@ static int summarize_module(module_t *m)
     read_vector(m, SEC_TYPE, on_type, NULL, &s->num_types);
     read_vector(m, SEC_IMPORT, on_import, NULL, &s->num_imports);
     read_vector(m, SEC_FUNCTION, on_function, NULL, &s->num_funcs);
+    uint32_t memories = 0;
+    uint32_t elements = 0;
     read_vector(m, SEC_TABLE, on_table, NULL, NULL);
-    read_vector(m, SEC_MEMORY, on_memory, NULL, NULL);
+    read_vector(m, SEC_MEMORY, on_memory, NULL, &memories);
+    m->drop[SEC_MEMORY] = m->sec[SEC_MEMORY].present && memories == 0;
     read_vector(m, SEC_GLOBAL, on_global, NULL, &s->num_globals);
     read_vector(m, SEC_EXPORT, on_export, NULL, &s->num_exports);
     s->heap_base = heap_base(m);
     read_single(m, SEC_START);
     s->has_start = m->sec[SEC_START].present;
-    read_vector(m, SEC_ELEMENT, on_element, NULL, NULL);
+    read_vector(m, SEC_ELEMENT, on_element, NULL, &elements);
+    m->drop[SEC_ELEMENT] = elements > 0 && m->noop_elements == elements;
+    s->needs_rewrite = m->drop[SEC_MEMORY] || m->noop_elements > 0;
     read_single(m, SEC_DATACOUNT);
     read_vector(m, SEC_CODE, on_body, NULL, &bodies);
     check_code_count(m, bodies);
@@ -1036,7 +1035,7 @@ int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out,
                       size_t msg_len)
 {
     module_t m;
-    int rc = open_module(&m, wasm, len, msg, msg_len);
+    int rc = rd_open(&m, wasm, len, msg, msg_len);
     if (rc == WA_OK) {
         rc = summarize_module(&m);
     }
@@ -1102,17 +1101,17 @@ static void format_sig(const uint8_t *wasm, const functype_t *ft, char *sig)
 /* Writes the signature of type `type`; `from` locates a bad index. */
 static void write_sig(module_t *m, cursor_t *from, uint32_t type, char *sig)
 {
-    cursor_t c = section_cursor(m, SEC_TYPE);
-    uint32_t n = m->sec[SEC_TYPE].present ? read_u32(&c) : 0;
+    cursor_t c = rd_section(m, SEC_TYPE);
+    uint32_t n = m->sec[SEC_TYPE].present ? rd_u32(&c) : 0;
     functype_t ft;
     sig[0] = '\0';
-    if (ok(&c) && type >= n) {
-        fail(from, "type index %u out of range", (unsigned)type);
+    if (rd_ok(&c) && type >= n) {
+        rd_fail(from, "type index %u out of range", (unsigned)type);
     }
-    for (uint32_t i = 0; i <= type && ok(&c); i++) {
+    for (uint32_t i = 0; i <= type && rd_ok(&c); i++) {
         read_functype(&c, &ft);
     }
-    if (ok(&c)) {
+    if (rd_ok(&c)) {
         format_sig(m->wasm, &ft, sig);
     }
 }
@@ -1128,10 +1127,10 @@ static int on_import_call(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     import_t imp;
     (void)i;
     read_import(c, &imp);
-    if (ok(c) && imp.ext.kind == WA_EXT_FUNC) {
+    if (rd_ok(c) && imp.ext.kind == WA_EXT_FUNC) {
         write_sig(m, c, imp.ext.index, imp.ext.sig);
     }
-    return ok(c) ? w->cb(w->ctx, &imp.ext) : 0;
+    return rd_ok(c) ? w->cb(w->ctx, &imp.ext) : 0;
 }
 
 int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
@@ -1139,7 +1138,7 @@ int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
 {
     module_t m;
     extern_walk_t w = {cb, ctx};
-    int rc = open_module(&m, wasm, len, msg, msg_len);
+    int rc = rd_open(&m, wasm, len, msg, msg_len);
     if (rc != WA_OK || cb == NULL) {
         return rc != WA_OK ? rc : WA_ERR_INVALID_ARG;
     }
@@ -1159,7 +1158,7 @@ static int on_import_find(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     import_t imp;
     (void)m, (void)i;
     read_import(c, &imp);
-    if (!ok(c) || imp.ext.kind != WA_EXT_FUNC) {
+    if (!rd_ok(c) || imp.ext.kind != WA_EXT_FUNC) {
         return 0;
     }
     f->type = imp.ext.index;
@@ -1176,16 +1175,16 @@ static int func_type(module_t *m, cursor_t *from, uint32_t func, uint32_t *type)
         return found;
     }
     if (func - m->sum.num_func_imports >= m->sum.num_funcs) {
-        fail(from, "function index %u out of range", (unsigned)func);
+        rd_fail(from, "function index %u out of range", (unsigned)func);
         return 0;
     }
-    cursor_t c = section_cursor(m, SEC_FUNCTION);
-    read_u32(&c);
-    for (uint32_t i = m->sum.num_func_imports; i < func && ok(&c); i++) {
-        read_u32(&c);
+    cursor_t c = rd_section(m, SEC_FUNCTION);
+    rd_u32(&c);
+    for (uint32_t i = m->sum.num_func_imports; i < func && rd_ok(&c); i++) {
+        rd_u32(&c);
     }
-    *type = read_u32(&c);
-    return ok(&c);
+    *type = rd_u32(&c);
+    return rd_ok(&c);
 }
 
 static int on_export_call(module_t *m, cursor_t *c, uint32_t i, void *ctx)
@@ -1195,10 +1194,10 @@ static int on_export_call(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     uint32_t type;
     (void)i;
     read_export(c, &e);
-    if (ok(c) && e.kind == WA_EXT_FUNC && func_type(m, c, e.index, &type)) {
+    if (rd_ok(c) && e.kind == WA_EXT_FUNC && func_type(m, c, e.index, &type)) {
         write_sig(m, c, type, e.sig);
     }
-    return ok(c) ? w->cb(w->ctx, &e) : 0;
+    return rd_ok(c) ? w->cb(w->ctx, &e) : 0;
 }
 
 int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
@@ -1206,7 +1205,7 @@ int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
 {
     module_t m;
     extern_walk_t w = {cb, ctx};
-    int rc = open_module(&m, wasm, len, msg, msg_len);
+    int rc = rd_open(&m, wasm, len, msg, msg_len);
     if (rc != WA_OK || cb == NULL) {
         return rc != WA_OK ? rc : WA_ERR_INVALID_ARG;
     }
@@ -1256,8 +1255,8 @@ static void put_leb(writer_t *w, uint64_t v)
 static void put_entries(module_t *m, writer_t *w, unsigned id)
 {
     if (m->sec[id].present) {
-        cursor_t c = section_cursor(m, id);
-        read_u32(&c);
+        cursor_t c = rd_section(m, id);
+        rd_u32(&c);
         put_bytes(w, m->wasm + c.pos, c.end - c.pos);
     }
 }
@@ -1280,7 +1279,7 @@ static void emit_functions(module_t *m, writer_t *w)
 static void check_size(const cursor_t *c, uint64_t size)
 {
     if (size > 0xFFFFFFFFu) {
-        report(c, WA_ERR_TOO_LARGE, 0, "the metered module would exceed 4 GiB");
+        rd_report(c, WA_ERR_TOO_LARGE, 0, "the metered module would exceed 4 GiB");
     }
 }
 
@@ -1291,7 +1290,7 @@ static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     body_t b;
     c->func = m->sum.num_func_imports + i;
     read_body(c, &b);
-    if (!ok(c)) {
+    if (!rd_ok(c)) {
         return 0;
     }
     cursor_t in = body_cursor(c, &b);
@@ -1301,7 +1300,7 @@ static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     uint32_t from = b.start;
     uint32_t depth = 0;
     in = body_cursor(c, &b);
-    while (ok(c) && next_loop(&in, &depth)) {
+    while (rd_ok(c) && next_loop(&in, &depth)) {
         put_bytes(w, m->wasm + from, in.pos - from);
         put_bytes(w, m->call, m->call_len);
         from = in.pos;
@@ -1309,6 +1308,20 @@ static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     put_bytes(w, m->wasm + from, b.end - from);
     c->func = NO_FUNC;
     return 0;
+}
+
+/* The element section without its segments that change nothing. */
+static void emit_elements(module_t *m, writer_t *w)
+{
+    cursor_t c = rd_section(m, SEC_ELEMENT);
+    uint32_t n = rd_u32(&c);
+    put_leb(w, (uint64_t)n - m->noop_elements);
+    for (uint32_t i = 0; i < n && rd_ok(&c); i++) {
+        uint32_t at = c.pos;
+        if (!read_element_noop(m, &c)) {
+            put_bytes(w, m->wasm + at, c.pos - at);
+        }
+    }
 }
 
 static void emit_code(module_t *m, writer_t *w)
@@ -1324,7 +1337,7 @@ typedef void (*emit_fn)(module_t *m, writer_t *w);
 static void emit_section(module_t *m, writer_t *w, unsigned id, emit_fn fn)
 {
     writer_t probe = {NULL, 0, 0, NULL, NULL, WA_OK};
-    cursor_t c = section_cursor(m, id);
+    cursor_t c = rd_section(m, id);
     fn(m, &probe);
     check_size(&c, probe.len);
     put_u8(w, (uint8_t)id);
@@ -1353,10 +1366,17 @@ static void emit_module(module_t *m, writer_t *w)
     int added[2] = {0, 0};
     put_bytes(w, m->wasm, HEADER_LEN);
     while (next_section(&c, &s)) {
-        if (s.id != SEC_CUSTOM) {
+        if (m->drop[s.id]) {
+            continue; /* valid, but the engine refuses it; leaving it out changes nothing */
+        }
+        if (s.id != SEC_CUSTOM && m->call_len != 0) {
             emit_missing(m, w, section_rank(s.id), added);
         }
-        if (s.id == SEC_TYPE) {
+        if (s.id == SEC_ELEMENT && m->noop_elements > 0) {
+            emit_section(m, w, SEC_ELEMENT, emit_elements);
+        } else if (m->call_len == 0) { /* nothing to meter: copy */
+            put_bytes(w, m->wasm + s.head, s.end - s.head);
+        } else if (s.id == SEC_TYPE) {
             emit_section(m, w, SEC_TYPE, emit_types);
         } else if (s.id == SEC_FUNCTION) {
             emit_section(m, w, SEC_FUNCTION, emit_functions);
@@ -1374,21 +1394,19 @@ static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t
                         size_t msg_len)
 {
     module_t m;
-    int rc = open_module(&m, wasm, len, msg, msg_len);
+    int rc = rd_open(&m, wasm, len, msg, msg_len);
     if (rc == WA_OK) {
         rc = summarize_module(&m);
     }
     if (rc != WA_OK) {
         return rc;
     }
-    if (!m.sec[SEC_CODE].present) { /* no code, no loops: nothing to meter */
-        put_bytes(w, wasm, len);
-        *tick = NO_INDEX;
-        return WA_OK;
+    *tick = NO_INDEX;
+    if (m.sec[SEC_CODE].present) { /* else no code, no loops: nothing to meter */
+        *tick = m.sum.num_func_imports + m.sum.num_funcs;
+        m.call[0] = OP_CALL;
+        m.call_len = 1 + encode_leb(*tick, m.call + 1);
     }
-    *tick = m.sum.num_func_imports + m.sum.num_funcs;
-    m.call[0] = OP_CALL;
-    m.call_len = 1 + encode_leb(*tick, m.call + 1);
     emit_module(&m, w);
     return m.diag.rc;
 }

@@ -48,6 +48,11 @@ typedef struct wa_wasm_summary {
                                __stack_pointer); 0 if there is none */
     uint32_t heap_base;     /* value of an exported global "__heap_base", 0 if none */
     int has_start;          /* a start section is present */
+    int needs_rewrite;      /* the engine refuses the module as it is, valid as it is:
+                               a memory section with no entries, or element segments
+                               that all change nothing (no elements). The metering
+                               rewrite leaves those sections out, so loading copies the
+                               module through it even without a CPU budget. */
 } wa_wasm_summary_t;
 
 /* One import or export, as the iteration callbacks see it. Names point into
@@ -81,6 +86,20 @@ int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
 /* Calls cb for every export, in order; function exports get their signature. */
 int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
                             char *msg, size_t msg_len);
+
+/*
+ * Validation: the WebAssembly validation algorithm (types, function bodies
+ * with operand and control stack typing, indices, limits, segments, start
+ * function, unique exports) for the features the engine runs: MVP, mutable
+ * globals, sign extension, saturating float-to-int, multi-value,
+ * memory.copy and memory.fill. Returns WA_OK; WA_ERR_MALFORMED for a
+ * malformed or invalid module; WA_ERR_NOT_SUPPORTED for a valid module that
+ * uses another feature ("unsupported: bulk memory (memory.init) ...") or
+ * needs more than a device limit of wa_port_config.h (block nesting,
+ * WA_MAX_NESTING; table sizes, WA_VALIDATE_*): the message names it. Uses a
+ * static (thread-local) state of fixed size and no other memory.
+ */
+int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len);
 
 /*
  * CPU metering. The rewritten module is the input with:

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <reent.h>
 #include <stdint.h>
 
 #include "wa_port.h"
@@ -26,8 +27,11 @@ void *_sbrk(ptrdiff_t incr)
     return old;
 }
 
+/* _mallinfo_r, not mallinfo(): newlib's mallinfo() shares an object file with
+ * malloc_stats(), which drags in fprintf and the stdio FILE machinery (about
+ * 2 KiB of flash) that nothing else uses. */
 uint32_t wa_port_heap_free(void)
 {
-    struct mallinfo info = mallinfo();
+    struct mallinfo info = _mallinfo_r(_REENT);
     return (uint32_t)(__heap_end - s_brk) + (uint32_t)info.fordblks;
 }
