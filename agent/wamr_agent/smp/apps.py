@@ -24,6 +24,7 @@ from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error_v2, success
 
 from ..agent_err import AgentErr
 from . import app_requests as rq
+from .app_names import check_app_name
 from .app_errors import (
     ManagementError,
     ResponseError,
@@ -144,7 +145,7 @@ class AppClient:
         """Installs ``data`` (a module, or a signed bundle with ``bundle``) as app
         ``name``; continues an interrupted upload of the same bytes from the offset
         the device reached."""
-        total, what = len(data), f"upload app {name!r}"
+        total, what = len(data), f"upload app {check_app_name(name)!r}"
         first: dict[str, Any] = {"off": 0, "len": total, "sha": hashlib.sha256(data).digest(),
                                  "name": name, "start": start, "deploy": deploy_id,
                                  "app_version": version, "grants": grants,
@@ -178,23 +179,23 @@ class AppClient:
         return [AppInfo.from_entry(entry) for entry in rsp.apps]
 
     def start(self, name: str) -> None:
-        self._ok(f"start app {name!r}", rq.StartWrite(name=name, sequence=self.sequence()))
+        self._ok(f"start app {name!r}", rq.StartWrite(name=check_app_name(name), sequence=self.sequence()))
 
     def stop(self, name: str) -> None:
-        self._ok(f"stop app {name!r}", rq.StopWrite(name=name, sequence=self.sequence()))
+        self._ok(f"stop app {name!r}", rq.StopWrite(name=check_app_name(name), sequence=self.sequence()))
 
     def remove(self, name: str) -> None:
-        self._ok(f"remove app {name!r}", rq.RemoveWrite(name=name, sequence=self.sequence()))
+        self._ok(f"remove app {name!r}", rq.RemoveWrite(name=check_app_name(name), sequence=self.sequence()))
 
     def confirm(self, name: str) -> None:
         """Confirms the version of ``name`` on trial."""
-        self._ok(f"confirm app {name!r}", rq.ConfirmWrite(name=name, sequence=self.sequence()),
+        self._ok(f"confirm app {name!r}", rq.ConfirmWrite(name=check_app_name(name), sequence=self.sequence()),
                  NO_TRIAL)
 
     def rollback(self, name: str) -> None:
         """Reverts the version of ``name`` on trial; the previous one runs again."""
         self._ok(f"roll back app {name!r}",
-                 rq.RollbackWrite(name=name, sequence=self.sequence()), NO_TRIAL)
+                 rq.RollbackWrite(name=check_app_name(name), sequence=self.sequence()), NO_TRIAL)
 
     @overload
     def status(self, name: None = None, sha: None = None) -> DeviceStatus: ...
@@ -209,7 +210,7 @@ class AppClient:
             rsp = self._ok("report its status", rq.DeviceStatusRead(sequence=self.sequence()))
             return DeviceStatus.from_response(rsp)
         app = self._ok(f"report the status of app {name!r}",
-                       rq.AppStatusRead(name=name, sha=sha, sequence=self.sequence()))
+                       rq.AppStatusRead(name=check_app_name(name), sha=sha, sequence=self.sequence()))
         return AppStatus.from_response(app)
 
     def device_status(self) -> DeviceStatus | None:
