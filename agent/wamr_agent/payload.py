@@ -21,7 +21,6 @@ from .smp.app_names import NAME_MAX, name_problem
 from .wasmfile import read_wasm_file
 
 
-
 @dataclass(frozen=True)
 class Payload:
     """The bytes to upload (a module or a whole bundle) and the module they carry."""
