@@ -19,7 +19,7 @@ from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.errors import WamrAgentError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' link
-from tests.chaoslink import Chaos, ChaosLink  # noqa: E402
+from tests.chaoslink import Chaos, ChaosLink
 
 PROFILES = [
     ("clean", Chaos()),

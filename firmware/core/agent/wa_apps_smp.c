@@ -131,9 +131,11 @@ static bool parse(const wa_smp_call_t *call, app_req_t *r)
 static size_t printable_char(const uint8_t *p, size_t n)
 {
     uint8_t b = p[0];
-    size_t len = b < 0x80u ? 1u : b >= 0xC2u && b <= 0xDFu ? 2u : (b & 0xF0u) == 0xE0u ? 3u
-                                                          : b >= 0xF0u && b <= 0xF4u ? 4u
-                                                                                     : 0u;
+    size_t len = b < 0x80u                  ? 1u
+                 : b >= 0xC2u && b <= 0xDFu ? 2u
+                 : (b & 0xF0u) == 0xE0u     ? 3u
+                 : b >= 0xF0u && b <= 0xF4u ? 4u
+                                            : 0u;
     if (len == 0u || len > n) {
         return 0;
     }
