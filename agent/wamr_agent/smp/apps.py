@@ -110,12 +110,13 @@ class AppClient:
 
     def request(self, request: SMPRequest[TRep, TEr1, TEr2], budget: float | None = None,
                 again: Callable[[], SMPRequest[TRep, TEr1, TEr2]] | None = None,
-                ) -> TRep | TEr1 | TEr2:
+                once: bool = False) -> TRep | TEr1 | TEr2:
         """Sends one request (again, per ``self.retry``, while no answer comes, for at
         most ``budget`` seconds, default the link's timeout; ``again`` makes each further
-        attempt, default the same with a new sequence number); the device's answer as a
-        value (success or error). Raises ResponseError for an answer to another request
-        or an undecodable one, SmpLinkError when none comes."""
+        attempt, default the same with a new sequence number; ``once``: a request that
+        must not run twice, one attempt); the device's answer as a value (success or
+        error). Raises ResponseError for an answer to another request or an undecodable
+        one, SmpLinkError when none comes."""
         exchange = getattr(self.link, "exchange", None)
         if exchange is None:
             frame = self.link.request(request.BYTES)
@@ -134,18 +135,19 @@ class AppClient:
             return bytes(out)
 
         budget = budget if budget is not None else float(getattr(self.link, "timeout", 5.0))
-        frame = self.retry.send(exchange, make, budget)
+        frame = self.retry.send(exchange, make, budget, once)
         frame = frame[:6] + bytes([sent[0].header.sequence]) + frame[7:]  # matched already
         _check_header(frame, sent[0].header)
         return decode_response(sent[0], frame)
 
     def _ok(self, what: str, request: SMPRequest[TRep, TEr1, TEr2],
             why: Why | None = None, budget: float | None = None,
-            again: Callable[[], SMPRequest[TRep, TEr1, TEr2]] | None = None) -> TRep:
+            again: Callable[[], SMPRequest[TRep, TEr1, TEr2]] | None = None,
+            once: bool = False) -> TRep:
         """The success response; an error answer raises (``device refused to <what>``;
         ``why``: what a code means for this command, where it differs)."""
         try:
-            rsp = self.request(request, budget, again)
+            rsp = self.request(request, budget, again, once)
         except ResponseError as exc:
             raise coded_refusal(what, exc.body, why) or exc from None
         if success(rsp):
@@ -236,9 +238,11 @@ class AppClient:
 
     def _by_name(self, what: str, request: Callable[..., SMPRequest[Any, Any, Any]],
                  name: str, why: Why | None = None) -> None:
-        """Runs a command on app ``name`` (refused here unless it is an app name)."""
+        """Runs a command on app ``name`` (refused here unless it is an app name), in
+        one attempt: a repeat would act again."""
         check_app_name(name)
-        self._ok(f"{what} app {name!r}", request(name=name, sequence=self.sequence()), why)
+        self._ok(f"{what} app {name!r}", request(name=name, sequence=self.sequence()), why,
+                 once=True)
 
     def start(self, name: str) -> None:
         self._by_name("start", rq.StartWrite, name)

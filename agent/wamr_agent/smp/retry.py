@@ -1,9 +1,13 @@
 """Retries of SMP requests over a link that loses, corrupts or delays frames:
-each attempt waits for the answer carrying its own sequence number (a late
-answer to an earlier attempt is dropped), an attempt that gets none is sent
-again with a new sequence number after a timeout that doubles (backoff), and
-all attempts of a request together stay within its budget (the link's
-timeout; for the first upload chunk, which erases flash, a longer one).
+a request waits for an answer carrying the sequence number of one of its
+attempts (a late answer to an earlier request is dropped; a late answer to an
+earlier attempt of the same request is as good as any, and often better: the
+device may have acted on that attempt and answered a repeat differently), an
+attempt that gets none is sent again with a new sequence number after a
+timeout that doubles (backoff), and all attempts of a request together stay
+within its budget (the link's timeout; for the first upload chunk, which
+erases flash, a longer one). A request that must not run twice (``once``)
+gets one attempt, which waits the whole budget.
 
 The first attempt's timeout follows the round trips measured so far, per
 command (RFC 6298's smoothed RTT plus four deviations, Karn's rule: a retried
@@ -56,7 +60,8 @@ class RetryPolicy:
     clock: Callable[[], float] = time.monotonic
     _all: Rtt = field(default_factory=Rtt)  # every command's round trips
 
-    def send(self, exchange: Exchange, make: Callable[[int], bytes], budget: float) -> bytes:
+    def send(self, exchange: Exchange, make: Callable[[int], bytes], budget: float,
+             once: bool = False) -> bytes:
         """The answer to the message ``make(attempt)`` builds (attempt 0, 1, ...: each
         with a sequence number of its own), sent again after each attempt that gets
         none; SmpLinkTimeout once ``budget`` seconds are spent (other link failures
@@ -64,16 +69,17 @@ class RetryPolicy:
         message = make(0)
         rtt = self.rtts.setdefault((int.from_bytes(message[4:6], "big"), message[7]), Rtt())
         deadline, attempt = self.clock() + budget, 0
+        expected: set[tuple[int, int, int, int] | None] = set()
         while True:
-            expect, size = _key(message, answer=True), len(message) + OVERHEAD
-            began = self.clock()
-            wait = self._wait(rtt, size) * self.backoff ** attempt
+            expected.add(_key(message, answer=True))
+            size, began = len(message) + OVERHEAD, self.clock()
+            wait = budget if once else self._wait(rtt, size) * self.backoff ** attempt
             try:
-                frame = exchange(message, lambda f, e=expect: _key(f) == e,  # type: ignore[misc]
+                frame = exchange(message, lambda f: _key(f) in expected,
                                  max(0.001, min(wait, deadline - began)))
             except SmpLinkTimeout as exc:
                 attempt += 1
-                if deadline - self.clock() <= 0.001:
+                if once or deadline - self.clock() <= 0.001:
                     where = str(exc).rsplit(": no answer", 1)[0]
                     raise SmpLinkTimeout(f"{where}: no answer within {budget:g} s "
                                          f"({attempt} attempts)") from None
