@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import wasmtime
+from chaos_link import chaos_link
 from flash_ops import flash_ops
 from fleet_rollout import fleet_rollout
 from footprint import firmware_footprint, runtime_size_tool
@@ -174,6 +175,7 @@ def main() -> None:
     device_kernels()
     boot_timing()
     upload_goodput(table, BUILD)
+    chaos_link(table)
     verdict_time(table, BUILD)
     module_ram(table, BUILD)
     flash_ops(table, BUILD)

@@ -17,7 +17,7 @@ from .errors import BoardError, InputError, UsageError, WamrAgentError
 from .ota.bundle import MAGIC as BUNDLE_MAGIC
 from .ota.bundle import parse_bundle, verify_bundle
 from .pywamr import Module, Runtime
-from .smp.app_group import NAME_MAX
+from .smp.app_names import NAME_MAX, name_problem
 from .wasmfile import read_wasm_file
 
 
@@ -87,8 +87,9 @@ def is_bundle(path: str | Path) -> bool:
 
 def app_name(path: str | Path, name: str | None) -> str:
     result = name if name is not None else Path(path).stem[:NAME_MAX]
-    if not 0 < len(result.encode()) <= NAME_MAX:
-        raise UsageError(f"app name {result!r}: use 1 to {NAME_MAX} bytes (--name)")
+    problem = name_problem(result)
+    if problem is not None:
+        raise UsageError(f"app name {result!r} {problem} (--name)")
     return result
 
 

@@ -15,6 +15,7 @@ import smp.os_management as os_mgmt
 
 from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
 from wamr_agent.smp import Framing, crc16_xmodem, encode_console
+from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink, SmpLinkError, parse_socket_address
 
 KINDS = [pytest.param((EmulatedBoard, "mps2-an386"), id="qemu-mps2-an386"),
@@ -90,3 +91,31 @@ def test_bad_frames_are_dropped_and_the_device_still_answers(device: EmulatedBoa
                 assert time.monotonic() < deadline, "the device never answered again"
     assert echo.r == "still here"
     assert crc16_xmodem(b"123456789") == 0x31C3  # the framing's CRC is CRC-16/XMODEM
+
+
+def deep_request(group: int, cmd: int, op: int, tail: bytes) -> bytes:
+    """A 2-entry map whose first key ("x", unknown to every handler) holds 193
+    nested arrays, then ``tail`` (the second key and value): about 200 bytes that
+    fault a Cortex-M board whose decoder skips the unknown key recursively."""
+    body = b"\xa2\x61x" + b"\x81" * 193 + b"\x00" + tail
+    return struct.pack(">BBHHBB", 0x08 | op, 0, len(body), group, 0, cmd) + body
+
+
+def test_a_deeply_nested_request_is_refused_and_the_board_keeps_running(
+        device: EmulatedBoard) -> None:
+    """Issue 10 item 4: the dispatcher bounds a request's nesting before any handler
+    decodes it (OS group and wasm-app group alike): {"rc": 3}, no reset."""
+    with SmpLink(device.mgmt_address) as link:
+        client = AppClient(link)
+        boot = client.status().boot
+        echo = deep_request(0, 0, 2, b"\x61d\x62hi")
+        assert len(echo) == 210
+        assert rc_of(link.request(echo)) == 3  # MGMT_ERR_EINVAL
+        app_status = deep_request(64, 5, 0, b"\x64name\x61a")
+        assert rc_of(link.request(app_status)) == 3
+        upload = deep_request(64, 0, 2, b"\x63off\x00")
+        assert rc_of(link.request(upload)) == 3
+        shallow = os_mgmt.EchoWriteResponse.loads(link.request(
+            os_mgmt.EchoWriteRequest(d="still here").BYTES))
+        assert shallow.r == "still here"
+        assert client.status().boot == boot

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, Protocol, overload
+from typing import Any, Protocol, TypeVar, overload
 
 import cbor2
 from smp import error as smperror
@@ -34,8 +34,9 @@ from .app_errors import (
     management_error,
     refusal,
 )
-from .app_group import NAME_MAX
+from .app_names import check_app_name
 from .app_results import AppInfo, AppStatus, DeviceStatus, LogPage, UploadResult
+from .retry import RetryPolicy
 
 __all__ = ["AppClient", "AppInfo", "AppStatus", "DeviceStatus", "Link", "LogPage",
            "ManagementError", "Progress", "ResponseError", "UploadResult", "device_error"]
@@ -45,21 +46,17 @@ BSTR_GROWTH = 2  # a bstr's length header grows by at most 2 bytes up to 64 KiB
 NO_TRIAL: Why = {AgentErr.BAD_STATE: "it has no version on trial"}
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
+
+
+MIN_CHUNK = 64  # data bytes: the least an upload chunk shrinks to on a bad link
+GROW = 1.25  # an upload chunk grows this much after each answer (halved after a loss)
 
 
 class Link(Protocol):
     def request(self, message: bytes) -> bytes: ...
 
 
-def check_name(name: str) -> str:
-    """``name`` when a device can hold it (1 to NAME_MAX bytes of UTF-8); UsageError
-    before anything is sent (a longer one would not even fit a request)."""
-    size = len(name.encode("utf-8", "surrogatepass"))
-    if not 0 < size <= NAME_MAX:
-        shown = repr(name) if len(name) <= 40 else f"{name[:40]!r}..."
-        raise UsageError(f"app name {shown} is {size} bytes; a device takes 1 to {NAME_MAX} "
-                         "(not sent)", AgentErr.TOO_LARGE)
-    return name
 
 
 def _check_header(frame: bytes, sent: smpheader.Header) -> None:
@@ -107,8 +104,11 @@ def decode_response(request: SMPRequest[TRep, TEr1, TEr2], frame: bytes) -> TRep
 class AppClient:
     """The wasm-app group over one link."""
 
-    def __init__(self, link: Link) -> None:
+    def __init__(self, link: Link, retry: RetryPolicy | None = None) -> None:
+        """``retry``: how requests are sent again over a link with ``exchange``
+        (an SmpLink); a link with ``request`` only gets one attempt."""
         self.link = link
+        self.retry = retry if retry is not None else RetryPolicy()
         self._seq = 0
         self._buf_size: int | None = None
 
@@ -119,24 +119,51 @@ class AppClient:
         seq, self._seq = self._seq, (self._seq + 1) & 0xFF
         return seq
 
-    def request(self, request: SMPRequest[TRep, TEr1, TEr2]) -> TRep | TEr1 | TEr2:
-        """Sends one request; the device's answer as a value (success or error).
-        Raises ResponseError for an answer to another request or an undecodable one,
-        UsageError (nothing sent) for a request larger than the device's SMP buffer."""
+    def request(self, request: SMPRequest[TRep, TEr1, TEr2], budget: float | None = None,
+                again: Callable[[], SMPRequest[TRep, TEr1, TEr2]] | None = None,
+                once: bool = False) -> TRep | TEr1 | TEr2:
+        """Sends one request (again, per ``self.retry``, while no answer comes, for at
+        most ``budget`` seconds, default the link's timeout; ``again`` makes each further
+        attempt, default the same with a new sequence number; ``once``: a request that
+        must not run twice, one attempt); the device's answer as a value (success or
+        error). Raises ResponseError for an answer to another request or an undecodable
+        one, SmpLinkError when none comes; UsageError (nothing sent) for a request larger
+        than the device's SMP buffer."""
         size = len(request.BYTES)
         if size > (self._buf_size or DEFAULT_BUF_SIZE) and size > self.buf_size():
             raise UsageError(f"a request of {size} bytes does not fit the device's SMP buffer "
                              f"({self.buf_size()} bytes); not sent", AgentErr.TOO_LARGE)
-        frame = self.link.request(request.BYTES)
-        _check_header(frame, request.header)
-        return decode_response(request, frame)
+        exchange = getattr(self.link, "exchange", None)
+        if exchange is None:
+            frame = self.link.request(request.BYTES)
+            _check_header(frame, request.header)
+            return decode_response(request, frame)
+        sent = [request]
+
+        def make(attempt: int) -> bytes:
+            if attempt == 0:
+                return request.BYTES
+            if again is not None:
+                sent[0] = again()
+                return sent[0].BYTES
+            out = bytearray(request.BYTES)
+            out[6] = self.sequence()
+            return bytes(out)
+
+        budget = budget if budget is not None else float(getattr(self.link, "timeout", 5.0))
+        frame = self.retry.send(exchange, make, budget, once)
+        frame = frame[:6] + bytes([sent[0].header.sequence]) + frame[7:]  # matched already
+        _check_header(frame, sent[0].header)
+        return decode_response(sent[0], frame)
 
     def _ok(self, what: str, request: SMPRequest[TRep, TEr1, TEr2],
-            why: Why | None = None) -> TRep:
+            why: Why | None = None, budget: float | None = None,
+            again: Callable[[], SMPRequest[TRep, TEr1, TEr2]] | None = None,
+            once: bool = False) -> TRep:
         """The success response; an error answer raises (``device refused to <what>``;
         ``why``: what a code means for this command, where it differs)."""
         try:
-            rsp = self.request(request)
+            rsp = self.request(request, budget, again, once)
         except ResponseError as exc:
             raise coded_refusal(what, exc.body, why) or exc from None
         if success(rsp):
@@ -170,27 +197,49 @@ class AppClient:
         """Installs ``data`` (a module, or a signed bundle with ``bundle``) as app
         ``name``; continues an interrupted upload of the same bytes from the offset
         the device reached."""
-        total, what = len(data), f"upload app {check_name(name)!r}"
+        total, what = len(data), f"upload app {check_app_name(name)!r}"
         first: dict[str, Any] = {"off": 0, "len": total, "sha": hashlib.sha256(data).digest(),
                                  "name": name, "start": start, "deploy": deploy_id,
                                  "app_version": version, "grants": grants,
                                  "bundle": True if bundle else None}
-        room = self._room(rq.UploadWrite(**first, data=b""))
-        rsp = self._ok(what, rq.UploadWrite(**first, data=data[:room], sequence=self.sequence()))
+        chunks = _ChunkSize(self._room(rq.UploadWrite(off=total, data=b"")))
+        room = min(self._room(rq.UploadWrite(**first, data=b"")), chunks.size)
+        rsp = self._first_chunk(what, first, data[:room], chunks)
+        sent = min(room, chunks.size)  # shorter than room after a retry
         # a device that does not say `unchanged`: done before the last chunk was sent
-        already = (rsp.unchanged or (rsp.done and total > room)) and not rsp.trial
-        resumed_from = 0 if rsp.done or rsp.off == room else rsp.off
+        already = (rsp.unchanged or (rsp.done and total > sent)) and not rsp.trial
+        resumed_from = 0 if rsp.done or rsp.off == sent else rsp.off
         while not rsp.done:
             off = self._offset(rsp.off, name, total)
             if progress is not None:
                 progress(off, total)
-            step = self._room(rq.UploadWrite(off=total, data=b""))
-            rsp = self._ok(what, rq.UploadWrite(off=off, data=data[off:off + step],
-                                                sequence=self.sequence()))
+            if off == 0:  # the device has no upload in progress (e.g. an answer was lost
+                # after the last chunk installed it): the first chunk again says what it is
+                rsp = self._first_chunk(what, first, data[:min(room, chunks.size)], chunks)
+                continue
+            def chunk(off: int = off) -> rq.UploadWrite:
+                return rq.UploadWrite(off=off, data=data[off:off + chunks.size],
+                                      sequence=self.sequence())
+
+            rsp = self._ok(what, chunk(), again=lambda: chunks.failed(chunk))
+            chunks.answered()
         if progress is not None:
             progress(total, total)
         return UploadResult(resumed_from=resumed_from, total=total, already_installed=already,
                             trial=rsp.trial)
+
+    def _first_chunk(self, what: str, first: dict[str, Any], data: bytes,
+                     chunks: _ChunkSize) -> Any:
+        """The first chunk's answer: it carries what the upload is, and the device
+        erases flash for it (a budget of its own)."""
+        def chunk() -> rq.UploadWrite:
+            return rq.UploadWrite(**first, data=data[:chunks.size], sequence=self.sequence())
+
+        rsp = self._ok(what, chunk(), again=lambda: chunks.failed(chunk),
+                       budget=max(self.retry.first_chunk,
+                                  float(getattr(self.link, "timeout", 0.0))))
+        chunks.answered()
+        return rsp
 
     @staticmethod
     def _offset(off: int, name: str, total: int) -> int:
@@ -203,11 +252,13 @@ class AppClient:
         rsp = self._ok("list apps", rq.ListRead(sequence=self.sequence()))
         return [AppInfo.from_entry(entry) for entry in rsp.apps]
 
-    def _by_name(self, verb: str, request: Callable[..., SMPRequest[Any, Any, Any]],
+    def _by_name(self, what: str, request: Callable[..., SMPRequest[Any, Any, Any]],
                  name: str, why: Why | None = None) -> None:
-        """A write naming one app: ``device refused to <verb> app 'name'`` on an error."""
-        self._ok(f"{verb} app {check_name(name)!r}",
-                 request(name=name, sequence=self.sequence()), why)
+        """Runs a command on app ``name`` (refused here unless it is an app name), in
+        one attempt: a repeat would act again."""
+        check_app_name(name)
+        self._ok(f"{what} app {name!r}", request(name=name, sequence=self.sequence()), why,
+                 once=True)
 
     def start(self, name: str) -> None:
         self._by_name("start", rq.StartWrite, name)
@@ -238,7 +289,8 @@ class AppClient:
         if name is None:
             rsp = self._ok("report its status", rq.DeviceStatusRead(sequence=self.sequence()))
             return DeviceStatus.from_response(rsp)
-        app = self._ok(f"report the status of app {check_name(name)!r}",
+        check_app_name(name)
+        app = self._ok(f"report the status of app {name!r}",
                        rq.AppStatusRead(name=name, sha=sha, sequence=self.sequence()))
         return AppStatus.from_response(app)
 
@@ -262,3 +314,22 @@ class AppClient:
         for a device that refuses the status command (e.g. ENOTSUP) or does not say."""
         status = self.device_status()
         return status.framings if status is not None else ("console",)
+
+
+class _ChunkSize:
+    """An upload's chunk size, between MIN_CHUNK and ``most``: halved after a chunk
+    that got no answer (a long frame is more likely hit by a bit error), grown by
+    GROW after each answer. It settles where about one chunk in four is lost
+    (ln 2 / ln 1.25), near the best size for a line with bit errors."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.size = most
+
+    def failed(self, remake: Callable[[], T]) -> T:
+        """A chunk got no answer: the next attempt, half as long."""
+        self.size = max(MIN_CHUNK, self.size // 2)
+        return remake()
+
+    def answered(self) -> None:
+        self.size = min(self.most, int(self.size * GROW) + 1)

@@ -5,11 +5,16 @@ UART, either a serial device (``/dev/ttyUSB0``, ``/dev/pts/5``) or a TCP socket
 Transport and timeout failures raise SmpLinkError; what the device answers
 (including an error ``rc``) is returned as the response message for the
 caller to interpret. Bytes outside frames (console text) are dropped.
+:meth:`SmpLink.exchange` waits for the answer that matches the request and
+discards others (a late answer to an earlier request); the retries are the
+client's (``retry``).
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 
 from .decoder import FrameDecoder
@@ -20,12 +25,13 @@ from .streams import (
     SOCKET_PREFIX,
     ByteStream,
     SmpLinkError,
+    SmpLinkTimeout,
     open_stream,
     parse_socket_address,
 )
 
 __all__ = ["DEFAULT_BAUDRATE", "MAX_BAUDRATE", "MAX_MESSAGE", "SOCKET_PREFIX", "SmpLink",
-           "SmpLinkError", "parse_socket_address"]
+           "SmpLinkError", "SmpLinkTimeout", "parse_socket_address"]
 
 MAX_MESSAGE = 0xFFFF
 
@@ -47,6 +53,7 @@ class SmpLink:
         self._stream = stream if stream is not None else open_stream(address, baudrate,
                                                                      timeout)
         self._decoder = FrameDecoder(MAX_MESSAGE, int(timeout * 1000))
+        self._pending: deque[bytes] = deque()  # messages read but not yet returned
 
     def reopen(self) -> None:
         """Closes the stream and opens it again (a device that reset may have closed
@@ -56,18 +63,30 @@ class SmpLink:
             self._stream.close()
             self._stream = open_stream(self.address, self._baudrate, self.timeout)
         self._decoder = FrameDecoder(MAX_MESSAGE, int(self.timeout * 1000))
+        self._pending.clear()
 
     def request(self, message: bytes) -> bytes:
         """Sends one SMP message; returns the next SMP message the device sends."""
+        return self.exchange(message, lambda _: True, self.timeout)
+
+    def exchange(self, message: bytes, matches: Callable[[bytes], bool],
+                 timeout: float) -> bytes:
+        """Sends one SMP message; returns the first message from the device that
+        ``matches`` within ``timeout`` seconds (the others are dropped)."""
         self._stream.write(encode(self.framing, message))
-        deadline = time.monotonic() + self.timeout
-        while (left := deadline - time.monotonic()) > 0:
+        deadline = time.monotonic() + timeout
+        while True:
+            while self._pending:
+                got = self._pending.popleft()
+                if matches(got):
+                    return got
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SmpLinkTimeout(f"{self.address}: no answer within {timeout:g} s")
             data = self._stream.read(left)
             packets = self._decoder.feed(data, int(time.monotonic() * 1000))
             self._decoder.take_text()
-            if packets:
-                return packets[0].data
-        raise SmpLinkError(f"{self.address}: no answer within {self.timeout:g} s")
+            self._pending.extend(packet.data for packet in packets)
 
     def close(self) -> None:
         self._stream.close()

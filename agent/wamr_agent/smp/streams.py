@@ -30,6 +30,10 @@ class SmpLinkError(TransportError):
     """The SMP link failed: no connection, connection lost, or no answer in time."""
 
 
+class SmpLinkTimeout(SmpLinkError):
+    """No answer in time (the link itself still works)."""
+
+
 class ByteStream(Protocol):
     """What a link needs from a transport."""
 

@@ -123,6 +123,54 @@ static bool parse(const wa_smp_call_t *call, app_req_t *r)
     return zcbor_map_end_decode(dec);
 }
 
+/* ---- app names --------------------------------------------------------------- */
+
+/* The length of the UTF-8 sequence at p[0..n) if it is well formed (shortest
+ * form, no surrogate, at most U+10FFFF) and not a control character (C0, DEL,
+ * C1); else 0. */
+static size_t printable_char(const uint8_t *p, size_t n)
+{
+    uint8_t b = p[0];
+    size_t len = b < 0x80u                  ? 1u
+                 : b >= 0xC2u && b <= 0xDFu ? 2u
+                 : (b & 0xF0u) == 0xE0u     ? 3u
+                 : b >= 0xF0u && b <= 0xF4u ? 4u
+                                            : 0u;
+    if (len == 0u || len > n) {
+        return 0;
+    }
+    uint32_t cp = len == 1u ? b : b & (0x3Fu >> (len - 1u));
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0u) != 0x80u) {
+            return 0;
+        }
+        cp = (cp << 6) | (p[i] & 0x3Fu);
+    }
+    static const uint32_t least[5] = {0, 0, 0x80u, 0x800u, 0x10000u};
+    bool control = cp < 0x20u || (cp >= 0x7Fu && cp < 0xA0u);
+    bool bad = cp < least[len] || (cp >= 0xD800u && cp <= 0xDFFFu) || cp > 0x10FFFFu;
+    return control || bad ? 0u : len;
+}
+
+/* An app name (docs/protocol.md, App names): 1 to WA_SLOT_NAME_MAX bytes of
+ * well-formed UTF-8 with no control character (so no NUL). WA_OK, or
+ * WA_ERR_TOO_LARGE, or WA_ERR_INVALID_ARG. */
+static int check_name(const struct zcbor_string *name)
+{
+    if (name->len > WA_SLOT_NAME_MAX) {
+        return WA_ERR_TOO_LARGE;
+    }
+    size_t at = 0;
+    while (at < name->len) {
+        size_t n = printable_char(name->value + at, name->len - at);
+        if (n == 0) {
+            return WA_ERR_INVALID_ARG;
+        }
+        at += n;
+    }
+    return name->len == 0 ? WA_ERR_INVALID_ARG : WA_OK;
+}
+
 /* ---- responses ----------------------------------------------------------------- */
 
 static int result(bool ok)
@@ -173,6 +221,9 @@ static int app_upload(wa_smp_call_t *call)
     if (r.off == 0 && (r.have & HAVE_FIRST) == HAVE_FIRST) {
         if (r.sha.len != WA_SHA256_DIGEST_LEN) {
             return write_err(call, WA_ERR_INVALID_ARG);
+        }
+        if ((rc = check_name(&r.name)) != WA_OK) {
+            return write_err(call, rc);
         }
         wa_install_req_t req = {(const char *)r.name.value,
                                 (uint32_t)r.name.len,
@@ -269,11 +320,15 @@ static int by_name(wa_smp_call_t *call, int (*action)(const char *name, size_t l
     if (!parse(call, &r) || !(r.have & HAVE_NAME)) {
         return WA_SMP_RC_EINVAL;
     }
+    int rc = check_name(&r.name);
+    if (rc != WA_OK) {
+        return write_err(call, rc);
+    }
     const char *name = (const char *)r.name.value;
     if (action == wa_life_remove) {
         wa_install_forget(name, (uint32_t)r.name.len); /* uploads of it in progress too */
     }
-    int rc = action(name, r.name.len);
+    rc = action(name, r.name.len);
     return rc == WA_OK ? WA_SMP_RC_OK : write_err(call, rc);
 }
 
@@ -406,6 +461,10 @@ static int app_status(wa_smp_call_t *call)
     }
     if (!(r.have & HAVE_NAME)) {
         return device_status(call);
+    }
+    int rc = check_name(&r.name);
+    if (rc != WA_OK) {
+        return write_err(call, rc);
     }
     int slot = status_slot(&r);
     return slot < 0 ? write_err(call, WA_ERR_NOT_FOUND)

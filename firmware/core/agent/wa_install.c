@@ -18,6 +18,7 @@
 typedef struct upload {
     bool active;
     bool start;
+    bool bundle; /* what the request that began or resumed it says, never the meta's flag */
     uint32_t slot;
     uint32_t off;       /* next byte expected */
     uint32_t erased_to; /* module bytes erased so far (page multiple) */
@@ -170,6 +171,7 @@ static int begin_new(const wa_install_req_t *r)
     wa_sha256_init(&s_up.sha);
     s_up.slot = (uint32_t)slot;
     s_up.start = r->start;
+    s_up.bundle = r->bundle;
     s_up.active = true;
     wa_console_printf("app %.*s upload to slot %u (%u bytes)\n", (int)r->name_len, r->name,
                       (unsigned)slot, (unsigned)r->len);
@@ -197,7 +199,12 @@ int wa_install_begin(const wa_install_req_t *r, wa_install_res_t *res)
         }
     }
     if (s_up.active && same_module(&s_up.meta, r)) {
+        /* a partial upload left by other firmware or another peer: its stored
+         * flags and grants are not trusted, this request (checked above) says
+         * what the bytes are, and finish() checks them as such */
         s_up.start = r->start;
+        s_up.bundle = r->bundle;
+        s_up.meta.grants = r->grants;
         res->next_off = s_up.off; /* resume: the chunk at 0 gets the offset reached */
         return WA_OK;
     }
@@ -405,8 +412,14 @@ static int finish(wa_install_res_t *res)
     if (area == NULL) {
         return refuse(WA_ERR_NOT_SUPPORTED, "no memory-mapped flash");
     }
+    if (WA_REQUIRE_SIGNED && !s_up.bundle) {
+        return refuse(WA_ERR_UNSIGNED, "this device installs signed bundles only");
+    }
+    if (!s_up.bundle && m->module_len > WA_BOARD_BUDGET_MODULE_BYTES) {
+        return refuse(WA_ERR_MODULE_TOO_LARGE, "module above the board's limit");
+    }
     payload_t p = {0, m->module_len, m->grants, 0, 0, WA_AGENT_HEALTH_LOOPS, 0, 0};
-    int rc = (m->flags & WA_META_BUNDLE) ? open_bundle(area, &p) : WA_OK;
+    int rc = s_up.bundle ? open_bundle(area, &p) : WA_OK;
     if (rc == WA_OK) {
         rc = check_module(area + p.off, &p);
     }

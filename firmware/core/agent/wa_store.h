@@ -121,7 +121,9 @@ const uint8_t *wa_store_module(uint32_t slot, const wa_slot_header_t *header, ui
 #define WA_SLOT_VERSION_MAX 16u
 #define WA_META_MAGIC 0x444C5055u /* "UPLD" */
 #define WA_META_START 1u          /* flags: start the app once installed */
-#define WA_META_BUNDLE 2u         /* flags: the upload is a signed bundle (ota/FORMAT.md) */
+/* flags: the upload began as a signed bundle (ota/FORMAT.md); a resume goes by
+ * its own request's flag, never by this one (wa_install.c) */
+#define WA_META_BUNDLE 2u
 
 /* What an upload records about its module, at WA_STORE_META_OFFSET of the
  * header page, before the first module byte: enough to resume the upload

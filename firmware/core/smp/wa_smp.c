@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wa_cbor_depth.h"
 #include "zcbor_decode.h"
 #include "zcbor_encode.h"
 
@@ -163,14 +164,18 @@ static bool write_rc(uint8_t *body, size_t cap, int rc, size_t *len)
     return ok;
 }
 
-/* Runs the command into a map; on error the body becomes {"rc": rc}. */
+/* Runs the command into a map; on error the body becomes {"rc": rc}. A body
+ * nested deeper than WA_SMP_MAX_DEPTH reaches no handler (their decoders skip
+ * unknown keys recursively): EINVAL. */
 static bool write_body(const smp_command_t *cmd, smp_call_t *call, uint8_t *body, size_t cap,
                        size_t *len)
 {
     ZCBOR_STATE_E(enc, 2, body, cap, 0);
     call->enc = enc;
     int rc = WA_SMP_RC_ENOTSUP;
-    if (cmd != NULL) {
+    if (cmd != NULL && !wa_cbor_depth_ok(call->body, call->body_len, WA_SMP_MAX_DEPTH)) {
+        rc = WA_SMP_RC_EINVAL;
+    } else if (cmd != NULL) {
         rc = zcbor_map_start_encode(enc, 8) ? cmd->handler(call) : WA_SMP_RC_EMSGSIZE;
     }
     if (rc == WA_SMP_RC_OK && zcbor_map_end_encode(enc, 8)) {
