@@ -123,7 +123,9 @@ static void serve_until_next_round(void)
         if (now >= round_us) {
             return;
         }
-        wa_port_mgmt_wait((uint32_t)((round_us - now + 999u) / 1000u));
+        if (!wa_mgmt_pending()) {
+            wa_port_mgmt_wait((uint32_t)((round_us - now + 999u) / 1000u));
+        }
     }
 }
 
