@@ -13,6 +13,7 @@ import wasmtime
 
 from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.emulator.faults import POWER_CUT_STATUS, Fault, sim_args
+from wamr_agent.emulator.flashimage import PreloadApp
 from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink
 
@@ -120,3 +121,24 @@ def test_three_boots_cut_before_serving_smp_end_in_safe_mode(tmp_path: Path,
         board.console.expect(r"boot 6 reset=")
         board.console.expect(r"telemetry sensor temp_c=")
         assert "safe mode" not in board.console.text.split("boot 6 reset=")[1]
+
+
+@pytest.mark.parametrize(("name", "cause", "incident"), [
+    ("crash-on-load", "fault", r"FAULT pc=.*\(SIGILL\)"),
+    ("hang-on-load", "watchdog", r"watchdog expired while running slot -1"),
+])
+def test_any_fault_or_watchdog_reset_while_loading_disables_the_app(
+        tmp_path: Path, example: Example, name: str, cause: str, incident: str) -> None:
+    """The simulated boards' test hook (WA_TEST_HOOKS): an app of that name faults
+    or hangs while it loads, whatever the engine does with its module."""
+    preload = [PreloadApp(name, example("sensor").read_bytes()), example("hello_wasi")]
+    with SimulatedBoard.start(BOARD, workdir=tmp_path / "board", preload=preload) as board:
+        board.console.expect(incident, timeout=30)
+        board.console.expect(rf"boot 2 reset={cause}")
+        board.console.expect(rf"app {name} disabled: the device reset while loading it "
+                             rf"\({cause}\)")
+        board.console.expect(r"agent ready")
+        with SmpLink(board.mgmt_address) as link:
+            status = AppClient(link).status(name)
+            assert (status.state, status.reason and status.reason.msg) == (
+                "disabled", f"the device reset while loading it ({cause})")

@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from wamr_agent.boards import load_board
 from wamr_agent.emulator import EmulatedBoard
+from wamr_agent.emulator.faults import ensure_fault_firmware
+from wamr_agent.emulator.flashimage import PreloadApp
 from wamr_agent.emulator.preload import Preload
 from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink
@@ -121,3 +124,20 @@ def test_safe_mode_is_kept_across_resets_until_an_operator_acts(booted: Booted) 
         assert "safe mode" not in after
         with smp(board) as client:
             assert client.status().safe_mode is None
+
+
+def test_the_fault_image_hook_faults_while_loading_whatever_the_engine_does(
+        tmp_path: Path, example: Example) -> None:
+    """The fault image's test hook (WA_TEST_HOOKS): an app named crash-on-load
+    executes an undefined instruction while it loads, so the recovery rule is
+    tested on Cortex-M even once the runtime refuses deep nesting up front."""
+    program = ensure_fault_firmware(load_board(BOARD))
+    preload: Preload = [PreloadApp("crash-on-load", example("sensor").read_bytes())]
+    with EmulatedBoard.start(BOARD, program, workdir=tmp_path / "board",
+                             preload=preload) as board:
+        board.console.expect(r"FAULT pc=.*\((UsageFault|HardFault)\)")
+        board.console.expect(r"boot 2 reset=fault")
+        board.console.expect(rf"app crash-on-load disabled: {re.escape(DISABLED)}")
+        board.console.expect(r"idle: no app running")
+        with smp(board) as client:
+            assert client.status("crash-on-load").state == "disabled"

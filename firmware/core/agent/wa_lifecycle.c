@@ -78,9 +78,26 @@ static void launch(uint32_t k)
     }
 }
 
+#if WA_TEST_HOOKS
+/* Test images only (the simulated boards, `make faultfw`): an app named
+ * crash-on-load faults while it loads, one named hang-on-load never ends
+ * loading (the watchdog resets the device), whatever the engine can do. */
+static void test_hook_load(const char *name)
+{
+    if (strcmp(name, "crash-on-load") == 0) {
+        __builtin_trap();
+    }
+    while (strcmp(name, "hang-on-load") == 0) {
+    }
+}
+#else
+#define test_hook_load(name) ((void)0)
+#endif
+
 static void launch_steps(uint32_t k)
 {
     wa_slot_header_t header;
+    test_hook_load(life_slot(k)->name);
     wa_error_t err;
     int rc = wa_store_header(k, &header);
     if (rc != WA_OK) {
