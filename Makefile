@@ -251,7 +251,8 @@ selftest:
 # by the QEMU power-cut sweep (tests/qemu/test_power_cut_sweep.py). The normal
 # firmware has no injector and does not grow.
 faultfw:
-	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/faultfw FW_EXTRA_CFLAGS=-DWA_FLASH_FAULTS=1
+	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/faultfw \
+	    FW_EXTRA_CFLAGS="-DWA_FLASH_FAULTS=1 -DWA_TEST_HOOKS=1"
 
 #@SIM-BEGIN
 # ---- simulated boards: the firmware core as a host process ---------------------
@@ -270,7 +271,7 @@ SIM_OUT ?= $(BUILD)/sim
 SIM_SOURCES = $(wildcard $(SIM_PORT)/*.c $(RUNTIME)/*.c) $(SIM_AGENT_SOURCES) \
               $(CORE_SOURCES) $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
 SIM_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
-SIM_CFLAGS := -std=gnu11 -O2 -g -DWA_THREAD_LOCAL= $(SIM_ENGINE_FLAGS) -I$(RUNTIME) \
+SIM_CFLAGS := -std=gnu11 -O2 -g -DWA_THREAD_LOCAL= -DWA_TEST_HOOKS=1 $(SIM_ENGINE_FLAGS) -I$(RUNTIME) \
               -I$(SIM_PORT) $(CORE_INCLUDES) -Ifirmware/core/agent -I$(SIM_WASM3) \
               -I$(SIM_OUT)/keys
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.

@@ -28,9 +28,10 @@ JOURNAL = 4096  # the lifecycle journal's first page, formatted at the first boo
 
 
 def test_ops_are_counted_across_resets_and_a_cut_ends_the_process(tmp_path: Path) -> None:
-    # boot 1: its boot record, then the journal's format (erase, page record);
-    # boots 2 and 3 after resets: a boot record each
-    plan = [Fault.cut("after", 4)]
+    # boot 1: its boot record, then the journal's format (erase, page record), and
+    # once it serves SMP its SERV record; boots 2 and 3 after resets: a boot record
+    # and a SERV record each
+    plan = [Fault.cut("after", 6)]
     with SimulatedBoard.start("esp32", workdir=tmp_path,
                               extra_args=sim_args(plan, "trace.txt")) as board:
         board.console.expect(r"agent ready")
@@ -42,11 +43,15 @@ def test_ops_are_counted_across_resets_and_a_cut_ends_the_process(tmp_path: Path
     assert read_trace(tmp_path / "trace.txt") == [
         FlashOp(0, "P", 0, BOOT_RECORD), FlashOp(1, "E", JOURNAL, 4096),
         FlashOp(2, "P", JOURNAL, 16), FlashOp(3, "P", BOOT_RECORD, BOOT_RECORD),
-        FlashOp(4, "P", 2 * BOOT_RECORD, BOOT_RECORD)]
+        FlashOp(4, "P", 2 * BOOT_RECORD, BOOT_RECORD),
+        FlashOp(5, "P", 3 * BOOT_RECORD, BOOT_RECORD),
+        FlashOp(6, "P", 4 * BOOT_RECORD, BOOT_RECORD)]
     text = board.console.text
-    assert cut_in(text) == (4, "after")
-    assert text.rstrip().endswith("power cut at flash op 4 (after)")
-    assert (tmp_path / "flash.bin").read_bytes()[32:36] == b"BOOT"  # op 4 completed
+    assert cut_in(text) == (6, "after")
+    assert text.rstrip().endswith("power cut at flash op 6 (after)")
+    flash = (tmp_path / "flash.bin").read_bytes()
+    assert [flash[k * BOOT_RECORD:k * BOOT_RECORD + 4] for k in range(5)] == [
+        b"BOOT", b"SERV", b"BOOT", b"SERV", b"BOOT"]  # op 6 completed
 
 
 def test_a_torn_program_only_clears_bits(tmp_path: Path) -> None:

@@ -86,17 +86,19 @@ def rig() -> QemuRig:
 def test_fault_image_counts_ops_across_a_reset_and_cuts_the_power(rig: QemuRig,
                                                                    tmp_path: Path) -> None:
     # a first boot writes its boot record and formats the lifecycle journal (ops
-    # 0-2); the boot after a reset writes its boot record: op 3
-    write_qemu_plan(tmp_path, [Fault.cut("after", 3)])
+    # 0-2), then, serving SMP, its SERV record (op 3); the boot after a reset writes
+    # its boot record (op 4) and, once it serves SMP, its SERV record: op 5 (late
+    # enough that QMP has answered the reset before QEMU ends)
+    write_qemu_plan(tmp_path, [Fault.cut("after", 5)])
     with EmulatedBoard.start(BOARD, firmware=rig.program, workdir=tmp_path) as board:
-        board.console.expect(r"agent ready")
+        board.console.expect(r"idle: no app running")
         board.reset()  # QEMU reloads the ELF: the count is kept outside its segments
         assert board.wait_exit(timeout=60) == POWER_CUT_STATUS
-        assert board.console.text.rstrip().endswith("power cut at flash op 3 (after)")
+        assert board.console.text.rstrip().endswith("power cut at flash op 5 (after)")
     journal = 4096
     assert read_trace(tmp_path / QEMU_TRACE_FILE) == [
         FlashOp(0, "P", 0, 16), FlashOp(1, "E", journal, 4096), FlashOp(2, "P", journal, 16),
-        FlashOp(3, "P", 16, 16)]
+        FlashOp(3, "P", 16, 16), FlashOp(4, "P", 32, 16), FlashOp(5, "P", 48, 16)]
 
 
 def test_the_normal_firmware_has_no_injector(rig: QemuRig) -> None:

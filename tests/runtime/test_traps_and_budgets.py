@@ -145,3 +145,15 @@ def test_simd_is_refused_by_validator_and_by_the_runtime_itself() -> None:
     assert info.value.code == AgentErr.NOT_SUPPORTED
     assert str(info.value).startswith("unsupported module: ")
     assert "0xfd" in str(info.value)
+
+
+def test_a_failed_load_leaves_no_engine_memory_behind(wat: Wat) -> None:
+    """wasm3 loses a code page when compiling fails inside an `else` block; the
+    runtime frees it with the app, so 50 failed loads hold no more than one."""
+    module = Module(wat("compile_fails_in_else"), validate=False)
+    runtime = Runtime("mps2-an386")
+    before = Runtime.engine_heap_live()
+    for _ in range(50):
+        with pytest.raises(LoadError, match="could not compile the module"):
+            runtime.instantiate(module)
+    assert Runtime.engine_heap_live() == before

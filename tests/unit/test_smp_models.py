@@ -17,6 +17,7 @@ from wamr_agent.agent_err import AgentErr
 from wamr_agent.errors import FitError, LinkError, TransportError, UsageError, WamrAgentError
 from wamr_agent.smp import app_management as am
 from wamr_agent.smp import app_requests as rq
+from wamr_agent.smp.app_results import DeviceStatus
 from wamr_agent.smp.apps import AppClient, ManagementError, ResponseError
 
 MODULE = bytes(range(10))
@@ -140,6 +141,10 @@ def test_lifecycle_fields_decode() -> None:
     device = am.DeviceStatusReadResponse.loads(frame(READ_RSP, 5, {**DEVICE_STATUS,
                                                                    "free_slots": 1}))
     assert device.free_slots == 1
+    why = "3 boots in a row reset before serving SMP (last reset: fault)"
+    safe = am.DeviceStatusReadResponse.loads(frame(READ_RSP, 5, {**DEVICE_STATUS,
+                                                                 "safe_mode": why}))
+    assert (safe.safe_mode, DeviceStatus.from_response(safe).safe_mode) == (why, why)
 
 
 def test_lifecycle_fields_are_optional() -> None:
@@ -148,7 +153,8 @@ def test_lifecycle_fields_are_optional() -> None:
     entry = am.ListReadResponse.loads(frame(READ_RSP, 1, {"apps": [
         {"name": "a", "slot": 0, "state": "running", "size": 10}]})).apps[0]
     assert (entry.life, entry.version, entry.reason, entry.mem) == (None,) * 4
-    assert am.DeviceStatusReadResponse.loads(frame(READ_RSP, 5, DEVICE_STATUS)).free_slots is None
+    device = am.DeviceStatusReadResponse.loads(frame(READ_RSP, 5, DEVICE_STATUS))
+    assert (device.free_slots, device.safe_mode) == (None, None)
     assert not am.UploadWriteResponse.loads(frame(WRITE_RSP, 0, {"off": 1, "done": True})).trial
     # a reason or trial map with keys missing or added still decodes
     odd = am.AppStatusReadResponse.loads(frame(READ_RSP, 5, {

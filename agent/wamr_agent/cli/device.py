@@ -101,6 +101,8 @@ def _print_device_status(s: DeviceStatus) -> None:
             ("apps", f"{s.apps} installed, {s.slots} slots, {s.slots_free} free for a new "
              "app"),
             ("SMP buffer", f"{s.buf_size} bytes"), ("framings", ", ".join(s.framings))]
+    if s.safe_mode is not None:
+        rows.append(("safe mode", f"{s.safe_mode}; no app started until an operator acts"))
     for key, value in rows:
         print(f"{key:11} {value}")
 

@@ -77,6 +77,7 @@ int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_
                 wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err);
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);
 void wa_app_free(wa_app_t *app);
+size_t wa_heap_live(void);
 
 int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out,
                       char *msg, size_t msg_len);
@@ -104,6 +105,7 @@ extern "Python" int py_on_extern(void *ctx, const wa_wasm_extern_t *ext);
 """
 
 PRELUDE = r"""
+#include "wa_heap.h"
 #include "wa_runtime.h"
 
 /* Calls a no-argument export count times from C: the baseline against which

@@ -54,6 +54,12 @@ class Runtime:
             "stack_bytes": b.stack_bytes, "heap_bytes": b.heap_bytes,
             "cpu_ticks": b.cpu_ticks if cpu_ticks is None else cpu_ticks})
 
+    @staticmethod
+    def engine_heap_live() -> int:
+        """Bytes the engine holds now, every instance of this process together:
+        what is left once every instance is closed is a leak."""
+        return int(lib.wa_heap_live())
+
     @property
     def granted(self) -> list[str]:
         return grant_names(self.grants)

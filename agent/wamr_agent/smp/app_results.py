@@ -144,11 +144,13 @@ class DeviceStatus:
     buf_size: int
     framings: tuple[str, ...]
     free_slots: int | None = None  # None: the device does not say (see slots_free)
+    safe_mode: str | None = None  # why the device is in safe mode; None: it is not
 
     @classmethod
     def from_response(cls, rsp: am.DeviceStatusReadResponse) -> DeviceStatus:
         return cls(rsp.board, rsp.fw, rsp.uptime_ms, rsp.boot, rsp.reset, rsp.heap_free,
-                   rsp.slots, rsp.apps, rsp.buf_size, tuple(rsp.framings), rsp.free_slots)
+                   rsp.slots, rsp.apps, rsp.buf_size, tuple(rsp.framings), rsp.free_slots,
+                   rsp.safe_mode)
 
     @property
     def slots_free(self) -> int:

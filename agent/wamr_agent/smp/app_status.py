@@ -38,6 +38,9 @@ class DeviceStatusReadResponse(ReadResponse):
     """Serial framings the device accepts; one that does not say speaks console."""
     free_slots: Uint | None = None
     """Slots a new app could take now (one is always kept for updates)."""
+    safe_mode: str | None = None
+    """Why the device is in safe mode (SMP served, no app started); absent when it
+    is not (docs/lifecycle.md, Safe mode)."""
 
 
 class AppStatusReadRequest(message.ReadRequest):

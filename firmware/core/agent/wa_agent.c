@@ -11,6 +11,7 @@
  * incident is recorded before the reset and at the next boot that app is
  * disabled, or reverted when it was on trial.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "wa_agent_config.h"
@@ -24,16 +25,6 @@
 #include "wa_trusted_keys.h"
 
 static wa_boot_info_t s_boot;
-
-static const char *cause_name(uint32_t cause)
-{
-    switch (cause) {
-    case WA_BOOT_WATCHDOG: return "watchdog";
-    case WA_BOOT_FAULT: return "fault";
-    case WA_BOOT_SOFTWARE: return "software";
-    default: return "power-on";
-    }
-}
 
 static void print_banner(void)
 {
@@ -55,23 +46,49 @@ static void print_banner(void)
                       (unsigned)WA_STORE_SLOTS, (unsigned)WA_STORE_SLOT_BYTES);
 }
 
+/* Why this boot is in safe mode, once wa_store_boot said it is. */
+static char s_safe_why[96];
+
+static void enter_safe_mode(void)
+{
+    if (s_boot.safe_kept) {
+        snprintf(s_safe_why, sizeof s_safe_why,
+                 "kept from an earlier boot until an operator acts (start, deploy, rm)");
+    } else {
+        snprintf(s_safe_why, sizeof s_safe_why,
+                 "%u boots in a row reset before serving SMP (last reset: %s)",
+                 (unsigned)s_boot.early, wa_store_cause_name(s_boot.cause));
+    }
+    wa_console_printf("safe mode: %s; SMP served, no app started\n", s_safe_why);
+}
+
+const char *wa_agent_safe_mode(void)
+{
+    return wa_life_safe_mode() ? s_safe_why : NULL;
+}
+
 static void boot(void)
 {
     print_banner();
-    int rc = wa_store_boot(&s_boot);
+    int rc = wa_store_boot(&s_boot, WA_AGENT_SAFE_MODE_BOOTS);
     if (rc != 0) {
         wa_console_printf("boot %u reset=%s (not saved: error %d)\n", (unsigned)s_boot.boot_count,
-                          cause_name(s_boot.cause), rc);
+                          wa_store_cause_name(s_boot.cause), rc);
     } else {
         wa_console_printf("boot %u reset=%s\n", (unsigned)s_boot.boot_count,
-                          cause_name(s_boot.cause));
+                          wa_store_cause_name(s_boot.cause));
     }
+    if (s_boot.safe) {
+        enter_safe_mode();
+    }
+    /* From here on a hang (loading an app included) resets the device. */
+    wa_port_watchdog_start(WA_AGENT_WATCHDOG_MS);
     wa_life_boot(&s_boot);
 }
 
 const char *wa_agent_reset_cause(void)
 {
-    return cause_name(s_boot.cause);
+    return wa_store_cause_name(s_boot.cause);
 }
 
 /* One round: loop() of every running app; returns how many ran. */
@@ -106,7 +123,9 @@ static void serve_until_next_round(void)
         if (now >= round_us) {
             return;
         }
-        wa_port_mgmt_wait((uint32_t)((round_us - now + 999u) / 1000u));
+        if (!wa_mgmt_pending()) {
+            wa_port_mgmt_wait((uint32_t)((round_us - now + 999u) / 1000u));
+        }
     }
 }
 
@@ -115,15 +134,17 @@ void wa_agent_main(void)
     wa_mgmt_init();
     wa_apps_smp_init();
     boot();
-    wa_console_printf("agent ready heap_free=%u t_us=%lu\n", (unsigned)wa_port_heap_free(),
-                      (unsigned long)wa_port_time_us());
-    wa_port_watchdog_start(WA_AGENT_WATCHDOG_MS);
+    wa_console_printf("agent ready heap_free=%u t_us=%lu%s\n", (unsigned)wa_port_heap_free(),
+                      (unsigned long)wa_port_time_us(), s_boot.safe ? " (safe mode)" : "");
     int was_idle = 0;
     int first_round = 1;
     for (;;) {
         int idle = run_apps() == 0;
         if (first_round && !idle) {
             wa_console_printf("first loop round done t_us=%lu\n", (unsigned long)wa_port_time_us());
+        }
+        if (first_round) {
+            (void)wa_store_mark(WA_SERVED_MAGIC, WA_NO_SLOT); /* this boot did not loop */
         }
         first_round = 0;
         if (idle && !was_idle) {

@@ -32,4 +32,10 @@
 #define WA_AGENT_WATCHDOG_MS 8000u
 #endif
 
+/* Safe mode (SMP served, no app started) after this many boots in a row
+ * reset before the agent served SMP; 0: never. */
+#ifndef WA_AGENT_SAFE_MODE_BOOTS
+#define WA_AGENT_SAFE_MODE_BOOTS 3u
+#endif
+
 #endif /* WA_AGENT_CONFIG_H */

@@ -269,9 +269,9 @@ static bool put_reason(zcbor_state_t *e, uint32_t slot)
         return true;
     }
     return zcbor_tstr_put_lit(e, "reason") && zcbor_map_start_encode(e, 3) &&
-           put_str(e, "code", wa_life_reason_name(s->reason), 16) && zcbor_tstr_put_lit(e, "rc") &&
-           zcbor_int32_put(e, s->rc) && put_str(e, "msg", verdict, WA_LIFE_MSG_MAX + 16) &&
-           zcbor_map_end_encode(e, 3);
+           put_str(e, "code", wa_life_reason_name(wa_life_reason(slot)), 16) &&
+           zcbor_tstr_put_lit(e, "rc") && zcbor_int32_put(e, s->rc) &&
+           put_str(e, "msg", verdict, WA_LIFE_MSG_MAX + 16) && zcbor_map_end_encode(e, 3);
 }
 
 /* The keys list and status share: name, slot, state, life, size, mem,
@@ -373,6 +373,8 @@ static int device_status(wa_smp_call_t *call)
               put_uint(e, "buf_size", call->dev->buf_size) && zcbor_tstr_put_lit(e, "framings") &&
               zcbor_list_start_encode(e, 2) && zcbor_tstr_put_lit(e, "console") &&
               zcbor_tstr_put_lit(e, "raw") && zcbor_list_end_encode(e, 2);
+    const char *safe = wa_agent_safe_mode();
+    ok = ok && (safe == NULL || put_str(e, "safe_mode", safe, 96));
     return result(ok);
 }
 

@@ -11,4 +11,8 @@ void wa_apps_smp_init(void);
 /* Why this boot happened: "power-on", "watchdog", "fault" or "software". */
 const char *wa_agent_reset_cause(void);
 
+/* Why the device is in safe mode (no app started until an operator acts),
+ * or NULL when it is not. */
+const char *wa_agent_safe_mode(void);
+
 #endif /* WA_APPS_SMP_H */

@@ -38,12 +38,34 @@ static const char *trap_words(int32_t rc)
     }
 }
 
+static int disabled_by_load(const wa_life_info_t *s)
+{
+    return s->life == WA_LIFE_CONFIRMED && s->run >= WA_RUN_DISABLED_LOAD;
+}
+
+uint32_t wa_life_reason(uint32_t slot)
+{
+    const wa_life_info_t *s = wa_life_info(slot);
+    if (s == NULL) {
+        return WA_REASON_NONE;
+    }
+    return disabled_by_load(s) ? WA_REASON_LOAD : s->reason;
+}
+
 const char *wa_life_verdict(uint32_t slot)
 {
     static char line[WA_LIFE_MSG_MAX + 16];
     const wa_life_info_t *s = wa_life_info(slot);
-    if (s == NULL || s->reason == WA_REASON_NONE) {
+    if (s == NULL || wa_life_reason(slot) == WA_REASON_NONE) {
         return NULL;
+    }
+    if (disabled_by_load(s) ||
+        (s->reason == WA_REASON_LOAD && (s->count & WA_LIFE_COUNT_RESET) && s->msg[0] == '\0')) {
+        uint32_t cause =
+            disabled_by_load(s) ? s->run - (uint32_t)WA_RUN_DISABLED_LOAD : s->count & 3u;
+        snprintf(line, sizeof line, "the device reset while loading it (%s)",
+                 wa_store_cause_name(cause));
+        return line;
     }
     if (s->msg[0] != '\0') {
         return s->msg;

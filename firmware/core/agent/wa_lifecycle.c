@@ -44,12 +44,60 @@ static int retire(uint32_t k)
 
 /* ---- running a version ---------------------------------------------------------- */
 
-static void revert(uint32_t k, uint32_t reason, uint32_t count, int32_t rc, const char *why);
+static int s_booting; /* in wa_life_boot: one "load over" mark at its end */
+static int s_marked;  /* a load was marked since the last "load over" */
+static int s_safe;    /* safe mode: no app is started until an operator acts */
 
-/* Loads slot k's app and calls its setup (or _start). */
+/* Persists that slot k (WA_NO_SLOT: none) is being loaded and started from
+ * now on: a reset before the next mark is blamed on it at the next boot. */
+static void mark_load(uint32_t k)
+{
+    if (wa_store_mark(WA_LOAD_MAGIC, k) != WA_OK) {
+        wa_console_printf("load mark not saved (flash)\n");
+    }
+    s_marked = k != WA_NO_SLOT;
+}
+
+static void revert(uint32_t k, uint32_t reason, uint32_t count, int32_t rc, const char *why);
+static void launch_steps(uint32_t k);
+
+/* Loads slot k's app and calls its setup (or _start), marked in the boot
+ * log while it runs; nothing in safe mode. */
 static void launch(uint32_t k)
 {
+    if (s_safe) {
+        wa_console_printf("app %s not started: safe mode\n", life_slot(k)->name);
+        return;
+    }
+    wa_port_watchdog_feed();
+    mark_load(k);
+    launch_steps(k);
+    wa_port_watchdog_feed();
+    if (!s_booting && s_marked) {
+        mark_load(WA_NO_SLOT);
+    }
+}
+
+#if WA_TEST_HOOKS
+/* Test images only (the simulated boards, `make faultfw`): an app named
+ * crash-on-load faults while it loads, one named hang-on-load never ends
+ * loading (the watchdog resets the device), whatever the engine can do. */
+static void test_hook_load(const char *name)
+{
+    if (strcmp(name, "crash-on-load") == 0) {
+        __builtin_trap();
+    }
+    while (strcmp(name, "hang-on-load") == 0) {
+    }
+}
+#else
+#define test_hook_load(name) ((void)0)
+#endif
+
+static void launch_steps(uint32_t k)
+{
     wa_slot_header_t header;
+    test_hook_load(life_slot(k)->name);
     wa_error_t err;
     int rc = wa_store_header(k, &header);
     if (rc != WA_OK) {
@@ -169,7 +217,7 @@ static void apply_incident(const wa_boot_info_t *boot)
 {
     const wa_life_info_t *s = life_slot(boot->slot);
     int incident = boot->cause == WA_BOOT_WATCHDOG || boot->cause == WA_BOOT_FAULT;
-    if (!incident || s == NULL || s->life != WA_LIFE_CONFIRMED) {
+    if (!incident || s == NULL || s->life != WA_LIFE_CONFIRMED || boot->slot == boot->load_slot) {
         return;
     }
     uint32_t run =
@@ -177,6 +225,28 @@ static void apply_incident(const wa_boot_info_t *boot)
     int rc = life_persist_run(boot->slot, run);
     wa_console_printf("app %s disabled: the %s reset the device while it ran%s\n", s->name,
                       boot->cause == WA_BOOT_WATCHDOG ? "watchdog" : "fault",
+                      rc == WA_OK ? "" : " (not saved)");
+}
+
+/* A confirmed app whose load or start the reset cut short is disabled: at
+ * once after a watchdog or fault reset, after a power-on reset only when the
+ * reset before cut its load short too (a power cut while loading is no
+ * fault of the app's; a fault that could not record itself looks like one). */
+static void apply_load_reset(const wa_boot_info_t *boot)
+{
+    const wa_life_info_t *s = life_slot(boot->load_slot);
+    if (s == NULL || s->gen == 0 || s->life != WA_LIFE_CONFIRMED) {
+        return;
+    }
+    const char *cause = wa_store_cause_name(boot->cause);
+    if (boot->cause == WA_BOOT_POWER_ON && !boot->load_again) {
+        wa_console_printf("app %s: the device reset while loading it (%s); disabled if that "
+                          "happens again\n",
+                          s->name, cause);
+        return;
+    }
+    int rc = life_persist_run(boot->load_slot, WA_RUN_DISABLED_LOAD + (boot->cause & 3u));
+    wa_console_printf("app %s disabled: the device reset while loading it (%s)%s\n", s->name, cause,
                       rc == WA_OK ? "" : " (not saved)");
 }
 
@@ -188,6 +258,13 @@ static void revert_after_reset(const wa_boot_info_t *boot)
                                       "a CPU fault reset the device while it was on trial"};
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         if (life_slot(k)->life != WA_LIFE_TRIAL) {
+            continue;
+        }
+        if (boot->load_slot == k) {
+            char text[WA_LIFE_MSG_MAX];
+            snprintf(text, sizeof text, "the device reset while loading it (%s)",
+                     wa_store_cause_name(boot->cause));
+            revert(k, WA_REASON_LOAD, WA_LIFE_COUNT_RESET | (boot->cause & 3u), 0, text);
             continue;
         }
         uint32_t reason = WA_REASON_RESET;
@@ -206,18 +283,46 @@ void wa_life_boot(const wa_boot_info_t *boot)
     if (rc != WA_OK) {
         wa_console_printf("lifecycle journal unreadable (error %d)\n", rc);
     }
+    s_booting = 1;
+    s_safe = boot->safe;
     settle();
     apply_incident(boot);
+    apply_load_reset(boot);
     revert_after_reset(boot); /* starts the previous versions */
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         const wa_life_info_t *s = life_slot(k);
         if (s->life == WA_LIFE_CONFIRMED && s->run == WA_RUN_STARTED && !wa_runner_loaded(k)) {
             launch(k);
+        } else if (s->life == WA_LIFE_CONFIRMED && s->run >= WA_RUN_DISABLED_LOAD) {
+            wa_console_printf("app %s not started: disabled after a reset while loading it\n",
+                              s->name);
         } else if (s->life == WA_LIFE_CONFIRMED && s->run >= WA_RUN_DISABLED_WATCHDOG) {
             wa_console_printf("app %s not started: disabled after a %s reset\n", s->name,
                               s->run == WA_RUN_DISABLED_WATCHDOG ? "watchdog" : "fault");
         }
     }
+    s_booting = 0;
+    if (s_marked) {
+        mark_load(WA_NO_SLOT);
+    }
+}
+
+int wa_life_safe_mode(void)
+{
+    return s_safe;
+}
+
+/* An operator's command: safe mode ends (persisted first, so the next boot
+ * is a normal one); the other apps start at that boot. */
+static void operator_acted(void)
+{
+    if (!s_safe) {
+        return;
+    }
+    int rc = wa_store_mark(WA_OPERATOR_MAGIC, WA_NO_SLOT);
+    s_safe = 0;
+    wa_console_printf("safe mode over: an operator acted%s; the apps start at the next boot\n",
+                      rc == WA_OK ? "" : " (not saved)");
 }
 
 /* ---- the agent loop ------------------------------------------------------------- */
@@ -296,6 +401,7 @@ void wa_life_tick(void)
 
 int wa_life_installed(uint32_t slot, int start)
 {
+    operator_acted();
     life_read_slot(slot); /* the new header, as boot would read it */
     if (life_slot(slot) == NULL || life_slot(slot)->gen == 0) {
         return WA_ERR_UNKNOWN;
@@ -305,6 +411,7 @@ int wa_life_installed(uint32_t slot, int start)
 
 int wa_life_retry(uint32_t slot)
 {
+    operator_acted();
     const wa_life_info_t *s = life_slot(slot);
     if (s == NULL || s->gen == 0) {
         return WA_ERR_NOT_FOUND;
@@ -317,6 +424,7 @@ int wa_life_retry(uint32_t slot)
 
 int wa_life_start(const char *name, size_t len)
 {
+    operator_acted();
     int k = wa_life_current(name, len);
     int staged = wa_life_newest(name, len);
     if (k < 0) {
@@ -329,8 +437,8 @@ int wa_life_start(const char *name, size_t len)
     if (s->life != WA_LIFE_CONFIRMED) {
         return s->life == WA_LIFE_TRIAL ? WA_OK : begin_trial((uint32_t)k);
     }
-    if (s->run >= WA_RUN_DISABLED_WATCHDOG) {
-        return WA_ERR_BAD_STATE;
+    if (s->run >= WA_RUN_DISABLED_WATCHDOG && s->run < WA_RUN_DISABLED_LOAD) {
+        return WA_ERR_BAD_STATE; /* deploy it again */
     }
     int rc = life_persist_run((uint32_t)k, WA_RUN_STARTED);
     if (rc == WA_OK && !wa_runner_loaded((uint32_t)k)) {
@@ -341,6 +449,7 @@ int wa_life_start(const char *name, size_t len)
 
 int wa_life_stop(const char *name, size_t len)
 {
+    operator_acted();
     int k = wa_life_current(name, len);
     if (k < 0) {
         return WA_ERR_NOT_FOUND;
@@ -355,6 +464,7 @@ int wa_life_stop(const char *name, size_t len)
 
 int wa_life_remove(const char *name, size_t len)
 {
+    operator_acted();
     int found = 0;
     int rc = WA_OK;
     for (uint32_t k = 0; k < WA_STORE_SLOTS && rc == WA_OK; k++) {
@@ -369,6 +479,7 @@ int wa_life_remove(const char *name, size_t len)
 
 int wa_life_confirm(const char *name, size_t len)
 {
+    operator_acted();
     int k = wa_life_current(name, len);
     if (k < 0) {
         return WA_ERR_NOT_FOUND;
@@ -378,6 +489,7 @@ int wa_life_confirm(const char *name, size_t len)
 
 int wa_life_rollback(const char *name, size_t len)
 {
+    operator_acted();
     int k = wa_life_current(name, len);
     if (k < 0) {
         return WA_ERR_NOT_FOUND;

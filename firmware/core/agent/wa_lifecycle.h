@@ -58,9 +58,17 @@ enum wa_run {
     WA_RUN_STOPPED = 1,           /* stopped over SMP: stays stopped across resets */
     WA_RUN_DISABLED_WATCHDOG = 2, /* the watchdog reset the device while it ran */
     WA_RUN_DISABLED_FAULT = 3,    /* a CPU fault reset the device while it ran */
+    /* The device reset while loading or starting it (wa_life_boot): a
+     * watchdog or fault reset the first time, a power-on reset the second
+     * time in a row. WA_RUN_DISABLED_LOAD + enum wa_boot_cause; `start`
+     * tries it again. */
+    WA_RUN_DISABLED_LOAD = 4,
 };
 
 #define WA_LIFE_MSG_MAX 72u
+/* wa_life_info_t.count of a WA_REASON_LOAD verdict: the device reset while
+ * loading the version (low bits: enum wa_boot_cause). */
+#define WA_LIFE_COUNT_RESET 0x80u
 #define WA_LIFE_SEQ_MAX 32u /* app names whose security counter is kept */
 
 typedef struct wa_life_info {
@@ -89,8 +97,14 @@ typedef struct wa_life_info {
 
 /* At boot: reads the slots and the journal, finishes what a reset
  * interrupted (a removal, a retirement), reverts a version on trial, applies
- * the boot's incident, and starts the confirmed apps. */
+ * the boot's incident, disables the app whose load or start the reset cut
+ * short, and starts the confirmed apps (none in safe mode: boot->safe). */
 void wa_life_boot(const wa_boot_info_t *boot);
+
+/* Whether the device is in safe mode: no app started at boot, until an
+ * operator's command (start, stop, rm, an install, confirm, rollback)
+ * leaves it (persisted: the next boot is a normal one). */
+int wa_life_safe_mode(void);
 
 /* After an export of slot k's app was called (rc: WA_OK or the trap). */
 void wa_life_after_call(uint32_t slot, const char *export_name, int rc, const wa_error_t *err);
@@ -162,6 +176,10 @@ uint32_t wa_life_count(void);
 const char *wa_life_name(uint32_t life);
 const char *wa_life_reason_name(uint32_t reason);
 const char *wa_life_verdict(uint32_t slot);
+
+/* The reason code shown with slot k's verdict (a confirmed app disabled by
+ * a reset while loading shows "load"). */
+uint32_t wa_life_reason(uint32_t slot);
 
 /* The run state as list and status show it: "running", "stopped",
  * "disabled" or "refused". */

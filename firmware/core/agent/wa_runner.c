@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wa_console.h"
+#include "wa_mgmt.h"
 #include "wa_port.h"
 
 typedef struct runner_app {
@@ -52,11 +53,12 @@ static uint64_t op_time_us(void *ctx)
     return wa_port_time_us();
 }
 
+/* The app sleeps; the agent answers SMP meanwhile (wa_mgmt.h). */
 static int op_sleep_ms(void *ctx, uint32_t ms)
 {
     (void)ctx;
     wa_port_watchdog_feed();
-    wa_port_sleep_ms(ms);
+    wa_mgmt_serve_until(wa_port_time_us() + (uint64_t)ms * 1000u);
     return 0;
 }
 

@@ -84,50 +84,107 @@ static uint32_t first_free_record(void)
     return free_at;
 }
 
+static wa_boot_record_t s_boot_rec; /* this boot's BOOT record, once written */
+
+/* Appends rec; a full log is erased first, and this boot's record written
+ * again at its start, so what the next boot reads of this one survives. */
 static int append_record(wa_boot_record_t *rec)
 {
     rec->crc32 = wa_record_crc(rec, sizeof *rec);
     uint32_t i = first_free_record();
     if (i == BOOT_LOG_RECORDS) {
         int rc = wa_port_flash_erase(WA_STORE_BOOT_LOG, WA_STORE_PAGE);
+        if (rc == 0 && rec != &s_boot_rec && s_boot_rec.magic == WA_BOOT_MAGIC) {
+            rc = wa_store_program(WA_STORE_BOOT_LOG, &s_boot_rec, sizeof s_boot_rec);
+        }
         if (rc != 0) {
             return rc;
         }
-        i = 0;
+        i = first_free_record();
     }
     return wa_store_program(WA_STORE_BOOT_LOG + i * (uint32_t)sizeof *rec, rec, sizeof *rec);
 }
 
-int wa_store_boot(wa_boot_info_t *info)
+/* The last boot as its records tell it. */
+typedef struct last_boot {
+    uint32_t early; /* from its BOOT record */
+    uint32_t safe;
+    uint32_t cut_slot; /* the load its own reset cut short (its BOOT record) */
+    uint32_t load;     /* its last LOAD mark */
+    uint32_t served;
+    uint32_t operator_acted;
+} last_boot_t;
+
+static void read_record(const wa_boot_record_t *rec, wa_boot_info_t *info, last_boot_t *last)
+{
+    uint32_t high = rec->cause_slot >> 16;
+    uint32_t slot = high == 0xFFFFu ? WA_NO_SLOT : high;
+    if (rec->magic == WA_BOOT_MAGIC) {
+        info->boot_count = rec->boot_count;
+        info->cause = WA_BOOT_POWER_ON;
+        info->slot = WA_NO_SLOT;
+        last_boot_t fresh = {
+            rec->cause_slot & 0xFFu, (rec->cause_slot >> 8) & 1u, slot, WA_NO_SLOT, 0, 0};
+        *last = fresh;
+    } else if (rec->magic == WA_INCIDENT_MAGIC) {
+        info->cause = rec->cause_slot & 0xFFFFu;
+        info->slot = slot;
+    } else if (rec->magic == WA_LOAD_MAGIC) {
+        last->load = slot;
+    } else if (rec->magic == WA_SERVED_MAGIC) {
+        last->served = 1;
+    } else if (rec->magic == WA_OPERATOR_MAGIC) {
+        last->operator_acted = 1;
+    }
+}
+
+int wa_store_boot(wa_boot_info_t *info, uint32_t safe_after)
 {
     wa_boot_record_t rec;
-    info->boot_count = 0;
+    last_boot_t last = {0, 0, WA_NO_SLOT, WA_NO_SLOT, 1, 1};
+    memset(info, 0, sizeof *info);
     info->cause = WA_BOOT_POWER_ON;
     info->slot = WA_NO_SLOT;
     for (uint32_t i = 0; i < BOOT_LOG_RECORDS && record_at(i, &rec) == 0; i++) {
-        if (rec.crc32 != wa_record_crc(&rec, sizeof rec)) {
-            continue; /* erased, or torn by a power cut */
-        }
-        if (rec.magic == WA_BOOT_MAGIC) {
-            info->boot_count = rec.boot_count;
-            info->cause = WA_BOOT_POWER_ON;
-            info->slot = WA_NO_SLOT;
-        } else if (rec.magic == WA_INCIDENT_MAGIC) {
-            uint32_t slot = rec.cause_slot >> 16;
-            info->cause = rec.cause_slot & 0xFFFFu;
-            info->slot = slot == 0xFFFFu ? WA_NO_SLOT : slot;
+        if (rec.crc32 == wa_record_crc(&rec, sizeof rec)) { /* else erased, or torn */
+            read_record(&rec, info, &last);
         }
     }
+    uint32_t early = last.served ? 0u : last.early + 1u;
     info->boot_count++;
+    info->load_slot = last.load;
+    info->load_again = last.load != WA_NO_SLOT && last.cut_slot == last.load;
+    info->early = (uint8_t)(early > 255u ? 255u : early);
+    info->safe_kept = last.safe && !last.operator_acted;
+    info->safe = info->safe_kept || (safe_after != 0 && early >= safe_after);
     s_boot_count = info->boot_count;
-    wa_boot_record_t mine = {WA_BOOT_MAGIC, info->boot_count, 0xFFFF0000u | WA_BOOT_POWER_ON, 0};
-    return append_record(&mine);
+    wa_boot_record_t mine = {
+        WA_BOOT_MAGIC, info->boot_count,
+        ((last.load & 0xFFFFu) << 16) | info->early | ((uint32_t)info->safe << 8), 0};
+    s_boot_rec = mine;
+    return append_record(&s_boot_rec);
 }
 
 int wa_store_incident(uint32_t cause, uint32_t slot)
 {
     wa_boot_record_t rec = {WA_INCIDENT_MAGIC, s_boot_count, ((slot & 0xFFFFu) << 16) | cause, 0};
     return append_record(&rec);
+}
+
+int wa_store_mark(uint32_t magic, uint32_t slot)
+{
+    wa_boot_record_t rec = {magic, s_boot_count, ((slot & 0xFFFFu) << 16), 0};
+    return append_record(&rec);
+}
+
+const char *wa_store_cause_name(uint32_t cause)
+{
+    switch (cause) {
+    case WA_BOOT_WATCHDOG: return "watchdog";
+    case WA_BOOT_FAULT: return "fault";
+    case WA_BOOT_SOFTWARE: return "software";
+    default: return "power-on";
+    }
 }
 
 uint32_t wa_store_boot_count(void)

@@ -66,16 +66,28 @@ _Static_assert(sizeof(wa_slot_header_t) == 96, "slot header is 96 bytes on every
 _Static_assert(sizeof(wa_slot_header_t) <= WA_STORE_COMMIT_OFFSET, "header overlaps its commit");
 
 typedef struct wa_boot_record {
-    uint32_t magic;      /* WA_BOOT_MAGIC or WA_INCIDENT_MAGIC */
+    uint32_t magic;      /* WA_BOOT_MAGIC, WA_INCIDENT_MAGIC, WA_LOAD_MAGIC, ... */
     uint32_t boot_count; /* boots so far, this one included */
-    uint32_t cause_slot; /* enum wa_boot_cause in the low half, slot in the high half */
+    uint32_t cause_slot; /* see the magics below */
     uint32_t crc32;      /* CRC-32 of the bytes before it */
 } wa_boot_record_t;
 
 _Static_assert(sizeof(wa_boot_record_t) == 16, "boot record is 16 bytes");
 
+/* One boot's records, in the order written:
+ *   BOOT  high half: the slot whose load the reset before this boot cut
+ *         short (0xFFFF: none); low half: early | safe << 8 (below)
+ *   LOAD  high half: the slot being loaded and started from now on, 0xFFFF
+ *         when that is over (persisted before the load: a reset while the
+ *         mark is set is blamed on that app)
+ *   INCT  high half: the app running, low half: enum wa_boot_cause
+ *   SERV  the agent served SMP (its first round is over)
+ *   OPER  an operator acted over SMP: the next boot leaves safe mode */
 #define WA_BOOT_MAGIC 0x544F4F42u     /* "BOOT" */
 #define WA_INCIDENT_MAGIC 0x54434E49u /* "INCT" */
+#define WA_LOAD_MAGIC 0x44414F4Cu     /* "LOAD" */
+#define WA_SERVED_MAGIC 0x56524553u   /* "SERV" */
+#define WA_OPERATOR_MAGIC 0x5245504Fu /* "OPER" */
 #define WA_NO_SLOT 0xFFFFFFFFu
 
 enum wa_boot_cause {
@@ -89,7 +101,12 @@ enum wa_boot_cause {
 typedef struct wa_boot_info {
     uint32_t boot_count;
     uint32_t cause;
-    uint32_t slot; /* the app running at the incident, or WA_NO_SLOT */
+    uint32_t slot;      /* the app running at the incident, or WA_NO_SLOT */
+    uint32_t load_slot; /* the app whose load or start the reset cut short, or WA_NO_SLOT */
+    uint8_t load_again; /* the reset before the last boot cut short load_slot's load too */
+    uint8_t early;      /* boots in a row (up to this one) that reset before serving SMP */
+    uint8_t safe;       /* this boot is in safe mode: SMP served, no app started */
+    uint8_t safe_kept;  /* ... because the last boot was, and no operator acted since */
 } wa_boot_info_t;
 
 /* Programs len bytes at off (erased flash) and reads them back. Returns 0,
@@ -97,8 +114,14 @@ typedef struct wa_boot_info {
 int wa_store_program(uint32_t off, const void *data, uint32_t len);
 
 /* Reads the log, appends this boot's record and reports why we booted.
- * Returns 0 or an agent_err code. */
-int wa_store_boot(wa_boot_info_t *info);
+ * The boot is in safe mode when safe_after boots in a row (this one
+ * included) reset before serving SMP, or when the last boot was in safe
+ * mode and no operator acted. Returns 0 or an agent_err code. */
+int wa_store_boot(wa_boot_info_t *info, uint32_t safe_after);
+
+/* Appends a LOAD (slot, or WA_NO_SLOT: the load is over), SERV or OPER
+ * record for this boot (see above). Returns 0 or an agent_err code. */
+int wa_store_mark(uint32_t magic, uint32_t slot);
 
 /* Appends an incident (watchdog, fault) for the current boot. Safe to call
  * from interrupt context; returns 0 or an agent_err code. */
@@ -189,6 +212,9 @@ const uint8_t *wa_store_module_area(uint32_t slot);
  * read in place from the memory-mapped flash, CRC checked. NULL with *rc
  * WA_ERR_NOT_FOUND (none, or no map) or WA_ERR_MALFORMED (corrupt). */
 const uint8_t *wa_store_image(uint32_t slot, const wa_slot_header_t *header, int *rc);
+
+/* "power-on", "watchdog", "fault" or "software". */
+const char *wa_store_cause_name(uint32_t cause);
 
 /* The boot count of this boot (0 before wa_store_boot). */
 uint32_t wa_store_boot_count(void);

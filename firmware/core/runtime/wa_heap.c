@@ -1,4 +1,6 @@
-/* wa_heap.c - see wa_heap.h. Blocks carry a header naming owner and size. */
+/* wa_heap.c - see wa_heap.h. Blocks carry a header naming owner and size,
+ * and sit in their owner's list, so wa_heap_release can free what the
+ * engine lost. */
 #include "wa_heap.h"
 
 #include <stdint.h>
@@ -11,11 +13,14 @@ typedef union block_header {
     struct {
         wa_heap_t *owner;
         size_t size;
+        union block_header *prev; /* the owner's list (NULL owner: in none) */
+        union block_header *next;
     } h;
     max_align_t align; /* keeps the payload aligned like malloc's */
 } block_header_t;
 
 static WA_THREAD_LOCAL wa_heap_t *s_current;
+static size_t s_live;
 
 wa_heap_t *wa_heap_enter(wa_heap_t *heap)
 {
@@ -36,12 +41,44 @@ static int heap_can_grow(const wa_heap_t *heap, size_t extra)
 
 static void heap_charge(wa_heap_t *heap, size_t add, size_t remove)
 {
+    s_live = s_live + add - remove;
     if (heap == NULL) {
         return;
     }
     heap->used = heap->used + add - remove;
     if (heap->used > heap->peak) {
         heap->peak = heap->used;
+    }
+}
+
+static void link_block(block_header_t *block)
+{
+    wa_heap_t *heap = block->h.owner;
+    block->h.prev = NULL;
+    block->h.next = NULL;
+    if (heap == NULL) {
+        return;
+    }
+    block->h.next = (block_header_t *)heap->blocks;
+    if (block->h.next != NULL) {
+        block->h.next->h.prev = block;
+    }
+    heap->blocks = block;
+}
+
+static void unlink_block(block_header_t *block)
+{
+    wa_heap_t *heap = block->h.owner;
+    if (heap == NULL) {
+        return;
+    }
+    if (block->h.prev != NULL) {
+        block->h.prev->h.next = block->h.next;
+    } else {
+        heap->blocks = block->h.next;
+    }
+    if (block->h.next != NULL) {
+        block->h.next->h.prev = block->h.prev;
     }
 }
 
@@ -56,6 +93,7 @@ void *wa_heap_malloc(size_t size)
     }
     block->h.owner = s_current;
     block->h.size = size;
+    link_block(block);
     heap_charge(s_current, size, 0);
     return block + 1;
 }
@@ -84,11 +122,14 @@ void *wa_heap_realloc(void *ptr, size_t size)
         (size > old && !heap_can_grow(owner, size - old))) {
         return NULL;
     }
+    unlink_block(block);
     block_header_t *grown = realloc(block, sizeof(block_header_t) + size);
     if (grown == NULL) {
+        link_block(block);
         return NULL;
     }
     grown->h.size = size;
+    link_block(grown);
     heap_charge(owner, size, old);
     return grown + 1;
 }
@@ -99,6 +140,23 @@ void wa_heap_free(void *ptr)
         return;
     }
     block_header_t *block = (block_header_t *)ptr - 1;
+    unlink_block(block);
     heap_charge(block->h.owner, 0, block->h.size);
     free(block);
+}
+
+size_t wa_heap_release(wa_heap_t *heap)
+{
+    size_t freed = 0;
+    while (heap->blocks != NULL) {
+        block_header_t *block = (block_header_t *)heap->blocks;
+        freed += block->h.size;
+        wa_heap_free(block + 1);
+    }
+    return freed;
+}
+
+size_t wa_heap_live(void)
+{
+    return s_live;
 }

@@ -454,6 +454,7 @@ void wa_app_free(wa_app_t *app)
     wa_heap_t *previous = wa_heap_enter(&app->heap);
     wa_engine_free(app);
     wa_heap_leave(previous);
+    (void)wa_heap_release(&app->heap); /* what the engine lost (wa_heap.h) */
     if (!app->module_borrowed) {
         free(app->module);
     }

@@ -57,8 +57,13 @@ typedef struct host_options {
     const char *fault_plan; /* --flash-faults */
     const char *trace_path; /* --flash-trace */
     uint32_t ops_base;      /* --flash-ops-base: flash ops counted before a reset */
+    uint32_t c_stack;       /* --c-stack: the agent's C stack in bytes (0: the process's) */
     char **argv;            /* as main() got them, for the reset's re-exec */
 } host_options_t;
+
+/* port.c: gives the calling thread its own signal stack for the fault
+ * handler (a stack overflow must still reset the board). */
+void host_fault_stack(void);
 
 extern host_options_t g_host_options;
 

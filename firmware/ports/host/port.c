@@ -259,6 +259,15 @@ static void on_fault(int sig, siginfo_t *info, void *context)
     wa_port_reset();
 }
 
+void host_fault_stack(void)
+{
+    static uint8_t *stack = s_fault_stack; /* the first caller's; later ones' below */
+    static uint8_t thread_stack[64 * 1024] __attribute__((aligned(16)));
+    stack_t alt = {.ss_sp = stack, .ss_size = sizeof s_fault_stack, .ss_flags = 0};
+    sigaltstack(&alt, NULL);
+    stack = thread_stack;
+}
+
 static void on_reset_line(int sig)
 {
     (void)sig;
@@ -272,8 +281,7 @@ static void install_handlers(void)
     /* A reset from a signal handler execs with that signal blocked. */
     sigprocmask(SIG_SETMASK, &none, NULL);
 
-    stack_t alt = {.ss_sp = s_fault_stack, .ss_size = sizeof s_fault_stack, .ss_flags = 0};
-    sigaltstack(&alt, NULL);
+    host_fault_stack();
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -3,6 +3,9 @@
  * reset hands on to the next image are in port.c's wa_port_reset), then the
  * port's init and the agent.
  */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +16,13 @@
 #include "wa_flash_faults.h"
 #include "wa_port.h"
 
-host_options_t g_host_options = {"flash.bin", 0, -1, -1, NULL, NULL, 0, NULL};
+host_options_t g_host_options = {"flash.bin", 0, -1, -1, NULL, NULL, 0, 0, NULL};
 
 static void usage(const char *program)
 {
     fprintf(stderr,
             "usage: %s [--board NAME] [--flash PATH] [--mgmt-port N]\n"
-            "          [--flash-faults PLAN] [--flash-trace PATH]\n"
+            "          [--flash-faults PLAN] [--flash-trace PATH] [--c-stack BYTES]\n"
             "  wamr-agent firmware for board %s as a host process: console on stdout,\n"
             "  management UART on TCP 127.0.0.1:N (0: any free port, printed at boot),\n"
             "  flash in PATH (default flash.bin). SIGUSR1 resets the board.\n"
@@ -28,7 +31,10 @@ static void usage(const char *program)
             "      cut-during:K[:SEED] (torn op), fail-write:K (a program that does nothing\n"
             "      but reports success). A cut prints 'power cut at flash op K (...)' and\n"
             "      exits with status %d.\n"
-            "  --flash-trace PATH   append 'K P|E OFFSET LEN' for every flash op to PATH.\n",
+            "  --flash-trace PATH   append 'K P|E OFFSET LEN' for every flash op to PATH.\n"
+            "  --c-stack BYTES      run the agent on a C stack of BYTES (a thread's, with a\n"
+            "      guard page) instead of the process's 8 MiB, so a stack overflow faults\n"
+            "      as it would on the MCU (its frames are larger on a 64-bit host).\n",
             program, WA_BOARD_NAME, WA_FLASH_FAULTS_CUT_STATUS);
 }
 
@@ -71,12 +77,41 @@ static int parse_option(const char *arg, const char *value)
         o->fault_plan = value;
     } else if (strcmp(arg, "--flash-trace") == 0) {
         o->trace_path = value;
+    } else if (strcmp(arg, "--c-stack") == 0) {
+        return parse_u32(value, &o->c_stack);
     } else if (strcmp(arg, "--flash-ops-base") == 0) {
         return parse_u32(value, &o->ops_base);
     } else {
         return -1;
     }
     return 0;
+}
+
+static void *agent_thread(void *arg)
+{
+    (void)arg;
+    host_fault_stack();
+    wa_agent_main();
+}
+
+/* Runs the agent on a thread with a stack of the given size; the main thread
+ * only waits, with every signal blocked, so the watchdog's, the reset line's
+ * and the faults' signals all go to the agent's thread. */
+static void run_on_small_stack(uint32_t bytes)
+{
+    pthread_attr_t attr;
+    pthread_t thread;
+    size_t size = bytes < PTHREAD_STACK_MIN ? PTHREAD_STACK_MIN : bytes;
+    if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, size) != 0 ||
+        pthread_create(&thread, &attr, agent_thread, NULL) != 0) {
+        fprintf(stderr, "port: cannot start the agent on a %u-byte stack\n", (unsigned)bytes);
+        exit(2);
+    }
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_join(thread, NULL);
+    exit(0);
 }
 
 int main(int argc, char **argv)
@@ -95,5 +130,8 @@ int main(int argc, char **argv)
         }
     }
     wa_port_init();
+    if (g_host_options.c_stack != 0) {
+        run_on_small_stack(g_host_options.c_stack);
+    }
     wa_agent_main();
 }
