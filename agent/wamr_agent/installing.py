@@ -9,7 +9,6 @@ InstallFailed or VerdictTimeout carrying the report (``verdicts``)."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -160,14 +159,14 @@ def _finished_anyway(link: SmpLink, client: AppClient, plan: Plan,
     the device (its watchdog). When the device, asked again, has a slot with these
     bytes, the upload is done and the verdict decides; otherwise ``lost`` is raised
     (run the deploy again: it resumes)."""
-    with contextlib.suppress(SmpLinkError, OSError):
-        link.reopen()
     for _attempt in range(3):
+        try:
+            link.reopen()  # refused (the device is gone): the upload's error stands
+        except (SmpLinkError, OSError):
+            raise lost from None
         try:
             status = client.status(plan.app, plan.payload.sha)
         except SmpLinkError:
-            with contextlib.suppress(SmpLinkError, OSError):
-                link.reopen()
             continue
         except WamrAgentError:
             break  # the device has no slot with these bytes: the upload did not finish

@@ -15,7 +15,6 @@ on trial reverts the new version).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,12 +65,17 @@ def time_limit(timeout: float | None, trial: Trial | None) -> float:
 
 
 def _reconnect(client: AppClient) -> None:
-    """Opens the client's link again, when it can be (the device may still be booting:
-    the next status request then fails and the wait tries again)."""
+    """Opens the client's link again: a device whose UART stays connected (an
+    emulator, a serial adapter) answers there once it has booted. One that cannot be
+    reached at all (the connection refused: its process or adapter is gone) raises
+    SmpLinkError: the wait ends with it."""
     reopen = getattr(client.link, "reopen", None)
     if reopen is not None:
-        with contextlib.suppress(SmpLinkError, OSError):
+        try:
             reopen()
+        except OSError as exc:
+            raise SmpLinkError(f"{getattr(client.link, 'address', 'the device')}: cannot "
+                               f"reconnect: {exc}") from None
 
 
 def wait_for_verdict(client: AppClient, name: str, sha: bytes, *,
@@ -90,7 +94,7 @@ def wait_for_verdict(client: AppClient, name: str, sha: bytes, *,
             if clock() - began >= time_limit(timeout, trial):
                 raise
             sleep(POLL_SECONDS)
-            _reconnect(client)
+            _reconnect(client)  # a device that is gone (refused) ends the wait here
             continue
         trial = status.trial or trial
         if on_status is not None:
