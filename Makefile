@@ -467,7 +467,7 @@ bench: build examples
 	$(PY) bench/run.py
 
 lint: setup
-	$(VENV)/bin/ruff check agent tests bench firmware/tools examples
+	$(VENV)/bin/ruff check agent tests bench firmware/tools firmware/fuzz examples
 	$(VENV)/bin/mypy
 	clang-format --dry-run -Werror $(C_SOURCES)
 

@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wa_bundle_t parsed;
     wa_bundle_t verified;
     int prc = wa_bundle_parse(data, (uint32_t)size, &parsed);
-    int vrc = wa_bundle_verify(data, (uint32_t)size, wa_trusted_keys, WA_TRUSTED_KEY_COUNT,
-                               "esp32", &verified);
+    int vrc = wa_bundle_verify(data, (uint32_t)size, wa_trusted_keys, WA_TRUSTED_KEY_COUNT, "esp32",
+                               &verified);
     FUZZ_CHECK((prc == WA_ERR_MALFORMED) == (vrc == WA_ERR_MALFORMED));
     if (prc == WA_OK) {
         check_fields(data, size, &parsed);

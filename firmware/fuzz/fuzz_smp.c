@@ -63,8 +63,8 @@ static void one_request(fuzz_in_t *in, uint8_t seq)
     in->n -= body;
 
     int after = WA_SMP_AFTER_NOTHING;
-    size_t n = wa_smp_handle(&s_device, s_req, WA_SMP_HEADER_SIZE + body, s_rsp, sizeof s_rsp,
-                             &after);
+    size_t n =
+        wa_smp_handle(&s_device, s_req, WA_SMP_HEADER_SIZE + body, s_rsp, sizeof s_rsp, &after);
     FUZZ_CHECK(n <= sizeof s_rsp);
     FUZZ_CHECK(after == WA_SMP_AFTER_NOTHING || after == WA_SMP_AFTER_RESET);
     if (n == 0) {

@@ -99,8 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Too small by one byte: refused, never written past. */
     if (out_len > 0) {
         uint32_t short_len = 0;
-        int rc = wa_wasm_meter(data, len, s_streamed, out_len - 1, &short_len, &tick, msg,
-                               sizeof msg);
+        int rc =
+            wa_wasm_meter(data, len, s_streamed, out_len - 1, &short_len, &tick, msg, sizeof msg);
         FUZZ_CHECK(rc == WA_ERR_TOO_LARGE);
     }
     if (src != WA_OK) {

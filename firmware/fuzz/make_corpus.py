@@ -5,10 +5,11 @@ project's test vectors: build/fuzz/corpus/<target>/, one file per seed.
     make_corpus.py --out build/fuzz/corpus --wasm DIR [--wasm DIR ...]
 
 smp_frame: the frames of tests/fixtures/smp/vectors.txt (each byte with a clock
-step of 0); bundle: the bundles of ota/vectors/vectors.txt; wasm: every .wasm in
-the --wasm folders (tests/fixtures/wat compiled, the examples); install: the same
-modules and the valid bundles with the harness's mode bytes; smp: requests of
-every command of both groups (an upload of the smallest module among them).
+step of 0) and frames as long as each buffer size; bundle: the bundles of
+ota/vectors/vectors.txt; wasm: every .wasm in the --wasm folders
+(tests/fixtures/wat compiled, the examples); install: the same modules and the
+valid bundles with the harness's mode bytes; smp: requests of every command of
+both groups (an upload of the smallest module among them).
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def frame_seeds() -> dict[str, bytes]:
         elif words[:1] == ["feed"] and len(words) == 3 and words[2] != "-":
             stream = bytes.fromhex(words[2])
             seeds[case] = b"\x00" + bytes(b for byte in stream for b in (byte, 0))
+    # Structured mode (byte 0 bit 7): frames the harness encodes, as long as each
+    # buffer size of fuzz_smp_frame.c (its caps[]) in both framings.
+    for i, cap in enumerate((4096, 1, 8, 64, 200, 1024)):
+        for framing in (0, 1):
+            msg = bytes(range(256)) * (cap // 256) + bytes(range(cap % 256))
+            head = bytes([0x80 | i, framing]) + struct.pack(">H", cap)
+            seeds[f"valid-{cap}-{framing}"] = head + msg
     return seeds
 
 

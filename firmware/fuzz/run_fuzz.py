@@ -56,11 +56,14 @@ def fixtures(target: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
 
 
-def run(target: str, out: Path, seconds: int, runs: int | None, seed: int | None) -> Result:
-    """Replays the target's fixtures, then fuzzes it; the Result of both."""
+def run(target: str, out: Path, seconds: int, runs: int | None = None, seed: int | None = None,
+        work: Path | None = None) -> Result:
+    """Replays the target's fixtures, then fuzzes it; the Result of both. The binaries
+    and seeds are in out, new inputs and crashes go to work (default: out)."""
     result = Result(target)
     base = command(target, out)
-    crashes = out / "crashes" / target
+    work = work or out
+    crashes = work / "crashes" / target
     crashes.mkdir(parents=True, exist_ok=True)
     opts = ["-close_fd_mask=1", "-timeout=20", f"-artifact_prefix={crashes}/"]
     replay = fixtures(target)
@@ -72,7 +75,7 @@ def run(target: str, out: Path, seconds: int, runs: int | None, seed: int | None
             result.crashed = True
             result.log = proc.stderr[-4000:]
             return result
-    corpus = out / "corpus" / target
+    corpus = work / "corpus" / target
     corpus.mkdir(parents=True, exist_ok=True)
     seeds = out / "corpus" / CORPUS_OF.get(target, target)
     fuzz_opts = [f"-max_total_time={seconds}", "-print_final_stats=1"]
