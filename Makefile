@@ -63,6 +63,7 @@ help:
 	@echo "make faultfw   build the QEMU firmware with the flash fault injector (BOARD=...)"
 	@echo "make sweep     the full power-cut sweep: a cut before, during and after every flash op"
 	@echo "make fuzz      build the libFuzzer harnesses and run each FUZZ_SECONDS (default 300); atheris too"
+	@echo "make fuzz-build  build the fuzz harnesses and their seed corpora (build/fuzz)"
 	@echo "make tools     install smpmgr in its own venv (for the SMP interop tests)"
 	@echo "make lint      ruff, mypy and clang-format --dry-run"
 	@echo "make format    apply clang-format to our C sources"
