@@ -33,17 +33,18 @@ gen_keys = $(PYTHON) firmware/tools/gen_trusted_keys.py --out $(1)/keys \
            $(if $(filter 1,$(REQUIRE_SIGNED)),--require-signed) $(TRUSTED_KEYS)
 
 # Debian 12 packages the current tasks need (pinned by the Debian release).
-APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt \
+APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev wabt \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format openssl \
                 mosquitto mosquitto-clients
 
 .PHONY: help setup deps gen build examples test demo demo-device demo-local bench lint format clean selftest tools bench-firmware \
-        faultfw sweep fuzz
+        faultfw sweep fuzz fuzz-build
 
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
              firmware/core/smp/*.[ch] firmware/core/crypto/*.[ch] firmware/core/ota/*.[ch] \
-             firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch])
+             firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch] \
+             firmware/fuzz/*.[ch])
 
 help:
 	@echo "make demo      the whole chain: broker, controller, gateway with 3 emulated boards, deploy via MQTT, a rollout, telemetry"
@@ -51,7 +52,6 @@ help:
 	@echo "make demo-local  run the sensor example locally under the esp32 budget"
 	@echo "make test      install what is needed and run every test tier"
 	@echo "make bench     print the benchmark tables"
-	@echo "make fuzz      long fuzz runs (FUZZ_EXAMPLES cases a target; make test runs each briefly)"
 	@echo "make setup     install Debian packages and the Python venv (.venv)"
 	@echo "make deps      fetch the pinned third-party C sources into build/deps"
 	@echo "make gen       regenerate the module-author header and docs from the native API table"
@@ -62,6 +62,8 @@ help:
 	@echo "make selftest  build the port self-test image (BOARD=...)"
 	@echo "make faultfw   build the QEMU firmware with the flash fault injector (BOARD=...)"
 	@echo "make sweep     the full power-cut sweep: a cut before, during and after every flash op"
+	@echo "make fuzz      run each libFuzzer and atheris harness FUZZ_SECONDS (default 300), then the validator's differential test (FUZZ_EXAMPLES cases)"
+	@echo "make fuzz-build  build the fuzz harnesses and their seed corpora (build/fuzz)"
 	@echo "make tools     install smpmgr in its own venv (for the SMP interop tests)"
 	@echo "make lint      ruff, mypy and clang-format --dry-run"
 	@echo "make format    apply clang-format to our C sources"
@@ -327,6 +329,81 @@ $(BENCH_BUNDLE): $(BUILD)/examples/sensor.wasm ota/vectors/test.key
 $(BENCH_BUNDLE_C): $(BENCH_BUNDLE) firmware/tools/bin2c.py
 	$(PYTHON) firmware/tools/bin2c.py wa_bench_bundle $< $@
 
+#@FUZZ-BEGIN
+# ---- fuzzing: libFuzzer + ASan + UBSan harnesses (firmware/fuzz/) ---------------
+# (docs/testing.md "Fuzzing"). `make fuzz-build` builds build/fuzz/<target> and the
+# seed corpora build/fuzz/corpus/<target>/ (from the test vectors); `make fuzz`
+# runs every target FUZZ_SECONDS (and the atheris harnesses of the host's frame
+# decoder and bundle parser) and prints a summary. The agent targets (smp, install)
+# run the simulated board's port.c with a RAM flash (firmware/fuzz/fuzz_port.c),
+# board FUZZ_BOARD. Third-party code (wasm3, zcbor, Monocypher) gets ASan but not
+# UBSan: wasm3's own undefined behaviour is not ours to report.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_BOARD   ?= esp32
+FUZZ_OUT     := $(BUILD)/fuzz
+FUZZ_TARGETS := smp_frame smp bundle wasm install
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fno-omit-frame-pointer -DWA_THREAD_LOCAL= \
+                $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags) -I$(RUNTIME) \
+                -I$(SIM_PORT) $(CORE_INCLUDES) -Ifirmware/core/agent -I$(SIM_WASM3) \
+                -Ifirmware/fuzz -I$(FUZZ_OUT)/keys -I$(FUZZ_OUT)/board
+fuzz_san = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-fsanitize=address -w,$(FUZZ_SAN) \
+           -Wall -Wextra -Werror)
+FUZZ_CRYPTO := $(wildcard firmware/core/crypto/*.c) $(MONOCYPHER)/monocypher.c \
+               $(addprefix $(ZCBOR)/,zcbor_common.c zcbor_decode.c)
+FUZZ_SRC_smp_frame := firmware/core/smp/wa_smp_frame.c
+FUZZ_SRC_bundle    := firmware/core/ota/wa_bundle.c $(FUZZ_CRYPTO)
+FUZZ_SRC_wasm      := $(RUNTIME)/wa_wasm.c
+# The device: agent, runtime, wasm3 and the core, on the host port's port.c.
+FUZZ_DEVICE = $(wildcard $(RUNTIME)/*.c firmware/core/agent/*.c) $(CORE_SOURCES) \
+              $(SIM_PORT)/port.c firmware/fuzz/fuzz_port.c \
+              $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
+FUZZ_SRC_smp       = $(FUZZ_DEVICE)
+FUZZ_SRC_install   = $(FUZZ_DEVICE)
+FUZZ_WASM_SEEDS := $(FUZZ_OUT)/seeds/wat
+
+fuzz-build: $(BUILD)/.stamp-apt $(VENV)/.stamp-installed
+	$(PYTHON) firmware/tools/fetch_deps.py wasm3 zcbor monocypher
+	$(call gen_keys,$(FUZZ_OUT))
+	@$(MAKE) --no-print-directory $(FUZZ_OUT)/board/wa_board.h
+	@$(MAKE) --no-print-directory $(addprefix $(FUZZ_OUT)/,$(FUZZ_TARGETS)) $(FUZZ_OUT)/.stamp-corpus
+
+$(FUZZ_OUT)/board/wa_board.h: boards/$(FUZZ_BOARD).toml firmware/tools/gen_board.py
+	$(PYTHON) firmware/tools/gen_board.py $(FUZZ_BOARD) --out $(FUZZ_OUT)/board
+
+$(FUZZ_OUT)/obj/%.o: %.c $(FUZZ_OUT)/board/wa_board.h Makefile
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call fuzz_san,$<) -MMD -MP -c $< -o $@
+
+define FUZZ_TARGET_RULES
+$(FUZZ_OUT)/$(1): $$(patsubst %.c,$(FUZZ_OUT)/obj/%.o,firmware/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)))
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $$@ $$^ -lm
+-include $$(patsubst %.c,$(FUZZ_OUT)/obj/%.d,firmware/fuzz/fuzz_$(1).c $$(FUZZ_SRC_$(1)))
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_TARGET_RULES,$(t))))
+
+# Seeds: the wat fixtures compiled (those wat2wasm refuses are skipped: some are
+# invalid on purpose), the examples, the SMP and OTA vectors.
+$(FUZZ_OUT)/.stamp-corpus: firmware/fuzz/make_corpus.py tests/fixtures/smp/vectors.txt \
+                           ota/vectors/vectors.txt $(wildcard tests/fixtures/wat/*.wat) \
+                           $(EXAMPLES_ALL)
+	@mkdir -p $(FUZZ_WASM_SEEDS)
+	@for w in tests/fixtures/wat/*.wat; do \
+	  wat2wasm "$$w" -o $(FUZZ_WASM_SEEDS)/$$(basename "$$w" .wat).wasm 2>/dev/null || true; done
+	$(PY) firmware/fuzz/make_corpus.py --out $(FUZZ_OUT)/corpus --wasm $(FUZZ_WASM_SEEDS) \
+	    --wasm $(EXAMPLES_OUT) --wasm $(BENCH_OUT)
+	@touch $@
+
+# FUZZ_RUN: the targets to run (default: all, the atheris ones py_smp_frame, py_bundle too).
+FUZZ_RUN ?=
+FUZZ_EXAMPLES ?= 50000
+fuzz: fuzz-build build examples
+	$(PY) firmware/fuzz/run_fuzz.py --seconds $(FUZZ_SECONDS) --out $(FUZZ_OUT) $(FUZZ_RUN)
+	WAMR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider --timeout=0 \
+	    tests/runtime/test_validator_differential.py
+#@FUZZ-END
+
 # ---- tasks -----------------------------------------------------------------
 
 # smpmgr (PyPI) lives in its own venv: it is an independent SMP client that the
@@ -345,6 +422,7 @@ test: build examples $(SMPMGR)
 	$(MAKE) --no-print-directory firmware BOARD=
 	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
 	$(MAKE) --no-print-directory sim BOARD=
+	$(MAKE) --no-print-directory fuzz-build
 	$(PY) -m pytest
 
 # The full power-cut sweep (docs/testing.md): a cut before, during and after every
@@ -393,15 +471,8 @@ demo-local: build examples
 bench: build examples
 	$(PY) bench/run.py
 
-# Long runs of the fuzz targets; `make test` runs each with a bounded number of
-# cases. Targets: the device's validator against Wasmtime's (differential).
-FUZZ_EXAMPLES ?= 50000
-fuzz: build examples
-	WAMR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider --timeout=0 \
-	    tests/runtime/test_validator_differential.py
-
 lint: setup
-	$(VENV)/bin/ruff check agent tests bench firmware/tools examples
+	$(VENV)/bin/ruff check agent tests bench firmware/tools firmware/fuzz examples
 	$(VENV)/bin/mypy
 	clang-format --dry-run -Werror $(C_SOURCES)
 
