@@ -10,13 +10,14 @@
 
 #include "fuzz_port.h"
 #include "host_port.h"
+#include "wa_agent_config.h"
 #include "wa_board.h"
 #include "wa_err.h"
 #include "wa_flash_rules.h"
 #include "wa_port.h"
 #include "wa_store_layout.h"
 
-host_options_t g_host_options = {"", 0, -1, -1, NULL, NULL, 0, NULL};
+host_options_t g_host_options = {"", 0, -1, -1, NULL, NULL, 0, 0, NULL};
 
 static uint8_t s_flash[WA_STORE_FLASH_BYTES];
 
@@ -129,6 +130,6 @@ void fuzz_device_boot(void)
     static wa_boot_info_t boot;
     fuzz_flash_erase_all();
     wa_apps_smp_init();
-    FUZZ_CHECK(wa_store_boot(&boot) == WA_OK);
+    FUZZ_CHECK(wa_store_boot(&boot, WA_AGENT_SAFE_MODE_BOOTS) == WA_OK);
     wa_life_boot(&boot);
 }

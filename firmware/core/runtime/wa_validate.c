@@ -811,7 +811,8 @@ static void end_op(cursor_t *c, vstate_t *v)
     const frame_t *f = pop_ctrl(c, v);
     if (f->op == 0x04 && rd_ok(c) &&
         (f->type.num_params != f->type.num_results ||
-         memcmp(f->type.params, f->type.results, f->type.num_params) != 0)) {
+         (f->type.num_params != 0 &&
+          memcmp(f->type.params, f->type.results, f->type.num_params) != 0))) {
         rd_fail(c, "type mismatch: if without else");
     }
     push_all(c, v, f->type.results, f->type.num_results);
