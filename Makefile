@@ -61,7 +61,7 @@ help:
 	@echo "make sim       build the simulated boards (BOARD=esp32; default: all host boards)"
 	@echo "make selftest  build the port self-test image (BOARD=...)"
 	@echo "make faultfw   build the QEMU firmware with the flash fault injector (BOARD=...)"
-	@echo "make sweep     the full power-cut sweep: a cut before, during and after every flash op"
+	@echo "make sweep     the full power-cut sweep (a cut before, during and after every flash op), chaotic link and runaway matrix"
 	@echo "make fuzz      run each libFuzzer and atheris harness FUZZ_SECONDS (default 300), then the validator's differential test (FUZZ_EXAMPLES cases)"
 	@echo "make fuzz-build  build the fuzz harnesses and their seed corpora (build/fuzz)"
 	@echo "make tools     install smpmgr in its own venv (for the SMP interop tests)"
@@ -429,11 +429,13 @@ test: build examples $(SMPMGR)
 # flash op of the update and revert scenarios, a silent failure of every program,
 # more multi-cut seeds, a larger QEMU sample. Reports: build/sweep/*.txt.
 # `make test` runs the same tests quick (every op, modes sampled for long scenarios).
-sweep: build
+sweep: build examples
+	$(MAKE) --no-print-directory firmware BOARD=
 	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
-	$(MAKE) --no-print-directory sim BOARD=esp32
+	$(MAKE) --no-print-directory sim BOARD=
 	WAMR_SWEEP=full $(PY) -m pytest tests/hostport/test_power_cut_sweep.py \
-	    tests/qemu/test_power_cut_sweep.py
+	    tests/qemu/test_power_cut_sweep.py tests/hostport/test_chaos_link.py \
+	    tests/qemu/test_chaos_link.py tests/qemu/test_runaway_matrix.py
 
 # The main job on an embedded default, the whole chain (examples/fleet/demo.py): a
 # local mosquitto, the rollout controller, a gateway serving three devices (the

@@ -21,10 +21,14 @@ from tests.chaos_deploy import (
     sized_module,
 )
 from tests.chaoslink import ChaosLink
+from tests.hostport.powercut_cases import FULL
 from wamr_agent import deploy as deploying
 from wamr_agent.emulator import SimulatedBoard
 
-CASES = [(1024, False), (16384, False), (65536, False), (16384, True), (65536, True)]
+ALL_CASES = [(1024, False), (16384, False), (65536, False), (16384, True), (65536, True)]
+# `make test` sends the smallest module and the largest bundle; `make sweep`
+# (WAMR_SWEEP=full) every size of both
+CASES = ALL_CASES if FULL else [(1024, False), (65536, True)]
 
 
 @pytest.mark.parametrize(("size", "bundle"), CASES,

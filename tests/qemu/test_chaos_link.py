@@ -20,12 +20,14 @@ from tests.chaos_deploy import (
     sized_module,
 )
 from tests.chaoslink import ChaosLink
+from tests.hostport.powercut_cases import FULL
 from tests.qemu.conftest import BOARD
 from wamr_agent import deploy as deploying
 from wamr_agent.emulator import EmulatedBoard
 
 
-@pytest.mark.parametrize("bundle", [False, True], ids=["module", "bundle"])
+@pytest.mark.parametrize("bundle", [False, True] if FULL else [True],  # make sweep: both
+                         ids=["module", "bundle"] if FULL else ["bundle"])
 def test_a_deploy_through_a_chaotic_link_completes_without_corruption(
         example: Callable[[str], Path], tmp_path: Path, bundle: bool) -> None:
     good = example("sensor")

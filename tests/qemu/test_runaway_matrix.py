@@ -9,7 +9,8 @@ the module first and refuses it); they are also uploaded raw, as any SMP peer
 could, to show the device refuses them by itself.
 
 Boards: the four QEMU mps2 boards (Cortex-M3, M4, M7, M33) and two simulated
-boards (esp32, nrf52840), one boot each for every case."""
+boards (esp32, nrf52840) under `make sweep`; an M3, an M33 and the esp32 in `make
+test`; one boot each for every case."""
 
 from __future__ import annotations
 
@@ -24,13 +25,17 @@ import wasmtime
 from typer.testing import CliRunner
 
 from tests.conftest import need
+from tests.hostport.powercut_cases import FULL
 from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard, QemuNotFound, SimulatedBoard, find_qemu
 from wamr_agent.smp.app_results import AppStatus
 from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink, SmpLinkError
 
-BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505", "esp32", "nrf52840"]
+ALL_BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505", "esp32", "nrf52840"]
+# `make test`: a Cortex-M3, a Cortex-M33 and a simulated board; `make sweep`
+# (WAMR_SWEEP=full): every board
+BOARDS = ALL_BOARDS if FULL else ["mps2-an385", "mps2-an505", "esp32"]
 SIMULATED = {"esp32", "nrf52840"}
 LOOP = '(func (export "loop") (result i32) (i32.const 0))'
 WATCHDOG = "the watchdog reset the device while it was on trial"

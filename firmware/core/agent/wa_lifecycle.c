@@ -79,15 +79,15 @@ static void launch(uint32_t k)
 }
 
 #if WA_TEST_HOOKS
-/* Test images only (the simulated boards, `make faultfw`): an app named
- * crash-on-load faults while it loads, one named hang-on-load never ends
- * loading (the watchdog resets the device), whatever the engine can do. */
+/* Test images only (the simulated boards, `make faultfw`): an app whose name
+ * begins crash-on-load faults while it loads, one whose name begins hang-on-load
+ * never ends loading (the watchdog resets the device), whatever the engine can do. */
 static void test_hook_load(const char *name)
 {
-    if (strcmp(name, "crash-on-load") == 0) {
+    if (strncmp(name, "crash-on-load", 13) == 0) {
         __builtin_trap();
     }
-    while (strcmp(name, "hang-on-load") == 0) {
+    while (strncmp(name, "hang-on-load", 12) == 0) {
     }
 }
 #else
