@@ -9,13 +9,19 @@ skipping.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
+from wamr_agent.cli import app
+from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
 
 pytest_plugins = ["pytester"]  # tests/qemu runs user-style test files with it
 
@@ -81,3 +87,17 @@ def load_tool(name: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up here
     spec.loader.exec_module(module)
     return module
+
+
+def cli_json(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:
+    """`wamr-agent ARGS --json` in this process: its exit code checked, its JSON."""
+    result = CliRunner().invoke(app, [*args, "--json"], env=env)
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout)
+
+
+def board_cli(board: EmulatedBoard | SimulatedBoard, *args: str, code: int = 0) -> Any:
+    """:func:`cli_json` with ``--board`` and ``--port`` of a running board."""
+    return cli_json(*args, "--board", board.board.name, "--port", board.mgmt_address,
+                    code=code)
+

@@ -19,10 +19,8 @@ from types import TracebackType
 from typing import Any, Self
 
 import pytest
-from typer.testing import CliRunner
 
 from tests.conftest import need
-from wamr_agent.cli import app
 from wamr_agent.mqtt import topics
 from wamr_agent.mqtt.broker import BrokerError, Mosquitto, find_mosquitto
 from wamr_agent.mqtt.client import BrokerUrl
@@ -181,13 +179,3 @@ def gateway_process(tmp_path: Path) -> Iterator[Callable[..., GatewayProcess]]:
 
 def json_of(data: bytes) -> Any:
     return json.loads(data)
-
-
-_runner = CliRunner()
-
-
-def cli(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:
-    """`wamr-agent ARGS --json` in this process: its exit code checked, its JSON."""
-    result = _runner.invoke(app, [*args, "--json"], env=env)
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import cli_json as cli
 from tests.conftest import need
-from tests.gateway.conftest import GatewayProcess, Watch, cli, gateway_config, state_of
+from tests.gateway.conftest import GatewayProcess, Watch, gateway_config, state_of
 from wamr_agent import deploy as deploying
 from wamr_agent.access import Via
 from wamr_agent.cli import app

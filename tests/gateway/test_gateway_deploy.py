@@ -23,7 +23,8 @@ import pytest
 import wasmtime
 from typer.testing import CliRunner
 
-from tests.gateway.conftest import GatewayProcess, cli, gateway_config
+from tests.conftest import cli_json as cli
+from tests.gateway.conftest import GatewayProcess, gateway_config
 from tests.gateway.gate import Gate
 from tests.tamper import OTHER_KEY, TEST_KEY
 from wamr_agent.cli import app

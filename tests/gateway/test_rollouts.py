@@ -24,8 +24,9 @@ import pytest
 import wasmtime
 from typer.testing import CliRunner
 
+from tests.conftest import cli_json as cli
 from tests.conftest import need
-from tests.gateway.conftest import ControllerProcess, GatewayProcess, Watch, cli, gateway_config
+from tests.gateway.conftest import ControllerProcess, GatewayProcess, Watch, gateway_config
 from tests.gateway.conftest import state_of as state_where
 from wamr_agent.emulator import EmulatedBoard, QemuNotFound, SimulatedBoard, find_qemu
 from wamr_agent.mqtt import topics

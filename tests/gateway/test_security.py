@@ -24,13 +24,13 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from typer.testing import CliRunner
 
+from tests.conftest import cli_json as cli
 from tests.conftest import need
 from tests.gateway.conftest import (
     WAMR_AGENT,
     ControllerProcess,
     GatewayProcess,
     Watch,
-    cli,
     gateway_config,
     state_of,
 )

@@ -6,35 +6,24 @@ The full set of outcomes runs on the simulated board (tests/hostport/test_lifecy
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import wasmtime
-from typer.testing import CliRunner
 
-from wamr_agent.cli import app
+from tests.conftest import board_cli as cli
 from wamr_agent.emulator import EmulatedBoard
 from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink
 
 BOARD = "mps2-an386"
-runner = CliRunner()
 
 
 @pytest.fixture
 def board(tmp_path: Path) -> Iterator[EmulatedBoard]:
     with EmulatedBoard.start(BOARD, workdir=tmp_path / "board") as started:
         yield started
-
-
-def cli(board: EmulatedBoard, *args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, [*args, "--board", BOARD, "--port", board.mgmt_address,
-                                 "--json"])
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
 
 
 def version(tmp_path: Path, tag: str, loop: str | None = None) -> Path:

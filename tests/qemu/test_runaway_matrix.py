@@ -14,19 +14,16 @@ test`; one boot each for every case."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import wasmtime
-from typer.testing import CliRunner
 
+from tests.conftest import board_cli as cli
 from tests.conftest import need
 from tests.hostport.powercut_cases import FULL
-from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard, QemuNotFound, SimulatedBoard, find_qemu
 from wamr_agent.smp.app_results import AppStatus
 from wamr_agent.smp.apps import AppClient
@@ -59,14 +56,6 @@ CASES: dict[str, tuple[str, int, str]] = {  # wat, deploy's exit code, its messa
 MEMORY_BOMB = ('(module (memory 1) (func (export "loop") (result i32) (loop $grow '
                '(br_if $grow (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) '
                '(i32.const 0)))')
-runner = CliRunner()
-
-
-def cli(board: EmulatedBoard | SimulatedBoard, *args: str, code: int = 0) -> Any:
-    result = runner.invoke(app, [*args, "--board", board.board.name, "--port",
-                                 board.mgmt_address, "--json"])
-    assert result.exit_code == code, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module", params=BOARDS)

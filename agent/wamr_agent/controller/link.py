@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
-from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from ..errors import TransportError
 from ..fleet import GatewayView, apply_retained
-from ..gateway.commands import ReplyTo
+from ..gateway.commands import ReplyTo, publish_reply
 from ..mqtt import topics
 from ..mqtt.client import (
     KEEPALIVE,
@@ -41,7 +40,7 @@ from ..mqtt.client import (
     refused_error,
     unique_client_id,
 )
-from ..mqtt.requester import Incoming
+from ..mqtt.requester import Incoming, publish_request
 from ..mqtt.url import BrokerSettings
 from .plan import Candidate
 
@@ -162,15 +161,11 @@ class Link:
         error raised as here; TransportError when no answer comes in time."""
         correlation = uuid.uuid4().bytes
         waiter: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        props.ResponseTopic = self.responses
-        props.CorrelationData = correlation
-        request = topics.CommandRequest(uuid.uuid4().hex, args or {})
         with self._lock:
             self._waiting[correlation] = waiter
         try:
-            self._client.publish(topics.command(gw, dev, verb), request.to_json(), qos=1,
-                                 properties=props)
+            publish_request(self._client, topics.command(gw, dev, verb), self.responses,
+                            correlation, args)
             try:
                 item = waiter.get(timeout=timeout)
             except queue.Empty:
@@ -188,10 +183,7 @@ class Link:
         return reply.result or {}
 
     def reply(self, to: ReplyTo, reply: topics.CommandReply) -> None:
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        if to.correlation is not None:
-            props.CorrelationData = to.correlation
-        self._client.publish(to.topic, reply.to_json(), qos=1, properties=props)
+        publish_reply(self._client, to, reply)
 
     def gateway_state(self, gw: str) -> str | None:
         with self._lock:

@@ -17,6 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from paho.mqtt.client import Client
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
 from ..access import DeviceAccess
 from ..errors import UsageError
 from ..mqtt import results
@@ -88,6 +92,14 @@ class ReplyTo:
 
     topic: str
     correlation: bytes | None
+
+
+def publish_reply(client: Client, to: ReplyTo, reply: CommandReply) -> None:
+    """Answers a command where its request asked (QoS 1, its CorrelationData)."""
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    if to.correlation is not None:
+        props.CorrelationData = to.correlation
+    client.publish(to.topic, reply.to_json(), qos=1, properties=props)
 
 
 class ReplyCache:

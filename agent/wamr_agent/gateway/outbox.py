@@ -8,11 +8,9 @@ import logging
 from typing import Protocol
 
 from paho.mqtt.client import Client, MQTTMessageInfo
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from ..mqtt import topics
-from .commands import ReplyTo
+from .commands import ReplyTo, publish_reply
 
 log = logging.getLogger("wamr_agent.gateway")
 
@@ -51,9 +49,6 @@ class Outbox:
         self._client.publish(topics.logs(self.gw, dev), line.to_json(), qos=0)
 
     def reply(self, to: ReplyTo, reply: topics.CommandReply) -> None:
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        if to.correlation is not None:
-            props.CorrelationData = to.correlation
-        self._client.publish(to.topic, reply.to_json(), qos=1, properties=props)
+        publish_reply(self._client, to, reply)
         if reply.error is not None:
             log.info("answered %s: %s: %s", to.topic, reply.error.type, reply.error.message)

@@ -51,6 +51,18 @@ def _correlation(message: MQTTMessage) -> bytes | None:
     return bytes(value) if value is not None else None
 
 
+def publish_request(client: Client, topic: str, responses: str, correlation: bytes,
+                    args: dict[str, Any] | None = None, request_id: str | None = None) -> None:
+    """Publishes one command (docs/mqtt.md, "Commands") as an MQTT 5 request: QoS 1,
+    the answer asked on ``responses`` with ``correlation``; a new request id unless
+    ``request_id`` (a retry) is given."""
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    props.ResponseTopic = responses
+    props.CorrelationData = correlation
+    request = topics.CommandRequest(request_id or uuid.uuid4().hex, args or {})
+    client.publish(topic, request.to_json(), qos=1, properties=props)
+
+
 class Requester:
     """One MQTT connection of a client (the CLI, later the controller)."""
 
@@ -142,11 +154,7 @@ class Requester:
                 request_id: str | None = None) -> bytes:
         """Publishes one command on ``topic`` (a device's or the controller's)."""
         correlation = uuid.uuid4().bytes
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        props.ResponseTopic = self.responses
-        props.CorrelationData = correlation
-        request = topics.CommandRequest(request_id or uuid.uuid4().hex, args or {})
-        self._client.publish(topic, request.to_json(), qos=1, properties=props)
+        publish_request(self._client, topic, self.responses, correlation, args, request_id)
         return correlation
 
     def wait(self, correlation: bytes, timeout: float | None = None,
