@@ -122,7 +122,7 @@ WASM_OBJ     := $(BUILD)/obj/wasm
 # Compile and link are separate steps on purpose: when clang links with an -O flag
 # it runs binaryen's wasm-opt if one is on PATH, which drops the `name` section and
 # makes the output depend on the machine. Linking without -O never does.
-WASM_CFLAGS  := -Os -Wall -Wextra -Iexamples/include
+WASM_CFLAGS  := -Os -Wall -Wextra -Iagent/wamr_agent/appdev/bindings
 # Small, MCU-friendly modules: an 8 KiB stack placed first in memory (an overflow
 # then traps out of bounds instead of corrupting data), one 64 KiB page, no DWARF;
 # --strip-debug keeps the `name` section, so traps name the function.
@@ -134,7 +134,7 @@ EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
 
 examples: $(EXAMPLES_ALL)
 
-$(WASM_OBJ)/sensor.o: examples/sensor/sensor.c examples/include/wamr_agent.h \
+$(WASM_OBJ)/sensor.o: examples/sensor/sensor.c agent/wamr_agent/appdev/bindings/wamr_agent.h \
                       | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
