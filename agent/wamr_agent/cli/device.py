@@ -181,7 +181,7 @@ def status(
         _print_device_status(result)
 
 
-def _print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
+def print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
     if as_json:
         print(json.dumps(event.as_dict()), flush=True)
     elif isinstance(event, LogNotice):
@@ -208,7 +208,7 @@ def logs(
     try:
         for event in deploying.logs(board, port, since, follow, baud,
                                     via_option(via, device, broker_options)):
-            _print_log_event(event, as_json)
+            print_log_event(event, as_json)
     except KeyboardInterrupt:
         return
     except WamrAgentError as exc:

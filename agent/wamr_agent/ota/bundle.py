@@ -9,6 +9,7 @@ for its class with the spec's agent_err code and a one-line message.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,20 @@ MODULE_MIN, MODULE_MAX = 8, 16 * 1024 * 1024
 NAME_MAX, VERSION_MAX, LIST_MAX = 32, 16, 16  # LIST_MAX: boards, caps, entry
 U32_MAX = 0xFFFFFFFF
 CONFIRM_MODES = ("auto", "manual")
+_DURATION = re.compile(r"(\d+)(ms|s|m)?")
+_UNIT_MS = {None: 1, "ms": 1, "s": 1000, "m": 60_000}
+
+
+def parse_duration_ms(text: str | int) -> int:
+    """``500ms``, ``5s``, ``2m`` or plain milliseconds (a health window), as
+    milliseconds; ValueError saying why not."""
+    found = _DURATION.fullmatch(str(text).strip())
+    if found is None:
+        raise ValueError(f"{text!r} is not a duration (500ms, 5s, 2m, or milliseconds)")
+    ms = int(found[1]) * _UNIT_MS[found[2]]
+    if ms > U32_MAX:
+        raise ValueError(f"{text} is longer than {U32_MAX} ms")
+    return ms
 
 
 @dataclass(frozen=True)
