@@ -16,16 +16,17 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..access import DeviceAccess
 from ..boards import load_board
 from ..errors import FitError, LinkError, WamrAgentError
-from ..inspection import inspect_module
-from ..installing import DeployReport
 from ..smp.app_results import LogEntry
 from ..smp.logreader import LogNotice, read_logs
 from .manifest import MANIFEST, AppManifest, load_manifest
+
+if TYPE_CHECKING:
+    from ..access import DeviceAccess
+    from ..installing import DeployReport
 
 __all__ = ["BoardFit", "BuildReport", "Loop", "LoopEvents", "app_line", "build_app",
            "ensure_built", "needs_build", "snapshot"]
@@ -62,6 +63,8 @@ class BuildReport:
 def board_fit(m: AppManifest, module: Path, board: str) -> tuple[BoardFit, list[str]]:
     """The inspect verdict for ``board`` with the manifest's grants, and the
     capabilities the module needs; a CPU budget below the manifest's does not fit."""
+    from ..inspection import inspect_module
+
     report = inspect_module(module, board, m.grant_list())
     if not report.verdict.fits:
         return BoardFit(board, False, "; ".join(report.verdict.reasons)), report.capabilities
@@ -148,8 +151,8 @@ class _Changed(Exception):
     """A watched file changed while the loop followed the device's lines."""
 
 
-Deploy = Callable[[AppManifest], DeployReport]
-OpenDevice = Callable[[], AbstractContextManager[DeviceAccess]]
+Deploy = Callable[[AppManifest], "DeployReport"]
+OpenDevice = Callable[[], AbstractContextManager["DeviceAccess"]]
 
 
 class Loop:

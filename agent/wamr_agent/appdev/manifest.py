@@ -14,15 +14,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..boards import load_board
 from ..capabilities import CAPABILITIES
 from ..errors import ManifestError, WamrAgentError
 from ..ota.bundle import U32_MAX, VERSION_MAX, Health, parse_duration_ms
-from ..ota.keys import KeyPair, load_secret_key, secret_key_from_pem
 from ..smp.app_names import name_problem
 from ..tomltable import TomlTable, load_toml
 from .toolchains import LANGUAGES
+
+if TYPE_CHECKING:
+    from ..ota.keys import KeyPair
 
 __all__ = ["KINDS", "LANGUAGES", "MANIFEST", "AppManifest", "Signing", "find_manifest",
            "load_manifest"]
@@ -64,6 +67,8 @@ class Signing:
 
     def load(self) -> KeyPair:
         """The secret key (ManifestError when the variable is unset or empty)."""
+        from ..ota.keys import load_secret_key, secret_key_from_pem
+
         if self.key is not None:
             return load_secret_key(self.key)
         assert self.key_env is not None

@@ -5,19 +5,16 @@ folder and its manifest, ``wamr.toml`` (docs/dev-loop.md, docs/app-manifest.md).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..access import Via, open_device
 from ..appdev.devloop import BuildReport, Loop, LoopEvents, build_app
 from ..appdev.manifest import AppManifest, load_manifest
 from ..boards import load_board
 from ..errors import WamrAgentError
-from ..installing import DeployReport
 from ..mqtt.url import BrokerOptions
 from ..remote_deploy import Options
-from ..targets import resolve_target
 from .broker_options import broker_options
 from .common import (
     BAUD,
@@ -34,6 +31,9 @@ from .common import (
 )
 from .deploy import app_runner, print_built, summary, via_target
 from .device import print_log_event
+
+if TYPE_CHECKING:
+    from ..installing import DeployReport
 
 DirArg = Annotated[Path, typer.Argument(help="The app's folder (holding wamr.toml).")]
 BoardOverride = Annotated[str | None, typer.Option(
@@ -87,6 +87,9 @@ def _loop(folder: Path, board: str | None, port: str | None, baud: int, via: str
           device: str | None, options: BrokerOptions, watch: bool) -> None:
     """`up` and `watch`: the board's local instance started (or reused) first, so
     that its console lines from the first deploy on are shown."""
+    from ..access import Via, open_device
+    from ..targets import resolve_target
+
     target: Via | None = guard(False, lambda: via_target(via, device, port, options))
     m: AppManifest = guard(False, lambda: load_manifest(folder))
     chosen = board or (None if target is not None else m.board())
