@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Generate the module-author header and the native API docs from their one source.
+"""Generate the app bindings (C, Rust, Zig, AssemblyScript) and the native API docs from
+their one source.
 
 Reads firmware/core/runtime/wa_native_api.def (the WA_NATIVE X-macro table) and
 firmware/core/runtime/wa_err.h (enum agent_err), and writes
 
     agent/wamr_agent/appdev/bindings/wamr_agent.h   prototypes and return codes for wasm apps
+    agent/wamr_agent/appdev/bindings/wamr_agent.rs, wamr_agent.zig,
+        assemblyscript/wamr_agent.ts   the same for Rust, Zig and AssemblyScript apps
+        (native_api_bindings.py, binding_*.py)
     docs/native-api.md              the table of every import a module may use
 
-    python3 firmware/tools/gen_native_api.py           write both files
+    python3 firmware/tools/gen_native_api.py           write them all
     python3 firmware/tools/gen_native_api.py --check   write nothing; exit 1 if stale
 
 Standard library only.  The functions are importable (tests load this file by
@@ -24,10 +28,21 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import binding_as
+import binding_rust
+import binding_zig
+from native_api_bindings import BindingError, api_of
+
 ROOT = Path(__file__).resolve().parents[2]
 DEF_FILE = Path("firmware/core/runtime/wa_native_api.def")
 ERR_FILE = Path("firmware/core/runtime/wa_err.h")
-HEADER_FILE = Path("agent/wamr_agent/appdev/bindings/wamr_agent.h")
+BINDINGS_DIR = Path("agent/wamr_agent/appdev/bindings")
+HEADER_FILE = BINDINGS_DIR / "wamr_agent.h"
+RUST_FILE = BINDINGS_DIR / "wamr_agent.rs"
+ZIG_FILE = BINDINGS_DIR / "wamr_agent.zig"
+AS_FILE = BINDINGS_DIR / "assemblyscript" / "wamr_agent.ts"
 DOCS_FILE = Path("docs/native-api.md")
 TOOL = "firmware/tools/gen_native_api.py"
 APP_MODULE = "wamr_agent"
@@ -316,8 +331,16 @@ def render_all(root: Path = ROOT) -> dict[Path, str]:
     problems = check_natives(natives)
     if problems:
         raise DefError(f"{DEF_FILE}: " + "; ".join(problems))
+    try:
+        apis = [api_of(n) for n in natives if n.module == APP_MODULE]
+    except BindingError as exc:
+        raise DefError(f"{DEF_FILE}: {exc}") from exc
+    names = {"tool": TOOL, "deffile": str(DEF_FILE), "errfile": ERR_FILE.name}
     return {
         HEADER_FILE: render_header(natives, errors),
+        RUST_FILE: binding_rust.render(apis, errors, **names),
+        ZIG_FILE: binding_zig.render(apis, errors, **names),
+        AS_FILE: binding_as.render(apis, errors, **names),
         DOCS_FILE: render_docs(natives, errors, enosys_rule(def_text)),
     }
 
