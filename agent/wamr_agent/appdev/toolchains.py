@@ -86,7 +86,7 @@ def _walk(node: resources.abc.Traversable, prefix: str) -> list[tuple[str, str]]
         rel = f"{prefix}{child.name}"
         if child.is_dir():
             found += _walk(child, rel + "/")
-        elif child.name != "__init__.py":
+        else:
             found.append((rel, child.read_text(encoding="utf-8")))
     return found
 
