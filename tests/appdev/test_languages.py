@@ -3,6 +3,7 @@ runs under `run` with recorded sensor data; toolchain and build errors."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -130,3 +131,24 @@ def test_unknown_language_and_template() -> None:
     with pytest.raises(ValueError, match="unknown template 'blink'"):
         toolchains.template_info("c", "blink")
 
+
+
+def _fake_rustc(folder: Path) -> None:
+    """A rustc like rustup's here: it runs, but has no wasm32 standard library."""
+    folder.mkdir()
+    fake = folder / "rustc"
+    fake.write_text(f"#!/bin/sh\necho {folder / 'no-such-libdir'}\n", encoding="utf-8")
+    fake.chmod(0o755)
+
+
+def test_rust_skips_a_rustc_without_the_wasm_targets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Path(need_toolchain("rust").argv[0])
+    _fake_rustc(tmp_path / "rustup")
+    monkeypatch.setenv("PATH", str(tmp_path / "rustup"))
+    with pytest.raises(ToolchainMissing, match="libstd-rust-dev-wasm32"):
+        toolchains.find_toolchain("rust")
+    (tmp_path / "debian").mkdir()
+    (tmp_path / "debian" / "rustc").symlink_to(real)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'rustup'}{os.pathsep}{tmp_path / 'debian'}")
+    assert toolchains.find_toolchain("rust").argv == [str(tmp_path / "debian" / "rustc")]

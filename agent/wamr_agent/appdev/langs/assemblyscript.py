@@ -38,7 +38,7 @@ def find() -> Toolchain:
     version = first_line([node, asc]) if asc else None
     if asc is None or version is None:
         raise ToolchainMissing(f"assemblyscript: no asc; {HOW}")
-    return Toolchain("assemblyscript", [node, asc], version)
+    return Toolchain("assemblyscript", [node, asc], f"asc {version.removeprefix('Version ')}")
 
 
 def commands(tc: Toolchain, spec: BuildSpec) -> list[list[str]]:

@@ -30,7 +30,7 @@ def _candidates() -> list[Path]:
     """Every rustc on PATH, Debian's first (a rustup rustc may lack wasm targets)."""
     found = [Path(d) / "rustc" for d in os.environ.get("PATH", "").split(os.pathsep) if d]
     found = [p for p in dict.fromkeys(found) if p.is_file() and os.access(p, os.X_OK)]
-    return sorted(found, key=lambda p: p.resolve() != PREFERRED)
+    return sorted(found, key=lambda p: p.resolve() != PREFERRED.resolve())
 
 
 def _has_targets(rustc: Path) -> bool:
