@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from native_api_bindings import SCALARS, Api, camel, doc_lines, short
+from native_api_bindings import SCALARS, Api, call_args, camel, doc_lines, short
 
 MAX_UNITS = 128  # longest string a wrapper passes, in UTF-16 units (3 UTF-8 bytes each)
 
@@ -87,13 +87,8 @@ def _as_type(ctype: str) -> str:
 def _wrapper(api: Api) -> list[str]:
     params = ", ".join(f"{p.name}: {'string' if p.kind == 'str' else _as_type(p.ctype)}"
                        for p in api.args)
-    call_args: list[str] = []
-    for p in api.params:
-        if p.kind == "str":
-            call_args += ["TEXT", f"utf8({p.name})"]
-        else:
-            call_args.append("OUT" if p.kind == "out" else p.name)
-    call = f"sys.{api.name}({', '.join(call_args)})"
+    args = call_args(api, "TEXT", "utf8({name})", "OUT")
+    call = f"sys.{api.name}({', '.join(args)})"
     out = api.out
     if out is None:
         ret, body = _as_type(api.ret), [f"    return {call};"]

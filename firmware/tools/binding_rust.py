@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from native_api_bindings import SCALARS, Api, doc_lines, short
+from native_api_bindings import SCALARS, Api, call_args, doc_lines, short
 
 INTRO = """\
 //! wamr_agent - the device API for Rust wasm apps run by wamr-agent.
@@ -163,13 +163,8 @@ def _raw_type(ctype: str, pointer: str) -> str:
 def _wrapper(api: Api) -> list[str]:
     params = ", ".join(f"{p.name}: {'&str' if p.kind == 'str' else SCALARS[p.ctype]['rust']}"
                        for p in api.args)
-    call_args = []
-    for p in api.params:
-        if p.kind == "str":
-            call_args += [f"{p.name}.as_ptr()", f"{p.name}.len() as i32"]
-        else:
-            call_args.append(f"&mut {p.name}" if p.kind == "out" else p.name)
-    call = f"unsafe {{ sys::{api.name}({', '.join(call_args)}) }}"
+    args = call_args(api, "{name}.as_ptr()", "{name}.len() as i32", "&mut {name}")
+    call = f"unsafe {{ sys::{api.name}({', '.join(args)}) }}"
     out = api.out
     if not api.status:
         ret, body = SCALARS[api.ret]["rust"], [f"    {call}"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from native_api_bindings import SCALARS, Api, camel, doc_lines, pascal, short
+from native_api_bindings import SCALARS, Api, call_args, camel, doc_lines, pascal, short
 
 INTRO = """\
 //! wamr_agent - the device API for Zig wasm apps run by wamr-agent.
@@ -49,13 +49,8 @@ def _raw_type(ctype: str, pointer: str) -> str:
 def _wrapper(api: Api) -> list[str]:
     params = ", ".join(f"{p.name}: {'[]const u8' if p.kind == 'str' else SCALARS[p.ctype]['zig']}"
                        for p in api.args)
-    call_args = []
-    for p in api.params:
-        if p.kind == "str":
-            call_args += [f"{p.name}.ptr", f"@intCast({p.name}.len)"]
-        else:
-            call_args.append(f"&{p.name}" if p.kind == "out" else p.name)
-    call = f"sys.{api.name}({', '.join(call_args)})"
+    args = call_args(api, "{name}.ptr", "@intCast({name}.len)", "&{name}")
+    call = f"sys.{api.name}({', '.join(args)})"
     out = api.out
     if not api.status:
         ret, body = SCALARS[api.ret]["zig"], [f"    return {call};"]

@@ -103,6 +103,18 @@ def api_of(native: Any) -> Api:
     return Api(native.name, native.capability, native.doc, raw, params, native.c_ret, status)
 
 
+def call_args(api: Api, ptr: str, length: str, out: str) -> list[str]:
+    """The raw import's arguments in a wrapper: a string's pointer and length and the
+    result's address as the language spells them ("{name}" is the parameter)."""
+    args: list[str] = []
+    for p in api.params:
+        if p.kind == "str":
+            args += [ptr.format(name=p.name), length.format(name=p.name)]
+        else:
+            args.append(out.format(name=p.name) if p.kind == "out" else p.name)
+    return args
+
+
 def camel(name: str) -> str:
     head, *rest = name.lower().split("_")
     return head + "".join(word.capitalize() for word in rest)

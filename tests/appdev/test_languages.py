@@ -121,7 +121,8 @@ def test_template_writes_only_sources_with_the_name(tmp_path: Path) -> None:
         info = toolchains.write_template(lang, "sensor", tmp_path / lang, "my-app")
         written = [p for p in (tmp_path / lang).rglob("*") if p.is_file()]
         assert written and all(p.name not in ("wamr.toml", "README.md") for p in written)
-        assert all(any(p.match(g) for g in info.sources) or p.suffix == ".json" for p in written)
+        assert all(any(p.relative_to(tmp_path / lang).match(g) for g in info.sources)
+                   for p in written)
         assert "{{name}}" not in "".join(p.read_text(encoding="utf-8") for p in written)
 
 
