@@ -50,6 +50,7 @@ APPDEV_NPM   := agent/wamr_agent/appdev/npm
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
              firmware/core/smp/*.[ch] firmware/core/crypto/*.[ch] firmware/core/ota/*.[ch] \
              firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch] \
+             agent/wamr_agent/appdev/templates/c/*/src/*.c \
              firmware/fuzz/*.[ch])
 
 help:
