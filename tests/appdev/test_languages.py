@@ -15,6 +15,7 @@ from tests.appdev.conftest import APP_NAME, need_toolchain
 from tests.conftest import ROOT
 from wamr_agent.appdev import toolchains
 from wamr_agent.appdev.langs import LANGUAGE_MODULES
+from wamr_agent.appdev.langs.base import read_leb
 from wamr_agent.errors import BuildFailed, ToolchainMissing
 from wamr_agent.inspection import inspect_module
 from wamr_agent.run import run_module
@@ -153,3 +154,44 @@ def test_rust_skips_a_rustc_without_the_wasm_targets(
     (tmp_path / "debian" / "rustc").symlink_to(real)
     monkeypatch.setenv("PATH", f"{tmp_path / 'rustup'}{os.pathsep}{tmp_path / 'debian'}")
     assert toolchains.find_toolchain("rust").argv == [str(tmp_path / "debian" / "rustc")]
+
+
+def _first_global_init(module: bytes) -> int:
+    """The i32.const that initialises the module's first global (__stack_pointer)."""
+    pos = 8
+    while pos < len(module):
+        size, body = read_leb(module, pos + 1)
+        if module[pos] == 6:  # the global section: count, valtype, mut, i32.const N
+            _, at = read_leb(module, body)
+            assert module[at + 2] == 0x41
+            return read_leb(module, at + 3)[0]
+        pos = body + size
+    raise AssertionError("no global section")
+
+
+@pytest.mark.parametrize("lang", ["c", "rust", "zig"])
+def test_stack_size_is_the_stack_placed_first(lang: str, tmp_path: Path) -> None:
+    need_toolchain(lang)
+    info = toolchains.write_template(lang, "sensor", tmp_path, APP_NAME)
+    for stack in (4096, 16384):
+        out = tmp_path / f"stack{stack}.wasm"
+        toolchains.build(lang, tmp_path, info.sources, out, kind=info.kind, stack_size=stack)
+        assert _first_global_init(out.read_bytes()) == stack  # grows down from here to 0
+
+
+@pytest.mark.parametrize("lang", toolchains.LANGUAGES)
+def test_no_dwarf_but_names(lang: str, built: Callable[[str, str], Path]) -> None:
+    sections = _custom_sections(built(lang, "sensor").read_bytes())
+    assert "name" in sections
+    assert not [s for s in sections if s.startswith(".debug")]
+
+
+def _custom_sections(module: bytes) -> list[str]:
+    names, pos = [], 8
+    while pos < len(module):
+        size, body = read_leb(module, pos + 1)
+        if module[pos] == 0:
+            length, at = read_leb(module, body)
+            names.append(module[at : at + length].decode())
+        pos = body + size
+    return names

@@ -60,7 +60,8 @@ def first_line(argv: list[str], flag: str = "--version") -> str | None:
     return lines[0] if lines else ""
 
 
-def _leb(data: bytes, pos: int) -> tuple[int, int]:
+def read_leb(data: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 at pos: (value, the position after it)."""
     value = shift = 0
     while True:
         byte = data[pos]
@@ -77,10 +78,10 @@ def strip_dwarf(path: Path) -> None:
     kept, pos = [data[:8]], 8
     while pos < len(data):
         start = pos
-        size, body = _leb(data, pos + 1)
+        size, body = read_leb(data, pos + 1)
         end = body + size
         if data[start] == 0:
-            name_len, name_at = _leb(data, body)
+            name_len, name_at = read_leb(data, body)
             if data[name_at : name_at + name_len].startswith(b".debug_"):
                 pos = end
                 continue
