@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Generate the module-author header and the native API docs from their one source.
+"""Generate the app bindings (C, Rust, Zig, AssemblyScript) and the native API docs from
+their one source.
 
 Reads firmware/core/runtime/wa_native_api.def (the WA_NATIVE X-macro table) and
 firmware/core/runtime/wa_err.h (enum agent_err), and writes
 
     agent/wamr_agent/appdev/bindings/wamr_agent.h   prototypes and return codes for wasm apps
+    agent/wamr_agent/appdev/bindings/wamr_agent.rs, wamr_agent.zig,
+        assemblyscript/wamr_agent.ts   the same for Rust, Zig and AssemblyScript apps
+        (native_api_bindings.py, binding_*.py)
     docs/native-api.md              the table of every import a module may use
 
-    python3 firmware/tools/gen_native_api.py           write both files
+    python3 firmware/tools/gen_native_api.py           write them all
     python3 firmware/tools/gen_native_api.py --check   write nothing; exit 1 if stale
 
 Standard library only.  The functions are importable (tests load this file by
@@ -24,10 +28,21 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import binding_as
+import binding_rust
+import binding_zig
+from native_api_bindings import BindingError, api_of
+
 ROOT = Path(__file__).resolve().parents[2]
 DEF_FILE = Path("firmware/core/runtime/wa_native_api.def")
 ERR_FILE = Path("firmware/core/runtime/wa_err.h")
-HEADER_FILE = Path("agent/wamr_agent/appdev/bindings/wamr_agent.h")
+BINDINGS_DIR = Path("agent/wamr_agent/appdev/bindings")
+HEADER_FILE = BINDINGS_DIR / "wamr_agent.h"
+RUST_FILE = BINDINGS_DIR / "wamr_agent.rs"
+ZIG_FILE = BINDINGS_DIR / "wamr_agent.zig"
+AS_FILE = BINDINGS_DIR / "assemblyscript" / "wamr_agent.ts"
 DOCS_FILE = Path("docs/native-api.md")
 TOOL = "firmware/tools/gen_native_api.py"
 APP_MODULE = "wamr_agent"
@@ -254,6 +269,57 @@ static inline int32_t wa_publish(const char *key, float value) {
     return wa_telemetry_publish(key, wa_strlen(key), value);
 }
 
+/* A log line built in a fixed buffer (no libc); what does not fit is dropped. */
+typedef struct wa_line {
+    char text[96];
+    int32_t len;
+} wa_line_t;
+
+static inline void wa_line_char(wa_line_t *l, char c) {
+    if (l->len < (int32_t)sizeof(l->text)) {
+        l->text[l->len++] = c;
+    }
+}
+
+static inline void wa_line_str(wa_line_t *l, const char *s) {
+    while (*s != '\\0') {
+        wa_line_char(l, *s++);
+    }
+}
+
+static inline void wa_line_int(wa_line_t *l, int32_t v) {
+    char digits[10];
+    int n = 0;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    if (v < 0) {
+        wa_line_char(l, '-');
+    }
+    do {
+        digits[n++] = (char)('0' + u % 10u);
+        u /= 10u;
+    } while (u != 0u);
+    while (n > 0) {
+        wa_line_char(l, digits[--n]);
+    }
+}
+
+/* Appends v with one decimal, rounded half away from zero ("-0.5", "21.3"). */
+static inline void wa_line_tenths(wa_line_t *l, float v) {
+    int32_t tenths = (int32_t)(v < 0.0f ? v * 10.0f - 0.5f : v * 10.0f + 0.5f);
+    uint32_t u = tenths < 0 ? 0u - (uint32_t)tenths : (uint32_t)tenths;
+    if (tenths < 0) {
+        wa_line_char(l, '-');
+    }
+    wa_line_int(l, (int32_t)(u / 10u));
+    wa_line_char(l, '.');
+    wa_line_char(l, (char)('0' + u % 10u));
+}
+
+/* Logs the line. */
+static inline int32_t wa_line_log(const wa_line_t *l) {
+    return wa_log(l->text, l->len);
+}
+
 #ifdef __cplusplus
 }
 #endif
@@ -316,8 +382,16 @@ def render_all(root: Path = ROOT) -> dict[Path, str]:
     problems = check_natives(natives)
     if problems:
         raise DefError(f"{DEF_FILE}: " + "; ".join(problems))
+    try:
+        apis = [api_of(n) for n in natives if n.module == APP_MODULE]
+    except BindingError as exc:
+        raise DefError(f"{DEF_FILE}: {exc}") from exc
+    names = {"tool": TOOL, "deffile": str(DEF_FILE), "errfile": ERR_FILE.name}
     return {
         HEADER_FILE: render_header(natives, errors),
+        RUST_FILE: binding_rust.render(apis, errors, **names),
+        ZIG_FILE: binding_zig.render(apis, errors, **names),
+        AS_FILE: binding_as.render(apis, errors, **names),
         DOCS_FILE: render_docs(natives, errors, enosys_rule(def_text)),
     }
 

@@ -3,6 +3,7 @@ runs under `run` with recorded sensor data; toolchain and build errors."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -14,13 +15,14 @@ from tests.appdev.conftest import APP_NAME, need_toolchain
 from tests.conftest import ROOT
 from wamr_agent.appdev import toolchains
 from wamr_agent.appdev.langs import LANGUAGE_MODULES
+from wamr_agent.appdev.langs.base import read_leb
 from wamr_agent.errors import BuildFailed, ToolchainMissing
 from wamr_agent.inspection import inspect_module
 from wamr_agent.run import run_module
 
 SIMULATED = ("esp32", "esp32-c3", "nrf52840", "stm32f4")
 SENSOR_DATA = ROOT / "examples" / "sensor" / "sensor-data.csv"
-LANGS = [lang for lang in toolchains.LANGUAGES if lang in LANGUAGE_MODULES]  # interim
+LANGS = toolchains.LANGUAGES
 CASES = [(lang, t) for lang in LANGS for t in toolchains.TEMPLATES]
 
 
@@ -104,7 +106,8 @@ def test_broken_source_fails_with_the_compilers_error(lang: str, tmp_path: Path)
                       encoding="utf-8")
     with pytest.raises(BuildFailed) as caught:
         toolchains.build(lang, tmp_path, info.sources, tmp_path / "out.wasm", kind=info.kind)
-    assert re.fullmatch(rf"{lang}: build failed \(\S+( \S+)? exited \d+\)", str(caught.value))
+    tool = LANGUAGE_MODULES[lang].TOOL
+    assert re.fullmatch(rf"{lang}: build failed \({tool} exited \d+\)", str(caught.value))
     assert source.name in caught.value.output and "error" in caught.value.output.lower()
     assert not (tmp_path / "out.wasm").exists()
 
@@ -119,7 +122,8 @@ def test_template_writes_only_sources_with_the_name(tmp_path: Path) -> None:
         info = toolchains.write_template(lang, "sensor", tmp_path / lang, "my-app")
         written = [p for p in (tmp_path / lang).rglob("*") if p.is_file()]
         assert written and all(p.name not in ("wamr.toml", "README.md") for p in written)
-        assert all(any(p.match(g) for g in info.sources) or p.suffix == ".json" for p in written)
+        assert all(any(p.relative_to(tmp_path / lang).match(g) for g in info.sources)
+                   for p in written)
         assert "{{name}}" not in "".join(p.read_text(encoding="utf-8") for p in written)
 
 
@@ -129,3 +133,65 @@ def test_unknown_language_and_template() -> None:
     with pytest.raises(ValueError, match="unknown template 'blink'"):
         toolchains.template_info("c", "blink")
 
+
+
+def _fake_rustc(folder: Path) -> None:
+    """A rustc like rustup's here: it runs, but has no wasm32 standard library."""
+    folder.mkdir()
+    fake = folder / "rustc"
+    fake.write_text(f"#!/bin/sh\necho {folder / 'no-such-libdir'}\n", encoding="utf-8")
+    fake.chmod(0o755)
+
+
+def test_rust_skips_a_rustc_without_the_wasm_targets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Path(need_toolchain("rust").argv[0])
+    _fake_rustc(tmp_path / "rustup")
+    monkeypatch.setenv("PATH", str(tmp_path / "rustup"))
+    with pytest.raises(ToolchainMissing, match="libstd-rust-dev-wasm32"):
+        toolchains.find_toolchain("rust")
+    (tmp_path / "debian").mkdir()
+    (tmp_path / "debian" / "rustc").symlink_to(real)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'rustup'}{os.pathsep}{tmp_path / 'debian'}")
+    assert toolchains.find_toolchain("rust").argv == [str(tmp_path / "debian" / "rustc")]
+
+
+def _first_global_init(module: bytes) -> int:
+    """The i32.const that initialises the module's first global (__stack_pointer)."""
+    pos = 8
+    while pos < len(module):
+        size, body = read_leb(module, pos + 1)
+        if module[pos] == 6:  # the global section: count, valtype, mut, i32.const N
+            _, at = read_leb(module, body)
+            assert module[at + 2] == 0x41
+            return read_leb(module, at + 3)[0]
+        pos = body + size
+    raise AssertionError("no global section")
+
+
+@pytest.mark.parametrize("lang", ["c", "rust", "zig"])
+def test_stack_size_is_the_stack_placed_first(lang: str, tmp_path: Path) -> None:
+    need_toolchain(lang)
+    info = toolchains.write_template(lang, "sensor", tmp_path, APP_NAME)
+    for stack in (4096, 16384):
+        out = tmp_path / f"stack{stack}.wasm"
+        toolchains.build(lang, tmp_path, info.sources, out, kind=info.kind, stack_size=stack)
+        assert _first_global_init(out.read_bytes()) == stack  # grows down from here to 0
+
+
+@pytest.mark.parametrize("lang", toolchains.LANGUAGES)
+def test_no_dwarf_but_names(lang: str, built: Callable[[str, str], Path]) -> None:
+    sections = _custom_sections(built(lang, "sensor").read_bytes())
+    assert "name" in sections
+    assert not [s for s in sections if s.startswith(".debug")]
+
+
+def _custom_sections(module: bytes) -> list[str]:
+    names, pos = [], 8
+    while pos < len(module):
+        size, body = read_leb(module, pos + 1)
+        if module[pos] == 0:
+            length, at = read_leb(module, body)
+            names.append(module[at : at + length].decode())
+        pos = body + size
+    return names

@@ -86,7 +86,7 @@ def _walk(node: resources.abc.Traversable, prefix: str) -> list[tuple[str, str]]
         rel = f"{prefix}{child.name}"
         if child.is_dir():
             found += _walk(child, rel + "/")
-        elif child.name != "__init__.py":
+        else:
             found.append((rel, child.read_text(encoding="utf-8")))
     return found
 
@@ -95,8 +95,6 @@ def find_toolchain(lang: str) -> Toolchain:
     """The compiler this machine has for lang; raises ToolchainMissing (one line
     naming the package that provides it)."""
     _check(lang)
-    if lang not in LANGUAGE_MODULES:
-        raise ToolchainMissing(f"{lang}: not built into this version of wamr-agent yet")
     return LANGUAGE_MODULES[lang].find()
 
 
@@ -116,7 +114,7 @@ def build(lang: str, app_dir: Path, sources: list[str], out: Path, *,
         spec = BuildSpec(app_dir.resolve(), files, out, kind, stack_size, Path(work))
         commands = LANGUAGE_MODULES[lang].commands(toolchain, spec)
         for argv in commands:
-            _run(lang, argv, app_dir)
+            _run(lang, LANGUAGE_MODULES[lang].TOOL, argv, app_dir)
         LANGUAGE_MODULES[lang].finish(spec)
     return BuildResult(out=out, commands=commands, seconds=time.monotonic() - start)
 
@@ -132,10 +130,7 @@ def _expand(lang: str, app_dir: Path, sources: list[str]) -> list[Path]:
     return files
 
 
-def _run(lang: str, argv: list[str], cwd: Path) -> None:
-    tool = Path(argv[0]).name
-    if tool.startswith("python"):
-        tool = " ".join(argv[1:3])  # `python -m ziglang`
+def _run(lang: str, tool: str, argv: list[str], cwd: Path) -> None:
     try:
         done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
     except OSError as exc:

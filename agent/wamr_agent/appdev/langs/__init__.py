@@ -3,7 +3,8 @@ sources. Adding a language is a module here plus its templates (docs/app-languag
 
 from __future__ import annotations
 
-from . import c
+from . import assemblyscript, c, rust, zig
 from .base import Language
 
-LANGUAGE_MODULES: dict[str, Language] = {"c": c}
+LANGUAGE_MODULES: dict[str, Language] = {"c": c, "rust": rust, "zig": zig,
+                                     "assemblyscript": assemblyscript}

@@ -36,6 +36,7 @@ class BuildSpec:
 class Language(Protocol):
     """A language module (langs/c.py, ...)."""
 
+    TOOL: str  # the compiler's name in messages ("clang")
     SOURCES: dict[str, list[str]]  # kind -> the template's source globs
 
     def find(self) -> Toolchain: ...
@@ -45,17 +46,48 @@ class Language(Protocol):
     def finish(self, spec: BuildSpec) -> None: ...
 
 
-def version_of(argv: list[str], flag: str = "--version") -> str | None:
-    """The first output line of `argv flag`, or None when it does not run."""
+def first_line(argv: list[str], flag: str = "--version") -> str | None:
+    """The first output line of `argv flag` (no flag when empty), or None when it
+    does not run."""
     try:
-        done = subprocess.run([*argv, flag], capture_output=True, text=True, timeout=60,
-                              check=False)
+        done = subprocess.run([*argv, flag] if flag else argv, capture_output=True, text=True,
+                              timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
         return None
     lines = (done.stdout or done.stderr).strip().splitlines()
     return lines[0] if lines else ""
+
+
+def read_leb(data: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 at pos: (value, the position after it)."""
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if byte < 0x80:
+            return value, pos
+
+
+def strip_dwarf(path: Path) -> None:
+    """Drops the custom sections named .debug_* (DWARF) from a module, keeping the
+    name section, as wasm-ld's --strip-debug does."""
+    data = path.read_bytes()
+    kept, pos = [data[:8]], 8
+    while pos < len(data):
+        start = pos
+        size, body = read_leb(data, pos + 1)
+        end = body + size
+        if data[start] == 0:
+            name_len, name_at = read_leb(data, body)
+            if data[name_at : name_at + name_len].startswith(b".debug_"):
+                pos = end
+                continue
+        kept.append(data[start:end])
+        pos = end
+    path.write_bytes(b"".join(kept))
 
 
 def wasm_ld_flags(stack_size: int) -> list[str]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import shutil
 
 from ...errors import ToolchainMissing
-from .base import BINDINGS, BuildSpec, Toolchain, version_of, wasm_ld_flags
+from .base import BINDINGS, BuildSpec, Toolchain, first_line, wasm_ld_flags
 
+TOOL = "clang"  # the compiler, as build errors name it
 SOURCES = {"reactor": ["src/*.c"], "command": ["src/*.c"]}
 PACKAGES = "clang, lld and wasi-libc"
 TARGET = "--target=wasm32-wasi"
@@ -19,7 +20,7 @@ TARGET = "--target=wasm32-wasi"
 
 def find() -> Toolchain:
     clang = shutil.which("clang")
-    version = version_of([clang]) if clang else None
+    version = first_line([clang]) if clang else None
     if clang is None or version is None:
         raise ToolchainMissing(f"c: no clang on PATH; install Debian's {PACKAGES} (make setup)")
     if shutil.which("wasm-ld") is None:

@@ -17,55 +17,16 @@
 
 static int fan_on;
 
-static char line[80];
-static int32_t line_len;
-
-static void put_char(char c)
-{
-    if (line_len < (int32_t)sizeof(line)) {
-        line[line_len++] = c;
-    }
-}
-
-static void put(const char *s)
-{
-    while (*s != '\0') {
-        put_char(*s++);
-    }
-}
-
-/* Appends v with one decimal ("-0.5", "21.3"), no libc needed. */
-static void put_tenths(float v)
-{
-    int32_t tenths = (int32_t)(v < 0.0f ? v * 10.0f - 0.5f : v * 10.0f + 0.5f);
-    char digits[12];
-    int n = 0;
-    if (tenths < 0) {
-        put_char('-');
-        tenths = -tenths;
-    }
-    digits[n++] = (char)('0' + tenths % 10);
-    digits[n++] = '.';
-    tenths /= 10;
-    do {
-        digits[n++] = (char)('0' + tenths % 10);
-        tenths /= 10;
-    } while (tenths != 0);
-    while (n > 0) {
-        put_char(digits[--n]);
-    }
-}
-
 WA_EXPORT(setup)
 int32_t setup(void)
 {
-    line_len = 0;
-    put("{{name}} started: fan on above ");
-    put_tenths(FAN_ON_C);
-    put(" C, off below ");
-    put_tenths(FAN_OFF_C);
-    put(" C");
-    wa_log(line, line_len);
+    wa_line_t line = {.len = 0};
+    wa_line_str(&line, "{{name}} started: fan on above ");
+    wa_line_tenths(&line, FAN_ON_C);
+    wa_line_str(&line, " C, off below ");
+    wa_line_tenths(&line, FAN_OFF_C);
+    wa_line_str(&line, " C");
+    wa_line_log(&line);
     return WA_OK;
 }
 
@@ -81,11 +42,11 @@ int32_t loop(void)
     int want = fan_on ? temp >= FAN_OFF_C : temp > FAN_ON_C;
     if (want != fan_on) {
         fan_on = want;
-        line_len = 0;
-        put(fan_on ? "fan on at " : "fan off at ");
-        put_tenths(temp);
-        put(" C");
-        wa_log(line, line_len);
+        wa_line_t line = {.len = 0};
+        wa_line_str(&line, fan_on ? "fan on at " : "fan off at ");
+        wa_line_tenths(&line, temp);
+        wa_line_str(&line, " C");
+        wa_line_log(&line);
     }
     wa_publish("fan", fan_on ? 1.0f : 0.0f);
     return WA_OK;

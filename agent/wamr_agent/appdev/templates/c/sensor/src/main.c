@@ -11,46 +11,6 @@
 
 #define CH_TEMPERATURE 0
 
-/* A log line being built; what does not fit is dropped. */
-static char line[80];
-static int32_t line_len;
-
-static void put_char(char c)
-{
-    if (line_len < (int32_t)sizeof(line)) {
-        line[line_len++] = c;
-    }
-}
-
-static void put(const char *s)
-{
-    while (*s != '\0') {
-        put_char(*s++);
-    }
-}
-
-/* Appends v with one decimal ("-0.5", "21.3"), no libc needed. */
-static void put_tenths(float v)
-{
-    int32_t tenths = (int32_t)(v < 0.0f ? v * 10.0f - 0.5f : v * 10.0f + 0.5f);
-    char digits[12];
-    int n = 0;
-    if (tenths < 0) {
-        put_char('-');
-        tenths = -tenths;
-    }
-    digits[n++] = (char)('0' + tenths % 10);
-    digits[n++] = '.';
-    tenths /= 10;
-    do {
-        digits[n++] = (char)('0' + tenths % 10);
-        tenths /= 10;
-    } while (tenths != 0);
-    while (n > 0) {
-        put_char(digits[--n]);
-    }
-}
-
 WA_EXPORT(setup)
 int32_t setup(void)
 {
@@ -63,18 +23,17 @@ int32_t loop(void)
 {
     float temp = 0.0f;
     int32_t rc = wa_sensor_read(CH_TEMPERATURE, &temp);
-    if (rc == WA_ERR_NOT_FOUND) {
-        wa_log_str("no temperature data");
-        return rc;
-    }
     if (rc != WA_OK) {
+        if (rc == WA_ERR_NOT_FOUND) {
+            wa_log_str("no temperature data");
+        }
         return rc;
     }
     wa_publish("temp_c", temp);
-    line_len = 0;
-    put("temperature ");
-    put_tenths(temp);
-    put(" C");
-    wa_log(line, line_len);
+    wa_line_t line = {.len = 0};
+    wa_line_str(&line, "temperature ");
+    wa_line_tenths(&line, temp);
+    wa_line_str(&line, " C");
+    wa_line_log(&line);
     return WA_OK;
 }
