@@ -3,7 +3,7 @@ sensor template of every language whose toolchain is here, on a simulated esp32,
 through the loop `watch` runs (appdev.devloop.Loop with the CLI's deploy).
 
 Each run changes the app's start-up log line and saves it, then takes the time
-until the loop noticed it (it polls every 0.1 s), the build, the upload, and the
+until the loop noticed it (it polls every 0.05 s), the build, the upload, and the
 new version running (the upload's end: the device has loaded and started it on
 trial) and confirmed (the health policy: 10 loop rounds of the template's 0.2 s
 loop, so about 2 s more). Jaguar (Toit) pushes a change in under 2 s: that is the

@@ -257,3 +257,17 @@ def test_watch_redeploys_an_edit_and_survives_a_broken_source(
     watch.expect(rf"\[{NAME}\] {NAME} fixed$")
     assert watch.stop() == 0
     watch.expect(r"^stopped$")
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang != "c"])
+def test_watch_redeploys_an_edit_in_every_language(
+        lang: str, tmp_path: Path, esp32: SimulatedBoard, loop_env: dict[str, str]) -> None:
+    folder = new_app(tmp_path, lang)
+    source = sorted(folder.glob(load_manifest(folder).sources[0]))[0]
+    watch = Loop(["watch", "--port", esp32.mgmt_address], folder, loop_env)
+    watch.expect(rf"^deployed {NAME} 0\.1\.0 .*confirmed")
+    watch.expect(rf"\[{NAME}\] {NAME} started$")
+    edit(source, f"{NAME} started", f"{NAME} edited")
+    watch.expect(rf"^built build/{NAME}\.wasm: \d+ bytes .*\({lang}\); fits esp32$")
+    watch.expect(rf"\[{NAME}\] {NAME} edited$")
+    assert watch.stop() == 0

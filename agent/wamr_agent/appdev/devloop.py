@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["BoardFit", "BuildReport", "Loop", "LoopEvents", "app_line", "build_app",
            "ensure_built", "needs_build", "snapshot"]
 
-POLL_SECONDS = 0.1  # between two looks at the sources' modification times
+POLL_SECONDS = 0.05  # between two looks at the sources' modification times
 LOG_POLL_SECONDS = 0.25  # between two reads of a device with no new line
 
 

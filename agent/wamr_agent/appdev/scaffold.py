@@ -16,7 +16,7 @@ from .manifest import DEFAULT_BOARD, DEFAULT_STACK, LANGUAGES, MANIFEST
 __all__ = ["IGNORED", "new_app"]
 
 # What each language's build leaves in the folder besides build/ (ignored by git).
-IGNORED = {"c": [], "rust": ["target/"], "zig": [".zig-cache/", "zig-cache/", "zig-out/"],
+IGNORED = {"c": [], "rust": ["target/"], "zig": [],
            "assemblyscript": ["node_modules/"]}
 
 
