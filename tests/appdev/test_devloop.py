@@ -271,3 +271,14 @@ def test_watch_redeploys_an_edit_in_every_language(
     watch.expect(rf"^built build/{NAME}\.wasm: \d+ bytes .*\({lang}\); fits esp32$")
     watch.expect(rf"\[{NAME}\] {NAME} edited$")
     assert watch.stop() == 0
+
+
+def test_a_changed_header_needs_a_build(tmp_path: Path) -> None:
+    folder = new_app(tmp_path)
+    (folder / "src" / "config.h").write_text("#define PERIOD 1\n")
+    m = load_manifest(folder)
+    cli_json("build", str(folder))
+    assert not needs_build(m)
+    later = m.out.stat().st_mtime_ns + 1_000_000_000
+    os.utime(folder / "src" / "config.h", ns=(later, later))
+    assert needs_build(m)

@@ -208,6 +208,21 @@ def test_source_globs_must_match(tmp_path: Path) -> None:
     assert m.watched_files() == [tmp_path / "a.c", m.path]
 
 
+def test_watched_files_are_what_a_build_reads(tmp_path: Path) -> None:
+    """Headers beside C sources and modules below a Rust crate's root count; the
+    output's folder, hidden files (an editor's swap file) and other files do not."""
+    m = load_manifest(write(tmp_path, MINIMAL.replace('"*.c"', '"src/*.c", "lib/lib.rs"')))
+    files = ["src/main.c", "src/util.h", "src/deep/more.h", "lib/lib.rs", "lib/net/mod.rs",
+             "src/.main.c.swp", "src/notes.txt", "README.md", "build/tiny.wasm",
+             "lib/target/x.rs"]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert m.watched_files() == [tmp_path / f for f in (
+        "lib/lib.rs", "lib/net/mod.rs", "src/deep/more.h", "src/main.c", "src/util.h")] + [
+        m.path]
+
+
 def test_bundle_build_in_an_app_folder_takes_the_manifest_and_options_win(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wat: Callable[[str], bytes]) -> None:
     """A built module newer than its sources: `bundle build` with no module signs it

@@ -99,19 +99,14 @@ def build_app(m: AppManifest) -> BuildReport:
 
 
 def snapshot(m: AppManifest) -> dict[Path, int]:
-    """Modification times (ns) of the sources and the manifest; a glob that matches
-    nothing leaves its files out (the build then says so)."""
+    """Modification times (ns) of what the build depends on
+    (:meth:`AppManifest.watched_files`); a missing manifest counts as -1."""
     stamps: dict[Path, int] = {}
-    for pattern in m.sources:
-        for path in m.folder.glob(pattern):
-            try:
-                stamps[path] = path.stat().st_mtime_ns
-            except OSError:
-                continue
-    try:
-        stamps[m.path] = m.path.stat().st_mtime_ns
-    except OSError:
-        stamps[m.path] = -1
+    for path in m.watched_files():
+        try:
+            stamps[path] = path.stat().st_mtime_ns
+        except OSError:
+            stamps[path] = -1
     return stamps
 
 

@@ -27,8 +27,7 @@ from .toolchains import LANGUAGES
 if TYPE_CHECKING:
     from ..ota.keys import KeyPair
 
-__all__ = ["KINDS", "LANGUAGES", "MANIFEST", "AppManifest", "Signing", "find_manifest",
-           "load_manifest"]
+__all__ = ["KINDS", "LANGUAGES", "MANIFEST", "AppManifest", "Signing", "load_manifest"]
 
 MANIFEST = "wamr.toml"
 KINDS = ("reactor", "command")
@@ -116,8 +115,22 @@ class AppManifest:
         return sorted(found)
 
     def watched_files(self) -> list[Path]:
-        """The sources and the manifest itself (what `watch` polls)."""
-        return [*self.source_files(), self.path]
+        """What a build depends on (what `watch` polls): the files the ``sources``
+        match, and below each glob's folder those of the same kind (so the headers
+        and modules the sources include too: ``.c`` brings ``.h``), less hidden
+        ones and the output's folder; and the manifest itself."""
+        out_dir = self.out.parent.resolve()
+        found: set[Path] = set()
+        for pattern in self.sources:
+            found.update(p for p in self.folder.glob(pattern) if p.is_file())
+            root = self.folder.joinpath(*_static_prefix(pattern))
+            kinds = _KINDS.get(Path(pattern).suffix, {Path(pattern).suffix})
+            if root.resolve() == out_dir or not root.is_dir() or not Path(pattern).suffix:
+                continue
+            found.update(p for p in root.rglob("*")
+                         if p.suffix in kinds and p.is_file()
+                         and not _skipped(p.relative_to(root), p, out_dir))
+        return [*sorted(found), self.path]
 
     def board(self, given: str | None = None) -> str:
         """``given`` (an option) or the manifest's first board."""
@@ -127,10 +140,25 @@ class AppManifest:
         return given if given is not None else (list(self.grants) if self.grants else None)
 
 
-def find_manifest(folder: Path | None = None) -> Path | None:
-    """``folder/wamr.toml`` (default: the current directory's), or None."""
-    path = (folder or Path.cwd()) / MANIFEST
-    return path if path.is_file() else None
+_GLOB_CHARS = frozenset("*?[")
+_NOT_SOURCES = frozenset({"node_modules", "target", "zig-cache", "zig-out"})
+_KINDS = {".c": {".c", ".h"}}  # a source suffix -> the suffixes a build of it reads
+
+
+def _static_prefix(pattern: str) -> list[str]:
+    """The folders of a glob before its first wildcard (``src/*.c``: ``src``)."""
+    parts = Path(pattern).parts[:-1]
+    prefix: list[str] = []
+    for part in parts:
+        if _GLOB_CHARS & set(part):
+            break
+        prefix.append(part)
+    return prefix
+
+
+def _skipped(rel: Path, path: Path, out_dir: Path) -> bool:
+    hidden = any(part.startswith(".") or part in _NOT_SOURCES for part in rel.parts)
+    return hidden or path.resolve().is_relative_to(out_dir)
 
 
 def load_manifest(path: Path) -> AppManifest:
