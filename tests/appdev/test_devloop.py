@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -188,9 +189,12 @@ class Loop:
             self.lines.put(line.rstrip("\n"))
 
     def expect(self, pattern: str) -> str:
+        """The next line matching ``pattern`` within WAIT seconds (a wait, not a
+        measurement); fails with the last lines seen."""
+        end = time.monotonic() + WAIT
         while True:
             try:
-                line = self.lines.get(timeout=WAIT)
+                line = self.lines.get(timeout=max(0.0, end - time.monotonic()))
             except queue.Empty:
                 raise AssertionError(f"no line matching {pattern!r} in {WAIT} s; "
                                      "last lines:\n" + "\n".join(self.seen[-30:])) from None
