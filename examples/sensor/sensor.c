@@ -15,7 +15,7 @@
  * and one noisy sample moves the average only half-way.
  *
  * Needs the LOG, SENSOR and TELEMETRY capabilities. No libc functions are
- * used (the header's wa_line_* helpers format numbers; the module stays a few KB).
+ * used (a small float-to-text helper keeps the module a few KB).
  */
 #include <stdint.h>
 
@@ -31,54 +31,109 @@ static float avg_temp;
 static int have_avg;
 static int alerting;
 
+/* A fixed-size line being built; appends past the end are dropped. */
+typedef struct line {
+    char text[96];
+    int32_t len;
+} line_t;
+
+static void put_char(line_t *l, char c)
+{
+    if (l->len < (int32_t)sizeof(l->text)) {
+        l->text[l->len++] = c;
+    }
+}
+
+static void put_str(line_t *l, const char *s)
+{
+    while (*s != '\0') {
+        put_char(l, *s++);
+    }
+}
+
+static void put_int(line_t *l, int32_t v)
+{
+    char digits[11];
+    int n = 0;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    if (v < 0) {
+        put_char(l, '-');
+    }
+    do {
+        digits[n++] = (char)('0' + u % 10u);
+        u /= 10u;
+    } while (u != 0u);
+    while (n > 0) {
+        put_char(l, digits[--n]);
+    }
+}
+
+/* Writes v with one decimal, rounded half away from zero ("-0.5", "31.2"). */
+static void put_float1(line_t *l, float v)
+{
+    int32_t tenths = (int32_t)(v < 0.0f ? v * 10.0f - 0.5f : v * 10.0f + 0.5f);
+    if (tenths < 0) {
+        put_char(l, '-');
+        tenths = -tenths;
+    }
+    put_int(l, tenths / 10);
+    put_char(l, '.');
+    put_char(l, (char)('0' + tenths % 10));
+}
+
+static void log_line(const line_t *l)
+{
+    wa_log(l->text, l->len);
+}
+
 /* Reads one channel; on failure logs why and returns the (negative) code. */
 static int32_t read_channel(int32_t channel, float *value)
 {
     int32_t rc = wa_sensor_read(channel, value);
     if (rc != WA_OK) {
-        wa_line_t l = {.len = 0};
-        wa_line_str(&l, "sensor ");
-        wa_line_int(&l, channel);
+        line_t l = {.len = 0};
+        put_str(&l, "sensor ");
+        put_int(&l, channel);
         if (rc == WA_ERR_NOT_FOUND) {
-            wa_line_str(&l, ": no data");
+            put_str(&l, ": no data");
         } else {
-            wa_line_str(&l, ": error ");
-            wa_line_int(&l, rc);
+            put_str(&l, ": error ");
+            put_int(&l, rc);
         }
-        wa_line_log(&l);
+        log_line(&l);
     }
     return rc;
 }
 
 static void update_alert(void)
 {
-    wa_line_t l = {.len = 0};
+    line_t l = {.len = 0};
     if (!alerting && avg_temp > ALERT_ABOVE_C) {
         alerting = 1;
-        wa_line_str(&l, "ALERT temperature ");
+        put_str(&l, "ALERT temperature ");
     } else if (alerting && avg_temp < CLEAR_BELOW_C) {
         alerting = 0;
-        wa_line_str(&l, "ok: temperature back to ");
+        put_str(&l, "ok: temperature back to ");
     } else {
         return;
     }
-    wa_line_tenths(&l, avg_temp);
-    wa_line_str(&l, alerting ? " C above " : " C, below ");
-    wa_line_tenths(&l, alerting ? ALERT_ABOVE_C : CLEAR_BELOW_C);
-    wa_line_str(&l, " C");
-    wa_line_log(&l);
+    put_float1(&l, avg_temp);
+    put_str(&l, alerting ? " C above " : " C, below ");
+    put_float1(&l, alerting ? ALERT_ABOVE_C : CLEAR_BELOW_C);
+    put_str(&l, " C");
+    log_line(&l);
 }
 
 WA_EXPORT(setup)
 int32_t setup(void)
 {
-    wa_line_t l = {.len = 0};
-    wa_line_str(&l, "sensor app started: EMA alpha ");
-    wa_line_tenths(&l, ALPHA);
-    wa_line_str(&l, ", alert above ");
-    wa_line_tenths(&l, ALERT_ABOVE_C);
-    wa_line_str(&l, " C");
-    wa_line_log(&l);
+    line_t l = {.len = 0};
+    put_str(&l, "sensor app started: EMA alpha ");
+    put_float1(&l, ALPHA);
+    put_str(&l, ", alert above ");
+    put_float1(&l, ALERT_ABOVE_C);
+    put_str(&l, " C");
+    log_line(&l);
     return WA_OK;
 }
 
@@ -99,15 +154,15 @@ int32_t loop(void)
     wa_publish("temp_c", avg_temp);
     wa_publish("humidity", humidity);
 
-    wa_line_t l = {.len = 0};
-    wa_line_str(&l, "temp ");
-    wa_line_tenths(&l, temp);
-    wa_line_str(&l, " C (avg ");
-    wa_line_tenths(&l, avg_temp);
-    wa_line_str(&l, "), humidity ");
-    wa_line_tenths(&l, humidity);
-    wa_line_str(&l, " %");
-    wa_line_log(&l);
+    line_t l = {.len = 0};
+    put_str(&l, "temp ");
+    put_float1(&l, temp);
+    put_str(&l, " C (avg ");
+    put_float1(&l, avg_temp);
+    put_str(&l, "), humidity ");
+    put_float1(&l, humidity);
+    put_str(&l, " %");
+    log_line(&l);
     update_alert();
     return WA_OK;
 }
