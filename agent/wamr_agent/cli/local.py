@@ -4,12 +4,10 @@ runtime the devices run (pywamr)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..inspection import InspectReport, inspect_module
-from ..run import RunReport, run_module
 from .common import (
     BoardOpt,
     JsonOpt,
@@ -20,6 +18,10 @@ from .common import (
     print_json,
     split_values,
 )
+
+if TYPE_CHECKING:  # the C runtime and wasmtime are imported where a command runs
+    from ..inspection import InspectReport
+    from ..run import RunReport
 
 
 @app.command()
@@ -39,6 +41,8 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log."""
+    from ..run import run_module
+
     report: RunReport = guard(as_json, lambda: run_module(
         module, board, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print))
@@ -85,6 +89,8 @@ def inspect(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a module's imports, exports and memory needs, and whether it fits a board."""
+    from ..inspection import inspect_module
+
     report: InspectReport = guard(as_json, lambda: inspect_module(module, board,
                                                                    split_values(grant)))
     if as_json:
