@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
-footprint, device kernels and boot, upload goodput, deploy to confirmed, `watch`'s
-save to new version running, where app code lives, flash operations per update,
-deploying through MQTT and a gateway, a command's round trip through it, telemetry
-messages per second through it, a rollout to 50 simulated devices on 4 gateways (and
-that fleet idle), and app build time per language.
+"""`make bench`: the CLI's start-up, interpreter speed, cold start, binding
+overhead, RAM, firmware footprint, device kernels and boot, upload goodput, deploy
+to confirmed, `watch`'s save to new version running, where app code lives, flash
+operations per update, deploying through MQTT and a gateway, a command's round trip
+through it, telemetry messages per second through it, a rollout to 50 simulated
+devices on 4 gateways (and that fleet idle), and app build time per language.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -32,6 +32,7 @@ from goodput import upload_goodput
 from module_ram import module_ram
 from mqtt_deploy import mqtt_deploy
 from qemu_bench import boot_timing, device_kernels
+from startup import startup
 from tables import table
 from telemetry_rate import telemetry_rate
 from verdict import verdict_time
@@ -169,6 +170,7 @@ def runtime_footprint() -> None:
 
 
 def main() -> None:
+    startup(table, BUILD)
     runtime_footprint()
     firmware_footprint(table)
     interpreter_speed()

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import shutil
-import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import need
 from tests.hostport.powercut import (
     BOOT_WAIT,
     Count,
@@ -107,15 +104,11 @@ def test_fault_image_counts_ops_across_a_reset_and_cuts_the_power(rig: QemuRig,
 
 
 def test_the_normal_firmware_has_no_injector(rig: QemuRig) -> None:
-    nm = shutil.which("arm-none-eabi-nm")
-    need(nm is not None, "arm-none-eabi-nm", "run `make setup` (Debian: binutils-arm-none-eabi)")
-    assert nm is not None
-
-    def symbols(elf: Path) -> str:
-        return subprocess.run([nm, elf], capture_output=True, text=True, check=True).stdout
-
-    assert "wa_flash_faults_next" in symbols(rig.program)
-    assert "wa_flash_faults" not in symbols(ensure_firmware(rig.profile))
+    # The injector's report line is in the fault image's flash and nowhere else
+    # (a symbol check would depend on what link-time optimisation inlines).
+    marker = b"power cut at flash op"
+    assert marker in rig.program.read_bytes()
+    assert marker not in ensure_firmware(rig.profile).read_bytes()
 
 
 def test_sampled_cuts_on_qemu_leave_one_verified_version(

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from ..boards import load_board
 from ..capabilities import CAPABILITIES
 from ..errors import ManifestError, WamrAgentError
-from ..ota.bundle import U32_MAX, VERSION_MAX, Health, parse_duration_ms
+from ..ota.health import U32_MAX, Health, parse_duration_ms
+from ..smp.app_group import VERSION_MAX
 from ..smp.app_names import name_problem
 from ..tomltable import TomlTable, load_toml
 from .toolchains import LANGUAGES

@@ -9,7 +9,11 @@ gateway); bundle.py: OTA bundles; gateway.py: the MQTT gateway and the fleet vie
 broker.py: a local MQTT broker (broker_options.py: the TLS and credentials options
 of every command that connects to a broker); rollout.py: the rollout controller
 and `rollout`; appdev.py: `new`, `build`, `up` and `watch`, the app developer's loop
-around an app folder's wamr.toml.
+around an app folder's wamr.toml; helptext.py: how every command's --help reads.
+
+A command imports the library it calls inside its function, so that starting
+the CLI (and --help) loads none of the heavy dependencies (tests/cli/
+test_cli_startup.py; bench/startup.py times it).
 """
 
 from __future__ import annotations

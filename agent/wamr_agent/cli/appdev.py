@@ -9,12 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..appdev.devloop import BuildReport, Loop, LoopEvents, build_app
-from ..appdev.manifest import AppManifest, load_manifest
-from ..boards import load_board
 from ..errors import WamrAgentError
 from ..mqtt.url import BrokerOptions
-from ..remote_deploy import Options
 from .broker_options import broker_options
 from .common import (
     BAUD,
@@ -29,10 +25,11 @@ from .common import (
     print_error,
     print_json,
 )
-from .deploy import app_runner, print_built, summary, via_target
-from .device import print_log_event
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the library is imported where a command runs (quick start-up)
+    from ..access import Via
+    from ..appdev.devloop import BuildReport
+    from ..appdev.manifest import AppManifest
     from ..installing import DeployReport
 
 DirArg = Annotated[Path, typer.Argument(help="The app's folder (holding wamr.toml).")]
@@ -72,6 +69,10 @@ def new(
 def build(folder: DirArg = Path("."), as_json: JsonOpt = False) -> None:
     """Build the app with its language's toolchain (the flags MCU apps need), then
     check the module against every board of its manifest, as `inspect` does."""
+    from ..appdev.devloop import build_app
+    from ..appdev.manifest import load_manifest
+    from .deploy import print_built
+
     report: BuildReport = guard(as_json, lambda: build_app(load_manifest(folder)))
     if as_json:
         print_json(report.as_dict())
@@ -80,6 +81,8 @@ def build(folder: DirArg = Path("."), as_json: JsonOpt = False) -> None:
 
 
 def _deployed(report: DeployReport) -> None:
+    from .deploy import summary
+
     print(summary(report, True), flush=True)
 
 
@@ -87,8 +90,14 @@ def _loop(folder: Path, board: str | None, port: str | None, baud: int, via: str
           device: str | None, options: BrokerOptions, watch: bool) -> None:
     """`up` and `watch`: the board's local instance started (or reused) first, so
     that its console lines from the first deploy on are shown."""
-    from ..access import Via, open_device
+    from ..access import open_device
+    from ..appdev.devloop import Loop, LoopEvents
+    from ..appdev.manifest import load_manifest
+    from ..boards import load_board
+    from ..remote_deploy import Options
     from ..targets import resolve_target
+    from .deploy import app_runner, print_built, via_target
+    from .device import print_log_event
 
     target: Via | None = guard(False, lambda: via_target(via, device, port, options))
     m: AppManifest = guard(False, lambda: load_manifest(folder))

@@ -5,26 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..appdev.devloop import ensure_built
-from ..appdev.manifest import load_manifest
 from ..errors import InputError, ManifestError, UsageError
-from ..ota import (
-    Bundle,
-    Health,
-    load_public_key,
-    load_secret_key,
-    new_key_pair,
-    parse_bundle,
-    verify_bundle,
-)
-from ..ota.bundle import parse_duration_ms
-from ..ota.pack import PackReport, pack
+from ..ota.health import Health, parse_duration_ms
 from .common import JsonOpt, app, guard, print_json, split_values
-from .deploy import print_built
+
+if TYPE_CHECKING:  # cbor2 and cryptography are imported where a command runs
+    from ..ota import Bundle
+    from ..ota.pack import PackReport
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Signed OTA bundles: a manifest and a "
                          "module (ota/FORMAT.md). Create a key, build, verify, show.")
@@ -61,6 +52,8 @@ def keygen(stem: Annotated[Path, typer.Argument(help="Writes STEM.key (secret, m
                                                 "and STEM.pub.", show_default=False)],
            as_json: JsonOpt = False) -> None:
     """Create a signing key pair."""
+    from ..ota import new_key_pair
+
     pair = new_key_pair()
     secret, public = guard(as_json, lambda: pair.save(stem))
     if as_json:
@@ -90,6 +83,9 @@ def _health(given: dict[str, int | str | None], base: Health) -> Health:
 
 
 def _pack_plain(o: _Options, out: Path | None) -> PackReport:
+    from ..ota import load_secret_key
+    from ..ota.pack import pack
+
     missing = [opt for opt, v in (("--key", o.key), ("--version", o.version), ("--seq", o.seq),
                                   ("--board", o.boards)) if v is None]
     if missing:
@@ -102,6 +98,12 @@ def _pack_plain(o: _Options, out: Path | None) -> PackReport:
 
 def _pack_app(o: _Options, out: Path | None) -> PackReport:
     """The app in this folder: built when needed; options win over its manifest."""
+    from ..appdev.devloop import ensure_built
+    from ..appdev.manifest import load_manifest
+    from ..ota import load_secret_key
+    from ..ota.pack import pack
+    from .deploy import print_built
+
     m = load_manifest(Path.cwd())
     built = ensure_built(m)
     if built is not None:
@@ -177,6 +179,8 @@ def verify(bundle: BundleArg,
                                                      "bundle targets this board.")] = None,
            as_json: JsonOpt = False) -> None:
     """Check a bundle as a device would: layout, key, signature, module hash, board."""
+    from ..ota import load_public_key, verify_bundle
+
     def run() -> Bundle:
         return verify_bundle(_read(bundle), [load_public_key(p) for p in pub], board)
     checked = guard(as_json, run)
@@ -191,6 +195,8 @@ def verify(bundle: BundleArg,
 @bundle_app.command("show")
 def show(bundle: BundleArg, as_json: JsonOpt = False) -> None:
     """Print a bundle's manifest (the signature is not checked: use verify)."""
+    from ..ota import parse_bundle
+
     parsed = guard(as_json, lambda: parse_bundle(_read(bundle)))
     m = parsed.manifest
     if as_json:

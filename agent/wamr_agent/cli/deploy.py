@@ -8,19 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from .. import deploy as deploying
-from ..access import Via, via_option
-from ..appdev.devloop import BuildReport, deploy_artifact
-from ..appdev.manifest import AppManifest, load_manifest
 from ..errors import UsageError, VerdictError
 from ..mqtt.url import BrokerOptions
-from ..remote_deploy import Options, deploy_via
-from ..smp.app_results import Trial
-from ..verdicts import label
 from .broker_options import broker_options
 from .common import (
     BAUD,
@@ -35,7 +28,17 @@ from .common import (
     print_json,
     shown_path,
 )
-from .progress import DeployProgress, with_progress
+
+if TYPE_CHECKING:  # the library is imported where a command runs (quick start-up)
+    from .. import deploy as deploying
+    from ..access import Via
+    from ..appdev.devloop import BuildReport
+    from ..appdev.manifest import AppManifest
+    from ..remote_deploy import Options
+    from ..smp.app_results import Trial
+    from .progress import DeployProgress
+
+    Run = Callable[[DeployProgress | None], deploying.DeployReport]
 
 
 def print_built(r: BuildReport) -> None:
@@ -70,6 +73,8 @@ def _on_trial(r: deploying.DeployReport, t: Trial | None) -> str:
 
 def summary(r: deploying.DeployReport, start: bool) -> str:
     """The one line `deploy` prints on success."""
+    from ..verdicts import label
+
     if r.restarted:
         outcome = "it was stopped: started"
     elif r.already_installed and r.life in (None, "confirmed"):
@@ -86,14 +91,13 @@ def summary(r: deploying.DeployReport, start: bool) -> str:
             f"{outcome}")
 
 
-Run = Callable[[DeployProgress | None], deploying.DeployReport]
-
-
 def _outcome(run: Run, as_json: bool) -> deploying.DeployReport:
     """The report (progress lines on stderr unless --json); a verdict error exits
     with its code, and with --json prints the deploy's report beside the error."""
+    from .progress import with_progress
+
     try:
-        return run(None) if as_json else cast(deploying.DeployReport, with_progress(run))
+        return run(None) if as_json else cast("deploying.DeployReport", with_progress(run))
     except VerdictError as exc:
         fail(exc, as_json, extra={"report": exc.report})
 
@@ -105,7 +109,9 @@ BoardArg = Annotated[str | None, typer.Option("--board", "-b", help="Board profi
 
 
 def via_target(via: str | None, device: str | None, port: str | None,
-         options: BrokerOptions) -> Via | None:
+               options: BrokerOptions) -> Via | None:
+    from ..access import via_option
+
     target = via_option(via, device, options)
     if target is not None and port is not None:
         raise UsageError(f"--port {port} and --via {via}: give one of them")
@@ -117,7 +123,10 @@ def runner(module: Path, board: str | None, port: str | None, baud: int,
            grants: list[str] | None = None) -> Run:
     """The deploy `deploy` runs (and `up` and `watch`): over ``port`` or the board's
     local instance, or through the gateway of ``target``."""
-    chosen = cast(deploying.FramingChoice, options.framing)
+    from .. import deploy as deploying
+    from ..remote_deploy import deploy_via
+
+    chosen = cast("deploying.FramingChoice", options.framing)
 
     def run(shown: DeployProgress | None) -> deploying.DeployReport:
         if target is not None:
@@ -139,6 +148,7 @@ def app_runner(board: str | None, port: str | None, baud: int,
     """For an app folder's manifest: build when needed, then :func:`runner` for its
     module (name, version, grants) or signed bundle; ``board`` and ``options.name``
     given on the command line win over the manifest's."""
+    from ..appdev.devloop import deploy_artifact
 
     def for_manifest(m: AppManifest) -> Run:
         chosen = m.board(board) if target is None else board
@@ -191,7 +201,11 @@ def deploy(
     through the device's gateway (the gateway checks it, and a deploy run again
     continues where the gateway is). Without a module, the app in this folder
     (docs/app-manifest.md)."""
-    chosen = cast(deploying.FramingChoice, framing)
+    from .. import deploy as deploying
+    from ..appdev.manifest import load_manifest
+    from ..remote_deploy import Options
+
+    chosen = cast("deploying.FramingChoice", framing)
     guard(as_json, lambda: deploying.check_framing(chosen))
     target: Via | None = guard(as_json, lambda: via_target(via, device, port, broker_options))
     options = Options(name, board, start, wait, timeout, ram_check, framing)

@@ -208,6 +208,7 @@ int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_erro
 typedef struct export_find {
     const char *name;
     char sig[WA_WASM_SIG_MAX];
+    uint32_t index; /* in the function index space */
     int found;
 } export_find_t;
 
@@ -217,21 +218,30 @@ static int on_export(void *ctx, const wa_wasm_extern_t *exp)
     if (exp->kind == WA_EXT_FUNC && strlen(f->name) == exp->name_len &&
         memcmp(f->name, exp->name, exp->name_len) == 0) {
         memcpy(f->sig, exp->sig, sizeof f->sig);
+        f->index = exp->index;
         f->found = 1;
         return 1;
     }
     return 0;
 }
 
+static int find_export(wa_app_t *app, export_find_t *f, wa_error_t *err)
+{
+    wa_wasm_for_each_export(app->module, app->module_len, on_export, f, NULL, 0);
+    if (!f->found) {
+        return wa_error_set(err, WA_ERR_NO_EXPORT, "the module exports no function '%s'", f->name);
+    }
+    return WA_OK;
+}
+
 int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len, wa_error_t *err)
 {
     export_find_t f = {.name = name};
-    wa_wasm_for_each_export(app->module, app->module_len, on_export, &f, NULL, 0);
-    if (!f.found) {
-        return wa_error_set(err, WA_ERR_NO_EXPORT, "the module exports no function '%s'", name);
+    int rc = find_export(app, &f, err);
+    if (rc == WA_OK) {
+        snprintf(sig, sig_len, "%s", f.sig);
     }
-    snprintf(sig, sig_len, "%s", f.sig);
-    return WA_OK;
+    return rc;
 }
 
 /* ---- load --------------------------------------------------------------- */
@@ -409,11 +419,11 @@ static int finish_call(wa_app_t *app, const char *name, int rc, uint32_t *nresul
 int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
                 wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
 {
-    char sig[WA_WASM_SIG_MAX];
+    export_find_t f = {.name = name};
     *nresults = 0;
-    int rc = wa_app_export_sig(app, name, sig, sizeof sig, err);
+    int rc = find_export(app, &f, err);
     if (rc == WA_OK) {
-        rc = check_args(name, sig, args, nargs, err);
+        rc = check_args(name, f.sig, args, nargs, err);
     }
     if (rc != WA_OK) {
         return rc;
@@ -424,7 +434,7 @@ int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_
     app->native_error = 0;
     app->calls++;
     wa_heap_t *previous = wa_heap_enter(&app->heap);
-    rc = wa_engine_call(app, name, args, nargs, results, max_results, nresults, err);
+    rc = wa_engine_call(app, name, f.index, args, nargs, results, max_results, nresults, err);
     wa_heap_leave(previous);
     app->ticks_last_call = (uint64_t)(budget - (app->fuel < 0 ? 0 : app->fuel));
     wa_app_flush_output(app);

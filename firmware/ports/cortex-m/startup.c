@@ -109,7 +109,7 @@ void SysTick_Handler(void)
 
 /* The fault stack: a C stack overflow must not stop the report. */
 static uint32_t s_fault_stack[128] __attribute__((aligned(8)));
-uint32_t *const cm_fault_stack_top = &s_fault_stack[128];
+__attribute__((used)) uint32_t *const cm_fault_stack_top = &s_fault_stack[128];
 
 /* Picks the stacked frame (MSP or PSP, by EXC_RETURN bit 2), moves to the
  * fault stack and calls cm_fault(frame, EXC_RETURN). */
@@ -127,7 +127,8 @@ __attribute__((naked)) void Fault_Handler(void)
                    "ldr r2, =cm_fault_stack_top\n"
                    "ldr r2, [r2]\n"
                    "mov sp, r2\n"
-                   "b cm_fault\n");
+                   "b cm_fault\n"
+                   ".ltorg\n");
 }
 
 static const char *fault_name(uint32_t ipsr)
