@@ -43,10 +43,11 @@ def new(
     name: Annotated[str, typer.Argument(help="App name (1 to 32 bytes, as on the device); "
                                         "also the folder's name unless --dir.",
                                         show_default=False)],
-    lang: Annotated[str, typer.Option(help="c, rust, zig or assemblyscript.",
+    lang: Annotated[str, typer.Option(help="Language: c, rust, zig or assemblyscript.",
                                       show_default=False)],
-    template: Annotated[str, typer.Option(help="sensor (reads a sensor, sends telemetry), "
-                                          "actuator or wasi (a command with main).")]
+    template: Annotated[str, typer.Option(help="Template: sensor (reads a sensor, sends "
+                                          "telemetry), actuator or wasi (a command with "
+                                          "main).")]
     = "sensor",
     folder: Annotated[Path | None, typer.Option("--dir", help="Folder to write (default: "
                                                 "./NAME); must be new or empty.",

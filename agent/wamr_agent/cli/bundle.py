@@ -151,10 +151,9 @@ def build(
     health_window: Annotated[int | None, typer.Option(
         parser=duration_ms, metavar="DURATION", help="Trial: least time on trial before "
         "confirming: 500ms, 5s, 2m, or milliseconds (default: 0).", show_default=False)] = None,
-    confirm: Annotated[Confirm | None, typer.Option(help="auto (the default): the device "
-                                                    "confirms a healthy version; manual: an "
-                                                    "operator does.", show_default=False)]
-    = None,
+    confirm: Annotated[Confirm | None, typer.Option(
+        help="Who confirms a healthy version on trial: auto (the default), the device; "
+        "manual, an operator.", show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a module for every target board, then write a signed bundle."""
