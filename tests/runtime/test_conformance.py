@@ -3,7 +3,10 @@
 own, through the binding (the runtime's C code, as on the device):
 
 - floats: a NaN's bits pass in and out of a call exactly (f32 too), and
-  f*.floor/ceil/trunc/nearest quiet a signalling NaN (wa_fround.c).
+  f*.floor/ceil/trunc/nearest quiet a signalling NaN (wa_fround.c);
+- an export whose name holds a NUL is called by its whole name;
+- a signature longer than the reader's buffer is reported in full, and refused
+  clearly by the runtime, never taken for one with no parameters.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import pytest
 import wasmtime
 
 from tests.runtime.conformance_cases import QUIET, Case, cases, module_wat
+from wamr_agent.errors import CallError
 from wamr_agent.pywamr import Host, Instance, Module, Runtime
+from wamr_agent.pywamr._loader import ffi, lib
 from wamr_agent.pywamr.f32 import f32_bits_of_nan, float_from_f32_bits
 
 CASES = cases()
@@ -109,3 +114,74 @@ def test_the_rounding_module_logs_no_failure() -> None:
     with instance(module_wat(CASES), host) as app:
         app.call("setup")
     assert host.lines == ["rounding done"]
+
+
+# ---- export names ------------------------------------------------------------------
+
+def test_an_export_name_holding_a_nul_is_called_by_its_whole_name() -> None:
+    app = instance('(module (func (export "\\00\\01") (result i32) i32.const 1)'
+                   ' (func (export "") (result i32) i32.const 2)'
+                   ' (func (export "a\\00b") (result i32) i32.const 3)'
+                   ' (func (export "a") (result i32) i32.const 4))')
+    assert [app.call(n) for n in ("\x00\x01", "", "a\x00b", "a")] == [1, 2, 3, 4]
+
+
+def test_an_export_is_called_not_a_function_of_the_same_debug_name() -> None:
+    # $a (not exported) gets the name "a" from the name section, before the export "a"
+    app = instance('(module (func $a (result i32) i32.const 1)'
+                   ' (func (export "a") (result i32) i32.const 2))')
+    assert app.call("a") == 2
+
+
+def test_the_runtime_compares_export_names_with_their_length() -> None:
+    app = instance('(module (func (export "a\\00b") (result i32) i32.const 3))')
+    err = ffi.new("wa_error_t *")
+    nres = ffi.new("uint32_t *")
+    results = ffi.new("wa_value_t[]", 8)
+    rc = lib.wa_app_call_export(app._app, b"a", 1, ffi.NULL, 0, results, 8, nres, err)
+    assert rc == lib.WA_ERR_NO_EXPORT
+    assert lib.wa_app_call_export(app._app, b"a\x00b", 3, ffi.NULL, 0, results, 8, nres, err) == 0
+    assert results[0].of.i32 == 3
+
+
+# ---- long signatures ---------------------------------------------------------------
+
+LONG = '(module (func (export "long") (param {}) (result i32) local.get 0))'.format(
+    " ".join(["i32"] * 40))
+MAX = ('(module (func (export "max") (param {} i64) (result {} f64) {} local.get 15'
+       " f64.convert_i64_s))").format(" ".join(["i32"] * 15), " ".join(["i32"] * 7),
+                                      " ".join(f"local.get {i}" for i in range(7)))
+
+
+def test_a_long_signature_is_reported_in_full_and_its_call_refused() -> None:
+    module = Module(wat2wasm(LONG))
+    assert module.export("long").sig == "i(" + "i" * 40 + ")"  # type: ignore[union-attr]
+    app = Runtime("esp32").instantiate(module)
+    with pytest.raises(CallError, match="has 40 parameters; at most 16"):
+        app.call("long", *range(40))
+    with pytest.raises(CallError, match="takes 40 argument"):
+        app.call("long")
+
+
+def test_a_long_import_signature_is_reported_in_full() -> None:
+    params = " ".join(["f64"] * 40)
+    module = Module(wat2wasm(f'(module (import "x" "y" (func (param {params}))))'))
+    assert [(i.module, i.name, i.sig) for i in module.info.imports] == [
+        ("x", "y", "v(" + "F" * 40 + ")")]
+
+
+def test_the_runtime_refuses_a_signature_it_cannot_hold_instead_of_calling_it() -> None:
+    app = instance(LONG)
+    err = ffi.new("wa_error_t *")
+    nres = ffi.new("uint32_t *")
+    rc = lib.wa_app_call_export(app._app, b"long", 4, ffi.NULL, 0, ffi.NULL, 0, nres, err)
+    assert rc == lib.WA_ERR_NOT_SUPPORTED
+    assert "more parameters or results than the runtime can pass" in ffi.string(
+        err.message).decode()
+
+
+def test_the_longest_signature_the_runtime_passes_is_read_and_called() -> None:
+    module = Module(wat2wasm(MAX))
+    assert module.export("max").sig == "[" + "i" * 7 + "F](" + "i" * 15 + "I)"  # type: ignore
+    app = Runtime("esp32").instantiate(module)
+    assert app.call("max", *range(1, 16), 1 << 40) == (*range(1, 8), float(1 << 40))

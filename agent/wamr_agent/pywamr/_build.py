@@ -75,6 +75,9 @@ int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len
                       wa_error_t *err);
 int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
                 wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err);
+int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const wa_value_t *args,
+                       uint32_t nargs, wa_value_t *results, uint32_t max_results,
+                       uint32_t *nresults, wa_error_t *err);
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);
 void wa_app_free(wa_app_t *app);
 size_t wa_heap_live(void);

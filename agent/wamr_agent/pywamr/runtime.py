@@ -115,8 +115,9 @@ class Instance:
             raise CallError(f"the module exports no function {name!r}; it exports: "
                             f"{', '.join(self.exports) or 'none'}")
         _to_values(name, export.sig, args, self._args)
-        rc = lib.wa_app_call(app, name.encode(), self._args, len(args), self._results, MAX_RESULTS,
-                             self._nres, self._err)
+        raw = name.encode()  # with its length: a name may hold a NUL
+        rc = lib.wa_app_call_export(app, raw, len(raw), self._args, len(args), self._results,
+                                    MAX_RESULTS, self._nres, self._err)
         self._bridge.reraise()
         if rc != 0:
             raise_for(self._err)

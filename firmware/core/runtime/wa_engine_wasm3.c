@@ -217,24 +217,25 @@ static int collect_results(IM3Function f, wa_value_t *results, uint32_t max_resu
     return WA_OK;
 }
 
-int wa_engine_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
-                   wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
+int wa_engine_call(wa_app_t *app, const char *name, uint32_t func_index, const wa_value_t *args,
+                   uint32_t nargs, wa_value_t *results, uint32_t max_results, uint32_t *nresults,
+                   wa_error_t *err)
 {
-    IM3Function f = NULL;
     const void *ptrs[16];
     *nresults = 0;
     if (nargs > 16) {
         return wa_error_set(err, WA_ERR_ARG_MISMATCH, "too many arguments (%u)", (unsigned)nargs);
     }
-    M3Result r = m3_FindFunction(&f, app->engine->runtime, name);
-    if (r != m3Err_none) {
-        return wa_error_set(err, WA_ERR_NO_EXPORT, "cannot call '%s': %s", name, r);
+    /* By index, not m3_FindFunction's C-string name: a name may hold a NUL. */
+    IM3Function f = Module_GetFunction(app->engine->module, func_index);
+    if (f == NULL || f->compiled == NULL) {
+        return wa_error_set(err, WA_ERR_NO_EXPORT, "cannot call '%s'", name);
     }
     for (uint32_t i = 0; i < nargs; i++) {
         ptrs[i] = &args[i].of;
     }
     s_fuel = &app->fuel;
-    r = m3_Call(f, nargs, ptrs);
+    M3Result r = m3_Call(f, nargs, ptrs);
     s_fuel = NULL;
     if (r != m3Err_none) {
         return engine_error(app, r, name, err);

@@ -1095,7 +1095,11 @@ static void format_sig(const uint8_t *wasm, const functype_t *ft, char *sig)
     }
     fits = fits && put_sig_char(sig, &n, '(') &&
            put_sig_types(sig, &n, wasm + ft->params, ft->num_params) && put_sig_char(sig, &n, ')');
-    sig[fits ? n : 0] = '\0';
+    if (!fits) {
+        memcpy(sig, WA_WASM_SIG_LONG, sizeof WA_WASM_SIG_LONG);
+    } else {
+        sig[n] = '\0';
+    }
 }
 
 /* Writes the signature of type `type`; `from` locates a bad index. */
