@@ -28,3 +28,14 @@ def test_rounding_cases_pass_on_the_board(tmp_path: Path, board: str) -> None:
               if line.startswith("[rounding] fail ")]
     assert failed == []
     assert "app rounding started" in text
+
+
+def test_an_element_segment_past_its_table_is_refused_at_load(tmp_path: Path) -> None:
+    module = bytes(wasmtime.wat2wasm(
+        '(module (table 5 funcref) (func $f) (elem (i32.const 3) $f $f $f $f)'
+        ' (func (export "loop")))'))
+    with EmulatedBoard.start("mps2-an385", workdir=tmp_path, preload=[("elem", module)]) as b:
+        b.console.expect(r"app elem refused: element segment 0 \(offset 3, 4 entries\) is past "
+                         r"the end of table 0 \(5 entries\)")
+        b.console.expect("agent ready")
+        assert "FAULT" not in b.console.text

@@ -6,7 +6,9 @@ own, through the binding (the runtime's C code, as on the device):
   f*.floor/ceil/trunc/nearest quiet a signalling NaN (wa_fround.c);
 - an export whose name holds a NUL is called by its whole name;
 - a signature longer than the reader's buffer is reported in full, and refused
-  clearly by the runtime, never taken for one with no parameters.
+  clearly by the runtime, never taken for one with no parameters;
+- an active element segment past the end of its table is an instantiation
+  error, not a table that grows; a data segment past the memory's end too.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import pytest
 import wasmtime
 
 from tests.runtime.conformance_cases import QUIET, Case, cases, module_wat
-from wamr_agent.errors import CallError
+from wamr_agent.errors import CallError, LoadError
 from wamr_agent.pywamr import Host, Instance, Module, Runtime
 from wamr_agent.pywamr._loader import ffi, lib
 from wamr_agent.pywamr.f32 import f32_bits_of_nan, float_from_f32_bits
+from wamr_agent.pywamr.module import device_verdict
 
 CASES = cases()
 
@@ -185,3 +188,38 @@ def test_the_longest_signature_the_runtime_passes_is_read_and_called() -> None:
     assert module.export("max").sig == "[" + "i" * 7 + "F](" + "i" * 15 + "I)"  # type: ignore
     app = Runtime("esp32").instantiate(module)
     assert app.call("max", *range(1, 16), 1 << 40) == (*range(1, 8), float(1 << 40))
+
+
+# ---- segments ----------------------------------------------------------------------
+
+ELEM = '(module (table 5 funcref) (func $f) (elem (i32.const {}) {}) (func (export "x")))'
+
+
+@pytest.mark.parametrize(("offset", "entries"), [(3, 4), (6, 0), (5, 1), (0xFFFFFFFF, 1)])
+def test_an_element_segment_past_its_table_is_an_instantiation_error(offset: int,
+                                                                     entries: int) -> None:
+    data = wat2wasm(ELEM.format(offset if offset < 1 << 31 else -1, " ".join(["$f"] * entries)))
+    wasmtime.Module.validate(wasmtime.Engine(), data)  # valid: the error is the link's
+    assert device_verdict(data) == (0, "")
+    want = (f"element segment 0 \\(offset {offset}, {entries} entries\\) is past the end of "
+            "table 0 \\(5 entries\\)")
+    with pytest.raises(LoadError, match=want):
+        Runtime("esp32").instantiate(Module(data))
+    with pytest.raises(LoadError, match=want):
+        Runtime("esp32").check(Module(data))
+
+
+def test_an_element_segment_ending_at_the_table_end_instantiates() -> None:
+    app = instance('(module (table 5 funcref) (type $t (func (result i32)))'
+                   " (func $f (result i32) i32.const 7) (elem (i32.const 1) $f $f $f $f)"
+                   ' (func (export "x") (result i32) i32.const 4 call_indirect (type $t)))')
+    assert app.call("x") == 7
+
+
+@pytest.mark.parametrize("text", ['(memory 1) (data (i32.const 65534) "abcd")',
+                                  '(memory 0) (data (i32.const 0) "a")'])
+def test_a_data_segment_past_the_memory_end_is_an_instantiation_error(text: str) -> None:
+    data = wat2wasm(f'(module {text} (func (export "x")))')
+    assert device_verdict(data) == (0, "")
+    with pytest.raises(LoadError, match="data segment out of bounds"):
+        Runtime("esp32").instantiate(Module(data))

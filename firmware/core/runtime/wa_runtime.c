@@ -87,6 +87,13 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
     if (rc != WA_OK) {
         return wa_error_set(err, rc, "%s%s", rc == WA_ERR_MALFORMED ? "invalid module: " : "", msg);
     }
+    if (s->elem_past_end != 0) { /* valid, but it cannot be instantiated */
+        return wa_error_set(err, WA_ERR_LOAD_FAILED,
+                            "element segment %u (offset %u, %u entries) is past the end of "
+                            "table 0 (%u entries)",
+                            (unsigned)s->elem_past_end - 1u, (unsigned)s->elem_offset,
+                            (unsigned)s->elem_count, (unsigned)s->table_size);
+    }
     return check_memory(budget, s, err);
 }
 

@@ -57,6 +57,13 @@ typedef struct wa_wasm_summary {
                                that all change nothing (no elements). The metering
                                rewrite leaves those sections out, so loading copies the
                                module through it even without a CPU budget. */
+    uint32_t elem_past_end; /* 1 + the index of the first active element segment
+                               past the end of its table, 0 if none: an
+                               instantiation error (the module is valid). Its
+                               offset, entries, and the table's size: */
+    uint32_t elem_offset;
+    uint32_t elem_count;
+    uint32_t table_size;
 } wa_wasm_summary_t;
 
 /* One import or export, as the iteration callbacks see it. Names point into
