@@ -155,7 +155,8 @@ int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_
 /*
  * The same for an export named by name_len bytes, which may include NUL
  * (a module may export "a\0b" beside "a"; wa_app_call's C string can only
- * name the latter). Names are compared in full, never up to a NUL.
+ * name the latter). Names are compared in full, never up to a NUL. A NUL
+ * must follow the name_len bytes: messages print the name as a C string.
  */
 int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const wa_value_t *args,
                        uint32_t nargs, wa_value_t *results, uint32_t max_results,
