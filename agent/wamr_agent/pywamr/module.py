@@ -98,8 +98,8 @@ def _long_sigs(data: bytes, externs: list[Extern]) -> list[Extern]:
     if all(e.sig != SIG_LONG for e in externs):
         return externs
     module = wasmtime.Module(wasmfile.engine(), data)
-    types = {(None, e.name): e.type for e in module.exports}
-    types.update({(i.module, i.name): i.type for i in module.imports})
+    types: dict[tuple[str | None, str], Any] = {(None, e.name): e.type for e in module.exports}
+    types.update({(i.module, i.name or ""): i.type for i in module.imports})
     return [replace(e, sig=_wasm3_sig(types[e.module, e.name])) if e.sig == SIG_LONG else e
             for e in externs]
 
