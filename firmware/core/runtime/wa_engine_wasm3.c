@@ -239,7 +239,7 @@ int wa_engine_call(wa_app_t *app, const char *name, uint32_t func_index, const w
         ptrs[i] = &args[i].of;
     }
     s_fuel = &app->fuel;
-    M3Result r = m3_Call(f, nargs, ptrs);
+    r = m3_Call(f, nargs, ptrs);
     s_fuel = NULL;
     if (r != m3Err_none) {
         return engine_error(app, r, name, err);
