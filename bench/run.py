@@ -3,8 +3,8 @@
 overhead, RAM, firmware footprint, device kernels and boot, upload goodput, deploy
 to confirmed, where app code lives, flash operations per update, deploying through
 MQTT and a gateway, a command's round trip through it, telemetry messages per
-second through it, and a rollout to 50 simulated devices on 4 gateways (and that
-fleet idle).
+second through it, a rollout to 50 simulated devices on 4 gateways (and that fleet
+idle), and app build time per language.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import wasmtime
+from app_build import app_build
 from chaos_link import chaos_link
 from flash_ops import flash_ops
 from fleet_rollout import fleet_rollout
@@ -185,6 +186,7 @@ def main() -> None:
     mqtt_deploy(table, BUILD)
     telemetry_rate(table, BUILD)
     fleet_rollout(table, BUILD)
+    app_build(table)
 
 
 if __name__ == "__main__":

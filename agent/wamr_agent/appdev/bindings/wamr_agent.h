@@ -110,6 +110,63 @@ static inline int32_t wa_publish(const char *key, float value) {
     return wa_telemetry_publish(key, wa_strlen(key), value);
 }
 
+/*
+ * A log line built in a fixed buffer (no libc); what does not fit is dropped.
+ * WA_LINE_FN keeps one copy of each helper: inlined at every call, they would
+ * grow a module by more than a kilobyte.
+ */
+#define WA_LINE_FN static inline __attribute__((noinline))
+
+typedef struct wa_line {
+    char text[96];
+    int32_t len;
+} wa_line_t;
+
+WA_LINE_FN void wa_line_char(wa_line_t *l, char c) {
+    if (l->len < (int32_t)sizeof(l->text)) {
+        l->text[l->len++] = c;
+    }
+}
+
+WA_LINE_FN void wa_line_str(wa_line_t *l, const char *s) {
+    while (*s != '\0') {
+        wa_line_char(l, *s++);
+    }
+}
+
+WA_LINE_FN void wa_line_int(wa_line_t *l, int32_t v) {
+    char digits[10];
+    int n = 0;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    if (v < 0) {
+        wa_line_char(l, '-');
+    }
+    do {
+        digits[n++] = (char)('0' + u % 10u);
+        u /= 10u;
+    } while (u != 0u);
+    while (n > 0) {
+        wa_line_char(l, digits[--n]);
+    }
+}
+
+/* Appends v with one decimal, rounded half away from zero ("-0.5", "21.3"). */
+WA_LINE_FN void wa_line_tenths(wa_line_t *l, float v) {
+    int32_t tenths = (int32_t)(v < 0.0f ? v * 10.0f - 0.5f : v * 10.0f + 0.5f);
+    uint32_t u = tenths < 0 ? 0u - (uint32_t)tenths : (uint32_t)tenths;
+    if (tenths < 0) {
+        wa_line_char(l, '-');
+    }
+    wa_line_int(l, (int32_t)(u / 10u));
+    wa_line_char(l, '.');
+    wa_line_char(l, (char)('0' + u % 10u));
+}
+
+/* Logs the line. */
+static inline int32_t wa_line_log(const wa_line_t *l) {
+    return wa_log(l->text, l->len);
+}
+
 #ifdef __cplusplus
 }
 #endif
