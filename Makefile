@@ -238,7 +238,8 @@ $(FIRMWARE_OUT)/$(1)/wa_board.h $(FIRMWARE_OUT)/$(1)/board.ld &: boards/$(1).tom
                                                                firmware/tools/gen_board.py
 	$(PYTHON) firmware/tools/gen_board.py $(1) --out $(FIRMWARE_OUT)/$(1)
 
-$(FIRMWARE_OUT)/$(1)/obj/%.o: %.c $(FIRMWARE_OUT)/$(1)/wa_board.h Makefile
+$(FIRMWARE_OUT)/$(1)/obj/%.o: %.c $(FIRMWARE_OUT)/$(1)/wa_board.h Makefile \
+                                 $(RUNTIME)/wa_engine_wasm3.flags
 	@mkdir -p $$(@D)
 	$(FW_CC) $(call fw_cpu,$(1)) $(FW_CFLAGS) $$(call fw_warn,$$<) -I$(FIRMWARE_OUT)/$(1) \
 	    -MMD -MP -c $$< -o $$@
@@ -308,7 +309,8 @@ define SIM_BOARD_RULES
 $(SIM_OUT)/$(1)/wa_board.h: boards/$(1).toml firmware/tools/gen_board.py
 	$(PYTHON) firmware/tools/gen_board.py $(1) --out $(SIM_OUT)/$(1)
 
-$(SIM_OUT)/$(1)/obj/%.o: %.c $(SIM_OUT)/$(1)/wa_board.h Makefile
+$(SIM_OUT)/$(1)/obj/%.o: %.c $(SIM_OUT)/$(1)/wa_board.h Makefile \
+                            $(RUNTIME)/wa_engine_wasm3.flags
 	@mkdir -p $$(@D)
 	$(SIM_CC) $(SIM_CFLAGS) $$(call sim_warn,$$<) -I$(SIM_OUT)/$(1) -MMD -MP -c $$< -o $$@
 
@@ -388,7 +390,7 @@ fuzz-build: $(BUILD)/.stamp-apt $(VENV)/.stamp-installed
 $(FUZZ_OUT)/board/wa_board.h: boards/$(FUZZ_BOARD).toml firmware/tools/gen_board.py
 	$(PYTHON) firmware/tools/gen_board.py $(FUZZ_BOARD) --out $(FUZZ_OUT)/board
 
-$(FUZZ_OUT)/obj/%.o: %.c $(FUZZ_OUT)/board/wa_board.h Makefile
+$(FUZZ_OUT)/obj/%.o: %.c $(FUZZ_OUT)/board/wa_board.h Makefile $(RUNTIME)/wa_engine_wasm3.flags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call fuzz_san,$<) -MMD -MP -c $< -o $@
 
