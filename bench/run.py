@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """`make bench`: the CLI's start-up, interpreter speed, cold start, binding
 overhead, RAM, firmware footprint, device kernels and boot, upload goodput, deploy
-to confirmed, where app code lives, flash operations per update, deploying through
-MQTT and a gateway, a command's round trip through it, telemetry messages per
-second through it, a rollout to 50 simulated devices on 4 gateways (and that fleet
-idle), and app build time per language.
+to confirmed, `watch`'s save to new version running, where app code lives, flash
+operations per update, deploying through MQTT and a gateway, a command's round trip
+through it, telemetry messages per second through it, a rollout to 50 simulated
+devices on 4 gateways (and that fleet idle), and app build time per language.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -24,6 +24,7 @@ from pathlib import Path
 import wasmtime
 from app_build import app_build
 from chaos_link import chaos_link
+from dev_loop import dev_loop
 from flash_ops import flash_ops
 from fleet_rollout import fleet_rollout
 from footprint import firmware_footprint, runtime_size_tool
@@ -181,6 +182,7 @@ def main() -> None:
     upload_goodput(table, BUILD)
     chaos_link(table)
     verdict_time(table, BUILD)
+    dev_loop(table)
     module_ram(table, BUILD)
     flash_ops(table, BUILD)
     mqtt_deploy(table, BUILD)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -87,6 +88,15 @@ def load_tool(name: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up here
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def esp32(tmp_path: Path) -> Iterator[SimulatedBoard]:
+    """A simulated esp32 booted with an erased flash (built on demand with cc)."""
+    need(shutil.which("cc") is not None and shutil.which("make") is not None,
+         "a host C compiler (cc) and make", "install them with `apt-get install gcc make`")
+    with SimulatedBoard.start("esp32", workdir=tmp_path / "board") as started:
+        yield started
 
 
 def cli_json(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn, cast
+from typing import Literal
 
 from .errors import BoardError
+from .tomltable import TomlTable, load_toml
 
 __all__ = [
     "BOARDS_ENV",
@@ -159,59 +159,12 @@ def _kib(size: int) -> str:
     return f"{size // KIB} KiB" if size % KIB == 0 else f"{size} bytes"
 
 
-class _Table:
-    """One TOML table of a profile, read with errors that name the file and key."""
-
-    def __init__(self, path: Path, data: dict[str, Any], prefix: str = "") -> None:
-        self.path = path
-        self.data = data
-        self.prefix = prefix
-
-    def fail(self, key: str, problem: str) -> NoReturn:
-        raise BoardError(f"{self.path}: {self.prefix}{key}: {problem}")
-
-    def only(self, allowed: frozenset[str]) -> None:
-        for key in sorted(self.data.keys() - allowed):
-            self.fail(key, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
-
-    def _get(self, key: str) -> object:
-        if key not in self.data:
-            self.fail(key, "missing")
-        return cast(object, self.data[key])
-
-    def text(self, key: str) -> str:
-        value = self._get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(key, f"must be a non-empty string, got {value!r}")
-        return value
-
-    def integer(self, key: str, minimum: int = 0, limit: int | None = None) -> int:
-        value = self._get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(key, f"must be an integer, got {value!r}")
-        if value < minimum or (limit is not None and value >= limit):
-            bound = f"at least {minimum}" + ("" if limit is None else f" and below {limit:#x}")
-            self.fail(key, f"must be {bound}, got {value}")
-        return value
-
-    def table(self, key: str) -> _Table | None:
-        if key not in self.data:
-            return None
-        value = cast(object, self.data[key])
-        if not isinstance(value, dict):
-            self.fail(key, f"must be a table ([{key}]), got {value!r}")
-        return _Table(self.path, cast(dict[str, Any], value), f"{self.prefix}{key}.")
+class _Table(TomlTable):
+    error = BoardError
 
 
 def _load_path(path: Path) -> Board:
-    try:
-        with path.open("rb") as stream:
-            data = tomllib.load(stream)
-    except OSError as exc:
-        raise BoardError(f"{path}: cannot read board profile: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise BoardError(f"{path}: not valid TOML: {exc}") from exc
-    return _parse_board(_Table(path, data))
+    return _parse_board(_Table(path, load_toml(path, "board profile", BoardError)))
 
 
 def _parse_board(top: _Table) -> Board:

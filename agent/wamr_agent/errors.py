@@ -179,6 +179,15 @@ class BuildFailed(WamrAgentError):
         self.output = output
 
 
+class ManifestError(WamrAgentError):
+    """An app manifest (``wamr.toml``, docs/app-manifest.md) that cannot be used: not
+    TOML, an unknown key, a value of the wrong type or range, or none where one is
+    needed."""
+
+    exit_code = 21
+    code = AgentErr.INVALID_ARG
+
+
 def _subclasses(cls: type[WamrAgentError]) -> Iterator[type[WamrAgentError]]:
     for sub in cls.__subclasses__():
         yield sub
@@ -203,5 +212,6 @@ EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
                 CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError, SignatureError,
-                Reverted, InstallFailed, VerdictTimeout, RolloutHalted, RolloutAborted)
+                Reverted, InstallFailed, VerdictTimeout, RolloutHalted, RolloutAborted,
+                ToolchainMissing, BuildFailed, ManifestError)
 }

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .capabilities import grant_mask
 from .device_fit import RamEstimate, Survey, check_fit, survey_device
 from .errors import UsageError, WamrAgentError
 from .payload import Payload
@@ -26,7 +27,7 @@ from .targets import Target
 from .verdicts import judge, status_version
 
 __all__ = ["DeployReport", "FramingChoice", "Hooks", "Plan", "check_framing", "choose_framing",
-           "deploy_id", "framing_for", "install"]
+           "deploy_id", "framing_for", "install", "upload_grants"]
 
 FRAMINGS = ("auto", "console", "raw")
 FramingChoice = Framing | Literal["auto", "console", "raw"]
@@ -128,13 +129,22 @@ def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | N
     began, p = time.monotonic(), plan.payload
     try:
         result = client.upload(plan.app, p.data, start=plan.start, deploy_id=deploy_id(p.sha),
-                               version=p.version, progress=progress, bundle=p.bundle)
+                               version=p.version, grants=upload_grants(p), progress=progress,
+                               bundle=p.bundle)
     except SmpLinkError as lost:
         result = _finished_anyway(link, client, plan, lost)
     stopped = survey is not None and any(
         a.name == plan.app and a.sha == p.sha.hex() and a.state == "stopped"
         for a in survey.apps)
     return _Upload(result, time.monotonic() - began, chosen, stopped)
+
+
+def upload_grants(payload: Payload) -> int | None:
+    """The grants a module's upload carries (None: the device's default, all; a
+    bundle's are in its signed manifest)."""
+    if payload.bundle or payload.grants is None:
+        return None
+    return grant_mask(payload.grants)
 
 
 def _start_if_stopped(client: AppClient, plan: Plan, up: _Upload) -> bool:

@@ -51,12 +51,13 @@ def _not_sent(label: str, exc: WamrAgentError) -> WamrAgentError:
     return type(exc)(f"{label}: not sent: {exc}", exc.code)
 
 
-def module_preflight(data: bytes, label: str, board: str) -> Module:
+def module_preflight(data: bytes, label: str, board: str,
+                     grants: list[str] | None = None) -> Module:
     """The validated module, after the device runtime's fit and import checks for
-    ``board``; raises (InputError, FitError, LinkError, ...) otherwise. ``label``
-    names the bytes in messages (their file)."""
+    ``board`` with ``grants`` (None: all); raises (InputError, FitError, LinkError,
+    ...) otherwise. ``label`` names the bytes in messages (their file)."""
     module = Module(data, name=label)
-    _checked(label, board, module)
+    _checked(label, board, module, grants)
     return module
 
 
@@ -105,12 +106,19 @@ def read_payload(path: str | Path) -> bytes:
 
 
 def check_payload(data: bytes, label: str, board: str, name: str | None,
-                  trusted: list[bytes] | None = None) -> tuple[str, Payload]:
+                  trusted: list[bytes] | None = None, *, version: str | None = None,
+                  grants: list[str] | None = None) -> tuple[str, Payload]:
     """The app name and the checked payload for ``data`` (a module or a bundle) from
-    file ``label``; ``trusted``: also check a bundle's signature against these keys."""
+    file ``label``; ``trusted``: also check a bundle's signature against these keys.
+    ``version`` and ``grants`` (None: all) go with a module's upload; a bundle
+    carries its own."""
     if not data.startswith(BUNDLE_MAGIC):
-        module = module_preflight(data, label, board)
-        return app_name(label, name), Payload(data, False, module)
+        module = module_preflight(data, label, board, grants)
+        return app_name(label, name), Payload(data, False, module,
+                                              None if grants is None else tuple(grants),
+                                              version=version)
+    if version is not None or grants is not None:
+        raise UsageError(f"{label} is a bundle: its version and grants are its manifest's")
     payload = bundle_payload(data, label, board, trusted)
     if name is not None and name != payload.name:
         raise UsageError(f"{label} is a bundle for app {payload.name!r}; --name cannot "
@@ -118,6 +126,9 @@ def check_payload(data: bytes, label: str, board: str, name: str | None,
     return payload.name or app_name(label, name), payload
 
 
-def load_payload(path: str | Path, board: str, name: str | None) -> tuple[str, Payload]:
+def load_payload(path: str | Path, board: str, name: str | None, *,
+                 version: str | None = None,
+                 grants: list[str] | None = None) -> tuple[str, Payload]:
     """The app name and the checked payload for ``path`` (a module or a bundle)."""
-    return check_payload(read_payload(path), str(path), board, name)
+    return check_payload(read_payload(path), str(path), board, name, version=version,
+                         grants=grants)

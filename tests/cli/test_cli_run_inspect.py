@@ -136,7 +136,8 @@ def test_every_command_has_a_test() -> None:
               "gateway", "devices",  # tests/gateway, tests/unit/test_gateway_config.py
               "broker up", "broker down",  # tests/gateway/test_security.py
               "controller", "rollout start", "rollout status", "rollout list",
-              "rollout pause", "rollout resume", "rollout abort"}  # tests/gateway/test_rollouts
+              "rollout pause", "rollout resume", "rollout abort",  # tests/gateway/test_rollouts
+              "new", "build", "up", "watch"}  # tests/appdev/test_devloop.py
     commands: set[str] = set()
     for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)

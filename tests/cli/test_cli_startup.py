@@ -53,7 +53,8 @@ def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["run", "--help"],
-                                  ["deploy", "--help"], ["bundle", "build", "--help"]])
+                                  ["deploy", "--help"], ["bundle", "build", "--help"],
+                                  ["new", "--help"], ["up", "--help"], ["watch", "--help"]])
 def test_help_and_version_import_no_heavy_module(args: list[str]) -> None:
     assert heavy(loaded(*args), HEAVY) == []
 

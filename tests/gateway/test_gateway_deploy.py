@@ -5,13 +5,15 @@ update reverted, an untrusted bundle refused by the gateway before the device se
 it, a module of several chunks (installed again once removed), and a gateway
 killed (SIGKILL) in the middle of the transfer and in the middle of its upload to
 the device, after which the deploy run again completes with the device
-installing the module once. dev2's management UART goes through a gate
+installing the module once; and `up` in an app folder through the gateway.
+dev2's management UART goes through a gate
 (tests/gateway/gate.py) that can hold the upload. The tests run in this order on
 one gateway (module fixtures)."""
 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 from collections.abc import Callable, Iterator
@@ -266,3 +268,20 @@ def test_a_gateway_killed_while_uploading_resumes_and_installs_once(setup: Setup
     assert 0 < report["resumed_from"] < len(data)  # the device's offset
     text = setup.boards["dev2"].console.text
     assert text.count("app big3 upload to slot") == text.count("app big3 installed") == 1
+
+
+def test_up_through_the_gateway_deploys_the_app_and_shows_its_log(setup: Setup) -> None:
+    """`wamr-agent up --via ... --device ...` in an app folder (docs/dev-loop.md)."""
+    from tests.appdev.test_devloop import Loop, new_app
+
+    for name in {a["name"] for a in cli("ps", *setup.via("dev1"))["apps"]}:  # esp32's RAM
+        cli("rm", name, *setup.via("dev1"))
+    folder = new_app(setup.tmp / "up", "c")
+    up = Loop(["up", *setup.via("dev1")], folder, dict(os.environ))
+    # a bare module through a gateway carries its name only (docs/app-manifest.md)
+    up.expect(rf"^deployed demo to {GW}/dev1 via \S+: .*confirmed")
+    up.expect(r"\[demo\] demo started$")
+    up.expect(r"\[demo\] temperature [\d.]+ C$")
+    assert up.stop() == 0
+    assert up.expect(r"^stopped") == "stopped"
+    cli("rm", "demo", *setup.via("dev1"))

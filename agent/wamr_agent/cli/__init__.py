@@ -8,7 +8,8 @@ device.py: the commands that manage a device's apps (over SMP, or through a
 gateway); bundle.py: OTA bundles; gateway.py: the MQTT gateway and the fleet view;
 broker.py: a local MQTT broker (broker_options.py: the TLS and credentials options
 of every command that connects to a broker); rollout.py: the rollout controller
-and `rollout`; helptext.py: how every command's --help reads.
+and `rollout`; appdev.py: `new`, `build`, `up` and `watch`, the app developer's loop
+around an app folder's wamr.toml; helptext.py: how every command's --help reads.
 
 A command imports the library it calls inside its function, so that starting
 the CLI (and --help) loads none of the heavy dependencies (tests/cli/
@@ -22,7 +23,9 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import boards, broker, bundle, deploy, device, gateway, local, rollout  # noqa: F401  (they register their commands)
+
+# (the command modules register their commands)
+from . import appdev, boards, broker, bundle, deploy, device, gateway, local, rollout  # noqa: F401
 from .common import app
 
 __all__ = ["app", "main"]

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import InputError
-from ..ota.health import Health
-from .common import JsonOpt, ModuleArg, app, guard, print_json, split_values
+from ..errors import InputError, ManifestError, UsageError
+from ..ota.health import Health, parse_duration_ms
+from .common import JsonOpt, app, guard, print_json, split_values
 
 if TYPE_CHECKING:  # cbor2 and cryptography are imported where a command runs
     from ..ota import Bundle
+    from ..ota.pack import PackReport
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Signed OTA bundles: a manifest and a "
                          "module (ota/FORMAT.md). Create a key, build, verify, show.")
 app.add_typer(bundle_app, name="bundle")
 BundleArg = Annotated[Path, typer.Argument(help="The .wab bundle.", show_default=False)]
-_DURATION = re.compile(r"(\d+)(ms|s|m)?")
-_UNIT_MS = {None: 1, "ms": 1, "s": 1000, "m": 60_000}
 U32_MAX = 0xFFFFFFFF
 
 
@@ -35,13 +34,10 @@ class Confirm(StrEnum):
 def duration_ms(text: str | int) -> int:
     """``500ms``, ``5s``, ``2m`` or plain milliseconds, as milliseconds (typer passes
     the default, an int, through here too)."""
-    found = _DURATION.fullmatch(str(text).strip())
-    if found is None:
-        raise typer.BadParameter(f"{text!r} is not a duration (500ms, 5s, 2m, or milliseconds)")
-    ms = int(found[1]) * _UNIT_MS[found[2]]
-    if ms > U32_MAX:
-        raise typer.BadParameter(f"{text} is longer than {U32_MAX} ms")
-    return ms
+    try:
+        return parse_duration_ms(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _read(path: Path) -> bytes:
@@ -66,43 +62,106 @@ def keygen(stem: Annotated[Path, typer.Argument(help="Writes STEM.key (secret, m
         print(f"wrote {secret} (keep it secret) and {public}; key id {pair.kid.hex()}")
 
 
+@dataclass(frozen=True)
+class _Options:
+    """`bundle build`'s options as given (None: not given)."""
+
+    module: Path | None
+    key: Path | None
+    version: str | None
+    seq: int | None
+    boards: list[str] | None
+    name: str | None
+    grants: list[str] | None
+    health: dict[str, int | str | None]
+
+
+def _health(given: dict[str, int | str | None], base: Health) -> Health:
+    """``base`` with the options given."""
+    chosen: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    return replace(base, **chosen)
+
+
+def _pack_plain(o: _Options, out: Path | None) -> PackReport:
+    from ..ota import load_secret_key
+    from ..ota.pack import pack
+
+    missing = [opt for opt, v in (("--key", o.key), ("--version", o.version), ("--seq", o.seq),
+                                  ("--board", o.boards)) if v is None]
+    if missing:
+        raise UsageError(f"missing {', '.join(missing)} (or run it with no module in an app "
+                         "folder: its wamr.toml gives them)")
+    assert o.module and o.key and o.version and o.seq is not None and o.boards
+    return pack(o.module, out, key=load_secret_key(o.key), version=o.version, seq=o.seq,
+                boards=o.boards, name=o.name, grants=o.grants, health=_health(o.health, Health()))
+
+
+def _pack_app(o: _Options, out: Path | None) -> PackReport:
+    """The app in this folder: built when needed; options win over its manifest."""
+    from ..appdev.devloop import ensure_built
+    from ..appdev.manifest import load_manifest
+    from ..ota import load_secret_key
+    from ..ota.pack import pack
+    from .deploy import print_built
+
+    m = load_manifest(Path.cwd())
+    built = ensure_built(m)
+    if built is not None:
+        print_built(built)
+    if o.key is not None:
+        key = load_secret_key(o.key)
+    elif m.signing is not None:
+        key = m.signing.load()
+    else:
+        raise ManifestError(f"{m.path}: signing: missing (add [signing] key = \"FILE\" or "
+                            "key_env = \"VARIABLE\", or give --key)")
+    seq = o.seq if o.seq is not None else (m.signing.seq if m.signing else 0)
+    return pack(m.out, out, key=key,
+                version=o.version or m.version, seq=seq, boards=o.boards or list(m.boards),
+                name=o.name or m.name, grants=o.grants or m.grant_list(),
+                health=_health(o.health, m.health))
+
+
 @bundle_app.command("build")
 def build(
-    module: ModuleArg,
-    key: Annotated[Path, typer.Option(help="Secret key file (bundle keygen).",
-                                      show_default=False)],
-    version: Annotated[str, typer.Option(help="App version, e.g. 1.2.0.", show_default=False)],
-    seq: Annotated[int, typer.Option(min=0, max=0xFFFFFFFF, help="Security counter: devices "
-                                     "refuse a lower one than installed.", show_default=False)],
-    board: Annotated[list[str], typer.Option("--board", "-b", help="Target board; repeatable.",
-                                             show_default=False)],
+    module: Annotated[Path | None, typer.Argument(
+        help="The .wasm module (default: the app of the wamr.toml in this folder, built "
+        "when a source changed; its manifest gives every option not given here).",
+        show_default=False)] = None,
+    key: Annotated[Path | None, typer.Option(help="Secret key file (bundle keygen).",
+                                             show_default=False)] = None,
+    version: Annotated[str | None, typer.Option(help="App version, e.g. 1.2.0.",
+                                                show_default=False)] = None,
+    seq: Annotated[int | None, typer.Option(min=0, max=0xFFFFFFFF, help="Security counter: "
+                                            "devices refuse a lower one than installed.",
+                                            show_default=False)] = None,
+    board: Annotated[list[str] | None, typer.Option("--board", "-b", help="Target board; "
+                                                    "repeatable.", show_default=False)] = None,
     name: Annotated[str | None, typer.Option(help="App name (default: the file's stem).")] = None,
     grant: Annotated[list[str] | None, typer.Option(help="Capabilities to grant (default: "
                                                     "those its imports need).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Bundle file (default: "
                                              "NAME-VERSION.wab next to the module).")] = None,
-    health_loops: Annotated[int, typer.Option(min=0, max=U32_MAX, help="Trial: loop rounds "
-                                              "to run before confirming.")] = Health.loops,
-    health_traps: Annotated[int, typer.Option(min=0, max=U32_MAX, help="Trial: traps "
-                                              "tolerated.")] = Health.traps,
-    health_window: Annotated[int, typer.Option(
+    health_loops: Annotated[int | None, typer.Option(
+        min=0, max=U32_MAX, help=f"Trial: loop rounds to run before confirming (default: "
+        f"{Health.loops}).", show_default=False)] = None,
+    health_traps: Annotated[int | None, typer.Option(
+        min=0, max=U32_MAX, help=f"Trial: traps tolerated (default: {Health.traps}).",
+        show_default=False)] = None,
+    health_window: Annotated[int | None, typer.Option(
         parser=duration_ms, metavar="DURATION", help="Trial: least time on trial before "
-        "confirming: 500ms, 5s, 2m, or milliseconds.")] = Health.window_ms,
-    confirm: Annotated[Confirm, typer.Option(help="Who confirms a healthy version on "
-                                             "trial: auto, the device; manual, an "
-                                             "operator.")]
-    = Confirm.AUTO,
+        "confirming: 500ms, 5s, 2m, or milliseconds (default: 0).", show_default=False)] = None,
+    confirm: Annotated[Confirm | None, typer.Option(
+        help="Who confirms a healthy version on trial: auto (the default), the device; "
+        "manual, an operator.", show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a module for every target board, then write a signed bundle."""
-    from ..ota import load_secret_key
-    from ..ota.pack import pack
-
-    health = Health(loops=health_loops, traps=health_traps, window_ms=health_window,
-                    confirm=confirm.value)
-    report = guard(as_json, lambda: pack(module, out, key=load_secret_key(key), version=version,
-                                         seq=seq, boards=board, name=name,
-                                         grants=split_values(grant), health=health))
+    options = _Options(module, key, version, seq, board, name, split_values(grant),
+                       {"loops": health_loops, "traps": health_traps,
+                        "window_ms": health_window, "confirm": confirm and confirm.value})
+    report = guard(as_json, lambda: _pack_plain(options, out) if module is not None
+                   else _pack_app(options, out))
     if as_json:
         print_json(report)
     else:

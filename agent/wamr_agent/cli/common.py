@@ -62,16 +62,35 @@ def print_json(data: Any) -> None:
 def fail(exc: WamrAgentError, as_json: bool, json_lines: bool = False,
          extra: dict[str, Any] | None = None) -> NoReturn:
     """Prints the error (also as JSON on stdout with --json, with ``extra`` keys; on one
-    line for commands that print JSON lines) and exits with its code."""
+    line for commands that print JSON lines) and exits with its code. A build's
+    error comes after the compiler's output (``output``)."""
+    output = getattr(exc, "output", "")
     if as_json:
         error = {"error": {"type": type(exc).__name__, "code": exc.code.name,
-                           "message": str(exc)}, **(extra or {})}
+                           "message": str(exc), **({"output": output} if output else {})},
+                 **(extra or {})}
         if json_lines:
             print(json.dumps(error))
         else:
             print_json(error)
-    print(f"error: {exc}", file=sys.stderr)
+    print_error(exc)
     raise typer.Exit(exc.exit_code)
+
+
+def print_error(exc: WamrAgentError) -> None:
+    """``error: ...`` on stderr, after the compiler's output for a failed build."""
+    output = getattr(exc, "output", "")
+    if output:
+        print(output, file=sys.stderr)
+    print(f"error: {exc}", file=sys.stderr, flush=True)
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` relative to the current directory when it is below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def guard(as_json: bool, fn: Callable[[], Any]) -> Any:

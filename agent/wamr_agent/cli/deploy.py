@@ -6,6 +6,8 @@ local instance) or through its gateway (``--via``, ``--device``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
@@ -18,22 +20,32 @@ from .common import (
     BaudOpt,
     DeviceOpt,
     JsonOpt,
-    ModuleArg,
     PortOpt,
     ViaOpt,
     app,
     fail,
     guard,
     print_json,
+    shown_path,
 )
 
 if TYPE_CHECKING:  # the library is imported where a command runs (quick start-up)
     from .. import deploy as deploying
     from ..access import Via
+    from ..appdev.devloop import BuildReport
+    from ..appdev.manifest import AppManifest
+    from ..remote_deploy import Options
     from ..smp.app_results import Trial
     from .progress import DeployProgress
 
     Run = Callable[[DeployProgress | None], deploying.DeployReport]
+
+
+def print_built(r: BuildReport) -> None:
+    """The line `build` prints (and `deploy`, `up` and `watch` when they build)."""
+    fits = ", ".join(f.board for f in r.boards if f.fits)
+    print(f"built {shown_path(r.out)}: {r.size} bytes in {r.seconds:.2f} s ({r.language}); fits "
+          f"{fits or 'no board'}", flush=True)
 
 
 def _upload_text(r: deploying.DeployReport) -> str:
@@ -96,8 +108,8 @@ BoardArg = Annotated[str | None, typer.Option("--board", "-b", help="Board profi
                                               "the device's).", show_default=False)]
 
 
-def _via(via: str | None, device: str | None, port: str | None,
-         options: BrokerOptions) -> Via | None:
+def via_target(via: str | None, device: str | None, port: str | None,
+               options: BrokerOptions) -> Via | None:
     from ..access import via_option
 
     target = via_option(via, device, options)
@@ -106,15 +118,62 @@ def _via(via: str | None, device: str | None, port: str | None,
     return target
 
 
+def runner(module: Path, board: str | None, port: str | None, baud: int,
+           target: Via | None, options: Options, *, version: str | None = None,
+           grants: list[str] | None = None) -> Run:
+    """The deploy `deploy` runs (and `up` and `watch`): over ``port`` or the board's
+    local instance, or through the gateway of ``target``."""
+    from .. import deploy as deploying
+    from ..remote_deploy import deploy_via
+
+    chosen = cast("deploying.FramingChoice", options.framing)
+
+    def run(shown: DeployProgress | None) -> deploying.DeployReport:
+        if target is not None:
+            return deploy_via(module, target, options, shown.followers() if shown else None)
+        return deploying.deploy(module, board or DEFAULT_BOARD, port, options.name,
+                                options.start, shown.progress if shown else None,
+                                shown.on_target if shown else None, chosen, baud,
+                                wait=options.wait, timeout=options.timeout,
+                                on_status=shown.on_status if shown else None,
+                                ram_check=options.ram_check, version=version, grants=grants)
+
+    return run
+
+
+def app_runner(board: str | None, port: str | None, baud: int,
+               target: Via | None, options: Options,
+               on_build: Callable[[BuildReport], None] | None = None,
+               ) -> Callable[[AppManifest], Run]:
+    """For an app folder's manifest: build when needed, then :func:`runner` for its
+    module (name, version, grants) or signed bundle; ``board`` and ``options.name``
+    given on the command line win over the manifest's."""
+    from ..appdev.devloop import deploy_artifact
+
+    def for_manifest(m: AppManifest) -> Run:
+        chosen = m.board(board) if target is None else board
+        art = deploy_artifact(m, chosen or m.board(), options.name)
+        if art.built is not None and on_build is not None:
+            on_build(art.built)
+        return runner(art.path, chosen, port, baud, target, replace(options, name=art.name,
+                                                                   board=chosen),
+                      version=art.version, grants=art.grants)
+
+    return for_manifest
+
+
 @app.command()
 @broker_options
 def deploy(
-    module: ModuleArg,
+    module: Annotated[Path | None, typer.Argument(
+        help="The .wasm module or .wab bundle (default: the app of the wamr.toml in this "
+        "folder, built when a source changed; its name, version, grants and first board "
+        "unless given here).", show_default=False)] = None,
     board: BoardArg = None,
     port: PortOpt = None,
     baud: BaudOpt = BAUD,
-    name: Annotated[str | None, typer.Option(help="App name (default: the file's "
-                                             "stem).")] = None,
+    name: Annotated[str | None, typer.Option(help="App name (default: the manifest's, or "
+                                             "the file's stem).")] = None,
     start: Annotated[bool, typer.Option("--start/--no-start", help="Start the app once "
                                         "installed.")] = True,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the device's "
@@ -140,24 +199,22 @@ def deploy(
     (resumes an interrupted upload) and wait until the device confirms or reverts
     it; without --port, on the board's local QEMU or simulated instance; with --via,
     through the device's gateway (the gateway checks it, and a deploy run again
-    continues where the gateway is)."""
+    continues where the gateway is). Without a module, the app in this folder
+    (docs/app-manifest.md)."""
     from .. import deploy as deploying
-    from ..remote_deploy import Options, deploy_via
+    from ..appdev.manifest import load_manifest
+    from ..remote_deploy import Options
 
     chosen = cast("deploying.FramingChoice", framing)
     guard(as_json, lambda: deploying.check_framing(chosen))
-    target: Via | None = guard(as_json, lambda: _via(via, device, port, broker_options))
+    target: Via | None = guard(as_json, lambda: via_target(via, device, port, broker_options))
     options = Options(name, board, start, wait, timeout, ram_check, framing)
-
-    def run(shown: DeployProgress | None) -> deploying.DeployReport:
-        if target is not None:
-            return deploy_via(module, target, options, shown.followers() if shown else None)
-        return deploying.deploy(module, board or DEFAULT_BOARD, port, name, start,
-                                shown.progress if shown else None,
-                                shown.on_target if shown else None, chosen, baud, wait=wait,
-                                timeout=timeout, on_status=shown.on_status if shown else None,
-                                ram_check=ram_check)
-
+    if module is None:
+        built = app_runner(board, port, baud, target, options,
+                           None if as_json else print_built)
+        run = guard(as_json, lambda: built(load_manifest(Path.cwd())))
+    else:
+        run = runner(module, board, port, baud, target, options)
     report: deploying.DeployReport = guard(as_json, lambda: _outcome(run, as_json))
     if as_json:
         print_json(report.as_dict())

@@ -201,7 +201,7 @@ def status(
         _print_device_status(result)
 
 
-def _print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
+def print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
     from ..smp.logreader import LogNotice
 
     if as_json:
@@ -232,7 +232,7 @@ def logs(
     try:
         for event in deploying.logs(board, port, since, follow, baud,
                                     _via(via, device, broker_options)):
-            _print_log_event(event, as_json)
+            print_log_event(event, as_json)
     except KeyboardInterrupt:
         return
     except WamrAgentError as exc:

@@ -30,8 +30,6 @@ MODULE_MIN, MODULE_MAX = 8, 16 * 1024 * 1024
 NAME_MAX, VERSION_MAX, LIST_MAX = 32, 16, 16  # LIST_MAX: boards, caps, entry
 U32_MAX = 0xFFFFFFFF
 CONFIRM_MODES = ("auto", "manual")
-
-
 @dataclass(frozen=True)
 class Manifest:
     name: str

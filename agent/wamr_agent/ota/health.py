@@ -4,8 +4,25 @@ cbor2 and cryptography."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+U32_MAX = 0xFFFFFFFF
+_DURATION = re.compile(r"(\d+)(ms|s|m)?")
+_UNIT_MS = {None: 1, "ms": 1, "s": 1000, "m": 60_000}
+
+
+def parse_duration_ms(text: str | int) -> int:
+    """``500ms``, ``5s``, ``2m`` or plain milliseconds (a health window), as
+    milliseconds; ValueError saying why not."""
+    found = _DURATION.fullmatch(str(text).strip())
+    if found is None:
+        raise ValueError(f"{text!r} is not a duration (500ms, 5s, 2m, or milliseconds)")
+    ms = int(found[1]) * _UNIT_MS[found[2]]
+    if ms > U32_MAX:
+        raise ValueError(f"{text} is longer than {U32_MAX} ms")
+    return ms
 
 
 @dataclass(frozen=True)

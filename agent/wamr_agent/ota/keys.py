@@ -93,9 +93,15 @@ def _private(data: bytes) -> Ed25519PrivateKey | None:
 
 def load_secret_key(path: Path) -> KeyPair:
     """An Ed25519 private key from a PEM file (PKCS#8, unencrypted)."""
-    private = _private(_read(path, "private key"))
+    return secret_key_from_pem(_read(path, "private key"), str(path))
+
+
+def secret_key_from_pem(data: bytes, label: str) -> KeyPair:
+    """An Ed25519 private key from PEM text (PKCS#8, unencrypted); ``label`` names
+    where it came from in the error (a file, an environment variable)."""
+    private = _private(data)
     if private is None:
-        raise InputError(f"{path} is not an unencrypted Ed25519 private key in PEM "
+        raise InputError(f"{label} is not an unencrypted Ed25519 private key in PEM "
                          f"(PKCS#8); {NEW_KEY_HINT}")
     return _pair(private)
 
