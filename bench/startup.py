@@ -47,8 +47,6 @@ def startup(table: Table, build: Path) -> None:
         ["wamr-agent run hello_wasi.wasm: whole", _median_ms([*CLI, "run", hello], 1)],
         ["import wamr_agent.cli", _median_ms([sys.executable, "-c",
                                               "import wamr_agent.cli; print()"], 1)],
-        ["import typer._adapters (pydantic: typer coerces every option through it)",
-         _median_ms([sys.executable, "-c", "import typer._adapters; print()"], 1)],
         ["python -c pass (the interpreter alone)", _median_ms([sys.executable, "-c",
                                                                "print()"], 1)],
     ]

@@ -57,7 +57,7 @@ class Inputs:
         return [str(self.missing), str(self.folder), str(self.binary), str(self.missing.parent)]
 
     def values(self, command: str, param: Any) -> list[str]:
-        kind, name = param.bare_type(), param.name
+        kind, name = _kind(param), param.name
         if "Path" in kind:
             return self.paths(command, name)
         if kind == "int":
@@ -73,7 +73,7 @@ class Inputs:
 
     def base(self, command: str, param: Any) -> str:
         """A value for a required parameter: wrong, but not the one under test."""
-        kind, name = param.bare_type(), param.name
+        kind, name = _kind(param), param.name
         if command == "broker up" or "Path" in kind:
             return str(self.missing)
         if kind in ("int", "float"):
@@ -81,6 +81,15 @@ class Inputs:
         if name in ("via", "broker"):
             return "nope://x" if command in SERVICES else UNREACHABLE_BROKER
         return "nope"
+
+
+def _kind(param: Any) -> str:
+    """The option's value type as the inputs pick them: Path, int, float or str."""
+    type_name = type(param.type).__name__
+    for kind in ("Path", "Int", "Float"):
+        if kind in type_name:
+            return kind if kind == "Path" else kind.lower()
+    return "str"
 
 
 def invocation(params: list[Any], values: dict[str, str]) -> list[str]:
@@ -95,7 +104,7 @@ def invocation(params: list[Any], values: dict[str, str]) -> list[str]:
 def cases(inputs: Inputs) -> Iterator[list[str]]:
     for path, cmd in leaf_commands():
         command = " ".join(path)
-        params = [p for p in cmd.params if p.name != "help" and p.bare_type() != "bool"]
+        params = [p for p in cmd.params if p.name != "help" and not getattr(p, "is_flag", False)]
         required = {p.name: inputs.base(command, p) for p in params if p.required}
         if command == "broker up":
             required["directory"] = str(inputs.binary)

@@ -32,7 +32,7 @@ def _tidy_param(param: Parameter, ctx: typer.Context) -> None:
         if param.is_flag:
             param.metavar = ""
         elif param.multiple:  # repeatable: the help says so; the type is the element's
-            param.metavar = _LIST_TYPE.sub(r"<\1>", param.display_type(ctx))
+            param.metavar = _LIST_TYPE.sub(r"<\1>", param.make_metavar(ctx))
     if isinstance(param, TyperArgument) and param.metavar is None:
         param.metavar = param.name.upper() if param.name else None
     help_text = getattr(param, "help", None)
