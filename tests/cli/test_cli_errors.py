@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -162,3 +164,25 @@ def test_inspect_names_an_unsupported_feature_wasmtime_accepts(tmp_path: Path) -
         '(module (memory 1) (data "ab") (func i32.const 0 i32.const 0 i32.const 1'
         " memory.init 0))")))
     fails(["inspect", str(path)], 3, "unsupported: bulk memory (memory.init)")
+
+
+class _CtrlCAfterFirstWrite(io.StringIO):
+    """A terminal where Ctrl-C lands right after the first write call."""
+
+    def write(self, text: str) -> int:
+        super().write(text)
+        raise KeyboardInterrupt
+
+
+def test_a_followed_line_is_never_cut_from_its_newline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `logs -f`, `up` and `watch` end on Ctrl-C and then print a last line: it must
+    # not run on from half a log line ("temp_c=27.5stopped").
+    from wamr_agent.cli.device import print_log_event
+    from wamr_agent.smp.app_results import LogEntry
+
+    for as_json in (False, True):
+        out = _CtrlCAfterFirstWrite()
+        monkeypatch.setattr(sys, "stdout", out)
+        with pytest.raises(KeyboardInterrupt):
+            print_log_event(LogEntry(1, 7, 21264, "telemetry demo temp_c=27.5"), as_json)
+        assert out.getvalue().endswith("\n") and "27.5" in out.getvalue()

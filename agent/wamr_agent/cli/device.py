@@ -6,6 +6,7 @@ deploy.py."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -202,14 +203,18 @@ def status(
 
 
 def print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
+    """One line, written with its newline in one call: a Ctrl-C that ends a
+    follow never leaves half a line for the next output to run on."""
     from ..smp.logreader import LogNotice
 
     if as_json:
-        print(json.dumps(event.as_dict()), flush=True)
+        text = json.dumps(event.as_dict())
     elif isinstance(event, LogNotice):
-        print(f"-- {event.text} --", flush=True)
+        text = f"-- {event.text} --"
     else:
-        print(f"[{event.t_ms / 1000:10.3f}] {shown(event.msg)}", flush=True)
+        text = f"[{event.t_ms / 1000:10.3f}] {shown(event.msg)}"
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 @app.command()
