@@ -20,6 +20,7 @@ from .common import (
     print_json,
     split_values,
 )
+from ..run import LocalDevices
 
 
 @app.command()
@@ -36,12 +37,17 @@ def run(
                                                      "(header ch0,ch1,...).")] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Call the (last) entry point this many "
                                         "times; a reactor's loop stops early on non-zero.")] = 1,
+    gpio: Annotated[Path | None, typer.Option(help="Input pin levels, re-read at every GPIO "
+                                              "call (gpio.in format, docs/device-api.md).")] = None,
+    tmp105: Annotated[float, typer.Option(help="Temperature (degC) the TMP105 model at I2C "
+                                          "bus 0, address 0x48 measures.")] = 25.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log."""
     report: RunReport = guard(as_json, lambda: run_module(
         module, board, invoke=invoke, args=split_values(args), grants=split_values(grant),
-        sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print))
+        sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
+        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105)))
     if as_json:
         print_json(report.as_dict())
         return

@@ -81,8 +81,9 @@ def _free_port() -> int:
 
 
 def qemu_command(qemu: str, machine: str, firmware: Path, ports: Ports,
-                 extra_args: Sequence[str] = ()) -> list[str]:
-    """The QEMU command line, ``extra_args`` last; run it with the instance directory as cwd."""
+                 extra_args: Sequence[str] = (), devices: Sequence[str] = ()) -> list[str]:
+    """The QEMU command line: the profile's ``devices`` (``-device``), ``extra_args`` last;
+    run it with the instance directory as cwd."""
     return [
         qemu, "-M", machine, "-nographic", "-monitor", "none",
         "-semihosting-config", "enable=on,target=native",
@@ -91,6 +92,7 @@ def qemu_command(qemu: str, machine: str, firmware: Path, ports: Ports,
         "-chardev", "file,id=console,path=console.log,append=on", "-serial", "chardev:console",
         "-serial", f"tcp:127.0.0.1:{ports.mgmt},server=on,wait=off",
         "-qmp", f"tcp:127.0.0.1:{ports.qmp},server=on,wait=off",
+        *(arg for device in devices for arg in ("-device", device)),
         *extra_args,
     ]
 
@@ -129,8 +131,9 @@ class EmulatedBoard(BoardProcess):
     def _boot(self, timeout: float) -> str:
         for _ in range(_LAUNCH_ATTEMPTS):
             self._ports = self._ports or Ports.pick()
+            devices = self.board.qemu.devices if self.board.qemu else ()
             self._spawn(qemu_command(self._qemu, self.machine, self.firmware, self._ports,
-                                     self._extra_args))
+                                     self._extra_args, devices))
             try:
                 return self._await_banner(timeout)
             except EmulatorError:
