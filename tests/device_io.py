@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
 
 from wamr_agent.agent_err import AgentErr
+from wamr_agent.capabilities import grant_mask
+from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
+from wamr_agent.errors import LinkError
+from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.link import SmpLink
 
 DENIED, NACK, BAD_STATE, INVALID = (-AgentErr.DENIED, -AgentErr.NACK, -AgentErr.BAD_STATE,
                                     -AgentErr.INVALID_ARG)
@@ -33,3 +41,13 @@ THERMOSTAT_LINE = "tmp105 raw=0x1780 temp=23.500 C"
 def probe_results(lines: Iterable[str]) -> dict[str, int]:
     """{name: result} of the probe's log lines."""
     return {m[1]: int(m[2]) for m in map(_PROBE.search, lines) if m}
+
+
+def refused_without(board: EmulatedBoard | SimulatedBoard, module: Path, grants: list[str],
+                    needed: str, name: str) -> None:
+    """Uploading module with grants lacking ``needed`` is refused, the import named."""
+    with SmpLink(board.mgmt_address) as link, pytest.raises(LinkError, match="NOT_GRANTED"):
+        AppClient(link).upload("probe", module.read_bytes(), grants=grant_mask(grants))
+    board.console.expect(rf"import wamr_agent\.{name} needs capability '{needed}', "
+                         r"which is not granted")
+    assert "probe config_out" not in board.console.text

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..inspection import InspectReport, inspect_module
-from ..run import RunReport, run_module
+from ..run import LocalDevices, RunReport, run_module
 from .common import (
     BoardOpt,
     JsonOpt,
@@ -20,7 +20,6 @@ from .common import (
     print_json,
     split_values,
 )
-from ..run import LocalDevices
 
 
 @app.command()

@@ -146,3 +146,22 @@ class EmulatedBoard(BoardProcess):
 
     def _pull_reset(self) -> None:
         qmp_command(self.ports.qmp, "system_reset")
+
+    def read_u32(self, address: int) -> int:
+        """A 32-bit word of the machine's physical memory (a peripheral register: the
+        FPGA I/O LEDs, ...), through the monitor's ``xp``."""
+        text = qmp_command(self.ports.qmp, "human-monitor-command",
+                           arguments={"command-line": f"xp /1wx {address:#x}"})
+        return int(str(text).rsplit(":", 1)[-1].strip(), 16)
+
+    def set_temperature(self, celsius: float) -> None:
+        """What the profile's TMP105 (``[qemu] devices``) measures: QOM ``temperature``,
+        in millidegrees."""
+        parent = "/machine/peripheral-anon"
+        children = qmp_command(self.ports.qmp, "qom-list", arguments={"path": parent})
+        found = [c["name"] for c in children if c.get("type") == "child<tmp105>"]
+        if not found:
+            raise EmulatorError(f"{self.board.name} has no tmp105 (see [qemu] devices)")
+        qmp_command(self.ports.qmp, "qom-set", arguments={
+            "path": f"{parent}/{found[0]}", "property": "temperature",
+            "value": round(celsius * 1000)})
