@@ -377,7 +377,7 @@ FUZZ_SRC_bundle    := firmware/core/ota/wa_bundle.c $(FUZZ_CRYPTO)
 FUZZ_SRC_wasm      := $(RUNTIME)/wa_wasm.c
 # The device: agent, runtime, wasm3 and the core, on the host port's port.c.
 FUZZ_DEVICE = $(wildcard $(RUNTIME)/*.c firmware/core/agent/*.c) $(CORE_SOURCES) \
-              $(SIM_PORT)/port.c $(SIM_PORT)/port_io.c firmware/fuzz/fuzz_port.c \
+              $(SIM_PORT)/port.c firmware/fuzz/fuzz_port.c \
               $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
 FUZZ_SRC_smp       = $(FUZZ_DEVICE)
 FUZZ_SRC_install   = $(FUZZ_DEVICE)
