@@ -1,4 +1,4 @@
-"""GPIO and I2C on the Cortex-M firmware under QEMU (mps2-an386, mps2-an500): the
+"""GPIO and I2C on the Cortex-M firmware under QEMU (mps2-an386, -an500, -an505): the
 probe's results (the same on every port) against QEMU's own TMP105 on the SBCon
 bus, the alarm LED seen in the FPGA I/O register, the capabilities refused at load,
 and the differential test: the thermostat example reads the same register and
@@ -28,8 +28,7 @@ from wamr_agent.gpiofile import TMP105_FILE, set_temperature
 from wamr_agent.run import LocalDevices, run_module
 
 Example = Callable[[str], Path]
-BOARDS = ["mps2-an386", "mps2-an500"]
-LED0 = 0x40028000
+BOARDS = ["mps2-an386", "mps2-an500", "mps2-an505"]
 RAW = re.compile(r"tmp105 raw=0x[0-9a-f]{4} temp=-?\d+\.\d{3} C")
 
 
@@ -48,24 +47,26 @@ def test_probe_gets_the_results_every_port_gives(board: EmulatedBoard,
 
 
 def test_alarm_led_follows_the_temperature(board: EmulatedBoard, example: Example) -> None:
+    assert board.board.qemu is not None and board.board.qemu.fpgaio_base is not None
+    led0 = board.board.qemu.fpgaio_base  # LED0 is the FPGA I/O block's first register
     board.set_temperature(CELSIUS)
     cli(board, "deploy", str(example("thermostat")))
     board.console.expect(r"thermostat: alarm pin 0 \(0\), button pin 8 \(0\)")
     board.console.expect(THERMOSTAT_LINE.replace(".", r"\."))
-    assert board.read_u32(LED0) & 1 == 0
+    assert board.read_u32(led0) & 1 == 0
     board.set_temperature(30.5)
     board.console.expect(r"\[thermostat\] ALARM on")
-    assert board.read_u32(LED0) & 1 == 1
+    assert board.read_u32(led0) & 1 == 1
     board.set_temperature(-4)
     board.console.expect(r"tmp105 raw=0xfc00 temp=-4\.000 C")
     board.console.expect(r"\[thermostat\] alarm off")
-    assert board.read_u32(LED0) & 1 == 0
+    assert board.read_u32(led0) & 1 == 0
 
 
-def test_a_missing_capability_is_refused_at_load(board: EmulatedBoard,
-                                                 example: Example) -> None:
-    refused_without(board, example("io_probe"), ["log", "wasi", "i2c"], "gpio",
-                    "gpio_config")
+def test_a_missing_capability_is_refused_at_load(tmp_path: Path, example: Example) -> None:
+    with EmulatedBoard.start("mps2-an386", workdir=tmp_path / "board") as board:
+        refused_without(board, example("io_probe"), ["log", "wasi", "i2c"], "gpio",
+                        "gpio_config")
 
 
 def first_reading(lines: list[str]) -> str:

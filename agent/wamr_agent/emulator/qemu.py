@@ -148,10 +148,12 @@ class EmulatedBoard(BoardProcess):
         qmp_command(self.ports.qmp, "system_reset")
 
     def read_u32(self, address: int) -> int:
-        """A 32-bit word of the machine's physical memory (a peripheral register: the
-        FPGA I/O LEDs, ...), through the monitor's ``xp``."""
+        """A 32-bit word as the CPU sees it (a peripheral register: the FPGA I/O LEDs,
+        ...), through the monitor's ``x``: no MMU, so the address is physical, and in
+        the CPU's security state (``xp`` reads the Non-secure view, where mps2-an505's
+        Secure aliases read 0)."""
         text = qmp_command(self.ports.qmp, "human-monitor-command",
-                           arguments={"command-line": f"xp /1wx {address:#x}"})
+                           arguments={"command-line": f"x /1wx {address:#x}"})
         return int(str(text).rsplit(":", 1)[-1].strip(), 16)
 
     def set_temperature(self, celsius: float) -> None:
