@@ -36,6 +36,12 @@ gen_keys = $(PYTHON) firmware/tools/gen_trusted_keys.py --out $(1)/keys \
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev wabt \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format openssl \
                 mosquitto mosquitto-clients
+# App toolchains (docs/app-languages.md): C is clang above; Rust is Debian's rustc
+# 1.63 with the wasm32 standard libraries; AssemblyScript is npm's, run by node.
+# A node from elsewhere brings its own npm: Debian's npm only when none is on PATH.
+# Zig is PyPI's ziglang (pyproject's dev extra).
+APT_PACKAGES += rustc libstd-rust-dev-wasm32 nodejs $(if $(shell command -v npm),,npm)
+APPDEV_NPM   := agent/wamr_agent/appdev/npm
 
 .PHONY: help setup deps gen build examples test demo demo-device demo-local bench lint format clean selftest tools bench-firmware \
         faultfw sweep fuzz fuzz-build
@@ -44,6 +50,7 @@ APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 libcl
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
              firmware/core/smp/*.[ch] firmware/core/crypto/*.[ch] firmware/core/ota/*.[ch] \
              firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch] \
+             agent/wamr_agent/appdev/templates/c/*/src/*.c \
              firmware/fuzz/*.[ch])
 
 help:
@@ -54,7 +61,7 @@ help:
 	@echo "make bench     print the benchmark tables"
 	@echo "make setup     install Debian packages and the Python venv (.venv)"
 	@echo "make deps      fetch the pinned third-party C sources into build/deps"
-	@echo "make gen       regenerate the module-author header and docs from the native API table"
+	@echo "make gen       regenerate the app bindings (C, Rust, Zig, AssemblyScript) and docs from the native API table"
 	@echo "make build     build the cffi binding (the device runtime, on the host)"
 	@echo "make examples  build the example wasm apps into build/examples"
 	@echo "make firmware  build the QEMU firmware (BOARD=mps2-an386; default: all mps2 boards)"
@@ -70,7 +77,7 @@ help:
 
 # ---- setup -----------------------------------------------------------------
 
-setup: $(BUILD)/.stamp-apt $(VENV)/.stamp-installed
+setup: $(BUILD)/.stamp-apt $(VENV)/.stamp-installed $(BUILD)/npm/.stamp-npm
 
 $(BUILD)/.stamp-apt: Makefile
 	@if command -v dpkg-query >/dev/null; then \
@@ -84,6 +91,14 @@ $(BUILD)/.stamp-apt: Makefile
 	  fi; \
 	else echo "not a Debian system: install the equivalents of: $(APT_PACKAGES)"; fi
 	@mkdir -p $(BUILD) && touch $@
+
+# The AssemblyScript compiler, at the version package-lock.json pins.
+$(BUILD)/npm/.stamp-npm: $(APPDEV_NPM)/package.json $(APPDEV_NPM)/package-lock.json \
+                         | $(BUILD)/.stamp-apt
+	@mkdir -p $(@D)
+	cp $^ $(@D)/
+	cd $(@D) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # The editable install builds the binding too, hence the binding stamp.
 $(VENV)/.stamp-installed: pyproject.toml setup.py | $(BUILD)/.stamp-apt
@@ -123,7 +138,7 @@ WASM_OBJ     := $(BUILD)/obj/wasm
 # Compile and link are separate steps on purpose: when clang links with an -O flag
 # it runs binaryen's wasm-opt if one is on PATH, which drops the `name` section and
 # makes the output depend on the machine. Linking without -O never does.
-WASM_CFLAGS  := -Os -Wall -Wextra -Iexamples/include
+WASM_CFLAGS  := -Os -Wall -Wextra -Iagent/wamr_agent/appdev/bindings
 # Small, MCU-friendly modules: an 8 KiB stack placed first in memory (an overflow
 # then traps out of bounds instead of corrupting data), one 64 KiB page, no DWARF;
 # --strip-debug keeps the `name` section, so traps name the function.
@@ -136,19 +151,19 @@ EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
 
 examples: $(EXAMPLES_ALL)
 
-$(WASM_OBJ)/sensor.o: examples/sensor/sensor.c examples/include/wamr_agent.h \
+$(WASM_OBJ)/sensor.o: examples/sensor/sensor.c agent/wamr_agent/appdev/bindings/wamr_agent.h \
                       | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
-$(WASM_OBJ)/thermostat.o: examples/thermostat/thermostat.c examples/include/wamr_agent.h \
-                          | $(BUILD)/.stamp-apt
+$(WASM_OBJ)/thermostat.o: examples/thermostat/thermostat.c \
+                          agent/wamr_agent/appdev/bindings/wamr_agent.h | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
 # A test app (tests/device_io.py): each device I/O call once, its result logged.
-$(WASM_OBJ)/io_probe.o: tests/fixtures/apps/io_probe.c examples/include/wamr_agent.h \
-                        | $(BUILD)/.stamp-apt
+$(WASM_OBJ)/io_probe.o: tests/fixtures/apps/io_probe.c \
+                        agent/wamr_agent/appdev/bindings/wamr_agent.h | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
@@ -242,7 +257,8 @@ $(FIRMWARE_OUT)/$(1)/wa_board.h $(FIRMWARE_OUT)/$(1)/board.ld &: boards/$(1).tom
                                                                firmware/tools/gen_board.py
 	$(PYTHON) firmware/tools/gen_board.py $(1) --out $(FIRMWARE_OUT)/$(1)
 
-$(FIRMWARE_OUT)/$(1)/obj/%.o: %.c $(FIRMWARE_OUT)/$(1)/wa_board.h Makefile
+$(FIRMWARE_OUT)/$(1)/obj/%.o: %.c $(FIRMWARE_OUT)/$(1)/wa_board.h Makefile \
+                                 $(RUNTIME)/wa_engine_wasm3.flags
 	@mkdir -p $$(@D)
 	$(FW_CC) $(call fw_cpu,$(1)) $(FW_CFLAGS) $$(call fw_warn,$$<) -I$(FIRMWARE_OUT)/$(1) \
 	    -MMD -MP -c $$< -o $$@
@@ -312,7 +328,8 @@ define SIM_BOARD_RULES
 $(SIM_OUT)/$(1)/wa_board.h: boards/$(1).toml firmware/tools/gen_board.py
 	$(PYTHON) firmware/tools/gen_board.py $(1) --out $(SIM_OUT)/$(1)
 
-$(SIM_OUT)/$(1)/obj/%.o: %.c $(SIM_OUT)/$(1)/wa_board.h Makefile
+$(SIM_OUT)/$(1)/obj/%.o: %.c $(SIM_OUT)/$(1)/wa_board.h Makefile \
+                            $(RUNTIME)/wa_engine_wasm3.flags
 	@mkdir -p $$(@D)
 	$(SIM_CC) $(SIM_CFLAGS) $$(call sim_warn,$$<) -I$(SIM_OUT)/$(1) -MMD -MP -c $$< -o $$@
 
@@ -392,7 +409,7 @@ fuzz-build: $(BUILD)/.stamp-apt $(VENV)/.stamp-installed
 $(FUZZ_OUT)/board/wa_board.h: boards/$(FUZZ_BOARD).toml firmware/tools/gen_board.py
 	$(PYTHON) firmware/tools/gen_board.py $(FUZZ_BOARD) --out $(FUZZ_OUT)/board
 
-$(FUZZ_OUT)/obj/%.o: %.c $(FUZZ_OUT)/board/wa_board.h Makefile
+$(FUZZ_OUT)/obj/%.o: %.c $(FUZZ_OUT)/board/wa_board.h Makefile $(RUNTIME)/wa_engine_wasm3.flags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call fuzz_san,$<) -MMD -MP -c $< -o $@
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""`make bench`: interpreter speed, cold start, binding overhead, RAM, firmware
-footprint, device kernels and boot, upload goodput, deploy to confirmed, where app
-code lives, flash operations per update, deploying through MQTT and a gateway, a
-command's round trip through it, telemetry messages per second through it, and a
-rollout to 50 simulated devices on 4 gateways (and that fleet idle).
+"""`make bench`: the CLI's start-up, interpreter speed, cold start, binding
+overhead, RAM, firmware footprint, device kernels and boot, upload goodput, deploy
+to confirmed, where app code lives, flash operations per update, deploying through
+MQTT and a gateway, a command's round trip through it, telemetry messages per
+second through it, a rollout to 50 simulated devices on 4 gateways (and that fleet
+idle), and app build time per language.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -21,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import wasmtime
+from app_build import app_build
 from chaos_link import chaos_link
 from flash_ops import flash_ops
 from fleet_rollout import fleet_rollout
@@ -29,6 +31,7 @@ from goodput import upload_goodput
 from module_ram import module_ram
 from mqtt_deploy import mqtt_deploy
 from qemu_bench import boot_timing, device_kernels
+from startup import startup
 from tables import table
 from telemetry_rate import telemetry_rate
 from verdict import verdict_time
@@ -166,6 +169,7 @@ def runtime_footprint() -> None:
 
 
 def main() -> None:
+    startup(table, BUILD)
     runtime_footprint()
     firmware_footprint(table)
     interpreter_speed()
@@ -182,6 +186,7 @@ def main() -> None:
     mqtt_deploy(table, BUILD)
     telemetry_rate(table, BUILD)
     fleet_rollout(table, BUILD)
+    app_build(table)
 
 
 if __name__ == "__main__":

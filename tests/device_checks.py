@@ -24,6 +24,15 @@ def memory_budget_refusal(start: Start, workdir: Path, wat: Wat) -> None:
         board.console.expect(r"idle: no app running")
 
 
+def wasi_command_output_after_main_is_kept(start: Start, workdir: Path, wat: Wat) -> None:
+    """A WASI command's exported _start (wasm-ld's wrapper) runs, so what libc flushes
+    at exit (the text of a last printf without a newline) reaches the console."""
+    with start(workdir, [("tailer", wat("wasi_command_tail"))]) as board:
+        board.console.expect(r"\[tailer\] main")
+        board.console.expect(r"\[tailer\] tail")
+        board.console.expect(r"idle: no app running")
+
+
 def trapping_app_is_stopped(start: Start, workdir: Path, wat: Wat, example: Example) -> None:
     with start(workdir, [("trapper", wat("trap_in_loop")), example("sensor")]) as board:
         board.console.expect(r"app trapper trap: loop: \[trap\] unreachable executed")

@@ -159,6 +159,26 @@ class RolloutAborted(WamrAgentError):
     code = AgentErr.BAD_STATE
 
 
+class ToolchainMissing(WamrAgentError):
+    """An app's language has no usable compiler here; the message names the package
+    that provides it (docs/app-languages.md)."""
+
+    exit_code = 19
+    code = AgentErr.NOT_SUPPORTED
+
+
+class BuildFailed(WamrAgentError):
+    """The compiler refused an app's source. ``output`` holds the compiler's text;
+    ``str()`` is one line naming the language and the tool's exit status."""
+
+    exit_code = 20
+    code = AgentErr.INVALID_ARG
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
 def _subclasses(cls: type[WamrAgentError]) -> Iterator[type[WamrAgentError]]:
     for sub in cls.__subclasses__():
         yield sub

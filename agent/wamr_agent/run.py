@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .boards import Board, load_board
 from .errors import CallError
 from .pywamr import Host, Instance, MemoryStats, Module, Runtime, Tmp105
 from .pywamr.devices import WRITE
@@ -117,7 +118,21 @@ def entry_points(module: Module, invoke: str | None) -> list[str]:
     raise CallError(f"no entry point (_start, setup/loop): pass --invoke NAME; exports: {names}")
 
 
-def run_module(path: str | Path, board: str, *, invoke: str | None = None,
+def with_limits(board: str | Board, *, cpu_ticks: int | None = None,
+                heap_bytes: int | None = None) -> tuple[Board, list[str]]:
+    """The board's profile with a one-off run's own limits (the ``[budget]`` keys of
+    boards/*.toml of the same names; ``cpu_ticks`` 0: no CPU budget), and a line for
+    each value that differs from the board's."""
+    profile = board if isinstance(board, Board) else load_board(board)
+    b = profile.budget
+    given = {"cpu_ticks": cpu_ticks, "heap_bytes": heap_bytes}
+    changed = {k: v for k, v in given.items() if v is not None and v != getattr(b, k)}
+    notices = [f"{key} {value}{' (no CPU budget)' if key == 'cpu_ticks' and not value else ''}"
+               f" instead of {profile.name}'s {getattr(b, key)}" for key, value in changed.items()]
+    return replace(profile, budget=replace(b, **changed)), notices
+
+
+def run_module(path: str | Path, board: str | Board, *, invoke: str | None = None,
                args: list[str] | None = None, grants: list[str] | None = None,
                sensor_data: str | Path | None = None, repeat: int = 1,
                echo: Callable[[str], None] | None = None,

@@ -48,7 +48,7 @@ def check_header(data: bytes, name: str = "module") -> None:
 
 
 @lru_cache(maxsize=1)
-def _engine() -> wasmtime.Engine:
+def engine() -> wasmtime.Engine:
     """An engine whose features match what the device runtime supports."""
     config = wasmtime.Config()
     config.wasm_simd = False
@@ -73,7 +73,7 @@ def validate(data: bytes, name: str = "module") -> None:
     if rc == AgentErr.NOT_SUPPORTED:
         raise ValidationError(f"{name}: {message}", AgentErr.NOT_SUPPORTED)
     try:
-        wasmtime.Module.validate(_engine(), data)
+        wasmtime.Module.validate(engine(), data)
     except wasmtime.WasmtimeError as exc:
         raise ValidationError(f"{name}: invalid WebAssembly: {_one_line(str(exc))}") from exc
     if rc != 0:

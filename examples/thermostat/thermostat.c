@@ -85,10 +85,10 @@ int32_t loop(void)
              (int)((millideg < 0 ? -millideg : millideg) % 1000));
     say(line);
     update_alarm(millideg);
-    int32_t edges = wa_gpio_edges(BUTTON_PIN);
-    if (edges > 0) {
-        snprintf(line, sizeof line, "button: %d edges, level %d", (int)edges,
-                 (int)wa_gpio_read(BUTTON_PIN));
+    int32_t edges = 0, level = 0;
+    if (wa_gpio_edges(BUTTON_PIN, &edges) == WA_OK && edges > 0) {
+        wa_gpio_read(BUTTON_PIN, &level);
+        snprintf(line, sizeof line, "button: %d edges, level %d", (int)edges, (int)level);
         say(line);
     }
     return WA_OK;

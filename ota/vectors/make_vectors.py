@@ -70,6 +70,9 @@ def vectors() -> list[tuple[str, str, bytes]]:
     deep: object = 1
     for _ in range(9):  # the map and nine arrays: ten levels, the limit is eight
         deep = [deep]
+    far: object = 1
+    for _ in range(200):  # an unknown key nested as deep as the SMP request that reset
+        far = [far]       # a board through a recursive skip (issue 10, item 4)
     cases: list[tuple[str, str, Callable[[], bytes]]] = [
         ("ok", "ok", lambda: good),
         ("ok_no_optional_keys", "ok", lambda: resign(key, {k: v for k, v in base.items()
@@ -95,6 +98,7 @@ def vectors() -> list[tuple[str, str, bytes]]:
                             + cbor2.dumps(8))),
         ("byte_after_the_map", "MALFORMED", lambda: resign_raw(key, raw + b"\x00")),
         ("nested_too_deep", "MALFORMED", lambda: resign(key, {**base, "future": deep})),
+        ("nested_far_too_deep", "MALFORMED", lambda: resign(key, {**base, "future": far})),
         ("module_len_differs", "MALFORMED",
          lambda: resign(key, {**base, "module": {**base["module"], "len": len(MODULE) + 1}})),
         ("sha_too_short", "MALFORMED",

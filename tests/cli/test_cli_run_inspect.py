@@ -69,6 +69,50 @@ def test_inspect_json_verdict_for_module_that_does_not_fit(wat_file: WatFile) ->
     assert "512 KiB" in report["verdict"]["reasons"][0]
 
 
+def _big_code(path: Path) -> Path:
+    """A module whose compiled code (about 290 KiB on the host) exceeds what a board's
+    engine heap leaves it, as a CoreMark build's does on every board."""
+    import wasmtime
+
+    body = " ".join(["local.get 0 i32.const 7 i32.mul local.set 0"] * 60)
+    funcs = "".join(f"(func $f{i} (param i32) (result i32) {body} local.get 0)"
+                    for i in range(100))
+    path.write_bytes(wasmtime.wat2wasm(f'(module {funcs} (func (export "run") (result i32) '
+                                       "i32.const 1 call $f0))"))
+    return path
+
+
+def test_heap_bytes_lets_a_module_with_much_code_run(tmp_path: Path) -> None:
+    module = str(_big_code(tmp_path / "big.wasm"))
+    refused = runner.invoke(app, ["run", module, "--invoke", "run"])
+    assert refused.exit_code == 7, refused.output
+    assert "memory allocation failed" in refused.stderr
+    result = runner.invoke(app, ["run", module, "--invoke", "run", "--heap-bytes", "1M"])
+    assert result.exit_code == 0, result.output
+    assert "run() = " in result.stdout
+    assert result.stderr == "note: heap_bytes 1048576 instead of esp32's 65536\n"
+    assert "of 1232.0 KiB" in result.stdout  # 1 MiB heap + 192 KiB linear + 16 KiB stack
+
+
+def test_cpu_ticks_zero_lets_a_long_call_finish(wat_file: WatFile) -> None:
+    args = ["run", str(wat_file("spin")), "--invoke", "spin", "--args", "25000000"]
+    stopped = runner.invoke(app, args)
+    assert stopped.exit_code == 10, stopped.output  # CpuBudgetExceeded
+    assert "CPU budget of 20000000 ticks exhausted" in stopped.stderr
+    result = runner.invoke(app, [*args, "--cpu-ticks", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["calls"][0]["result"] == 25_000_000
+    assert result.stderr == ("note: cpu_ticks 0 (no CPU budget) instead of esp32's "
+                             "20000000\n")
+
+
+def test_an_override_equal_to_the_boards_value_says_nothing(wat_file: WatFile) -> None:
+    result = runner.invoke(app, ["run", str(wat_file("spin")), "--invoke", "spin", "--args",
+                                 "5", "--cpu-ticks", "20000000", "--heap-bytes", "64K"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
 def test_console_script_is_installed() -> None:
     """The real entry point, as users run it (one subprocess in this tier)."""
     exe = Path(sys.executable).with_name("wamr-agent")

@@ -74,6 +74,10 @@ def test_module_over_the_memory_budget_is_refused(tmp_path: Path, wat: Wat) -> N
     checks.memory_budget_refusal(sim("esp32"), tmp_path, wat)
 
 
+def test_wasi_command_output_after_main_is_kept(tmp_path: Path, wat: Wat) -> None:
+    checks.wasi_command_output_after_main_is_kept(sim("esp32"), tmp_path, wat)
+
+
 def test_trapping_app_is_stopped_and_the_others_keep_running(tmp_path: Path, wat: Wat,
                                                              example: Example) -> None:
     checks.trapping_app_is_stopped(sim("nrf52840"), tmp_path, wat, example)

@@ -44,6 +44,11 @@ def test_module_over_the_memory_budget_is_refused_on_the_device(tmp_path: Path,
     checks.memory_budget_refusal(qemu("mps2-an386"), tmp_path, wat)
 
 
+def test_wasi_command_output_after_main_is_kept_on_the_device(tmp_path: Path,
+                                                              wat: Wat) -> None:
+    checks.wasi_command_output_after_main_is_kept(qemu("mps2-an386"), tmp_path, wat)
+
+
 def test_trapping_app_is_reported_stopped_and_the_others_keep_running(
         tmp_path: Path, wat: Wat, example: Example) -> None:
     checks.trapping_app_is_stopped(qemu("mps2-an386"), tmp_path, wat, example)

@@ -27,6 +27,10 @@ def test_my_app(board):
     board.console.expect(r"telemetry .*temp_c", timeout=10)
 
 
+def test_a_new_users_first_test(board):
+    board.console.expect(r"mps2-an386")  # issue 11's example, word for word: the banner
+
+
 def test_the_boot_lines_are_there_to_match(board):
     board.console.expect(r"board=mps2-an\d+")  # the banner, as a new user writes it first
     board.console.expect(r"boot 1 reset=power-on")

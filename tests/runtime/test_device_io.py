@@ -11,25 +11,17 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.device_io import CELSIUS, DENIED, NACK, PROBE_EXPECTED, THERMOSTAT_LINE, probe_results
+from tests.runtime.hosts import Lines
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.cli import app as cli_app
 from wamr_agent.errors import LinkError, Trap
 from wamr_agent.gpiofile import PinDriver
-from wamr_agent.pywamr import DeviceError, Host, Instance, Module, Runtime, Tmp105
+from wamr_agent.pywamr import DeviceError, Instance, Module, Runtime, Tmp105
 from wamr_agent.run import LocalDevices, run_module
 
 Wat = Callable[[str], bytes]
 Example = Callable[[str], Path]
 IN, OUT, RISING, FALLING = 0, 1, 2, 4
-
-
-class Lines(Host):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def log(self, stream: str, text: str) -> None:
-        self.lines.append(text)
 
 
 @pytest.fixture
@@ -81,6 +73,9 @@ def test_i2c_reads_the_model_and_refuses_other_buses_and_addresses(io: Instance)
     assert io.call("i2c_read", 0, 0x48, 0, 65) == -AgentErr.INVALID_ARG
     with pytest.raises(Trap, match="outside linear memory"):
         io.call("i2c_out_of_bounds")
+    assert io.call("gpio_config", 0, OUT) == 0
+    with pytest.raises(Trap, match=r"gpio_read: buffer .* outside linear memory"):
+        io.call("gpio_read_out_of_bounds")
 
 
 def test_host_errors_become_codes_and_exceptions_traps(io: Instance) -> None:

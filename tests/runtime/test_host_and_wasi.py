@@ -89,6 +89,17 @@ def test_hello_wasi_prints_through_the_log(example: Example) -> None:
     assert any(ch.isdigit() for ch in "".join(stdout))
 
 
+def test_a_command_runs_its_export_so_the_exit_flush_keeps_an_unterminated_tail(
+        wat: Wat) -> None:
+    """The export "_start", not the function the name section calls "_start": only
+    the export runs the destructors, where wasi-libc writes what printf("tail")
+    left in its buffer (issue 11: the text after the last newline was lost)."""
+    host = Recorder()
+    with Runtime("esp32").instantiate(Module(wat("wasi_command_tail")), host) as app:
+        app.call("_start")
+    assert host.lines == [("stdout", "main"), ("stdout", "tail")]
+
+
 def test_proc_exit_zero_is_a_normal_return_nonzero_a_trap(wat: Wat) -> None:
     with Runtime("esp32").instantiate(Module(wat("proc_exit"))) as app, \
             pytest.raises(Trap) as info:

@@ -31,7 +31,7 @@ from wamr_agent.agent_err import AgentErr
 from wamr_agent.errors import LoadError
 from wamr_agent.pywamr import Module, Runtime
 from wamr_agent.pywamr.module import device_verdict
-from wamr_agent.wasmfile import _engine
+from wamr_agent.wasmfile import engine
 
 CASES = int(os.environ.get("WAMR_FUZZ_EXAMPLES", "1500"))
 REGRESSIONS = ROOT / "tests" / "fixtures" / "validator"
@@ -49,7 +49,7 @@ def seeds() -> list[bytes]:
 
 def wasmtime_accepts(data: bytes) -> bool:
     try:
-        wasmtime.Module.validate(_engine(), data)
+        wasmtime.Module.validate(engine(), data)
     except wasmtime.WasmtimeError:
         return False
     return True

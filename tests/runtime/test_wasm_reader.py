@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tests.conftest import WAT_DIR
 from wamr_agent.pywamr import Module
 from wamr_agent.pywamr._loader import ffi, lib
-from wamr_agent.wasmfile import _engine
+from wamr_agent.wasmfile import engine
 
 Wat = Callable[[str], bytes]
 Example = Callable[[str], Path]
@@ -42,7 +42,7 @@ def test_metered_fixture_still_validates(wat: Wat, name: str) -> None:
     data = wat(name)
     rc, out, _ = meter(data)
     assert rc == 0
-    wasmtime.Module.validate(_engine(), out)
+    wasmtime.Module.validate(engine(), out)
     # meter_loops uses bulk-memory and reference-type ops the device refuses
     # (the rewriter must still skip them): read both without the device's checks
     assert Module(out, validate=False).info.loops == Module(data, validate=False).info.loops
@@ -53,7 +53,7 @@ def test_metered_example_validates_and_adds_one_function(example: Example, name:
     data = example(name).read_bytes()
     rc, out, tick = meter(data)
     assert rc == 0
-    wasmtime.Module.validate(_engine(), out)
+    wasmtime.Module.validate(engine(), out)
     before, after = Module(data).info, Module(out).info
     assert after.functions == before.functions + 1
     func_imports = sum(1 for i in before.imports if i.kind == "func")

@@ -8,7 +8,11 @@ device.py: the commands that manage a device's apps (over SMP, or through a
 gateway); bundle.py: OTA bundles; gateway.py: the MQTT gateway and the fleet view;
 broker.py: a local MQTT broker (broker_options.py: the TLS and credentials options
 of every command that connects to a broker); rollout.py: the rollout controller
-and `rollout`.
+and `rollout`; helptext.py: how every command's --help reads.
+
+A command imports the library it calls inside its function, so that starting
+the CLI (and --help) loads none of the heavy dependencies (tests/cli/
+test_cli_startup.py; bench/startup.py times it).
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..emulator import instances
+from ..emulator.state import QEMU, SIM
 from .common import (
     JsonOpt,
     app,
@@ -17,6 +17,9 @@ from .common import (
     kib,
     print_json,
 )
+
+if TYPE_CHECKING:  # imported where a command runs (quick start-up)
+    from ..emulator import instances
 
 # ---- wamr-agent board / sim: QEMU boards and simulated boards -----------------
 
@@ -36,7 +39,7 @@ PreloadOpt = Annotated[list[Path] | None, typer.Option(help="App (.wasm) to inst
 EraseOpt = Annotated[bool, typer.Option(help="Start with an erased flash.")]
 FollowOpt = Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new output "
                                          "until the instance stops.")]
-_GROUPS = {instances.QEMU: "board up BOARD", instances.SIM: "sim up --board BOARD"}
+_GROUPS = {QEMU: "board up BOARD", SIM: "sim up --board BOARD"}
 
 
 def _print_instance(info: instances.InstanceInfo) -> None:
@@ -46,8 +49,10 @@ def _print_instance(info: instances.InstanceInfo) -> None:
 
 
 def _list(kind: str, as_json: bool) -> None:
+    from ..emulator import instances
+
     rows, running = guard(as_json, lambda: (
-        instances.board_rows(None if kind == instances.QEMU else kind),
+        instances.board_rows(None if kind == QEMU else kind),
         instances.instances(kind)))
     if as_json:
         print_json({"boards": rows, "instances": [i.as_dict() for i in running]})
@@ -64,6 +69,8 @@ def _list(kind: str, as_json: bool) -> None:
 
 def _up(kind: str, board: str, name: str | None, preload: list[Path] | None,
         firmware: Path | None, erase: bool, as_json: bool) -> None:
+    from ..emulator import instances
+
     info: instances.InstanceInfo = guard(as_json, lambda: instances.up(
         board, name, preload or [], firmware, erase, kind))
     if as_json:
@@ -75,7 +82,7 @@ def _up(kind: str, board: str, name: str | None, preload: list[Path] | None,
 @board_app.command("list")
 def board_list(as_json: JsonOpt = False) -> None:
     """Every board profile (RAM, flash, emulation, supported or why not); QEMU instances."""
-    _list(instances.QEMU, as_json)
+    _list(QEMU, as_json)
 
 
 @board_app.command("up")
@@ -90,13 +97,13 @@ def board_up(
     as_json: JsonOpt = False,
 ) -> None:
     """Boot a board under QEMU in the background; print its management address."""
-    _up(instances.QEMU, board, name, preload, firmware, erase, as_json)
+    _up(QEMU, board, name, preload, firmware, erase, as_json)
 
 
 @sim_app.command("list")
 def sim_list(as_json: JsonOpt = False) -> None:
     """The simulated board profiles (RAM, flash, supported or why not) and the instances."""
-    _list(instances.SIM, as_json)
+    _list(SIM, as_json)
 
 
 @sim_app.command("up")
@@ -107,7 +114,7 @@ def sim_up(board: Annotated[str, typer.Option("--board", "-b", show_default=Fals
                help="Simulator program (default: built with `make sim`).")] = None,
            erase: EraseOpt = False, as_json: JsonOpt = False) -> None:
     """Start a simulated board in the background; print its management address."""
-    _up(instances.SIM, board, name, preload, firmware, erase, as_json)
+    _up(SIM, board, name, preload, firmware, erase, as_json)
 
 
 def _instance_commands(group: typer.Typer, kind: str, console: str) -> None:
@@ -115,6 +122,8 @@ def _instance_commands(group: typer.Typer, kind: str, console: str) -> None:
 
     @group.command("down", help="Stop an instance (its flash and logs stay in its directory).")
     def down(name: NameArg, as_json: JsonOpt = False) -> None:
+        from ..emulator import instances
+
         info: instances.InstanceInfo = guard(as_json, lambda: instances.down(name, kind))
         if as_json:
             print_json(info.as_dict())
@@ -123,6 +132,8 @@ def _instance_commands(group: typer.Typer, kind: str, console: str) -> None:
 
     @group.command("console", help=f"Print an instance's console ({console}) log.")
     def console_log(name: NameArg, follow: FollowOpt = False, as_json: JsonOpt = False) -> None:
+        from ..emulator import instances
+
         if follow:
             for line in guard(as_json, lambda: instances.follow(name, kind)):
                 print(json.dumps({"line": line}) if as_json else line, flush=True)
@@ -134,5 +145,5 @@ def _instance_commands(group: typer.Typer, kind: str, console: str) -> None:
             print("\n".join(lines))
 
 
-_instance_commands(board_app, instances.QEMU, "UART0")
-_instance_commands(sim_app, instances.SIM, "stdout")
+_instance_commands(board_app, QEMU, "UART0")
+_instance_commands(sim_app, SIM, "stdout")

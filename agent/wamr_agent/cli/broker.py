@@ -5,12 +5,14 @@ anonymous or secured (TLS, a password per user, the ACL of each role); docs/mqtt
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..mqtt import local_broker
 from .common import JsonOpt, app, guard, print_json
+
+if TYPE_CHECKING:  # imported where a command runs (quick start-up)
+    from ..mqtt import local_broker
 
 broker_app = typer.Typer(no_args_is_help=True, help="A local MQTT broker (mosquitto) in the "
                          "background: anonymous, or secured with TLS, passwords and an ACL "
@@ -57,6 +59,8 @@ def broker_up(
 ) -> None:
     """Start a local broker in the background; print its URL (and a secured broker's CA
     and users' credential files)."""
+    from ..mqtt import local_broker
+
     running: local_broker.RunningBroker = guard(as_json, lambda: local_broker.up(
         directory or local_broker.default_dir(), secure, tuple(gateway or ("gw1",)), port,
         client_certs))
@@ -69,6 +73,8 @@ def broker_up(
 @broker_app.command("down")
 def broker_down(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """Stop the broker `broker up` started."""
+    from ..mqtt import local_broker
+
     where = directory or local_broker.default_dir()
     pid: int = guard(as_json, lambda: local_broker.down(where))
     if as_json:

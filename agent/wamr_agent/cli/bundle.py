@@ -5,22 +5,16 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import InputError
-from ..ota import (
-    Bundle,
-    Health,
-    load_public_key,
-    load_secret_key,
-    new_key_pair,
-    parse_bundle,
-    verify_bundle,
-)
-from ..ota.pack import pack
+from ..ota.health import Health
 from .common import JsonOpt, ModuleArg, app, guard, print_json, split_values
+
+if TYPE_CHECKING:  # cbor2 and cryptography are imported where a command runs
+    from ..ota import Bundle
 
 bundle_app = typer.Typer(no_args_is_help=True, help="Signed OTA bundles: a manifest and a "
                          "module (ota/FORMAT.md). Create a key, build, verify, show.")
@@ -62,6 +56,8 @@ def keygen(stem: Annotated[Path, typer.Argument(help="Writes STEM.key (secret, m
                                                 "and STEM.pub.", show_default=False)],
            as_json: JsonOpt = False) -> None:
     """Create a signing key pair."""
+    from ..ota import new_key_pair
+
     pair = new_key_pair()
     secret, public = guard(as_json, lambda: pair.save(stem))
     if as_json:
@@ -92,12 +88,16 @@ def build(
     health_window: Annotated[int, typer.Option(
         parser=duration_ms, metavar="DURATION", help="Trial: least time on trial before "
         "confirming: 500ms, 5s, 2m, or milliseconds.")] = Health.window_ms,
-    confirm: Annotated[Confirm, typer.Option(help="auto: the device confirms a healthy "
-                                             "version; manual: an operator does.")]
+    confirm: Annotated[Confirm, typer.Option(help="Who confirms a healthy version on "
+                                             "trial: auto, the device; manual, an "
+                                             "operator.")]
     = Confirm.AUTO,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a module for every target board, then write a signed bundle."""
+    from ..ota import load_secret_key
+    from ..ota.pack import pack
+
     health = Health(loops=health_loops, traps=health_traps, window_ms=health_window,
                     confirm=confirm.value)
     report = guard(as_json, lambda: pack(module, out, key=load_secret_key(key), version=version,
@@ -119,6 +119,8 @@ def verify(bundle: BundleArg,
                                                      "bundle targets this board.")] = None,
            as_json: JsonOpt = False) -> None:
     """Check a bundle as a device would: layout, key, signature, module hash, board."""
+    from ..ota import load_public_key, verify_bundle
+
     def run() -> Bundle:
         return verify_bundle(_read(bundle), [load_public_key(p) for p in pub], board)
     checked = guard(as_json, run)
@@ -133,6 +135,8 @@ def verify(bundle: BundleArg,
 @bundle_app.command("show")
 def show(bundle: BundleArg, as_json: JsonOpt = False) -> None:
     """Print a bundle's manifest (the signature is not checked: use verify)."""
+    from ..ota import parse_bundle
+
     parsed = guard(as_json, lambda: parse_bundle(_read(bundle)))
     m = parsed.manifest
     if as_json:

@@ -13,10 +13,13 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from ..errors import WamrAgentError
-from ..smp.link import DEFAULT_BAUDRATE, MAX_BAUDRATE
+from ..smp.baud import DEFAULT_BAUDRATE, MAX_BAUDRATE
+from .helptext import MAX_WIDTH, HelpGroup
 
+# Plain help text (no rich: start-up), wrapped to the terminal; helptext.py tidies it.
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Run WebAssembly apps on microcontrollers.")
+                  help="Run WebAssembly apps on microcontrollers.", cls=HelpGroup,
+                  rich_markup_mode=None, context_settings={"max_content_width": MAX_WIDTH})
 
 BoardOpt = Annotated[str, typer.Option("--board", "-b", help="Board profile (boards/*.toml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]

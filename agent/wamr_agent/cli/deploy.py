@@ -6,17 +6,12 @@ local instance) or through its gateway (``--via``, ``--device``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from .. import deploy as deploying
-from ..access import Via, via_option
 from ..errors import UsageError, VerdictError
 from ..mqtt.url import BrokerOptions
-from ..remote_deploy import Options, deploy_via
-from ..smp.app_results import Trial
-from ..verdicts import label
 from .broker_options import broker_options
 from .common import (
     BAUD,
@@ -31,7 +26,14 @@ from .common import (
     guard,
     print_json,
 )
-from .progress import DeployProgress, with_progress
+
+if TYPE_CHECKING:  # the library is imported where a command runs (quick start-up)
+    from .. import deploy as deploying
+    from ..access import Via
+    from ..smp.app_results import Trial
+    from .progress import DeployProgress
+
+    Run = Callable[[DeployProgress | None], deploying.DeployReport]
 
 
 def _upload_text(r: deploying.DeployReport) -> str:
@@ -59,6 +61,8 @@ def _on_trial(r: deploying.DeployReport, t: Trial | None) -> str:
 
 def summary(r: deploying.DeployReport, start: bool) -> str:
     """The one line `deploy` prints on success."""
+    from ..verdicts import label
+
     if r.restarted:
         outcome = "it was stopped: started"
     elif r.already_installed and r.life in (None, "confirmed"):
@@ -75,14 +79,13 @@ def summary(r: deploying.DeployReport, start: bool) -> str:
             f"{outcome}")
 
 
-Run = Callable[[DeployProgress | None], deploying.DeployReport]
-
-
 def _outcome(run: Run, as_json: bool) -> deploying.DeployReport:
     """The report (progress lines on stderr unless --json); a verdict error exits
     with its code, and with --json prints the deploy's report beside the error."""
+    from .progress import with_progress
+
     try:
-        return run(None) if as_json else cast(deploying.DeployReport, with_progress(run))
+        return run(None) if as_json else cast("deploying.DeployReport", with_progress(run))
     except VerdictError as exc:
         fail(exc, as_json, extra={"report": exc.report})
 
@@ -95,6 +98,8 @@ BoardArg = Annotated[str | None, typer.Option("--board", "-b", help="Board profi
 
 def _via(via: str | None, device: str | None, port: str | None,
          options: BrokerOptions) -> Via | None:
+    from ..access import via_option
+
     target = via_option(via, device, options)
     if target is not None and port is not None:
         raise UsageError(f"--port {port} and --via {via}: give one of them")
@@ -136,7 +141,10 @@ def deploy(
     it; without --port, on the board's local QEMU or simulated instance; with --via,
     through the device's gateway (the gateway checks it, and a deploy run again
     continues where the gateway is)."""
-    chosen = cast(deploying.FramingChoice, framing)
+    from .. import deploy as deploying
+    from ..remote_deploy import Options, deploy_via
+
+    chosen = cast("deploying.FramingChoice", framing)
     guard(as_json, lambda: deploying.check_framing(chosen))
     target: Via | None = guard(as_json, lambda: _via(via, device, port, broker_options))
     options = Options(name, board, start, wait, timeout, ram_check, framing)

@@ -7,18 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .. import deploy as deploying
-from ..access import Via, via_option
 from ..errors import WamrAgentError
 from ..mqtt.url import BrokerOptions
-from ..smp.app_results import LogEntry, Reason
-from ..smp.apps import AppInfo, AppStatus, DeviceStatus
-from ..smp.logreader import LogNotice
-from ..verdicts import label
 from .broker_options import broker_options
 from .common import (
     BAUD,
@@ -36,6 +30,18 @@ from .common import (
     shown,
 )
 
+if TYPE_CHECKING:  # the library is imported where a command runs (quick start-up)
+    from ..access import Via
+    from ..smp.app_results import LogEntry, Reason
+    from ..smp.apps import AppInfo, AppStatus, DeviceStatus
+    from ..smp.logreader import LogNotice
+
+
+def _via(via: str | None, device: str | None, options: BrokerOptions) -> Via | None:
+    from ..access import via_option
+
+    return via_option(via, device, options)
+
 
 @app.command()
 @broker_options
@@ -43,8 +49,10 @@ def ps(board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
        via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False, *,
        broker_options: BrokerOptions) -> None:
     """List the apps installed on a device."""
+    from .. import deploy as deploying
+
     apps: list[AppInfo] = guard(as_json, lambda: deploying.list_apps(
-        board, port, baud, via_option(via, device, broker_options)))
+        board, port, baud, _via(via, device, broker_options)))
     if as_json:
         print_json({"apps": [a.as_dict() for a in apps]})
         return
@@ -66,28 +74,35 @@ def _reason(reason: Reason) -> str:
     return f"{shown(reason.text)} ({shown(reason.code)})" if reason.msg else shown(reason.code)
 
 
-def _app_command(verb: str, fn: Callable[[str, str, str | None, int, Via | None], None],
-                 done: str, doc: str) -> None:
+AppAction = Callable[[str, str, str | None, int, "Via | None"], None]
+
+
+def _app_command(verb: str, action: str, done: str, doc: str) -> None:
+    """A command that applies ``action`` (a function of wamr_agent.deploy) to one app."""
+
     @app.command(verb, help=doc)
     @broker_options
     def command(name: AppArg, board: BoardOpt = "esp32", port: PortOpt = None,
                 baud: BaudOpt = BAUD, via: ViaOpt = None, device: DeviceOpt = None,
                 as_json: JsonOpt = False, *, broker_options: BrokerOptions) -> None:
+        from .. import deploy as deploying
+
+        fn: AppAction = getattr(deploying, action)
         guard(as_json, lambda: fn(name, board, port, baud,
-                                  via_option(via, device, broker_options)))
+                                  _via(via, device, broker_options)))
         if as_json:
             print_json({"name": name, "result": done})
         else:
             print(f"{name} {done}")
 
 
-_app_command("start", deploying.start_app, "started", "Start an installed app.")
-_app_command("stop", deploying.stop_app, "stopped", "Stop a running app; it stays "
+_app_command("start", "start_app", "started", "Start an installed app.")
+_app_command("stop", "stop_app", "stopped", "Stop a running app; it stays "
              "stopped across resets until `start`.")
-_app_command("rm", deploying.remove_app, "removed", "Stop and remove an installed app.")
-_app_command("confirm", deploying.confirm_app, "confirmed", "Confirm the version of an app "
+_app_command("rm", "remove_app", "removed", "Stop and remove an installed app.")
+_app_command("confirm", "confirm_app", "confirmed", "Confirm the version of an app "
              "on trial (a manual-confirm policy keeps it on trial until then).")
-_app_command("rollback", deploying.rollback_app, "rolled back", "Revert the version of an "
+_app_command("rollback", "rollback_app", "rolled back", "Revert the version of an "
              "app on trial; the previous version runs again.")
 
 
@@ -128,6 +143,8 @@ def _signed(s: AppStatus) -> str:
 
 
 def _update(s: AppStatus) -> str:
+    from ..verdicts import label
+
     u = s.update
     if u is None:
         return "-"
@@ -171,8 +188,11 @@ def status(
 ) -> None:
     """Show a device's status (board, firmware, uptime, resets, memory), or one app's
     (state, lifecycle and trial, last update, traps, last error, memory, uptime)."""
+    from .. import deploy as deploying
+    from ..smp.apps import AppStatus
+
     result: DeviceStatus | AppStatus = guard(as_json, lambda: deploying.status(
-        board, port, name, baud, via_option(via, device, broker_options)))
+        board, port, name, baud, _via(via, device, broker_options)))
     if as_json:
         print_json(result.as_dict())
     elif isinstance(result, AppStatus):
@@ -182,6 +202,8 @@ def status(
 
 
 def _print_log_event(event: LogEntry | LogNotice, as_json: bool) -> None:
+    from ..smp.logreader import LogNotice
+
     if as_json:
         print(json.dumps(event.as_dict()), flush=True)
     elif isinstance(event, LogNotice):
@@ -205,9 +227,11 @@ def logs(
 ) -> None:
     """Print the console lines the device kept (agent events, app logs, telemetry), with
     the device time in seconds since boot."""
+    from .. import deploy as deploying
+
     try:
         for event in deploying.logs(board, port, since, follow, baud,
-                                    via_option(via, device, broker_options)):
+                                    _via(via, device, broker_options)):
             _print_log_event(event, as_json)
     except KeyboardInterrupt:
         return

@@ -7,16 +7,17 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..fleet import Fleet, GatewayView, collect
-from ..gateway.run import serve
-from ..mqtt.topics import AppSummary, DeviceState
 from ..mqtt.url import BrokerOptions, resolve
 from .broker_options import broker_options
 from .common import JsonOpt, app, guard, print_json
+
+if TYPE_CHECKING:  # paho and the SMP client are imported where a command runs
+    from ..fleet import Fleet, GatewayView
+    from ..mqtt.topics import AppSummary, DeviceState
 
 
 def _say(line: str) -> None:
@@ -30,9 +31,10 @@ def gateway(
                                          "(TOML: id, broker and its TLS and credentials "
                                          "keys, devices).",
                                          show_default=False)],
-    broker: Annotated[str | None, typer.Option(help="mqtt://[USER@]HOST:PORT, or mqtts:// "
-                                               "for TLS (default: the file's broker, else "
-                                               "a local mosquitto the gateway starts).",
+    broker: Annotated[str | None, typer.Option(help="The MQTT broker: "
+                                               "mqtt://[USER@]HOST:PORT, or mqtts:// for TLS "
+                                               "(default: the file's broker, else a local "
+                                               "mosquitto the gateway starts).",
                                                show_default=False)] = None,
     state_dir: Annotated[Path | None, typer.Option(help="Where the gateway keeps its files "
                                                    "(the local broker's configuration and "
@@ -41,6 +43,8 @@ def gateway(
 ) -> None:
     """Serve the configured devices over MQTT: their state, telemetry and logs, and
     commands to them, until Ctrl-C or SIGTERM."""
+    from ..gateway.run import serve
+
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -89,6 +93,8 @@ def devices(
 ) -> None:
     """List the gateways on a broker and their devices: gateway state, board, firmware,
     reachable, apps (version, run state/lifecycle), last seen."""
+    from ..fleet import collect
+
     fleet: Fleet = guard(as_json, lambda: collect(resolve(via, broker_options)))
     if as_json:
         print_json(fleet.as_dict())

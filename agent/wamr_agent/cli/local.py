@@ -3,13 +3,13 @@ runtime the devices run (pywamr)."""
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..inspection import InspectReport, inspect_module
-from ..run import LocalDevices, RunReport, run_module
 from .common import (
     BoardOpt,
     JsonOpt,
@@ -20,6 +20,31 @@ from .common import (
     print_json,
     split_values,
 )
+
+if TYPE_CHECKING:  # the C runtime and wasmtime are imported where a command runs
+    from ..inspection import InspectReport
+    from ..run import RunReport
+
+_SIZE = re.compile(r"(\d+)\s*([KM]i?B?)?", re.IGNORECASE)
+
+
+def size_bytes(text: str | int) -> int:
+    """``262144``, ``256K`` or ``1M`` (KiB, MiB) as bytes (typer passes a default
+    through here too)."""
+    found = _SIZE.fullmatch(str(text).strip())
+    if found is None:
+        raise typer.BadParameter(f"{text!r} is not a size (bytes, or with K or M)")
+    unit = (found[2] or "B")[0].upper()
+    return int(found[1]) * {"B": 1, "K": 1024, "M": 1024 * 1024}[unit]
+
+
+CpuTicksOpt = Annotated[int | None, typer.Option(
+    "--cpu-ticks", min=0, show_default=False, help="CPU budget of each call, in ticks, "
+    "instead of the board's cpu_ticks; 0: none (a call runs to its end).")]
+HeapOpt = Annotated[int | None, typer.Option(
+    "--heap-bytes", parser=size_bytes, metavar="<size>", show_default=False,
+    help="Engine heap (the compiled code and the engine's data) instead of the board's "
+    "heap_bytes: bytes, or with K or M (KiB, MiB), e.g. 1M.")]
 
 
 @app.command()
@@ -36,15 +61,27 @@ def run(
                                                      "(header ch0,ch1,...).")] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Call the (last) entry point this many "
                                         "times; a reactor's loop stops early on non-zero.")] = 1,
+    cpu_ticks: CpuTicksOpt = None,
+    heap_bytes: HeapOpt = None,
     gpio: Annotated[Path | None, typer.Option(help="Input pin levels, re-read at every GPIO "
                                               "call (gpio.in format, docs/device-api.md).")] = None,
     tmp105: Annotated[float, typer.Option(help="Temperature (degC) the TMP105 model at I2C "
                                           "bus 0, address 0x48 measures.")] = 25.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run a module locally under a board's memory and CPU budget; print its log."""
+    """Run a module locally under a board's memory and CPU budget; print its log.
+
+    --cpu-ticks and --heap-bytes override the board's budget for this run (a
+    line on stderr says so), e.g. for a benchmark whose compiled code exceeds the
+    board's engine heap."""
+    from ..run import LocalDevices, run_module, with_limits
+
+    profile, notices = guard(as_json, lambda: with_limits(board, cpu_ticks=cpu_ticks,
+                                                          heap_bytes=heap_bytes))
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
     report: RunReport = guard(as_json, lambda: run_module(
-        module, board, invoke=invoke, args=split_values(args), grants=split_values(grant),
+        module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
         devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105)))
     if as_json:
@@ -90,6 +127,8 @@ def inspect(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a module's imports, exports and memory needs, and whether it fits a board."""
+    from ..inspection import inspect_module
+
     report: InspectReport = guard(as_json, lambda: inspect_module(module, board,
                                                                    split_values(grant)))
     if as_json:

@@ -7,16 +7,17 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..controller.plan import DEFAULT_MAX_FAILURES, DEFAULT_WAVES, parse_duration
-from ..controller.run import serve
 from ..mqtt.url import BrokerOptions, resolve
-from ..rollouts import RolloutClient, finished_error
 from .broker_options import broker_options
 from .common import JsonOpt, app, fail, guard, print_json, split_values
+
+if TYPE_CHECKING:  # paho and sqlite3 are imported where a command runs
+    from ..rollouts import RolloutClient
 
 rollout_app = typer.Typer(no_args_is_help=True, help="Staged rollouts through the "
                           "controller: start one, watch it, pause, resume or abort it.")
@@ -46,12 +47,16 @@ def controller(
 ) -> None:
     """Keep rollouts in a database and drive them through the gateways, until Ctrl-C or
     SIGTERM; `wamr-agent rollout` talks to it."""
+    from ..controller.run import serve
+
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     guard(False, lambda: serve(resolve(broker, broker_options), db, _say))
 
 
 def _client(via: str, options: BrokerOptions) -> RolloutClient:
+    from ..rollouts import RolloutClient
+
     return RolloutClient(resolve(via, options))
 
 
@@ -160,6 +165,8 @@ def rollout_status(
             return client.status(rollout_id)
 
     rollout: dict[str, Any] = guard(as_json, read)
+    from ..rollouts import finished_error
+
     error = finished_error(rollout) if wait else None
     if as_json and error is None:
         print_json(rollout)

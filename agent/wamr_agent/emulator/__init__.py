@@ -8,11 +8,24 @@ its flash kept. :mod:`wamr_agent.pytest_plugin` builds its fixtures on it.
 the firmware core built as a host process (``make sim``).
 """
 
-from .console import Console
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 from .errors import EmulatorError, ExpectTimeout, FirmwareBuildError, QemuNotFound
-from .firmware import ensure_firmware
-from .qemu import BANNER, BOOT_TIMEOUT, INSTALL_HINT, EmulatedBoard, find_qemu
-from .simulated import SimulatedBoard
+
+if TYPE_CHECKING:
+    from .console import Console
+    from .firmware import ensure_firmware
+    from .qemu import BANNER, BOOT_TIMEOUT, INSTALL_HINT, EmulatedBoard, find_qemu
+    from .simulated import SimulatedBoard
+
+# The boards import the SMP client: loaded on first use (wamr_agent._lazy).
+__getattr__ = lazy_attributes(__name__, {
+    "Console": "console", "ensure_firmware": "firmware", "BANNER": "qemu",
+    "BOOT_TIMEOUT": "qemu", "INSTALL_HINT": "qemu", "EmulatedBoard": "qemu",
+    "find_qemu": "qemu", "SimulatedBoard": "simulated"})
 
 __all__ = [
     "BANNER",

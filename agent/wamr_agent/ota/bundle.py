@@ -19,6 +19,7 @@ from ..agent_err import AgentErr
 from ..capabilities import CAPABILITIES
 from ..errors import BoardError, InputError, SignatureError
 from .cbor_check import ShapeError, check_shape
+from .health import Health as Health  # re-exported: its home before health.py
 from .keys import KID_LEN, KeyPair, key_id, verify_signature
 
 MAGIC = b"WAB2"
@@ -29,29 +30,6 @@ MODULE_MIN, MODULE_MAX = 8, 16 * 1024 * 1024
 NAME_MAX, VERSION_MAX, LIST_MAX = 32, 16, 16  # LIST_MAX: boards, caps, entry
 U32_MAX = 0xFFFFFFFF
 CONFIRM_MODES = ("auto", "manual")
-
-
-@dataclass(frozen=True)
-class Health:
-    """Trial policy: confirm after ``loops`` loop rounds with at most ``traps`` traps,
-    and not before ``window_ms`` on trial; ``confirm="manual"``: only an operator
-    confirms."""
-
-    loops: int = 10
-    traps: int = 0
-    window_ms: int = 0
-    confirm: str = "auto"
-
-    def to_cbor_map(self) -> dict[str, Any]:
-        return {"loops": self.loops, "traps": self.traps, "window": self.window_ms,
-                "confirm": self.confirm}
-
-    def describe(self) -> str:
-        when = (f"after {self.loops} loop rounds with at most {self.traps} traps"
-                + (f", and {self.window_ms} ms on trial at least" if self.window_ms else ""))
-        if self.confirm == "manual":
-            return f"stays on trial until an operator confirms it (healthy {when})"
-        return f"confirmed automatically {when}"
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from pathlib import Path
 from ..capabilities import grant_mask
 from ..errors import FitError, LinkError, UsageError
 from ..inspection import inspect_module
-from .bundle import Health, build_bundle
+from .bundle import build_bundle
 from .files import write_output
+from .health import Health
 from .keys import KeyPair
 
 ENTRY_POINTS = ("setup", "loop", "_start")

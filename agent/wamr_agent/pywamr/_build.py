@@ -73,6 +73,7 @@ typedef struct wa_wasm_summary {
     uint32_t num_globals; uint32_t num_exports; uint32_t num_loops; uint32_t code_bytes;
     int has_memory; int memory_imported; uint32_t mem_initial_pages; uint32_t mem_max_pages;
         uint32_t data_end; uint32_t stack_top; uint32_t heap_base; int has_start; int needs_rewrite;
+    uint32_t elem_past_end; uint32_t elem_offset; uint32_t elem_count; uint32_t table_size;
 } wa_wasm_summary_t;
 
 typedef struct wa_wasm_extern {
@@ -94,6 +95,9 @@ int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len
                       wa_error_t *err);
 int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
                 wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err);
+int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const wa_value_t *args,
+                       uint32_t nargs, wa_value_t *results, uint32_t max_results,
+                       uint32_t *nresults, wa_error_t *err);
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);
 void wa_app_free(wa_app_t *app);
 size_t wa_heap_live(void);

@@ -4,9 +4,11 @@ reader, the same code the firmware uses), and the Module class."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import wasmtime
 
 from .. import wasmfile
 from ._loader import ffi, lib
@@ -78,6 +80,30 @@ def _externs(walk: Any, data: bytes) -> list[Extern]:
         del _collectors[key]
 
 
+SIG_LONG = "~"  # WA_WASM_SIG_LONG: the C reader's buffer holds no such signature
+_SIG_CHARS = {"i32": "i", "i64": "I", "f32": "f", "f64": "F", "funcref": "r", "externref": "r"}
+
+
+def _wasm3_sig(functype: Any) -> str:
+    """wasm3 notation of a wasmtime FuncType: results then params."""
+    params = "".join(_SIG_CHARS.get(str(t), "?") for t in functype.params)
+    results = "".join(_SIG_CHARS.get(str(t), "?") for t in functype.results)
+    ret = "v" if not results else results if len(results) == 1 else f"[{results}]"
+    return f"{ret}({params})"
+
+
+def _long_sigs(data: bytes, externs: list[Extern]) -> list[Extern]:
+    """externs, those whose signature the C reader could not hold written out
+    from the module's types (wasmtime reads them)."""
+    if all(e.sig != SIG_LONG for e in externs):
+        return externs
+    module = wasmtime.Module(wasmfile.engine(), data)
+    types: dict[tuple[str | None, str], Any] = {(None, e.name): e.type for e in module.exports}
+    types.update({(i.module, i.name or ""): i.type for i in module.imports})
+    return [replace(e, sig=_wasm3_sig(types[e.module, e.name])) if e.sig == SIG_LONG else e
+            for e in externs]
+
+
 def device_verdict(data: bytes) -> tuple[int, str]:
     """The device's own validator on data (``wa_wasm_validate``): (0, "") when it
     accepts, else the agent_err code (MALFORMED: invalid; NOT_SUPPORTED: a feature
@@ -98,8 +124,9 @@ def read_info(data: bytes) -> ModuleInfo:
         raise error_for(rc, f"{what} module: " + ffi.string(msg).decode())
     s = summary
     return ModuleInfo(
-        size=len(data), imports=_externs(lib.wa_wasm_for_each_import, data),
-        exports=_externs(lib.wa_wasm_for_each_export, data), functions=s.num_funcs,
+        size=len(data), imports=_long_sigs(data, _externs(lib.wa_wasm_for_each_import, data)),
+        exports=_long_sigs(data, _externs(lib.wa_wasm_for_each_export, data)),
+        functions=s.num_funcs,
         loops=s.num_loops, code_bytes=s.code_bytes, has_memory=bool(s.has_memory),
         memory_imported=bool(s.memory_imported), initial_pages=s.mem_initial_pages,
         max_pages=None if s.mem_max_pages == 0xFFFFFFFF else s.mem_max_pages,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from ..capabilities import grant_mask, grant_names
 from ..errors import BoardError, CallError
 from ._loader import ffi, lib
 from .errors import error_for, raise_for
+from .f32 import f32_bits_of_nan, float_from_f32_bits
 from .host import Host, HostBridge
 from .module import Module
 
@@ -114,8 +116,9 @@ class Instance:
             raise CallError(f"the module exports no function {name!r}; it exports: "
                             f"{', '.join(self.exports) or 'none'}")
         _to_values(name, export.sig, args, self._args)
-        rc = lib.wa_app_call(app, name.encode(), self._args, len(args), self._results, MAX_RESULTS,
-                             self._nres, self._err)
+        raw = name.encode()  # with its length: a name may hold a NUL
+        rc = lib.wa_app_call_export(app, raw, len(raw), self._args, len(args), self._results,
+                                    MAX_RESULTS, self._nres, self._err)
         self._bridge.reraise()
         if rc != 0:
             raise_for(self._err)
@@ -185,13 +188,22 @@ def _set_value(v: Any, p: str, a: int | float, name: str, i: int) -> None:
         if isinstance(a, bool) or not isinstance(a, int | float):
             raise CallError(f"{name!r} argument {i + 1} must be a number ({_TYPES[p]}), "
                             f"got {a!r}")
-        setattr(v.of, "f32" if p == "f" else "f64", float(a))
+        if p == "f" and math.isnan(a):
+            v.of.i32 = _signed32(f32_bits_of_nan(float(a)))  # C's narrowing would quiet it
+        else:
+            setattr(v.of, "f32" if p == "f" else "f64", float(a))
     else:
         raise CallError(f"{name!r} has a parameter of unsupported type {p!r}")
 
 
+def _signed32(bits: int) -> int:
+    return bits - (1 << 32) if bits & 0x80000000 else bits
+
+
 def _from_value(v: Any) -> int | float:
     t = v.type.decode()
+    if t == "f":
+        return float_from_f32_bits(v.of.i32)  # bit for bit, NaNs too
     return {"i": v.of.i32, "I": v.of.i64, "f": v.of.f32, "F": v.of.f64}[t]  # type: ignore[no-any-return]
 
 

@@ -16,10 +16,10 @@ from typing import Protocol
 import serial
 
 from ..errors import TransportError
+from .baud import DEFAULT_BAUDRATE as DEFAULT_BAUDRATE
+from .baud import MAX_BAUDRATE as MAX_BAUDRATE
 
 SOCKET_PREFIX = "socket://"
-DEFAULT_BAUDRATE = 115200
-MAX_BAUDRATE = 0x7FFFFFFF  # termios takes a custom rate as a C int
 _CHUNK = 4096
 # what a serial device that vanishes (a USB adapter pulled) raises: pyserial's own
 # error, the OSError of a read or write, termios.error from tcdrain (flush)

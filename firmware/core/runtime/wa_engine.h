@@ -41,9 +41,14 @@ int wa_engine_link(wa_app_t *app, const char *module, const char *name, const ch
 /* Compiles every function and runs the start function, if any. */
 int wa_engine_start(wa_app_t *app, wa_error_t *err);
 
-/* Calls an export; argument types are already checked by the runtime. */
-int wa_engine_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
-                   wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err);
+/* Calls export name, function func_index of the module (the runtime found it in
+ * the export section: an engine's lookup by name can also match a function the
+ * name section calls so, e.g. the "_start" that wasm-ld wraps in the exported
+ * one; and a C-string lookup would stop at a NUL in the name); argument types are
+ * already checked by the runtime. */
+int wa_engine_call(wa_app_t *app, const char *name, uint32_t func_index, const wa_value_t *args,
+                   uint32_t nargs, wa_value_t *results, uint32_t max_results, uint32_t *nresults,
+                   wa_error_t *err);
 
 uint32_t wa_engine_memory_bytes(const wa_app_t *app);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "m3_compile.h"
 #include "m3_env.h"
 #include "wa_engine.h"
 #include "wa_slots.h"
@@ -217,18 +218,22 @@ static int collect_results(IM3Function f, wa_value_t *results, uint32_t max_resu
     return WA_OK;
 }
 
-int wa_engine_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
-                   wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
+int wa_engine_call(wa_app_t *app, const char *name, uint32_t func_index, const wa_value_t *args,
+                   uint32_t nargs, wa_value_t *results, uint32_t max_results, uint32_t *nresults,
+                   wa_error_t *err)
 {
-    IM3Function f = NULL;
     const void *ptrs[16];
     *nresults = 0;
     if (nargs > 16) {
         return wa_error_set(err, WA_ERR_ARG_MISMATCH, "too many arguments (%u)", (unsigned)nargs);
     }
-    M3Result r = m3_FindFunction(&f, app->engine->runtime, name);
-    if (r != m3Err_none) {
-        return wa_error_set(err, WA_ERR_NO_EXPORT, "cannot call '%s': %s", name, r);
+    /* By index, not m3_FindFunction: that returns the first function with a
+     * matching name, export or name-section name alike. */
+    IM3Function f = Module_GetFunction(app->engine->module, func_index);
+    M3Result r = (f == NULL || f->compiled) ? m3Err_none : CompileFunction(f);
+    if (f == NULL || r != m3Err_none) {
+        return wa_error_set(err, WA_ERR_NO_EXPORT, "cannot call '%s': %s", name,
+                            f == NULL ? "no such function" : r);
     }
     for (uint32_t i = 0; i < nargs; i++) {
         ptrs[i] = &args[i].of;

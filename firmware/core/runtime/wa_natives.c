@@ -137,16 +137,6 @@ int wa_native_telemetry_publish(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint3
 
 /* ---- device I/O: gpio and i2c (docs/device-api.md) --------------------------- */
 
-/* A host op's result: value (>= 0) on success, else the negated code or a trap. */
-static int io_result(wa_app_t *app, uint64_t *ret, const char *what, int rc, uint32_t value)
-{
-    if (rc != 0) {
-        return host_result(app, ret, what, rc);
-    }
-    wa_slot_set_i32(ret, value > INT32_MAX ? INT32_MAX : (int32_t)value);
-    return 0;
-}
-
 /* WA_OK when the board profile lists pin and the host can do GPIO; *bit is its mask. */
 static int gpio_pin(const wa_app_t *app, int32_t pin, uint32_t *bit)
 {
@@ -157,21 +147,35 @@ static int gpio_pin(const wa_app_t *app, int32_t pin, uint32_t *bit)
     return app->ops.gpio != NULL ? WA_OK : WA_ERR_NOT_SUPPORTED;
 }
 
-/* One gpio native: checks the pin, and that it is configured as need (a mask
- * of app->gpio_*; 0: no need), then runs op. */
-static int gpio_call(wa_app_t *app, uint64_t *sp, const char *what, int op, const uint32_t *need,
-                     uint32_t arg)
+/* One gpio native: checks the pin, and that it is configured as need says
+ * (a mask of app->gpio_*), then runs op; on success the value goes to *out
+ * (when not NULL, in linear memory: checked by the caller). */
+static int gpio_call(wa_app_t *app, uint64_t *sp, const char *what, int op, uint32_t need,
+                     uint32_t arg, uint8_t *out)
 {
     int32_t pin = wa_slot_i32(&sp[1]);
     uint32_t bit = 0, value = 0;
     int rc = gpio_pin(app, pin, &bit);
-    if (rc == WA_OK && need != NULL && (*need & bit) == 0) {
+    if (rc == WA_OK && (need & bit) == 0) {
         rc = WA_ERR_BAD_STATE;
     }
     if (rc == WA_OK) {
         rc = app->ops.gpio(app->ops.ctx, op, (uint32_t)pin, arg, &value);
     }
-    return io_result(app, &sp[0], what, rc, value);
+    if (rc == WA_OK && out != NULL) {
+        int32_t v = value > INT32_MAX ? INT32_MAX : (int32_t)value;
+        memcpy(out, &v, sizeof v);
+    }
+    return host_result(app, &sp[0], what, rc);
+}
+
+/* gpio_read and gpio_edges: the value goes to the i32 at the second argument. */
+static int gpio_value(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len, const char *what,
+                      int op, uint32_t need)
+{
+    uint32_t out = wa_slot_u32(&sp[2]);
+    int rc = guest_range(app, what, mem_len, out, (uint32_t)sizeof(int32_t));
+    return rc != 0 ? rc : gpio_call(app, sp, what, op, need, 0, mem + out);
 }
 
 int wa_native_gpio_config(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
@@ -198,10 +202,8 @@ int wa_native_gpio_config(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t me
 
 int wa_native_gpio_read(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
 {
-    (void)mem;
-    (void)mem_len;
-    uint32_t configured = app->gpio_in | app->gpio_out;
-    return gpio_call(app, sp, "gpio_read", WA_GPIO_OP_READ, &configured, 0);
+    return gpio_value(app, sp, mem, mem_len, "gpio_read", WA_GPIO_OP_READ,
+                      app->gpio_in | app->gpio_out);
 }
 
 int wa_native_gpio_write(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
@@ -209,14 +211,12 @@ int wa_native_gpio_write(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem
     (void)mem;
     (void)mem_len;
     uint32_t level = wa_slot_i32(&sp[2]) != 0;
-    return gpio_call(app, sp, "gpio_write", WA_GPIO_OP_WRITE, &app->gpio_out, level);
+    return gpio_call(app, sp, "gpio_write", WA_GPIO_OP_WRITE, app->gpio_out, level, NULL);
 }
 
 int wa_native_gpio_edges(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
 {
-    (void)mem;
-    (void)mem_len;
-    return gpio_call(app, sp, "gpio_edges", WA_GPIO_OP_EDGES, &app->gpio_edge, 0);
+    return gpio_value(app, sp, mem, mem_len, "gpio_edges", WA_GPIO_OP_EDGES, app->gpio_edge);
 }
 
 static int i2c_allowed(const wa_io_allow_t *io, int32_t bus, int32_t addr)

@@ -87,6 +87,13 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
     if (rc != WA_OK) {
         return wa_error_set(err, rc, "%s%s", rc == WA_ERR_MALFORMED ? "invalid module: " : "", msg);
     }
+    if (s->elem_past_end != 0) { /* valid, but it cannot be instantiated */
+        return wa_error_set(err, WA_ERR_LOAD_FAILED,
+                            "element segment %u (offset %u, %u entries) is past the end of "
+                            "table 0 (%u entries)",
+                            (unsigned)s->elem_past_end - 1u, (unsigned)s->elem_offset,
+                            (unsigned)s->elem_count, (unsigned)s->table_size);
+    }
     return check_memory(budget, s, err);
 }
 
@@ -208,31 +215,44 @@ int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_erro
 
 typedef struct export_find {
     const char *name;
+    size_t name_len;
+    uint32_t index; /* in the function index space */
     char sig[WA_WASM_SIG_MAX];
     int found;
 } export_find_t;
 
+/* Names are compared with their length: a module may export "a\0b" and "a". */
 static int on_export(void *ctx, const wa_wasm_extern_t *exp)
 {
     export_find_t *f = (export_find_t *)ctx;
-    if (exp->kind == WA_EXT_FUNC && strlen(f->name) == exp->name_len &&
+    if (exp->kind == WA_EXT_FUNC && f->name_len == exp->name_len &&
         memcmp(f->name, exp->name, exp->name_len) == 0) {
         memcpy(f->sig, exp->sig, sizeof f->sig);
+        f->index = exp->index;
         f->found = 1;
         return 1;
     }
     return 0;
 }
 
+static int find_export(wa_app_t *app, export_find_t *f, wa_error_t *err)
+{
+    wa_wasm_for_each_export(app->module, app->module_len, on_export, f, NULL, 0);
+    if (!f->found) {
+        return wa_error_set(err, WA_ERR_NO_EXPORT, "the module exports no function '%.*s'",
+                            (int)f->name_len, f->name);
+    }
+    return WA_OK;
+}
+
 int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len, wa_error_t *err)
 {
-    export_find_t f = {.name = name};
-    wa_wasm_for_each_export(app->module, app->module_len, on_export, &f, NULL, 0);
-    if (!f.found) {
-        return wa_error_set(err, WA_ERR_NO_EXPORT, "the module exports no function '%s'", name);
+    export_find_t f = {.name = name, .name_len = strlen(name)};
+    int rc = find_export(app, &f, err);
+    if (rc == WA_OK) {
+        snprintf(sig, sig_len, "%s", f.sig);
     }
-    snprintf(sig, sig_len, "%s", f.sig);
-    return WA_OK;
+    return rc;
 }
 
 /* ---- load --------------------------------------------------------------- */
@@ -377,7 +397,11 @@ static int check_args(const char *name, const char *sig, const wa_value_t *args,
                       wa_error_t *err)
 {
     const char *params = strchr(sig, '(');
-    uint32_t want = params ? (uint32_t)(strlen(params) - 2) : 0;
+    if (params == NULL) { /* WA_WASM_SIG_LONG */
+        return wa_error_set(err, WA_ERR_NOT_SUPPORTED,
+                            "'%s' has more parameters or results than the runtime can pass", name);
+    }
+    uint32_t want = (uint32_t)(strlen(params) - 2);
     if (want != nargs) {
         return wa_error_set(err, WA_ERR_ARG_MISMATCH, "'%s' takes %u argument%s (%s), got %u", name,
                             (unsigned)want, want == 1 ? "" : "s", sig, (unsigned)nargs);
@@ -407,14 +431,15 @@ static int finish_call(wa_app_t *app, const char *name, int rc, uint32_t *nresul
     return rc;
 }
 
-int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
-                wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
+int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const wa_value_t *args,
+                       uint32_t nargs, wa_value_t *results, uint32_t max_results,
+                       uint32_t *nresults, wa_error_t *err)
 {
-    char sig[WA_WASM_SIG_MAX];
+    export_find_t f = {.name = name, .name_len = name_len};
     *nresults = 0;
-    int rc = wa_app_export_sig(app, name, sig, sizeof sig, err);
+    int rc = find_export(app, &f, err);
     if (rc == WA_OK) {
-        rc = check_args(name, sig, args, nargs, err);
+        rc = check_args(name, f.sig, args, nargs, err);
     }
     if (rc != WA_OK) {
         return rc;
@@ -425,11 +450,18 @@ int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_
     app->native_error = 0;
     app->calls++;
     wa_heap_t *previous = wa_heap_enter(&app->heap);
-    rc = wa_engine_call(app, name, args, nargs, results, max_results, nresults, err);
+    rc = wa_engine_call(app, name, f.index, args, nargs, results, max_results, nresults, err);
     wa_heap_leave(previous);
     app->ticks_last_call = (uint64_t)(budget - (app->fuel < 0 ? 0 : app->fuel));
     wa_app_flush_output(app);
     return finish_call(app, name, rc, nresults, err);
+}
+
+int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
+                wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
+{
+    return wa_app_call_export(app, name, strlen(name), args, nargs, results, max_results, nresults,
+                              err);
 }
 
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats)

@@ -187,11 +187,23 @@ int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len
  * Calls an exported function. args must match its parameters in number and
  * type; up to max_results results are written to results, their number to
  * *nresults. A WASI proc_exit(0) inside the call ends it normally with no
- * results. Returns WA_OK, WA_ERR_NO_EXPORT, WA_ERR_ARG_MISMATCH or a
- * WA_ERR_TRAP_* code (message: the engine's text plus the function).
+ * results. Returns WA_OK, WA_ERR_NO_EXPORT, WA_ERR_ARG_MISMATCH,
+ * WA_ERR_NOT_SUPPORTED (a signature longer than the runtime passes:
+ * WA_WASM_SIG_LONG) or a WA_ERR_TRAP_* code (message: the engine's text
+ * plus the function).
  */
 int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
                 wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err);
+
+/*
+ * The same for an export named by name_len bytes, which may include NUL
+ * (a module may export "a\0b" beside "a"; wa_app_call's C string can only
+ * name the latter). Names are compared in full, never up to a NUL. A NUL
+ * must follow the name_len bytes: messages print the name as a C string.
+ */
+int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const wa_value_t *args,
+                       uint32_t nargs, wa_value_t *results, uint32_t max_results,
+                       uint32_t *nresults, wa_error_t *err);
 
 /* Fills *stats. Never fails for a live app. */
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);

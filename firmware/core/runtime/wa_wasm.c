@@ -919,22 +919,31 @@ static uint32_t heap_base(module_t *m)
 
 /* Reads one element segment; 1 if it changes nothing: no elements, at a
  * constant offset inside the table (wasm3 fails to load a module with one
- * before the table has any element). */
-static int read_element_noop(module_t *m, cursor_t *c)
+ * before the table has any element). Notes the first segment that does not
+ * fit the table (wasm3 would grow the table for it). */
+static int read_element_noop(module_t *m, cursor_t *c, uint32_t i)
 {
     uint32_t at = c->pos;
     uint32_t offset = 0;
-    int noop = rd_u32(c) == 0 && read_const_expr(c, &offset) && rd_u32(c) == 0 && rd_ok(c) &&
-               m->table_min != NO_INDEX && offset <= m->table_min;
+    int known = rd_u32(c) == 0 && read_const_expr(c, &offset);
+    uint32_t n = known ? rd_u32(c) : 0;
+    int fits =
+        !known || !rd_ok(c) || m->table_min == NO_INDEX || (uint64_t)offset + n <= m->table_min;
+    if (!fits && m->sum.elem_past_end == 0) {
+        m->sum.elem_past_end = i + 1u;
+        m->sum.elem_offset = offset;
+        m->sum.elem_count = n;
+        m->sum.table_size = m->table_min;
+    }
     c->pos = at;
     read_element(c);
-    return noop;
+    return known && n == 0 && fits && m->table_min != NO_INDEX;
 }
 
 static int on_element(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
-    (void)i, (void)ctx;
-    m->noop_elements += (uint32_t)read_element_noop(m, c);
+    (void)ctx;
+    m->noop_elements += (uint32_t)read_element_noop(m, c, i);
     return 0;
 }
 
@@ -1095,7 +1104,11 @@ static void format_sig(const uint8_t *wasm, const functype_t *ft, char *sig)
     }
     fits = fits && put_sig_char(sig, &n, '(') &&
            put_sig_types(sig, &n, wasm + ft->params, ft->num_params) && put_sig_char(sig, &n, ')');
-    sig[fits ? n : 0] = '\0';
+    if (!fits) {
+        memcpy(sig, WA_WASM_SIG_LONG, sizeof WA_WASM_SIG_LONG);
+    } else {
+        sig[n] = '\0';
+    }
 }
 
 /* Writes the signature of type `type`; `from` locates a bad index. */
@@ -1318,7 +1331,7 @@ static void emit_elements(module_t *m, writer_t *w)
     put_leb(w, (uint64_t)n - m->noop_elements);
     for (uint32_t i = 0; i < n && rd_ok(&c); i++) {
         uint32_t at = c.pos;
-        if (!read_element_noop(m, &c)) {
+        if (!read_element_noop(m, &c, i)) {
             put_bytes(w, m->wasm + at, c.pos - at);
         }
     }

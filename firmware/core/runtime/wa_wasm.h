@@ -22,7 +22,11 @@
 
 #define WA_WASM_PAGE 65536u
 #define WA_WASM_NO_MAX 0xFFFFFFFFu /* memory has no declared maximum */
-#define WA_WASM_SIG_MAX 24         /* room for a wasm3-style signature */
+/* Room for a wasm3-style signature of every function the runtime can call
+ * (16 parameters, 8 results: "[iiiiiiii](iiiiiiiiiiiiiiii)"). A longer one
+ * is written as WA_WASM_SIG_LONG, which names no parameter list. */
+#define WA_WASM_SIG_MAX 32
+#define WA_WASM_SIG_LONG "~"
 
 /* External kinds as encoded in the binary. */
 enum wa_extern_kind { WA_EXT_FUNC = 0, WA_EXT_TABLE = 1, WA_EXT_MEMORY = 2, WA_EXT_GLOBAL = 3 };
@@ -53,6 +57,13 @@ typedef struct wa_wasm_summary {
                                that all change nothing (no elements). The metering
                                rewrite leaves those sections out, so loading copies the
                                module through it even without a CPU budget. */
+    uint32_t elem_past_end; /* 1 + the index of the first active element segment
+                               past the end of its table, 0 if none: an
+                               instantiation error (the module is valid). Its
+                               offset, entries, and the table's size: */
+    uint32_t elem_offset;
+    uint32_t elem_count;
+    uint32_t table_size;
 } wa_wasm_summary_t;
 
 /* One import or export, as the iteration callbacks see it. Names point into
@@ -66,7 +77,8 @@ typedef struct wa_wasm_extern {
     uint32_t index;            /* exports: index in its index space; imports: type
                                   index for functions, 0 otherwise */
     char sig[WA_WASM_SIG_MAX]; /* functions: wasm3 notation, e.g. "i(iI)", "v()";
-                                  "" for other kinds or when it does not fit.
+                                  "" for other kinds; WA_WASM_SIG_LONG when
+                                  it does not fit.
                                   Multiple results are written as "[ii](i)". */
 } wa_wasm_extern_t;
 

@@ -103,11 +103,11 @@ __attribute__((import_module("wamr_agent"), import_name("gpio_config")))
 int32_t wa_gpio_config(int32_t pin, int32_t mode);
 
 /*
- * [GPIO] Level of a configured pin (an output reads back what was written): 0 or 1, or -8
- * (denied), -6 (WA_ERR_BAD_STATE: not configured).
+ * [GPIO] Read a configured pin's level (0 or 1; an output reads back what was written) into
+ * *level. Returns 0, or -8 (denied), -6 (WA_ERR_BAD_STATE: not configured).
  */
 __attribute__((import_module("wamr_agent"), import_name("gpio_read")))
-int32_t wa_gpio_read(int32_t pin);
+int32_t wa_gpio_read(int32_t pin, int32_t *level);
 
 /*
  * [GPIO] Drive an output pin low (0) or high (non-zero). Returns 0, or -8 (denied), -6 (not
@@ -117,11 +117,12 @@ __attribute__((import_module("wamr_agent"), import_name("gpio_write")))
 int32_t wa_gpio_write(int32_t pin, int32_t level);
 
 /*
- * [GPIO] Edges counted on an input configured with 2 and/or 4 since the last gpio_edges or
- * gpio_config, then cleared: >= 0, or -8 (denied), -6 (no edge counting on the pin).
+ * [GPIO] Store in *count the edges counted on an input configured with 2 and/or 4 since the last
+ * gpio_edges or gpio_config, and clear them. Returns 0, or -8 (denied), -6 (no edge counting on
+ * the pin).
  */
 __attribute__((import_module("wamr_agent"), import_name("gpio_edges")))
-int32_t wa_gpio_edges(int32_t pin);
+int32_t wa_gpio_edges(int32_t pin, int32_t *count);
 
 /*
  * [I2C] One I2C transaction with a 7-bit address: write wr_len bytes, then (rd_len > 0) a repeated
@@ -149,6 +150,63 @@ static inline int32_t wa_log_str(const char *s) {
 /* Publishes a telemetry sample under a NUL-terminated key. */
 static inline int32_t wa_publish(const char *key, float value) {
     return wa_telemetry_publish(key, wa_strlen(key), value);
+}
+
+/*
+ * A log line built in a fixed buffer (no libc); what does not fit is dropped.
+ * WA_LINE_FN keeps one copy of each helper: inlined at every call, they would
+ * grow a module by more than a kilobyte.
+ */
+#define WA_LINE_FN static inline __attribute__((noinline))
+
+typedef struct wa_line {
+    char text[96];
+    int32_t len;
+} wa_line_t;
+
+WA_LINE_FN void wa_line_char(wa_line_t *l, char c) {
+    if (l->len < (int32_t)sizeof(l->text)) {
+        l->text[l->len++] = c;
+    }
+}
+
+WA_LINE_FN void wa_line_str(wa_line_t *l, const char *s) {
+    while (*s != '\0') {
+        wa_line_char(l, *s++);
+    }
+}
+
+WA_LINE_FN void wa_line_int(wa_line_t *l, int32_t v) {
+    char digits[10];
+    int n = 0;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    if (v < 0) {
+        wa_line_char(l, '-');
+    }
+    do {
+        digits[n++] = (char)('0' + u % 10u);
+        u /= 10u;
+    } while (u != 0u);
+    while (n > 0) {
+        wa_line_char(l, digits[--n]);
+    }
+}
+
+/* Appends v with one decimal, rounded half away from zero ("-0.5", "21.3"). */
+WA_LINE_FN void wa_line_tenths(wa_line_t *l, float v) {
+    int32_t tenths = (int32_t)(v < 0.0f ? v * 10.0f - 0.5f : v * 10.0f + 0.5f);
+    uint32_t u = tenths < 0 ? 0u - (uint32_t)tenths : (uint32_t)tenths;
+    if (tenths < 0) {
+        wa_line_char(l, '-');
+    }
+    wa_line_int(l, (int32_t)(u / 10u));
+    wa_line_char(l, '.');
+    wa_line_char(l, (char)('0' + u % 10u));
+}
+
+/* Logs the line. */
+static inline int32_t wa_line_log(const wa_line_t *l) {
+    return wa_log(l->text, l->len);
 }
 
 #ifdef __cplusplus

@@ -1,0 +1,97 @@
+"""What every language module shares: the toolchain record, a build's inputs,
+the MCU memory layout, and where the generated bindings are."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+# The bindings generated from wa_native_api.def (`make gen`), shipped as package
+# data: build() points each compiler here, so an app builds against the native
+# API of the wamr-agent that deploys it.
+BINDINGS = Path(__file__).resolve().parents[1] / "bindings"
+
+PAGE = 65536  # one wasm page: all the linear memory an MCU app starts with
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    lang: str
+    argv: list[str]  # the compiler's command (e.g. ["/usr/bin/clang"])
+    version: str  # its first line of --version
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    app_dir: Path
+    sources: list[Path]  # absolute, sorted
+    out: Path  # absolute
+    kind: str  # "reactor" or "command"
+    stack_size: int
+    work: Path  # a temporary folder for intermediate files
+
+
+class Language(Protocol):
+    """A language module (langs/c.py, ...)."""
+
+    TOOL: str  # the compiler's name in messages ("clang")
+    SOURCES: dict[str, list[str]]  # kind -> the template's source globs
+
+    def find(self) -> Toolchain: ...
+
+    def commands(self, tc: Toolchain, spec: BuildSpec) -> list[list[str]]: ...
+
+    def finish(self, spec: BuildSpec) -> None: ...
+
+
+def first_line(argv: list[str], flag: str = "--version") -> str | None:
+    """The first output line of `argv flag` (no flag when empty), or None when it
+    does not run."""
+    try:
+        done = subprocess.run([*argv, flag] if flag else argv, capture_output=True, text=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def read_leb(data: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 at pos: (value, the position after it)."""
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if byte < 0x80:
+            return value, pos
+
+
+def strip_dwarf(path: Path) -> None:
+    """Drops the custom sections named .debug_* (DWARF) from a module, keeping the
+    name section, as wasm-ld's --strip-debug does."""
+    data = path.read_bytes()
+    kept, pos = [data[:8]], 8
+    while pos < len(data):
+        start = pos
+        size, body = read_leb(data, pos + 1)
+        end = body + size
+        if data[start] == 0:
+            name_len, name_at = read_leb(data, body)
+            if data[name_at : name_at + name_len].startswith(b".debug_"):
+                pos = end
+                continue
+        kept.append(data[start:end])
+        pos = end
+    path.write_bytes(b"".join(kept))
+
+
+def wasm_ld_flags(stack_size: int) -> list[str]:
+    """wasm-ld's options for an MCU app (the Makefile's WASM_LDFLAGS): a small stack
+    below the data, one page, no DWARF but the name section kept."""
+    return [f"-zstack-size={stack_size}", "--stack-first", f"--initial-memory={PAGE}",
+            "--strip-debug"]
