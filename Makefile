@@ -117,6 +117,7 @@ gen: setup
 	$(PY) firmware/tools/gen_native_api.py
 
 BINDING_SRC := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h $(RUNTIME)/*.def $(RUNTIME)/*.flags) \
+               $(wildcard firmware/core/port/wa_tmp105.[ch]) \
                agent/wamr_agent/pywamr/_build.py
 
 # --force: a changed compile flag in _build.py must rebuild every object.
@@ -144,6 +145,7 @@ WASM_CFLAGS  := -Os -Wall -Wextra -Iagent/wamr_agent/appdev/bindings
 WASM_LDFLAGS := -Wl,-z,stack-size=8192 -Wl,--stack-first -Wl,--initial-memory=65536 \
                 -Wl,--strip-debug
 EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
+                $(EXAMPLES_OUT)/thermostat.wasm $(EXAMPLES_OUT)/io_probe.wasm \
                 $(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/libkernels.so \
                 $(BENCH_OUT)/libkernels_scalar.so
 
@@ -153,6 +155,23 @@ $(WASM_OBJ)/sensor.o: examples/sensor/sensor.c agent/wamr_agent/appdev/bindings/
                       | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
+
+$(WASM_OBJ)/thermostat.o: examples/thermostat/thermostat.c \
+                          agent/wamr_agent/appdev/bindings/wamr_agent.h | $(BUILD)/.stamp-apt
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
+
+# A test app (tests/device_io.py): each device I/O call once, its result logged.
+$(WASM_OBJ)/io_probe.o: tests/fixtures/apps/io_probe.c \
+                        agent/wamr_agent/appdev/bindings/wamr_agent.h | $(BUILD)/.stamp-apt
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
+
+# Reactors like the sensor; snprintf comes from wasi-libc and imports nothing.
+$(EXAMPLES_OUT)/thermostat.wasm $(EXAMPLES_OUT)/io_probe.wasm: $(EXAMPLES_OUT)/%.wasm: \
+                                                              $(WASM_OBJ)/%.o
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(WASM_LDFLAGS) -o $@ $<
 
 $(WASM_OBJ)/hello.o: examples/hello_wasi/hello.c | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)

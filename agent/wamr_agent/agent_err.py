@@ -18,6 +18,9 @@ class AgentErr(IntEnum):
     NOT_SUPPORTED = 5
     BAD_STATE = 6
     TOO_LARGE = 7
+    DENIED = 8
+    NACK = 9
+    IO = 10
 
     MALFORMED = 16
     MODULE_TOO_LARGE = 17

@@ -43,12 +43,15 @@ Emulation = Literal["qemu", "host"]
 _EMULATIONS: tuple[Emulation, ...] = ("qemu", "host")
 _ADDRESS_LIMIT = 1 << 32
 _TOP_KEYS = frozenset(
-    {"name", "description", "cpu", "ram_bytes", "flash_bytes", "emulation", "qemu", "budget"}
+    {"name", "description", "cpu", "ram_bytes", "flash_bytes", "emulation", "qemu", "budget",
+     "gpio", "i2c"}
 )
 _QEMU_KEYS = frozenset({"machine", "cpu", "uart_base", "flash_base", "ram_base"})
 # Optional [qemu] keys the Cortex-M firmware port reads (firmware/tools/gen_board.py).
 _QEMU_PORT_KEYS = frozenset({"mgmt_uart_base", "mgmt_uart_rx_irq", "watchdog_base",
-                             "flash_window_base", "sysclk_hz"})
+                             "flash_window_base", "sysclk_hz", "fpgaio_base", "i2c0_base"})
+GPIO_PINS = 32  # pins 0-31 (WA_IO_PINS)
+I2C_ALLOW_MAX = 8  # (bus, address) pairs (WA_IO_I2C_MAX)
 _BUDGET_KEYS = frozenset(
     {"module_bytes", "linear_memory_bytes", "stack_bytes", "heap_bytes", "cpu_ticks"}
 )
@@ -88,6 +91,9 @@ class QemuMachine:
     watchdog_base: int | None = None
     flash_window_base: int | None = None
     sysclk_hz: int | None = None
+    fpgaio_base: int | None = None
+    i2c0_base: int | None = None
+    devices: tuple[str, ...] = ()  # extra `-device` arguments (I2C parts)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,8 @@ class Board:
     qemu: QemuMachine | None
     budget: Budget
     path: Path
+    gpio_pins: tuple[int, ...] = ()  # [gpio] pins an app may use
+    i2c: tuple[tuple[int, int], ...] = ()  # [i2c] (bus, address) pairs an app may address
 
     @property
     def supported(self) -> bool:
@@ -186,7 +194,31 @@ def _parse_board(top: _Table) -> Board:
         qemu=_parse_qemu(top, emulation),
         budget=budget,
         path=top.path,
+        gpio_pins=_parse_gpio(top),
+        i2c=_parse_i2c(top),
     )
+
+
+def _parse_gpio(top: _Table) -> tuple[int, ...]:
+    table = top.table("gpio")
+    if table is None:
+        return ()
+    table.only(frozenset({"pins"}))
+    return tuple(sorted(set(table.integers("pins", limit=GPIO_PINS))))
+
+
+def _parse_i2c(top: _Table) -> tuple[tuple[int, int], ...]:
+    table = top.table("i2c")
+    if table is None:
+        return ()
+    pairs: list[tuple[int, int]] = []
+    for key in sorted(table.data):
+        if not (key.startswith("bus") and key[3:].isdigit() and int(key[3:]) < 256):
+            table.fail(key, "unknown key (expected busN, N = 0-255)")
+        pairs += [(int(key[3:]), addr) for addr in table.integers(key, minimum=1, limit=0x80)]
+    if len(pairs) > I2C_ALLOW_MAX:
+        top.fail("i2c", f"lists {len(pairs)} addresses; at most {I2C_ALLOW_MAX}")
+    return tuple(pairs)
 
 
 def _parse_emulation(top: _Table) -> Emulation:
@@ -205,7 +237,7 @@ def _parse_qemu(top: _Table, emulation: Emulation) -> QemuMachine | None:
         return None
     if table is None:
         top.fail("qemu", 'missing (required with emulation = "qemu")')
-    table.only(_QEMU_KEYS | _QEMU_PORT_KEYS)
+    table.only(_QEMU_KEYS | _QEMU_PORT_KEYS | {"devices"})
     port = {
         key: table.integer(key, limit=_ADDRESS_LIMIT)
         for key in sorted(_QEMU_PORT_KEYS)
@@ -217,6 +249,7 @@ def _parse_qemu(top: _Table, emulation: Emulation) -> QemuMachine | None:
         uart_base=table.integer("uart_base", limit=_ADDRESS_LIMIT),
         flash_base=table.integer("flash_base", limit=_ADDRESS_LIMIT),
         ram_base=table.integer("ram_base", limit=_ADDRESS_LIMIT),
+        devices=tuple(table.texts("devices")) if table.has("devices") else (),
         **port,
     )
 

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 
 from .errors import UsageError
 
-CAPABILITIES: tuple[str, ...] = ("log", "time", "sensor", "telemetry", "wasi")
+# Device I/O (gpio, i2c) is granted like the rest; the board profile's [gpio] and [i2c]
+# tables then limit which pins, buses and addresses it reaches (docs/device-api.md).
+CAPABILITIES: tuple[str, ...] = ("log", "time", "sensor", "telemetry", "wasi", "gpio", "i2c")
 ALL = (1 << len(CAPABILITIES)) - 1
 
 

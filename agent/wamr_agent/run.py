@@ -9,8 +9,18 @@ from typing import Any
 
 from .boards import Board, load_board
 from .errors import CallError
-from .pywamr import Host, Instance, MemoryStats, Module, Runtime
+from .pywamr import Host, Instance, MemoryStats, Module, Runtime, Tmp105
+from .pywamr.devices import WRITE
 from .sensors import SensorPlayback
+
+
+@dataclass(frozen=True)
+class LocalDevices:
+    """Device I/O of a local run: input pin levels from a gpio.in file (re-read at
+    every GPIO call), and what the TMP105 model at bus 0, 0x48 measures."""
+
+    gpio_inputs: Path | None = None
+    tmp105_celsius: float = 25.0
 
 
 @dataclass
@@ -27,6 +37,7 @@ class RunReport:
     calls: list[Call] = field(default_factory=list)
     log: list[dict[str, str]] = field(default_factory=list)
     telemetry: list[dict[str, Any]] = field(default_factory=list)
+    gpio: list[dict[str, int]] = field(default_factory=list)  # writes: pin, level
     stats: MemoryStats | None = None
     stopped: str | None = None
 
@@ -39,11 +50,21 @@ class RecordingHost(Host):
     plays back recorded sensor data."""
 
     def __init__(self, report: RunReport, sensors: SensorPlayback | None,
-                 echo: Callable[[str], None] | None) -> None:
+                 echo: Callable[[str], None] | None,
+                 devices: LocalDevices = LocalDevices()) -> None:
         super().__init__()
         self.report = report
         self.sensors = sensors
         self.echo = echo
+        self.pins.inputs = devices.gpio_inputs
+        self.i2c_devices[(0, Tmp105.ADDRESS)] = Tmp105(devices.tmp105_celsius)
+
+    def gpio(self, op: int, pin: int, arg: int) -> int:
+        if op == WRITE:
+            self.report.gpio.append({"pin": pin, "level": arg})
+            if self.echo:
+                self.echo(f"gpio {pin}={arg}")
+        return super().gpio(op, pin, arg)
 
     def log(self, stream: str, text: str) -> None:
         self.report.log.append({"stream": stream, "text": text})
@@ -114,7 +135,8 @@ def with_limits(board: str | Board, *, cpu_ticks: int | None = None,
 def run_module(path: str | Path, board: str | Board, *, invoke: str | None = None,
                args: list[str] | None = None, grants: list[str] | None = None,
                sensor_data: str | Path | None = None, repeat: int = 1,
-               echo: Callable[[str], None] | None = None) -> RunReport:
+               echo: Callable[[str], None] | None = None,
+               devices: LocalDevices = LocalDevices()) -> RunReport:
     module = Module.from_file(path)
     runtime = Runtime(board, grants=grants)
     runtime.check(module)
@@ -122,7 +144,7 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
     sensors = SensorPlayback.from_csv(sensor_data) if sensor_data else None
     names = entry_points(module, invoke)
     values = parse_args(module, names[0], args or [])
-    with runtime.instantiate(module, RecordingHost(report, sensors, echo)) as app:
+    with runtime.instantiate(module, RecordingHost(report, sensors, echo, devices)) as app:
         _run_calls(app, names, values, repeat, report)
         report.stats = app.stats()
     return report

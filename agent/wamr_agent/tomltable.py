@@ -76,6 +76,15 @@ class TomlTable:
             self.fail(key, f"must be {bound}, got {value}")
         return value
 
+    def integers(self, key: str, minimum: int = 0, limit: int | None = None) -> list[int]:
+        """An array of integers, each as :meth:`integer` checks it."""
+        value = self._get(key)
+        if not isinstance(value, list):
+            self.fail(key, f"must be a list of integers, got {value!r}")
+        items = type(self)(self.path, {str(i): v for i, v in enumerate(value)},
+                           f"{self.prefix}{key}.")
+        return [items.integer(str(i), minimum, limit) for i in range(len(value))]
+
     def table(self: T, key: str) -> T | None:
         if key not in self.data:
             return None

@@ -2,9 +2,11 @@
  * fuzz_port.c - what the agent harnesses (fuzz_smp.c, fuzz_install.c) need
  * besides the host port's port.c (console, time, reset, watchdog): the flash
  * in RAM (the NOR rules of wa_flash_rules.h, as port_flash.c), a management
- * UART that receives nothing, and the heap as the process's (ASan's) malloc,
- * reported as the board's RAM less the firmware reserve. Replaces port_main.c,
- * port_flash.c, port_faults.c, port_mgmt.c and heap.c of the simulated board.
+ * UART that receives nothing, GPIO and I2C with no files (pins read 0, no I2C
+ * device answers), and the heap as the process's (ASan's) malloc, reported as
+ * the board's RAM less the firmware reserve. Replaces port_main.c,
+ * port_flash.c, port_faults.c, port_mgmt.c, port_io.c and heap.c of the
+ * simulated board.
  */
 #include <string.h>
 
@@ -84,6 +86,27 @@ void wa_port_mgmt_write(const uint8_t *buf, size_t n)
 void wa_port_mgmt_wait(uint32_t ms)
 {
     (void)ms;
+}
+
+int wa_port_gpio(int op, uint32_t pin, uint32_t arg, uint32_t *out)
+{
+    (void)op;
+    (void)pin;
+    (void)arg;
+    *out = 0;
+    return WA_OK;
+}
+
+int wa_port_i2c(uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len, uint8_t *rd,
+                size_t rd_len)
+{
+    (void)bus;
+    (void)addr;
+    (void)wr;
+    (void)wr_len;
+    (void)rd;
+    (void)rd_len;
+    return WA_ERR_NACK;
 }
 
 /* port.c's wa_port_init calls these; the harnesses boot with fuzz_device_boot. */

@@ -85,9 +85,11 @@ def _as_type(ctype: str) -> str:
 
 
 def _wrapper(api: Api) -> list[str]:
-    params = ", ".join(f"{p.name}: {'string' if p.kind == 'str' else _as_type(p.ctype)}"
+    kinds = {"str": "string", "bytes": "Uint8Array", "buf": "Uint8Array"}
+    params = ", ".join(f"{p.name}: {kinds.get(p.kind) or _as_type(p.ctype)}"
                        for p in api.args)
-    args = call_args(api, "TEXT", "utf8({name})", "OUT")
+    data = "changetype<usize>({name}.dataStart)"
+    args = call_args(api, "TEXT", "utf8({name})", "OUT", (data, data, "{name}.length"))
     call = f"sys.{api.name}({', '.join(args)})"
     out = api.out
     if out is None:

@@ -155,15 +155,17 @@ macro_rules! println {
 
 def _raw_type(ctype: str, pointer: str) -> str:
     if pointer:
-        inner = "u8" if ctype == "char" else SCALARS[ctype]["rust"]
+        inner = "u8" if ctype in ("char", "uint8_t") else SCALARS[ctype]["rust"]
         return f"*{'const' if pointer == 'const*' else 'mut'} {inner}"
     return SCALARS[ctype]["rust"]
 
 
 def _wrapper(api: Api) -> list[str]:
-    params = ", ".join(f"{p.name}: {'&str' if p.kind == 'str' else SCALARS[p.ctype]['rust']}"
+    kinds = {"str": "&str", "bytes": "&[u8]", "buf": "&mut [u8]"}
+    params = ", ".join(f"{p.name}: {kinds.get(p.kind) or SCALARS[p.ctype]['rust']}"
                        for p in api.args)
-    args = call_args(api, "{name}.as_ptr()", "{name}.len() as i32", "&mut {name}")
+    args = call_args(api, "{name}.as_ptr()", "{name}.len() as i32", "&mut {name}",
+                     ("{name}.as_ptr()", "{name}.as_mut_ptr()", "{name}.len() as i32"))
     call = f"unsafe {{ sys::{api.name}({', '.join(args)}) }}"
     out = api.out
     if not api.status:

@@ -41,15 +41,19 @@ pub fn logFmt(comptime fmt: []const u8, args: anytype) Error!void {
 
 def _raw_type(ctype: str, pointer: str) -> str:
     if pointer:
-        inner = "u8" if ctype == "char" else SCALARS[ctype]["zig"]
+        if ctype in ("char", "uint8_t"):
+            return "[*]const u8" if pointer == "const*" else "[*]u8"
+        inner = SCALARS[ctype]["zig"]
         return f"[*]const {inner}" if pointer == "const*" else f"*{inner}"
     return SCALARS[ctype]["zig"]
 
 
 def _wrapper(api: Api) -> list[str]:
-    params = ", ".join(f"{p.name}: {'[]const u8' if p.kind == 'str' else SCALARS[p.ctype]['zig']}"
+    kinds = {"str": "[]const u8", "bytes": "[]const u8", "buf": "[]u8"}
+    params = ", ".join(f"{p.name}: {kinds.get(p.kind) or SCALARS[p.ctype]['zig']}"
                        for p in api.args)
-    args = call_args(api, "{name}.ptr", "@intCast({name}.len)", "&{name}")
+    args = call_args(api, "{name}.ptr", "@intCast({name}.len)", "&{name}",
+                     ("{name}.ptr", "{name}.ptr", "@intCast({name}.len)"))
     call = f"sys.{api.name}({', '.join(args)})"
     out = api.out
     if not api.status:

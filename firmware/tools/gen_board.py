@@ -30,6 +30,9 @@ BUDGET_KEYS = ("module_bytes", "linear_memory_bytes", "stack_bytes", "heap_bytes
 # [qemu] keys the Cortex-M port needs on top of the ones every QEMU profile has.
 PORT_KEYS = ("mgmt_uart_base", "mgmt_uart_rx_irq", "watchdog_base", "flash_window_base",
              "sysclk_hz")
+# Optional [qemu] keys of the device I/O drivers (FPGA I/O block, SBCon I2C bus 0).
+IO_KEYS = ("fpgaio_base", "i2c0_base")
+I2C_ALLOW_MAX = 8  # WA_IO_I2C_MAX in wa_runtime.h
 EXIT_REFUSED = 2
 EXIT_BAD_PROFILE = 3
 
@@ -50,6 +53,8 @@ class Profile:
     flash_bytes: int
     budget: dict[str, int]
     qemu: dict[str, int | str] | None
+    gpio_pins: int = 0  # bit n: pin n ([gpio] pins)
+    i2c: tuple[int, ...] = ()  # bus << 8 | address ([i2c] busN)
 
     def addr(self, key: str) -> int:
         assert self.qemu is not None
@@ -82,6 +87,8 @@ def load_profile(path: Path) -> Profile:
             flash_bytes=int(data["flash_bytes"]),
             budget=budget,
             qemu=data.get("qemu"),
+            gpio_pins=sum(1 << int(pin) for pin in set(data.get("gpio", {}).get("pins", []))),
+            i2c=_i2c_allow(data.get("i2c", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProfileError(f"{path}: missing or malformed key {exc}") from exc
@@ -91,6 +98,14 @@ def load_profile(path: Path) -> Profile:
             f"{kib(MIN_RAM_BYTES)} wamr-agent needs; not building firmware for it"
         )
     return profile
+
+
+def _i2c_allow(table: dict[str, list[int]]) -> tuple[int, ...]:
+    """[i2c] busN = [addresses] as bus << 8 | address (the runtime's wa_io_allow_t)."""
+    pairs = [int(key[3:]) << 8 | int(addr) for key, addrs in table.items() for addr in addrs]
+    if len(pairs) > I2C_ALLOW_MAX:
+        raise ValueError(f"[i2c] lists {len(pairs)} addresses; at most {I2C_ALLOW_MAX}")
+    return tuple(pairs)
 
 
 def _define(name: str, value: int | str) -> str:
@@ -112,6 +127,12 @@ def _board_macros(p: Profile) -> list[str]:
         _define("WA_BOARD_C_STACK_BYTES", C_STACK_BYTES),
     ]
     lines += [_define(f"WA_BOARD_BUDGET_{key.upper()}", p.budget[key]) for key in BUDGET_KEYS]
+    allow = ", ".join(f"{pair:#06x}u" for pair in p.i2c) or "0"
+    lines += [
+        f"#define WA_BOARD_GPIO_PINS {p.gpio_pins:#010x}u",
+        f"#define WA_BOARD_I2C_ALLOW_COUNT {len(p.i2c)}u",
+        f"#define WA_BOARD_I2C_ALLOW {{{allow}}}",
+    ]
     if p.qemu is not None:
         lines += [
             _define("WA_BOARD_QEMU_MACHINE", str(p.qemu.get("machine", ""))),
@@ -125,6 +146,7 @@ def _board_macros(p: Profile) -> list[str]:
             _define("WA_BOARD_WATCHDOG_BASE", p.addr("watchdog_base")),
             _define("WA_BOARD_SYSCLK_HZ", p.addr("sysclk_hz")),
         ]
+        lines += [_define(f"WA_BOARD_{k.upper()}", p.addr(k)) for k in IO_KEYS if k in p.qemu]
     return lines
 
 

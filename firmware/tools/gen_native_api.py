@@ -53,6 +53,8 @@ CAPABILITIES: dict[str, str] = {
     "SENSOR": "read sensor channels",
     "TELEMETRY": "publish telemetry samples",
     "WASI": "the WASI preview1 subset wasi-libc needs (stdout/stderr, clocks, random, exit)",
+    "GPIO": "configure, read and write the pins the board profile lists (docs/device-api.md)",
+    "I2C": "transactions with the I2C addresses the board profile lists (docs/device-api.md)",
 }
 
 C_TO_WASM: dict[str, str] = {

@@ -5,6 +5,8 @@ prototypes), the return codes as a module sees them (negated agent_err values),
 and safe wrappers derived from the C prototypes by three rules:
 
 - ``const char *s, int32_t n`` is one string argument (pointer and byte length);
+- ``const uint8_t *b, int32_t n`` is one byte-slice argument, ``uint8_t *b,
+  int32_t n`` one mutable byte slice (the call fills it);
 - a non-const pointer to a scalar (``float *value``) is the wrapper's result;
 - an ``int32_t`` result is a status (0 or a negated code); any other result is
   the value itself (``int64_t time_ms``).
@@ -36,7 +38,8 @@ class BindingError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    kind: str  # "str" (pointer + length), "out" (the result), "scalar"
+    kind: str  # "str" (pointer + length), "bytes"/"buf" (byte slice, read/filled),
+    # "out" (the result), "scalar"
     name: str
     ctype: str  # the scalar's or pointee's C type ("char" for str)
 
@@ -88,6 +91,10 @@ def api_of(native: Any) -> Api:
             params.append(Param("str", name, "char"))
             i += 2
             continue
+        if pointer and ctype == "uint8_t" and nxt and nxt[1:] == ("int32_t", ""):
+            params.append(Param("bytes" if pointer == "const*" else "buf", name, "uint8_t"))
+            i += 2
+            continue
         if pointer == "*" and ctype in SCALARS and not any(p.kind == "out" for p in params):
             params.append(Param("out", name, ctype))
         elif pointer == "" and ctype in SCALARS:
@@ -103,13 +110,18 @@ def api_of(native: Any) -> Api:
     return Api(native.name, native.capability, native.doc, raw, params, native.c_ret, status)
 
 
-def call_args(api: Api, ptr: str, length: str, out: str) -> list[str]:
-    """The raw import's arguments in a wrapper: a string's pointer and length and the
-    result's address as the language spells them ("{name}" is the parameter)."""
+def call_args(api: Api, ptr: str, length: str, out: str,
+              slices: tuple[str, str, str] = ("", "", "")) -> list[str]:
+    """The raw import's arguments in a wrapper: a string's pointer and length, a byte
+    slice's pointer (read-only, filled) and length (``slices``) and the result's
+    address as the language spells them ("{name}" is the parameter)."""
     args: list[str] = []
     for p in api.params:
         if p.kind == "str":
             args += [ptr.format(name=p.name), length.format(name=p.name)]
+        elif p.kind in ("bytes", "buf"):
+            pointer = slices[0] if p.kind == "bytes" else slices[1]
+            args += [pointer.format(name=p.name), slices[2].format(name=p.name)]
         else:
             args.append(out.format(name=p.name) if p.kind == "out" else p.name)
     return args

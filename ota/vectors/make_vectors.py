@@ -122,7 +122,7 @@ def vectors() -> list[tuple[str, str, bytes]]:
         ("module_flipped", "BAD_SIGNATURE", lambda: flip(good, len(good) - 2)),
         ("wrong_board", "WRONG_BOARD", lambda: bundle(key, boards=["esp32"])),
         ("unknown_capability", "NOT_SUPPORTED",
-         lambda: resign(key, {**base, "caps": ["log", "gpio"]})),
+         lambda: resign(key, {**base, "caps": ["log", "camera"]})),
     ]
     assert len(good) > HEAD.size + SIG_LEN
     return [(name, expect, make()) for name, expect, make in cases]

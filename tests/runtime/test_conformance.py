@@ -21,6 +21,7 @@ import pytest
 import wasmtime
 
 from tests.runtime.conformance_cases import QUIET, Case, cases, module_wat
+from tests.runtime.hosts import Lines
 from wamr_agent.errors import CallError, LoadError
 from wamr_agent.pywamr import Host, Instance, Module, Runtime
 from wamr_agent.pywamr._loader import ffi, lib
@@ -44,15 +45,6 @@ def f64_bits(x: float) -> int:
 
 def f32_bits(x: float) -> int:
     return f32_bits_of_nan(x) if math.isnan(x) else struct.unpack("<I", struct.pack("<f", x))[0]
-
-
-class Lines(Host):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def log(self, stream: str, text: str) -> None:
-        self.lines.append(text)
 
 
 @pytest.fixture(scope="module")

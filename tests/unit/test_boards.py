@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_tool
 from wamr_agent import boards
 from wamr_agent.boards import (
     FIRMWARE_RESERVE_BYTES,
@@ -201,7 +202,43 @@ MALFORMED = [
     ('machine = "mps2-an385"\n', "", "qemu.machine", "missing"),
     ("cpu_ticks = 20000000", "cpu_ticks = 20000000\nticks = 1", "budget.ticks", "unknown key"),
     ('emulation = "qemu"', 'emulation = "host"', "qemu", "only allowed"),
+    ("[budget]", "[gpio]\npins = [32]\n[budget]", "gpio.pins.0", "below 0x20"),
+    ("[budget]", "[gpio]\npins = 3\n[budget]", "gpio.pins", "list of integers"),
+    ("[budget]", "[gpio]\npin = [3]\n[budget]", "gpio.pin", "unknown key"),
+    ("[budget]", "[i2c]\nbus0 = [0x80]\n[budget]", "i2c.bus0.0", "below 0x80"),
+    ("[budget]", "[i2c]\nbus0 = [0]\n[budget]", "i2c.bus0.0", "at least 1"),
+    ("[budget]", "[i2c]\nbusA = [0x48]\n[budget]", "i2c.busA", "expected busN"),
+    ("[budget]", "[i2c]\nbus0 = [1, 2, 3, 4, 5, 6, 7, 8, 9]\n[budget]", "i2c", "at most 8"),
+    ("ram_base = 0x20000000", 'ram_base = 0x20000000\ndevices = "tmp105"', "qemu.devices",
+     "list of non-empty strings"),
 ]
+
+
+def test_device_io_tables_are_read(board_dir: Path) -> None:
+    text = VALID.replace("[budget]", "[gpio]\npins = [9, 0, 9]\n[i2c]\nbus1 = [0x50]\n"
+                         "bus0 = [0x48, 0x49]\n[budget]").replace(
+        "ram_base = 0x20000000", 'ram_base = 0x20000000\ni2c0_base = 0x4002a000\n'
+        'devices = ["tmp105,address=0x48"]')
+    _write(board_dir, text)
+    board = load_board("demo")
+    assert board.gpio_pins == (0, 9)
+    assert board.i2c == ((0, 0x48), (0, 0x49), (1, 0x50))
+    assert board.qemu is not None and board.qemu.devices == ("tmp105,address=0x48",)
+    assert board.qemu.i2c0_base == 0x4002A000
+
+
+def test_profiles_with_device_io_match_the_firmwares_view() -> None:
+    gen = load_tool("gen_board")
+    for board in list_boards():
+        profile = gen.load_profile(board.path) if board.supported else None
+        if profile is None:
+            continue
+        assert profile.gpio_pins == sum(1 << pin for pin in board.gpio_pins)
+        assert profile.i2c == tuple(bus << 8 | addr for bus, addr in board.i2c)
+    an386 = gen.render_header(gen.load_profile(load_board("mps2-an386").path), "x")
+    assert "#define WA_BOARD_GPIO_PINS 0x00000303u" in an386
+    assert "#define WA_BOARD_I2C_ALLOW {0x0048u, 0x0049u}" in an386
+    assert "#define WA_BOARD_I2C0_BASE 0x4002a000u" in an386
 
 
 @pytest.mark.parametrize(("old", "new", "key", "problem"), MALFORMED)

@@ -98,6 +98,9 @@ def test_qemu_command() -> None:
     assert serials == ["chardev:console", "tcp:127.0.0.1:4000,server=on,wait=off"]
     assert "file,id=console,path=console.log,append=on" in command
     assert "tcp:127.0.0.1:4001,server=on,wait=off" in command
+    with_parts = qemu_command("qemu-system-arm", "mps2-an386", Path("/fw/firmware.elf"),
+                              Ports(mgmt=4000, qmp=4001), ["-S"], ["tmp105,address=0x48"])
+    assert with_parts[-3:] == ["-device", "tmp105,address=0x48", "-S"]
 
 
 def test_ports_are_distinct() -> None:

@@ -46,8 +46,8 @@ def test_grants_round_trip_and_reject_unknown() -> None:
     assert grant_mask(None) == ALL
     assert grant_names(grant_mask(["Sensor", " log"])) == ["log", "sensor"]
     assert grant_names(ALL) == list(CAPABILITIES)
-    with pytest.raises(UsageError, match="unknown capability 'gpio'"):
-        grant_mask(["gpio"])
+    with pytest.raises(UsageError, match="unknown capability 'camera'"):
+        grant_mask(["camera"])
 
 
 def test_sensor_csv_plays_back_per_channel(tmp_path: Path) -> None:

@@ -51,6 +51,20 @@ def test_rules_map_strings_out_params_and_status() -> None:
     assert not value.status and value.params == []
 
 
+def test_rules_map_byte_slices() -> None:
+    api = bindings.api_of(_native("int32_t", "int32_t bus, const uint8_t *wr, int32_t wr_len, "
+                                             "uint8_t *rd, int32_t rd_len"))
+    assert [(p.kind, p.name) for p in api.params] == [
+        ("scalar", "bus"), ("bytes", "wr"), ("buf", "rd")]
+    assert "pub fn i2c_transfer(bus: i32, addr: i32, wr: &[u8], rd: &mut [u8]) -> Result<()> {" \
+        in RENDERED[gen.RUST_FILE]
+    assert "rd.as_mut_ptr(), rd.len() as i32" in RENDERED[gen.RUST_FILE]
+    assert "pub fn i2cTransfer(bus: i32, addr: i32, wr: []const u8, rd: []u8) Error!void {" in \
+        RENDERED[gen.ZIG_FILE]
+    assert "export function i2cTransfer(bus: i32, addr: i32, wr: Uint8Array, rd: Uint8Array)" \
+        in RENDERED[gen.AS_FILE]
+
+
 @pytest.mark.parametrize(("c_ret", "c_params", "message"), [
     ("int32_t", "struct thing *t", "cannot read parameter 'struct thing \\*t'"),
     ("int32_t", "uint8_t *t", "no binding rule for parameter 't'"),

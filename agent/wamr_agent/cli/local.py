@@ -63,6 +63,10 @@ def run(
                                         "times; a reactor's loop stops early on non-zero.")] = 1,
     cpu_ticks: CpuTicksOpt = None,
     heap_bytes: HeapOpt = None,
+    gpio: Annotated[Path | None, typer.Option(help="Input pin levels, re-read at every GPIO "
+                                              "call (gpio.in format, docs/device-api.md).")] = None,
+    tmp105: Annotated[float, typer.Option(help="Temperature (degC) the TMP105 model at I2C "
+                                          "bus 0, address 0x48 measures.")] = 25.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log.
@@ -70,7 +74,7 @@ def run(
     --cpu-ticks and --heap-bytes override the board's budget for this run (a
     line on stderr says so), e.g. for a benchmark whose compiled code exceeds the
     board's engine heap."""
-    from ..run import run_module, with_limits
+    from ..run import LocalDevices, run_module, with_limits
 
     profile, notices = guard(as_json, lambda: with_limits(board, cpu_ticks=cpu_ticks,
                                                           heap_bytes=heap_bytes))
@@ -78,7 +82,8 @@ def run(
         print(f"note: {notice}", file=sys.stderr)
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
-        sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print))
+        sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
+        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105)))
     if as_json:
         print_json(report.as_dict())
         return

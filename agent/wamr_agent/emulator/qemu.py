@@ -81,8 +81,9 @@ def _free_port() -> int:
 
 
 def qemu_command(qemu: str, machine: str, firmware: Path, ports: Ports,
-                 extra_args: Sequence[str] = ()) -> list[str]:
-    """The QEMU command line, ``extra_args`` last; run it with the instance directory as cwd."""
+                 extra_args: Sequence[str] = (), devices: Sequence[str] = ()) -> list[str]:
+    """The QEMU command line: the profile's ``devices`` (``-device``), ``extra_args`` last;
+    run it with the instance directory as cwd."""
     return [
         qemu, "-M", machine, "-nographic", "-monitor", "none",
         "-semihosting-config", "enable=on,target=native",
@@ -91,6 +92,7 @@ def qemu_command(qemu: str, machine: str, firmware: Path, ports: Ports,
         "-chardev", "file,id=console,path=console.log,append=on", "-serial", "chardev:console",
         "-serial", f"tcp:127.0.0.1:{ports.mgmt},server=on,wait=off",
         "-qmp", f"tcp:127.0.0.1:{ports.qmp},server=on,wait=off",
+        *(arg for device in devices for arg in ("-device", device)),
         *extra_args,
     ]
 
@@ -129,8 +131,9 @@ class EmulatedBoard(BoardProcess):
     def _boot(self, timeout: float) -> str:
         for _ in range(_LAUNCH_ATTEMPTS):
             self._ports = self._ports or Ports.pick()
+            devices = self.board.qemu.devices if self.board.qemu else ()
             self._spawn(qemu_command(self._qemu, self.machine, self.firmware, self._ports,
-                                     self._extra_args))
+                                     self._extra_args, devices))
             try:
                 return self._await_banner(timeout)
             except EmulatorError:
@@ -143,3 +146,24 @@ class EmulatedBoard(BoardProcess):
 
     def _pull_reset(self) -> None:
         qmp_command(self.ports.qmp, "system_reset")
+
+    def read_u32(self, address: int) -> int:
+        """A 32-bit word as the CPU sees it (a peripheral register: the FPGA I/O LEDs,
+        ...), through the monitor's ``x``: no MMU, so the address is physical, and in
+        the CPU's security state (``xp`` reads the Non-secure view, where mps2-an505's
+        Secure aliases read 0)."""
+        text = qmp_command(self.ports.qmp, "human-monitor-command",
+                           arguments={"command-line": f"x /1wx {address:#x}"})
+        return int(str(text).rsplit(":", 1)[-1].strip(), 16)
+
+    def set_temperature(self, celsius: float) -> None:
+        """What the profile's TMP105 (``[qemu] devices``) measures: QOM ``temperature``,
+        in millidegrees."""
+        parent = "/machine/peripheral-anon"
+        children = qmp_command(self.ports.qmp, "qom-list", arguments={"path": parent})
+        found = [c["name"] for c in children if c.get("type") == "child<tmp105>"]
+        if not found:
+            raise EmulatorError(f"{self.board.name} has no tmp105 (see [qemu] devices)")
+        qmp_command(self.ports.qmp, "qom-set", arguments={
+            "path": f"{parent}/{found[0]}", "property": "temperature",
+            "value": round(celsius * 1000)})

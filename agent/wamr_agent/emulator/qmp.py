@@ -13,14 +13,17 @@ __all__ = ["qmp_command"]
 QMP_TIMEOUT = 10.0
 
 
-def qmp_command(port: int, execute: str, timeout: float = QMP_TIMEOUT) -> dict[str, Any]:
-    """Connects, negotiates capabilities, runs ``execute`` and returns its "return" value."""
+def qmp_command(port: int, execute: str, timeout: float = QMP_TIMEOUT,
+                arguments: dict[str, Any] | None = None) -> Any:
+    """Connects, negotiates capabilities, runs ``execute`` (with ``arguments``) and
+    returns its "return" value."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
             stream = sock.makefile("rwb")
             _reply(stream)  # the greeting
-            for command in ("qmp_capabilities", execute):
-                stream.write(json.dumps({"execute": command}).encode() + b"\n")
+            for command, args in (("qmp_capabilities", None), (execute, arguments)):
+                message = {"execute": command, **({"arguments": args} if args else {})}
+                stream.write(json.dumps(message).encode() + b"\n")
                 stream.flush()
                 result = _result(stream, command)
             return result
@@ -28,14 +31,13 @@ def qmp_command(port: int, execute: str, timeout: float = QMP_TIMEOUT) -> dict[s
         raise EmulatorError(f"QMP {execute!r} on 127.0.0.1:{port} failed: {exc}") from exc
 
 
-def _result(stream: Any, command: str) -> dict[str, Any]:
+def _result(stream: Any, command: str) -> Any:
     while True:  # events ({"event": ...}) may come before the reply
         reply = _reply(stream)
         if "error" in reply:
             raise EmulatorError(f"QMP {command!r} failed: {reply['error']}")
         if "return" in reply:
-            value = reply["return"]
-            return cast(dict[str, Any], value) if isinstance(value, dict) else {}
+            return reply["return"]
 
 
 def _reply(stream: Any) -> dict[str, Any]:

@@ -7,8 +7,10 @@ from Python through cffi.
         app.call("loop")
 """
 
+from .devices import DeviceError, PinBank, Tmp105
 from .host import Host
 from .module import Extern, Module, ModuleInfo
 from .runtime import Instance, MemoryStats, Runtime
 
-__all__ = ["Extern", "Host", "Instance", "MemoryStats", "Module", "ModuleInfo", "Runtime"]
+__all__ = ["DeviceError", "Extern", "Host", "Instance", "MemoryStats", "Module", "ModuleInfo",
+           "PinBank", "Runtime", "Tmp105"]

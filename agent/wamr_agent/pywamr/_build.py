@@ -16,6 +16,8 @@ from cffi import FFI
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNTIME = ROOT / "firmware" / "core" / "runtime"
+# Our device models (docs/device-api.md), shared with the simulated boards.
+MODELS = [ROOT / "firmware" / "core" / "port" / "wa_tmp105.c"]
 WASM3 = ROOT / "build" / "deps" / "wasm3"
 
 CDEF_TYPES = """
@@ -25,7 +27,20 @@ typedef struct wa_budget {
 } wa_budget_t;
 
 enum wa_cap { WA_CAP_LOG, WA_CAP_TIME, WA_CAP_SENSOR, WA_CAP_TELEMETRY, WA_CAP_WASI,
-              WA_CAP_ALL, ... };
+              WA_CAP_GPIO, WA_CAP_I2C, WA_CAP_ALL, ... };
+enum wa_gpio_mode { WA_GPIO_IN, WA_GPIO_OUT, WA_GPIO_EDGE_RISING, WA_GPIO_EDGE_FALLING,
+                    WA_GPIO_MODE_MAX, ... };
+enum wa_gpio_op { WA_GPIO_OP_CONFIG, WA_GPIO_OP_READ, WA_GPIO_OP_WRITE, WA_GPIO_OP_EDGES, ... };
+#define WA_IO_PINS ...
+#define WA_IO_I2C_MAX ...
+
+typedef struct wa_io_allow {
+    uint32_t gpio_pins; uint32_t i2c_count; uint16_t i2c[...];
+} wa_io_allow_t;
+
+typedef struct wa_tmp105 {
+    int32_t millideg; uint8_t pointer; uint8_t config; uint16_t t_low; uint16_t t_high;
+} wa_tmp105_t;
 
 typedef struct wa_host_ops {
     void *ctx;
@@ -35,6 +50,10 @@ typedef struct wa_host_ops {
     uint64_t (*time_us)(void *ctx);
     int (*sleep_ms)(void *ctx, uint32_t ms);
     int (*random)(void *ctx, uint8_t *buf, size_t len);
+    wa_io_allow_t io;
+    int (*gpio)(void *ctx, int op, uint32_t pin, uint32_t arg, uint32_t *out);
+    int (*i2c)(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len,
+               uint8_t *rd, size_t rd_len);
 } wa_host_ops_t;
 
 typedef struct wa_error { int code; char message[...]; } wa_error_t;
@@ -105,12 +124,19 @@ extern "Python" int py_telemetry(void *ctx, const char *key, size_t key_len, flo
 extern "Python" uint64_t py_time_us(void *ctx);
 extern "Python" int py_sleep_ms(void *ctx, uint32_t ms);
 extern "Python" int py_random(void *ctx, uint8_t *buf, size_t len);
+void wa_tmp105_init(wa_tmp105_t *t, int32_t millideg);
+int wa_tmp105_transfer(wa_tmp105_t *t, const uint8_t *wr, size_t wr_len, uint8_t *rd,
+                       size_t rd_len);
+extern "Python" int py_gpio(void *ctx, int op, uint32_t pin, uint32_t arg, uint32_t *out);
+extern "Python" int py_i2c(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr,
+                           size_t wr_len, uint8_t *rd, size_t rd_len);
 extern "Python" int py_on_extern(void *ctx, const wa_wasm_extern_t *ext);
 """
 
 PRELUDE = r"""
 #include "wa_heap.h"
 #include "wa_runtime.h"
+#include "wa_tmp105.h"
 
 /* Calls a no-argument export count times from C: the baseline against which
    the per-call cost of the Python binding is measured (bench/). */
@@ -157,7 +183,8 @@ def sources() -> list[str]:
     runtime = sorted(str(p.relative_to(ROOT)) for p in RUNTIME.glob("*.c"))
     engine = sorted(str(p.relative_to(ROOT)) for p in WASM3.glob("m3_*.c")
                     if p.name != "m3_core.c")  # built through wa_m3_core.c
-    return runtime + engine
+    models = [str(p.relative_to(ROOT)) for p in MODELS]
+    return runtime + models + engine
 
 
 fetch_engine()
@@ -167,7 +194,8 @@ ffibuilder.set_source(
     "wamr_agent.pywamr._wamr",
     PRELUDE,
     sources=sources(),
-    include_dirs=[str(RUNTIME.relative_to(ROOT)), str(WASM3.relative_to(ROOT))],
+    include_dirs=[str(RUNTIME.relative_to(ROOT)), str(MODELS[0].parent.relative_to(ROOT)),
+                  str(WASM3.relative_to(ROOT))],
     define_macros=engine_defines(),
     extra_compile_args=[*(f for f in engine_flags() if not f.startswith("-D")),
                         "-O3", "-std=gnu11", "-fomit-frame-pointer", "-fno-stack-protector",

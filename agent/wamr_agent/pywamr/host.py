@@ -16,6 +16,7 @@ from typing import Any
 
 from ..agent_err import AgentErr
 from ._loader import ffi, lib
+from .devices import DeviceError, I2CDevice, PinBank, default_i2c
 
 STREAMS = {0: "log", 1: "stdout", 2: "stderr"}
 
@@ -24,10 +25,14 @@ class Host:
     """What a running app sees of its device. Subclass and override.
 
     ``sensor_read`` returns a float, or None when the channel has no data.
+    ``gpio`` and ``i2c`` reach ``pins`` and ``i2c_devices`` (devices.py); either may
+    raise DeviceError, whose code the app gets.
     """
 
     def __init__(self) -> None:
         self._t0 = time.monotonic_ns()
+        self.pins = PinBank()
+        self.i2c_devices: dict[tuple[int, int], I2CDevice] = default_i2c()
 
     def log(self, stream: str, text: str) -> None:
         print(text if stream == "log" else f"[{stream}] {text}", file=sys.stdout)
@@ -46,6 +51,17 @@ class Host:
 
     def random(self, size: int) -> bytes:
         return os.urandom(size)
+
+    def gpio(self, op: int, pin: int, arg: int) -> int:
+        """One GPIO operation (enum wa_gpio_op) on a pin the profile allows."""
+        return self.pins.op(op, pin, arg)
+
+    def i2c(self, bus: int, addr: int, wr: bytes, rd_len: int) -> bytes:
+        """One I2C transaction on an address the profile allows; no device: NACK."""
+        device = self.i2c_devices.get((bus, addr))
+        if device is None:
+            raise DeviceError(AgentErr.NACK, f"no device at bus {bus}, address {addr:#04x}")
+        return device.transfer(wr, rd_len)
 
 
 class HostBridge:
@@ -67,6 +83,8 @@ class HostBridge:
         self.ops.time_us = lib.py_time_us
         self.ops.sleep_ms = lib.py_sleep_ms
         self.ops.random = lib.py_random
+        self.ops.gpio = lib.py_gpio
+        self.ops.i2c = lib.py_i2c
 
     def close(self) -> None:
         HostBridge._handles.pop(self.handle, None)
@@ -81,10 +99,20 @@ class HostBridge:
     def of(cls, ctx: Any) -> HostBridge:
         return cls._handles[int(ffi.cast("uintptr_t", ctx))]
 
+    def allow(self, gpio_pins: tuple[int, ...], i2c: tuple[tuple[int, int], ...]) -> None:
+        """What the app's gpio and i2c may reach (the board profile's [gpio], [i2c])."""
+        self.ops.io.gpio_pins = sum(1 << pin for pin in gpio_pins)
+        self.ops.io.i2c_count = len(i2c)
+        for i, (bus, addr) in enumerate(i2c):
+            self.ops.io.i2c[i] = bus << 8 | addr
+
     def guard(self, fn: Any, *args: Any) -> Any:
-        """Runs a host method; on exception stores it and returns None."""
+        """Runs a host method; on exception stores it and returns None (a
+        DeviceError is returned: its code goes to the app)."""
         try:
             return fn(*args)
+        except DeviceError as exc:
+            return exc
         except BaseException as exc:  # stored and re-raised after the call
             self.pending = self.pending or exc
             return None
@@ -145,4 +173,30 @@ def py_random(ctx: Any, buf: Any, size: int) -> int:
     if got is None or len(got) != size:
         return int(AgentErr.TRAP_HOST) if bridge.pending else int(AgentErr.INVALID_ARG)
     ffi.memmove(buf, got, size)
+    return 0
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_gpio(ctx: Any, op: int, pin: int, arg: int, out: Any) -> int:
+    bridge = HostBridge.of(ctx)
+    got = bridge.guard(bridge.host.gpio, op, pin, arg)
+    if isinstance(got, DeviceError):
+        return int(got.code)
+    if bridge.pending or got is None:
+        return int(AgentErr.TRAP_HOST)
+    out[0] = int(got)
+    return 0
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_i2c(ctx: Any, bus: int, addr: int, wr: Any, wr_len: int, rd: Any, rd_len: int) -> int:
+    bridge = HostBridge.of(ctx)
+    data = bytes(ffi.buffer(wr, wr_len)) if wr_len else b""
+    got = bridge.guard(bridge.host.i2c, bus, addr, data, rd_len)
+    if isinstance(got, DeviceError):
+        return int(got.code)
+    if bridge.pending or not isinstance(got, bytes) or len(got) != rd_len:
+        return int(AgentErr.TRAP_HOST) if bridge.pending else int(AgentErr.IO)
+    if rd_len:
+        ffi.memmove(rd, got, rd_len)
     return 0

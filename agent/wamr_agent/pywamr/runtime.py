@@ -85,6 +85,7 @@ class Instance:
         self.runtime = runtime
         self.module = module  # keeps module.data alive: without a CPU budget it is read in place
         self._bridge = HostBridge(host)
+        self._bridge.allow(runtime.board.gpio_pins, runtime.board.i2c)
         err = ffi.new("wa_error_t *")
         app = lib.wa_app_load(runtime.budget, runtime.grants, self._bridge.ops, module.data,
                               len(module.data), err)

@@ -62,8 +62,26 @@ static int op_sleep_ms(void *ctx, uint32_t ms)
     return 0;
 }
 
-static const wa_host_ops_t k_ops = {NULL,       op_log,      op_sensor, op_telemetry,
-                                    op_time_us, op_sleep_ms, NULL};
+static int op_gpio(void *ctx, int op, uint32_t pin, uint32_t arg, uint32_t *out)
+{
+    (void)ctx;
+    return wa_port_gpio(op, pin, arg, out);
+}
+
+static int op_i2c(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len,
+                  uint8_t *rd, size_t rd_len)
+{
+    (void)ctx;
+    return wa_port_i2c(bus, addr, wr, wr_len, rd, rd_len);
+}
+
+/* The board profile's [gpio] and [i2c] (wa_board.h) bound what gpio and i2c reach. */
+static const wa_host_ops_t k_ops = {
+    NULL,       op_log,
+    op_sensor,  op_telemetry,
+    op_time_us, op_sleep_ms,
+    NULL,       {WA_BOARD_GPIO_PINS, WA_BOARD_I2C_ALLOW_COUNT, WA_BOARD_I2C_ALLOW},
+    op_gpio,    op_i2c};
 
 /* ---- the table ---------------------------------------------------------------- */
 

@@ -69,6 +69,23 @@ int wa_port_flash_erase(uint32_t off, uint32_t len);
  * return a deterministic synthetic signal (see the port's docs). */
 int wa_port_sensor_read(int32_t channel, float *value);
 
+/* ---- device I/O (docs/device-api.md) ------------------------------------ */
+
+/* One GPIO operation (enum wa_gpio_op, wa_runtime.h) on pin, which the
+ * runtime has checked against the board profile: CONFIG (arg: mode), READ
+ * (*out: level), WRITE (arg: level 0/1), EDGES (*out: edges since the last
+ * EDGES or CONFIG, by the mode's edge bits). Returns 0, WA_ERR_NOT_SUPPORTED
+ * (no GPIO, or the pin cannot take the mode) or WA_ERR_IO. */
+int wa_port_gpio(int op, uint32_t pin, uint32_t arg, uint32_t *out);
+
+/* One I2C transaction on bus with a 7-bit address (checked by the runtime):
+ * START, wr_len bytes, then if rd_len > 0 a repeated START and rd_len bytes
+ * read (the last one NACKed), STOP. Returns 0, WA_ERR_NACK (address or a
+ * written byte not acknowledged), WA_ERR_IO (bus fault) or
+ * WA_ERR_NOT_SUPPORTED (no such bus). */
+int wa_port_i2c(uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len, uint8_t *rd,
+                size_t rd_len);
+
 /* ---- watchdog, reset, exit ----------------------------------------------- */
 
 /* Starts the hardware watchdog: if not fed within timeout_ms, the port

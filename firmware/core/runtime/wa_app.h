@@ -35,7 +35,8 @@ struct wa_app {
     int32_t exit_status;
     int native_error; /* agent_err a native trapped with, 0 if none */
     char native_message[WA_ERROR_MESSAGE_MAX];
-    wa_line_t out[2]; /* stdout, stderr */
+    wa_line_t out[2];                      /* stdout, stderr */
+    uint32_t gpio_in, gpio_out, gpio_edge; /* pins configured (bit n: pin n), by mode */
     struct wa_engine *engine;
 };
 

@@ -18,6 +18,9 @@ enum agent_err {
     WA_ERR_NOT_SUPPORTED = 5, /* feature the engine or board lacks */
     WA_ERR_BAD_STATE = 6,     /* operation not valid in the current state */
     WA_ERR_TOO_LARGE = 7,     /* a buffer or name is larger than allowed */
+    WA_ERR_DENIED = 8,        /* a pin, bus or address the board profile does not allow */
+    WA_ERR_NACK = 9,          /* an I2C device did not acknowledge (absent or busy) */
+    WA_ERR_IO = 10,           /* a device or bus failed (stuck bus, lost arbitration) */
 
     /* loading a module */
     WA_ERR_MALFORMED = 16,        /* not a well-formed wasm binary */

@@ -134,3 +134,125 @@ int wa_native_telemetry_publish(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint3
     }
     return host_result(app, &sp[0], "telemetry_publish", res);
 }
+
+/* ---- device I/O: gpio and i2c (docs/device-api.md) --------------------------- */
+
+/* WA_OK when the board profile lists pin and the host can do GPIO; *bit is its mask. */
+static int gpio_pin(const wa_app_t *app, int32_t pin, uint32_t *bit)
+{
+    if (pin < 0 || pin >= WA_IO_PINS || (app->ops.io.gpio_pins & (1u << pin)) == 0) {
+        return WA_ERR_DENIED;
+    }
+    *bit = 1u << pin;
+    return app->ops.gpio != NULL ? WA_OK : WA_ERR_NOT_SUPPORTED;
+}
+
+/* One gpio native: checks the pin, and that it is configured as need says
+ * (a mask of app->gpio_*), then runs op; on success the value goes to *out
+ * (when not NULL, in linear memory: checked by the caller). */
+static int gpio_call(wa_app_t *app, uint64_t *sp, const char *what, int op, uint32_t need,
+                     uint32_t arg, uint8_t *out)
+{
+    int32_t pin = wa_slot_i32(&sp[1]);
+    uint32_t bit = 0, value = 0;
+    int rc = gpio_pin(app, pin, &bit);
+    if (rc == WA_OK && (need & bit) == 0) {
+        rc = WA_ERR_BAD_STATE;
+    }
+    if (rc == WA_OK) {
+        rc = app->ops.gpio(app->ops.ctx, op, (uint32_t)pin, arg, &value);
+    }
+    if (rc == WA_OK && out != NULL) {
+        int32_t v = value > INT32_MAX ? INT32_MAX : (int32_t)value;
+        memcpy(out, &v, sizeof v);
+    }
+    return host_result(app, &sp[0], what, rc);
+}
+
+/* gpio_read and gpio_edges: the value goes to the i32 at the second argument. */
+static int gpio_value(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len, const char *what,
+                      int op, uint32_t need)
+{
+    uint32_t out = wa_slot_u32(&sp[2]);
+    int rc = guest_range(app, what, mem_len, out, (uint32_t)sizeof(int32_t));
+    return rc != 0 ? rc : gpio_call(app, sp, what, op, need, 0, mem + out);
+}
+
+int wa_native_gpio_config(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    (void)mem;
+    (void)mem_len;
+    int32_t pin = wa_slot_i32(&sp[1]);
+    uint32_t mode = wa_slot_u32(&sp[2]), bit = 0, unused = 0;
+    int rc = gpio_pin(app, pin, &bit);
+    int edges = (mode & (WA_GPIO_EDGE_RISING | WA_GPIO_EDGE_FALLING)) != 0;
+    if (rc == WA_OK && (mode > WA_GPIO_MODE_MAX || ((mode & WA_GPIO_OUT) && edges))) {
+        rc = WA_ERR_INVALID_ARG;
+    }
+    if (rc == WA_OK) {
+        rc = app->ops.gpio(app->ops.ctx, WA_GPIO_OP_CONFIG, (uint32_t)pin, mode, &unused);
+    }
+    if (rc == WA_OK) {
+        app->gpio_in = (app->gpio_in & ~bit) | ((mode & WA_GPIO_OUT) ? 0u : bit);
+        app->gpio_out = (app->gpio_out & ~bit) | ((mode & WA_GPIO_OUT) ? bit : 0u);
+        app->gpio_edge = (app->gpio_edge & ~bit) | (edges ? bit : 0u);
+    }
+    return host_result(app, &sp[0], "gpio_config", rc);
+}
+
+int wa_native_gpio_read(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    return gpio_value(app, sp, mem, mem_len, "gpio_read", WA_GPIO_OP_READ,
+                      app->gpio_in | app->gpio_out);
+}
+
+int wa_native_gpio_write(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    (void)mem;
+    (void)mem_len;
+    uint32_t level = wa_slot_i32(&sp[2]) != 0;
+    return gpio_call(app, sp, "gpio_write", WA_GPIO_OP_WRITE, app->gpio_out, level, NULL);
+}
+
+int wa_native_gpio_edges(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    return gpio_value(app, sp, mem, mem_len, "gpio_edges", WA_GPIO_OP_EDGES, app->gpio_edge);
+}
+
+static int i2c_allowed(const wa_io_allow_t *io, int32_t bus, int32_t addr)
+{
+    for (uint32_t i = 0; i < io->i2c_count && i < WA_IO_I2C_MAX; i++) {
+        if (bus >= 0 && io->i2c[i] == (uint32_t)bus * 256u + (uint32_t)addr) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int wa_native_i2c_transfer(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    int32_t bus = wa_slot_i32(&sp[1]), addr = wa_slot_i32(&sp[2]);
+    uint32_t wr = wa_slot_u32(&sp[3]), rd = wa_slot_u32(&sp[5]);
+    int32_t wr_len = wa_slot_i32(&sp[4]), rd_len = wa_slot_i32(&sp[6]);
+    int rc = WA_OK;
+    if (addr < 0 || addr > 0x7f || wr_len < 0 || rd_len < 0 || wr_len > WA_IO_I2C_XFER_MAX ||
+        rd_len > WA_IO_I2C_XFER_MAX) {
+        rc = WA_ERR_INVALID_ARG;
+    } else if (!i2c_allowed(&app->ops.io, bus, addr)) {
+        rc = WA_ERR_DENIED;
+    } else if (app->ops.i2c == NULL) {
+        rc = WA_ERR_NOT_SUPPORTED;
+    }
+    if (rc == WA_OK) {
+        rc = guest_range(app, "i2c_transfer", mem_len, wr, (uint32_t)wr_len);
+        if (rc == 0) {
+            rc = guest_range(app, "i2c_transfer", mem_len, rd, (uint32_t)rd_len);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        rc = app->ops.i2c(app->ops.ctx, (uint32_t)bus, (uint32_t)addr, mem + wr, (size_t)wr_len,
+                          mem + rd, (size_t)rd_len);
+    }
+    return host_result(app, &sp[0], "i2c_transfer", rc);
+}

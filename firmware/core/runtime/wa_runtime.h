@@ -36,8 +36,37 @@ enum wa_cap {
     WA_CAP_SENSOR = 1u << 2,
     WA_CAP_TELEMETRY = 1u << 3,
     WA_CAP_WASI = 1u << 4,
-    WA_CAP_ALL = (1u << 5) - 1u
+    WA_CAP_GPIO = 1u << 5,
+    WA_CAP_I2C = 1u << 6,
+    WA_CAP_ALL = (1u << 7) - 1u
 };
+
+/* GPIO modes (wa_native_api.def gpio_config) and host ops. A mode is one of
+ * IN or OUT; an input may add EDGE_RISING and/or EDGE_FALLING to count edges. */
+enum wa_gpio_mode {
+    WA_GPIO_IN = 0,
+    WA_GPIO_OUT = 1,
+    WA_GPIO_EDGE_RISING = 2,
+    WA_GPIO_EDGE_FALLING = 4,
+    WA_GPIO_MODE_MAX = 7
+};
+enum wa_gpio_op {
+    WA_GPIO_OP_CONFIG = 0,
+    WA_GPIO_OP_READ = 1,
+    WA_GPIO_OP_WRITE = 2,
+    WA_GPIO_OP_EDGES = 3
+};
+
+#define WA_IO_PINS 32         /* pins 0-31 */
+#define WA_IO_I2C_MAX 8       /* (bus, address) pairs a profile may allow */
+#define WA_IO_I2C_XFER_MAX 64 /* bytes per direction in one I2C transaction */
+
+/* The device I/O an app may reach: the board profile's [gpio] and [i2c]. */
+typedef struct wa_io_allow {
+    uint32_t gpio_pins;          /* bit n set: pin n */
+    uint32_t i2c_count;          /* entries used in i2c */
+    uint16_t i2c[WA_IO_I2C_MAX]; /* bus << 8 | 7-bit address */
+} wa_io_allow_t;
 
 /* Log streams passed to wa_host_ops.log. */
 enum wa_stream { WA_STREAM_LOG = 0, WA_STREAM_STDOUT = 1, WA_STREAM_STDERR = 2 };
@@ -63,6 +92,20 @@ typedef struct wa_host_ops {
     int (*sleep_ms)(void *ctx, uint32_t ms);
     /* Fill buf. NULL: WASI random_get returns ENOSYS. */
     int (*random)(void *ctx, uint8_t *buf, size_t len);
+    /* What gpio and i2c may reach; checked by the runtime before the ops
+     * below are called (anything else: WA_ERR_DENIED). Zero: nothing. */
+    wa_io_allow_t io;
+    /* One GPIO operation (enum wa_gpio_op) on an allowed pin; arg is the mode
+     * (CONFIG) or the level 0/1 (WRITE). *out gets the level (READ) or the
+     * edges counted since the last EDGES or CONFIG, then cleared (EDGES).
+     * NULL: WA_ERR_NOT_SUPPORTED. */
+    int (*gpio)(void *ctx, int op, uint32_t pin, uint32_t arg, uint32_t *out);
+    /* One I2C transaction with an allowed 7-bit address: START, wr_len bytes
+     * written, then (rd_len > 0) a repeated START and rd_len bytes read, STOP.
+     * Both lengths 0: an address probe. Returns 0, WA_ERR_NACK (no
+     * acknowledge) or WA_ERR_IO. NULL: WA_ERR_NOT_SUPPORTED. */
+    int (*i2c)(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len,
+               uint8_t *rd, size_t rd_len);
 } wa_host_ops_t;
 
 #define WA_ERROR_MESSAGE_MAX 200

@@ -42,6 +42,9 @@ extern "C" {
 #define WA_ERR_NOT_SUPPORTED       (-5)   /* feature the engine or board lacks */
 #define WA_ERR_BAD_STATE           (-6)   /* operation not valid in the current state */
 #define WA_ERR_TOO_LARGE           (-7)   /* a buffer or name is larger than allowed */
+#define WA_ERR_DENIED              (-8)   /* a pin, bus or address the board profile does not allow */
+#define WA_ERR_NACK                (-9)   /* an I2C device did not acknowledge (absent or busy) */
+#define WA_ERR_IO                  (-10)  /* a device or bus failed (stuck bus, lost arbitration) */
 #define WA_ERR_MALFORMED           (-16)  /* not a well-formed wasm binary */
 #define WA_ERR_MODULE_TOO_LARGE    (-17)  /* module bytes above the board's limit */
 #define WA_ERR_MEMORY_BUDGET       (-18)  /* linear memory needs above the board's limit */
@@ -90,6 +93,45 @@ int32_t wa_sensor_read(int32_t channel, float *value);
 /* [TELEMETRY] Publish a telemetry sample under key. Returns 0. */
 __attribute__((import_module("wamr_agent"), import_name("telemetry_publish")))
 int32_t wa_telemetry_publish(const char *key, int32_t key_len, float value);
+
+/*
+ * [GPIO] Configure a pin: mode 0 input, 1 output; an input may add 2 (count rising edges) and/or 4
+ * (falling). Returns 0, -8 (WA_ERR_DENIED) for a pin the board profile does not list, -3 for a bad
+ * mode, -5 if the pin cannot take the mode.
+ */
+__attribute__((import_module("wamr_agent"), import_name("gpio_config")))
+int32_t wa_gpio_config(int32_t pin, int32_t mode);
+
+/*
+ * [GPIO] Read a configured pin's level (0 or 1; an output reads back what was written) into
+ * *level. Returns 0, or -8 (denied), -6 (WA_ERR_BAD_STATE: not configured).
+ */
+__attribute__((import_module("wamr_agent"), import_name("gpio_read")))
+int32_t wa_gpio_read(int32_t pin, int32_t *level);
+
+/*
+ * [GPIO] Drive an output pin low (0) or high (non-zero). Returns 0, or -8 (denied), -6 (not
+ * configured as an output).
+ */
+__attribute__((import_module("wamr_agent"), import_name("gpio_write")))
+int32_t wa_gpio_write(int32_t pin, int32_t level);
+
+/*
+ * [GPIO] Store in *count the edges counted on an input configured with 2 and/or 4 since the last
+ * gpio_edges or gpio_config, and clear them. Returns 0, or -8 (denied), -6 (no edge counting on
+ * the pin).
+ */
+__attribute__((import_module("wamr_agent"), import_name("gpio_edges")))
+int32_t wa_gpio_edges(int32_t pin, int32_t *count);
+
+/*
+ * [I2C] One I2C transaction with a 7-bit address: write wr_len bytes, then (rd_len > 0) a repeated
+ * START and read rd_len bytes; both 0 probes the address. At most 64 bytes each way. Returns 0, or
+ * -8 (WA_ERR_DENIED: bus/address not in the board profile), -9 (WA_ERR_NACK: no acknowledge), -10
+ * (WA_ERR_IO: bus fault), -3 (bad length or address).
+ */
+__attribute__((import_module("wamr_agent"), import_name("i2c_transfer")))
+int32_t wa_i2c_transfer(int32_t bus, int32_t addr, const uint8_t *wr, int32_t wr_len, uint8_t *rd, int32_t rd_len);
 
 /* Length of a NUL-terminated string (no libc needed). */
 static inline int32_t wa_strlen(const char *s) {

@@ -46,6 +46,12 @@ impl Error {
     pub const BAD_STATE: Error = Error(-6);
     /// WA_ERR_TOO_LARGE: a buffer or name is larger than allowed
     pub const TOO_LARGE: Error = Error(-7);
+    /// WA_ERR_DENIED: a pin, bus or address the board profile does not allow
+    pub const DENIED: Error = Error(-8);
+    /// WA_ERR_NACK: an I2C device did not acknowledge (absent or busy)
+    pub const NACK: Error = Error(-9);
+    /// WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration)
+    pub const IO: Error = Error(-10);
     /// WA_ERR_MALFORMED: not a well-formed wasm binary
     pub const MALFORMED: Error = Error(-16);
     /// WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit
@@ -113,6 +119,27 @@ pub mod sys {
         pub fn sensor_read(channel: i32, value: *mut f32) -> i32;
         /// [TELEMETRY] Publish a telemetry sample under key. Returns 0.
         pub fn telemetry_publish(key: *const u8, key_len: i32, value: f32) -> i32;
+        /// [GPIO] Configure a pin: mode 0 input, 1 output; an input may add 2 (count rising
+        /// edges) and/or 4 (falling). Returns 0, -8 (WA_ERR_DENIED) for a pin the board
+        /// profile does not list, -3 for a bad mode, -5 if the pin cannot take the mode.
+        pub fn gpio_config(pin: i32, mode: i32) -> i32;
+        /// [GPIO] Read a configured pin's level (0 or 1; an output reads back what was
+        /// written) into *level. Returns 0, or -8 (denied), -6 (WA_ERR_BAD_STATE: not
+        /// configured).
+        pub fn gpio_read(pin: i32, level: *mut i32) -> i32;
+        /// [GPIO] Drive an output pin low (0) or high (non-zero). Returns 0, or -8
+        /// (denied), -6 (not configured as an output).
+        pub fn gpio_write(pin: i32, level: i32) -> i32;
+        /// [GPIO] Store in *count the edges counted on an input configured with 2 and/or 4
+        /// since the last gpio_edges or gpio_config, and clear them. Returns 0, or -8
+        /// (denied), -6 (no edge counting on the pin).
+        pub fn gpio_edges(pin: i32, count: *mut i32) -> i32;
+        /// [I2C] One I2C transaction with a 7-bit address: write wr_len bytes, then (rd_len
+        /// > 0) a repeated START and read rd_len bytes; both 0 probes the address. At most
+        /// 64 bytes each way. Returns 0, or -8 (WA_ERR_DENIED: bus/address not in the board
+        /// profile), -9 (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad
+        /// length or address).
+        pub fn i2c_transfer(bus: i32, addr: i32, wr: *const u8, wr_len: i32, rd: *mut u8, rd_len: i32) -> i32;
     }
 }
 
@@ -142,6 +169,44 @@ pub fn sensor_read(channel: i32) -> Result<f32> {
 /// [TELEMETRY] Publish a telemetry sample under key. Returns 0.
 pub fn telemetry_publish(key: &str, value: f32) -> Result<()> {
     status(unsafe { sys::telemetry_publish(key.as_ptr(), key.len() as i32, value) })
+}
+
+/// [GPIO] Configure a pin: mode 0 input, 1 output; an input may add 2 (count rising edges)
+/// and/or 4 (falling). Returns 0, -8 (WA_ERR_DENIED) for a pin the board profile does not
+/// list, -3 for a bad mode, -5 if the pin cannot take the mode.
+pub fn gpio_config(pin: i32, mode: i32) -> Result<()> {
+    status(unsafe { sys::gpio_config(pin, mode) })
+}
+
+/// [GPIO] Read a configured pin's level (0 or 1; an output reads back what was written)
+/// into *level. Returns 0, or -8 (denied), -6 (WA_ERR_BAD_STATE: not configured).
+pub fn gpio_read(pin: i32) -> Result<i32> {
+    let mut level = 0;
+    status(unsafe { sys::gpio_read(pin, &mut level) })?;
+    Ok(level)
+}
+
+/// [GPIO] Drive an output pin low (0) or high (non-zero). Returns 0, or -8 (denied), -6
+/// (not configured as an output).
+pub fn gpio_write(pin: i32, level: i32) -> Result<()> {
+    status(unsafe { sys::gpio_write(pin, level) })
+}
+
+/// [GPIO] Store in *count the edges counted on an input configured with 2 and/or 4 since
+/// the last gpio_edges or gpio_config, and clear them. Returns 0, or -8 (denied), -6 (no
+/// edge counting on the pin).
+pub fn gpio_edges(pin: i32) -> Result<i32> {
+    let mut count = 0;
+    status(unsafe { sys::gpio_edges(pin, &mut count) })?;
+    Ok(count)
+}
+
+/// [I2C] One I2C transaction with a 7-bit address: write wr_len bytes, then (rd_len > 0) a
+/// repeated START and read rd_len bytes; both 0 probes the address. At most 64 bytes each
+/// way. Returns 0, or -8 (WA_ERR_DENIED: bus/address not in the board profile), -9
+/// (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad length or address).
+pub fn i2c_transfer(bus: i32, addr: i32, wr: &[u8], rd: &mut [u8]) -> Result<()> {
+    status(unsafe { sys::i2c_transfer(bus, addr, wr.as_ptr(), wr.len() as i32, rd.as_mut_ptr(), rd.len() as i32) })
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

@@ -28,6 +28,12 @@ pub const ERR_NOT_SUPPORTED: i32 = -5;
 pub const ERR_BAD_STATE: i32 = -6;
 /// WA_ERR_TOO_LARGE: a buffer or name is larger than allowed
 pub const ERR_TOO_LARGE: i32 = -7;
+/// WA_ERR_DENIED: a pin, bus or address the board profile does not allow
+pub const ERR_DENIED: i32 = -8;
+/// WA_ERR_NACK: an I2C device did not acknowledge (absent or busy)
+pub const ERR_NACK: i32 = -9;
+/// WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration)
+pub const ERR_IO: i32 = -10;
 /// WA_ERR_MALFORMED: not a well-formed wasm binary
 pub const ERR_MALFORMED: i32 = -16;
 /// WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit
@@ -88,6 +94,9 @@ pub const Error = error{
     NotSupported,
     BadState,
     TooLarge,
+    Denied,
+    Nack,
+    Io,
     Malformed,
     ModuleTooLarge,
     MemoryBudget,
@@ -125,6 +134,9 @@ pub fn errorCode(err: Error) i32 {
         error.NotSupported => ERR_NOT_SUPPORTED,
         error.BadState => ERR_BAD_STATE,
         error.TooLarge => ERR_TOO_LARGE,
+        error.Denied => ERR_DENIED,
+        error.Nack => ERR_NACK,
+        error.Io => ERR_IO,
         error.Malformed => ERR_MALFORMED,
         error.ModuleTooLarge => ERR_MODULE_TOO_LARGE,
         error.MemoryBudget => ERR_MEMORY_BUDGET,
@@ -163,6 +175,9 @@ fn check(rc: i32) Error!void {
         ERR_NOT_SUPPORTED => error.NotSupported,
         ERR_BAD_STATE => error.BadState,
         ERR_TOO_LARGE => error.TooLarge,
+        ERR_DENIED => error.Denied,
+        ERR_NACK => error.Nack,
+        ERR_IO => error.Io,
         ERR_MALFORMED => error.Malformed,
         ERR_MODULE_TOO_LARGE => error.ModuleTooLarge,
         ERR_MEMORY_BUDGET => error.MemoryBudget,
@@ -205,6 +220,26 @@ pub const sys = struct {
     pub extern "wamr_agent" fn sensor_read(channel: i32, value: *f32) i32;
     /// [TELEMETRY] Publish a telemetry sample under key. Returns 0.
     pub extern "wamr_agent" fn telemetry_publish(key: [*]const u8, key_len: i32, value: f32) i32;
+    /// [GPIO] Configure a pin: mode 0 input, 1 output; an input may add 2 (count rising
+    /// edges) and/or 4 (falling). Returns 0, -8 (WA_ERR_DENIED) for a pin the board profile
+    /// does not list, -3 for a bad mode, -5 if the pin cannot take the mode.
+    pub extern "wamr_agent" fn gpio_config(pin: i32, mode: i32) i32;
+    /// [GPIO] Read a configured pin's level (0 or 1; an output reads back what was written)
+    /// into *level. Returns 0, or -8 (denied), -6 (WA_ERR_BAD_STATE: not configured).
+    pub extern "wamr_agent" fn gpio_read(pin: i32, level: *i32) i32;
+    /// [GPIO] Drive an output pin low (0) or high (non-zero). Returns 0, or -8 (denied), -6
+    /// (not configured as an output).
+    pub extern "wamr_agent" fn gpio_write(pin: i32, level: i32) i32;
+    /// [GPIO] Store in *count the edges counted on an input configured with 2 and/or 4
+    /// since the last gpio_edges or gpio_config, and clear them. Returns 0, or -8 (denied),
+    /// -6 (no edge counting on the pin).
+    pub extern "wamr_agent" fn gpio_edges(pin: i32, count: *i32) i32;
+    /// [I2C] One I2C transaction with a 7-bit address: write wr_len bytes, then (rd_len >
+    /// 0) a repeated START and read rd_len bytes; both 0 probes the address. At most 64
+    /// bytes each way. Returns 0, or -8 (WA_ERR_DENIED: bus/address not in the board
+    /// profile), -9 (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad
+    /// length or address).
+    pub extern "wamr_agent" fn i2c_transfer(bus: i32, addr: i32, wr: [*]const u8, wr_len: i32, rd: [*]u8, rd_len: i32) i32;
 };
 
 /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -233,6 +268,44 @@ pub fn sensorRead(channel: i32) Error!f32 {
 /// [TELEMETRY] Publish a telemetry sample under key. Returns 0.
 pub fn telemetryPublish(key: []const u8, value: f32) Error!void {
     return check(sys.telemetry_publish(key.ptr, @intCast(key.len), value));
+}
+
+/// [GPIO] Configure a pin: mode 0 input, 1 output; an input may add 2 (count rising edges)
+/// and/or 4 (falling). Returns 0, -8 (WA_ERR_DENIED) for a pin the board profile does not
+/// list, -3 for a bad mode, -5 if the pin cannot take the mode.
+pub fn gpioConfig(pin: i32, mode: i32) Error!void {
+    return check(sys.gpio_config(pin, mode));
+}
+
+/// [GPIO] Read a configured pin's level (0 or 1; an output reads back what was written)
+/// into *level. Returns 0, or -8 (denied), -6 (WA_ERR_BAD_STATE: not configured).
+pub fn gpioRead(pin: i32) Error!i32 {
+    var level: i32 = 0;
+    try check(sys.gpio_read(pin, &level));
+    return level;
+}
+
+/// [GPIO] Drive an output pin low (0) or high (non-zero). Returns 0, or -8 (denied), -6
+/// (not configured as an output).
+pub fn gpioWrite(pin: i32, level: i32) Error!void {
+    return check(sys.gpio_write(pin, level));
+}
+
+/// [GPIO] Store in *count the edges counted on an input configured with 2 and/or 4 since
+/// the last gpio_edges or gpio_config, and clear them. Returns 0, or -8 (denied), -6 (no
+/// edge counting on the pin).
+pub fn gpioEdges(pin: i32) Error!i32 {
+    var count: i32 = 0;
+    try check(sys.gpio_edges(pin, &count));
+    return count;
+}
+
+/// [I2C] One I2C transaction with a 7-bit address: write wr_len bytes, then (rd_len > 0) a
+/// repeated START and read rd_len bytes; both 0 probes the address. At most 64 bytes each
+/// way. Returns 0, or -8 (WA_ERR_DENIED: bus/address not in the board profile), -9
+/// (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad length or address).
+pub fn i2cTransfer(bus: i32, addr: i32, wr: []const u8, rd: []u8) Error!void {
+    return check(sys.i2c_transfer(bus, addr, wr.ptr, @intCast(wr.len), rd.ptr, @intCast(rd.len)));
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

@@ -30,6 +30,12 @@ export namespace wamr_agent {
   export const ERR_BAD_STATE: i32 = -6;
   /** WA_ERR_TOO_LARGE: a buffer or name is larger than allowed */
   export const ERR_TOO_LARGE: i32 = -7;
+  /** WA_ERR_DENIED: a pin, bus or address the board profile does not allow */
+  export const ERR_DENIED: i32 = -8;
+  /** WA_ERR_NACK: an I2C device did not acknowledge (absent or busy) */
+  export const ERR_NACK: i32 = -9;
+  /** WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration) */
+  export const ERR_IO: i32 = -10;
   /** WA_ERR_MALFORMED: not a well-formed wasm binary */
   export const ERR_MALFORMED: i32 = -16;
   /** WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit */
@@ -104,6 +110,36 @@ export namespace wamr_agent {
     // @ts-ignore: decorator
     @external("wamr_agent", "telemetry_publish")
     export declare function telemetry_publish(key: usize, key_len: i32, value: f32): i32;
+    /** [GPIO] Configure a pin: mode 0 input, 1 output; an input may add 2 (count rising
+    /** edges) and/or 4 (falling). Returns 0, -8 (WA_ERR_DENIED) for a pin the board profile
+    /** does not list, -3 for a bad mode, -5 if the pin cannot take the mode. */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "gpio_config")
+    export declare function gpio_config(pin: i32, mode: i32): i32;
+    /** [GPIO] Read a configured pin's level (0 or 1; an output reads back what was written)
+    /** into *level. Returns 0, or -8 (denied), -6 (WA_ERR_BAD_STATE: not configured). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "gpio_read")
+    export declare function gpio_read(pin: i32, level: usize): i32;
+    /** [GPIO] Drive an output pin low (0) or high (non-zero). Returns 0, or -8 (denied), -6
+    /** (not configured as an output). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "gpio_write")
+    export declare function gpio_write(pin: i32, level: i32): i32;
+    /** [GPIO] Store in *count the edges counted on an input configured with 2 and/or 4
+    /** since the last gpio_edges or gpio_config, and clear them. Returns 0, or -8 (denied),
+    /** -6 (no edge counting on the pin). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "gpio_edges")
+    export declare function gpio_edges(pin: i32, count: usize): i32;
+    /** [I2C] One I2C transaction with a 7-bit address: write wr_len bytes, then (rd_len >
+    /** 0) a repeated START and read rd_len bytes; both 0 probes the address. At most 64
+    /** bytes each way. Returns 0, or -8 (WA_ERR_DENIED: bus/address not in the board
+    /** profile), -9 (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad
+    /** length or address). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "i2c_transfer")
+    export declare function i2c_transfer(bus: i32, addr: i32, wr: usize, wr_len: i32, rd: usize, rd_len: i32): i32;
   }
 
   /** [LOG] Write one log line (len bytes, no NUL needed). Returns 0. */
@@ -131,6 +167,43 @@ export namespace wamr_agent {
   /** [TELEMETRY] Publish a telemetry sample under key. Returns 0. */
   export function telemetryPublish(key: string, value: f32): i32 {
     return sys.telemetry_publish(TEXT, utf8(key), value);
+  }
+
+  /** [GPIO] Configure a pin: mode 0 input, 1 output; an input may add 2 (count rising
+  /** edges) and/or 4 (falling). Returns 0, -8 (WA_ERR_DENIED) for a pin the board profile
+  /** does not list, -3 for a bad mode, -5 if the pin cannot take the mode. */
+  export function gpioConfig(pin: i32, mode: i32): i32 {
+    return sys.gpio_config(pin, mode);
+  }
+
+  /** [GPIO] Read a configured pin's level (0 or 1; an output reads back what was written)
+  /** into *level. Returns 0, or -8 (denied), -6 (WA_ERR_BAD_STATE: not configured). */
+  export function gpioRead(pin: i32): i32 {
+    status = sys.gpio_read(pin, OUT);
+    return status == OK ? load<i32>(OUT) : <i32>0;
+  }
+
+  /** [GPIO] Drive an output pin low (0) or high (non-zero). Returns 0, or -8 (denied), -6
+  /** (not configured as an output). */
+  export function gpioWrite(pin: i32, level: i32): i32 {
+    return sys.gpio_write(pin, level);
+  }
+
+  /** [GPIO] Store in *count the edges counted on an input configured with 2 and/or 4 since
+  /** the last gpio_edges or gpio_config, and clear them. Returns 0, or -8 (denied), -6 (no
+  /** edge counting on the pin). */
+  export function gpioEdges(pin: i32): i32 {
+    status = sys.gpio_edges(pin, OUT);
+    return status == OK ? load<i32>(OUT) : <i32>0;
+  }
+
+  /** [I2C] One I2C transaction with a 7-bit address: write wr_len bytes, then (rd_len > 0)
+  /** a repeated START and read rd_len bytes; both 0 probes the address. At most 64 bytes
+  /** each way. Returns 0, or -8 (WA_ERR_DENIED: bus/address not in the board profile), -9
+  /** (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad length or address).
+  /** */
+  export function i2cTransfer(bus: i32, addr: i32, wr: Uint8Array, rd: Uint8Array): i32 {
+    return sys.i2c_transfer(bus, addr, changetype<usize>(wr.dataStart), wr.length, changetype<usize>(rd.dataStart), rd.length);
   }
 
   /** Publishes a telemetry sample under key (wa_publish in C). */

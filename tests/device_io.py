@@ -1,0 +1,53 @@
+"""What the device I/O probe (tests/fixtures/apps/io_probe.c) must log on every port:
+QEMU's mps2 boards, the simulated boards and pywamr give an app the same results
+and the same error codes (docs/device-api.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from wamr_agent.agent_err import AgentErr
+from wamr_agent.capabilities import grant_mask
+from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
+from wamr_agent.errors import LinkError
+from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.link import SmpLink
+
+DENIED, NACK, BAD_STATE, INVALID = (-AgentErr.DENIED, -AgentErr.NACK, -AgentErr.BAD_STATE,
+                                    -AgentErr.INVALID_ARG)
+CELSIUS = 23.5
+RAW_23_5 = 0x1780  # 23.5 degC: 12-bit two's complement 376 (1/16 degC) in the top bits
+
+PROBE_EXPECTED = {
+    "config_denied_pin": DENIED, "write_denied_pin": DENIED,
+    "write_unconfigured": BAD_STATE, "config_bad_mode": INVALID, "config_out": 0,
+    "write_high": 0, "read_out": 1, "write_low": 0, "read_out_low": 0,
+    "edges_unconfigured": BAD_STATE, "config_in_edges": 0, "read_in": 0, "edges": 0,
+    "write_input": BAD_STATE,
+    "i2c_denied_bus": DENIED, "i2c_denied_addr": DENIED, "i2c_bad_addr": INVALID,
+    "i2c_nack_probe": NACK, "i2c_nack_read": NACK, "i2c_probe": 0, "i2c_write_config": 0,
+    "i2c_read_config": 0, "config": 0x60, "i2c_restore_config": 0, "i2c_read_temp": 0,
+    "temp_raw": RAW_23_5, "i2c_read_only": 0, "temp_raw_again": RAW_23_5,
+}
+
+_PROBE = re.compile(r"probe (\w+) = (-?\d+)")
+THERMOSTAT_LINE = "tmp105 raw=0x1780 temp=23.500 C"
+
+
+def probe_results(lines: Iterable[str]) -> dict[str, int]:
+    """{name: result} of the probe's log lines."""
+    return {m[1]: int(m[2]) for m in map(_PROBE.search, lines) if m}
+
+
+def refused_without(board: EmulatedBoard | SimulatedBoard, module: Path, grants: list[str],
+                    needed: str, name: str) -> None:
+    """Uploading module with grants lacking ``needed`` is refused, the import named."""
+    with SmpLink(board.mgmt_address) as link, pytest.raises(LinkError, match="NOT_GRANTED"):
+        AppClient(link).upload("probe", module.read_bytes(), grants=grant_mask(grants))
+    board.console.expect(rf"import wamr_agent\.{name} needs capability '{needed}', "
+                         r"which is not granted")
+    assert "probe config_out" not in board.console.text
