@@ -37,7 +37,9 @@ FOLLOW_WAIT = 0.25  # seconds a `job` request waits for a change (progress shown
 @dataclass(frozen=True)
 class Options:
     """`deploy`'s options, as a direct deploy takes them; ``board``: the board the
-    caller expects the device to be (None: whatever it is)."""
+    caller expects the device to be (None: whatever it is); ``version`` and
+    ``grants`` (None: all) go with a module (a bundle carries its own: the gateway
+    refuses one with grants)."""
 
     name: str | None = None
     board: str | None = None
@@ -46,6 +48,8 @@ class Options:
     timeout: float | None = None
     ram_check: bool = True
     framing: str = "auto"
+    version: str | None = None
+    grants: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,11 @@ def read_spec(path: str | Path, options: Options) -> tuple[DeploySpec, bytes]:
     data, o = read_payload(path), options
     sha = hashlib.sha256(data).digest()
     bundle = data.startswith(BUNDLE_MAGIC)
-    name, version = _bundle_app(path, data, o.name) if bundle else (app_name(path, o.name), None)
+    name, version = _bundle_app(path, data, o.name) if bundle else (app_name(path, o.name),
+                                                                     o.version)
     return DeploySpec(deploy_id(sha), name, len(data), sha.hex(), bundle, version, o.start,
-                      o.wait, o.timeout, o.ram_check, o.framing, str(path), o.board), data
+                      o.wait, o.timeout, o.ram_check, o.framing, str(path), o.board,
+                      o.grants), data
 
 
 def _bundle_app(path: str | Path, data: bytes, name: str | None) -> tuple[str, str]:

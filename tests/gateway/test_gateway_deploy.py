@@ -270,18 +270,35 @@ def test_a_gateway_killed_while_uploading_resumes_and_installs_once(setup: Setup
     assert text.count("app big3 upload to slot") == text.count("app big3 installed") == 1
 
 
-def test_up_through_the_gateway_deploys_the_app_and_shows_its_log(setup: Setup) -> None:
-    """`wamr-agent up --via ... --device ...` in an app folder (docs/dev-loop.md)."""
-    from tests.appdev.test_devloop import Loop, new_app
+def test_up_through_the_gateway_deploys_the_app_and_shows_its_log(
+        setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wamr-agent up --via ... --device ...` in an app folder (docs/dev-loop.md): the
+    module goes with the manifest's version and grants, as a direct deploy's."""
+    from tests.appdev.test_devloop import Loop, edit, new_app
 
     for name in {a["name"] for a in cli("ps", *setup.via("dev1"))["apps"]}:  # esp32's RAM
         cli("rm", name, *setup.via("dev1"))
     folder = new_app(setup.tmp / "up", "c")
     up = Loop(["up", *setup.via("dev1")], folder, dict(os.environ))
-    # a bare module through a gateway carries its name only (docs/app-manifest.md)
-    up.expect(rf"^deployed demo to {GW}/dev1 via \S+: .*confirmed")
+    up.expect(rf"^deployed demo 0\.1\.0 to {GW}/dev1 via \S+: .*confirmed")
     up.expect(r"\[demo\] demo started$")
     up.expect(r"\[demo\] temperature [\d.]+ C$")
     assert up.stop() == 0
     assert up.expect(r"^stopped") == "stopped"
+    listed = cli("ps", *setup.via("dev1"))["apps"]
+    assert [(a["name"], a["version"], a["state"]) for a in listed] == [
+        ("demo", "0.1.0", "running")]
+    assert cli("status", "demo", *setup.via("dev1"))["version"] == "0.1.0"
+
+    # the manifest's grants go with the module: without telemetry, which it imports,
+    # the gateway refuses it as a direct deploy does (the module kept as built, so
+    # the refusal is the gateway's, not the build's)
+    edit(folder / "wamr.toml", '"sensor", "telemetry"]', '"sensor"]')
+    later = (folder / "wamr.toml").stat().st_mtime_ns + 10**9
+    os.utime(folder / "build" / "demo.wasm", ns=(later, later))
+    monkeypatch.chdir(folder)
+    refused = cli("deploy", *setup.via("dev1"), code=6)["error"]
+    assert refused["type"] == "LinkError"
+    assert "pre-flight check for esp32 failed" in refused["message"], refused
+    assert "telemetry" in refused["message"], refused
     cli("rm", "demo", *setup.via("dev1"))

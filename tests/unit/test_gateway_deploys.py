@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import queue
+import re
 import threading
 import uuid
 from dataclasses import replace
@@ -220,6 +221,24 @@ def test_a_dropped_transfer_continues_from_the_gateways_offset(
     again = LocalCaller(deploys, answers)  # the whole deploy again: no bytes sent
     assert run_job(again, spec, data).report == view.report and again.offsets == []
     assert worker.ran == [spec.deploy] * 2  # the second: its worker's check
+
+
+def test_a_spec_carries_a_modules_version_and_grants(tmp_path: Path) -> None:
+    module = tmp_path / "app.wasm"
+    module.write_bytes(APP)
+    spec, _ = read_spec(module, Options(version="2.0.1", grants=["log", "sensor"]))
+    assert DeploySpec.from_args(spec.to_args()) == spec
+    assert (spec.version, spec.grants) == ("2.0.1", ["log", "sensor"])
+    old = {k: v for k, v in spec.to_args().items() if k not in ("version", "grants")}
+    assert (DeploySpec.from_args(old).version, DeploySpec.from_args(old).grants) == (None, None)
+    for key, value, message in (
+            ("grants", ["log", "gps"], "unknown capability 'gps'"),
+            ("grants", "log", "args.grants has the wrong type"),
+            ("grants", ["log", 3], "args.grants must be a list of capability names"),
+            ("version", "x" * 17, "must be 1 to 16 bytes of printable text"),
+            ("version", "1.0\n", "must be 1 to 16 bytes of printable text")):
+        with pytest.raises(UsageError, match=re.escape(message)):
+            DeploySpec.from_args({**spec.to_args(), key: value})
 
 
 def test_a_failed_job_raises_the_error_with_its_report() -> None:

@@ -20,8 +20,7 @@ from ..boards import load_board
 from ..capabilities import CAPABILITIES
 from ..errors import ManifestError, WamrAgentError
 from ..ota.health import U32_MAX, Health, parse_duration_ms
-from ..smp.app_group import VERSION_MAX
-from ..smp.app_names import name_problem
+from ..smp.app_names import name_problem, version_problem
 from ..tomltable import TomlTable, load_toml
 from .toolchains import LANGUAGES
 
@@ -202,9 +201,9 @@ def _language(top: _Table) -> str:
 
 def _version(top: _Table) -> str:
     version = top.text("version")
-    size = len(version.encode())
-    if size > VERSION_MAX or any(not c.isprintable() for c in version):
-        top.fail("version", f"{version!r} must be 1 to {VERSION_MAX} bytes of printable text")
+    problem = version_problem(version)
+    if problem is not None:
+        top.fail("version", f"{version!r} {problem}")
     return version
 
 

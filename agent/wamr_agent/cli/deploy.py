@@ -130,7 +130,8 @@ def runner(module: Path, board: str | None, port: str | None, baud: int,
 
     def run(shown: DeployProgress | None) -> deploying.DeployReport:
         if target is not None:
-            return deploy_via(module, target, options, shown.followers() if shown else None)
+            return deploy_via(module, target, replace(options, version=version, grants=grants),
+                              shown.followers() if shown else None)
         return deploying.deploy(module, board or DEFAULT_BOARD, port, options.name,
                                 options.start, shown.progress if shown else None,
                                 shown.on_target if shown else None, chosen, baud,

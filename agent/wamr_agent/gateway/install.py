@@ -95,7 +95,9 @@ class Installer:
         check_framing(cast(FramingChoice, spec.framing))
         data = self._store.data(job.device, spec.deploy)
         with _HOST_CHECKS:
-            app, payload = check_payload(data, label, board, spec.name, self._trusted)
+            app, payload = check_payload(data, label, board, spec.name, self._trusted,
+                                         version=None if spec.bundle else spec.version,
+                                         grants=spec.grants)
             need = estimate_ram(label, board, payload.module, payload.grants,
                         len(payload.data)) if (
                 spec.start and spec.ram_check) else None

@@ -17,7 +17,9 @@ import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from ..capabilities import grant_mask
 from ..errors import UsageError
+from ..smp.app_names import version_problem
 from .topics import WireError
 
 CHUNK_BYTES = 32 * 1024  # module bytes per chunk the CLI sends (44 KiB of JSON)
@@ -61,9 +63,11 @@ def deploy_of(args: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class DeploySpec:
-    """What a deploy is: the first ``deploy`` request. ``file`` is the client's name
-    for the bytes (in messages); ``board`` the board the client expects (None: the
-    device's)."""
+    """What a deploy is: the first ``deploy`` request. ``version``: the app's version
+    (a bundle's: its manifest's; a module's: what its upload carries, None: none);
+    ``grants``: a module's capabilities (None: all, the device's default; a bundle
+    carries its own). ``file`` is the client's name for the bytes (in messages);
+    ``board`` the board the client expects (None: the device's)."""
 
     deploy: str
     name: str
@@ -78,6 +82,7 @@ class DeploySpec:
     framing: str = "auto"
     file: str = ""
     board: str | None = None
+    grants: list[str] | None = None
 
     def to_args(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,11 +100,32 @@ class DeploySpec:
                              "are the deploy id's")
         timeout = _get(args, "timeout", (int, float), None)
         return cls(deploy_of(args), _get(args, "name", str), _count(args, "len"), sha,
-                   _get(args, "bundle", bool, False), _get(args, "version", str, None),
+                   _get(args, "bundle", bool, False), _version(args),
                    _get(args, "start", bool, True), _get(args, "wait", bool, True),
                    float(timeout) if timeout is not None else None,
                    _get(args, "ram_check", bool, True), _get(args, "framing", str, "auto"),
-                   _get(args, "file", str, ""), _get(args, "board", str, None))
+                   _get(args, "file", str, ""), _get(args, "board", str, None),
+                   _grants(args))
+
+
+def _version(args: dict[str, Any]) -> str | None:
+    """``args.version``: an app version as a direct deploy's upload carries it."""
+    version: str | None = _get(args, "version", str, None)
+    problem = None if version is None else version_problem(version)
+    if problem is not None:
+        raise UsageError(f"args.version {version!r} {problem}")
+    return version
+
+
+def _grants(args: dict[str, Any]) -> list[str] | None:
+    """``args.grants``: capability names (UsageError naming an unknown one)."""
+    grants: list[Any] | None = _get(args, "grants", list, None)
+    if grants is None:
+        return None
+    if not all(isinstance(g, str) for g in grants):
+        raise UsageError(f"args.grants must be a list of capability names: {grants!r}")
+    grant_mask(grants)
+    return grants
 
 
 @dataclass(frozen=True)

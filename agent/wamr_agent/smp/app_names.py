@@ -9,9 +9,9 @@ import unicodedata
 
 from ..agent_err import AgentErr
 from ..errors import UsageError
-from .app_group import NAME_MAX  # bytes of UTF-8, WA_SLOT_NAME_MAX
+from .app_group import NAME_MAX, VERSION_MAX  # bytes of UTF-8: WA_SLOT_NAME_MAX, _VERSION_MAX
 
-__all__ = ["NAME_MAX", "check_app_name", "name_problem"]
+__all__ = ["NAME_MAX", "check_app_name", "name_problem", "version_problem"]
 
 
 def name_problem(name: str) -> str | None:
@@ -25,6 +25,18 @@ def name_problem(name: str) -> str | None:
     bad = next((c for c in name if unicodedata.category(c) == "Cc"), None)
     if bad is not None:
         return f"contains the control character U+{ord(bad):04X}"
+    return None
+
+
+def version_problem(version: str) -> str | None:
+    """Why ``version`` is not an app version a device keeps (``wamr.toml``'s
+    ``version``, what an upload carries), or None."""
+    try:
+        size = len(version.encode("utf-8"))
+    except UnicodeEncodeError:
+        size = 0
+    if not 0 < size <= VERSION_MAX or not version.isprintable():
+        return f"must be 1 to {VERSION_MAX} bytes of printable text"
     return None
 
 
