@@ -210,7 +210,7 @@ MALFORMED = [
     ("[budget]", "[i2c]\nbusA = [0x48]\n[budget]", "i2c.busA", "expected busN"),
     ("[budget]", "[i2c]\nbus0 = [1, 2, 3, 4, 5, 6, 7, 8, 9]\n[budget]", "i2c", "at most 8"),
     ("ram_base = 0x20000000", 'ram_base = 0x20000000\ndevices = "tmp105"', "qemu.devices",
-     "list of non-empty strings"),
+     "array of non-empty strings"),
 ]
 
 
