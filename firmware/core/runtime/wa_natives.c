@@ -256,3 +256,91 @@ int wa_native_i2c_transfer(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t m
     }
     return host_result(app, &sp[0], "i2c_transfer", rc);
 }
+
+/* ---- timers and events (docs/device-api.md "Timers and events") -------------- */
+
+/* The armed timer id, or (want_free) a free entry when none is; NULL if neither. */
+static wa_timer_t *timer_find(wa_app_t *app, int32_t id, int want_free)
+{
+    wa_timer_t *free_one = NULL;
+    for (uint32_t i = 0; i < WA_APP_TIMERS; i++) {
+        wa_timer_t *t = &app->timers[i];
+        if (t->used && t->id == id) {
+            return t;
+        }
+        free_one = free_one == NULL && !t->used ? t : free_one;
+    }
+    return want_free ? free_one : NULL;
+}
+
+int wa_native_timer_start(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    (void)mem;
+    (void)mem_len;
+    int32_t id = wa_slot_i32(&sp[1]), delay = wa_slot_i32(&sp[2]), period = wa_slot_i32(&sp[3]);
+    wa_timer_t *t = timer_find(app, id, 1);
+    int rc = delay < 0 || period < 0 ? WA_ERR_INVALID_ARG : t == NULL ? WA_ERR_NO_MEMORY : WA_OK;
+    if (rc == WA_OK) {
+        t->used = 1;
+        t->id = id;
+        t->period_ms = (uint32_t)period;
+        t->due_us = wa_app_time_us(app) + (uint64_t)delay * 1000u;
+    }
+    return host_result(app, &sp[0], "timer_start", rc);
+}
+
+int wa_native_timer_stop(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    (void)mem;
+    (void)mem_len;
+    wa_timer_t *t = timer_find(app, wa_slot_i32(&sp[1]), 0);
+    if (t != NULL) {
+        t->used = 0;
+    }
+    return host_result(app, &sp[0], "timer_stop", t != NULL ? WA_OK : WA_ERR_NOT_FOUND);
+}
+
+uint64_t wa_app_timer_next(const wa_app_t *app)
+{
+    uint64_t next = UINT64_MAX;
+    for (uint32_t i = 0; i < WA_APP_TIMERS; i++) {
+        const wa_timer_t *t = &app->timers[i];
+        next = t->used && t->due_us < next ? t->due_us : next;
+    }
+    return next;
+}
+
+int wa_app_timer_take(wa_app_t *app, int32_t *id)
+{
+    uint64_t now = wa_app_time_us(app), next = wa_app_timer_next(app);
+    for (uint32_t i = 0; i < WA_APP_TIMERS && next <= now; i++) {
+        wa_timer_t *t = &app->timers[i];
+        if (t->used && t->due_us == next) {
+            uint64_t period = (uint64_t)t->period_ms * 1000u;
+            t->used = period != 0;
+            t->due_us = next + period > now ? next + period : now + period;
+            *id = t->id;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int wa_app_gpio_watched(const wa_app_t *app)
+{
+    return app->gpio_edge != 0 && app->ops.gpio != NULL;
+}
+
+int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level)
+{
+    for (uint32_t p = 0; wa_app_gpio_watched(app) && p < WA_IO_PINS; p++) {
+        uint32_t count = 0;
+        if ((app->gpio_edge >> p & 1u) &&
+            app->ops.gpio(app->ops.ctx, WA_GPIO_OP_EDGES, p, 0, &count) == WA_OK && count != 0 &&
+            app->ops.gpio(app->ops.ctx, WA_GPIO_OP_READ, p, 0, level) == WA_OK) {
+            *pin = p;
+            return 1;
+        }
+    }
+    return 0;
+}
