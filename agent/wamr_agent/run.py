@@ -113,12 +113,12 @@ def drive_events(app: Instance, host: RecordingHost, for_ms: int, report: RunRep
             if app.module.export(name):
                 report.calls.append(Call(name, list(args), app.call(name, *args)))
             continue
-        due = app.next_timer_us()
+        wait = app.timer_wait_ms()
         if app.gpio_watched() and app.module.export("on_gpio"):
-            due = min(due if due is not None else end + 1, now + GPIO_SAMPLE_MS * 1000)
-        if due is None:
+            wait = min(wait if wait is not None else GPIO_SAMPLE_MS, GPIO_SAMPLE_MS)
+        if wait is None:
             return
-        now = host.sim_us = max(due, now + (1000 if at_once >= PER_WAKE else 0))
+        now = host.sim_us = now + 1000 * max(wait, 1 if at_once >= PER_WAKE else 0)
         at_once = 0
 
 

@@ -41,13 +41,13 @@ def test_a_periodic_timer_fires_in_order_and_timer_stop_ends_it(tmp_path: Path) 
     with Runtime("esp32").instantiate(module, host) as app:
         app.call("setup")
         assert app.take_event() is None  # nothing due at t=0
-        assert app.next_timer_us() == 100_000
+        assert app.timer_wait_ms() == 100
         fired = []
         for _ in range(20):
-            due = app.next_timer_us()
-            if due is None:
+            wait = app.timer_wait_ms()
+            if wait is None:
                 break
-            host.now_us = due
+            host.now_us += wait * 1000
             event = app.take_event()
             assert event is not None
             fired.append((host.now_us // 1000, event))
@@ -55,7 +55,7 @@ def test_a_periodic_timer_fires_in_order_and_timer_stop_ends_it(tmp_path: Path) 
         assert host.lines == EXPECTED
         assert fired == [(100 * n, ("on_timer", (7,))) for n in range(1, 6)] + [
             (800, ("on_timer", (9,)))]
-        assert app.next_timer_us() is None  # the one-shot is gone, 7 was stopped
+        assert app.timer_wait_ms() is None  # the one-shot is gone, 7 was stopped
 
 
 def test_a_late_periodic_timer_fires_once_and_keeps_its_period(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_a_late_periodic_timer_fires_once_and_keeps_its_period(tmp_path: Path) -
         host.now_us = 450_000  # four periods missed: one callback, not four
         assert app.take_event() == ("on_timer", (7,))
         assert app.take_event() is None
-        assert app.next_timer_us() == 550_000
+        assert app.timer_wait_ms() == 100  # next at 550 ms
 
 
 def test_bad_arguments_and_a_full_table_give_the_documented_codes(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const w
                        uint32_t *nresults, wa_error_t *err);
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);
 int wa_app_timer_take(wa_app_t *app, int32_t *id);
-uint64_t wa_app_timer_next(const wa_app_t *app);
+uint32_t wa_app_timer_wait(wa_app_t *app);
 int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level);
 int wa_app_gpio_watched(const wa_app_t *app);
 void wa_app_free(wa_app_t *app);

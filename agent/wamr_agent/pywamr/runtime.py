@@ -129,10 +129,11 @@ class Instance:
             return _from_value(self._results[0])
         return tuple(_from_value(self._results[i]) for i in range(count))
 
-    def next_timer_us(self) -> int | None:
-        """When the earliest armed timer expires (the host's ``time_us``), or None."""
-        due = int(lib.wa_app_timer_next(self._live()))
-        return None if due == 2**64 - 1 else due
+    def timer_wait_ms(self) -> int | None:
+        """Milliseconds until the earliest armed timer expires (0: expired; timers
+        count the host's ``time_us`` in whole ms), or None when none is armed."""
+        wait = int(lib.wa_app_timer_wait(self._live()))
+        return None if wait == 2**32 - 1 else wait
 
     def take_event(self) -> tuple[str, tuple[int, ...]] | None:
         """The callback due now, as the device agent picks it: an expired timer

@@ -147,13 +147,14 @@ static void serve_until_next_round(void)
         wa_mgmt_poll();
         run_events();
         uint64_t now = wa_port_time_us();
-        uint64_t wake = wa_runner_next_event(now);
-        wake = wake < round_us ? wake : round_us;
         if (now >= round_us) {
             return;
         }
-        if (!wa_mgmt_pending() && wake > now) {
-            wa_port_mgmt_wait((uint32_t)((wake - now + 999u) / 1000u));
+        uint32_t wait = (uint32_t)((round_us - now + 999u) / 1000u);
+        uint32_t next = wa_runner_next_event();
+        wait = next < wait ? next : wait;
+        if (!wa_mgmt_pending() && wait > 0) {
+            wa_port_mgmt_wait(wait);
         }
     }
 }

@@ -216,19 +216,18 @@ int wa_runner_event(uint32_t slot, const char **export_name, wa_error_t *err)
     return call(slot, *export_name, args, nargs, &unused, err);
 }
 
-uint64_t wa_runner_next_event(uint64_t now_us)
+uint32_t wa_runner_next_event(void)
 {
-    uint64_t next = UINT64_MAX;
+    uint32_t next = UINT32_MAX;
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         wa_app_t *app = s_apps[k].app;
         if (app == NULL) {
             continue;
         }
-        uint64_t due = wa_app_timer_next(app);
-        if (wa_app_gpio_watched(app) && wa_runner_has(k, "on_gpio")) {
-            due = WA_AGENT_GPIO_SAMPLE_MS * 1000ull + now_us < due
-                      ? WA_AGENT_GPIO_SAMPLE_MS * 1000ull + now_us
-                      : due;
+        uint32_t due = wa_app_timer_wait(app);
+        if (due > WA_AGENT_GPIO_SAMPLE_MS && wa_app_gpio_watched(app) &&
+            wa_runner_has(k, "on_gpio")) {
+            due = WA_AGENT_GPIO_SAMPLE_MS;
         }
         next = due < next ? due : next;
     }

@@ -46,10 +46,10 @@ int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_e
  * *export_name names the export. */
 int wa_runner_event(uint32_t slot, const char **export_name, wa_error_t *err);
 
-/* When the next event of any app may be due (host time, us; UINT64_MAX:
- * none): its earliest timer, or WA_AGENT_GPIO_SAMPLE_MS from now_us while an
- * app with on_gpio counts edges (edges are sampled). */
-uint64_t wa_runner_next_event(uint64_t now_us);
+/* Milliseconds until the next event of any app may be due (0: now;
+ * UINT32_MAX: none): its earliest timer, or at most WA_AGENT_GPIO_SAMPLE_MS
+ * while an app with on_gpio counts edges (edges are sampled). */
+uint32_t wa_runner_next_event(void);
 
 /* Whether the loaded app of slot k exports name. */
 int wa_runner_has(uint32_t slot, const char *export_name);

@@ -15,7 +15,7 @@ struct wa_engine; /* defined by the engine backend */
 
 /* One timer of an app (timer_start): armed while used is set. */
 typedef struct wa_timer {
-    uint64_t due_us;    /* next expiry, on the host's clock */
+    uint32_t due_ms;    /* next expiry: the host's clock in ms (wraps) */
     uint32_t period_ms; /* 0: one-shot */
     int32_t id;         /* the app's name for it */
     uint32_t used;

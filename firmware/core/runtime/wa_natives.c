@@ -273,6 +273,11 @@ static wa_timer_t *timer_find(wa_app_t *app, int32_t id, int want_free)
     return want_free ? free_one : NULL;
 }
 
+static uint32_t now_ms(const wa_app_t *app)
+{
+    return (uint32_t)(wa_app_time_us(app) / 1000u);
+}
+
 int wa_native_timer_start(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
 {
     (void)mem;
@@ -284,7 +289,7 @@ int wa_native_timer_start(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t me
         t->used = 1;
         t->id = id;
         t->period_ms = (uint32_t)period;
-        t->due_us = wa_app_time_us(app) + (uint64_t)delay * 1000u;
+        t->due_ms = now_ms(app) + (uint32_t)delay;
     }
     return host_result(app, &sp[0], "timer_start", rc);
 }
@@ -300,30 +305,44 @@ int wa_native_timer_stop(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem
     return host_result(app, &sp[0], "timer_stop", t != NULL ? WA_OK : WA_ERR_NOT_FOUND);
 }
 
-uint64_t wa_app_timer_next(const wa_app_t *app)
+/* The armed timer expiring first and, in *left, the ms until it does (<= 0:
+ * expired; the ms clock wraps after 49 days, so it compares differences). */
+static wa_timer_t *timer_first(wa_app_t *app, int32_t *left)
 {
-    uint64_t next = UINT64_MAX;
+    wa_timer_t *first = NULL;
+    uint32_t now = now_ms(app);
     for (uint32_t i = 0; i < WA_APP_TIMERS; i++) {
-        const wa_timer_t *t = &app->timers[i];
-        next = t->used && t->due_us < next ? t->due_us : next;
+        wa_timer_t *t = &app->timers[i];
+        int32_t l = (int32_t)(t->due_ms - now);
+        if (t->used && (first == NULL || l < *left)) {
+            first = t;
+            *left = l;
+        }
     }
-    return next;
+    return first;
+}
+
+uint32_t wa_app_timer_wait(wa_app_t *app)
+{
+    int32_t left = 0;
+    return timer_first(app, &left) == NULL ? UINT32_MAX : left > 0 ? (uint32_t)left : 0u;
 }
 
 int wa_app_timer_take(wa_app_t *app, int32_t *id)
 {
-    uint64_t now = wa_app_time_us(app), next = wa_app_timer_next(app);
-    for (uint32_t i = 0; i < WA_APP_TIMERS && next <= now; i++) {
-        wa_timer_t *t = &app->timers[i];
-        if (t->used && t->due_us == next) {
-            uint64_t period = (uint64_t)t->period_ms * 1000u;
-            t->used = period != 0;
-            t->due_us = next + period > now ? next + period : now + period;
-            *id = t->id;
-            return 1;
-        }
+    int32_t left = 0;
+    wa_timer_t *t = timer_first(app, &left);
+    if (t == NULL || left > 0) {
+        return 0;
     }
-    return 0;
+    uint32_t now = t->due_ms - (uint32_t)left;
+    *id = t->id;
+    t->used = t->period_ms != 0;
+    t->due_ms += t->period_ms;
+    if ((int32_t)(t->due_ms - now) <= 0) {
+        t->due_ms = now + t->period_ms; /* fell behind: skip the missed periods */
+    }
+    return 1;
 }
 
 int wa_app_gpio_watched(const wa_app_t *app)

@@ -210,18 +210,18 @@ int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const w
  * Events (docs/device-api.md "Timers and events"): the host calls the app's
  * on_timer(id) / on_gpio(pin, level) for what these take.
  *
- * wa_app_timer_take: when one of the app's timers has expired at the host's
- * time_us, stores its id, re-arms it (periodic: one period later, or one
- * period from now when it fell behind) or disarms it (one-shot), and
- * returns 1; else 0. wa_app_timer_next: the earliest expiry (host time, us)
- * of the app's timers, UINT64_MAX when none is armed.
+ * Timers count the host's time_us in whole ms. wa_app_timer_take: when one
+ * of the app's timers has expired, stores its id, re-arms it (periodic: one
+ * period later, or one period from now when it fell behind) or disarms it
+ * (one-shot), and returns 1; else 0. wa_app_timer_wait: ms until the app's
+ * earliest timer expires (0: expired), UINT32_MAX when none is armed.
  * wa_app_gpio_take: when an input the app configured with edge bits has
  * counted edges (the host's EDGES op, which clears them), stores the pin and
  * its level now and returns 1; else 0. wa_app_gpio_watched: whether any
  * input of the app counts edges (the host then samples them).
  */
 int wa_app_timer_take(wa_app_t *app, int32_t *id);
-uint64_t wa_app_timer_next(const wa_app_t *app);
+uint32_t wa_app_timer_wait(wa_app_t *app);
 int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level);
 int wa_app_gpio_watched(const wa_app_t *app);
 
