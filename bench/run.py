@@ -3,7 +3,8 @@
 overhead, RAM, firmware footprint, device kernels and boot, upload goodput, deploy
 to confirmed, `watch`'s save to new version running, where app code lives, flash
 operations per update, deploying through MQTT and a gateway, a command's round trip
-through it, telemetry messages per second through it, a rollout to 50 simulated
+through it, telemetry messages per second through it, timer wake-up latency and
+idle CPU with a timer app, a rollout to 50 simulated
 devices on 4 gateways (and that fleet idle), and app build time per language.
 
 Prints tables; asserts nothing about time (tests never time things). Each
@@ -35,6 +36,7 @@ from qemu_bench import boot_timing, device_kernels
 from startup import startup
 from tables import table
 from telemetry_rate import telemetry_rate
+from timers import timers
 from verdict import verdict_time
 
 from wamr_agent.boards import Board, load_board
@@ -187,6 +189,7 @@ def main() -> None:
     flash_ops(table, BUILD)
     mqtt_deploy(table, BUILD)
     telemetry_rate(table, BUILD)
+    timers(table, BUILD)
     fleet_rollout(table, BUILD)
     app_build(table)
 

@@ -82,6 +82,45 @@ class RecordingHost(Host):
     def sleep_ms(self, ms: int) -> None:
         """Local runs do not wait: time is the app's business on a device."""
 
+    sim_us: int | None = None  # drive_events' simulated clock, once it runs
+
+    def time_us(self) -> int:
+        return super().time_us() if self.sim_us is None else self.sim_us
+
+
+GPIO_SAMPLE_MS = 20  # as the device agent's WA_AGENT_GPIO_SAMPLE_MS
+PER_WAKE = 5  # callbacks at one instant before the clock moves 1 ms (the agent's bound)
+EVENTS = ("on_timer", "on_gpio")
+
+
+def drive_events(app: Instance, host: RecordingHost, for_ms: int, report: RunReport,
+                 echo: Callable[[str], None] | None = None) -> None:
+    """Calls the app's on_timer and on_gpio as the device agent would, in simulated
+    time: the clock stands still during a callback and jumps to each timer's expiry
+    (and GPIO sample, every 20 ms while an input counts edges), for for_ms ms of
+    device time or until nothing is armed. A callback that traps raises as a
+    trapping loop does."""
+    now = host.sim_us = host.time_us()
+    end = now + for_ms * 1000
+    at_once = 0
+    while now <= end:
+        event = app.take_event() if at_once < PER_WAKE else None
+        if event is not None:
+            at_once += 1
+            name, args = event
+            if echo:
+                echo(f"{name}({', '.join(map(str, args))}) t_ms={now // 1000}")
+            if app.module.export(name):
+                report.calls.append(Call(name, list(args), app.call(name, *args)))
+            continue
+        wait = app.timer_wait_ms()
+        if app.gpio_watched() and app.module.export("on_gpio"):
+            wait = min(wait if wait is not None else GPIO_SAMPLE_MS, GPIO_SAMPLE_MS)
+        if wait is None:
+            return
+        now = host.sim_us = now + 1000 * max(wait, 1 if at_once >= PER_WAKE else 0)
+        at_once = 0
+
 
 def parse_args(module: Module, export: str, raw: list[str]) -> list[int | float]:
     """Converts command-line strings to the export's parameter types."""
@@ -106,13 +145,13 @@ def _convert(export: str, i: int, param: str, text: str) -> int | float:
 
 def entry_points(module: Module, invoke: str | None) -> list[str]:
     """What to call when the user did not say: a command's _start, or a
-    reactor's setup then loop."""
+    reactor's setup then loop (none for an app with only callbacks)."""
     if invoke:
         return [invoke]
     if module.export("_start"):
         return ["_start"]
     found = [n for n in ("setup", "loop") if module.export(n)]
-    if found:
+    if found or any(module.export(n) for n in EVENTS):
         return found
     names = ", ".join(e.name for e in module.info.exports if e.kind == "func") or "none"
     raise CallError(f"no entry point (_start, setup/loop): pass --invoke NAME; exports: {names}")
@@ -136,16 +175,19 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
                args: list[str] | None = None, grants: list[str] | None = None,
                sensor_data: str | Path | None = None, repeat: int = 1,
                echo: Callable[[str], None] | None = None,
-               devices: LocalDevices = LocalDevices()) -> RunReport:
+               devices: LocalDevices = LocalDevices(), for_ms: int = 1000) -> RunReport:
     module = Module.from_file(path)
     runtime = Runtime(board, grants=grants)
     runtime.check(module)
     report = RunReport(module=str(path), board=runtime.board.name)
     sensors = SensorPlayback.from_csv(sensor_data) if sensor_data else None
     names = entry_points(module, invoke)
-    values = parse_args(module, names[0], args or [])
-    with runtime.instantiate(module, RecordingHost(report, sensors, echo, devices)) as app:
+    values = parse_args(module, names[0], args or []) if names else []
+    host = RecordingHost(report, sensors, echo, devices)
+    with runtime.instantiate(module, host) as app:
         _run_calls(app, names, values, repeat, report)
+        if not report.stopped and invoke is None and any(module.export(n) for n in EVENTS):
+            drive_events(app, host, for_ms, report, echo)
         report.stats = app.stats()
     return report
 

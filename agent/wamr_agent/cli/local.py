@@ -67,6 +67,10 @@ def run(
                                               "call (gpio.in format, docs/device-api.md).")] = None,
     tmp105: Annotated[float, typer.Option(help="Temperature (degC) the TMP105 model at I2C "
                                           "bus 0, address 0x48 measures.")] = 25.0,
+    for_ms: Annotated[int, typer.Option(min=0, help="Simulated device time (ms) for which an "
+                                        "app exporting on_timer or on_gpio gets its callbacks, "
+                                        "after the entry points (the clock jumps to each "
+                                        "event).")] = 1000,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log.
@@ -83,12 +87,12 @@ def run(
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
-        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105)))
+        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105), for_ms=for_ms))
     if as_json:
         print_json(report.as_dict())
         return
     for call in report.calls:
-        if call.export not in ("loop", "setup", "_start"):
+        if call.export not in ("loop", "setup", "_start", "on_timer", "on_gpio"):
             print(f"{call.export}({', '.join(map(str, call.args))}) = {call.result}")
     if report.stopped:
         print(f"stopped: {report.stopped}")

@@ -99,6 +99,10 @@ int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const w
                        uint32_t nargs, wa_value_t *results, uint32_t max_results,
                        uint32_t *nresults, wa_error_t *err);
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);
+int wa_app_timer_take(wa_app_t *app, int32_t *id);
+uint32_t wa_app_timer_wait(wa_app_t *app);
+int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level);
+int wa_app_gpio_watched(const wa_app_t *app);
 void wa_app_free(wa_app_t *app);
 size_t wa_heap_live(void);
 

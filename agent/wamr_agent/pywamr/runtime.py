@@ -129,6 +129,29 @@ class Instance:
             return _from_value(self._results[0])
         return tuple(_from_value(self._results[i]) for i in range(count))
 
+    def timer_wait_ms(self) -> int | None:
+        """Milliseconds until the earliest armed timer expires (0: expired; timers
+        count the host's ``time_us`` in whole ms), or None when none is armed."""
+        wait = int(lib.wa_app_timer_wait(self._live()))
+        return None if wait == 2**32 - 1 else wait
+
+    def take_event(self) -> tuple[str, tuple[int, ...]] | None:
+        """The callback due now, as the device agent picks it: an expired timer
+        (``("on_timer", (id,))``; the timer is re-armed or disarmed), else, when the
+        module exports on_gpio, an input's counted edges (``("on_gpio", (pin,
+        level))``); None when nothing is due. The caller makes the call."""
+        app = self._live()
+        out = ffi.new("uint32_t[2]")
+        if lib.wa_app_timer_take(app, ffi.cast("int32_t *", out)):
+            return "on_timer", (int(ffi.cast("int32_t *", out)[0]),)
+        if self.module.export("on_gpio") and lib.wa_app_gpio_take(app, out, out + 1):
+            return "on_gpio", (int(out[0]), int(out[1]))
+        return None
+
+    def gpio_watched(self) -> bool:
+        """Whether an input of the app counts edges (on_gpio events are sampled)."""
+        return bool(lib.wa_app_gpio_watched(self._live()))
+
     @property
     def exports(self) -> list[str]:
         return [e.name for e in self.module.info.exports if e.kind == "func"]

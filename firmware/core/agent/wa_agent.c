@@ -4,6 +4,12 @@
  * of every running app each round, the lifecycle's verdicts on versions on
  * trial, and the management UART between rounds.
  *
+ * Events: between rounds the agent calls on_timer(id) and on_gpio(pin,
+ * level) of the apps with one due (wa_runner_event), and sleeps (the port's
+ * wa_port_mgmt_wait: WFI on Cortex-M, poll(2) on the host) until the next
+ * round, timer, GPIO sample or management byte. A callback is a call like
+ * loop(): same CPU budget, and its traps count the same.
+ *
  * Runaway apps: the CPU budget stops a call that runs too long (a trap);
  * the lifecycle decides what a trap means (a version on trial is reverted;
  * a confirmed app that traps WA_AGENT_MAX_TRAPS times in a row is stopped).
@@ -91,14 +97,15 @@ const char *wa_agent_reset_cause(void)
     return wa_store_cause_name(s_boot.cause);
 }
 
-/* One round: loop() of every running app; returns how many ran. */
+/* One round: loop() of every running app; returns how many run (export
+ * loop or on_timer: an app with only callbacks gets no loop() call). */
 static int run_apps(void)
 {
     int running = 0;
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         wa_error_t err;
         int32_t result;
-        if (!wa_runner_loaded(k) || !wa_runner_has(k, "loop")) {
+        if (!wa_runner_has(k, "loop") && !wa_runner_has(k, "on_timer")) {
             continue;
         }
         running++;
@@ -110,21 +117,44 @@ static int run_apps(void)
     return running;
 }
 
-/* Answers management requests until the next round of loop()s is due,
- * WA_AGENT_LOOP_PERIOD_MS after this one ended. Between requests the port
- * waits for the management UART's next byte or the round, whichever comes
- * first, so a request is answered as soon as it has arrived. */
+/* Calls the callbacks due (a bounded number per app, so that a timer
+ * shorter than its callback cannot starve the rest). */
+static void run_events(void)
+{
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        for (uint32_t n = 0; n <= WA_APP_TIMERS; n++) {
+            wa_error_t err;
+            const char *name;
+            int rc = wa_runner_event(k, &name, &err);
+            if (rc < 0) {
+                break;
+            }
+            wa_life_after_call(k, name, rc, &err);
+            wa_port_watchdog_feed();
+        }
+    }
+}
+
+/* Answers management requests and calls the apps' callbacks until the next
+ * round of loop()s is due, WA_AGENT_LOOP_PERIOD_MS after this one ended.
+ * Between them the port waits for the management UART's next byte, the
+ * round or the next event, whichever comes first, so a request is answered
+ * as soon as it has arrived. */
 static void serve_until_next_round(void)
 {
     uint64_t round_us = wa_port_time_us() + WA_AGENT_LOOP_PERIOD_MS * 1000ull;
     for (;;) {
         wa_mgmt_poll();
+        run_events();
         uint64_t now = wa_port_time_us();
         if (now >= round_us) {
             return;
         }
-        if (!wa_mgmt_pending()) {
-            wa_port_mgmt_wait((uint32_t)((round_us - now + 999u) / 1000u));
+        uint32_t wait = (uint32_t)((round_us - now + 999u) / 1000u);
+        uint32_t next = wa_runner_next_event();
+        wait = next < wait ? next : wait;
+        if (!wa_mgmt_pending() && wait > 0) {
+            wa_port_mgmt_wait(wait);
         }
     }
 }

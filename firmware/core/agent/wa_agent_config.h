@@ -14,6 +14,12 @@
 #define WA_AGENT_LOOP_PERIOD_MS 200u
 #endif
 
+/* While an app with on_gpio counts edges on an input, the agent samples the
+ * edge counters at least this often (ms) between other wake-ups. */
+#ifndef WA_AGENT_GPIO_SAMPLE_MS
+#define WA_AGENT_GPIO_SAMPLE_MS 20u
+#endif
+
 /* An app that traps this many times in a row is stopped. */
 #ifndef WA_AGENT_MAX_TRAPS
 #define WA_AGENT_MAX_TRAPS 3u

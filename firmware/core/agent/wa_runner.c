@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wa_agent_config.h"
 #include "wa_console.h"
 #include "wa_mgmt.h"
 #include "wa_port.h"
@@ -164,7 +165,9 @@ int wa_runner_has(uint32_t slot, const char *export_name)
            wa_app_export_sig(s_apps[slot].app, export_name, sig, sizeof sig, NULL) == WA_OK;
 }
 
-int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_error_t *err)
+/* Calls an export with nargs i32 arguments (see wa_runner_call). */
+static int call(uint32_t slot, const char *export_name, const wa_value_t *args, uint32_t nargs,
+                int32_t *result, wa_error_t *err)
 {
     wa_value_t value;
     uint32_t n = 0;
@@ -177,7 +180,7 @@ int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_e
     }
     runner_app_t *a = &s_apps[slot];
     s_current = slot;
-    int rc = wa_app_call(a->app, export_name, NULL, 0, &value, 1, &n, err);
+    int rc = wa_app_call(a->app, export_name, args, nargs, &value, 1, &n, err);
     s_current = WA_NO_SLOT;
     if (rc != WA_OK) {
         a->traps++;
@@ -189,6 +192,46 @@ int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_e
         *result = value.of.i32;
     }
     return WA_OK;
+}
+
+int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_error_t *err)
+{
+    return call(slot, export_name, NULL, 0, result, err);
+}
+
+int wa_runner_event(uint32_t slot, const char **export_name, wa_error_t *err)
+{
+    wa_value_t args[2] = {{'i', {0}}, {'i', {0}}};
+    wa_app_t *app = slot < WA_STORE_SLOTS ? s_apps[slot].app : NULL;
+    int32_t unused;
+    uint32_t nargs = 2;
+    *export_name = "on_gpio";
+    if (app != NULL && wa_app_timer_take(app, &args[0].of.i32)) {
+        *export_name = "on_timer";
+        nargs = 1;
+    } else if (app == NULL || !wa_runner_has(slot, "on_gpio") ||
+               !wa_app_gpio_take(app, (uint32_t *)&args[0].of.i32, (uint32_t *)&args[1].of.i32)) {
+        return -1;
+    }
+    return call(slot, *export_name, args, nargs, &unused, err);
+}
+
+uint32_t wa_runner_next_event(void)
+{
+    uint32_t next = UINT32_MAX;
+    for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
+        wa_app_t *app = s_apps[k].app;
+        if (app == NULL) {
+            continue;
+        }
+        uint32_t due = wa_app_timer_wait(app);
+        if (due > WA_AGENT_GPIO_SAMPLE_MS && wa_app_gpio_watched(app) &&
+            wa_runner_has(k, "on_gpio")) {
+            due = WA_AGENT_GPIO_SAMPLE_MS;
+        }
+        next = due < next ? due : next;
+    }
+    return next;
 }
 
 void wa_runner_unload(uint32_t slot)

@@ -39,6 +39,18 @@ int wa_runner_load(uint32_t slot, const wa_slot_header_t *header, wa_error_t *er
  * when no app is loaded, else WA_OK or the trap's code with *err set. */
 int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_error_t *err);
 
+/* Calls the event of slot k's app due next, if any (wa_runtime.h): an
+ * expired timer's on_timer(id) (a timer expiring in an app without
+ * on_timer is dropped), else, when the app exports on_gpio, an edge's
+ * on_gpio(pin, level). -1 when none is due, else as wa_runner_call;
+ * *export_name names the export. */
+int wa_runner_event(uint32_t slot, const char **export_name, wa_error_t *err);
+
+/* Milliseconds until the next event of any app may be due (0: now;
+ * UINT32_MAX: none): its earliest timer, or at most WA_AGENT_GPIO_SAMPLE_MS
+ * while an app with on_gpio counts edges (edges are sampled). */
+uint32_t wa_runner_next_event(void);
+
 /* Whether the loaded app of slot k exports name. */
 int wa_runner_has(uint32_t slot, const char *export_name);
 

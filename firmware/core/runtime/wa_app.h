@@ -13,6 +13,14 @@
 
 struct wa_engine; /* defined by the engine backend */
 
+/* One timer of an app (timer_start): armed while used is set. */
+typedef struct wa_timer {
+    uint32_t due_ms;    /* next expiry: the host's clock in ms (wraps) */
+    uint32_t period_ms; /* 0: one-shot */
+    int32_t id;         /* the app's name for it */
+    uint32_t used;
+} wa_timer_t;
+
 /* A line being assembled from WASI fd_write calls. */
 typedef struct wa_line {
     char text[WA_LINE_BUFFER];
@@ -37,6 +45,7 @@ struct wa_app {
     char native_message[WA_ERROR_MESSAGE_MAX];
     wa_line_t out[2];                      /* stdout, stderr */
     uint32_t gpio_in, gpio_out, gpio_edge; /* pins configured (bit n: pin n), by mode */
+    wa_timer_t timers[WA_APP_TIMERS];
     struct wa_engine *engine;
 };
 

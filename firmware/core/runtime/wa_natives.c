@@ -256,3 +256,110 @@ int wa_native_i2c_transfer(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t m
     }
     return host_result(app, &sp[0], "i2c_transfer", rc);
 }
+
+/* ---- timers and events (docs/device-api.md "Timers and events") -------------- */
+
+/* The armed timer id, or (want_free) a free entry when none is; NULL if neither. */
+static wa_timer_t *timer_find(wa_app_t *app, int32_t id, int want_free)
+{
+    wa_timer_t *free_one = NULL;
+    for (uint32_t i = 0; i < WA_APP_TIMERS; i++) {
+        wa_timer_t *t = &app->timers[i];
+        if (t->used && t->id == id) {
+            return t;
+        }
+        free_one = free_one == NULL && !t->used ? t : free_one;
+    }
+    return want_free ? free_one : NULL;
+}
+
+static uint32_t now_ms(const wa_app_t *app)
+{
+    return (uint32_t)(wa_app_time_us(app) / 1000u);
+}
+
+int wa_native_timer_start(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    (void)mem;
+    (void)mem_len;
+    int32_t id = wa_slot_i32(&sp[1]), delay = wa_slot_i32(&sp[2]), period = wa_slot_i32(&sp[3]);
+    wa_timer_t *t = timer_find(app, id, 1);
+    int rc = delay < 0 || period < 0 ? WA_ERR_INVALID_ARG : t == NULL ? WA_ERR_NO_MEMORY : WA_OK;
+    if (rc == WA_OK) {
+        t->used = 1;
+        t->id = id;
+        t->period_ms = (uint32_t)period;
+        t->due_ms = now_ms(app) + (uint32_t)delay;
+    }
+    return host_result(app, &sp[0], "timer_start", rc);
+}
+
+int wa_native_timer_stop(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    (void)mem;
+    (void)mem_len;
+    wa_timer_t *t = timer_find(app, wa_slot_i32(&sp[1]), 0);
+    if (t != NULL) {
+        t->used = 0;
+    }
+    return host_result(app, &sp[0], "timer_stop", t != NULL ? WA_OK : WA_ERR_NOT_FOUND);
+}
+
+/* The armed timer expiring first and, in *left, the ms until it does (<= 0:
+ * expired; the ms clock wraps after 49 days, so it compares differences). */
+static wa_timer_t *timer_first(wa_app_t *app, int32_t *left)
+{
+    wa_timer_t *first = NULL;
+    uint32_t now = now_ms(app);
+    for (uint32_t i = 0; i < WA_APP_TIMERS; i++) {
+        wa_timer_t *t = &app->timers[i];
+        int32_t l = (int32_t)(t->due_ms - now);
+        if (t->used && (first == NULL || l < *left)) {
+            first = t;
+            *left = l;
+        }
+    }
+    return first;
+}
+
+uint32_t wa_app_timer_wait(wa_app_t *app)
+{
+    int32_t left = 0;
+    return timer_first(app, &left) == NULL ? UINT32_MAX : left > 0 ? (uint32_t)left : 0u;
+}
+
+int wa_app_timer_take(wa_app_t *app, int32_t *id)
+{
+    int32_t left = 0;
+    wa_timer_t *t = timer_first(app, &left);
+    if (t == NULL || left > 0) {
+        return 0;
+    }
+    uint32_t now = t->due_ms - (uint32_t)left;
+    *id = t->id;
+    t->used = t->period_ms != 0;
+    t->due_ms += t->period_ms;
+    if ((int32_t)(t->due_ms - now) <= 0) {
+        t->due_ms = now + t->period_ms; /* fell behind: skip the missed periods */
+    }
+    return 1;
+}
+
+int wa_app_gpio_watched(const wa_app_t *app)
+{
+    return app->gpio_edge != 0 && app->ops.gpio != NULL;
+}
+
+int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level)
+{
+    for (uint32_t p = 0; wa_app_gpio_watched(app) && p < WA_IO_PINS; p++) {
+        uint32_t count = 0;
+        if ((app->gpio_edge >> p & 1u) &&
+            app->ops.gpio(app->ops.ctx, WA_GPIO_OP_EDGES, p, 0, &count) == WA_OK && count != 0 &&
+            app->ops.gpio(app->ops.ctx, WA_GPIO_OP_READ, p, 0, level) == WA_OK) {
+            *pin = p;
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -57,6 +57,7 @@ enum wa_gpio_op {
     WA_GPIO_OP_EDGES = 3
 };
 
+#define WA_APP_TIMERS 4       /* timers one app may have armed at once (timer_start) */
 #define WA_IO_PINS 32         /* pins 0-31 */
 #define WA_IO_I2C_MAX 8       /* (bus, address) pairs a profile may allow */
 #define WA_IO_I2C_XFER_MAX 64 /* bytes per direction in one I2C transaction */
@@ -204,6 +205,25 @@ int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_
 int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const wa_value_t *args,
                        uint32_t nargs, wa_value_t *results, uint32_t max_results,
                        uint32_t *nresults, wa_error_t *err);
+
+/*
+ * Events (docs/device-api.md "Timers and events"): the host calls the app's
+ * on_timer(id) / on_gpio(pin, level) for what these take.
+ *
+ * Timers count the host's time_us in whole ms. wa_app_timer_take: when one
+ * of the app's timers has expired, stores its id, re-arms it (periodic: one
+ * period later, or one period from now when it fell behind) or disarms it
+ * (one-shot), and returns 1; else 0. wa_app_timer_wait: ms until the app's
+ * earliest timer expires (0: expired), UINT32_MAX when none is armed.
+ * wa_app_gpio_take: when an input the app configured with edge bits has
+ * counted edges (the host's EDGES op, which clears them), stores the pin and
+ * its level now and returns 1; else 0. wa_app_gpio_watched: whether any
+ * input of the app counts edges (the host then samples them).
+ */
+int wa_app_timer_take(wa_app_t *app, int32_t *id);
+uint32_t wa_app_timer_wait(wa_app_t *app);
+int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level);
+int wa_app_gpio_watched(const wa_app_t *app);
 
 /* Fills *stats. Never fails for a live app. */
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);

@@ -133,6 +133,22 @@ int32_t wa_gpio_edges(int32_t pin, int32_t *count);
 __attribute__((import_module("wamr_agent"), import_name("i2c_transfer")))
 int32_t wa_i2c_transfer(int32_t bus, int32_t addr, const uint8_t *wr, int32_t wr_len, uint8_t *rd, int32_t rd_len);
 
+/*
+ * [TIME] Arm timer id (any i32 the app picks; an armed id is re-armed): the app's exported
+ * on_timer(id) is called delay_ms from now, then every period_ms (0: once). At most 4 armed at
+ * once. Returns 0, or -3 (WA_ERR_INVALID_ARG: a negative delay or period), -2 (WA_ERR_NO_MEMORY: 4
+ * timers armed already).
+ */
+__attribute__((import_module("wamr_agent"), import_name("timer_start")))
+int32_t wa_timer_start(int32_t id, int32_t delay_ms, int32_t period_ms);
+
+/*
+ * [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
+ * timer id is armed).
+ */
+__attribute__((import_module("wamr_agent"), import_name("timer_stop")))
+int32_t wa_timer_stop(int32_t id);
+
 /* Length of a NUL-terminated string (no libc needed). */
 static inline int32_t wa_strlen(const char *s) {
     int32_t n = 0;

@@ -140,6 +140,14 @@ pub mod sys {
         /// profile), -9 (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad
         /// length or address).
         pub fn i2c_transfer(bus: i32, addr: i32, wr: *const u8, wr_len: i32, rd: *mut u8, rd_len: i32) -> i32;
+        /// [TIME] Arm timer id (any i32 the app picks; an armed id is re-armed): the app's
+        /// exported on_timer(id) is called delay_ms from now, then every period_ms (0:
+        /// once). At most 4 armed at once. Returns 0, or -3 (WA_ERR_INVALID_ARG: a negative
+        /// delay or period), -2 (WA_ERR_NO_MEMORY: 4 timers armed already).
+        pub fn timer_start(id: i32, delay_ms: i32, period_ms: i32) -> i32;
+        /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
+        /// (WA_ERR_NOT_FOUND: no timer id is armed).
+        pub fn timer_stop(id: i32) -> i32;
     }
 }
 
@@ -207,6 +215,20 @@ pub fn gpio_edges(pin: i32) -> Result<i32> {
 /// (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad length or address).
 pub fn i2c_transfer(bus: i32, addr: i32, wr: &[u8], rd: &mut [u8]) -> Result<()> {
     status(unsafe { sys::i2c_transfer(bus, addr, wr.as_ptr(), wr.len() as i32, rd.as_mut_ptr(), rd.len() as i32) })
+}
+
+/// [TIME] Arm timer id (any i32 the app picks; an armed id is re-armed): the app's exported
+/// on_timer(id) is called delay_ms from now, then every period_ms (0: once). At most 4
+/// armed at once. Returns 0, or -3 (WA_ERR_INVALID_ARG: a negative delay or period), -2
+/// (WA_ERR_NO_MEMORY: 4 timers armed already).
+pub fn timer_start(id: i32, delay_ms: i32, period_ms: i32) -> Result<()> {
+    status(unsafe { sys::timer_start(id, delay_ms, period_ms) })
+}
+
+/// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
+/// (WA_ERR_NOT_FOUND: no timer id is armed).
+pub fn timer_stop(id: i32) -> Result<()> {
+    status(unsafe { sys::timer_stop(id) })
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

@@ -240,6 +240,14 @@ pub const sys = struct {
     /// profile), -9 (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad
     /// length or address).
     pub extern "wamr_agent" fn i2c_transfer(bus: i32, addr: i32, wr: [*]const u8, wr_len: i32, rd: [*]u8, rd_len: i32) i32;
+    /// [TIME] Arm timer id (any i32 the app picks; an armed id is re-armed): the app's
+    /// exported on_timer(id) is called delay_ms from now, then every period_ms (0: once).
+    /// At most 4 armed at once. Returns 0, or -3 (WA_ERR_INVALID_ARG: a negative delay or
+    /// period), -2 (WA_ERR_NO_MEMORY: 4 timers armed already).
+    pub extern "wamr_agent" fn timer_start(id: i32, delay_ms: i32, period_ms: i32) i32;
+    /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
+    /// (WA_ERR_NOT_FOUND: no timer id is armed).
+    pub extern "wamr_agent" fn timer_stop(id: i32) i32;
 };
 
 /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -306,6 +314,20 @@ pub fn gpioEdges(pin: i32) Error!i32 {
 /// (WA_ERR_NACK: no acknowledge), -10 (WA_ERR_IO: bus fault), -3 (bad length or address).
 pub fn i2cTransfer(bus: i32, addr: i32, wr: []const u8, rd: []u8) Error!void {
     return check(sys.i2c_transfer(bus, addr, wr.ptr, @intCast(wr.len), rd.ptr, @intCast(rd.len)));
+}
+
+/// [TIME] Arm timer id (any i32 the app picks; an armed id is re-armed): the app's exported
+/// on_timer(id) is called delay_ms from now, then every period_ms (0: once). At most 4
+/// armed at once. Returns 0, or -3 (WA_ERR_INVALID_ARG: a negative delay or period), -2
+/// (WA_ERR_NO_MEMORY: 4 timers armed already).
+pub fn timerStart(id: i32, delay_ms: i32, period_ms: i32) Error!void {
+    return check(sys.timer_start(id, delay_ms, period_ms));
+}
+
+/// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
+/// (WA_ERR_NOT_FOUND: no timer id is armed).
+pub fn timerStop(id: i32) Error!void {
+    return check(sys.timer_stop(id));
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

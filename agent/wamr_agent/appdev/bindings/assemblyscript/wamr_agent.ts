@@ -140,6 +140,18 @@ export namespace wamr_agent {
     // @ts-ignore: decorator
     @external("wamr_agent", "i2c_transfer")
     export declare function i2c_transfer(bus: i32, addr: i32, wr: usize, wr_len: i32, rd: usize, rd_len: i32): i32;
+    /** [TIME] Arm timer id (any i32 the app picks; an armed id is re-armed): the app's
+    /** exported on_timer(id) is called delay_ms from now, then every period_ms (0: once).
+    /** At most 4 armed at once. Returns 0, or -3 (WA_ERR_INVALID_ARG: a negative delay or
+    /** period), -2 (WA_ERR_NO_MEMORY: 4 timers armed already). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "timer_start")
+    export declare function timer_start(id: i32, delay_ms: i32, period_ms: i32): i32;
+    /** [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
+    /** (WA_ERR_NOT_FOUND: no timer id is armed). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "timer_stop")
+    export declare function timer_stop(id: i32): i32;
   }
 
   /** [LOG] Write one log line (len bytes, no NUL needed). Returns 0. */
@@ -204,6 +216,20 @@ export namespace wamr_agent {
   /** */
   export function i2cTransfer(bus: i32, addr: i32, wr: Uint8Array, rd: Uint8Array): i32 {
     return sys.i2c_transfer(bus, addr, changetype<usize>(wr.dataStart), wr.length, changetype<usize>(rd.dataStart), rd.length);
+  }
+
+  /** [TIME] Arm timer id (any i32 the app picks; an armed id is re-armed): the app's
+  /** exported on_timer(id) is called delay_ms from now, then every period_ms (0: once). At
+  /** most 4 armed at once. Returns 0, or -3 (WA_ERR_INVALID_ARG: a negative delay or
+  /** period), -2 (WA_ERR_NO_MEMORY: 4 timers armed already). */
+  export function timerStart(id: i32, delay_ms: i32, period_ms: i32): i32 {
+    return sys.timer_start(id, delay_ms, period_ms);
+  }
+
+  /** [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
+  /** (WA_ERR_NOT_FOUND: no timer id is armed). */
+  export function timerStop(id: i32): i32 {
+    return sys.timer_stop(id);
   }
 
   /** Publishes a telemetry sample under key (wa_publish in C). */
