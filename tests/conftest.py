@@ -90,13 +90,23 @@ def load_tool(name: str) -> ModuleType:
     return module
 
 
+def need_host_cc() -> None:
+    """The simulated boards are built on demand with the host's C compiler."""
+    need(shutil.which("cc") is not None and shutil.which("make") is not None,
+         "a host C compiler (cc) and make", "install them with `apt-get install gcc make`")
+
+
+def simulated_esp32(workdir: Path) -> Iterator[SimulatedBoard]:
+    """A simulated esp32 booted with an erased flash in ``workdir``, for a fixture."""
+    need_host_cc()
+    with SimulatedBoard.start("esp32", workdir=workdir) as started:
+        yield started
+
+
 @pytest.fixture
 def esp32(tmp_path: Path) -> Iterator[SimulatedBoard]:
     """A simulated esp32 booted with an erased flash (built on demand with cc)."""
-    need(shutil.which("cc") is not None and shutil.which("make") is not None,
-         "a host C compiler (cc) and make", "install them with `apt-get install gcc make`")
-    with SimulatedBoard.start("esp32", workdir=tmp_path / "board") as started:
-        yield started
+    yield from simulated_esp32(tmp_path / "board")
 
 
 def cli_json(*args: str, code: int = 0, env: dict[str, str] | None = None) -> Any:

@@ -5,7 +5,6 @@ line on the device's console, and is removed again."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from tests.appdev.conftest import APP_NAME
 from tests.appdev.test_languages import CASES, _ids
-from tests.conftest import board_cli, need
+from tests.conftest import board_cli, simulated_esp32
 from wamr_agent.emulator import SimulatedBoard
 
 FIRST_LINE = {
@@ -26,10 +25,7 @@ FIRST_LINE = {
 @pytest.fixture(scope="module")
 def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatedBoard]:
     """One simulated esp32 (as tests/conftest.py's ``esp32``) for every case."""
-    need(shutil.which("cc") is not None and shutil.which("make") is not None,
-         "a host C compiler (cc) and make", "install them with `apt-get install gcc make`")
-    with SimulatedBoard.start("esp32", workdir=tmp_path_factory.mktemp("board")) as started:
-        yield started
+    yield from simulated_esp32(tmp_path_factory.mktemp("board"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)

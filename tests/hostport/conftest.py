@@ -7,13 +7,10 @@ without ``cc`` the tests skip (CI=true: they fail).
 
 from __future__ import annotations
 
-import shutil
-
-from tests.conftest import need
+from tests.conftest import need_host_cc
 
 
 def pytest_runtest_setup() -> None:
-    need(shutil.which("cc") is not None and shutil.which("make") is not None,
-         "a host C compiler (cc) and make", "install them with `apt-get install gcc make`")
+    need_host_cc()
 
 # The `esp32` fixture (a simulated esp32 with an erased flash) is tests/conftest.py's.

@@ -12,6 +12,7 @@ the file and the key (exit code 21). Commands merge it with their options throug
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -170,7 +171,8 @@ def load_manifest(path: Path) -> AppManifest:
                             "app with `wamr-agent new NAME --lang c`")
     top = _Table(path, load_toml(path, "app manifest", ManifestError))
     top.only(_TOP)
-    name, version = _name(top), _version(top)
+    name = _checked_text(top, "name", name_problem)
+    version = _checked_text(top, "version", version_problem)
     build = top.table("build") or _Table(path, {}, "build.")
     build.only(_BUILD)
     return AppManifest(
@@ -184,12 +186,13 @@ def load_manifest(path: Path) -> AppManifest:
         health=_health(top), signing=_signing(top))
 
 
-def _name(top: _Table) -> str:
-    name = top.text("name")
-    problem = name_problem(name)
+def _checked_text(top: _Table, key: str, problem_of: Callable[[str], str | None]) -> str:
+    """``key``'s text, refused with what ``problem_of`` finds wrong with it."""
+    value = top.text(key)
+    problem = problem_of(value)
     if problem is not None:
-        top.fail("name", f"{name!r} {problem}")
-    return name
+        top.fail(key, f"{value!r} {problem}")
+    return value
 
 
 def _language(top: _Table) -> str:
@@ -197,14 +200,6 @@ def _language(top: _Table) -> str:
     if language not in LANGUAGES:
         top.fail("language", f"must be one of {', '.join(LANGUAGES)}, got {language!r}")
     return language
-
-
-def _version(top: _Table) -> str:
-    version = top.text("version")
-    problem = version_problem(version)
-    if problem is not None:
-        top.fail("version", f"{version!r} {problem}")
-    return version
 
 
 def _boards(top: _Table) -> tuple[str, ...]:
