@@ -1,6 +1,6 @@
 """Incoming messages on a simulated esp32 (issue 12, item 3): `send` delivers to the
 app's on_message, each refusal has its exit code, a burst arrives whole and in
-order."""
+order, and the trial of an app without loop counts its callbacks as rounds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import board_cli as cli
 from tests.message_app import check_refusals, check_send_logs_the_message, message_app
-from tests.timer_app import app_log
+from tests.timer_app import app_log, timer_app
 from wamr_agent.emulator import SimulatedBoard
 
 BURST = 20
@@ -30,3 +30,34 @@ def test_a_burst_arrives_whole_and_in_order(esp32: SimulatedBoard, tmp_path: Pat
         cli(esp32, "send", "burst", f"m{n:02d}")
     esp32.console.expect(rf"\[burst\] msg m{BURST - 1:02d}")
     assert app_log(esp32.console.lines(), "burst") == [f"msg m{n:02d}" for n in range(BURST)]
+
+
+def _confirmed(board: SimulatedBoard, name: str) -> tuple[int, int]:
+    """The loop rounds and ms of the trial the device confirmed, from its console."""
+    found = board.console.expect(rf"app {name} confirmed \(slot \d, (\d+) loop rounds, "
+                                 r"0 traps, (\d+) ms\)")
+    return int(found[1]), int(found[2])
+
+
+def test_the_callbacks_of_an_app_without_loop_are_its_trial_rounds(
+        esp32: SimulatedBoard, tmp_path: Path) -> None:
+    """A timer app's on_timer calls count: it is confirmed after 10 rounds of them
+    (it was confirmed at once with none); an app that gets no callback (nobody sends
+    it a message) is on trial as long as 10 loop rounds take (10 x 200 ms)."""
+    ticker = timer_app(tmp_path / "ticker.wasm", delay_ms=20, period_ms=20, stop_after=99)
+    cli(esp32, "deploy", str(ticker), "--name", "ticker")
+    assert _confirmed(esp32, "ticker")[0] >= 10  # counted up to the agent's next round
+    cli(esp32, "deploy", str(message_app(tmp_path / "quiet.wasm")), "--name", "quiet")
+    rounds, ms = _confirmed(esp32, "quiet")
+    assert (rounds, ms >= 2000) == (0, True)
+
+
+def test_a_trapping_on_message_fails_the_trial(esp32: SimulatedBoard, tmp_path: Path) -> None:
+    """The app has no loop: its trial lasts 2 s (10 rounds' time), and a message
+    that makes it trap then fails it, as a trapping loop would."""
+    cli(esp32, "deploy", str(message_app(tmp_path / "t.wasm")), "--name", "fragile",
+        "--no-wait")
+    cli(esp32, "send", "fragile", "!boom")
+    esp32.console.expect(r"app fragile failed its trial \(slot \d\): on_message trapped 1 "
+                         r"time: unreachable")
+    assert cli(esp32, "status", "fragile")["life"] == "failed"
