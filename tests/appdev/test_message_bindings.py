@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.appdev.conftest import APP_NAME, need_toolchain
+from tests.appdev.conftest import build_probe
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.appdev import toolchains
 from wamr_agent.pywamr import Module, Runtime
@@ -65,12 +65,7 @@ export function take(): i32 {
 
 @pytest.mark.parametrize("lang", toolchains.LANGUAGES)
 def test_msg_read_wrappers_work(lang: str, tmp_path: Path) -> None:
-    need_toolchain(lang)
-    info = toolchains.write_template(lang, "sensor", tmp_path, APP_NAME)
-    source = next(p for pattern in info.sources for p in sorted(tmp_path.glob(pattern)))
-    source.write_text(source.read_text(encoding="utf-8") + PROBES[lang], encoding="utf-8")
-    out = tmp_path / "take.wasm"
-    toolchains.build(lang, tmp_path, info.sources, out, kind=info.kind)
+    out = build_probe(lang, tmp_path, PROBES[lang])
     with Runtime("esp32").instantiate(Module.from_file(out)) as app:
         app.send(b"hello")
         assert app.call("take") == 5 * 256 + ord("h")  # cut to 4 bytes: its length
