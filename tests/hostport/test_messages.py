@@ -4,14 +4,21 @@ order, and the trial of an app without loop counts its callbacks as rounds."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+
+import cbor2
 
 from tests.conftest import board_cli as cli
 from tests.message_app import check_refusals, check_send_logs_the_message, message_app
 from tests.timer_app import app_log, timer_app
 from wamr_agent.emulator import SimulatedBoard
+from wamr_agent.smp.app_requests import SendWrite
+from wamr_agent.smp.decoder import FrameDecoder
+from wamr_agent.smp.framing import encode_console
 
 BURST = 20
+PIPELINED = 8
 
 
 def test_send_delivers_to_on_message(esp32: SimulatedBoard, tmp_path: Path) -> None:
@@ -30,6 +37,27 @@ def test_a_burst_arrives_whole_and_in_order(esp32: SimulatedBoard, tmp_path: Pat
         cli(esp32, "send", "burst", f"m{n:02d}")
     esp32.console.expect(rf"\[burst\] msg m{BURST - 1:02d}")
     assert app_log(esp32.console.lines(), "burst") == [f"msg m{n:02d}" for n in range(BURST)]
+
+
+def test_pipelined_sends_are_each_delivered(esp32: SimulatedBoard, tmp_path: Path) -> None:
+    """Requests written back to back without waiting for the answers: the device
+    handles one per poll of its UART and runs the app's callbacks in between, so
+    each 200-byte message is taken before the next arrives (the inbox holds one)."""
+    cli(esp32, "deploy", str(message_app(tmp_path / "p.wasm", loop=True)), "--name", "pipe")
+    texts = [f"p{n:02d}".encode() + b"." * 197 for n in range(PIPELINED)]
+    wire = b"".join(encode_console(SendWrite(name="pipe", data=t, sequence=n).BYTES)
+                    for n, t in enumerate(texts))
+    host, port = esp32.mgmt_address.removeprefix("socket://").rsplit(":", 1)
+    answers: list[bytes] = []
+    decoder = FrameDecoder(4096, 10_000)
+    with socket.create_connection((host, int(port)), timeout=10) as link:
+        link.sendall(wire)
+        while len(answers) < PIPELINED:
+            answers += [p.data for p in decoder.feed(link.recv(4096), 0)]
+    assert [cbor2.loads(a[8:]) for a in answers] == [{}] * PIPELINED
+    esp32.console.expect(rf"\[pipe\] msg p{PIPELINED - 1:02d}")
+    assert [line[:7] for line in app_log(esp32.console.lines(), "pipe")] == [
+        f"msg p{n:02d}" for n in range(PIPELINED)]
 
 
 def _confirmed(board: SimulatedBoard, name: str) -> tuple[int, int]:
