@@ -30,6 +30,7 @@ from flash_ops import flash_ops
 from fleet_rollout import fleet_rollout
 from footprint import firmware_footprint, runtime_size_tool
 from goodput import upload_goodput
+from messages import messages
 from module_ram import module_ram
 from mqtt_deploy import mqtt_deploy
 from qemu_bench import boot_timing, device_kernels
@@ -190,6 +191,7 @@ def main() -> None:
     mqtt_deploy(table, BUILD)
     telemetry_rate(table, BUILD)
     timers(table, BUILD)
+    messages(table, BUILD)
     fleet_rollout(table, BUILD)
     app_build(table)
 

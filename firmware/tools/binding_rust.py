@@ -38,6 +38,14 @@ fn status(rc: i32) -> Result<()> {{
         Err(Error(rc))
     }}
 }}
+
+fn count_or_error(rc: i32) -> Result<i32> {{
+    if rc >= OK {{
+        Ok(rc)
+    }} else {{
+        Err(Error(rc))
+    }}
+}}
 """
 
 OUTRO = """
@@ -170,6 +178,8 @@ def _wrapper(api: Api) -> list[str]:
     out = api.out
     if not api.status:
         ret, body = SCALARS[api.ret]["rust"], [f"    {call}"]
+    elif api.count:
+        ret, body = "Result<i32>", [f"    count_or_error({call})"]
     elif out is None:
         ret, body = "Result<()>", [f"    status({call})"]
     else:

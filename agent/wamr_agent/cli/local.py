@@ -68,9 +68,13 @@ def run(
     tmp105: Annotated[float, typer.Option(help="Temperature (degC) the TMP105 model at I2C "
                                           "bus 0, address 0x48 measures.")] = 25.0,
     for_ms: Annotated[int, typer.Option(min=0, help="Simulated device time (ms) for which an "
-                                        "app exporting on_timer or on_gpio gets its callbacks, "
-                                        "after the entry points (the clock jumps to each "
-                                        "event).")] = 1000,
+                                        "app exporting on_timer, on_message or on_gpio gets "
+                                        "its callbacks, after the entry points (the clock "
+                                        "jumps to each event).")] = 1000,
+    message: Annotated[list[str] | None, typer.Option(
+        "--message", metavar="TEXT@MS", help="Send the app a message (UTF-8 text) MS ms "
+        "of device time after the entry points, as `wamr-agent send` does; repeat it for "
+        "more.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log.
@@ -78,21 +82,23 @@ def run(
     --cpu-ticks and --heap-bytes override the board's budget for this run (a
     line on stderr says so), e.g. for a benchmark whose compiled code exceeds the
     board's engine heap."""
-    from ..run import LocalDevices, run_module, with_limits
+    from ..run import LocalDevices, Message, run_module, with_limits
 
     profile, notices = guard(as_json, lambda: with_limits(board, cpu_ticks=cpu_ticks,
                                                           heap_bytes=heap_bytes))
     for notice in notices:
         print(f"note: {notice}", file=sys.stderr)
+    messages = guard(as_json, lambda: [Message.parse(m) for m in message or []])
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
-        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105), for_ms=for_ms))
+        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105), for_ms=for_ms,
+        messages=messages))
     if as_json:
         print_json(report.as_dict())
         return
     for call in report.calls:
-        if call.export not in ("loop", "setup", "_start", "on_timer", "on_gpio"):
+        if call.export not in ("loop", "setup", "_start", "on_timer", "on_gpio", "on_message"):
             print(f"{call.export}({', '.join(map(str, call.args))}) = {call.result}")
     if report.stopped:
         print(f"stopped: {report.stopped}")

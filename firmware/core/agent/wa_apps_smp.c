@@ -1,6 +1,6 @@
 /*
  * wa_apps_smp.c - the SMP wasm-app group (64): upload, list, start, stop,
- * remove, status, logs, confirm, rollback (docs/protocol.md). Decodes the
+ * remove, status, logs, confirm, rollback, send (docs/protocol.md). Decodes the
  * requests and writes the answers; the installing is in wa_install.c, every
  * change of an app's state is an event to the lifecycle (wa_lifecycle.h),
  * the log ring is wa_log.c.
@@ -33,6 +33,7 @@ enum wa_smp_app_cmd {
     WA_SMP_APP_LOGS = 6,
     WA_SMP_APP_CONFIRM = 7,
     WA_SMP_APP_ROLLBACK = 8,
+    WA_SMP_APP_SEND = 9,
 };
 
 /* ---- request ----------------------------------------------------------------- */
@@ -313,11 +314,12 @@ static int app_list(wa_smp_call_t *call)
     return result(ok && zcbor_list_end_encode(e, WA_STORE_SLOTS));
 }
 
-/* Runs a lifecycle command on the request's "name". */
+/* Runs a lifecycle command on the request's "name"; action NULL: queues the
+ * request's "data" in the inbox of the app's running version (send). */
 static int by_name(wa_smp_call_t *call, int (*action)(const char *name, size_t len))
 {
     app_req_t r;
-    if (!parse(call, &r) || !(r.have & HAVE_NAME)) {
+    if (!parse(call, &r) || !(r.have & HAVE_NAME) || (action == NULL && !(r.have & HAVE_DATA))) {
         return WA_SMP_RC_EINVAL;
     }
     int rc = check_name(&r.name);
@@ -328,7 +330,12 @@ static int by_name(wa_smp_call_t *call, int (*action)(const char *name, size_t l
     if (action == wa_life_remove) {
         wa_install_forget(name, (uint32_t)r.name.len); /* uploads of it in progress too */
     }
-    rc = action(name, r.name.len);
+    if (action != NULL) {
+        rc = action(name, r.name.len);
+    } else {
+        int slot = wa_life_current(name, r.name.len);
+        rc = slot < 0 ? WA_ERR_NOT_FOUND : wa_runner_send((uint32_t)slot, r.data.value, r.data.len);
+    }
     return rc == WA_OK ? WA_SMP_RC_OK : write_err(call, rc);
 }
 
@@ -355,6 +362,11 @@ static int app_confirm(wa_smp_call_t *call)
 static int app_rollback(wa_smp_call_t *call)
 {
     return by_name(call, wa_life_rollback);
+}
+
+static int app_send(wa_smp_call_t *call)
+{
+    return by_name(call, NULL);
 }
 
 /* ---- status, logs ---------------------------------------------------------------- */
@@ -522,6 +534,7 @@ static const wa_smp_command_t s_app_commands[] = {
     {WA_SMP_GROUP_APP, WA_SMP_APP_LOGS, WA_SMP_OP_READ, app_logs},
     {WA_SMP_GROUP_APP, WA_SMP_APP_CONFIRM, WA_SMP_OP_WRITE, app_confirm},
     {WA_SMP_GROUP_APP, WA_SMP_APP_ROLLBACK, WA_SMP_OP_WRITE, app_rollback},
+    {WA_SMP_GROUP_APP, WA_SMP_APP_SEND, WA_SMP_OP_WRITE, app_send},
 };
 
 void wa_apps_smp_init(void)

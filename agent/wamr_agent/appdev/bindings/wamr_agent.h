@@ -149,6 +149,15 @@ int32_t wa_timer_start(int32_t id, int32_t delay_ms, int32_t period_ms);
 __attribute__((import_module("wamr_agent"), import_name("timer_stop")))
 int32_t wa_timer_stop(int32_t id);
 
+/*
+ * [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`; the app's
+ * exported on_message(len) is called once for each): copy at most cap bytes of it into buf and
+ * remove it. Returns its length (above cap: the rest was dropped), or -4 (WA_ERR_NOT_FOUND: the
+ * inbox is empty), -3 (negative cap).
+ */
+__attribute__((import_module("wamr_agent"), import_name("msg_read")))
+int32_t wa_msg_read(uint8_t *buf, int32_t cap);
+
 /* Length of a NUL-terminated string (no libc needed). */
 static inline int32_t wa_strlen(const char *s) {
     int32_t n = 0;

@@ -30,6 +30,14 @@ fn status(rc: i32) -> Result<()> {
     }
 }
 
+fn count_or_error(rc: i32) -> Result<i32> {
+    if rc >= OK {
+        Ok(rc)
+    } else {
+        Err(Error(rc))
+    }
+}
+
 
 impl Error {
     /// WA_ERR_UNKNOWN: an error with no better code
@@ -148,6 +156,11 @@ pub mod sys {
         /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
         /// (WA_ERR_NOT_FOUND: no timer id is armed).
         pub fn timer_stop(id: i32) -> i32;
+        /// [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent
+        /// send`; the app's exported on_message(len) is called once for each): copy at most
+        /// cap bytes of it into buf and remove it. Returns its length (above cap: the rest
+        /// was dropped), or -4 (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
+        pub fn msg_read(buf: *mut u8, cap: i32) -> i32;
     }
 }
 
@@ -229,6 +242,14 @@ pub fn timer_start(id: i32, delay_ms: i32, period_ms: i32) -> Result<()> {
 /// (WA_ERR_NOT_FOUND: no timer id is armed).
 pub fn timer_stop(id: i32) -> Result<()> {
     status(unsafe { sys::timer_stop(id) })
+}
+
+/// [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`; the
+/// app's exported on_message(len) is called once for each): copy at most cap bytes of it
+/// into buf and remove it. Returns its length (above cap: the rest was dropped), or -4
+/// (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
+pub fn msg_read(buf: &mut [u8]) -> Result<i32> {
+    count_or_error(unsafe { sys::msg_read(buf.as_mut_ptr(), buf.len() as i32) })
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

@@ -207,6 +207,13 @@ fn check(rc: i32) Error!void {
     };
 }
 
+fn countOrError(rc: i32) Error!i32 {
+    if (rc < OK) {
+        try check(rc);
+    }
+    return rc;
+}
+
 /// The raw imports of module "wamr_agent".
 pub const sys = struct {
     /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -248,6 +255,11 @@ pub const sys = struct {
     /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
     /// (WA_ERR_NOT_FOUND: no timer id is armed).
     pub extern "wamr_agent" fn timer_stop(id: i32) i32;
+    /// [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`;
+    /// the app's exported on_message(len) is called once for each): copy at most cap bytes
+    /// of it into buf and remove it. Returns its length (above cap: the rest was dropped),
+    /// or -4 (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
+    pub extern "wamr_agent" fn msg_read(buf: [*]u8, cap: i32) i32;
 };
 
 /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -328,6 +340,14 @@ pub fn timerStart(id: i32, delay_ms: i32, period_ms: i32) Error!void {
 /// (WA_ERR_NOT_FOUND: no timer id is armed).
 pub fn timerStop(id: i32) Error!void {
     return check(sys.timer_stop(id));
+}
+
+/// [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`; the
+/// app's exported on_message(len) is called once for each): copy at most cap bytes of it
+/// into buf and remove it. Returns its length (above cap: the rest was dropped), or -4
+/// (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
+pub fn msgRead(buf: []u8) Error!i32 {
+    return countOrError(sys.msg_read(buf.ptr, @intCast(buf.len)));
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).
