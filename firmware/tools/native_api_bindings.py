@@ -8,7 +8,8 @@ and safe wrappers derived from the C prototypes by three rules:
 - ``const uint8_t *b, int32_t n`` is one byte-slice argument, ``uint8_t *b,
   int32_t n`` one mutable byte slice (the call fills it);
 - a non-const pointer to a scalar (``float *value``) is the wrapper's result;
-- an ``int32_t`` result is a status (0 or a negated code); any other result is
+- an ``int32_t`` result is a status (0 or a negated code), or for the natives
+  in COUNT_RESULTS a byte count (>= 0) or a negated code; any other result is
   the value itself (``int64_t time_ms``).
 
 A prototype these rules cannot map is an error in `make gen`, so a new native
@@ -30,6 +31,11 @@ SCALARS: dict[str, dict[str, str]] = {  # C type -> Rust, Zig, AssemblyScript ty
     "double": {"rust": "f64", "zig": "f64", "as": "f64"},
 }
 _DECL = re.compile(r"^(const\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(\*?)\s*([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+# Natives whose int32_t result is a byte count or a negated code (kv_get: the
+# value's full length).
+COUNT_RESULTS = frozenset({"kv_get"})
 
 
 class BindingError(ValueError):
@@ -55,6 +61,7 @@ class Api:
     params: list[Param]
     ret: str  # C return type
     status: bool  # the result is a status code
+    count: bool = False  # ... or a byte count (COUNT_RESULTS)
 
     @property
     def out(self) -> Param | None:
@@ -107,7 +114,11 @@ def api_of(native: Any) -> Api:
     status = native.c_ret == "int32_t"
     if not status and any(p.kind == "out" for p in params):
         raise BindingError(f"{where}: an out parameter needs an int32_t status result")
-    return Api(native.name, native.capability, native.doc, raw, params, native.c_ret, status)
+    count = native.name in COUNT_RESULTS
+    if count and (not status or any(p.kind == "out" for p in params)):
+        raise BindingError(f"{where}: a count result is an int32_t without an out parameter")
+    return Api(native.name, native.capability, native.doc, raw, params, native.c_ret, status,
+               count)
 
 
 def call_args(api: Api, ptr: str, length: str, out: str,

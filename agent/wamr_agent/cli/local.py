@@ -71,6 +71,12 @@ def run(
                                         "app exporting on_timer or on_gpio gets its callbacks, "
                                         "after the entry points (the clock jumps to each "
                                         "event).")] = 1000,
+    kv: Annotated[Path | None, typer.Option(help="File that keeps the app's key-value "
+                                            "storage between runs (JSON; default: in memory). "
+                                            "The app's name is the module's file name.")] = None,
+    kv_quota: Annotated[int | None, typer.Option(min=1, show_default=False, help="Bytes of "
+                                                 "key-value storage the app may use instead of "
+                                                 "the board's default_quota.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log.
@@ -87,7 +93,8 @@ def run(
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
-        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105), for_ms=for_ms))
+        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105, kv_file=kv,
+                             kv_quota=kv_quota), for_ms=for_ms))
     if as_json:
         print_json(report.as_dict())
         return

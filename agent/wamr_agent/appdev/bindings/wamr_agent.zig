@@ -253,6 +253,19 @@ pub const sys = struct {
     /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
     /// (WA_ERR_NOT_FOUND: no timer id is armed).
     pub extern "wamr_agent" fn timer_stop(id: i32) i32;
+    /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+    /// copied. Returns the value's full length (above cap: the value was cut), or -4
+    /// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
+    /// negative cap).
+    pub extern "wamr_agent" fn kv_get(key: [*]const u8, key_len: i32, buf: [*]u8, cap: i32) i32;
+    /// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage;
+    /// it survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a
+    /// bad length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old
+    /// value stays).
+    pub extern "wamr_agent" fn kv_set(key: [*]const u8, key_len: i32, value: [*]const u8, len: i32) i32;
+    /// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
+    /// such key), -3 (a bad key length).
+    pub extern "wamr_agent" fn kv_delete(key: [*]const u8, key_len: i32) i32;
 };
 
 /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -333,6 +346,30 @@ pub fn timerStart(id: i32, delay_ms: i32, period_ms: i32) Error!void {
 /// (WA_ERR_NOT_FOUND: no timer id is armed).
 pub fn timerStop(id: i32) Error!void {
     return check(sys.timer_stop(id));
+}
+
+/// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+/// copied. Returns the value's full length (above cap: the value was cut), or -4
+/// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative
+/// cap).
+pub fn kvGet(key: []const u8, buf: []u8) Error!usize {
+    const rc = sys.kv_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len));
+    if (rc < 0) try check(rc);
+    return @intCast(rc);
+}
+
+/// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it
+/// survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad
+/// length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value
+/// stays).
+pub fn kvSet(key: []const u8, value: []const u8) Error!void {
+    return check(sys.kv_set(key.ptr, @intCast(key.len), value.ptr, @intCast(value.len)));
+}
+
+/// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no such
+/// key), -3 (a bad key length).
+pub fn kvDelete(key: []const u8) Error!void {
+    return check(sys.kv_delete(key.ptr, @intCast(key.len)));
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).
