@@ -11,10 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.device_io import KV_EXPECTED, kv_boots, kv_results, refused_without
+from tests.tamper import TEST_KEY
 from wamr_agent.capabilities import ALL
 from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.emulator.faults import read_trace
 from wamr_agent.emulator.flashimage import KV_PAGES, PAGE, Layout
+from wamr_agent.ota import build_bundle
 from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink
 
@@ -78,3 +80,13 @@ def test_erases_go_round_the_pages_evenly(tmp_path: Path, example: Example) -> N
                      if op.kind == "E" and op.offset >= kv)
     assert len(erases) == KV_PAGES and min(erases.values()) >= 3, erases
     assert max(erases.values()) - min(erases.values()) <= 1, erases
+
+
+def test_a_signed_bundle_carries_its_quota(esp32: SimulatedBoard, example: Example) -> None:
+    bundle = build_bundle(example("kv_probe").read_bytes(), name="sb", version="1", seq=1,
+                          boards=["esp32"], caps=["log", "storage"],
+                          key=TEST_KEY, kv_quota=9 + 3 * 202)
+    with SmpLink(esp32.mgmt_address) as link:
+        AppClient(link).upload("sb", bundle, bundle=True)
+    esp32.console.expect(r"\[sb\] kv done")
+    assert kv_results(esp32.console.lines())["quota_stored"] == 3
