@@ -164,7 +164,7 @@ $(WASM_OBJ)/thermostat.o: examples/thermostat/thermostat.c \
 
 # Test apps (tests/device_io.py): each device I/O or storage call once, its result logged.
 $(WASM_OBJ)/io_probe.o $(WASM_OBJ)/kv_probe.o $(WASM_OBJ)/kv_writer.o: \
-$(WASM_OBJ)/%.o: tests/fixtures/apps/%.c \
+$(WASM_OBJ)/%.o: tests/fixtures/apps/%.c tests/fixtures/apps/kv_report.h \
                         agent/wamr_agent/appdev/bindings/wamr_agent.h | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
