@@ -39,9 +39,9 @@ fn status(rc: i32) -> Result<()> {{
     }}
 }}
 
-fn count_or_error(rc: i32) -> Result<i32> {{
+fn count_or_error(rc: i32) -> Result<usize> {{
     if rc >= OK {{
-        Ok(rc)
+        Ok(rc as usize)
     }} else {{
         Err(Error(rc))
     }}
@@ -179,7 +179,7 @@ def _wrapper(api: Api) -> list[str]:
     if not api.status:
         ret, body = SCALARS[api.ret]["rust"], [f"    {call}"]
     elif api.count:
-        ret, body = "Result<i32>", [f"    count_or_error({call})"]
+        ret, body = "Result<usize>", [f"    count_or_error({call})"]
     elif out is None:
         ret, body = "Result<()>", [f"    status({call})"]
     else:

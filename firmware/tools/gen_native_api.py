@@ -57,6 +57,7 @@ CAPABILITIES: dict[str, str] = {
     "I2C": "transactions with the I2C addresses the board profile lists (docs/device-api.md)",
     "NONE": "no grant needed: the app's own inbox of messages (docs/device-api.md, "
             "\"Messages\")",
+    "STORAGE": "the app's own keys in flash, within its quota (docs/device-api.md)",
 }
 
 C_TO_WASM: dict[str, str] = {

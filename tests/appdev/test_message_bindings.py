@@ -35,7 +35,7 @@ pub extern "C" fn on_message(_len: i32) {}
 pub extern "C" fn take() -> i32 {
     let mut buf = [0u8; 4];
     match wa::msg_read(&mut buf) {
-        Ok(n) => n * 256 + buf[0] as i32,
+        Ok(n) => n as i32 * 256 + buf[0] as i32,
         Err(wa::Error(code)) => code,
     }
 }
@@ -48,7 +48,7 @@ export fn on_message(len: i32) void {
 export fn take() i32 {
     var buf = [_]u8{ 0, 0, 0, 0 };
     const n = wa.msgRead(&buf) catch |err| return wa.errorCode(err);
-    return n * 256 + @as(i32, buf[0]);
+    return @as(i32, @intCast(n)) * 256 + @as(i32, buf[0]);
 }
 """,
     "assemblyscript": """

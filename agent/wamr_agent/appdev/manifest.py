@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..boards import load_board
+from ..boards import KV_QUOTA_MAX, load_board
 from ..capabilities import CAPABILITIES
 from ..errors import ManifestError, WamrAgentError
 from ..ota.health import U32_MAX, Health, parse_duration_ms
@@ -35,11 +35,12 @@ KINDS = ("reactor", "command")
 DEFAULT_BOARD = "esp32"
 DEFAULT_STACK = 8192
 _TOP = frozenset({"name", "version", "language", "boards", "grants", "build", "budget",
-                  "health", "signing"})
+                  "health", "signing", "storage"})
 _BUILD = frozenset({"sources", "kind", "stack_size", "out"})
 _BUDGET = frozenset({"cpu_ticks"})
 _HEALTH = frozenset({"loops", "traps", "window", "confirm"})
 _SIGNING = frozenset({"key", "key_env", "seq"})
+_STORAGE = frozenset({"quota"})
 PEM_BEGIN = "-----BEGIN"
 
 
@@ -98,6 +99,7 @@ class AppManifest:
     cpu_ticks: int | None
     health: Health
     signing: Signing | None
+    kv_quota: int | None = None  # [storage] quota; None: the board's default_quota
 
     @property
     def folder(self) -> Path:
@@ -183,7 +185,7 @@ def load_manifest(path: Path) -> AppManifest:
             "stack_size") else DEFAULT_STACK,
         out=path.parent / (build.text("out") if build.has("out") else f"build/{name}.wasm"),
         boards=_boards(top), grants=_grants(top), cpu_ticks=_cpu_ticks(top),
-        health=_health(top), signing=_signing(top))
+        health=_health(top), signing=_signing(top), kv_quota=_kv_quota(top))
 
 
 def _checked_text(top: _Table, key: str, problem_of: Callable[[str], str | None]) -> str:
@@ -227,13 +229,22 @@ def _grants(top: _Table) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def _cpu_ticks(top: _Table) -> int | None:
-    budget = top.table("budget")
-    if budget is None:
+def _optional_count(top: _Table, name: str, keys: frozenset[str], key: str,
+                    limit: int) -> int | None:
+    """``[name] key``, 1 to ``limit`` (None when absent), in a table of ``keys``."""
+    table = top.table(name)
+    if table is None:
         return None
-    budget.only(_BUDGET)
-    return budget.integer("cpu_ticks", minimum=1, limit=U32_MAX + 1) if budget.has(
-        "cpu_ticks") else None
+    table.only(keys)
+    return table.integer(key, minimum=1, limit=limit + 1) if table.has(key) else None
+
+
+def _kv_quota(top: _Table) -> int | None:
+    return _optional_count(top, "storage", _STORAGE, "quota", KV_QUOTA_MAX)
+
+
+def _cpu_ticks(top: _Table) -> int | None:
+    return _optional_count(top, "budget", _BUDGET, "cpu_ticks", U32_MAX)
 
 
 def _health(top: _Table) -> Health:

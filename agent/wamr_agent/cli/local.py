@@ -75,6 +75,12 @@ def run(
         "--message", metavar="TEXT@MS", help="Send the app a message (UTF-8 text) MS ms "
         "of device time after the entry points, as `wamr-agent send` does; repeat it for "
         "more.")] = None,
+    kv: Annotated[Path | None, typer.Option(help="File that keeps the app's key-value "
+                                            "storage between runs (JSON; default: in memory). "
+                                            "The app's name is the module's file name.")] = None,
+    kv_quota: Annotated[int | None, typer.Option(min=1, show_default=False, help="Bytes of "
+                                                 "key-value storage the app may use instead of "
+                                                 "the board's default_quota.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log.
@@ -92,8 +98,8 @@ def run(
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
-        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105), for_ms=for_ms,
-        messages=messages))
+        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105, kv_file=kv,
+                             kv_quota=kv_quota), for_ms=for_ms, messages=messages))
     if as_json:
         print_json(report.as_dict())
         return

@@ -23,15 +23,17 @@ PAGE = 4096
 SLOTS = 4  # one more than the apps: an update is written beside the running copy
 JOURNAL_PAGES = 2  # the lifecycle journal (wa_journal.h), after the boot log page
 SLOTS_START = (1 + JOURNAL_PAGES) * PAGE
+KV_PAGES = 4  # the key-value store (wa_kv.h), after the slots: erased in a new image
 SLOT_MAGIC = 0x50504157  # "WAPP"
 SLOT_COMMIT = 0x54494D43  # "CMIT", at COMMIT_OFFSET: the header above it is whole
 COMMIT_OFFSET = 96
 SLOT_VERSION = 3
 FLAG_PRELOADED = 1  # confirmed without a trial (wa_store.h WA_SLOT_F_PRELOADED)
 TICKS_DEFAULT = 0xFFFFFFFF
+QUOTA_DEFAULT = 0xFFFFFFFF  # kv_quota: the board's [storage] default_quota
 # magic, version, header_size, module_len, grants, cpu_ticks, module_crc32, name,
 # generation, image_len, image_crc32, module_off, seq, flags, health_loops, health_traps,
-# health_window_ms, reserved; then crc32 of all that
+# health_window_ms, kv_quota (QUOTA_DEFAULT: the board's); then crc32 of all that
 HEADER_FIELDS = struct.Struct("<IHHIIII32sIIIIIIHHII")
 HEADER_SIZE = HEADER_FIELDS.size + 4
 assert HEADER_SIZE == 96, "must match _Static_assert in wa_store.h"
@@ -52,7 +54,12 @@ class Layout:
     def for_board(cls, board: Board) -> Layout:
         module_max = -(-board.budget.module_bytes // PAGE) * PAGE
         slot_bytes = PAGE + module_max
-        return cls(module_max, slot_bytes, SLOTS_START + SLOTS * slot_bytes)
+        return cls(module_max, slot_bytes, SLOTS_START + SLOTS * slot_bytes + KV_PAGES * PAGE)
+
+    @property
+    def kv_offset(self) -> int:
+        """Where the key-value store's pages start (after the slots)."""
+        return self.slot_offset(SLOTS)
 
     def slot_offset(self, slot: int) -> int:
         return SLOTS_START + slot * self.slot_bytes
@@ -76,7 +83,7 @@ def header_bytes(app: PreloadApp, generation: int = 1) -> bytes:
     fields = HEADER_FIELDS.pack(SLOT_MAGIC, SLOT_VERSION, HEADER_SIZE, len(app.module),
                                 app.grants, ticks, zlib.crc32(app.module), name, generation,
                                 NO_IMAGE, 0xFFFFFFFF, 0, 0,  # image len and CRC, module_off, seq
-                                FLAG_PRELOADED, 0, 0, 0, 0xFFFFFFFF)  # health, reserved
+                                FLAG_PRELOADED, 0, 0, 0, QUOTA_DEFAULT)  # health, kv quota
     header = fields + struct.pack("<I", zlib.crc32(fields))
     return header + b"\xff" * (COMMIT_OFFSET - HEADER_SIZE) + struct.pack("<I", SLOT_COMMIT)
 
@@ -105,3 +112,29 @@ def build_image(board: Board, apps: list[PreloadApp]) -> bytes:
 def write_flash_image(path: Path, board: Board, apps: list[PreloadApp]) -> None:
     """Writes a fresh flash file with the apps preloaded."""
     path.write_bytes(build_image(board, apps))
+
+
+# The key-value store's records (wa_kv.c): seq, ns, app_len, key_len, pad (0xFF),
+# len (0xFFFF: a tombstone), pad (0xFFFF); then crc32 of those 12 bytes and of the app
+# name, key and value that follow; the next record at the next multiple of 4. A page
+# starts with its number and the number's complement.
+KV_HEAD = struct.Struct("<IBBBBHH")
+KV_FIRST = 8
+KV_TOMBSTONE = 0xFFFF
+
+
+def kv_record(seq: int, app: str, key: bytes, value: bytes | None, ns: int = 0) -> bytes:
+    """One record: app's key = value (None: deleted), in namespace ns."""
+    name, data = app.encode(), value or b""
+    head = KV_HEAD.pack(seq, ns, len(name), len(key), 0xFF,
+                        KV_TOMBSTONE if value is None else len(value), 0xFFFF)
+    rec = head + struct.pack("<I", zlib.crc32(head + name + key + data)) + name + key + data
+    return rec + b"\xff" * (-len(rec) % 4)
+
+
+def kv_page(number: int, records: list[bytes]) -> bytes:
+    """A page of the store numbered ``number`` (>= 1) holding records, the rest erased."""
+    page = struct.pack("<II", number, ~number & 0xFFFFFFFF) + b"".join(records)
+    if len(page) > PAGE:
+        raise UsageError(f"kv page {number}: {len(page)} bytes of records")
+    return page + b"\xff" * (PAGE - len(page))

@@ -55,6 +55,7 @@ typedef struct app_req {
     uint32_t off;
     uint32_t len;
     uint32_t grants;
+    uint32_t kv_quota;
     uint32_t since;
     bool start;
     bool bundle;
@@ -74,6 +75,7 @@ static bool key_is(const struct zcbor_string *k, const char *lit)
 static bool parse(const wa_smp_call_t *call, app_req_t *r)
 {
     memset(r, 0, sizeof *r);
+    r->kv_quota = WA_SLOT_QUOTA_DEFAULT;
     ZCBOR_STATE_D(dec, 2, call->body, call->body_len, 1, 0);
     if (!zcbor_map_start_decode(dec)) {
         return false;
@@ -105,6 +107,8 @@ static bool parse(const wa_smp_call_t *call, app_req_t *r)
         } else if (key_is(&k, "grants")) {
             ok = zcbor_uint32_decode(dec, &r->grants);
             r->have |= HAVE_GRANTS;
+        } else if (key_is(&k, "kv_quota")) {
+            ok = zcbor_uint32_decode(dec, &r->kv_quota);
         } else if (key_is(&k, "version")) {
             ok = zcbor_tstr_decode(dec, &r->version);
         } else if (key_is(&k, "since")) {
@@ -235,6 +239,7 @@ static int app_upload(wa_smp_call_t *call)
                                 (const char *)r.version.value,
                                 (uint32_t)r.version.len,
                                 r.have & HAVE_GRANTS ? r.grants : WA_CAP_ALL,
+                                r.kv_quota,
                                 r.start,
                                 r.bundle};
         rc = wa_install_begin(&req, &res);

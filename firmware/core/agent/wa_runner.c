@@ -6,6 +6,7 @@
 
 #include "wa_agent_config.h"
 #include "wa_console.h"
+#include "wa_kv.h"
 #include "wa_mgmt.h"
 #include "wa_port.h"
 
@@ -18,6 +19,7 @@ typedef struct runner_app {
     char last_msg[WA_APP_MSG_MAX];
     uint64_t started_us;
     uint32_t mem_hw;
+    uint32_t kv_quota;
 } runner_app_t;
 
 static runner_app_t s_apps[WA_STORE_SLOTS];
@@ -76,13 +78,31 @@ static int op_i2c(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, siz
     return wa_port_i2c(bus, addr, wr, wr_len, rd, rd_len);
 }
 
+_Static_assert(WA_APP_KV_KEY_MAX == WA_KV_KEY_MAX && WA_APP_KV_VALUE_MAX == WA_KV_VALUE_MAX,
+               "the natives check the store's key and value limits");
+
+/* The app's own keys, by its name, within its quota. */
+static int op_kv(void *ctx, int op, const uint8_t *key, size_t key_len, uint8_t *val, size_t len,
+                 uint32_t *out)
+{
+    const runner_app_t *a = (const runner_app_t *)ctx;
+    size_t full = 0;
+    int rc =
+        op == WA_KV_OP_SET ? wa_kv_set(WA_KV_NS_APP, a->name, key, key_len, val, len, a->kv_quota)
+        : op == WA_KV_OP_DELETE ? wa_kv_delete(WA_KV_NS_APP, a->name, key, key_len)
+                                : wa_kv_get(WA_KV_NS_APP, a->name, key, key_len, val, len, &full);
+    *out = (uint32_t)full;
+    return rc;
+}
+
 /* The board profile's [gpio] and [i2c] (wa_board.h) bound what gpio and i2c reach. */
 static const wa_host_ops_t k_ops = {
     NULL,       op_log,
     op_sensor,  op_telemetry,
     op_time_us, op_sleep_ms,
     NULL,       {WA_BOARD_GPIO_PINS, WA_BOARD_I2C_ALLOW_COUNT, WA_BOARD_I2C_ALLOW},
-    op_gpio,    op_i2c};
+    op_gpio,    op_i2c,
+    op_kv};
 
 /* ---- the table ---------------------------------------------------------------- */
 
@@ -144,6 +164,7 @@ int wa_runner_load(uint32_t slot, const wa_slot_header_t *header, wa_error_t *er
     }
     ops[slot] = k_ops;
     ops[slot].ctx = a;
+    a->kv_quota = header->kv_quota == WA_SLOT_QUOTA_DEFAULT ? WA_BOARD_KV_QUOTA : header->kv_quota;
     a->app = load_app(slot, header, &ops[slot], err);
     a->refused = a->app == NULL;
     if (a->app == NULL) {

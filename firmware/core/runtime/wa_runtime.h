@@ -41,7 +41,8 @@ enum wa_cap {
     WA_CAP_WASI = 1u << 4,
     WA_CAP_GPIO = 1u << 5,
     WA_CAP_I2C = 1u << 6,
-    WA_CAP_ALL = (1u << 7) - 1u
+    WA_CAP_STORAGE = 1u << 7,
+    WA_CAP_ALL = (1u << 8) - 1u
 };
 
 /* GPIO modes (wa_native_api.def gpio_config) and host ops. A mode is one of
@@ -59,6 +60,11 @@ enum wa_gpio_op {
     WA_GPIO_OP_WRITE = 2,
     WA_GPIO_OP_EDGES = 3
 };
+
+/* Key-value storage (kv_get, kv_set, kv_delete) and its host op. */
+enum wa_kv_op { WA_KV_OP_GET = 0, WA_KV_OP_SET = 1, WA_KV_OP_DELETE = 2 };
+#define WA_APP_KV_KEY_MAX 32    /* key bytes: 1 to this */
+#define WA_APP_KV_VALUE_MAX 256 /* value bytes: 0 to this */
 
 #define WA_APP_TIMERS 4       /* timers one app may have armed at once (timer_start) */
 #define WA_MSG_MAX 256        /* bytes of one message to an app (msg_read, SMP app send) */
@@ -112,6 +118,14 @@ typedef struct wa_host_ops {
      * acknowledge) or WA_ERR_IO. NULL: WA_ERR_NOT_SUPPORTED. */
     int (*i2c)(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len,
                uint8_t *rd, size_t rd_len);
+    /* One key-value operation (enum wa_kv_op) on the app's own keys; key and
+     * value lengths are checked already. GET: copies at most len bytes of
+     * the value to val, *out = its full length; SET: stores len bytes of val;
+     * DELETE: val unused. Returns 0, WA_ERR_NOT_FOUND (GET, DELETE: no such
+     * key) or WA_ERR_NO_SPACE (SET: quota or store full). NULL:
+     * WA_ERR_NOT_SUPPORTED. */
+    int (*kv)(void *ctx, int op, const uint8_t *key, size_t key_len, uint8_t *val, size_t len,
+              uint32_t *out);
 } wa_host_ops_t;
 
 #define WA_ERROR_MESSAGE_MAX 200

@@ -45,6 +45,7 @@ extern "C" {
 #define WA_ERR_DENIED              (-8)   /* a pin, bus or address the board profile does not allow */
 #define WA_ERR_NACK                (-9)   /* an I2C device did not acknowledge (absent or busy) */
 #define WA_ERR_IO                  (-10)  /* a device or bus failed (stuck bus, lost arbitration) */
+#define WA_ERR_NO_SPACE            (-11)  /* storage full: the app's quota or the flash area */
 #define WA_ERR_MALFORMED           (-16)  /* not a well-formed wasm binary */
 #define WA_ERR_MODULE_TOO_LARGE    (-17)  /* module bytes above the board's limit */
 #define WA_ERR_MEMORY_BUDGET       (-18)  /* linear memory needs above the board's limit */
@@ -157,6 +158,29 @@ int32_t wa_timer_stop(int32_t id);
  */
 __attribute__((import_module("wamr_agent"), import_name("msg_read")))
 int32_t wa_msg_read(uint8_t *buf, int32_t cap);
+
+/*
+ * [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are copied.
+ * Returns the value's full length (above cap: the value was cut), or -4 (WA_ERR_NOT_FOUND: no such
+ * key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative cap).
+ */
+__attribute__((import_module("wamr_agent"), import_name("kv_get")))
+int32_t wa_kv_get(const uint8_t *key, int32_t key_len, uint8_t *buf, int32_t cap);
+
+/*
+ * [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it survives
+ * resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad length), -11
+ * (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value stays).
+ */
+__attribute__((import_module("wamr_agent"), import_name("kv_set")))
+int32_t wa_kv_set(const uint8_t *key, int32_t key_len, const uint8_t *value, int32_t len);
+
+/*
+ * [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no such key),
+ * -3 (a bad key length).
+ */
+__attribute__((import_module("wamr_agent"), import_name("kv_delete")))
+int32_t wa_kv_delete(const uint8_t *key, int32_t key_len);
 
 /* Length of a NUL-terminated string (no libc needed). */
 static inline int32_t wa_strlen(const char *s) {

@@ -30,9 +30,9 @@ fn status(rc: i32) -> Result<()> {
     }
 }
 
-fn count_or_error(rc: i32) -> Result<i32> {
+fn count_or_error(rc: i32) -> Result<usize> {
     if rc >= OK {
-        Ok(rc)
+        Ok(rc as usize)
     } else {
         Err(Error(rc))
     }
@@ -60,6 +60,8 @@ impl Error {
     pub const NACK: Error = Error(-9);
     /// WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration)
     pub const IO: Error = Error(-10);
+    /// WA_ERR_NO_SPACE: storage full: the app's quota or the flash area
+    pub const NO_SPACE: Error = Error(-11);
     /// WA_ERR_MALFORMED: not a well-formed wasm binary
     pub const MALFORMED: Error = Error(-16);
     /// WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit
@@ -161,6 +163,19 @@ pub mod sys {
         /// cap bytes of it into buf and remove it. Returns its length (above cap: the rest
         /// was dropped), or -4 (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
         pub fn msg_read(buf: *mut u8, cap: i32) -> i32;
+        /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes
+        /// are copied. Returns the value's full length (above cap: the value was cut), or
+        /// -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or
+        /// a negative cap).
+        pub fn kv_get(key: *const u8, key_len: i32, buf: *mut u8, cap: i32) -> i32;
+        /// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash
+        /// storage; it survives resets and updates of the app. Returns 0, or -3
+        /// (WA_ERR_INVALID_ARG: a bad length), -11 (WA_ERR_NO_SPACE: the app's quota or the
+        /// store is full; the old value stays).
+        pub fn kv_set(key: *const u8, key_len: i32, value: *const u8, len: i32) -> i32;
+        /// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND:
+        /// no such key), -3 (a bad key length).
+        pub fn kv_delete(key: *const u8, key_len: i32) -> i32;
     }
 }
 
@@ -248,8 +263,30 @@ pub fn timer_stop(id: i32) -> Result<()> {
 /// app's exported on_message(len) is called once for each): copy at most cap bytes of it
 /// into buf and remove it. Returns its length (above cap: the rest was dropped), or -4
 /// (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
-pub fn msg_read(buf: &mut [u8]) -> Result<i32> {
+pub fn msg_read(buf: &mut [u8]) -> Result<usize> {
     count_or_error(unsafe { sys::msg_read(buf.as_mut_ptr(), buf.len() as i32) })
+}
+
+/// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+/// copied. Returns the value's full length (above cap: the value was cut), or -4
+/// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative
+/// cap).
+pub fn kv_get(key: &[u8], buf: &mut [u8]) -> Result<usize> {
+    count_or_error(unsafe { sys::kv_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) })
+}
+
+/// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it
+/// survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad
+/// length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value
+/// stays).
+pub fn kv_set(key: &[u8], value: &[u8]) -> Result<()> {
+    status(unsafe { sys::kv_set(key.as_ptr(), key.len() as i32, value.as_ptr(), value.len() as i32) })
+}
+
+/// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no such
+/// key), -3 (a bad key length).
+pub fn kv_delete(key: &[u8]) -> Result<()> {
+    status(unsafe { sys::kv_delete(key.as_ptr(), key.len() as i32) })
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

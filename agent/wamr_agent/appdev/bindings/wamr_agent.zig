@@ -34,6 +34,8 @@ pub const ERR_DENIED: i32 = -8;
 pub const ERR_NACK: i32 = -9;
 /// WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration)
 pub const ERR_IO: i32 = -10;
+/// WA_ERR_NO_SPACE: storage full: the app's quota or the flash area
+pub const ERR_NO_SPACE: i32 = -11;
 /// WA_ERR_MALFORMED: not a well-formed wasm binary
 pub const ERR_MALFORMED: i32 = -16;
 /// WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit
@@ -97,6 +99,7 @@ pub const Error = error{
     Denied,
     Nack,
     Io,
+    NoSpace,
     Malformed,
     ModuleTooLarge,
     MemoryBudget,
@@ -137,6 +140,7 @@ pub fn errorCode(err: Error) i32 {
         error.Denied => ERR_DENIED,
         error.Nack => ERR_NACK,
         error.Io => ERR_IO,
+        error.NoSpace => ERR_NO_SPACE,
         error.Malformed => ERR_MALFORMED,
         error.ModuleTooLarge => ERR_MODULE_TOO_LARGE,
         error.MemoryBudget => ERR_MEMORY_BUDGET,
@@ -178,6 +182,7 @@ fn check(rc: i32) Error!void {
         ERR_DENIED => error.Denied,
         ERR_NACK => error.Nack,
         ERR_IO => error.Io,
+        ERR_NO_SPACE => error.NoSpace,
         ERR_MALFORMED => error.Malformed,
         ERR_MODULE_TOO_LARGE => error.ModuleTooLarge,
         ERR_MEMORY_BUDGET => error.MemoryBudget,
@@ -207,11 +212,11 @@ fn check(rc: i32) Error!void {
     };
 }
 
-fn countOrError(rc: i32) Error!i32 {
+fn countOrError(rc: i32) Error!usize {
     if (rc < OK) {
         try check(rc);
     }
-    return rc;
+    return @intCast(rc);
 }
 
 /// The raw imports of module "wamr_agent".
@@ -260,6 +265,19 @@ pub const sys = struct {
     /// of it into buf and remove it. Returns its length (above cap: the rest was dropped),
     /// or -4 (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
     pub extern "wamr_agent" fn msg_read(buf: [*]u8, cap: i32) i32;
+    /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+    /// copied. Returns the value's full length (above cap: the value was cut), or -4
+    /// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
+    /// negative cap).
+    pub extern "wamr_agent" fn kv_get(key: [*]const u8, key_len: i32, buf: [*]u8, cap: i32) i32;
+    /// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage;
+    /// it survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a
+    /// bad length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old
+    /// value stays).
+    pub extern "wamr_agent" fn kv_set(key: [*]const u8, key_len: i32, value: [*]const u8, len: i32) i32;
+    /// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
+    /// such key), -3 (a bad key length).
+    pub extern "wamr_agent" fn kv_delete(key: [*]const u8, key_len: i32) i32;
 };
 
 /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -346,8 +364,30 @@ pub fn timerStop(id: i32) Error!void {
 /// app's exported on_message(len) is called once for each): copy at most cap bytes of it
 /// into buf and remove it. Returns its length (above cap: the rest was dropped), or -4
 /// (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
-pub fn msgRead(buf: []u8) Error!i32 {
+pub fn msgRead(buf: []u8) Error!usize {
     return countOrError(sys.msg_read(buf.ptr, @intCast(buf.len)));
+}
+
+/// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+/// copied. Returns the value's full length (above cap: the value was cut), or -4
+/// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative
+/// cap).
+pub fn kvGet(key: []const u8, buf: []u8) Error!usize {
+    return countOrError(sys.kv_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len)));
+}
+
+/// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it
+/// survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad
+/// length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value
+/// stays).
+pub fn kvSet(key: []const u8, value: []const u8) Error!void {
+    return check(sys.kv_set(key.ptr, @intCast(key.len), value.ptr, @intCast(value.len)));
+}
+
+/// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no such
+/// key), -3 (a bad key length).
+pub fn kvDelete(key: []const u8) Error!void {
+    return check(sys.kv_delete(key.ptr, @intCast(key.len)));
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

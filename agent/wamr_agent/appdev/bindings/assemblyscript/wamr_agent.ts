@@ -36,6 +36,8 @@ export namespace wamr_agent {
   export const ERR_NACK: i32 = -9;
   /** WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration) */
   export const ERR_IO: i32 = -10;
+  /** WA_ERR_NO_SPACE: storage full: the app's quota or the flash area */
+  export const ERR_NO_SPACE: i32 = -11;
   /** WA_ERR_MALFORMED: not a well-formed wasm binary */
   export const ERR_MALFORMED: i32 = -16;
   /** WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit */
@@ -159,6 +161,25 @@ export namespace wamr_agent {
     // @ts-ignore: decorator
     @external("wamr_agent", "msg_read")
     export declare function msg_read(buf: usize, cap: i32): i32;
+    /** [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+    /** copied. Returns the value's full length (above cap: the value was cut), or -4
+    /** (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
+    /** negative cap). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "kv_get")
+    export declare function kv_get(key: usize, key_len: i32, buf: usize, cap: i32): i32;
+    /** [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage;
+    /** it survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a
+    /** bad length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old
+    /** value stays). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "kv_set")
+    export declare function kv_set(key: usize, key_len: i32, value: usize, len: i32): i32;
+    /** [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
+    /** such key), -3 (a bad key length). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "kv_delete")
+    export declare function kv_delete(key: usize, key_len: i32): i32;
   }
 
   /** [LOG] Write one log line (len bytes, no NUL needed). Returns 0. */
@@ -245,6 +266,28 @@ export namespace wamr_agent {
   /** (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap). */
   export function msgRead(buf: Uint8Array): i32 {
     return sys.msg_read(changetype<usize>(buf.dataStart), buf.length);
+  }
+
+  /** [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+  /** copied. Returns the value's full length (above cap: the value was cut), or -4
+  /** (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
+  /** negative cap). */
+  export function kvGet(key: Uint8Array, buf: Uint8Array): i32 {
+    return sys.kv_get(changetype<usize>(key.dataStart), key.length, changetype<usize>(buf.dataStart), buf.length);
+  }
+
+  /** [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage;
+  /** it survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad
+  /** length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value
+  /** stays). */
+  export function kvSet(key: Uint8Array, value: Uint8Array): i32 {
+    return sys.kv_set(changetype<usize>(key.dataStart), key.length, changetype<usize>(value.dataStart), value.length);
+  }
+
+  /** [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
+  /** such key), -3 (a bad key length). */
+  export function kvDelete(key: Uint8Array): i32 {
+    return sys.kv_delete(changetype<usize>(key.dataStart), key.length);
   }
 
   /** Publishes a telemetry sample under key (wa_publish in C). */
