@@ -86,8 +86,8 @@ def render(apis: list[Api], errors: list[Any], tool: str, deffile: str, errfile:
             "        OK => {},"]
     out += [f"        ERR_{short(e.name)} => error.{pascal(short(e.name))}," for e in errs]
     out += ["        else => error.Unknown,", "    };", "}", "",
-            "fn countOrError(rc: i32) Error!usize {", "    if (rc < OK) {", "        try check(rc);",
-            "    }", "    return @intCast(rc);", "}", "",
+            "fn countOrError(rc: i32) Error!usize {", "    if (rc < OK) {",
+            "        try check(rc);", "    }", "    return @intCast(rc);", "}", "",
             '/// The raw imports of module "wamr_agent".', "pub const sys = struct {"]
     for api in apis:
         params = ", ".join(f"{n}: {_raw_type(c, p)}" for n, c, p in api.raw)
