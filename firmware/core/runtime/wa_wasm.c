@@ -1264,6 +1264,32 @@ static void put_leb(writer_t *w, uint64_t v)
     put_bytes(w, buf, encode_leb(v, buf));
 }
 
+/* An opcode and its index immediate at out + n; returns the new n. */
+static uint32_t encode_op_index(uint8_t *out, uint32_t n, uint8_t op, uint32_t index)
+{
+    out[n] = op;
+    return n + 1 + encode_leb(index, out + n + 1);
+}
+
+/* The fuel check after a loop's block type (wa_wasm.h) into out
+ * (WA_WASM_METER_CHECK_MAX bytes); returns its length. */
+static uint32_t encode_check(uint32_t fuel, uint32_t tick, uint8_t *out)
+{
+    static const uint8_t block[] = {OP_BLOCK, BLOCK_EMPTY};
+    static const uint8_t minus_one[] = {OP_I32_CONST, 0x01, OP_I32_SUB};
+    static const uint8_t br_if[] = {OP_BR_IF, 0x00};
+    uint32_t n = sizeof block;
+    memcpy(out, block, n);
+    n = encode_op_index(out, n, OP_GLOBAL_GET, fuel);
+    memcpy(out + n, minus_one, sizeof minus_one);
+    n = encode_op_index(out, n + (uint32_t)sizeof minus_one, OP_GLOBAL_SET, fuel);
+    n = encode_op_index(out, n, OP_GLOBAL_GET, fuel);
+    memcpy(out + n, br_if, sizeof br_if);
+    n = encode_op_index(out, n + (uint32_t)sizeof br_if, OP_CALL, tick);
+    out[n++] = OP_END;
+    return n;
+}
+
 /* The bytes of section `id` after its vector count. */
 static void put_entries(module_t *m, writer_t *w, unsigned id)
 {
@@ -1289,6 +1315,14 @@ static void emit_functions(module_t *m, writer_t *w)
     put_leb(w, m->sum.num_types);
 }
 
+static void emit_globals(module_t *m, writer_t *w)
+{
+    static const uint8_t fuel[] = {TYPE_I32, 0x01, OP_I32_CONST, 0x00, OP_END}; /* mut, 0 */
+    put_leb(w, (uint64_t)m->sum.num_globals + 1);
+    put_entries(m, w, SEC_GLOBAL);
+    put_bytes(w, fuel, sizeof fuel);
+}
+
 static void check_size(const cursor_t *c, uint64_t size)
 {
     if (size > 0xFFFFFFFFu) {
@@ -1296,7 +1330,7 @@ static void check_size(const cursor_t *c, uint64_t size)
     }
 }
 
-/* Copies a body with `call <tick>` after every loop's block type. */
+/* Copies a body with the fuel check after every loop's block type. */
 static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
     writer_t *w = (writer_t *)ctx;
@@ -1307,7 +1341,7 @@ static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
         return 0;
     }
     cursor_t in = body_cursor(c, &b);
-    uint64_t size = (b.end - b.start) + (uint64_t)count_loops(&in) * m->call_len;
+    uint64_t size = (b.end - b.start) + (uint64_t)count_loops(&in) * m->check_len;
     check_size(c, size);
     put_leb(w, size);
     uint32_t from = b.start;
@@ -1315,7 +1349,7 @@ static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     in = body_cursor(c, &b);
     while (rd_ok(c) && next_loop(&in, &depth)) {
         put_bytes(w, m->wasm + from, in.pos - from);
-        put_bytes(w, m->call, m->call_len);
+        put_bytes(w, m->check, m->check_len);
         from = in.pos;
     }
     put_bytes(w, m->wasm + from, b.end - from);
@@ -1358,17 +1392,21 @@ static void emit_section(module_t *m, writer_t *w, unsigned id, emit_fn fn)
     fn(m, w);
 }
 
-/* Adds a type or function section the module lacks where it belongs: before
- * the first section that ranks after it. */
+/* Adds a type, function or global section the module lacks where it
+ * belongs: before the first section that ranks after it. */
 static void emit_missing(module_t *m, writer_t *w, unsigned rank, int *added)
 {
-    if (!m->sec[SEC_TYPE].present && !added[0] && rank > section_rank(SEC_TYPE)) {
-        emit_section(m, w, SEC_TYPE, emit_types);
-        added[0] = 1;
-    }
-    if (!m->sec[SEC_FUNCTION].present && !added[1] && rank > section_rank(SEC_FUNCTION)) {
-        emit_section(m, w, SEC_FUNCTION, emit_functions);
-        added[1] = 1;
+    static const struct {
+        unsigned id;
+        emit_fn fn;
+    } added_by_metering[] = {
+        {SEC_TYPE, emit_types}, {SEC_FUNCTION, emit_functions}, {SEC_GLOBAL, emit_globals}};
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned id = added_by_metering[i].id;
+        if (!m->sec[id].present && !added[i] && rank > section_rank(id)) {
+            emit_section(m, w, id, added_by_metering[i].fn);
+            added[i] = 1;
+        }
     }
 }
 
@@ -1376,23 +1414,25 @@ static void emit_module(module_t *m, writer_t *w)
 {
     cursor_t c = {m->wasm, HEADER_LEN, m->len, NO_SECTION, NO_FUNC, &m->diag};
     section_t s;
-    int added[2] = {0, 0};
+    int added[3] = {0, 0, 0};
     put_bytes(w, m->wasm, HEADER_LEN);
     while (next_section(&c, &s)) {
         if (m->drop[s.id]) {
             continue; /* valid, but the engine refuses it; leaving it out changes nothing */
         }
-        if (s.id != SEC_CUSTOM && m->call_len != 0) {
+        if (s.id != SEC_CUSTOM && m->check_len != 0) {
             emit_missing(m, w, section_rank(s.id), added);
         }
         if (s.id == SEC_ELEMENT && m->noop_elements > 0) {
             emit_section(m, w, SEC_ELEMENT, emit_elements);
-        } else if (m->call_len == 0) { /* nothing to meter: copy */
+        } else if (m->check_len == 0) { /* nothing to meter: copy */
             put_bytes(w, m->wasm + s.head, s.end - s.head);
         } else if (s.id == SEC_TYPE) {
             emit_section(m, w, SEC_TYPE, emit_types);
         } else if (s.id == SEC_FUNCTION) {
             emit_section(m, w, SEC_FUNCTION, emit_functions);
+        } else if (s.id == SEC_GLOBAL) {
+            emit_section(m, w, SEC_GLOBAL, emit_globals);
         } else if (s.id == SEC_CODE) {
             emit_section(m, w, SEC_CODE, emit_code);
         } else {
@@ -1417,8 +1457,7 @@ static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t
     *tick = NO_INDEX;
     if (m.sec[SEC_CODE].present) { /* else no code, no loops: nothing to meter */
         *tick = m.sum.num_func_imports + m.sum.num_funcs;
-        m.call[0] = OP_CALL;
-        m.call_len = 1 + encode_leb(*tick, m.call + 1);
+        m.check_len = encode_check(m.num_global_imports + m.sum.num_globals, *tick, m.check);
     }
     emit_module(&m, w);
     return m.diag.rc;
@@ -1484,4 +1523,17 @@ int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void 
         *out_len = (uint32_t)w.len;
     }
     return rc;
+}
+
+/* Indices are below num_imports + num_globals (fuel) and num_imports +
+ * num_funcs (tick); each body's size field grows by at most 4 bytes; the
+ * added type, function, body, global and section headers take < 96. */
+uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s)
+{
+    uint8_t buf[10];
+    uint32_t fuel = encode_leb((uint64_t)s->num_imports + s->num_globals, buf);
+    uint32_t tick = encode_leb((uint64_t)s->num_imports + s->num_funcs, buf);
+    uint64_t check = 2u + 3u * (1u + fuel) + 3u + 2u + 1u + tick + 1u;
+    uint64_t bound = (uint64_t)len + check * s->num_loops + 4ull * (s->num_funcs + 1u) + 96u;
+    return bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
 }

@@ -117,18 +117,31 @@ int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_le
  * CPU metering. The rewritten module is the input with:
  *   - one type "() -> ()" appended to the type section,
  *   - one function of that type, with an empty body, appended after all
- *     defined functions (so no existing function index moves),
- *   - `call <that function>` inserted right after every `loop <blocktype>`.
- * The engine checks the CPU budget on every call, so the metered module
- * pays one tick per loop iteration and per call, even in loops that call
- * nothing. The rewritten module is valid wherever the input was.
+ *     defined functions (the tick function),
+ *   - one global "(mut i32) (i32.const 0)" appended after all defined
+ *     globals (the fuel counter),
+ *   - right after every `loop <blocktype>`, the fuel check:
+ *       block
+ *         global.get $fuel  i32.const 1  i32.sub  global.set $fuel
+ *         global.get $fuel  br_if 0
+ *         call $tick
+ *       end
+ * so no existing index moves. Each loop iteration spends one tick from the
+ * fuel global; when it reaches 0 the iteration calls the tick function,
+ * where the engine refills the global from the rest of the call's budget or
+ * traps (wa_engine_wasm3.c). The engine also spends one tick per call from
+ * the same global. The rewritten module is valid wherever the input was,
+ * except that each loop body is one block deeper.
  *
  * wa_wasm_meter_size() gives the exact output size; wa_wasm_meter() writes
  * it into out (out_cap bytes) and sets *tick_func to the added function's
- * index. Both return WA_OK, WA_ERR_MALFORMED, WA_ERR_NOT_SUPPORTED (for
- * instructions the reader does not know, e.g. SIMD; the message names the
- * opcode) or WA_ERR_TOO_LARGE (out_cap too small).
+ * index (NO_INDEX, 0xFFFFFFFF, for a module without code: it comes back
+ * unchanged, without type, function or global added). Both return WA_OK,
+ * WA_ERR_MALFORMED, WA_ERR_NOT_SUPPORTED (for instructions the reader does
+ * not know, e.g. SIMD; the message names the opcode) or WA_ERR_TOO_LARGE
+ * (out_cap too small).
  */
+#define WA_WASM_METER_CHECK_MAX 32 /* bytes of one fuel check, with 5-byte indices */
 int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
                        size_t msg_len);
 int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
@@ -141,5 +154,9 @@ int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_
 typedef int (*wa_wasm_sink)(void *ctx, const uint8_t *data, uint32_t len);
 int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void *ctx,
                      uint32_t *out_len, char *msg, size_t msg_len);
+
+/* An upper bound of the metered module's size from the input's length and
+ * summary alone (no pass over the code), for sizing a buffer. */
+uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s);
 
 #endif /* WA_WASM_H */

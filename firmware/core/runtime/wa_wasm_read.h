@@ -41,7 +41,17 @@ enum {
     BLOCK_EMPTY = 0x40
 };
 
-enum { OP_LOOP = 0x03, OP_CALL = 0x10, OP_I32_CONST = 0x41, OP_END = 0x0B };
+enum {
+    OP_BLOCK = 0x02,
+    OP_LOOP = 0x03,
+    OP_END = 0x0B,
+    OP_BR_IF = 0x0D,
+    OP_CALL = 0x10,
+    OP_GLOBAL_GET = 0x23,
+    OP_GLOBAL_SET = 0x24,
+    OP_I32_CONST = 0x41,
+    OP_I32_SUB = 0x6B
+};
 
 #define NO_SECTION 0xFFu
 #define NO_FUNC 0xFFFFFFFFu
@@ -78,9 +88,9 @@ typedef struct module {
     section_t sec[SEC_COUNT];
     wa_wasm_summary_t sum;
     uint32_t num_global_imports;
-    uint32_t heap_base_global; /* NO_INDEX when "__heap_base" is not exported */
-    uint8_t call[6];           /* metering: `call <tick>`; call_len 0: copy only */
-    uint32_t call_len;
+    uint32_t heap_base_global;              /* NO_INDEX when "__heap_base" is not exported */
+    uint8_t check[WA_WASM_METER_CHECK_MAX]; /* metering: the loop header's fuel check */
+    uint32_t check_len;                     /* 0: copy only */
     uint32_t table_min;      /* the first defined table's minimum; NO_INDEX if none */
     uint32_t noop_elements;  /* element segments that change nothing */
     uint8_t drop[SEC_COUNT]; /* sections the rewrite leaves out (see needs_rewrite) */
