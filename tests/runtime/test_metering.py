@@ -15,6 +15,7 @@ from wamr_agent.pywamr import Module, Runtime
 from wamr_agent.pywamr._loader import ffi, lib
 
 BOARD = "nrf52840"
+LIMIT = 64  # WA_MAX_NESTING
 
 # spin(n): a loop whose back edge is a br_if, n rounds.
 SPIN = """(func (export "spin") (param $n i32) (result i32) (local $i i32)
@@ -58,7 +59,43 @@ COUNTER = """(global $count (mut i32) (i32.const 7))
     (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
   (global.get $count))"""
 
-MODULE = bytes(wasmtime.wat2wasm(f"(module {SPIN} {NESTED} {DOWN} {CALLS} {COUNTER})"))
+# Loops that call no wasm function spend a local counter, stored back to the
+# fuel global on every way out of the loop: a return, a br_table, a br_if to
+# the function's label (with a value), the loop's end.
+FIND = """(func (export "find") (param $n i32) (result i32) (local $i i32)
+  (loop $l
+    (if (i32.eq (local.get $i) (local.get $n)) (then (return (local.get $i))))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $l))
+  (unreachable))"""
+TABLE = """(func (export "table") (param $n i32) (result i32) (local $i i32)
+  (block $out (loop $l
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br_table $l $out (i32.ge_u (local.get $i) (local.get $n)))))
+  (local.get $i))"""
+LEAVE = """(func (export "leave") (param $n i32) (result i32) (local $i i32)
+  (loop $l
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (drop (br_if 1 (local.get $i) (i32.ge_u (local.get $i) (local.get $n))))
+    (br $l))
+  (unreachable))"""
+
+# mixed(o, i): an outer loop that calls down(1) (2 ticks) and runs an inner loop
+# without calls i rounds: 1 + o * (1 + 2 + i) ticks.
+MIXED = """(func (export "mixed") (param $o i32) (param $i i32) (result i32)
+  (local $a i32) (local $b i32) (local $s i32)
+  (loop $outer
+    (local.set $s (i32.add (local.get $s) (call $down (i32.const 1))))
+    (local.set $b (i32.const 0))
+    (loop $inner
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $inner (i32.lt_u (local.get $b) (local.get $i))))
+    (local.set $a (i32.add (local.get $a) (i32.const 1)))
+    (br_if $outer (i32.lt_u (local.get $a) (local.get $o))))
+  (i32.add (local.get $s) (local.get $b)))"""
+
+MODULE = bytes(wasmtime.wat2wasm(
+    f"(module {SPIN} {NESTED} {DOWN} {CALLS} {COUNTER} {FIND} {TABLE} {LEAVE} {MIXED})"))
 
 
 def app(cpu_ticks: int | None = None) -> Any:
@@ -79,6 +116,17 @@ def test_a_tick_is_a_call_or_a_loop_round() -> None:
         assert ticks(a, "calls", 4) == 1 + 4 * (1 + 1 + 2)
         assert a.call("count", 5) == 12
         assert ticks(a, "count", 5) == 6
+        assert ticks(a, "mixed", 3, 4) == 1 + 3 * (1 + 2 + 4)
+
+
+@pytest.mark.parametrize(("name", "n", "expect"), [
+    ("find", 7, 1 + 8), ("table", 7, 1 + 7), ("leave", 7, 1 + 7)])
+def test_every_way_out_of_a_loop_keeps_its_ticks(name: str, n: int, expect: int) -> None:
+    with app() as a:
+        assert a.call(name, n) == n
+        assert a.stats().ticks_last_call == expect
+    with app(cpu_ticks=expect - 1) as a, pytest.raises(CpuBudgetExceeded):
+        a.call(name, n)
 
 
 @pytest.mark.parametrize("name", ["spin", "count"])
@@ -105,6 +153,10 @@ def test_nested_loops_and_recursion_stop_at_the_budget() -> None:
         assert a.stats().ticks_last_call == 500
         with pytest.raises(CpuBudgetExceeded):
             a.call("calls", 1000)
+        assert ticks(a, "mixed", 10, 46) == 1 + 10 * (1 + 2 + 46)  # 491
+        with pytest.raises(CpuBudgetExceeded):
+            a.call("mixed", 10, 47)
+        assert a.stats().ticks_last_call == 500
 
 
 def test_ticks_stay_exact_across_refills_of_the_counter() -> None:
@@ -139,9 +191,9 @@ def meter(data: bytes) -> bytes:
     return bytes(ffi.buffer(out, size[0]))
 
 
-def test_a_metered_image_runs_in_place_with_the_same_ticks() -> None:
-    """The device's path: the image metered at install, loaded as it is."""
-    image = meter(MODULE)
+def spin_in_place(image: bytes, rounds: int) -> tuple[int, int, int]:
+    """Loads a metered image as the device does (in place, budget 1000),
+    calls spin(rounds): (rc, ticks_last_call, module_ram_bytes)."""
     rt = Runtime(BOARD, cpu_ticks=1000)
     ops = ffi.new("wa_host_ops_t *")
     err = ffi.new("wa_error_t *")
@@ -149,13 +201,34 @@ def test_a_metered_image_runs_in_place_with_the_same_ticks() -> None:
     assert handle != ffi.NULL, ffi.string(err.message)
     try:
         stats = ffi.new("wa_stats_t *")
-        arg = ffi.new("wa_value_t *", {"type": b"i", "of": {"i32": 999}})
+        arg = ffi.new("wa_value_t *", {"type": b"i", "of": {"i32": rounds}})
         res = ffi.new("wa_value_t *")
         n = ffi.new("uint32_t *")
-        assert lib.wa_app_call(handle, b"spin", arg, 1, res, 1, n, err) == 0
+        rc = lib.wa_app_call(handle, b"spin", arg, 1, res, 1, n, err)
         lib.wa_app_stats(handle, stats)
-        assert (res.of.i32, stats.ticks_last_call, stats.module_ram_bytes) == (999, 1000, 0)
-        arg.of.i32 = 1000
-        assert lib.wa_app_call(handle, b"spin", arg, 1, res, 1, n, err) == AgentErr.TRAP_CPU_BUDGET
+        assert rc != 0 or res.of.i32 == rounds
+        return rc, stats.ticks_last_call, stats.module_ram_bytes
     finally:
         lib.wa_app_free(handle)
+
+
+def test_a_metered_image_runs_in_place_with_the_same_ticks() -> None:
+    """The device's path: the image metered at install, loaded as it is."""
+    image = meter(MODULE)
+    assert spin_in_place(image, 999) == (0, 1000, 0)
+    assert spin_in_place(image, 1000)[:2] == (AgentErr.TRAP_CPU_BUDGET, 1000)
+
+
+@pytest.mark.parametrize("deepest", [LIMIT - 1, LIMIT])
+def test_a_loop_at_the_nesting_limit_is_metered_within_it(deepest: int) -> None:
+    """The check's block would nest one deeper than a loop at WA_MAX_NESTING:
+    that loop's rounds call the tick function instead. Its metered image still
+    validates (as an installed image must), and counts the same."""
+    blocks = "(block " * (deepest - 1)
+    spin = SPIN.replace("(loop $l", blocks + "(loop $l").replace(
+        "(local.get $i))", ")" * (deepest - 1) + " (local.get $i))")
+    image = meter(bytes(wasmtime.wat2wasm(f"(module {spin})")))
+    msg = ffi.new("char[200]")
+    assert lib.wa_wasm_validate(image, len(image), msg, 200) == 0, ffi.string(msg)
+    assert spin_in_place(image, 999) == (0, 1000, 0)
+    assert spin_in_place(image, 1000)[:2] == (AgentErr.TRAP_CPU_BUDGET, 1000)

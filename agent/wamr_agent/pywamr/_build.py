@@ -70,7 +70,8 @@ typedef struct wa_stats {
 
 typedef struct wa_wasm_summary {
     uint32_t num_types; uint32_t num_imports; uint32_t num_func_imports; uint32_t num_funcs;
-    uint32_t num_globals; uint32_t num_exports; uint32_t num_loops; uint32_t code_bytes;
+    uint32_t num_globals; uint32_t num_exports; uint32_t num_loops;
+    uint32_t num_branches; uint32_t code_bytes;
     int has_memory; int memory_imported; uint32_t mem_initial_pages; uint32_t mem_max_pages;
         uint32_t data_end; uint32_t stack_top; uint32_t heap_base; int has_start; int needs_rewrite;
     uint32_t elem_past_end; uint32_t elem_offset; uint32_t elem_count; uint32_t table_size;

@@ -296,7 +296,12 @@ static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
     }
     buffer_sink_t sink = {app->module, cap, 0};
     int rc = wa_wasm_meter_to(wasm, len, put_buffer, &sink, &app->module_len, msg, sizeof msg);
-    return rc == WA_OK ? WA_OK : wa_error_set(err, rc, "cannot meter the module: %s", msg);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "cannot meter the module: %s", msg);
+    }
+    uint8_t *fit = realloc(app->module, app->module_len ? app->module_len : 1);
+    app->module = fit != NULL ? fit : app->module; /* the bound's slack back */
+    return WA_OK;
 }
 
 static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,

@@ -39,10 +39,11 @@ typedef struct wa_wasm_summary {
     uint32_t num_funcs;   /* defined functions (function section count) */
     uint32_t num_globals; /* defined globals */
     uint32_t num_exports;
-    uint32_t num_loops;  /* `loop` instructions in all bodies */
-    uint32_t code_bytes; /* size of the code section payload */
-    int has_memory;      /* 1 if a memory is defined or imported */
-    int memory_imported; /* 1 if the memory is imported */
+    uint32_t num_loops;    /* `loop` instructions in all bodies */
+    uint32_t num_branches; /* br, br_if, br_table and return instructions */
+    uint32_t code_bytes;   /* size of the code section payload */
+    int has_memory;        /* 1 if a memory is defined or imported */
+    int memory_imported;   /* 1 if the memory is imported */
     uint32_t mem_initial_pages;
     uint32_t mem_max_pages; /* WA_WASM_NO_MAX if none declared */
     uint32_t data_end;      /* highest end offset of active data segments with
@@ -120,18 +121,28 @@ int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_le
  *     defined functions (the tick function),
  *   - one global "(mut i32) (i32.const 0)" appended after all defined
  *     globals (the fuel counter),
- *   - right after every `loop <blocktype>`, the fuel check:
- *       block
- *         global.get $fuel  i32.const 1  i32.sub  global.set $fuel
- *         global.get $fuel  br_if 0
- *         call $tick
- *       end
- * so no existing index moves. Each loop iteration spends one tick from the
- * fuel global; when it reaches 0 the iteration calls the tick function,
+ *   - a fuel check right after every `loop <blocktype>`. In a loop that
+ *     calls a wasm function (or inside one) the check spends the global:
+ *       block  global.get $fuel  i32.const 1  i32.sub  global.set $fuel
+ *              global.get $fuel  br_if 0  call $tick  end
+ *     An outermost loop that calls none (calls of imported functions do not
+ *     count) and the loops inside it spend a local of the function instead,
+ *     the counter: one more i32 local, declared after the function's own.
+ *     It is loaded from the global right before that loop
+ *     (`global.get $fuel  local.set $n`) and stored back
+ *     (`local.get $n  global.set $fuel`) right after its `end` and before
+ *     every return or branch that leaves it; its check is
+ *       block  local.get $n  i32.const 1  i32.sub  local.tee $n  br_if 0
+ *              i32.const 0  global.set $fuel  call $tick
+ *              global.get $fuel  local.set $n  end
+ * so no existing index moves. Each loop round spends one tick; when the
+ * counter reaches 0 the round calls the tick function with the global at 0,
  * where the engine refills the global from the rest of the call's budget or
  * traps (wa_engine_wasm3.c). The engine also spends one tick per call from
- * the same global. The rewritten module is valid wherever the input was,
- * except that each loop body is one block deeper.
+ * the global. A loop WA_MAX_NESTING blocks deep, where the check's block
+ * would pass the limit, calls the tick function every round instead (the
+ * local, if any, stored before and loaded after). The rewritten module is
+ * valid wherever the input was.
  *
  * wa_wasm_meter_size() gives the exact output size; wa_wasm_meter() writes
  * it into out (out_cap bytes) and sets *tick_func to the added function's
@@ -141,7 +152,6 @@ int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_le
  * not know, e.g. SIMD; the message names the opcode) or WA_ERR_TOO_LARGE
  * (out_cap too small).
  */
-#define WA_WASM_METER_CHECK_MAX 32 /* bytes of one fuel check, with 5-byte indices */
 int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
                        size_t msg_len);
 int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
@@ -156,7 +166,8 @@ int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void 
                      uint32_t *out_len, char *msg, size_t msg_len);
 
 /* An upper bound of the metered module's size from the input's length and
- * summary alone (no pass over the code), for sizing a buffer. */
+ * summary alone (no pass over the code), for sizing a buffer: about 4 bytes
+ * more per branch and 60 per loop than the module needs. */
 uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s);
 
 #endif /* WA_WASM_H */
