@@ -61,7 +61,8 @@ COUNTER = """(global $count (mut i32) (i32.const 7))
 
 # Loops that call no wasm function spend a local counter, stored back to the
 # fuel global on every way out of the loop: a return, a br_table, a br_if to
-# the function's label (with a value), the loop's end.
+# an enclosing block, a br_if to the function's label (with a value), the
+# loop's end.
 FIND = """(func (export "find") (param $n i32) (result i32) (local $i i32)
   (loop $l
     (if (i32.eq (local.get $i) (local.get $n)) (then (return (local.get $i))))
@@ -72,6 +73,12 @@ TABLE = """(func (export "table") (param $n i32) (result i32) (local $i i32)
   (block $out (loop $l
     (local.set $i (i32.add (local.get $i) (i32.const 1)))
     (br_table $l $out (i32.ge_u (local.get $i) (local.get $n)))))
+  (local.get $i))"""
+EXIT = """(func (export "exit") (param $n i32) (result i32) (local $i i32)
+  (block $out (loop $l
+    (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $l)))
   (local.get $i))"""
 LEAVE = """(func (export "leave") (param $n i32) (result i32) (local $i i32)
   (loop $l
@@ -95,7 +102,7 @@ MIXED = """(func (export "mixed") (param $o i32) (param $i i32) (result i32)
   (i32.add (local.get $s) (local.get $b)))"""
 
 MODULE = bytes(wasmtime.wat2wasm(
-    f"(module {SPIN} {NESTED} {DOWN} {CALLS} {COUNTER} {FIND} {TABLE} {LEAVE} {MIXED})"))
+    f"(module {SPIN} {NESTED} {DOWN} {CALLS} {COUNTER} {FIND} {TABLE} {EXIT} {LEAVE} {MIXED})"))
 
 
 def app(cpu_ticks: int | None = None) -> Any:
@@ -120,7 +127,7 @@ def test_a_tick_is_a_call_or_a_loop_round() -> None:
 
 
 @pytest.mark.parametrize(("name", "n", "expect"), [
-    ("find", 7, 1 + 8), ("table", 7, 1 + 7), ("leave", 7, 1 + 7)])
+    ("find", 7, 1 + 8), ("table", 7, 1 + 7), ("exit", 7, 1 + 8), ("leave", 7, 1 + 7)])
 def test_every_way_out_of_a_loop_keeps_its_ticks(name: str, n: int, expect: int) -> None:
     with app() as a:
         assert a.call(name, n) == n

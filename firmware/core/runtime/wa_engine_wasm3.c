@@ -2,19 +2,20 @@
  * wa_engine_wasm3.c - the wasm3 backend of wa_engine.h.
  *
  * CPU budget: the call's fuel (app->fuel ticks) is held in two parts while
- * it runs: a 32-bit counter, which the metering rewrite's check at every
- * loop header (wa_wasm.h) decrements in wasm, and the reserve, here:
+ * it runs: a 32-bit counter, the metered module's fuel global (its last; or
+ * a counter of the engine's own for an unmetered module), and the reserve,
+ * here:
  *
  *     fuel = reserve + counter - 1,  counter >= 1 between ticks
  *
- * The counter is the metered module's fuel global (its last), read and
- * written by the compiled code in place, or a counter of the engine's own
- * for an unmetered module. wasm3 calls m3_Yield() on every wasm-to-wasm
- * call; this file defines it (the library's own is weak) to spend one tick
- * of the counter too. When the counter reaches 0 (in a loop check, which
- * then calls the tick function, or here) the reserve refills it, or, with
- * the reserve empty, the fuel is below 0 and the call traps: no loop
- * escapes the budget, and a tick is still one loop iteration or one call.
+ * wasm3 calls m3_Yield() on every wasm-to-wasm call; this file defines it
+ * (the library's own is weak) to spend one tick of the counter. The
+ * rewrite's loop checks (wa_wasm.h) spend theirs in wasm, from the global or
+ * from a local copy of it that they store back, and call the tick function
+ * with the global at 0 when it runs out: that call spends nothing. When the
+ * counter reaches 0 the reserve refills it, or, with the reserve empty, the
+ * fuel is below 0 and the call traps: no loop escapes the budget, and a
+ * tick is one loop round or one call.
  */
 #include <stdio.h>
 #include <string.h>

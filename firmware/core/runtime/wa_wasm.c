@@ -1287,7 +1287,7 @@ static void put_entries(module_t *m, writer_t *w, unsigned id)
 
 static void emit_types(module_t *m, writer_t *w)
 {
-    static const uint8_t tick_type[] = {TYPE_FUNC, 0x00, 0x00};
+    static const uint8_t tick_type[] = {TYPE_FUNC, 0x00, 0x01, TYPE_I32}; /* () -> i32 */
     put_leb(w, (uint64_t)m->sum.num_types + 1);
     put_entries(m, w, SEC_TYPE);
     put_bytes(w, tick_type, sizeof tick_type);
@@ -1322,18 +1322,12 @@ static void check_size(const cursor_t *c, uint64_t size)
  */
 enum { IDX_FUEL = 0xF0, IDX_LOCAL, IDX_TICK };
 
-/* The templates: one instruction a line. */
+/* The templates: one instruction a line. The tick function returns the
+ * fuel global (refilled by the engine as it was called). */
 /* clang-format off */
-static const uint8_t GLOBAL_CHECK[] = {
-    OP_BLOCK, BLOCK_EMPTY,
-    OP_GLOBAL_GET, IDX_FUEL,
-    OP_I32_CONST, 1,
-    OP_I32_SUB,
-    OP_GLOBAL_SET, IDX_FUEL,
-    OP_GLOBAL_GET, IDX_FUEL,
-    OP_BR_IF, 0,
+static const uint8_t CALL_CHECK[] = {
     OP_CALL, IDX_TICK,
-    OP_END};
+    OP_DROP};
 static const uint8_t LOCAL_CHECK[] = {
     OP_BLOCK, BLOCK_EMPTY,
     OP_LOCAL_GET, IDX_LOCAL,
@@ -1344,17 +1338,13 @@ static const uint8_t LOCAL_CHECK[] = {
     OP_I32_CONST, 0,
     OP_GLOBAL_SET, IDX_FUEL,
     OP_CALL, IDX_TICK,
-    OP_GLOBAL_GET, IDX_FUEL,
     OP_LOCAL_SET, IDX_LOCAL,
     OP_END};
-/* A loop WA_MAX_NESTING deep has no room for the check's block: each
- * round calls the tick function, where the engine spends the tick. */
-static const uint8_t GLOBAL_DEEP[] = {OP_CALL, IDX_TICK};
+/* A loop WA_MAX_NESTING deep has no room for the check's block. */
 static const uint8_t LOCAL_DEEP[] = {
     OP_LOCAL_GET, IDX_LOCAL,
     OP_GLOBAL_SET, IDX_FUEL,
     OP_CALL, IDX_TICK,
-    OP_GLOBAL_GET, IDX_FUEL,
     OP_LOCAL_SET, IDX_LOCAL};
 /* clang-format on */
 static const uint8_t LOAD[] = {OP_GLOBAL_GET, IDX_FUEL, OP_LOCAL_SET, IDX_LOCAL};
@@ -1440,8 +1430,7 @@ static void walk_loop(walk_t *k, cursor_t *c, uint32_t at, uint32_t depth)
         put_template(k, c->pos, deep ? LOCAL_DEEP : LOCAL_CHECK,
                      deep ? sizeof LOCAL_DEEP : sizeof LOCAL_CHECK);
     } else {
-        put_template(k, c->pos, deep ? GLOBAL_DEEP : GLOBAL_CHECK,
-                     deep ? sizeof GLOBAL_DEEP : sizeof GLOBAL_CHECK);
+        put_template(k, c->pos, CALL_CHECK, sizeof CALL_CHECK);
     }
 }
 
@@ -1561,14 +1550,19 @@ static void emit_elements(module_t *m, writer_t *w)
 
 static void emit_code(module_t *m, writer_t *w)
 {
-    static const uint8_t tick_body[] = {0x02, 0x00, OP_END}; /* size, no locals, end */
+    uint8_t buf[10];
+    uint32_t fuel_len = encode_leb(m->fuel_global, buf);
     code_emit_t e = {w, rd_section(m, SEC_FUNCTION)};
     put_leb(w, (uint64_t)m->sum.num_funcs + 1);
     if (m->sec[SEC_FUNCTION].present) {
         rd_u32(&e.funcs); /* else no bodies either (summarize checked) */
     }
     read_vector(m, SEC_CODE, on_body_emit, &e, NULL);
-    put_bytes(w, tick_body, sizeof tick_body);
+    put_leb(w, 3u + fuel_len); /* the tick function: no locals, global.get $fuel, end */
+    put_u8(w, 0x00);
+    put_u8(w, OP_GLOBAL_GET);
+    put_bytes(w, buf, fuel_len);
+    put_u8(w, OP_END);
 }
 
 typedef void (*emit_fn)(module_t *m, writer_t *w);
@@ -1718,30 +1712,15 @@ int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void 
     return rc;
 }
 
-/* The longest a template gets with indices of the given LEB lengths. */
-static uint64_t template_max(const uint8_t *t, uint32_t n, const uint32_t *index_len)
-{
-    uint64_t len = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        len += t[i] >= IDX_FUEL ? index_len[t[i] - IDX_FUEL] : 1u;
-    }
-    return len;
-}
-
-/* Indices: the fuel global's is below num_imports + num_globals + 1, the
- * tick function's below num_imports + num_funcs + 1, a local's any u32.
- * Each loop gains a check, perhaps a load before it and a store after it;
- * each branch perhaps a store; each body's size and local groups grow by at
- * most 4 bytes each and a local group; the added type, function, body,
- * global and section headers take < 96. */
+/* Each loop gains a check (5 indices), perhaps a load before it and a store
+ * after it (2 each); each branch perhaps a store; an index takes at most 5
+ * bytes, 4 more than a template counts. Each body's size and local groups
+ * grow by at most 4 bytes each and a local group; the added type, function,
+ * body, global and section headers take < 96. */
 uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s)
 {
-    uint8_t buf[10];
-    const uint32_t index_len[3] = {encode_leb((uint64_t)s->num_imports + s->num_globals, buf), 5,
-                                   encode_leb((uint64_t)s->num_imports + s->num_funcs, buf)};
-    uint64_t check = template_max(LOCAL_CHECK, sizeof LOCAL_CHECK, index_len);
-    uint64_t store = template_max(STORE, sizeof STORE, index_len);
-    uint64_t loop = check + template_max(LOAD, sizeof LOAD, index_len) + store;
+    const uint64_t store = sizeof STORE + 4u * 2u;
+    const uint64_t loop = sizeof LOCAL_CHECK + 4u * 5u + sizeof LOAD + 4u * 2u + store;
     uint64_t bound = (uint64_t)len + loop * s->num_loops + store * s->num_branches +
                      10ull * (s->num_funcs + 1u) + 96u;
     return bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;

@@ -116,15 +116,15 @@ int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_le
 
 /*
  * CPU metering. The rewritten module is the input with:
- *   - one type "() -> ()" appended to the type section,
- *   - one function of that type, with an empty body, appended after all
- *     defined functions (the tick function),
+ *   - one type "() -> (i32)" appended to the type section,
+ *   - one function of that type appended after all defined functions (the
+ *     tick function; its body returns the fuel global: `global.get $fuel`),
  *   - one global "(mut i32) (i32.const 0)" appended after all defined
  *     globals (the fuel counter),
- *   - a fuel check right after every `loop <blocktype>`. In a loop that
- *     calls a wasm function (or inside one) the check spends the global:
- *       block  global.get $fuel  i32.const 1  i32.sub  global.set $fuel
- *              global.get $fuel  br_if 0  call $tick  end
+ *   - a fuel check right after every `loop <blocktype>`:
+ *     In a loop that calls a wasm function (or inside one), each round calls
+ *     the tick function (`call $tick  drop`), and the engine spends the tick
+ *     as for any call.
  *     An outermost loop that calls none (calls of imported functions do not
  *     count) and the loops inside it spend a local of the function instead,
  *     the counter: one more i32 local, declared after the function's own.
@@ -133,16 +133,15 @@ int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_le
  *     (`local.get $n  global.set $fuel`) right after its `end` and before
  *     every return or branch that leaves it; its check is
  *       block  local.get $n  i32.const 1  i32.sub  local.tee $n  br_if 0
- *              i32.const 0  global.set $fuel  call $tick
- *              global.get $fuel  local.set $n  end
- * so no existing index moves. Each loop round spends one tick; when the
- * counter reaches 0 the round calls the tick function with the global at 0,
- * where the engine refills the global from the rest of the call's budget or
- * traps (wa_engine_wasm3.c). The engine also spends one tick per call from
- * the global. A loop WA_MAX_NESTING blocks deep, where the check's block
- * would pass the limit, calls the tick function every round instead (the
- * local, if any, stored before and loaded after). The rewritten module is
- * valid wherever the input was.
+ *              i32.const 0  global.set $fuel  call $tick  local.set $n  end
+ *     so a round costs a subtraction, a local.tee and a br_if; when the
+ *     counter reaches 0 the round calls the tick function with the global
+ *     at 0, where the engine refills the global from the rest of the call's
+ *     budget or traps (wa_engine_wasm3.c). A loop WA_MAX_NESTING blocks
+ *     deep, where the block would pass the limit, instead stores, calls the
+ *     tick function every round and loads its result.
+ * No existing index moves, and the rewritten module is valid wherever the
+ * input was.
  *
  * wa_wasm_meter_size() gives the exact output size; wa_wasm_meter() writes
  * it into out (out_cap bytes) and sets *tick_func to the added function's
@@ -166,8 +165,9 @@ int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void 
                      uint32_t *out_len, char *msg, size_t msg_len);
 
 /* An upper bound of the metered module's size from the input's length and
- * summary alone (no pass over the code), for sizing a buffer: about 4 bytes
- * more per branch and 60 per loop than the module needs. */
+ * summary alone (no pass over the code), for sizing a buffer: it counts a
+ * store for every branch and 5-byte indices, so it can exceed the size by
+ * tens of bytes per loop and branch. */
 uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s);
 
 #endif /* WA_WASM_H */

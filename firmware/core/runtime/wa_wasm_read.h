@@ -51,6 +51,7 @@ enum {
     OP_RETURN = 0x0F,
     OP_CALL = 0x10,
     OP_CALL_INDIRECT = 0x11,
+    OP_DROP = 0x1A,
     OP_LOCAL_GET = 0x20,
     OP_LOCAL_SET = 0x21,
     OP_LOCAL_TEE = 0x22,
