@@ -5,8 +5,9 @@
  *
  * Invariants: names point into the module; the three metering entry points
  * agree (same result, same size, the same bytes), meter_size's size is exact;
- * a metered module reads back with one more type and function and the same
- * loops and imports (a module without code comes back unchanged).
+ * a metered module reads back with one more type, function and global, the
+ * same stack top, loops and imports, within wa_wasm_meter_bound (a module
+ * without code comes back unchanged).
  */
 #include <string.h>
 
@@ -118,6 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(arc == WA_OK);
     FUZZ_CHECK(after.num_funcs == sum.num_funcs + 1);
     FUZZ_CHECK(after.num_types == sum.num_types + 1);
+    FUZZ_CHECK(after.num_globals == sum.num_globals + 1);
+    FUZZ_CHECK(after.stack_top == sum.stack_top);
+    FUZZ_CHECK(out_len <= wa_wasm_meter_bound(len, &sum));
     FUZZ_CHECK(after.num_loops == sum.num_loops);
     FUZZ_CHECK(after.num_imports == sum.num_imports);
     FUZZ_CHECK(tick == sum.num_func_imports + sum.num_funcs);

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import wasmtime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import WAT_DIR
+from tests.conftest import BUILD, WAT_DIR, need
 from wamr_agent.pywamr import Module
 from wamr_agent.pywamr._loader import ffi, lib
 from wamr_agent.wasmfile import engine
@@ -59,6 +60,31 @@ def test_metered_example_validates_and_adds_one_function(example: Example, name:
     func_imports = sum(1 for i in before.imports if i.kind == "func")
     assert tick == func_imports + before.functions
     assert len(out) >= len(data) + 2 * before.loops
+
+
+def summary_of(data: bytes) -> Any:
+    summary = ffi.new("wa_wasm_summary_t *")
+    msg = ffi.new("char[200]")
+    assert lib.wa_wasm_summarize(data, len(data), summary, msg, 200) == 0, ffi.string(msg)
+    return summary
+
+
+@pytest.mark.parametrize("name", ["examples/sensor", "examples/hello_wasi", "bench/kernels"])
+def test_metering_adds_the_fuel_global_last(name: str) -> None:
+    """One mutable i32 global after the module's own (so the first, clang's
+    stack pointer, stays first) and a fuel check of 16 bytes or more per loop,
+    within the bound the runtime sizes its buffer with."""
+    path = BUILD / f"{name}.wasm"
+    need(path.exists(), str(path), "run `make examples`")
+    data = path.read_bytes()
+    rc, out, _ = meter(data)
+    assert rc == 0
+    before, after = summary_of(data), summary_of(out)
+    assert after.num_globals == before.num_globals + 1
+    assert after.stack_top == before.stack_top
+    assert after.num_loops == before.num_loops > 0
+    bound = lib.wa_wasm_meter_bound(len(data), before)
+    assert len(data) + 16 * before.num_loops <= len(out) <= bound
 
 
 def test_summary_of_the_sensor_example(example: Example) -> None:

@@ -75,7 +75,8 @@ typedef struct wa_stats {
 
 typedef struct wa_wasm_summary {
     uint32_t num_types; uint32_t num_imports; uint32_t num_func_imports; uint32_t num_funcs;
-    uint32_t num_globals; uint32_t num_exports; uint32_t num_loops; uint32_t code_bytes;
+    uint32_t num_globals; uint32_t num_exports; uint32_t num_loops;
+    uint32_t num_branches; uint32_t code_bytes;
     int has_memory; int memory_imported; uint32_t mem_initial_pages; uint32_t mem_max_pages;
         uint32_t data_end; uint32_t stack_top; uint32_t heap_base; int has_start; int needs_rewrite;
     uint32_t elem_past_end; uint32_t elem_offset; uint32_t elem_count; uint32_t table_size;
@@ -96,6 +97,8 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
 int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_error_t *err);
 wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                       const uint8_t *wasm, uint32_t len, wa_error_t *err);
+wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                              const uint8_t *image, uint32_t len, wa_error_t *err);
 int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len,
                       wa_error_t *err);
 int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
@@ -124,6 +127,7 @@ int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, cha
                        size_t msg_len);
 int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
                   uint32_t *out_len, uint32_t *tick_func, char *msg, size_t msg_len);
+uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s);
 
 /* binding-only helpers (defined below in the generated source) */
 int wa_bench_call_loop(wa_app_t *app, const char *name, uint32_t count, wa_error_t *err);

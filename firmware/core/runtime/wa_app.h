@@ -35,6 +35,7 @@ struct wa_app {
     uint8_t *module; /* the bytes the engine reads: a metered copy, or the caller's */
     uint32_t module_len;
     int module_borrowed; /* module is the caller's bytes (not freed) */
+    int metered;         /* module went through the metering rewrite (wa_wasm.h) */
     int64_t fuel;        /* CPU ticks left in the current call */
     uint64_t ticks_last_call;
     uint32_t calls;

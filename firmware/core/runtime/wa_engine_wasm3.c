@@ -1,10 +1,21 @@
 /*
  * wa_engine_wasm3.c - the wasm3 backend of wa_engine.h.
  *
- * CPU budget: wasm3 calls m3_Yield() on every wasm-to-wasm call. This file
- * defines it (the library's own is weak) to spend one tick of the current
- * call's fuel; the metering rewrite (wa_wasm_meter) makes every loop
- * iteration a call too, so no loop escapes the budget.
+ * CPU budget: the call's fuel (app->fuel ticks) is held in two parts while
+ * it runs: a 32-bit counter, the metered module's fuel global (its last; or
+ * a counter of the engine's own for an unmetered module), and the reserve,
+ * here:
+ *
+ *     fuel = reserve + counter - 1,  counter >= 1 between ticks
+ *
+ * wasm3 calls m3_Yield() on every wasm-to-wasm call; this file defines it
+ * (the library's own is weak) to spend one tick of the counter. The
+ * rewrite's loop checks (wa_wasm.h) spend theirs in wasm, from the global or
+ * from a local copy of it that they store back, and call the tick function
+ * with the global at 0 when it runs out: that call spends nothing. When the
+ * counter reaches 0 the reserve refills it, or, with the reserve empty, the
+ * fuel is below 0 and the call traps: no loop escapes the budget, and a
+ * tick is one loop round or one call.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,24 +26,93 @@
 #include "wa_slots.h"
 #include "wasm3.h"
 
+typedef struct meter {
+    int32_t *counter; /* the fuel global's storage, or &own */
+    int32_t own;
+    int64_t reserve;
+} meter_t;
+
 struct wa_engine {
     IM3Environment env;
     IM3Runtime runtime;
     IM3Module module; /* owned by runtime once loaded */
+    meter_t meter;
 };
 
 static const char s_budget_trap[] = "[trap] CPU budget exhausted";
-static WA_THREAD_LOCAL int64_t *s_fuel;
+static WA_THREAD_LOCAL meter_t *s_meter;
 
+/* Ticks the counter gets at a time: a refill costs about a call. */
+#ifndef WA_FUEL_SLICE
+#define WA_FUEL_SLICE (1 << 20)
+#endif
+_Static_assert(WA_FUEL_SLICE > 0 && WA_FUEL_SLICE < INT32_MAX, "the counter is an int32_t");
+
+/* Splits fuel (>= 0) into the counter (at most WA_FUEL_SLICE + 1) and the reserve. */
+static void meter_fill(meter_t *m, int64_t fuel)
+{
+    int64_t slice = fuel < WA_FUEL_SLICE ? fuel : WA_FUEL_SLICE;
+    *m->counter = (int32_t)(slice + 1);
+    m->reserve = fuel - slice;
+}
+
+static int64_t meter_fuel(const meter_t *m)
+{
+    return m->reserve + *m->counter - 1;
+}
+
+/* A call spends a tick; a loop check that emptied the counter (it calls the
+ * tick function with the counter at 0) has spent its tick already. */
 M3Result m3_Yield(void)
 {
-    if (s_fuel != NULL && --*s_fuel < 0) {
-        return s_budget_trap;
+    meter_t *m = s_meter;
+    if (m != NULL) {
+        if (*m->counter > 0) {
+            --*m->counter;
+        }
+        if (*m->counter <= 0) {
+            if (m->reserve <= 0) {
+                return s_budget_trap;
+            }
+            meter_fill(m, m->reserve - 1);
+        }
     }
     if (WA_C_STACK_LOW()) {
         return m3Err_trapStackOverflow;
     }
     return m3Err_none;
+}
+
+/* Around a run of wasm code: app->fuel is its budget, and then what is left
+ * (below 0 after a budget trap). */
+static void meter_begin(wa_app_t *app)
+{
+    meter_fill(&app->engine->meter, app->fuel < 0 ? 0 : app->fuel);
+    s_meter = &app->engine->meter;
+}
+
+static void meter_end(wa_app_t *app)
+{
+    s_meter = NULL;
+    app->fuel = meter_fuel(&app->engine->meter);
+}
+
+/* The counter loops spend: the fuel global, the last of a metered module
+ * that defines functions (a module without code gets none), else our own. */
+static int meter_attach(wa_app_t *app, wa_error_t *err)
+{
+    struct wa_engine *e = app->engine;
+    IM3Module m = e->module;
+    e->meter.counter = &e->meter.own;
+    if (!app->metered || m->numFunctions == m->numFuncImports) {
+        return WA_OK;
+    }
+    M3Global *fuel = m->numGlobals > 0 ? &m->globals[m->numGlobals - 1] : NULL;
+    if (fuel == NULL || fuel->type != c_m3Type_i32 || !fuel->isMutable || fuel->imported) {
+        return wa_error_set(err, WA_ERR_LOAD_FAILED, "the metered module has no fuel global");
+    }
+    e->meter.counter = (int32_t *)(void *)&fuel->intValue; /* as wasm3's own i32 global ops */
+    return WA_OK;
 }
 
 static m3ApiRawFunction(native_trampoline)
@@ -155,7 +235,7 @@ int wa_engine_load(wa_app_t *app, wa_error_t *err)
         int code = (r == m3Err_mallocFailed) ? WA_ERR_NO_MEMORY : WA_ERR_LOAD_FAILED;
         return wa_error_set(err, code, "engine could not load the module: %s", r);
     }
-    return WA_OK;
+    return meter_attach(app, err);
 }
 
 int wa_engine_link(wa_app_t *app, const char *module, const char *name, const char *sig,
@@ -186,9 +266,9 @@ int wa_engine_start(wa_app_t *app, wa_error_t *err)
         return wa_error_set(err, code, "engine could not compile the module: %s", r);
     }
     app->fuel = app->budget.cpu_ticks ? (int64_t)app->budget.cpu_ticks : INT64_MAX;
-    s_fuel = &app->fuel;
+    meter_begin(app);
     r = m3_RunStart(app->engine->module);
-    s_fuel = NULL;
+    meter_end(app);
     if (r != m3Err_none) {
         return engine_error(app, r, "start function", err);
     }
@@ -238,9 +318,9 @@ int wa_engine_call(wa_app_t *app, const char *name, uint32_t func_index, const w
     for (uint32_t i = 0; i < nargs; i++) {
         ptrs[i] = &args[i].of;
     }
-    s_fuel = &app->fuel;
+    meter_begin(app);
     r = m3_Call(f, nargs, ptrs);
-    s_fuel = NULL;
+    meter_end(app);
     if (r != m3Err_none) {
         return engine_error(app, r, name, err);
     }

@@ -257,18 +257,6 @@ int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len
 
 /* ---- load --------------------------------------------------------------- */
 
-/*
- * Upper bound of the metered module's size, from the summary: each loop gains
- * a call (<= 6 bytes), each body's size field may grow (<= 4 bytes), plus the
- * added type, function entry, body and section-header growth. Sizing the
- * buffer this way saves wa_wasm_meter_size's full extra pass at every load.
- */
-static uint32_t metered_bound(uint32_t len, const wa_wasm_summary_t *s)
-{
-    uint64_t bound = (uint64_t)len + 6ull * s->num_loops + 4ull * (s->num_funcs + 1u) + 64u;
-    return bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
-}
-
 typedef struct buffer_sink {
     uint8_t *out;
     uint32_t cap;
@@ -279,7 +267,7 @@ static int put_buffer(void *ctx, const uint8_t *data, uint32_t len)
 {
     buffer_sink_t *b = (buffer_sink_t *)ctx;
     if (len > b->cap - b->len) {
-        return WA_ERR_TOO_LARGE; /* cannot happen: metered_bound is an upper bound */
+        return WA_ERR_TOO_LARGE; /* cannot happen: wa_wasm_meter_bound is an upper bound */
     }
     memcpy(b->out + b->len, data, len);
     b->len += len;
@@ -293,20 +281,27 @@ static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
                         const wa_wasm_summary_t *summary, int in_place, wa_error_t *err)
 {
     char msg[WA_ERROR_MESSAGE_MAX - 24];
+    app->metered = 1;
     if ((in_place || app->budget.cpu_ticks == 0) && !summary->needs_rewrite) {
         app->module = (uint8_t *)(uintptr_t)wasm;
         app->module_len = len;
         app->module_borrowed = 1;
+        app->metered = in_place;
         return WA_OK;
     }
-    uint32_t cap = metered_bound(len, summary);
+    uint32_t cap = wa_wasm_meter_bound(len, summary); /* saves an extra pass */
     app->module = malloc(cap ? cap : 1);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);
     }
     buffer_sink_t sink = {app->module, cap, 0};
     int rc = wa_wasm_meter_to(wasm, len, put_buffer, &sink, &app->module_len, msg, sizeof msg);
-    return rc == WA_OK ? WA_OK : wa_error_set(err, rc, "cannot meter the module: %s", msg);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "cannot meter the module: %s", msg);
+    }
+    uint8_t *fit = realloc(app->module, app->module_len ? app->module_len : 1);
+    app->module = fit != NULL ? fit : app->module; /* the bound's slack back */
+    return WA_OK;
 }
 
 static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,

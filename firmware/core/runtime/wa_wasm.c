@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "wa_port_config.h"
+
 typedef struct functype { /* positions of the value type bytes */
     uint32_t params;
     uint32_t num_params;
@@ -39,9 +41,12 @@ typedef struct import {
 } import_t;
 
 typedef struct body {
-    uint32_t start; /* after the size */
-    uint32_t code;  /* first instruction, after the locals */
+    uint32_t start;  /* after the size */
+    uint32_t groups; /* after the count of local groups */
+    uint32_t code;   /* first instruction, after the locals */
     uint32_t end;
+    uint32_t num_groups;
+    uint32_t num_locals;
 } body_t;
 
 typedef struct writer {
@@ -468,14 +473,18 @@ static void skip_immediates(cursor_t *c, enum imm kind, uint8_t op)
 
 /* Decodes instructions until just after the block type of the next `loop`
  * (returns 1) or through the `end` that closes the expression (returns 0;
- * also on error). *depth counts the blocks open, 0 at the start. */
-static int next_loop(cursor_t *c, uint32_t *depth)
+ * also on error). *depth counts the blocks open, 0 at the start; branches
+ * (may be NULL) counts the br, br_if, br_table and return instructions. */
+static int next_loop(cursor_t *c, uint32_t *depth, uint32_t *branches)
 {
     while (rd_ok(c)) {
         uint8_t op = rd_u8(c);
         enum imm kind = immediate_kind(op);
         if (!rd_ok(c)) {
             break;
+        }
+        if (branches != NULL && op >= OP_BR && op <= OP_RETURN) {
+            (*branches)++;
         }
         if (kind == IMM_END) {
             if (*depth == 0) {
@@ -498,7 +507,7 @@ static int next_loop(cursor_t *c, uint32_t *depth)
 static void skip_expr(cursor_t *c)
 {
     uint32_t depth = 0;
-    while (next_loop(c, &depth)) {
+    while (next_loop(c, &depth, NULL)) {
     }
 }
 
@@ -764,15 +773,17 @@ static void read_body(cursor_t *c, body_t *b)
     cursor_t in = *c;
     in.pos = b->start;
     in.end = b->end;
-    uint32_t groups = rd_u32(&in);
+    b->num_groups = rd_u32(&in);
+    b->groups = in.pos;
     uint64_t locals = 0;
-    for (uint32_t i = 0; i < groups && rd_ok(&in); i++) {
+    for (uint32_t i = 0; i < b->num_groups && rd_ok(&in); i++) {
         locals += rd_u32(&in);
         read_valtype(&in);
     }
     if (rd_ok(&in) && locals > 0xFFFFFFFFu) {
         rd_fail(&in, "too many locals");
     }
+    b->num_locals = (uint32_t)locals;
     b->code = in.pos;
 }
 
@@ -784,11 +795,11 @@ static cursor_t body_cursor(const cursor_t *c, const body_t *b)
     return in;
 }
 
-static uint32_t count_loops(cursor_t *in)
+static uint32_t count_loops(cursor_t *in, uint32_t *branches)
 {
     uint32_t depth = 0;
     uint32_t loops = 0;
-    while (next_loop(in, &depth)) {
+    while (next_loop(in, &depth, branches)) {
         loops++;
     }
     if (rd_ok(in) && in->pos != in->end) {
@@ -955,7 +966,7 @@ static int on_body(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     read_body(c, &b);
     if (rd_ok(c)) {
         cursor_t in = body_cursor(c, &b);
-        m->sum.num_loops += count_loops(&in);
+        m->sum.num_loops += count_loops(&in, &m->sum.num_branches);
     }
     c->func = NO_FUNC;
     return 0;
@@ -1276,7 +1287,7 @@ static void put_entries(module_t *m, writer_t *w, unsigned id)
 
 static void emit_types(module_t *m, writer_t *w)
 {
-    static const uint8_t tick_type[] = {TYPE_FUNC, 0x00, 0x00};
+    static const uint8_t tick_type[] = {TYPE_FUNC, 0x00, 0x01, TYPE_I32}; /* () -> i32 */
     put_leb(w, (uint64_t)m->sum.num_types + 1);
     put_entries(m, w, SEC_TYPE);
     put_bytes(w, tick_type, sizeof tick_type);
@@ -1289,6 +1300,14 @@ static void emit_functions(module_t *m, writer_t *w)
     put_leb(w, m->sum.num_types);
 }
 
+static void emit_globals(module_t *m, writer_t *w)
+{
+    static const uint8_t fuel[] = {TYPE_I32, 0x01, OP_I32_CONST, 0x00, OP_END}; /* mut, 0 */
+    put_leb(w, (uint64_t)m->sum.num_globals + 1);
+    put_entries(m, w, SEC_GLOBAL);
+    put_bytes(w, fuel, sizeof fuel);
+}
+
 static void check_size(const cursor_t *c, uint64_t size)
 {
     if (size > 0xFFFFFFFFu) {
@@ -1296,29 +1315,221 @@ static void check_size(const cursor_t *c, uint64_t size)
     }
 }
 
-/* Copies a body with `call <tick>` after every loop's block type. */
+/*
+ * The fuel checks (wa_wasm.h) are written from templates where IDX_* bytes
+ * stand for an index: the fuel global, the function's counter local, the
+ * tick function. No template byte other than those is >= 0xF0.
+ */
+enum { IDX_FUEL = 0xF0, IDX_LOCAL, IDX_TICK };
+
+/* The templates: one instruction a line. The tick function returns the
+ * fuel global (refilled by the engine as it was called). */
+/* clang-format off */
+static const uint8_t CALL_CHECK[] = {
+    OP_CALL, IDX_TICK,
+    OP_DROP};
+static const uint8_t LOCAL_CHECK[] = {
+    OP_BLOCK, BLOCK_EMPTY,
+    OP_LOCAL_GET, IDX_LOCAL,
+    OP_I32_CONST, 1,
+    OP_I32_SUB,
+    OP_LOCAL_TEE, IDX_LOCAL,
+    OP_BR_IF, 0,
+    OP_I32_CONST, 0,
+    OP_GLOBAL_SET, IDX_FUEL,
+    OP_CALL, IDX_TICK,
+    OP_LOCAL_SET, IDX_LOCAL,
+    OP_END};
+/* A loop WA_MAX_NESTING deep has no room for the check's block. */
+static const uint8_t LOCAL_DEEP[] = {
+    OP_LOCAL_GET, IDX_LOCAL,
+    OP_GLOBAL_SET, IDX_FUEL,
+    OP_CALL, IDX_TICK,
+    OP_LOCAL_SET, IDX_LOCAL};
+/* clang-format on */
+static const uint8_t LOAD[] = {OP_GLOBAL_GET, IDX_FUEL, OP_LOCAL_SET, IDX_LOCAL};
+static const uint8_t STORE[] = {OP_LOCAL_GET, IDX_LOCAL, OP_GLOBAL_SET, IDX_FUEL};
+
+/* Rewriting one body: the code up to `from` is written. `region` is the
+ * depth of the outermost loop whose rounds spend the counter local (0:
+ * none open); such a loop calls no wasm function, so the local is the
+ * counter from before that loop until the code leaves it, when the local is
+ * stored back. Elsewhere loops spend the fuel global itself. */
+typedef struct walk {
+    module_t *m;
+    writer_t *w;
+    uint32_t local;
+    uint32_t from;
+    uint32_t region;
+    uint32_t regions; /* counted: the local is only declared when > 0 */
+} walk_t;
+
+static void put_template(walk_t *k, uint32_t upto, const uint8_t *t, uint32_t n)
+{
+    const uint32_t index[3] = {k->m->fuel_global, k->local, k->m->tick_func};
+    put_bytes(k->w, k->m->wasm + k->from, upto - k->from);
+    k->from = upto;
+    for (uint32_t i = 0; i < n; i++) {
+        if (t[i] >= IDX_FUEL) {
+            put_leb(k->w, index[t[i] - IDX_FUEL]);
+        } else {
+            put_u8(k->w, t[i]);
+        }
+    }
+}
+
+/* 1 if the loop whose block type c has just read calls a wasm function
+ * (imported functions spend no fuel) before its end. */
+static int loop_calls(const module_t *m, const cursor_t *c)
+{
+    cursor_t s = *c;
+    uint32_t depth = 0;
+    while (rd_ok(&s) && s.pos < s.end) {
+        uint8_t op = rd_u8(&s);
+        enum imm kind = immediate_kind(op);
+        if (op == OP_CALL_INDIRECT || (op == OP_CALL && rd_u32(&s) >= m->sum.num_func_imports)) {
+            return 1;
+        }
+        if (kind == IMM_END && depth-- == 0) {
+            return 0;
+        }
+        if (op != OP_CALL) {
+            skip_immediates(&s, kind, op);
+        }
+        depth += kind == IMM_BLOCK;
+    }
+    return 0;
+}
+
+/* 1 if a branch from `depth` blocks deep to label l leaves the region. */
+static int leaves_region(const walk_t *k, uint32_t depth, uint32_t l)
+{
+    return k->region != 0 && (l >= depth || depth - l < k->region);
+}
+
+/* Reads a branch's labels; 1 if one of them leaves the region. */
+static int branch_leaves(walk_t *k, cursor_t *c, uint8_t op, uint32_t depth)
+{
+    uint32_t n = op == OP_BR_TABLE ? rd_u32(c) + 1 : 1;
+    int leaves = 0;
+    for (uint32_t i = 0; i < n && rd_ok(c); i++) {
+        leaves |= leaves_region(k, depth, rd_u32(c));
+    }
+    return leaves;
+}
+
+static void walk_loop(walk_t *k, cursor_t *c, uint32_t at, uint32_t depth)
+{
+    if (k->region == 0 && !loop_calls(k->m, c)) {
+        k->region = depth;
+        k->regions++;
+        put_template(k, at, LOAD, sizeof LOAD);
+    }
+    int deep = depth >= WA_MAX_NESTING;
+    if (k->region != 0) {
+        put_template(k, c->pos, deep ? LOCAL_DEEP : LOCAL_CHECK,
+                     deep ? sizeof LOCAL_DEEP : sizeof LOCAL_CHECK);
+    } else {
+        put_template(k, c->pos, CALL_CHECK, sizeof CALL_CHECK);
+    }
+}
+
+/* Writes the instructions of a body (c: from its first) with the checks. */
+static void walk_body(walk_t *k, cursor_t *c)
+{
+    uint32_t depth = 0;
+    k->from = c->pos;
+    while (rd_ok(c)) {
+        uint32_t at = c->pos;
+        uint8_t op = rd_u8(c);
+        enum imm kind = immediate_kind(op);
+        if (kind == IMM_END) {
+            if (depth != 0 && depth == k->region) { /* the region's loop ends */
+                put_template(k, c->pos, STORE, sizeof STORE);
+                k->region = 0;
+            }
+            if (depth-- == 0) {
+                break;
+            }
+            continue;
+        }
+        int leaves = op == OP_RETURN && k->region != 0;
+        if (op >= OP_BR && op <= OP_BR_TABLE) {
+            leaves = branch_leaves(k, c, op, depth);
+        } else {
+            skip_immediates(c, kind, op);
+        }
+        if (leaves) {
+            put_template(k, at, STORE, sizeof STORE);
+        }
+        if (kind == IMM_BLOCK) {
+            depth++;
+            if (op == OP_LOOP) {
+                walk_loop(k, c, at, depth);
+            }
+        }
+    }
+    if (rd_ok(c) && c->pos != c->end) {
+        rd_fail(c, "body size mismatch");
+    }
+    put_bytes(k->w, k->m->wasm + k->from, c->pos - k->from);
+}
+
+/* The parameters of a function type. */
+static uint32_t type_params(module_t *m, uint32_t type)
+{
+    cursor_t c = rd_section(m, SEC_TYPE);
+    functype_t ft = {0, 0, 0, 0};
+    for (uint32_t n = rd_u32(&c), j = 0; j <= type && j < n && rd_ok(&c); j++) {
+        read_functype(&c, &ft);
+    }
+    return ft.num_params;
+}
+
+typedef struct code_emit {
+    writer_t *w;
+    cursor_t funcs; /* the function section's entry of the next body */
+} code_emit_t;
+
+/* Copies a body with the fuel checks; a body with a region declares one
+ * more i32 local, the counter, after its own. */
 static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
 {
-    writer_t *w = (writer_t *)ctx;
+    static const uint8_t one_i32[] = {0x01, TYPE_I32};
+    code_emit_t *e = (code_emit_t *)ctx;
+    writer_t probe = {NULL, 0, 0, NULL, NULL, WA_OK};
     body_t b;
+    uint32_t type = rd_u32(&e->funcs);
     c->func = m->sum.num_func_imports + i;
     read_body(c, &b);
     if (!rd_ok(c)) {
         return 0;
     }
+    walk_t k = {m, &probe, 0, 0, 0, 0};
     cursor_t in = body_cursor(c, &b);
-    uint64_t size = (b.end - b.start) + (uint64_t)count_loops(&in) * m->call_len;
-    check_size(c, size);
-    put_leb(w, size);
-    uint32_t from = b.start;
-    uint32_t depth = 0;
-    in = body_cursor(c, &b);
-    while (rd_ok(c) && next_loop(&in, &depth)) {
-        put_bytes(w, m->wasm + from, in.pos - from);
-        put_bytes(w, m->call, m->call_len);
-        from = in.pos;
+    if (count_loops(&in, NULL) > 0) {
+        k.local = type_params(m, type) + b.num_locals;
     }
-    put_bytes(w, m->wasm + from, b.end - from);
+    in = body_cursor(c, &b);
+    walk_body(&k, &in);
+    uint8_t buf[10];
+    uint64_t locals = k.regions ? encode_leb((uint64_t)b.num_groups + 1, buf) +
+                                      (b.code - b.groups) + sizeof one_i32
+                                : b.code - b.start;
+    uint64_t size = locals + probe.len;
+    check_size(c, size);
+    k.w = e->w;
+    put_leb(k.w, size);
+    if (k.regions) {
+        put_leb(k.w, (uint64_t)b.num_groups + 1);
+        put_bytes(k.w, m->wasm + b.groups, b.code - b.groups);
+        put_bytes(k.w, one_i32, sizeof one_i32);
+    } else {
+        put_bytes(k.w, m->wasm + b.start, b.code - b.start);
+    }
+    in = body_cursor(c, &b);
+    k.region = k.regions = 0;
+    walk_body(&k, &in);
     c->func = NO_FUNC;
     return 0;
 }
@@ -1339,10 +1550,19 @@ static void emit_elements(module_t *m, writer_t *w)
 
 static void emit_code(module_t *m, writer_t *w)
 {
-    static const uint8_t tick_body[] = {0x02, 0x00, OP_END}; /* size, no locals, end */
+    uint8_t buf[10];
+    uint32_t fuel_len = encode_leb(m->fuel_global, buf);
+    code_emit_t e = {w, rd_section(m, SEC_FUNCTION)};
     put_leb(w, (uint64_t)m->sum.num_funcs + 1);
-    read_vector(m, SEC_CODE, on_body_emit, w, NULL);
-    put_bytes(w, tick_body, sizeof tick_body);
+    if (m->sec[SEC_FUNCTION].present) {
+        rd_u32(&e.funcs); /* else no bodies either (summarize checked) */
+    }
+    read_vector(m, SEC_CODE, on_body_emit, &e, NULL);
+    put_leb(w, 3u + fuel_len); /* the tick function: no locals, global.get $fuel, end */
+    put_u8(w, 0x00);
+    put_u8(w, OP_GLOBAL_GET);
+    put_bytes(w, buf, fuel_len);
+    put_u8(w, OP_END);
 }
 
 typedef void (*emit_fn)(module_t *m, writer_t *w);
@@ -1358,17 +1578,21 @@ static void emit_section(module_t *m, writer_t *w, unsigned id, emit_fn fn)
     fn(m, w);
 }
 
-/* Adds a type or function section the module lacks where it belongs: before
- * the first section that ranks after it. */
+/* Adds a type, function or global section the module lacks where it
+ * belongs: before the first section that ranks after it. */
 static void emit_missing(module_t *m, writer_t *w, unsigned rank, int *added)
 {
-    if (!m->sec[SEC_TYPE].present && !added[0] && rank > section_rank(SEC_TYPE)) {
-        emit_section(m, w, SEC_TYPE, emit_types);
-        added[0] = 1;
-    }
-    if (!m->sec[SEC_FUNCTION].present && !added[1] && rank > section_rank(SEC_FUNCTION)) {
-        emit_section(m, w, SEC_FUNCTION, emit_functions);
-        added[1] = 1;
+    static const struct {
+        unsigned id;
+        emit_fn fn;
+    } added_by_metering[] = {
+        {SEC_TYPE, emit_types}, {SEC_FUNCTION, emit_functions}, {SEC_GLOBAL, emit_globals}};
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned id = added_by_metering[i].id;
+        if (!m->sec[id].present && !added[i] && rank > section_rank(id)) {
+            emit_section(m, w, id, added_by_metering[i].fn);
+            added[i] = 1;
+        }
     }
 }
 
@@ -1376,23 +1600,25 @@ static void emit_module(module_t *m, writer_t *w)
 {
     cursor_t c = {m->wasm, HEADER_LEN, m->len, NO_SECTION, NO_FUNC, &m->diag};
     section_t s;
-    int added[2] = {0, 0};
+    int added[3] = {0, 0, 0};
     put_bytes(w, m->wasm, HEADER_LEN);
     while (next_section(&c, &s)) {
         if (m->drop[s.id]) {
             continue; /* valid, but the engine refuses it; leaving it out changes nothing */
         }
-        if (s.id != SEC_CUSTOM && m->call_len != 0) {
+        if (s.id != SEC_CUSTOM && m->tick_func != NO_INDEX) {
             emit_missing(m, w, section_rank(s.id), added);
         }
         if (s.id == SEC_ELEMENT && m->noop_elements > 0) {
             emit_section(m, w, SEC_ELEMENT, emit_elements);
-        } else if (m->call_len == 0) { /* nothing to meter: copy */
+        } else if (m->tick_func == NO_INDEX) { /* nothing to meter: copy */
             put_bytes(w, m->wasm + s.head, s.end - s.head);
         } else if (s.id == SEC_TYPE) {
             emit_section(m, w, SEC_TYPE, emit_types);
         } else if (s.id == SEC_FUNCTION) {
             emit_section(m, w, SEC_FUNCTION, emit_functions);
+        } else if (s.id == SEC_GLOBAL) {
+            emit_section(m, w, SEC_GLOBAL, emit_globals);
         } else if (s.id == SEC_CODE) {
             emit_section(m, w, SEC_CODE, emit_code);
         } else {
@@ -1414,12 +1640,12 @@ static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t
     if (rc != WA_OK) {
         return rc;
     }
-    *tick = NO_INDEX;
+    m.tick_func = NO_INDEX;
     if (m.sec[SEC_CODE].present) { /* else no code, no loops: nothing to meter */
-        *tick = m.sum.num_func_imports + m.sum.num_funcs;
-        m.call[0] = OP_CALL;
-        m.call_len = 1 + encode_leb(*tick, m.call + 1);
+        m.tick_func = m.sum.num_func_imports + m.sum.num_funcs;
+        m.fuel_global = m.num_global_imports + m.sum.num_globals;
     }
+    *tick = m.tick_func;
     emit_module(&m, w);
     return m.diag.rc;
 }
@@ -1484,4 +1710,18 @@ int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void 
         *out_len = (uint32_t)w.len;
     }
     return rc;
+}
+
+/* Each loop gains a check (5 indices), perhaps a load before it and a store
+ * after it (2 each); each branch perhaps a store; an index takes at most 5
+ * bytes, 4 more than a template counts. Each body's size and local groups
+ * grow by at most 4 bytes each and a local group; the added type, function,
+ * body, global and section headers take < 96. */
+uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s)
+{
+    const uint64_t store = sizeof STORE + 4u * 2u;
+    const uint64_t loop = sizeof LOCAL_CHECK + 4u * 5u + sizeof LOAD + 4u * 2u + store;
+    uint64_t bound = (uint64_t)len + loop * s->num_loops + store * s->num_branches +
+                     10ull * (s->num_funcs + 1u) + 96u;
+    return bound > UINT32_MAX ? UINT32_MAX : (uint32_t)bound;
 }

@@ -39,10 +39,11 @@ typedef struct wa_wasm_summary {
     uint32_t num_funcs;   /* defined functions (function section count) */
     uint32_t num_globals; /* defined globals */
     uint32_t num_exports;
-    uint32_t num_loops;  /* `loop` instructions in all bodies */
-    uint32_t code_bytes; /* size of the code section payload */
-    int has_memory;      /* 1 if a memory is defined or imported */
-    int memory_imported; /* 1 if the memory is imported */
+    uint32_t num_loops;    /* `loop` instructions in all bodies */
+    uint32_t num_branches; /* br, br_if, br_table and return instructions */
+    uint32_t code_bytes;   /* size of the code section payload */
+    int has_memory;        /* 1 if a memory is defined or imported */
+    int memory_imported;   /* 1 if the memory is imported */
     uint32_t mem_initial_pages;
     uint32_t mem_max_pages; /* WA_WASM_NO_MAX if none declared */
     uint32_t data_end;      /* highest end offset of active data segments with
@@ -115,19 +116,40 @@ int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_le
 
 /*
  * CPU metering. The rewritten module is the input with:
- *   - one type "() -> ()" appended to the type section,
- *   - one function of that type, with an empty body, appended after all
- *     defined functions (so no existing function index moves),
- *   - `call <that function>` inserted right after every `loop <blocktype>`.
- * The engine checks the CPU budget on every call, so the metered module
- * pays one tick per loop iteration and per call, even in loops that call
- * nothing. The rewritten module is valid wherever the input was.
+ *   - one type "() -> (i32)" appended to the type section,
+ *   - one function of that type appended after all defined functions (the
+ *     tick function; its body returns the fuel global: `global.get $fuel`),
+ *   - one global "(mut i32) (i32.const 0)" appended after all defined
+ *     globals (the fuel counter),
+ *   - a fuel check right after every `loop <blocktype>`:
+ *     In a loop that calls a wasm function (or inside one), each round calls
+ *     the tick function (`call $tick  drop`), and the engine spends the tick
+ *     as for any call.
+ *     An outermost loop that calls none (calls of imported functions do not
+ *     count) and the loops inside it spend a local of the function instead,
+ *     the counter: one more i32 local, declared after the function's own.
+ *     It is loaded from the global right before that loop
+ *     (`global.get $fuel  local.set $n`) and stored back
+ *     (`local.get $n  global.set $fuel`) right after its `end` and before
+ *     every return or branch that leaves it; its check is
+ *       block  local.get $n  i32.const 1  i32.sub  local.tee $n  br_if 0
+ *              i32.const 0  global.set $fuel  call $tick  local.set $n  end
+ *     so a round costs a subtraction, a local.tee and a br_if; when the
+ *     counter reaches 0 the round calls the tick function with the global
+ *     at 0, where the engine refills the global from the rest of the call's
+ *     budget or traps (wa_engine_wasm3.c). A loop WA_MAX_NESTING blocks
+ *     deep, where the block would pass the limit, instead stores, calls the
+ *     tick function every round and loads its result.
+ * No existing index moves, and the rewritten module is valid wherever the
+ * input was.
  *
  * wa_wasm_meter_size() gives the exact output size; wa_wasm_meter() writes
  * it into out (out_cap bytes) and sets *tick_func to the added function's
- * index. Both return WA_OK, WA_ERR_MALFORMED, WA_ERR_NOT_SUPPORTED (for
- * instructions the reader does not know, e.g. SIMD; the message names the
- * opcode) or WA_ERR_TOO_LARGE (out_cap too small).
+ * index (NO_INDEX, 0xFFFFFFFF, for a module without code: it comes back
+ * unchanged, without type, function or global added). Both return WA_OK,
+ * WA_ERR_MALFORMED, WA_ERR_NOT_SUPPORTED (for instructions the reader does
+ * not know, e.g. SIMD; the message names the opcode) or WA_ERR_TOO_LARGE
+ * (out_cap too small).
  */
 int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
                        size_t msg_len);
@@ -141,5 +163,11 @@ int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_
 typedef int (*wa_wasm_sink)(void *ctx, const uint8_t *data, uint32_t len);
 int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void *ctx,
                      uint32_t *out_len, char *msg, size_t msg_len);
+
+/* An upper bound of the metered module's size from the input's length and
+ * summary alone (no pass over the code), for sizing a buffer: it counts a
+ * store for every branch and 5-byte indices, so it can exceed the size by
+ * tens of bytes per loop and branch. */
+uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s);
 
 #endif /* WA_WASM_H */

@@ -41,7 +41,25 @@ enum {
     BLOCK_EMPTY = 0x40
 };
 
-enum { OP_LOOP = 0x03, OP_CALL = 0x10, OP_I32_CONST = 0x41, OP_END = 0x0B };
+enum {
+    OP_BLOCK = 0x02,
+    OP_LOOP = 0x03,
+    OP_END = 0x0B,
+    OP_BR = 0x0C,
+    OP_BR_IF = 0x0D,
+    OP_BR_TABLE = 0x0E,
+    OP_RETURN = 0x0F,
+    OP_CALL = 0x10,
+    OP_CALL_INDIRECT = 0x11,
+    OP_DROP = 0x1A,
+    OP_LOCAL_GET = 0x20,
+    OP_LOCAL_SET = 0x21,
+    OP_LOCAL_TEE = 0x22,
+    OP_GLOBAL_GET = 0x23,
+    OP_GLOBAL_SET = 0x24,
+    OP_I32_CONST = 0x41,
+    OP_I32_SUB = 0x6B
+};
 
 #define NO_SECTION 0xFFu
 #define NO_FUNC 0xFFFFFFFFu
@@ -79,11 +97,11 @@ typedef struct module {
     wa_wasm_summary_t sum;
     uint32_t num_global_imports;
     uint32_t heap_base_global; /* NO_INDEX when "__heap_base" is not exported */
-    uint8_t call[6];           /* metering: `call <tick>`; call_len 0: copy only */
-    uint32_t call_len;
-    uint32_t table_min;      /* the first defined table's minimum; NO_INDEX if none */
-    uint32_t noop_elements;  /* element segments that change nothing */
-    uint8_t drop[SEC_COUNT]; /* sections the rewrite leaves out (see needs_rewrite) */
+    uint32_t fuel_global;      /* metering: the fuel counter's index */
+    uint32_t tick_func;        /* metering: the tick function's index; NO_INDEX: copy only */
+    uint32_t table_min;        /* the first defined table's minimum; NO_INDEX if none */
+    uint32_t noop_elements;    /* element segments that change nothing */
+    uint8_t drop[SEC_COUNT];   /* sections the rewrite leaves out (see needs_rewrite) */
 } module_t;
 
 typedef struct limits {
