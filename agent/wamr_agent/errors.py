@@ -188,6 +188,22 @@ class ManifestError(WamrAgentError):
     code = AgentErr.INVALID_ARG
 
 
+class ConfigRejected(WamrAgentError):
+    """The app did not apply its new configuration: its on_config returned non-zero
+    or trapped (docs/config.md). The values stay stored on the device."""
+
+    exit_code = 22
+    code = AgentErr.BAD_STATE
+
+
+class ConfigPending(WamrAgentError):
+    """The configuration is stored on the device, but the app does not run: it gets
+    it when it starts (docs/config.md)."""
+
+    exit_code = 23
+    code = AgentErr.BAD_STATE
+
+
 def _subclasses(cls: type[WamrAgentError]) -> Iterator[type[WamrAgentError]]:
     for sub in cls.__subclasses__():
         yield sub
@@ -213,5 +229,5 @@ EXIT_CODES: dict[str, int] = {
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
                 CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError, SignatureError,
                 Reverted, InstallFailed, VerdictTimeout, RolloutHalted, RolloutAborted,
-                ToolchainMissing, BuildFailed, ManifestError)
+                ToolchainMissing, BuildFailed, ManifestError, ConfigRejected, ConfigPending)
 }

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .app_config import ConfigState
 from .boards import Board, load_board
 from .errors import CallError
 from .pywamr import Host, Instance, MemoryStats, Module, Runtime, Tmp105
@@ -40,6 +41,7 @@ class RunReport:
     gpio: list[dict[str, int]] = field(default_factory=list)  # writes: pin, level
     stats: MemoryStats | None = None
     stopped: str | None = None
+    config: ConfigState | None = None  # --config: what came of its delivery
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,7 +177,10 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
                args: list[str] | None = None, grants: list[str] | None = None,
                sensor_data: str | Path | None = None, repeat: int = 1,
                echo: Callable[[str], None] | None = None,
-               devices: LocalDevices = LocalDevices(), for_ms: int = 1000) -> RunReport:
+               devices: LocalDevices = LocalDevices(), for_ms: int = 1000,
+               config: dict[str, str] | None = None) -> RunReport:
+    """``config``: the app's configuration at start, delivered (version 1) as on the
+    device: after setup (or _start), before loop (docs/config.md)."""
     module = Module.from_file(path)
     runtime = Runtime(board, grants=grants)
     runtime.check(module)
@@ -185,16 +190,30 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
     values = parse_args(module, names[0], args or []) if names else []
     host = RecordingHost(report, sensors, echo, devices)
     with runtime.instantiate(module, host) as app:
-        _run_calls(app, names, values, repeat, report)
+        _run_calls(app, names, values, repeat, report,
+                   None if config is None else lambda: _deliver(app, config, path, report))
         if not report.stopped and invoke is None and any(module.export(n) for n in EVENTS):
             drive_events(app, host, for_ms, report, echo)
         report.stats = app.stats()
     return report
 
 
+def _deliver(app: Instance, config: dict[str, str], path: str | Path,
+             report: RunReport) -> None:
+    report.config = app.set_config(config, name=Path(path).stem)
+    if app.module.export("on_config"):
+        report.calls.append(Call("on_config", [1], report.config.code))
+
+
 def _run_calls(app: Instance, names: list[str], values: list[int | float], repeat: int,
-               report: RunReport) -> None:
+               report: RunReport, start: Callable[[], None] | None = None) -> None:
+    """Calls names in turn (the last ``repeat`` times); ``start`` after setup or
+    _start, before the others."""
     for name in names:
+        if start is not None and name not in ("setup", "_start"):
+            deliver = start
+            start = None
+            deliver()
         count = repeat if name == names[-1] else 1
         for _ in range(count):
             result = app.call(name, *values)
@@ -202,3 +221,5 @@ def _run_calls(app: Instance, names: list[str], values: list[int | float], repea
             if name in ("setup", "loop") and isinstance(result, int) and result != 0:
                 report.stopped = f"{name} returned {result}"
                 return
+    if start is not None:
+        start()

@@ -58,6 +58,9 @@ def _wrapper(api: Api) -> list[str]:
     out = api.out
     if not api.status:
         ret, body = SCALARS[api.ret]["zig"], [f"    return {call};"]
+    elif api.length:
+        ret, body = "Error!usize", [f"    const rc = {call};", "    try check(@min(rc, 0));",
+                                    "    return @intCast(rc);"]
     elif out is None:
         ret, body = "Error!void", [f"    return check({call});"]
     else:

@@ -8,7 +8,9 @@ and safe wrappers derived from the C prototypes by three rules:
 - ``const uint8_t *b, int32_t n`` is one byte-slice argument, ``uint8_t *b,
   int32_t n`` one mutable byte slice (the call fills it);
 - a non-const pointer to a scalar (``float *value``) is the wrapper's result;
-- an ``int32_t`` result is a status (0 or a negated code); any other result is
+- an ``int32_t`` result is a status (0 or a negated code), except after a filled
+  slice whose length is named ``cap`` (``uint8_t *buf, int32_t cap``): then it is
+  a length (>= 0, the wrapper's result) or a negated code; any other result is
   the value itself (``int64_t time_ms``).
 
 A prototype these rules cannot map is an error in `make gen`, so a new native
@@ -55,6 +57,7 @@ class Api:
     params: list[Param]
     ret: str  # C return type
     status: bool  # the result is a status code
+    length: bool = False  # ... or a length (>= 0) when it is not negative
 
     @property
     def out(self) -> Param | None:
@@ -107,7 +110,12 @@ def api_of(native: Any) -> Api:
     status = native.c_ret == "int32_t"
     if not status and any(p.kind == "out" for p in params):
         raise BindingError(f"{where}: an out parameter needs an int32_t status result")
-    return Api(native.name, native.capability, native.doc, raw, params, native.c_ret, status)
+    length = status and any(r[1:] == ("int32_t", "") and r[0] == "cap" and raw[i - 1][2] == "*"
+                            for i, r in enumerate(raw) if i > 0)
+    if length and any(p.kind == "out" for p in params):
+        raise BindingError(f"{where}: a length result and an out parameter")
+    return Api(native.name, native.capability, native.doc, raw, params, native.c_ret, status,
+               length)
 
 
 def call_args(api: Api, ptr: str, length: str, out: str,

@@ -71,6 +71,10 @@ def run(
                                         "app exporting on_timer or on_gpio gets its callbacks, "
                                         "after the entry points (the clock jumps to each "
                                         "event).")] = 1000,
+    config: Annotated[list[str] | None, typer.Option(
+        "--config", help="KEY=VALUE of the app's configuration (repeatable), delivered at "
+        "start as on a device: on_config(1) after setup (docs/config.md).",
+        show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log.
@@ -78,22 +82,28 @@ def run(
     --cpu-ticks and --heap-bytes override the board's budget for this run (a
     line on stderr says so), e.g. for a benchmark whose compiled code exceeds the
     board's engine heap."""
+    from ..app_config import parse_assignments
     from ..run import LocalDevices, run_module, with_limits
 
     profile, notices = guard(as_json, lambda: with_limits(board, cpu_ticks=cpu_ticks,
                                                           heap_bytes=heap_bytes))
     for notice in notices:
         print(f"note: {notice}", file=sys.stderr)
+    values = None if config is None else guard(as_json, lambda: parse_assignments(config))
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
-        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105), for_ms=for_ms))
+        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105), for_ms=for_ms,
+        config=values))
+    rejected = report.config is not None and report.config.status != "applied"
     if as_json:
         print_json(report.as_dict())
-        return
+        raise typer.Exit(22 if rejected else 0)
     for call in report.calls:
         if call.export not in ("loop", "setup", "_start", "on_timer", "on_gpio"):
             print(f"{call.export}({', '.join(map(str, call.args))}) = {call.result}")
+    if report.config is not None:
+        print(f"config: version {report.config.desired} {report.config.describe()}")
     if report.stopped:
         print(f"stopped: {report.stopped}")
     s = report.stats
@@ -101,6 +111,8 @@ def run(
         print(f"-- {report.board}: {s.calls} call(s), linear memory {kib(s.linear_memory)}, "
               f"RAM peak {kib(s.heap_peak)} of {kib(s.heap_limit)}, "
               f"last call {s.ticks_last_call} ticks")
+    if rejected:
+        raise typer.Exit(22)  # ConfigRejected's code, as `config set` exits
 
 
 def _print_inspect(r: InspectReport) -> None:

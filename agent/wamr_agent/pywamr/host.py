@@ -26,13 +26,15 @@ class Host:
 
     ``sensor_read`` returns a float, or None when the channel has no data.
     ``gpio`` and ``i2c`` reach ``pins`` and ``i2c_devices`` (devices.py); either may
-    raise DeviceError, whose code the app gets.
+    raise DeviceError, whose code the app gets. ``config_get`` reads ``config``, the
+    app's desired configuration (docs/config.md).
     """
 
     def __init__(self) -> None:
         self._t0 = time.monotonic_ns()
         self.pins = PinBank()
         self.i2c_devices: dict[tuple[int, int], I2CDevice] = default_i2c()
+        self.config: dict[str, str] = {}
 
     def log(self, stream: str, text: str) -> None:
         print(text if stream == "log" else f"[{stream}] {text}", file=sys.stdout)
@@ -63,6 +65,10 @@ class Host:
             raise DeviceError(AgentErr.NACK, f"no device at bus {bus}, address {addr:#04x}")
         return device.transfer(wr, rd_len)
 
+    def config_get(self, key: str) -> str | None:
+        """The value of configuration ``key``, None when it has none."""
+        return self.config.get(key)
+
 
 class HostBridge:
     """Owns one host's C ops struct and its slot in the handle table."""
@@ -85,6 +91,7 @@ class HostBridge:
         self.ops.random = lib.py_random
         self.ops.gpio = lib.py_gpio
         self.ops.i2c = lib.py_i2c
+        self.ops.config_get = lib.py_config_get
 
     def close(self) -> None:
         HostBridge._handles.pop(self.handle, None)
@@ -199,4 +206,18 @@ def py_i2c(ctx: Any, bus: int, addr: int, wr: Any, wr_len: int, rd: Any, rd_len:
         return int(AgentErr.TRAP_HOST) if bridge.pending else int(AgentErr.IO)
     if rd_len:
         ffi.memmove(rd, got, rd_len)
+    return 0
+
+
+@ffi.def_extern()  # type: ignore[untyped-decorator]
+def py_config_get(ctx: Any, key: Any, key_len: int, buf: Any, cap: int, size: Any) -> int:
+    bridge = HostBridge.of(ctx)
+    got = bridge.guard(bridge.host.config_get, _text(key, key_len))
+    if bridge.pending:
+        return int(AgentErr.TRAP_HOST)
+    if got is None:
+        return int(AgentErr.NOT_FOUND)
+    value = got.encode()
+    ffi.memmove(buf, value, min(cap, len(value)))
+    size[0] = len(value)
     return 0

@@ -82,7 +82,8 @@ static const wa_host_ops_t k_ops = {
     op_sensor,  op_telemetry,
     op_time_us, op_sleep_ms,
     NULL,       {WA_BOARD_GPIO_PINS, WA_BOARD_I2C_ALLOW_COUNT, WA_BOARD_I2C_ALLOW},
-    op_gpio,    op_i2c};
+    op_gpio,    op_i2c,
+    NULL};
 
 /* ---- the table ---------------------------------------------------------------- */
 

@@ -363,3 +363,30 @@ int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level)
     }
     return 0;
 }
+
+/* ---- configuration (docs/config.md) ------------------------------------------- */
+
+int wa_native_config_get(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    uint32_t key = wa_slot_u32(&sp[1]), buf = wa_slot_u32(&sp[3]);
+    int32_t key_len = wa_slot_i32(&sp[2]), cap = wa_slot_i32(&sp[4]);
+    size_t len = 0;
+    if (key_len < 1 || key_len > WA_CONFIG_KEY_MAX || cap < 0) {
+        return host_result(app, &sp[0], "config_get", WA_ERR_INVALID_ARG);
+    }
+    int rc = guest_range(app, "config_get", mem_len, key, (uint32_t)key_len);
+    if (rc == 0) {
+        rc = guest_range(app, "config_get", mem_len, buf, (uint32_t)cap);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    rc = app->ops.config_get == NULL ? WA_ERR_NOT_FOUND
+                                     : app->ops.config_get(app->ops.ctx, mem + key, (size_t)key_len,
+                                                           mem + buf, (size_t)cap, &len);
+    if (rc != WA_OK) {
+        return host_result(app, &sp[0], "config_get", rc);
+    }
+    wa_slot_set_i32(&sp[0], len > INT32_MAX ? INT32_MAX : (int32_t)len);
+    return 0;
+}

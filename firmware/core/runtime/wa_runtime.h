@@ -38,7 +38,8 @@ enum wa_cap {
     WA_CAP_WASI = 1u << 4,
     WA_CAP_GPIO = 1u << 5,
     WA_CAP_I2C = 1u << 6,
-    WA_CAP_ALL = (1u << 7) - 1u
+    WA_CAP_CONFIG = 1u << 7,
+    WA_CAP_ALL = (1u << 8) - 1u
 };
 
 /* GPIO modes (wa_native_api.def gpio_config) and host ops. A mode is one of
@@ -61,6 +62,7 @@ enum wa_gpio_op {
 #define WA_IO_PINS 32         /* pins 0-31 */
 #define WA_IO_I2C_MAX 8       /* (bus, address) pairs a profile may allow */
 #define WA_IO_I2C_XFER_MAX 64 /* bytes per direction in one I2C transaction */
+#define WA_CONFIG_KEY_MAX 32  /* bytes of a configuration key (config_get) */
 
 /* The device I/O an app may reach: the board profile's [gpio] and [i2c]. */
 typedef struct wa_io_allow {
@@ -107,6 +109,12 @@ typedef struct wa_host_ops {
      * acknowledge) or WA_ERR_IO. NULL: WA_ERR_NOT_SUPPORTED. */
     int (*i2c)(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len,
                uint8_t *rd, size_t rd_len);
+    /* The app's desired configuration (docs/config.md): copies at most cap
+     * bytes of key's value (key_len bytes, 1 to WA_CONFIG_KEY_MAX) into buf
+     * and stores its full length in *len. WA_ERR_NOT_FOUND when the key has
+     * no value. NULL: every key is WA_ERR_NOT_FOUND. */
+    int (*config_get)(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf, size_t cap,
+                      size_t *len);
 } wa_host_ops_t;
 
 #define WA_ERROR_MESSAGE_MAX 200

@@ -148,6 +148,11 @@ pub mod sys {
         /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
         /// (WA_ERR_NOT_FOUND: no timer id is armed).
         pub fn timer_stop(id: i32) -> i32;
+        /// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
+        /// config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
+        /// length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
+        /// (WA_ERR_INVALID_ARG: key_len not 1 to 32, or cap < 0).
+        pub fn config_get(key: *const u8, key_len: i32, buf: *mut u8, cap: i32) -> i32;
     }
 }
 
@@ -229,6 +234,16 @@ pub fn timer_start(id: i32, delay_ms: i32, period_ms: i32) -> Result<()> {
 /// (WA_ERR_NOT_FOUND: no timer id is armed).
 pub fn timer_stop(id: i32) -> Result<()> {
     status(unsafe { sys::timer_stop(id) })
+}
+
+/// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent config
+/// set`) into buf, at most cap bytes, no NUL added. Returns the value's full length (more
+/// than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG:
+/// key_len not 1 to 32, or cap < 0).
+pub fn config_get(key: &str, buf: &mut [u8]) -> Result<usize> {
+    let rc = unsafe { sys::config_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) };
+    status(rc.min(0))?;
+    Ok(rc as usize)
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

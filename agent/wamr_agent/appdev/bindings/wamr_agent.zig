@@ -248,6 +248,11 @@ pub const sys = struct {
     /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
     /// (WA_ERR_NOT_FOUND: no timer id is armed).
     pub extern "wamr_agent" fn timer_stop(id: i32) i32;
+    /// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
+    /// config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
+    /// length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
+    /// (WA_ERR_INVALID_ARG: key_len not 1 to 32, or cap < 0).
+    pub extern "wamr_agent" fn config_get(key: [*]const u8, key_len: i32, buf: [*]u8, cap: i32) i32;
 };
 
 /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -328,6 +333,16 @@ pub fn timerStart(id: i32, delay_ms: i32, period_ms: i32) Error!void {
 /// (WA_ERR_NOT_FOUND: no timer id is armed).
 pub fn timerStop(id: i32) Error!void {
     return check(sys.timer_stop(id));
+}
+
+/// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent config
+/// set`) into buf, at most cap bytes, no NUL added. Returns the value's full length (more
+/// than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG:
+/// key_len not 1 to 32, or cap < 0).
+pub fn configGet(key: []const u8, buf: []u8) Error!usize {
+    const rc = sys.config_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len));
+    try check(@min(rc, 0));
+    return @intCast(rc);
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).
