@@ -21,6 +21,7 @@ class AgentErr(IntEnum):
     DENIED = 8
     NACK = 9
     IO = 10
+    NO_SPACE = 11
 
     MALFORMED = 16
     MODULE_TOO_LARGE = 17

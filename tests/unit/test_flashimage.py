@@ -12,6 +12,7 @@ from wamr_agent.emulator.flashimage import (
     FLAG_PRELOADED,
     HEADER_FIELDS,
     HEADER_SIZE,
+    KV_PAGES,
     PAGE,
     SLOT_COMMIT,
     SLOT_MAGIC,
@@ -30,7 +31,8 @@ def test_layout_for_a_128_kib_module_budget() -> None:
     assert layout.module_max == 128 * 1024
     assert layout.slot_bytes == PAGE + 128 * 1024
     assert SLOTS_START == 3 * PAGE, "boot log, then the journal's two pages"
-    assert layout.flash_bytes == SLOTS_START + 4 * layout.slot_bytes
+    assert layout.kv_offset == SLOTS_START + 4 * layout.slot_bytes
+    assert layout.flash_bytes == layout.kv_offset + KV_PAGES * PAGE
     assert layout.slot_offset(1) == SLOTS_START + layout.slot_bytes
 
 

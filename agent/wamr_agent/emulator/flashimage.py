@@ -23,6 +23,7 @@ PAGE = 4096
 SLOTS = 4  # one more than the apps: an update is written beside the running copy
 JOURNAL_PAGES = 2  # the lifecycle journal (wa_journal.h), after the boot log page
 SLOTS_START = (1 + JOURNAL_PAGES) * PAGE
+KV_PAGES = 4  # the key-value store (wa_kv.h), after the slots: erased in a new image
 SLOT_MAGIC = 0x50504157  # "WAPP"
 SLOT_COMMIT = 0x54494D43  # "CMIT", at COMMIT_OFFSET: the header above it is whole
 COMMIT_OFFSET = 96
@@ -52,7 +53,12 @@ class Layout:
     def for_board(cls, board: Board) -> Layout:
         module_max = -(-board.budget.module_bytes // PAGE) * PAGE
         slot_bytes = PAGE + module_max
-        return cls(module_max, slot_bytes, SLOTS_START + SLOTS * slot_bytes)
+        return cls(module_max, slot_bytes, SLOTS_START + SLOTS * slot_bytes + KV_PAGES * PAGE)
+
+    @property
+    def kv_offset(self) -> int:
+        """Where the key-value store's pages start (after the slots)."""
+        return self.slot_offset(SLOTS)
 
     def slot_offset(self, slot: int) -> int:
         return SLOTS_START + slot * self.slot_bytes

@@ -23,6 +23,7 @@
 #include "wa_agent_config.h"
 #include "wa_apps_smp.h"
 #include "wa_console.h"
+#include "wa_kv.h"
 #include "wa_lifecycle.h"
 #include "wa_mgmt.h"
 #include "wa_port.h"
@@ -47,9 +48,10 @@ static void print_banner(void)
                       WA_TRUSTED_TEST_KEY >= 0 ? " (one is the published TEST key: not for "
                                                  "production)"
                                                : "");
-    wa_console_printf("flash bytes=%u page=%u slots=%u slot_bytes=%u\n",
+    wa_console_printf("flash bytes=%u page=%u slots=%u slot_bytes=%u kv_pages=%u\n",
                       (unsigned)wa_port_flash_size(), (unsigned)WA_STORE_PAGE,
-                      (unsigned)WA_STORE_SLOTS, (unsigned)WA_STORE_SLOT_BYTES);
+                      (unsigned)WA_STORE_SLOTS, (unsigned)WA_STORE_SLOT_BYTES,
+                      (unsigned)WA_STORE_KV_PAGES);
 }
 
 /* Why this boot is in safe mode, once wa_store_boot said it is. */
@@ -89,6 +91,9 @@ static void boot(void)
     }
     /* From here on a hang (loading an app included) resets the device. */
     wa_port_watchdog_start(WA_AGENT_WATCHDOG_MS);
+    if ((rc = wa_kv_open()) != WA_OK) {
+        wa_console_printf("kv store: error %d\n", rc);
+    }
     wa_life_boot(&s_boot);
 }
 

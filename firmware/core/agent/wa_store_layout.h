@@ -7,6 +7,7 @@
  *   page 0                  boot log: 16-byte records (with a CRC) appended at each boot
  *   pages 1, 2              lifecycle journal (wa_journal.h): two pages used in turn
  *   slot k (k < SLOTS)      one header page, then the module's pages
+ *   KV_PAGES after the slots key-value store (wa_kv.h): pages used as a ring
  *
  * A slot's header page (offsets in the page):
  *   0     wa_slot_header_t (96 B)   written at install, CRC in its last word
@@ -44,6 +45,8 @@
 #define WA_STORE_PROGRESS_OFFSET 1024u
 #define WA_STORE_PROGRESS_RECORDS ((WA_STORE_PAGE - WA_STORE_PROGRESS_OFFSET) / 8u)
 #define WA_STORE_SLOT_OFFSET(k) (WA_STORE_SLOTS_START + (uint32_t)(k)*WA_STORE_SLOT_BYTES)
-#define WA_STORE_FLASH_BYTES (WA_STORE_SLOTS_START + WA_STORE_SLOTS * WA_STORE_SLOT_BYTES)
+#define WA_STORE_KV (WA_STORE_SLOTS_START + WA_STORE_SLOTS * WA_STORE_SLOT_BYTES)
+#define WA_STORE_KV_PAGES 4u
+#define WA_STORE_FLASH_BYTES (WA_STORE_KV + WA_STORE_KV_PAGES * WA_STORE_PAGE)
 
 #endif /* WA_STORE_LAYOUT_H */

@@ -21,6 +21,7 @@ enum agent_err {
     WA_ERR_DENIED = 8,        /* a pin, bus or address the board profile does not allow */
     WA_ERR_NACK = 9,          /* an I2C device did not acknowledge (absent or busy) */
     WA_ERR_IO = 10,           /* a device or bus failed (stuck bus, lost arbitration) */
+    WA_ERR_NO_SPACE = 11,     /* storage full: the app's quota or the flash area */
 
     /* loading a module */
     WA_ERR_MALFORMED = 16,        /* not a well-formed wasm binary */

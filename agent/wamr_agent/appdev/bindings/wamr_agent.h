@@ -45,6 +45,7 @@ extern "C" {
 #define WA_ERR_DENIED              (-8)   /* a pin, bus or address the board profile does not allow */
 #define WA_ERR_NACK                (-9)   /* an I2C device did not acknowledge (absent or busy) */
 #define WA_ERR_IO                  (-10)  /* a device or bus failed (stuck bus, lost arbitration) */
+#define WA_ERR_NO_SPACE            (-11)  /* storage full: the app's quota or the flash area */
 #define WA_ERR_MALFORMED           (-16)  /* not a well-formed wasm binary */
 #define WA_ERR_MODULE_TOO_LARGE    (-17)  /* module bytes above the board's limit */
 #define WA_ERR_MEMORY_BUDGET       (-18)  /* linear memory needs above the board's limit */

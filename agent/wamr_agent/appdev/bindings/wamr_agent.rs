@@ -52,6 +52,8 @@ impl Error {
     pub const NACK: Error = Error(-9);
     /// WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration)
     pub const IO: Error = Error(-10);
+    /// WA_ERR_NO_SPACE: storage full: the app's quota or the flash area
+    pub const NO_SPACE: Error = Error(-11);
     /// WA_ERR_MALFORMED: not a well-formed wasm binary
     pub const MALFORMED: Error = Error(-16);
     /// WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit

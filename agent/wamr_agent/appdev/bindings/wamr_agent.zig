@@ -34,6 +34,8 @@ pub const ERR_DENIED: i32 = -8;
 pub const ERR_NACK: i32 = -9;
 /// WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration)
 pub const ERR_IO: i32 = -10;
+/// WA_ERR_NO_SPACE: storage full: the app's quota or the flash area
+pub const ERR_NO_SPACE: i32 = -11;
 /// WA_ERR_MALFORMED: not a well-formed wasm binary
 pub const ERR_MALFORMED: i32 = -16;
 /// WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit
@@ -97,6 +99,7 @@ pub const Error = error{
     Denied,
     Nack,
     Io,
+    NoSpace,
     Malformed,
     ModuleTooLarge,
     MemoryBudget,
@@ -137,6 +140,7 @@ pub fn errorCode(err: Error) i32 {
         error.Denied => ERR_DENIED,
         error.Nack => ERR_NACK,
         error.Io => ERR_IO,
+        error.NoSpace => ERR_NO_SPACE,
         error.Malformed => ERR_MALFORMED,
         error.ModuleTooLarge => ERR_MODULE_TOO_LARGE,
         error.MemoryBudget => ERR_MEMORY_BUDGET,
@@ -178,6 +182,7 @@ fn check(rc: i32) Error!void {
         ERR_DENIED => error.Denied,
         ERR_NACK => error.Nack,
         ERR_IO => error.Io,
+        ERR_NO_SPACE => error.NoSpace,
         ERR_MALFORMED => error.Malformed,
         ERR_MODULE_TOO_LARGE => error.ModuleTooLarge,
         ERR_MEMORY_BUDGET => error.MemoryBudget,

@@ -36,6 +36,8 @@ export namespace wamr_agent {
   export const ERR_NACK: i32 = -9;
   /** WA_ERR_IO: a device or bus failed (stuck bus, lost arbitration) */
   export const ERR_IO: i32 = -10;
+  /** WA_ERR_NO_SPACE: storage full: the app's quota or the flash area */
+  export const ERR_NO_SPACE: i32 = -11;
   /** WA_ERR_MALFORMED: not a well-formed wasm binary */
   export const ERR_MALFORMED: i32 = -16;
   /** WA_ERR_MODULE_TOO_LARGE: module bytes above the board's limit */
