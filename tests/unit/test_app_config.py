@@ -59,8 +59,7 @@ def test_client_sends_config_set_and_get_and_reads_the_answers() -> None:
     assert client.config_set("cfg", 3, {"mode": "eco"}, ["old"]) == ConfigState(
         "cfg", 3, 3, "applied", 0, None)
     assert client.config_get("cfg") == ConfigState("cfg", 3, 2, "rejected", 7, {"mode": "eco"})
-    assert link.sent == [(10, {"name": "cfg", "desired": 3, "set": {"mode": "eco"},
-                               "unset": ["old"]}),
+    assert link.sent == [(10, {"name": "cfg", "desired": 3, "set": {"mode": "eco", "old": None}}),
                          (11, {"name": "cfg"})]
 
 

@@ -17,16 +17,17 @@ STATUSES = ("none", "applied", "rejected", "trapped", "pending")
 
 
 class ConfigSetWriteRequest(message.WriteRequest):
-    """Sets and unsets keys of app ``name``'s configuration as version ``desired``
-    (above the device's: a version it has already is a retry, and stores nothing)."""
+    """Changes app ``name``'s configuration as version ``desired`` (above the device's:
+    a version it has already is a retry, and stores nothing). ``set`` is a JSON merge
+    patch (RFC 7386): a text value sets the key, None (CBOR null) deletes it, keys not
+    named stay."""
 
     _GROUP_ID = GROUP_ID
     _COMMAND_ID = CommandId.CONFIG_SET
 
     name: str
-    desired: int = Field(ge=1, lt=1 << 32)
-    set: dict[str, str] | None = None
-    unset: list[str] | None = None
+    desired: int = Field(ge=1, lt=1 << 31)  # on_config(version) takes an i32
+    set: dict[str, str | None]
 
 
 class _ConfigState:

@@ -324,8 +324,9 @@ class AppClient:
         ``name``'s configuration (a version the device has already: nothing is stored,
         so a retry is harmless); the state once the device delivered it."""
         check_app_name(name)
-        request = rq.ConfigSetWrite(name=name, desired=desired, set=values or None,
-                                    unset=[*unset] or None, sequence=self.sequence())
+        patch: dict[str, str | None] = {**values, **dict.fromkeys(unset)}
+        request = rq.ConfigSetWrite(name=name, desired=desired, set=patch,
+                                    sequence=self.sequence())
         rsp = self._ok(f"set the configuration of app {name!r}", request, NOT_GRANTED)
         return ConfigState.from_response(name, rsp)
 

@@ -6,6 +6,7 @@
 
 #include "wa_agent_config.h"
 #include "wa_console.h"
+#include "wa_kv.h"
 #include "wa_mgmt.h"
 #include "wa_port.h"
 
@@ -76,14 +77,22 @@ static int op_i2c(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, siz
     return wa_port_i2c(bus, addr, wr, wr_len, rd, rd_len);
 }
 
+/* The app's configuration (wa_config.h), by its installed name. */
+static int op_config_get(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf, size_t cap,
+                         size_t *len)
+{
+    const runner_app_t *a = (const runner_app_t *)ctx;
+    return wa_kv_get(WA_KV_NS_CONFIG, a->name, key, key_len, buf, cap, len);
+}
+
 /* The board profile's [gpio] and [i2c] (wa_board.h) bound what gpio and i2c reach. */
 static const wa_host_ops_t k_ops = {
-    NULL,       op_log,
-    op_sensor,  op_telemetry,
-    op_time_us, op_sleep_ms,
-    NULL,       {WA_BOARD_GPIO_PINS, WA_BOARD_I2C_ALLOW_COUNT, WA_BOARD_I2C_ALLOW},
-    op_gpio,    op_i2c,
-    NULL};
+    NULL,         op_log,
+    op_sensor,    op_telemetry,
+    op_time_us,   op_sleep_ms,
+    NULL,         {WA_BOARD_GPIO_PINS, WA_BOARD_I2C_ALLOW_COUNT, WA_BOARD_I2C_ALLOW},
+    op_gpio,      op_i2c,
+    op_config_get};
 
 /* ---- the table ---------------------------------------------------------------- */
 
@@ -198,6 +207,13 @@ static int call(uint32_t slot, const char *export_name, const wa_value_t *args, 
 int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_error_t *err)
 {
     return call(slot, export_name, NULL, 0, result, err);
+}
+
+int wa_runner_call_i32(uint32_t slot, const char *export_name, int32_t arg, int32_t *result,
+                       wa_error_t *err)
+{
+    wa_value_t value = {'i', {arg}};
+    return call(slot, export_name, &value, 1, result, err);
 }
 
 int wa_runner_event(uint32_t slot, const char **export_name, wa_error_t *err)

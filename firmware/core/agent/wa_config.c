@@ -1,0 +1,143 @@
+/* wa_config.c - see wa_config.h. */
+#include "wa_config.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "wa_agent_config.h"
+#include "wa_lifecycle.h"
+#include "wa_runner.h"
+#include "zcbor_decode.h"
+
+/* Delivery statuses; from ST_REJECTED on, a failed delivery. */
+enum { ST_NONE, ST_APPLIED, ST_PENDING, ST_REJECTED, ST_TRAPPED };
+static const char *const k_status[] = {"none", "applied", "pending", "rejected", "trapped"};
+
+/* What the running app of a slot made of its configuration. */
+typedef struct reported {
+    uint32_t applied; /* the version it applied last; 0: none */
+    int32_t code;     /* on_config's result, or the trap's agent_err */
+    uint32_t status;  /* of the last delivery: ST_* */
+} reported_t;
+
+static reported_t s_reported[WA_STORE_SLOTS];
+
+#define VERSION_KEY "config" /* in WA_KV_NS_AGENT: the desired version, 4 bytes */
+#define CBOR_NULL 0xF6u      /* a "set" value that deletes its key */
+
+static const char *app_of(uint32_t k)
+{
+    return wa_life_info(k)->name;
+}
+
+static uint32_t desired_version(uint32_t k)
+{
+    uint32_t v = 0;
+    size_t len = 0;
+    int rc = wa_kv_get(WA_KV_NS_AGENT, app_of(k), VERSION_KEY, sizeof VERSION_KEY - 1u, &v,
+                       sizeof v, &len);
+    return rc == WA_OK && len == sizeof v ? v : 0u;
+}
+
+static bool granted(uint32_t k)
+{
+    wa_slot_header_t header;
+    return wa_store_header(k, &header) == WA_OK && (header.grants & WA_CAP_CONFIG) != 0;
+}
+
+int wa_config_slot(const char *name, size_t len, int *rc)
+{
+    int k = wa_life_current(name, len);
+    *rc = k < 0 ? WA_ERR_NOT_FOUND : granted((uint32_t)k) ? WA_OK : WA_ERR_NOT_GRANTED;
+    return *rc == WA_OK ? k : -1;
+}
+
+/* Calls on_config(version) of slot k's app (applied at once without the
+ * export) and records what came of it. */
+static void deliver(uint32_t k, uint32_t version)
+{
+    reported_t *r = &s_reported[k];
+    wa_error_t err;
+    int32_t result = 0;
+    int rc = wa_runner_call_i32(k, "on_config", (int32_t)version, &result, &err);
+    wa_life_after_call(k, "on_config", rc, &err);
+    bool returned = rc == WA_OK || rc == WA_ERR_NO_EXPORT;
+    r->code = returned ? result : rc;
+    r->status = !returned ? ST_TRAPPED : result != 0 ? ST_REJECTED : ST_APPLIED;
+    r->applied = r->status == ST_APPLIED ? version : r->applied;
+}
+
+void wa_config_started(uint32_t k)
+{
+    memset(&s_reported[k], 0, sizeof s_reported[k]);
+    uint32_t version = desired_version(k);
+    if (version != 0 && wa_runner_loaded(k) && granted(k)) {
+        deliver(k, version);
+    }
+}
+
+/* The "set" map at `at` (text keys; a text value, or null: delete the key):
+ * checks every entry, or (app not NULL) stores or deletes each. WA_OK or
+ * an agent_err. */
+static int walk(const uint8_t *at, const uint8_t *end, const char *app)
+{
+    ZCBOR_STATE_D(dec, 2, at, (size_t)(end - at), 1, 0);
+    if (at != NULL && !zcbor_map_start_decode(dec)) {
+        return WA_ERR_INVALID_ARG;
+    }
+    while (at != NULL && !zcbor_array_at_end(dec)) {
+        struct zcbor_string k, v = {NULL, 0};
+        if (!zcbor_tstr_decode(dec, &k) || k.len - 1u >= WA_KV_KEY_MAX ||
+            dec->payload >= dec->payload_end) {
+            return WA_ERR_INVALID_ARG;
+        }
+        bool del = *dec->payload == CBOR_NULL;
+        if (!(del ? zcbor_any_skip(dec, NULL) : zcbor_tstr_decode(dec, &v))) {
+            return WA_ERR_INVALID_ARG;
+        }
+        int rc = v.len > WA_KV_VALUE_MAX ? WA_ERR_TOO_LARGE
+                 : app == NULL           ? WA_OK
+                 : del                   ? wa_kv_delete(WA_KV_NS_CONFIG, app, k.value, k.len)
+                       : wa_kv_set(WA_KV_NS_CONFIG, app, k.value, k.len, v.value, v.len,
+                                   WA_AGENT_CONFIG_BYTES);
+        if (rc != WA_OK && rc != WA_ERR_NOT_FOUND) {
+            return rc;
+        }
+    }
+    return WA_OK;
+}
+
+int wa_config_set(uint32_t k, uint32_t desired, const uint8_t *set, const uint8_t *end)
+{
+    const char *app = app_of(k);
+    int rc = WA_OK;
+    if (desired > desired_version(k)) {
+        rc = walk(set, end, NULL); /* every entry checked before any is stored */
+        rc = rc != WA_OK ? rc : walk(set, end, app);
+        rc = rc != WA_OK ? rc
+                         : wa_kv_set(WA_KV_NS_AGENT, app, VERSION_KEY, sizeof VERSION_KEY - 1u,
+                                     &desired, sizeof desired, 0);
+    }
+    desired = desired_version(k);
+    if (rc == WA_OK && wa_runner_loaded(k) && s_reported[k].applied != desired) {
+        deliver(k, desired);
+    }
+    return rc;
+}
+
+void wa_config_state(uint32_t k, wa_config_state_t *st)
+{
+    const reported_t *r = &s_reported[k];
+    st->desired = desired_version(k);
+    st->applied = r->applied;
+    st->code = r->code;
+    st->status = k_status[st->desired == 0                                   ? ST_NONE
+                          : r->applied == st->desired && wa_runner_loaded(k) ? ST_APPLIED
+                          : r->status >= ST_REJECTED                         ? r->status
+                                                                             : ST_PENDING];
+}
+
+int wa_config_each(uint32_t k, wa_kv_each_fn fn, void *ctx)
+{
+    return wa_kv_each(WA_KV_NS_CONFIG, app_of(k), fn, ctx);
+}
