@@ -20,6 +20,7 @@ from .errors import ConfigPending, ConfigRejected, UsageError, WamrAgentError
 if TYPE_CHECKING:
     from .access import DeviceAccess
 
+STATUSES = ("none", "applied", "pending", "rejected", "trapped")  # enum wa_config_status
 KEY_MAX = 32  # bytes of a key (WA_KV_KEY_MAX)
 VALUE_MAX = 256  # bytes of a value (WA_KV_VALUE_MAX)
 BYTES_MAX = 512  # keys + values of one app (WA_AGENT_CONFIG_BYTES)
@@ -43,7 +44,8 @@ class ConfigState:
 
     @classmethod
     def from_response(cls, name: str, rsp: Any) -> ConfigState:
-        return cls(name, rsp.desired, rsp.applied, rsp.status, rsp.code,
+        status = STATUSES[rsp.status] if rsp.status < len(STATUSES) else f"status {rsp.status}"
+        return cls(name, rsp.desired, rsp.applied, status, rsp.code,
                    dict(rsp.values) if hasattr(rsp, "values") else None)
 
     def as_dict(self) -> dict[str, Any]:

@@ -5,15 +5,17 @@ set_config's next version and its outcomes."""
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import cbor2
 import pytest
 
 from wamr_agent.agent_err import AgentErr
-from wamr_agent.app_config import ConfigState, parse_assignments, set_config
+from wamr_agent.app_config import STATUSES, ConfigState, parse_assignments, set_config
 from wamr_agent.errors import (
     EXIT_CODES,
     ConfigPending,
@@ -41,6 +43,13 @@ class ScriptedLink:
         return HEADER.pack((op & 7) + 1 | 0x08, 0, len(payload), group, seq, cmd) + payload
 
 
+def test_the_statuses_mirror_the_firmwares_enum() -> None:
+    header = (Path(__file__).parents[2] / "firmware/core/agent/wa_config.h").read_text()
+    enum = re.findall(r"WA_CONFIG_([A-Z]+) = (\d+)", header)
+    assert [(name.lower(), int(value)) for name, value in enum] == [
+        (status, i) for i, status in enumerate(STATUSES)]
+
+
 def test_assignments_split_at_the_first_equals_sign_and_check_sizes() -> None:
     assert parse_assignments(["a=1", "url=http://x/?q=1", "empty="]) == {
         "a": "1", "url": "http://x/?q=1", "empty": ""}
@@ -52,9 +61,8 @@ def test_assignments_split_at_the_first_equals_sign_and_check_sizes() -> None:
 
 def test_client_sends_config_set_and_get_and_reads_the_answers() -> None:
     link = ScriptedLink([
-        {"desired": 3, "applied": 3, "status": "applied", "code": 0},
-        {"desired": 3, "applied": 2, "status": "rejected", "code": 7,
-         "values": {"mode": "eco"}}])
+        {"desired": 3, "applied": 3, "status": 1, "code": 0},
+        {"desired": 3, "applied": 2, "status": 3, "code": 7, "values": {"mode": "eco"}}])
     client = AppClient(link)
     assert client.config_set("cfg", 3, {"mode": "eco"}, ["old"]) == ConfigState(
         "cfg", 3, 3, "applied", 0, None)

@@ -12,9 +12,6 @@ from smp import message
 
 from .app_group import GROUP_ID, CommandId, ReadResponse, Uint, WriteResponse
 
-STATUSES = ("none", "applied", "rejected", "trapped", "pending")
-"""Values of ``status``: how the desired version's delivery to the app went."""
-
 
 class ConfigSetWriteRequest(message.WriteRequest):
     """Changes app ``name``'s configuration as version ``desired`` (above the device's:
@@ -35,9 +32,10 @@ class _ConfigState:
     """The desired version the device holds (0: none)."""
     applied: Uint = 0
     """The version the running app applied last (0: none since it started)."""
-    status: str = "none"
-    """``STATUSES``: applied, rejected (on_config returned ``code``), trapped
-    (``code``: the trap's AgentErr), pending (the app does not run), none."""
+    status: Uint = 0
+    """An index into ``wamr_agent.app_config.STATUSES`` (``enum wa_config_status``):
+    none, applied, pending (the app does not run),
+    rejected (on_config returned ``code``), trapped (``code``: the trap's AgentErr)."""
     code: int = 0
 
 

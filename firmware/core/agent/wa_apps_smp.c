@@ -551,7 +551,7 @@ static int app_config(wa_smp_call_t *call, bool set)
     zcbor_state_t *e = call->enc;
     bool ok = put_uint(e, "desired", st.desired) && put_uint(e, "applied", st.applied) &&
               zcbor_tstr_put_lit(e, "code") && zcbor_int32_put(e, st.code) &&
-              put_str(e, "status", st.status, 16);
+              put_uint(e, "status", st.status);
     if (ok && !set) {
         ok = zcbor_tstr_put_lit(e, "values") && zcbor_map_start_encode(e, 64) &&
              wa_config_each((uint32_t)k, put_pair, e) == WA_OK && zcbor_map_end_encode(e, 64);

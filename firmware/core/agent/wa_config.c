@@ -9,9 +9,14 @@
 #include "wa_runner.h"
 #include "zcbor_decode.h"
 
-/* Delivery statuses; from ST_REJECTED on, a failed delivery. */
-enum { ST_NONE, ST_APPLIED, ST_PENDING, ST_REJECTED, ST_TRAPPED };
-static const char *const k_status[] = {"none", "applied", "pending", "rejected", "trapped"};
+/* from WA_CONFIG_REJECTED on, a failed delivery */
+enum {
+    ST_NONE = WA_CONFIG_NONE,
+    ST_APPLIED = WA_CONFIG_APPLIED,
+    ST_PENDING = WA_CONFIG_PENDING,
+    ST_REJECTED = WA_CONFIG_REJECTED,
+    ST_TRAPPED = WA_CONFIG_TRAPPED
+};
 
 /* What the running app of a slot made of its configuration. */
 typedef struct reported {
@@ -131,10 +136,10 @@ void wa_config_state(uint32_t k, wa_config_state_t *st)
     st->desired = desired_version(k);
     st->applied = r->applied;
     st->code = r->code;
-    st->status = k_status[st->desired == 0                                   ? ST_NONE
-                          : r->applied == st->desired && wa_runner_loaded(k) ? ST_APPLIED
-                          : r->status >= ST_REJECTED                         ? r->status
-                                                                             : ST_PENDING];
+    st->status = st->desired == 0                                   ? ST_NONE
+                 : r->applied == st->desired && wa_runner_loaded(k) ? ST_APPLIED
+                 : r->status >= ST_REJECTED                         ? r->status
+                                                                    : ST_PENDING;
 }
 
 int wa_config_each(uint32_t k, wa_kv_each_fn fn, void *ctx)

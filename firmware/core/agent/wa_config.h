@@ -23,13 +23,21 @@
 
 #include "wa_kv.h"
 
+/* How the delivery of the desired version went (config get's "status"). */
+enum wa_config_status {
+    WA_CONFIG_NONE = 0,     /* the app has no configuration */
+    WA_CONFIG_APPLIED = 1,  /* the running app applied the desired version */
+    WA_CONFIG_PENDING = 2,  /* not delivered: the app does not run */
+    WA_CONFIG_REJECTED = 3, /* on_config returned code (non-zero) */
+    WA_CONFIG_TRAPPED = 4   /* on_config trapped: code is the trap's agent_err */
+};
+
 /* What config get and set answer about an app. */
 typedef struct wa_config_state {
-    uint32_t desired;   /* the desired version; 0: no configuration */
-    uint32_t applied;   /* the version the running app applied last; 0: none */
-    int32_t code;       /* on_config's result, or the trap's agent_err */
-    const char *status; /* "none", "applied", "pending" (not running),
-                           "rejected", "trapped" */
+    uint32_t desired; /* the desired version; 0: no configuration */
+    uint32_t applied; /* the version the running app applied last; 0: none */
+    int32_t code;     /* on_config's result, or the trap's agent_err */
+    uint32_t status;  /* enum wa_config_status */
 } wa_config_state_t;
 
 /* The current slot of app name (len bytes), or -1 with *rc set:
