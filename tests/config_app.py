@@ -21,8 +21,8 @@ from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink
 
 REJECT = 7  # what on_config returns for a value starting with "b"
-CONFIG_REJECTED = 22  # exit codes of `config set` (wamr_agent.errors)
-CONFIG_PENDING = 23
+CONFIG_REJECTED = 24  # exit codes of `config set` (wamr_agent.errors)
+CONFIG_PENDING = 25
 NOT_GRANTED = 6  # LinkError
 NO_SUCH_APP = 2  # UsageError
 
@@ -71,7 +71,7 @@ def config_app(path: Path, wat: str = CONFIG_WAT) -> Path:
 def check_set_get_and_reject(board: EmulatedBoard | SimulatedBoard, tmp_path: Path) -> None:
     """config set is delivered to the app (on_config reads the new value with
     config_get), config get shows desired vs reported, a rejected version is
-    reported as such (exit 22) and the next good one applies."""
+    reported as such (exit 24) and the next good one applies."""
     cli(board, "deploy", str(config_app(tmp_path / "cfg.wasm")), "--name", "cfg")
     board.console.expect(r"\[cfg\] setup")
     got = cli(board, "config", "set", "cfg", "mode=fast", "rate=10")

@@ -192,7 +192,7 @@ class ConfigRejected(WamrAgentError):
     """The app did not apply its new configuration: its on_config returned non-zero
     or trapped (docs/config.md). The values stay stored on the device."""
 
-    exit_code = 22
+    exit_code = 24
     code = AgentErr.BAD_STATE
 
 
@@ -200,7 +200,7 @@ class ConfigPending(WamrAgentError):
     """The configuration is stored on the device, but the app does not run: it gets
     it when it starts (docs/config.md)."""
 
-    exit_code = 23
+    exit_code = 25
     code = AgentErr.BAD_STATE
 
 

@@ -99,10 +99,10 @@ def test_run_delivers_its_config_after_setup(tmp_path: Path) -> None:
     assert report.config is not None and report.config.status == "applied"
 
 
-def test_run_exits_22_when_the_app_rejects_its_config(tmp_path: Path) -> None:
+def test_run_exits_24_when_the_app_rejects_its_config(tmp_path: Path) -> None:
     path = str(config_app(tmp_path / "cfg.wasm"))
     result = CliRunner().invoke(cli_app, ["run", path, "--config", "mode=bad", "--json"])
-    assert result.exit_code == 22, result.output
+    assert result.exit_code == 24, result.output
     got = json.loads(result.stdout)["config"]
     assert (got["status"], got["code"], got["values"]) == ("rejected", REJECT, {"mode": "bad"})
     result = CliRunner().invoke(cli_app, ["run", path, "--config", "mode=ok"])

@@ -102,8 +102,8 @@ def test_set_config_sends_the_next_version_and_raises_unless_applied() -> None:
     device = FakeAccess(ConfigState("cfg", 4, 4, "applied", 0, {"a": "1"}))
     assert set_config(device, "cfg", {"b": "2"}, ["a"]).applied == 5  # type: ignore[arg-type]
     assert device.sets == [("cfg", 5, {"b": "2"}, ["a"])]
-    for outcome, cls, code in (("rejected", ConfigRejected, 22), ("trapped", ConfigRejected, 22),
-                               ("pending", ConfigPending, 23)):
+    for outcome, cls, code in (("rejected", ConfigRejected, 24), ("trapped", ConfigRejected, 24),
+                               ("pending", ConfigPending, 25)):
         with pytest.raises(cls, match="config version 5 stored, not applied") as caught:
             set_config(FakeAccess(device.state, outcome), "cfg", {"b": "3"})  # type: ignore[arg-type]
         assert caught.value.exit_code == EXIT_CODES[cls.__name__] == code

@@ -55,7 +55,7 @@ def config_set(
     broker_options: BrokerOptions,
 ) -> None:
     """Set an app's configuration keys as its next version; exits 0 once the app applied
-    it (its on_config returned 0), 22 if it rejected it, 23 if it does not run."""
+    it (its on_config returned 0), 24 if it rejected it, 25 if it does not run."""
     from ..access import via_option
     from ..app_config import parse_assignments, set_config
     from ..deploy import on_device

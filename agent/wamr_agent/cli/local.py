@@ -83,6 +83,7 @@ def run(
     line on stderr says so), e.g. for a benchmark whose compiled code exceeds the
     board's engine heap."""
     from ..app_config import parse_assignments
+    from ..errors import ConfigRejected
     from ..run import LocalDevices, run_module, with_limits
 
     profile, notices = guard(as_json, lambda: with_limits(board, cpu_ticks=cpu_ticks,
@@ -98,7 +99,7 @@ def run(
     rejected = report.config is not None and report.config.status != "applied"
     if as_json:
         print_json(report.as_dict())
-        raise typer.Exit(22 if rejected else 0)
+        raise typer.Exit(ConfigRejected.exit_code if rejected else 0)
     for call in report.calls:
         if call.export not in ("loop", "setup", "_start", "on_timer", "on_gpio"):
             print(f"{call.export}({', '.join(map(str, call.args))}) = {call.result}")
@@ -112,7 +113,7 @@ def run(
               f"RAM peak {kib(s.heap_peak)} of {kib(s.heap_limit)}, "
               f"last call {s.ticks_last_call} ticks")
     if rejected:
-        raise typer.Exit(22)  # ConfigRejected's code, as `config set` exits
+        raise typer.Exit(ConfigRejected.exit_code)  # as `config set` exits
 
 
 def _print_inspect(r: InspectReport) -> None:
