@@ -34,13 +34,39 @@ PROBE_EXPECTED = {
     "temp_raw": RAW_23_5, "i2c_read_only": 0, "temp_raw_again": RAW_23_5,
 }
 
+NOT_FOUND, NO_SPACE = -AgentErr.NOT_FOUND, -AgentErr.NO_SPACE
+# What the storage probe (tests/fixtures/apps/kv_probe.c) logs on every port, but its
+# start count ("boots"): the board default quota (1024 bytes) holds "boots" (9 bytes)
+# and five 202-byte keys.
+KV_EXPECTED = {
+    "boots_set": 0, "get_missing": NOT_FOUND, "set_empty_key": INVALID,
+    "set_long_key": INVALID, "set_long_value": INVALID, "get_empty_key": INVALID,
+    "delete_long_key": INVALID, "set": 0, "get_cut": 5, "get_cut_bytes": ord("p") << 8 | ord("r"),
+    "get": 5, "set_empty_value": 0, "get_empty_value": 0, "delete": 0,
+    "delete_again": NOT_FOUND, "get_deleted": NOT_FOUND, "quota_full": NO_SPACE,
+    "quota_stored": 5, "quota_after_delete": 0, "quota_cleanup": 0,
+}
+
 _PROBE = re.compile(r"probe (\w+) = (-?\d+)")
+_KV = re.compile(r"kv (\w+) = (-?\d+)")
 THERMOSTAT_LINE = "tmp105 raw=0x1780 temp=23.500 C"
 
 
 def probe_results(lines: Iterable[str]) -> dict[str, int]:
     """{name: result} of the probe's log lines."""
     return {m[1]: int(m[2]) for m in map(_PROBE.search, lines) if m}
+
+
+def kv_results(lines: Iterable[str]) -> dict[str, int]:
+    """{name: result} of the storage probe's log lines, its start count apart."""
+    got = {m[1]: int(m[2]) for m in map(_KV.search, lines) if m}
+    got.pop("boots", None)
+    return got
+
+
+def kv_boots(lines: Iterable[str]) -> list[int]:
+    """The start counts the storage probe logged, in order."""
+    return [int(m[2]) for m in map(_KV.search, lines) if m and m[1] == "boots"]
 
 
 def refused_without(board: EmulatedBoard | SimulatedBoard, module: Path, grants: list[str],

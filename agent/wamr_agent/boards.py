@@ -44,13 +44,16 @@ _EMULATIONS: tuple[Emulation, ...] = ("qemu", "host")
 _ADDRESS_LIMIT = 1 << 32
 _TOP_KEYS = frozenset(
     {"name", "description", "cpu", "ram_bytes", "flash_bytes", "emulation", "qemu", "budget",
-     "gpio", "i2c"}
+     "gpio", "i2c", "storage"}
 )
 _QEMU_KEYS = frozenset({"machine", "cpu", "uart_base", "flash_base", "ram_base"})
 # Optional [qemu] keys the Cortex-M firmware port reads (firmware/tools/gen_board.py).
 _QEMU_PORT_KEYS = frozenset({"mgmt_uart_base", "mgmt_uart_rx_irq", "watchdog_base",
                              "flash_window_base", "sysclk_hz", "fpgaio_base", "i2c0_base"})
 GPIO_PINS = 32  # pins 0-31 (WA_IO_PINS)
+# [storage] default_quota when absent: key-value bytes an app may hold (gen_board.py mirrors it)
+DEFAULT_KV_QUOTA = 1024
+KV_QUOTA_MAX = 8192  # no quota above what the store's pages hold (wa_kv.h)
 I2C_ALLOW_MAX = 8  # (bus, address) pairs (WA_IO_I2C_MAX)
 _BUDGET_KEYS = frozenset(
     {"module_bytes", "linear_memory_bytes", "stack_bytes", "heap_bytes", "cpu_ticks"}
@@ -111,6 +114,7 @@ class Board:
     path: Path
     gpio_pins: tuple[int, ...] = ()  # [gpio] pins an app may use
     i2c: tuple[tuple[int, int], ...] = ()  # [i2c] (bus, address) pairs an app may address
+    kv_quota: int = DEFAULT_KV_QUOTA  # [storage] default_quota: an app's key-value bytes
 
     @property
     def supported(self) -> bool:
@@ -196,7 +200,16 @@ def _parse_board(top: _Table) -> Board:
         path=top.path,
         gpio_pins=_parse_gpio(top),
         i2c=_parse_i2c(top),
+        kv_quota=_parse_storage(top),
     )
+
+
+def _parse_storage(top: _Table) -> int:
+    table = top.table("storage")
+    if table is None:
+        return DEFAULT_KV_QUOTA
+    table.only(frozenset({"default_quota"}))
+    return table.integer("default_quota", minimum=1, limit=KV_QUOTA_MAX + 1)
 
 
 def _parse_gpio(top: _Table) -> tuple[int, ...]:

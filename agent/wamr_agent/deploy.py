@@ -57,16 +57,18 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
            wait: bool = True, timeout: float | None = None,
            on_status: Callable[[AppStatus], None] | None = None,
            ram_check: bool = True, version: str | None = None,
-           grants: list[str] | None = None) -> DeployReport:
+           grants: list[str] | None = None, kv_quota: int | None = None) -> DeployReport:
     """Pre-flight on the host and against the device, upload (resuming an interrupted
     upload of the same bytes) and install ``path`` as app ``name`` (default: the
     file's stem); with ``start``, start it and (``wait``) wait for the device's
     verdict: Reverted, InstallFailed or VerdictTimeout unless it is confirmed (or
     awaits an operator's confirm). ``ram_check``: compare the RAM estimate with the
-    device's free RAM (only when starting). ``version`` and ``grants`` (None: all)
-    go with a module's upload (a bundle carries its own)."""
+    device's free RAM (only when starting). ``version``, ``grants`` (None: all) and
+    ``kv_quota`` (None: the board's) go with a module's upload (a bundle carries its
+    own)."""
     check_framing(framing)
-    app, payload = load_payload(path, board, name, version=version, grants=grants)
+    app, payload = load_payload(path, board, name, version=version, grants=grants,
+                                kv_quota=kv_quota)
     need = estimate_ram(path, board, payload.module, payload.grants,
                         len(payload.data)) if (
         start and ram_check) else None

@@ -130,7 +130,7 @@ def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | N
     try:
         result = client.upload(plan.app, p.data, start=plan.start, deploy_id=deploy_id(p.sha),
                                version=p.version, grants=upload_grants(p), progress=progress,
-                               bundle=p.bundle)
+                               bundle=p.bundle, kv_quota=p.kv_quota)
     except SmpLinkError as lost:
         result = _finished_anyway(link, client, plan, lost)
     stopped = survey is not None and any(

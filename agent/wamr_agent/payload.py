@@ -31,6 +31,7 @@ class Payload:
     grants: tuple[str, ...] | None = None  # a bundle's capabilities; None: all
     name: str | None = None  # a bundle's app name
     version: str | None = None  # a bundle's app version
+    kv_quota: int | None = None  # a module's storage quota; None: the board's default
 
     @property
     def sha(self) -> bytes:
@@ -107,18 +108,20 @@ def read_payload(path: str | Path) -> bytes:
 
 def check_payload(data: bytes, label: str, board: str, name: str | None,
                   trusted: list[bytes] | None = None, *, version: str | None = None,
-                  grants: list[str] | None = None) -> tuple[str, Payload]:
+                  grants: list[str] | None = None,
+                  kv_quota: int | None = None) -> tuple[str, Payload]:
     """The app name and the checked payload for ``data`` (a module or a bundle) from
     file ``label``; ``trusted``: also check a bundle's signature against these keys.
-    ``version`` and ``grants`` (None: all) go with a module's upload; a bundle
-    carries its own."""
+    ``version``, ``grants`` (None: all) and ``kv_quota`` (None: the board's) go with
+    a module's upload; a bundle carries its own."""
     if not data.startswith(BUNDLE_MAGIC):
         module = module_preflight(data, label, board, grants)
         return app_name(label, name), Payload(data, False, module,
                                               None if grants is None else tuple(grants),
-                                              version=version)
-    if version is not None or grants is not None:
-        raise UsageError(f"{label} is a bundle: its version and grants are its manifest's")
+                                              version=version, kv_quota=kv_quota)
+    if version is not None or grants is not None or kv_quota is not None:
+        raise UsageError(f"{label} is a bundle: its version, grants and storage quota are "
+                         "its manifest's")
     payload = bundle_payload(data, label, board, trusted)
     if name is not None and name != payload.name:
         raise UsageError(f"{label} is a bundle for app {payload.name!r}; --name cannot "
@@ -127,8 +130,8 @@ def check_payload(data: bytes, label: str, board: str, name: str | None,
 
 
 def load_payload(path: str | Path, board: str, name: str | None, *,
-                 version: str | None = None,
-                 grants: list[str] | None = None) -> tuple[str, Payload]:
+                 version: str | None = None, grants: list[str] | None = None,
+                 kv_quota: int | None = None) -> tuple[str, Payload]:
     """The app name and the checked payload for ``path`` (a module or a bundle)."""
     return check_payload(read_payload(path), str(path), board, name, version=version,
-                         grants=grants)
+                         grants=grants, kv_quota=kv_quota)

@@ -50,6 +50,7 @@ class Options:
     framing: str = "auto"
     version: str | None = None
     grants: list[str] | None = None
+    kv_quota: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def read_spec(path: str | Path, options: Options) -> tuple[DeploySpec, bytes]:
                                                                      o.version)
     return DeploySpec(deploy_id(sha), name, len(data), sha.hex(), bundle, version, o.start,
                       o.wait, o.timeout, o.ram_check, o.framing, str(path), o.board,
-                      o.grants), data
+                      o.grants, o.kv_quota), data
 
 
 def _bundle_app(path: str | Path, data: bytes, name: str | None) -> tuple[str, str]:

@@ -12,16 +12,21 @@ from .boards import Board, load_board
 from .errors import CallError
 from .pywamr import Host, Instance, MemoryStats, Module, Runtime, Tmp105
 from .pywamr.devices import WRITE
+from .pywamr.kvstore import KvStore
 from .sensors import SensorPlayback
 
 
 @dataclass(frozen=True)
 class LocalDevices:
     """Device I/O of a local run: input pin levels from a gpio.in file (re-read at
-    every GPIO call), and what the TMP105 model at bus 0, 0x48 measures."""
+    every GPIO call), what the TMP105 model at bus 0, 0x48 measures, and the file
+    that keeps the key-value store between runs (None: in memory), with the app's
+    quota (None: the board's default)."""
 
     gpio_inputs: Path | None = None
     tmp105_celsius: float = 25.0
+    kv_file: Path | None = None
+    kv_quota: int | None = None
 
 
 @dataclass
@@ -53,8 +58,8 @@ class RecordingHost(Host):
 
     def __init__(self, report: RunReport, sensors: SensorPlayback | None,
                  echo: Callable[[str], None] | None,
-                 devices: LocalDevices = LocalDevices()) -> None:
-        super().__init__()
+                 devices: LocalDevices = LocalDevices(), app_name: str = "app") -> None:
+        super().__init__(KvStore(devices.kv_file), app_name, devices.kv_quota)
         self.report = report
         self.sensors = sensors
         self.echo = echo
@@ -188,7 +193,7 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
     sensors = SensorPlayback.from_csv(sensor_data) if sensor_data else None
     names = entry_points(module, invoke)
     values = parse_args(module, names[0], args or []) if names else []
-    host = RecordingHost(report, sensors, echo, devices)
+    host = RecordingHost(report, sensors, echo, devices, app_name=Path(path).stem)
     with runtime.instantiate(module, host) as app:
         _run_calls(app, names, values, repeat, report,
                    None if config is None else lambda: _deliver(app, config, path, report))

@@ -170,9 +170,9 @@ def _wrapper(api: Api) -> list[str]:
     out = api.out
     if not api.status:
         ret, body = SCALARS[api.ret]["rust"], [f"    {call}"]
-    elif api.length:
-        ret, body = "Result<usize>", [f"    let rc = {call};", "    status(rc.min(0))?;",
-                                      "    Ok(rc as usize)"]
+    elif api.count:
+        ret, body = "Result<usize>", [f"    let rc = {call};",
+                                      "    if rc < 0 { Err(Error(rc)) } else { Ok(rc as usize) }"]
     elif out is None:
         ret, body = "Result<()>", [f"    status({call})"]
     else:

@@ -58,8 +58,8 @@ def _wrapper(api: Api) -> list[str]:
     out = api.out
     if not api.status:
         ret, body = SCALARS[api.ret]["zig"], [f"    return {call};"]
-    elif api.length:
-        ret, body = "Error!usize", [f"    const rc = {call};", "    try check(@min(rc, 0));",
+    elif api.count:
+        ret, body = "Error!usize", [f"    const rc = {call};", "    if (rc < 0) try check(rc);",
                                     "    return @intCast(rc);"]
     elif out is None:
         ret, body = "Error!void", [f"    return check({call});"]

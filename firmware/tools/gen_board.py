@@ -37,6 +37,9 @@ EXIT_REFUSED = 2
 EXIT_BAD_PROFILE = 3
 
 
+DEFAULT_KV_QUOTA = 1024  # [storage] default_quota when absent (agent/wamr_agent/boards.py)
+
+
 class BoardRefused(Exception):
     """The board cannot run wamr-agent (too little RAM)."""
 
@@ -55,6 +58,7 @@ class Profile:
     qemu: dict[str, int | str] | None
     gpio_pins: int = 0  # bit n: pin n ([gpio] pins)
     i2c: tuple[int, ...] = ()  # bus << 8 | address ([i2c] busN)
+    kv_quota: int = DEFAULT_KV_QUOTA  # [storage] default_quota: an app's key-value bytes
 
     def addr(self, key: str) -> int:
         assert self.qemu is not None
@@ -89,6 +93,7 @@ def load_profile(path: Path) -> Profile:
             qemu=data.get("qemu"),
             gpio_pins=sum(1 << int(pin) for pin in set(data.get("gpio", {}).get("pins", []))),
             i2c=_i2c_allow(data.get("i2c", {})),
+            kv_quota=int(data.get("storage", {}).get("default_quota", DEFAULT_KV_QUOTA)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProfileError(f"{path}: missing or malformed key {exc}") from exc
@@ -132,6 +137,7 @@ def _board_macros(p: Profile) -> list[str]:
         f"#define WA_BOARD_GPIO_PINS {p.gpio_pins:#010x}u",
         f"#define WA_BOARD_I2C_ALLOW_COUNT {len(p.i2c)}u",
         f"#define WA_BOARD_I2C_ALLOW {{{allow}}}",
+        _define("WA_BOARD_KV_QUOTA", p.kv_quota),
     ]
     if p.qemu is not None:
         lines += [

@@ -8,9 +8,8 @@ and safe wrappers derived from the C prototypes by three rules:
 - ``const uint8_t *b, int32_t n`` is one byte-slice argument, ``uint8_t *b,
   int32_t n`` one mutable byte slice (the call fills it);
 - a non-const pointer to a scalar (``float *value``) is the wrapper's result;
-- an ``int32_t`` result is a status (0 or a negated code), except after a filled
-  slice whose length is named ``cap`` (``uint8_t *buf, int32_t cap``): then it is
-  a length (>= 0, the wrapper's result) or a negated code; any other result is
+- an ``int32_t`` result is a status (0 or a negated code), or for the natives
+  in COUNT_RESULTS a byte count (>= 0) or a negated code; any other result is
   the value itself (``int64_t time_ms``).
 
 A prototype these rules cannot map is an error in `make gen`, so a new native
@@ -32,6 +31,11 @@ SCALARS: dict[str, dict[str, str]] = {  # C type -> Rust, Zig, AssemblyScript ty
     "double": {"rust": "f64", "zig": "f64", "as": "f64"},
 }
 _DECL = re.compile(r"^(const\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(\*?)\s*([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+# Natives whose int32_t result is a byte count or a negated code (kv_get,
+# config_get: the value's full length).
+COUNT_RESULTS = frozenset({"kv_get", "config_get"})
 
 
 class BindingError(ValueError):
@@ -57,7 +61,7 @@ class Api:
     params: list[Param]
     ret: str  # C return type
     status: bool  # the result is a status code
-    length: bool = False  # ... or a length (>= 0) when it is not negative
+    count: bool = False  # ... or a byte count (COUNT_RESULTS)
 
     @property
     def out(self) -> Param | None:
@@ -110,12 +114,11 @@ def api_of(native: Any) -> Api:
     status = native.c_ret == "int32_t"
     if not status and any(p.kind == "out" for p in params):
         raise BindingError(f"{where}: an out parameter needs an int32_t status result")
-    length = status and any(r[1:] == ("int32_t", "") and r[0] == "cap" and raw[i - 1][2] == "*"
-                            for i, r in enumerate(raw) if i > 0)
-    if length and any(p.kind == "out" for p in params):
-        raise BindingError(f"{where}: a length result and an out parameter")
+    count = native.name in COUNT_RESULTS
+    if count and (not status or any(p.kind == "out" for p in params)):
+        raise BindingError(f"{where}: a count result is an int32_t without an out parameter")
     return Api(native.name, native.capability, native.doc, raw, params, native.c_ret, status,
-               length)
+               count)
 
 
 def call_args(api: Api, ptr: str, length: str, out: str,

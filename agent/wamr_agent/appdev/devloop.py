@@ -281,6 +281,7 @@ class Artifact:
     version: str | None
     grants: list[str] | None
     built: BuildReport | None  # None: the module was up to date
+    kv_quota: int | None = None  # [storage] quota (a bundle carries it)
 
 
 def deploy_artifact(m: AppManifest, board: str, name: str | None = None) -> Artifact:
@@ -288,10 +289,11 @@ def deploy_artifact(m: AppManifest, board: str, name: str | None = None) -> Arti
     bundle (for the manifest's boards and ``board``, signed with its key) next to it."""
     built = ensure_built(m)
     if m.signing is None:
-        return Artifact(m.out, name or m.name, m.version, m.grant_list(), built)
+        return Artifact(m.out, name or m.name, m.version, m.grant_list(), built, m.kv_quota)
     from ..ota.pack import pack
 
     boards = list(m.boards) if board in m.boards else [*m.boards, board]
     report = pack(m.out, None, key=m.signing.load(), version=m.version, seq=m.signing.seq,
-                  boards=boards, name=name or m.name, grants=m.grant_list(), health=m.health)
+                  boards=boards, name=name or m.name, grants=m.grant_list(), health=m.health,
+                  kv_quota=m.kv_quota)
     return Artifact(Path(report.path), None, None, None, built)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..boards import load_board
+from ..boards import KV_QUOTA_MAX, load_board
 from ..capabilities import CAPABILITIES
 from ..errors import ManifestError, WamrAgentError
 from ..ota.health import U32_MAX, Health, parse_duration_ms
@@ -35,11 +35,12 @@ KINDS = ("reactor", "command")
 DEFAULT_BOARD = "esp32"
 DEFAULT_STACK = 8192
 _TOP = frozenset({"name", "version", "language", "boards", "grants", "build", "budget",
-                  "health", "signing"})
+                  "health", "signing", "storage"})
 _BUILD = frozenset({"sources", "kind", "stack_size", "out"})
 _BUDGET = frozenset({"cpu_ticks"})
 _HEALTH = frozenset({"loops", "traps", "window", "confirm"})
 _SIGNING = frozenset({"key", "key_env", "seq"})
+_STORAGE = frozenset({"quota"})
 PEM_BEGIN = "-----BEGIN"
 
 
@@ -98,6 +99,7 @@ class AppManifest:
     cpu_ticks: int | None
     health: Health
     signing: Signing | None
+    kv_quota: int | None = None  # [storage] quota; None: the board's default_quota
 
     @property
     def folder(self) -> Path:
@@ -183,7 +185,7 @@ def load_manifest(path: Path) -> AppManifest:
             "stack_size") else DEFAULT_STACK,
         out=path.parent / (build.text("out") if build.has("out") else f"build/{name}.wasm"),
         boards=_boards(top), grants=_grants(top), cpu_ticks=_cpu_ticks(top),
-        health=_health(top), signing=_signing(top))
+        health=_health(top), signing=_signing(top), kv_quota=_kv_quota(top))
 
 
 def _checked_text(top: _Table, key: str, problem_of: Callable[[str], str | None]) -> str:
@@ -225,6 +227,15 @@ def _grants(top: _Table) -> tuple[str, ...] | None:
         top.fail("grants", f"unknown capability {unknown[0]!r}; known: "
                  f"{', '.join(CAPABILITIES)}")
     return tuple(value)
+
+
+def _kv_quota(top: _Table) -> int | None:
+    table = top.table("storage")
+    if table is None:
+        return None
+    table.only(_STORAGE)
+    return table.integer("quota", minimum=1, limit=KV_QUOTA_MAX + 1) if table.has(
+        "quota") else None
 
 
 def _cpu_ticks(top: _Table) -> int | None:

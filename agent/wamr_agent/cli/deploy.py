@@ -120,7 +120,7 @@ def via_target(via: str | None, device: str | None, port: str | None,
 
 def runner(module: Path, board: str | None, port: str | None, baud: int,
            target: Via | None, options: Options, *, version: str | None = None,
-           grants: list[str] | None = None) -> Run:
+           grants: list[str] | None = None, kv_quota: int | None = None) -> Run:
     """The deploy `deploy` runs (and `up` and `watch`): over ``port`` or the board's
     local instance, or through the gateway of ``target``."""
     from .. import deploy as deploying
@@ -130,14 +130,16 @@ def runner(module: Path, board: str | None, port: str | None, baud: int,
 
     def run(shown: DeployProgress | None) -> deploying.DeployReport:
         if target is not None:
-            return deploy_via(module, target, replace(options, version=version, grants=grants),
+            return deploy_via(module, target, replace(options, version=version, grants=grants,
+                                                      kv_quota=kv_quota),
                               shown.followers() if shown else None)
         return deploying.deploy(module, board or DEFAULT_BOARD, port, options.name,
                                 options.start, shown.progress if shown else None,
                                 shown.on_target if shown else None, chosen, baud,
                                 wait=options.wait, timeout=options.timeout,
                                 on_status=shown.on_status if shown else None,
-                                ram_check=options.ram_check, version=version, grants=grants)
+                                ram_check=options.ram_check, version=version, grants=grants,
+                                kv_quota=kv_quota)
 
     return run
 
@@ -158,7 +160,7 @@ def app_runner(board: str | None, port: str | None, baud: int,
             on_build(art.built)
         return runner(art.path, chosen, port, baud, target, replace(options, name=art.name,
                                                                    board=chosen),
-                      version=art.version, grants=art.grants)
+                      version=art.version, grants=art.grants, kv_quota=art.kv_quota)
 
     return for_manifest
 

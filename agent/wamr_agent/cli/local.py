@@ -71,6 +71,12 @@ def run(
                                         "app exporting on_timer or on_gpio gets its callbacks, "
                                         "after the entry points (the clock jumps to each "
                                         "event).")] = 1000,
+    kv: Annotated[Path | None, typer.Option(help="File that keeps the app's key-value "
+                                            "storage between runs (JSON; default: in memory). "
+                                            "The app's name is the module's file name.")] = None,
+    kv_quota: Annotated[int | None, typer.Option(min=1, show_default=False, help="Bytes of "
+                                                 "key-value storage the app may use instead of "
+                                                 "the board's default_quota.")] = None,
     config: Annotated[list[str] | None, typer.Option(
         "--config", help="KEY=VALUE of the app's configuration (repeatable), delivered at "
         "start as on a device: on_config(1) after setup (docs/config.md).",
@@ -94,8 +100,8 @@ def run(
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
-        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105), for_ms=for_ms,
-        config=values))
+        devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105, kv_file=kv,
+                             kv_quota=kv_quota), for_ms=for_ms, config=values))
     rejected = report.config is not None and report.config.status != "applied"
     if as_json:
         print_json(report.as_dict())

@@ -30,9 +30,10 @@ COMMIT_OFFSET = 96
 SLOT_VERSION = 3
 FLAG_PRELOADED = 1  # confirmed without a trial (wa_store.h WA_SLOT_F_PRELOADED)
 TICKS_DEFAULT = 0xFFFFFFFF
+QUOTA_DEFAULT = 0xFFFFFFFF  # kv_quota: the board's [storage] default_quota
 # magic, version, header_size, module_len, grants, cpu_ticks, module_crc32, name,
 # generation, image_len, image_crc32, module_off, seq, flags, health_loops, health_traps,
-# health_window_ms, reserved; then crc32 of all that
+# health_window_ms, kv_quota (QUOTA_DEFAULT: the board's); then crc32 of all that
 HEADER_FIELDS = struct.Struct("<IHHIIII32sIIIIIIHHII")
 HEADER_SIZE = HEADER_FIELDS.size + 4
 assert HEADER_SIZE == 96, "must match _Static_assert in wa_store.h"
@@ -82,7 +83,7 @@ def header_bytes(app: PreloadApp, generation: int = 1) -> bytes:
     fields = HEADER_FIELDS.pack(SLOT_MAGIC, SLOT_VERSION, HEADER_SIZE, len(app.module),
                                 app.grants, ticks, zlib.crc32(app.module), name, generation,
                                 NO_IMAGE, 0xFFFFFFFF, 0, 0,  # image len and CRC, module_off, seq
-                                FLAG_PRELOADED, 0, 0, 0, 0xFFFFFFFF)  # health, reserved
+                                FLAG_PRELOADED, 0, 0, 0, QUOTA_DEFAULT)  # health, kv quota
     header = fields + struct.pack("<I", zlib.crc32(fields))
     return header + b"\xff" * (COMMIT_OFFSET - HEADER_SIZE) + struct.pack("<I", SLOT_COMMIT)
 

@@ -97,7 +97,7 @@ class Installer:
         with _HOST_CHECKS:
             app, payload = check_payload(data, label, board, spec.name, self._trusted,
                                          version=None if spec.bundle else spec.version,
-                                         grants=spec.grants)
+                                         grants=spec.grants, kv_quota=spec.kv_quota)
             need = estimate_ram(label, board, payload.module, payload.grants,
                         len(payload.data)) if (
                 spec.start and spec.ram_check) else None

@@ -17,6 +17,7 @@ import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from ..boards import KV_QUOTA_MAX
 from ..capabilities import grant_mask
 from ..errors import UsageError
 from ..smp.app_names import version_problem
@@ -66,8 +67,10 @@ class DeploySpec:
     """What a deploy is: the first ``deploy`` request. ``version``: the app's version
     (a bundle's: its manifest's; a module's: what its upload carries, None: none);
     ``grants``: a module's capabilities (None: all, the device's default; a bundle
-    carries its own). ``file`` is the client's name for the bytes (in messages);
-    ``board`` the board the client expects (None: the device's)."""
+    carries its own); ``kv_quota``: a module's storage quota in bytes (None, or absent
+    from an older client's job: the board's default). ``file`` is the client's name
+    for the bytes (in messages); ``board`` the board the client expects (None: the
+    device's)."""
 
     deploy: str
     name: str
@@ -83,6 +86,7 @@ class DeploySpec:
     file: str = ""
     board: str | None = None
     grants: list[str] | None = None
+    kv_quota: int | None = None
 
     def to_args(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,7 +109,7 @@ class DeploySpec:
                    float(timeout) if timeout is not None else None,
                    _get(args, "ram_check", bool, True), _get(args, "framing", str, "auto"),
                    _get(args, "file", str, ""), _get(args, "board", str, None),
-                   _grants(args))
+                   _grants(args), _kv_quota(args))
 
 
 def _version(args: dict[str, Any]) -> str | None:
@@ -126,6 +130,14 @@ def _grants(args: dict[str, Any]) -> list[str] | None:
         raise UsageError(f"args.grants must be a list of capability names: {grants!r}")
     grant_mask(grants)
     return grants
+
+
+def _kv_quota(args: dict[str, Any]) -> int | None:
+    """``args.kv_quota``: bytes of key-value storage, 1 to KV_QUOTA_MAX."""
+    quota: int | None = _get(args, "kv_quota", int, None)
+    if quota is not None and not 1 <= quota <= KV_QUOTA_MAX:
+        raise UsageError(f"args.kv_quota must be 1 to {KV_QUOTA_MAX} bytes: {quota!r}")
+    return quota
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class Manifest:
     mem: dict[str, int] | None = None
     entry: tuple[str, ...] | None = None
     health: Health = field(default_factory=Health)
+    kv_quota: int | None = None  # key-value bytes; None: the board's default
 
     def to_cbor(self) -> bytes:
         body: dict[str, Any] = {
@@ -56,6 +57,8 @@ class Manifest:
             body["mem"] = dict(self.mem)
         if self.entry is not None:
             body["entry"] = list(self.entry)
+        if self.kv_quota is not None:
+            body["kv_quota"] = self.kv_quota
         return cbor2.dumps(body, canonical=True)
 
     def as_dict(self) -> dict[str, Any]:
@@ -63,7 +66,8 @@ class Manifest:
                 "boards": list(self.boards), "caps": list(self.caps),
                 "module": {"len": self.module_len, "sha256": self.module_sha256.hex()},
                 "mem": self.mem, "entry": list(self.entry) if self.entry else None,
-                "health": self.health.to_cbor_map(), "kid": self.kid.hex()}
+                "health": self.health.to_cbor_map(), "kid": self.kid.hex(),
+                "kv_quota": self.kv_quota}
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,14 @@ class Bundle:
 
 def build_bundle(module: bytes, *, name: str, version: str, seq: int, boards: list[str],
                  caps: list[str], key: KeyPair, mem: dict[str, int] | None = None,
-                 entry: list[str] | None = None, health: Health | None = None) -> bytes:
+                 entry: list[str] | None = None, health: Health | None = None,
+                 kv_quota: int | None = None) -> bytes:
     """A signed bundle; the inputs are checked as a verifier would."""
     manifest = Manifest(name=name, version=version, seq=seq, boards=tuple(boards),
                         caps=tuple(caps), module_len=len(module),
                         module_sha256=hashlib.sha256(module).digest(), kid=key.kid, mem=mem,
                         entry=tuple(entry) if entry is not None else None,
-                        health=health or Health())
+                        health=health or Health(), kv_quota=kv_quota)
     encoded = manifest.to_cbor()
     _check_manifest(_decode_manifest(encoded), len(module))  # the builder's own check
     signed = HEAD.pack(MAGIC, len(encoded), len(module)) + encoded
@@ -198,7 +203,8 @@ def _check_manifest(m: Any, module_len: int) -> Manifest:
                     seq=_uint(m, "seq"), boards=_texts(m, "boards", 1, LIST_MAX),
                     caps=_texts(m, "caps", 0, LIST_MAX), module_len=module_len,
                     module_sha256=sha, kid=kid, mem=mem,
-                    entry=_texts(m, "entry", 0, LIST_MAX) if "entry" in m else None, health=health)
+                    entry=_texts(m, "entry", 0, LIST_MAX) if "entry" in m else None, health=health,
+                    kv_quota=_uint(m, "kv_quota") if "kv_quota" in m else None)
 
 
 def _health(h: dict[Any, Any]) -> Health:

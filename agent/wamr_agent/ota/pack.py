@@ -33,7 +33,7 @@ class PackReport:
 
 def pack(module_path: Path, out: Path | None, *, key: KeyPair, version: str, seq: int,
          boards: list[str], name: str | None = None, grants: list[str] | None = None,
-         health: Health | None = None) -> PackReport:
+         health: Health | None = None, kv_quota: int | None = None) -> PackReport:
     """Checks the module against each board (validation, fit, imports), then writes
     the signed bundle (default: NAME-VERSION.wab next to the module)."""
     if not boards:
@@ -59,7 +59,8 @@ def pack(module_path: Path, out: Path | None, *, key: KeyPair, version: str, seq
     app = name or module_path.stem
     module = module_path.read_bytes()
     data = build_bundle(module, name=app, version=version, seq=seq, boards=boards, caps=caps,
-                        key=key, mem={"linear": linear}, entry=entry, health=health)
+                        key=key, mem={"linear": linear}, entry=entry, health=health,
+                        kv_quota=kv_quota)
     target = out or module_path.with_name(f"{app}-{version}.wab")
     write_output(target, data, "bundle")
     return PackReport(str(target), app, version, seq, boards, caps, len(module), len(data),

@@ -27,7 +27,8 @@ typedef struct wa_budget {
 } wa_budget_t;
 
 enum wa_cap { WA_CAP_LOG, WA_CAP_TIME, WA_CAP_SENSOR, WA_CAP_TELEMETRY, WA_CAP_WASI,
-              WA_CAP_GPIO, WA_CAP_I2C, WA_CAP_CONFIG, WA_CAP_ALL, ... };
+              WA_CAP_GPIO, WA_CAP_I2C, WA_CAP_STORAGE, WA_CAP_CONFIG, WA_CAP_ALL, ... };
+enum wa_kv_op { WA_KV_OP_GET, WA_KV_OP_SET, WA_KV_OP_DELETE, WA_KV_OP_CONFIG_GET, ... };
 enum wa_gpio_mode { WA_GPIO_IN, WA_GPIO_OUT, WA_GPIO_EDGE_RISING, WA_GPIO_EDGE_FALLING,
                     WA_GPIO_MODE_MAX, ... };
 enum wa_gpio_op { WA_GPIO_OP_CONFIG, WA_GPIO_OP_READ, WA_GPIO_OP_WRITE, WA_GPIO_OP_EDGES, ... };
@@ -54,8 +55,8 @@ typedef struct wa_host_ops {
     int (*gpio)(void *ctx, int op, uint32_t pin, uint32_t arg, uint32_t *out);
     int (*i2c)(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len,
                uint8_t *rd, size_t rd_len);
-    int (*config_get)(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf, size_t cap,
-                      size_t *len);
+    int (*kv)(void *ctx, int op, const uint8_t *key, size_t key_len, uint8_t *val, size_t len,
+              uint32_t *out);
 } wa_host_ops_t;
 
 typedef struct wa_error { int code; char message[...]; } wa_error_t;
@@ -136,8 +137,8 @@ int wa_tmp105_transfer(wa_tmp105_t *t, const uint8_t *wr, size_t wr_len, uint8_t
 extern "Python" int py_gpio(void *ctx, int op, uint32_t pin, uint32_t arg, uint32_t *out);
 extern "Python" int py_i2c(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr,
                            size_t wr_len, uint8_t *rd, size_t rd_len);
-extern "Python" int py_config_get(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf,
-                                  size_t cap, size_t *len);
+extern "Python" int py_kv(void *ctx, int op, const uint8_t *key, size_t key_len, uint8_t *val,
+                          size_t len, uint32_t *out);
 extern "Python" int py_on_extern(void *ctx, const wa_wasm_extern_t *ext);
 """
 

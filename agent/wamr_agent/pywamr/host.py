@@ -17,6 +17,7 @@ from typing import Any
 from ..agent_err import AgentErr
 from ._loader import ffi, lib
 from .devices import DeviceError, I2CDevice, PinBank, default_i2c
+from .kvstore import KvStore
 
 STREAMS = {0: "log", 1: "stdout", 2: "stderr"}
 
@@ -26,14 +27,21 @@ class Host:
 
     ``sensor_read`` returns a float, or None when the channel has no data.
     ``gpio`` and ``i2c`` reach ``pins`` and ``i2c_devices`` (devices.py); either may
-    raise DeviceError, whose code the app gets. ``config_get`` reads ``config``, the
-    app's desired configuration (docs/config.md).
+    raise DeviceError, whose code the app gets. ``kv_*`` reach the keys of app
+    ``app_name`` in ``kv`` (kvstore.py; in memory unless given one with a file),
+    at most ``kv_quota`` bytes (None: the board's default, set by the Runtime).
+    ``config_get`` reads ``config``, the app's configuration pushed from the fleet
+    (docs/config.md).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, kv: KvStore | None = None, app_name: str = "app",
+                 kv_quota: int | None = None) -> None:
         self._t0 = time.monotonic_ns()
         self.pins = PinBank()
         self.i2c_devices: dict[tuple[int, int], I2CDevice] = default_i2c()
+        self.kv = kv if kv is not None else KvStore()
+        self.app_name = app_name
+        self.kv_quota = kv_quota
         self.config: dict[str, str] = {}
 
     def log(self, stream: str, text: str) -> None:
@@ -65,9 +73,24 @@ class Host:
             raise DeviceError(AgentErr.NACK, f"no device at bus {bus}, address {addr:#04x}")
         return device.transfer(wr, rd_len)
 
-    def config_get(self, key: str) -> str | None:
-        """The value of configuration ``key``, None when it has none."""
-        return self.config.get(key)
+    def kv_get(self, key: bytes) -> bytes:
+        value = self.kv.get(self.app_name, key)
+        if value is None:
+            raise DeviceError(AgentErr.NOT_FOUND, f"no key {key!r}")
+        return value
+
+    def kv_set(self, key: bytes, value: bytes) -> None:
+        self.kv.set(self.app_name, key, value, self.kv_quota or 0)
+
+    def kv_delete(self, key: bytes) -> None:
+        self.kv.delete(self.app_name, key)
+
+    def config_get(self, key: bytes) -> bytes:
+        """The value of configuration ``key`` (in ``config``)."""
+        value = self.config.get(key.decode("utf-8", "replace"))
+        if value is None:
+            raise DeviceError(AgentErr.NOT_FOUND, f"no configuration key {key!r}")
+        return value.encode()
 
 
 class HostBridge:
@@ -91,7 +114,7 @@ class HostBridge:
         self.ops.random = lib.py_random
         self.ops.gpio = lib.py_gpio
         self.ops.i2c = lib.py_i2c
-        self.ops.config_get = lib.py_config_get
+        self.ops.kv = lib.py_kv
 
     def close(self) -> None:
         HostBridge._handles.pop(self.handle, None)
@@ -210,14 +233,22 @@ def py_i2c(ctx: Any, bus: int, addr: int, wr: Any, wr_len: int, rd: Any, rd_len:
 
 
 @ffi.def_extern()  # type: ignore[untyped-decorator]
-def py_config_get(ctx: Any, key: Any, key_len: int, buf: Any, cap: int, size: Any) -> int:
+def py_kv(ctx: Any, op: int, key: Any, key_len: int, val: Any, size: int, out: Any) -> int:
     bridge = HostBridge.of(ctx)
-    got = bridge.guard(bridge.host.config_get, _text(key, key_len))
+    name = bytes(ffi.buffer(key, key_len))
+    if op == lib.WA_KV_OP_GET:
+        got = bridge.guard(bridge.host.kv_get, name)
+    elif op == lib.WA_KV_OP_CONFIG_GET:
+        got = bridge.guard(bridge.host.config_get, name)
+    elif op == lib.WA_KV_OP_SET:
+        got = bridge.guard(bridge.host.kv_set, name, bytes(ffi.buffer(val, size)) if size else b"")
+    else:
+        got = bridge.guard(bridge.host.kv_delete, name)
+    if isinstance(got, DeviceError):
+        return int(got.code)
     if bridge.pending:
         return int(AgentErr.TRAP_HOST)
-    if got is None:
-        return int(AgentErr.NOT_FOUND)
-    value = got.encode()
-    ffi.memmove(buf, value, min(cap, len(value)))
-    size[0] = len(value)
+    if isinstance(got, bytes):
+        ffi.memmove(val, got[:size], min(size, len(got)))
+        out[0] = len(got)
     return 0

@@ -86,6 +86,8 @@ class Instance:
     def __init__(self, runtime: Runtime, module: Module, host: Host) -> None:
         self.runtime = runtime
         self.module = module  # keeps module.data alive: without a CPU budget it is read in place
+        if host.kv_quota is None:
+            host.kv_quota = runtime.board.kv_quota
         self._bridge = HostBridge(host)
         self._bridge.allow(runtime.board.gpio_pins, runtime.board.i2c)
         err = ffi.new("wa_error_t *")

@@ -63,7 +63,7 @@ __all__ = [
 
 _FIRST_CHUNK = ("len", "sha", "name")
 _FIRST_CHUNK_ONLY = ("len", "sha", "name", "deploy", "grants", "start", "app_version",
-                     "bundle")
+                     "bundle", "kv_quota")
 
 
 class UploadWriteRequest(message.WriteRequest):
@@ -87,6 +87,9 @@ class UploadWriteRequest(message.WriteRequest):
     """An id chosen by the host (up to 32 bytes); the same module and id are a no-op."""
     grants: Uint | None = None
     """Capability bits (``enum wa_cap``); the device's default is all."""
+    kv_quota: Uint | None = None
+    """Bytes of key-value storage the app may use; the device's default is the board
+    profile's ``[storage] default_quota`` (a bundle's manifest says its own)."""
     start: bool | None = None
     """Start the app once installed."""
     app_version: str | None = Field(default=None, serialization_alias="version")

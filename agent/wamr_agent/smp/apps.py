@@ -194,7 +194,7 @@ class AppClient:
     def upload(self, name: str, data: bytes, *, start: bool = True,
                deploy_id: str | None = None, version: str | None = None,
                grants: int | None = None, progress: Progress | None = None,
-               bundle: bool = False) -> UploadResult:
+               bundle: bool = False, kv_quota: int | None = None) -> UploadResult:
         """Installs ``data`` (a module, or a signed bundle with ``bundle``) as app
         ``name``; continues an interrupted upload of the same bytes from the offset
         the device reached."""
@@ -202,7 +202,7 @@ class AppClient:
         first: dict[str, Any] = {"off": 0, "len": total, "sha": hashlib.sha256(data).digest(),
                                  "name": name, "start": start, "deploy": deploy_id,
                                  "app_version": version, "grants": grants,
-                                 "bundle": True if bundle else None}
+                                 "bundle": True if bundle else None, "kv_quota": kv_quota}
         chunks = _ChunkSize(self._room(rq.UploadWrite(off=total, data=b"")))
         room = min(self._room(rq.UploadWrite(**first, data=b"")), chunks.size)
         rsp = self._first_chunk(what, first, data[:room], chunks)

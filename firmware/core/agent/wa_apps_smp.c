@@ -58,6 +58,7 @@ typedef struct app_req {
     uint32_t off;
     uint32_t len;
     uint32_t grants;
+    uint32_t kv_quota;
     uint32_t since;
     uint32_t desired;   /* config set: the version */
     const uint8_t *set; /* config set: where its "set" map begins */
@@ -79,6 +80,7 @@ static bool key_is(const struct zcbor_string *k, const char *lit)
 static bool parse(const wa_smp_call_t *call, app_req_t *r)
 {
     memset(r, 0, sizeof *r);
+    r->kv_quota = WA_SLOT_QUOTA_DEFAULT;
     ZCBOR_STATE_D(dec, 2, call->body, call->body_len, 1, 0);
     if (!zcbor_map_start_decode(dec)) {
         return false;
@@ -110,6 +112,8 @@ static bool parse(const wa_smp_call_t *call, app_req_t *r)
         } else if (key_is(&k, "grants")) {
             ok = zcbor_uint32_decode(dec, &r->grants);
             r->have |= HAVE_GRANTS;
+        } else if (key_is(&k, "kv_quota")) {
+            ok = zcbor_uint32_decode(dec, &r->kv_quota);
         } else if (key_is(&k, "version")) {
             ok = zcbor_tstr_decode(dec, &r->version);
         } else if (key_is(&k, "since")) {
@@ -243,6 +247,7 @@ static int app_upload(wa_smp_call_t *call)
                                 (const char *)r.version.value,
                                 (uint32_t)r.version.len,
                                 r.have & HAVE_GRANTS ? r.grants : WA_CAP_ALL,
+                                r.kv_quota,
                                 r.start,
                                 r.bundle};
         rc = wa_install_begin(&req, &res);

@@ -22,6 +22,7 @@ typedef struct upload {
     uint32_t slot;
     uint32_t off;       /* next byte expected */
     uint32_t erased_to; /* module bytes erased so far (page multiple) */
+    uint32_t kv_quota;  /* the request's (a bundle carries its own) */
     wa_slot_meta_t meta;
     wa_sha256_ctx sha; /* over the bytes written so far */
 } upload_t;
@@ -159,6 +160,7 @@ static int begin_new(const wa_install_req_t *r)
     s_up.meta.magic = WA_META_MAGIC;
     s_up.meta.module_len = r->len;
     s_up.meta.grants = r->grants;
+    s_up.kv_quota = r->kv_quota;
     s_up.meta.flags = (r->start ? WA_META_START : 0u) | (r->bundle ? WA_META_BUNDLE : 0u);
     memcpy(s_up.meta.sha256, r->sha, sizeof s_up.meta.sha256);
     padded(s_up.meta.name, sizeof s_up.meta.name, r->name, r->name_len);
@@ -205,6 +207,7 @@ int wa_install_begin(const wa_install_req_t *r, wa_install_res_t *res)
         s_up.start = r->start;
         s_up.bundle = r->bundle;
         s_up.meta.grants = r->grants;
+        s_up.kv_quota = r->kv_quota;
         res->next_off = s_up.off; /* resume: the chunk at 0 gets the offset reached */
         return WA_OK;
     }
@@ -301,6 +304,7 @@ typedef struct payload {
     uint32_t seq;
     uint32_t flags; /* WA_SLOT_F_* */
     uint32_t loops, traps, window_ms;
+    uint32_t kv_quota;
 } payload_t;
 
 static const char *bundle_refusal(int rc)
@@ -345,6 +349,7 @@ static int open_bundle(const uint8_t *area, payload_t *p)
     p->loops = b.health_loops;
     p->traps = b.health_traps;
     p->window_ms = b.health_window_ms;
+    p->kv_quota = b.kv_quota;
     return WA_OK;
 }
 
@@ -367,7 +372,7 @@ static void fill_header(wa_slot_header_t *h, const payload_t *p, const uint8_t *
     h->health_loops = (uint16_t)(p->loops > 0xFFFFu ? 0xFFFFu : p->loops);
     h->health_traps = (uint16_t)(p->traps > 0xFFFFu ? 0xFFFFu : p->traps);
     h->health_window_ms = p->window_ms;
-    h->reserved = 0xFFFFFFFFu;
+    h->kv_quota = p->kv_quota;
 }
 
 /* The module's own checks: fit and imports against its grants. */
@@ -418,7 +423,7 @@ static int finish(wa_install_res_t *res)
     if (!s_up.bundle && m->module_len > WA_BOARD_BUDGET_MODULE_BYTES) {
         return refuse(WA_ERR_MODULE_TOO_LARGE, "module above the board's limit");
     }
-    payload_t p = {0, m->module_len, m->grants, 0, 0, WA_AGENT_HEALTH_LOOPS, 0, 0};
+    payload_t p = {0, m->module_len, m->grants, 0, 0, WA_AGENT_HEALTH_LOOPS, 0, 0, s_up.kv_quota};
     int rc = s_up.bundle ? open_bundle(area, &p) : WA_OK;
     if (rc == WA_OK) {
         rc = check_module(area + p.off, &p);

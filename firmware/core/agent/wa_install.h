@@ -26,9 +26,10 @@ typedef struct wa_install_req {
     uint32_t deploy_len;
     const char *version; /* may be NULL */
     uint32_t version_len;
-    uint32_t grants; /* enum wa_cap bits */
-    bool start;      /* start the app once installed (on trial) */
-    bool bundle;     /* the bytes are a signed bundle (ota/FORMAT.md), not a module */
+    uint32_t grants;   /* enum wa_cap bits */
+    uint32_t kv_quota; /* key-value bytes; WA_SLOT_QUOTA_DEFAULT: the board's */
+    bool start;        /* start the app once installed (on trial) */
+    bool bundle;       /* the bytes are a signed bundle (ota/FORMAT.md), not a module */
 } wa_install_req_t;
 
 /* What an upload request answers. */

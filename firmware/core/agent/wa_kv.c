@@ -260,30 +260,23 @@ static int max_seq(uint32_t at, const kv_rec_t *r, void *ctx)
 
 int wa_kv_open(void)
 {
-    int rc = WA_OK, stop = 0;
+    int stop = 0;
     s_map = wa_port_flash_map();
     s_num = 0;
     s_seq = 1;
-    for (uint32_t p = 0; s_map != NULL && p < PAGES; p++) {
+    if (s_map == NULL) {
+        return WA_ERR_NOT_SUPPORTED;
+    }
+    for (uint32_t p = 0; p < PAGES; p++) {
         if (page_num(p) > s_num) {
             s_num = page_num(p);
             s_head = p;
         }
     }
-    if (s_map == NULL) {
-        return WA_ERR_NOT_SUPPORTED;
-    }
-    if (s_num == 0) { /* a new area: page 0 starts the ring */
-        uint32_t num[2] = {1u, ~1u};
-        s_head = 0;
-        rc = wa_port_flash_erase(page_at(0), WA_STORE_PAGE);
-        if (rc == WA_OK && (rc = wa_store_program(page_at(0), num, sizeof num)) == WA_OK) {
-            s_num = 1;
-        }
-    }
     (void)walk(max_seq, NULL);
-    s_off = walk_page(s_head, NULL, NULL, &stop);
-    return rc != WA_OK ? rc : repair(s_head + 1u);
+    /* no page numbered yet: the first record numbers page 1, as if page 0 were full */
+    s_off = s_num == 0 ? WA_STORE_PAGE : walk_page(s_head, NULL, NULL, &stop);
+    return repair(s_head + 1u);
 }
 
 int wa_kv_get(unsigned ns, const char *app, const void *key, size_t key_len, void *val, size_t cap,

@@ -33,8 +33,10 @@
 #define WA_KV_VALUE_MAX 256u
 
 /* At boot, after the journal: finds the newest page and the next sequence
- * number, and finishes a compaction a power cut interrupted (formats the
- * area when no page holds a page number). Returns 0 or an agent_err code. */
+ * number, and finishes a compaction a power cut interrupted (no flash
+ * operation otherwise: a new area is numbered by its first record). Needs
+ * the port's memory-mapped flash (WA_ERR_NOT_SUPPORTED without). Returns 0
+ * or an agent_err code. */
 int wa_kv_open(void);
 
 /* app: the NUL-terminated app name (slot name, at most WA_SLOT_NAME_MAX

@@ -10,6 +10,7 @@
 #include "wa_config.h"
 #include "wa_console.h"
 #include "wa_err.h"
+#include "wa_kv.h"
 #include "wa_life_state.h"
 #include "wa_port.h"
 #include "wa_runner.h"
@@ -475,6 +476,11 @@ int wa_life_remove(const char *name, size_t len)
             rc = retire(k);
             wa_console_printf("app %.*s removed (slot %u)\n", (int)len, name, (unsigned)k);
         }
+    }
+    if (found && rc == WA_OK) { /* its storage goes too (after: a cut keeps the app's keys) */
+        char app[WA_SLOT_NAME_MAX + 1] = {0};
+        memcpy(app, name, len < WA_SLOT_NAME_MAX ? len : WA_SLOT_NAME_MAX);
+        (void)wa_kv_drop(app);
     }
     return found ? rc : WA_ERR_NOT_FOUND;
 }

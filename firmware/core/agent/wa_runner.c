@@ -19,6 +19,7 @@ typedef struct runner_app {
     char last_msg[WA_APP_MSG_MAX];
     uint64_t started_us;
     uint32_t mem_hw;
+    uint32_t kv_quota;
 } runner_app_t;
 
 static runner_app_t s_apps[WA_STORE_SLOTS];
@@ -77,22 +78,32 @@ static int op_i2c(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, siz
     return wa_port_i2c(bus, addr, wr, wr_len, rd, rd_len);
 }
 
-/* The app's configuration (wa_config.h), by its installed name. */
-static int op_config_get(void *ctx, const uint8_t *key, size_t key_len, uint8_t *buf, size_t cap,
-                         size_t *len)
+_Static_assert(WA_APP_KV_KEY_MAX == WA_KV_KEY_MAX && WA_APP_KV_VALUE_MAX == WA_KV_VALUE_MAX,
+               "the natives check the store's key and value limits");
+
+/* The app's own keys, by its name, within its quota; and (CONFIG_GET) its
+ * configuration pushed from the fleet (wa_config.h). */
+static int op_kv(void *ctx, int op, const uint8_t *key, size_t key_len, uint8_t *val, size_t len,
+                 uint32_t *out)
 {
     const runner_app_t *a = (const runner_app_t *)ctx;
-    return wa_kv_get(WA_KV_NS_CONFIG, a->name, key, key_len, buf, cap, len);
+    size_t full = 0;
+    unsigned ns = op == WA_KV_OP_CONFIG_GET ? WA_KV_NS_CONFIG : WA_KV_NS_APP;
+    int rc = op == WA_KV_OP_SET      ? wa_kv_set(ns, a->name, key, key_len, val, len, a->kv_quota)
+             : op == WA_KV_OP_DELETE ? wa_kv_delete(ns, a->name, key, key_len)
+                                     : wa_kv_get(ns, a->name, key, key_len, val, len, &full);
+    *out = (uint32_t)full;
+    return rc;
 }
 
 /* The board profile's [gpio] and [i2c] (wa_board.h) bound what gpio and i2c reach. */
 static const wa_host_ops_t k_ops = {
-    NULL,         op_log,
-    op_sensor,    op_telemetry,
-    op_time_us,   op_sleep_ms,
-    NULL,         {WA_BOARD_GPIO_PINS, WA_BOARD_I2C_ALLOW_COUNT, WA_BOARD_I2C_ALLOW},
-    op_gpio,      op_i2c,
-    op_config_get};
+    NULL,       op_log,
+    op_sensor,  op_telemetry,
+    op_time_us, op_sleep_ms,
+    NULL,       {WA_BOARD_GPIO_PINS, WA_BOARD_I2C_ALLOW_COUNT, WA_BOARD_I2C_ALLOW},
+    op_gpio,    op_i2c,
+    op_kv};
 
 /* ---- the table ---------------------------------------------------------------- */
 
@@ -154,6 +165,7 @@ int wa_runner_load(uint32_t slot, const wa_slot_header_t *header, wa_error_t *er
     }
     ops[slot] = k_ops;
     ops[slot].ctx = a;
+    a->kv_quota = header->kv_quota == WA_SLOT_QUOTA_DEFAULT ? WA_BOARD_KV_QUOTA : header->kv_quota;
     a->app = load_app(slot, header, &ops[slot], err);
     a->refused = a->app == NULL;
     if (a->app == NULL) {

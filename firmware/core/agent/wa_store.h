@@ -27,6 +27,7 @@
 #define WA_SLOT_COMMIT 0x54494D43u /* "CMIT": the header above it is whole */
 #define WA_SLOT_VERSION 3u
 #define WA_SLOT_TICKS_DEFAULT 0xFFFFFFFFu /* cpu_ticks: use the board's budget */
+#define WA_SLOT_QUOTA_DEFAULT 0xFFFFFFFFu /* kv_quota: the board's [storage] default_quota */
 #define WA_SLOT_NAME_MAX 32u
 
 /* wa_slot_header_t.flags */
@@ -52,7 +53,7 @@ typedef struct wa_slot_header {
     uint16_t health_loops;       /* trial: loop rounds before confirming */
     uint16_t health_traps;       /* trial: traps tolerated */
     uint32_t health_window_ms;   /* trial: least time on trial */
-    uint32_t reserved;           /* 0xFFFFFFFF */
+    uint32_t kv_quota;           /* key-value bytes (wa_kv.h); WA_SLOT_QUOTA_DEFAULT: board's */
     uint32_t crc32;              /* CRC-32 of the bytes before it */
 } wa_slot_header_t;
 

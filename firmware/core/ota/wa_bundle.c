@@ -56,6 +56,7 @@ static bool check_layout(const uint8_t *data, uint32_t len, wa_bundle_t *b)
     b->health_traps = WA_BUNDLE_HEALTH_TRAPS_DEFAULT;
     b->health_window_ms = WA_BUNDLE_HEALTH_WINDOW_DEFAULT;
     b->health_manual = false;
+    b->kv_quota = 0xFFFFFFFFu;
     return true;
 }
 
@@ -276,7 +277,8 @@ static void add_cap(wa_bundle_t *b, const struct zcbor_string *s)
     } caps[] = {{"log", WA_CAP_LOG},       {"time", WA_CAP_TIME},
                 {"sensor", WA_CAP_SENSOR}, {"telemetry", WA_CAP_TELEMETRY},
                 {"wasi", WA_CAP_WASI},     {"gpio", WA_CAP_GPIO},
-                {"i2c", WA_CAP_I2C},       {"config", WA_CAP_CONFIG}};
+                {"i2c", WA_CAP_I2C},       {"storage", WA_CAP_STORAGE},
+                {"config", WA_CAP_CONFIG}};
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         if (text_is(s, caps[i].name)) {
             b->caps |= caps[i].bit;
@@ -370,6 +372,7 @@ enum manifest_key {
     K_ENTRY,
     K_HEALTH,
     K_KID,
+    K_KV_QUOTA,
     K_COUNT_
 };
 
@@ -395,6 +398,7 @@ static bool decode_manifest_value(zcbor_state_t *dec, wa_bundle_t *b, int key)
     case K_ENTRY: return decode_list(dec, b, WA_BUNDLE_ENTRY_MAX, false);
     case K_HEALTH: return decode_map(dec, b, health_keys, 4, decode_health_value, &seen);
     case K_KID: return decode_bytes(dec, b->kid, WA_BUNDLE_KID_LEN);
+    case K_KV_QUOTA: return zcbor_uint32_decode(dec, &b->kv_quota);
     default: return false;
     }
 }
@@ -402,9 +406,10 @@ static bool decode_manifest_value(zcbor_state_t *dec, wa_bundle_t *b, int key)
 static bool decode_manifest(wa_bundle_t *b)
 {
     static const char *const keys[K_COUNT_] = {
-        [K_NAME] = "name",     [K_VERSION] = "version", [K_SEQ] = "seq", [K_BOARDS] = "boards",
-        [K_CAPS] = "caps",     [K_MODULE] = "module",   [K_MEM] = "mem", [K_ENTRY] = "entry",
-        [K_HEALTH] = "health", [K_KID] = "kid"};
+        [K_NAME] = "name",     [K_VERSION] = "version",  [K_SEQ] = "seq",
+        [K_BOARDS] = "boards", [K_CAPS] = "caps",        [K_MODULE] = "module",
+        [K_MEM] = "mem",       [K_ENTRY] = "entry",      [K_HEALTH] = "health",
+        [K_KID] = "kid",       [K_KV_QUOTA] = "kv_quota"};
     uint32_t seen;
     /* Backups: the manifest's map and one map or array in it. */
     ZCBOR_STATE_D(dec, 2, b->manifest, b->manifest_len, 1, 0);

@@ -83,6 +83,7 @@ typedef struct wa_bundle {
     /* "confirm": "manual": the version stays on trial until an operator
      * confirms it; false for "auto" and when absent. */
     bool health_manual;
+    uint32_t kv_quota;   /* "kv_quota": key-value bytes; 0xFFFFFFFF when absent */
     uint32_t mem_linear; /* "mem" fields in bytes; 0 when absent */
     uint32_t mem_stack;
     uint32_t mem_heap;

@@ -364,29 +364,54 @@ int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level)
     return 0;
 }
 
-/* ---- configuration (docs/config.md) ------------------------------------------- */
+/* ---- key-value storage (docs/device-api.md "Storage") -------------------------- */
 
-int wa_native_config_get(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+/* kv_get, kv_set, kv_delete, config_get (args: key, key_len[, val, len]):
+ * the lengths are checked here, the storing is the host's; the gets return
+ * the length. */
+static int kv_call(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len, int op,
+                   const char *what)
 {
-    uint32_t key = wa_slot_u32(&sp[1]), buf = wa_slot_u32(&sp[3]);
-    int32_t key_len = wa_slot_i32(&sp[2]), cap = wa_slot_i32(&sp[4]);
-    size_t len = 0;
-    if (key_len < 1 || key_len > WA_CONFIG_KEY_MAX || cap < 0) {
-        return host_result(app, &sp[0], "config_get", WA_ERR_INVALID_ARG);
-    }
-    int rc = guest_range(app, "config_get", mem_len, key, (uint32_t)key_len);
-    if (rc == 0) {
-        rc = guest_range(app, "config_get", mem_len, buf, (uint32_t)cap);
-    }
-    if (rc != 0) {
+    uint32_t key = wa_slot_u32(&sp[1]), key_len = wa_slot_u32(&sp[2]), out = 0;
+    uint32_t val = op != WA_KV_OP_DELETE ? wa_slot_u32(&sp[3]) : 0u;
+    uint32_t len = op != WA_KV_OP_DELETE ? wa_slot_u32(&sp[4]) : 0u;
+    int rc = key_len - 1u >= WA_APP_KV_KEY_MAX || len > INT32_MAX ||
+                     (op == WA_KV_OP_SET && len > WA_APP_KV_VALUE_MAX)
+                 ? WA_ERR_INVALID_ARG
+                 : WA_OK;
+    if (rc == WA_OK && ((rc = guest_range(app, what, mem_len, key, key_len)) != 0 ||
+                        (rc = guest_range(app, what, mem_len, val, len)) != 0)) {
         return rc;
     }
-    rc = app->ops.config_get == NULL ? WA_ERR_NOT_FOUND
-                                     : app->ops.config_get(app->ops.ctx, mem + key, (size_t)key_len,
-                                                           mem + buf, (size_t)cap, &len);
-    if (rc != WA_OK) {
-        return host_result(app, &sp[0], "config_get", rc);
+    if (rc == WA_OK) {
+        rc = app->ops.kv == NULL
+                 ? WA_ERR_NOT_SUPPORTED
+                 : app->ops.kv(app->ops.ctx, op, mem + key, key_len, mem + val, len, &out);
     }
-    wa_slot_set_i32(&sp[0], len > INT32_MAX ? INT32_MAX : (int32_t)len);
-    return 0;
+    if (rc == WA_OK && (op == WA_KV_OP_GET || op == WA_KV_OP_CONFIG_GET)) {
+        wa_slot_set_i32(&sp[0], out > INT32_MAX ? INT32_MAX : (int32_t)out);
+        return 0;
+    }
+    return host_result(app, &sp[0], what, rc);
+}
+
+int wa_native_kv_get(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    return kv_call(app, sp, mem, mem_len, WA_KV_OP_GET, "kv_get");
+}
+
+int wa_native_kv_set(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    return kv_call(app, sp, mem, mem_len, WA_KV_OP_SET, "kv_set");
+}
+
+int wa_native_kv_delete(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    return kv_call(app, sp, mem, mem_len, WA_KV_OP_DELETE, "kv_delete");
+}
+
+/* The configuration pushed from the fleet (docs/config.md): read-only. */
+int wa_native_config_get(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    return kv_call(app, sp, mem, mem_len, WA_KV_OP_CONFIG_GET, "config_get");
 }

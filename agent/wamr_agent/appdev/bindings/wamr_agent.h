@@ -151,6 +151,29 @@ __attribute__((import_module("wamr_agent"), import_name("timer_stop")))
 int32_t wa_timer_stop(int32_t id);
 
 /*
+ * [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are copied.
+ * Returns the value's full length (above cap: the value was cut), or -4 (WA_ERR_NOT_FOUND: no such
+ * key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative cap).
+ */
+__attribute__((import_module("wamr_agent"), import_name("kv_get")))
+int32_t wa_kv_get(const uint8_t *key, int32_t key_len, uint8_t *buf, int32_t cap);
+
+/*
+ * [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it survives
+ * resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad length), -11
+ * (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value stays).
+ */
+__attribute__((import_module("wamr_agent"), import_name("kv_set")))
+int32_t wa_kv_set(const uint8_t *key, int32_t key_len, const uint8_t *value, int32_t len);
+
+/*
+ * [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no such key),
+ * -3 (a bad key length).
+ */
+__attribute__((import_module("wamr_agent"), import_name("kv_delete")))
+int32_t wa_kv_delete(const uint8_t *key, int32_t key_len);
+
+/*
  * [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent config set`)
  * into buf, at most cap bytes, no NUL added. Returns the value's full length (more than cap: it
  * was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: key_len not 1 to 32, or

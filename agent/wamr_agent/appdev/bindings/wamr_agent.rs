@@ -150,6 +150,19 @@ pub mod sys {
         /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
         /// (WA_ERR_NOT_FOUND: no timer id is armed).
         pub fn timer_stop(id: i32) -> i32;
+        /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes
+        /// are copied. Returns the value's full length (above cap: the value was cut), or
+        /// -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or
+        /// a negative cap).
+        pub fn kv_get(key: *const u8, key_len: i32, buf: *mut u8, cap: i32) -> i32;
+        /// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash
+        /// storage; it survives resets and updates of the app. Returns 0, or -3
+        /// (WA_ERR_INVALID_ARG: a bad length), -11 (WA_ERR_NO_SPACE: the app's quota or the
+        /// store is full; the old value stays).
+        pub fn kv_set(key: *const u8, key_len: i32, value: *const u8, len: i32) -> i32;
+        /// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND:
+        /// no such key), -3 (a bad key length).
+        pub fn kv_delete(key: *const u8, key_len: i32) -> i32;
         /// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
         /// config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
         /// length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
@@ -238,14 +251,36 @@ pub fn timer_stop(id: i32) -> Result<()> {
     status(unsafe { sys::timer_stop(id) })
 }
 
+/// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+/// copied. Returns the value's full length (above cap: the value was cut), or -4
+/// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative
+/// cap).
+pub fn kv_get(key: &[u8], buf: &mut [u8]) -> Result<usize> {
+    let rc = unsafe { sys::kv_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) };
+    if rc < 0 { Err(Error(rc)) } else { Ok(rc as usize) }
+}
+
+/// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it
+/// survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad
+/// length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value
+/// stays).
+pub fn kv_set(key: &[u8], value: &[u8]) -> Result<()> {
+    status(unsafe { sys::kv_set(key.as_ptr(), key.len() as i32, value.as_ptr(), value.len() as i32) })
+}
+
+/// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no such
+/// key), -3 (a bad key length).
+pub fn kv_delete(key: &[u8]) -> Result<()> {
+    status(unsafe { sys::kv_delete(key.as_ptr(), key.len() as i32) })
+}
+
 /// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent config
 /// set`) into buf, at most cap bytes, no NUL added. Returns the value's full length (more
 /// than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG:
 /// key_len not 1 to 32, or cap < 0).
 pub fn config_get(key: &str, buf: &mut [u8]) -> Result<usize> {
     let rc = unsafe { sys::config_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) };
-    status(rc.min(0))?;
-    Ok(rc as usize)
+    if rc < 0 { Err(Error(rc)) } else { Ok(rc as usize) }
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

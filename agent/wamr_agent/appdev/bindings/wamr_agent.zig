@@ -253,6 +253,19 @@ pub const sys = struct {
     /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
     /// (WA_ERR_NOT_FOUND: no timer id is armed).
     pub extern "wamr_agent" fn timer_stop(id: i32) i32;
+    /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+    /// copied. Returns the value's full length (above cap: the value was cut), or -4
+    /// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
+    /// negative cap).
+    pub extern "wamr_agent" fn kv_get(key: [*]const u8, key_len: i32, buf: [*]u8, cap: i32) i32;
+    /// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage;
+    /// it survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a
+    /// bad length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old
+    /// value stays).
+    pub extern "wamr_agent" fn kv_set(key: [*]const u8, key_len: i32, value: [*]const u8, len: i32) i32;
+    /// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
+    /// such key), -3 (a bad key length).
+    pub extern "wamr_agent" fn kv_delete(key: [*]const u8, key_len: i32) i32;
     /// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
     /// config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
     /// length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
@@ -340,13 +353,37 @@ pub fn timerStop(id: i32) Error!void {
     return check(sys.timer_stop(id));
 }
 
+/// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+/// copied. Returns the value's full length (above cap: the value was cut), or -4
+/// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative
+/// cap).
+pub fn kvGet(key: []const u8, buf: []u8) Error!usize {
+    const rc = sys.kv_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len));
+    if (rc < 0) try check(rc);
+    return @intCast(rc);
+}
+
+/// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it
+/// survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad
+/// length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value
+/// stays).
+pub fn kvSet(key: []const u8, value: []const u8) Error!void {
+    return check(sys.kv_set(key.ptr, @intCast(key.len), value.ptr, @intCast(value.len)));
+}
+
+/// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no such
+/// key), -3 (a bad key length).
+pub fn kvDelete(key: []const u8) Error!void {
+    return check(sys.kv_delete(key.ptr, @intCast(key.len)));
+}
+
 /// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent config
 /// set`) into buf, at most cap bytes, no NUL added. Returns the value's full length (more
 /// than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG:
 /// key_len not 1 to 32, or cap < 0).
 pub fn configGet(key: []const u8, buf: []u8) Error!usize {
     const rc = sys.config_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len));
-    try check(@min(rc, 0));
+    if (rc < 0) try check(rc);
     return @intCast(rc);
 }
 

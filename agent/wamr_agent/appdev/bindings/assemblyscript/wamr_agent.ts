@@ -154,6 +154,25 @@ export namespace wamr_agent {
     // @ts-ignore: decorator
     @external("wamr_agent", "timer_stop")
     export declare function timer_stop(id: i32): i32;
+    /** [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+    /** copied. Returns the value's full length (above cap: the value was cut), or -4
+    /** (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
+    /** negative cap). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "kv_get")
+    export declare function kv_get(key: usize, key_len: i32, buf: usize, cap: i32): i32;
+    /** [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage;
+    /** it survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a
+    /** bad length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old
+    /** value stays). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "kv_set")
+    export declare function kv_set(key: usize, key_len: i32, value: usize, len: i32): i32;
+    /** [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
+    /** such key), -3 (a bad key length). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "kv_delete")
+    export declare function kv_delete(key: usize, key_len: i32): i32;
     /** [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
     /** config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
     /** length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
@@ -239,6 +258,28 @@ export namespace wamr_agent {
   /** (WA_ERR_NOT_FOUND: no timer id is armed). */
   export function timerStop(id: i32): i32 {
     return sys.timer_stop(id);
+  }
+
+  /** [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
+  /** copied. Returns the value's full length (above cap: the value was cut), or -4
+  /** (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
+  /** negative cap). */
+  export function kvGet(key: Uint8Array, buf: Uint8Array): i32 {
+    return sys.kv_get(changetype<usize>(key.dataStart), key.length, changetype<usize>(buf.dataStart), buf.length);
+  }
+
+  /** [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage;
+  /** it survives resets and updates of the app. Returns 0, or -3 (WA_ERR_INVALID_ARG: a bad
+  /** length), -11 (WA_ERR_NO_SPACE: the app's quota or the store is full; the old value
+  /** stays). */
+  export function kvSet(key: Uint8Array, value: Uint8Array): i32 {
+    return sys.kv_set(changetype<usize>(key.dataStart), key.length, changetype<usize>(value.dataStart), value.length);
+  }
+
+  /** [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
+  /** such key), -3 (a bad key length). */
+  export function kvDelete(key: Uint8Array): i32 {
+    return sys.kv_delete(changetype<usize>(key.dataStart), key.length);
   }
 
   /** [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
