@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.config_app import (
     check_persists_across_a_reset,
     check_refusals,
@@ -23,6 +25,9 @@ from wamr_agent.emulator.faults import (
     read_trace,
     sim_args,
 )
+from wamr_agent.errors import UsageError, WamrAgentError
+from wamr_agent.smp.apps import AppClient
+from wamr_agent.smp.link import SmpLink
 
 
 def test_set_is_delivered_get_shows_desired_vs_reported_and_a_rejection(
@@ -70,3 +75,22 @@ def test_a_power_cut_before_the_version_is_written_leaves_the_old_one_and_a_retr
         assert (got["desired"], got["applied"], got["status"]) == (2, 2, "applied")
         board.console.expect(r"\[cfg\] config 2 mode=c")
         assert cli(board, "config", "get", "cfg")["values"] == {"mode": "c", "rate": "2"}
+
+
+def test_the_device_refuses_what_the_host_would_not_send(esp32: SimulatedBoard,
+                                                         tmp_path: Path) -> None:
+    """A value above 256 bytes, or more than 512 bytes of keys and values, sent past
+    the host's own checks: refused (WA_ERR_INVALID_ARG, WA_ERR_NO_SPACE) before the
+    version, which stays; the entries before a refused one are stored, as a cut would
+    leave them."""
+    cli(esp32, "deploy", str(config_app(tmp_path / "cfg.wasm")), "--name", "cfg")
+    with SmpLink(esp32.mgmt_address) as link:
+        client = AppClient(link)
+        with pytest.raises(UsageError, match="WA_ERR_INVALID_ARG"):
+            client.config_set("cfg", 1, {"mode": "x" * 257}, [])
+        big = {f"k{i}": "v" * 200 for i in range(3)}  # 3 x 202 bytes: the third is refused
+        with pytest.raises(WamrAgentError, match="WA_ERR_NO_SPACE"):
+            client.config_set("cfg", 1, big, [])
+        state = client.config_get("cfg")
+    assert (state.desired, state.status) == (0, "none")
+    assert state.values == {"k0": "v" * 200, "k1": "v" * 200}

@@ -81,30 +81,27 @@ void wa_config_started(uint32_t k)
     }
 }
 
-/* The "set" map at `at` (text keys; a text value, or null: delete the key):
- * checks every entry, or (app not NULL) stores or deletes each. WA_OK or
- * an agent_err. */
-static int walk(const uint8_t *at, const uint8_t *end, const char *app)
+/* Stores (text value) or deletes (null) each entry of the "set" map at
+ * `at`, in order; the first refusal stops it (the store checks the key and
+ * value lengths). WA_OK or an agent_err. */
+static int apply(const uint8_t *at, const uint8_t *end, const char *app)
 {
     ZCBOR_STATE_D(dec, 2, at, (size_t)(end - at), 1, 0);
     if (at != NULL && !zcbor_map_start_decode(dec)) {
         return WA_ERR_INVALID_ARG;
     }
     while (at != NULL && !zcbor_array_at_end(dec)) {
-        struct zcbor_string k, v = {NULL, 0};
-        if (!zcbor_tstr_decode(dec, &k) || k.len - 1u >= WA_KV_KEY_MAX ||
-            dec->payload >= dec->payload_end) {
+        struct zcbor_string k, v;
+        if (!zcbor_tstr_decode(dec, &k) || dec->payload >= dec->payload_end) {
             return WA_ERR_INVALID_ARG;
         }
-        bool del = *dec->payload == CBOR_NULL;
-        if (!(del ? zcbor_any_skip(dec, NULL) : zcbor_tstr_decode(dec, &v))) {
-            return WA_ERR_INVALID_ARG;
-        }
-        int rc = v.len > WA_KV_VALUE_MAX ? WA_ERR_TOO_LARGE
-                 : app == NULL           ? WA_OK
-                 : del                   ? wa_kv_delete(WA_KV_NS_CONFIG, app, k.value, k.len)
-                       : wa_kv_set(WA_KV_NS_CONFIG, app, k.value, k.len, v.value, v.len,
-                                   WA_AGENT_CONFIG_BYTES);
+        int rc =
+            *dec->payload == CBOR_NULL
+                ? (zcbor_any_skip(dec, NULL) ? wa_kv_delete(WA_KV_NS_CONFIG, app, k.value, k.len)
+                                             : WA_ERR_INVALID_ARG)
+            : zcbor_tstr_decode(dec, &v) ? wa_kv_set(WA_KV_NS_CONFIG, app, k.value, k.len, v.value,
+                                                     v.len, WA_AGENT_CONFIG_BYTES)
+                                         : WA_ERR_INVALID_ARG;
         if (rc != WA_OK && rc != WA_ERR_NOT_FOUND) {
             return rc;
         }
@@ -117,8 +114,7 @@ int wa_config_set(uint32_t k, uint32_t desired, const uint8_t *set, const uint8_
     const char *app = app_of(k);
     int rc = WA_OK;
     if (desired > desired_version(k)) {
-        rc = walk(set, end, NULL); /* every entry checked before any is stored */
-        rc = rc != WA_OK ? rc : walk(set, end, app);
+        rc = apply(set, end, app);
         rc = rc != WA_OK ? rc
                          : wa_kv_set(WA_KV_NS_AGENT, app, VERSION_KEY, sizeof VERSION_KEY - 1u,
                                      &desired, sizeof desired, 0);

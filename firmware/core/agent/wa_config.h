@@ -47,13 +47,15 @@ int wa_config_slot(const char *name, size_t len, int *rc);
 /* Applies the "set" map of a config set request (at `set`, CBOR up to end;
  * NULL: none) as version desired of slot k's app: a text value stores the
  * key's value, null deletes the key (a JSON merge patch, RFC 7386), other
- * keys stay. Nothing is stored when the device has this version or a newer
- * one already (a retry), and every entry is checked before any is stored.
- * Then delivers the version to the app when it runs and has not applied
- * it. WA_OK, WA_ERR_INVALID_ARG (not a map of text keys to text or null, a
- * key of 0 or more than WA_KV_KEY_MAX bytes), WA_ERR_TOO_LARGE (a value
- * above WA_KV_VALUE_MAX), WA_ERR_NO_SPACE (more than WA_AGENT_CONFIG_BYTES,
- * or the area is full) or a flash error. */
+ * keys stay; then the version. Nothing is stored when the device has this
+ * version or a newer one already (a retry). Entries are stored in order: a
+ * refused one stops the request before the version is stored, with the
+ * entries before it stored (as a power cut would; the next version sets
+ * them as it says). Then delivers the version to the app when it runs and
+ * has not applied it. WA_OK, WA_ERR_INVALID_ARG (not a map of text keys to
+ * text or null, a key of 0 or more than WA_KV_KEY_MAX bytes, a value above
+ * WA_KV_VALUE_MAX), WA_ERR_NO_SPACE (more than WA_AGENT_CONFIG_BYTES, or
+ * the area is full) or a flash error. */
 int wa_config_set(uint32_t slot, uint32_t desired, const uint8_t *set, const uint8_t *end);
 
 /* Slot k's app's configuration state; each key/value through fn (as
