@@ -146,7 +146,8 @@ WASM_LDFLAGS := -Wl,-z,stack-size=8192 -Wl,--stack-first -Wl,--initial-memory=65
                 -Wl,--strip-debug
 EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
                 $(EXAMPLES_OUT)/thermostat.wasm $(EXAMPLES_OUT)/io_probe.wasm \
-                $(EXAMPLES_OUT)/kv_probe.wasm $(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/libkernels.so \
+                $(EXAMPLES_OUT)/kv_probe.wasm $(EXAMPLES_OUT)/kv_writer.wasm \
+                $(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/libkernels.so \
                 $(BENCH_OUT)/libkernels_scalar.so
 
 examples: $(EXAMPLES_ALL)
@@ -162,14 +163,16 @@ $(WASM_OBJ)/thermostat.o: examples/thermostat/thermostat.c \
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
 # Test apps (tests/device_io.py): each device I/O or storage call once, its result logged.
-$(WASM_OBJ)/io_probe.o $(WASM_OBJ)/kv_probe.o: $(WASM_OBJ)/%.o: tests/fixtures/apps/%.c \
+$(WASM_OBJ)/io_probe.o $(WASM_OBJ)/kv_probe.o $(WASM_OBJ)/kv_writer.o: \
+$(WASM_OBJ)/%.o: tests/fixtures/apps/%.c tests/fixtures/apps/kv_report.h \
                         agent/wamr_agent/appdev/bindings/wamr_agent.h | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
 # Reactors like the sensor; snprintf comes from wasi-libc and imports nothing.
 $(EXAMPLES_OUT)/thermostat.wasm $(EXAMPLES_OUT)/io_probe.wasm \
-$(EXAMPLES_OUT)/kv_probe.wasm: $(EXAMPLES_OUT)/%.wasm: $(WASM_OBJ)/%.o
+$(EXAMPLES_OUT)/kv_probe.wasm $(EXAMPLES_OUT)/kv_writer.wasm: $(EXAMPLES_OUT)/%.wasm: \
+                                                               $(WASM_OBJ)/%.o
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(WASM_LDFLAGS) -o $@ $<
 

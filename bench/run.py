@@ -34,6 +34,7 @@ from module_ram import module_ram
 from mqtt_deploy import mqtt_deploy
 from qemu_bench import boot_timing, device_kernels
 from startup import startup
+from storage import storage
 from tables import table
 from telemetry_rate import telemetry_rate
 from timers import timers
@@ -190,6 +191,7 @@ def main() -> None:
     mqtt_deploy(table, BUILD)
     telemetry_rate(table, BUILD)
     timers(table, BUILD)
+    storage(table)
     fleet_rollout(table, BUILD)
     app_build(table)
 

@@ -6,9 +6,12 @@
  * after every flash operation of many kv_set calls (compactions included),
  * then again during the repair at the next open: each key keeps its old or
  * its new value. Prints "N checks, 0 failures" (tests/crosscompile).
+ * With arguments "wear N" it only makes N sets of 12 keys (values of 4 to 190
+ * bytes) and prints the erases of each page (bench/storage.py).
  */
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wa_err.h"
@@ -375,8 +378,28 @@ static void test_power_cuts(void)
     CHECK(cases > 2000 && compactions >= 4);
 }
 
-int main(void)
+static void wear_only(unsigned sets)
 {
+    char key[8], val[201];
+    fresh();
+    for (unsigned n = 0; n < sets; n++) {
+        key_name(key, (n * 7u) % KEYS);
+        value_of(val, (n * 7u) % KEYS, n);
+        CHECK(set("a", key, val, 0) == WA_OK);
+    }
+    printf("wear: %u sets, erases per page", sets);
+    for (unsigned p = 0; p < WA_STORE_KV_PAGES; p++) {
+        printf(" %u", (unsigned)s_erases[p]);
+    }
+    printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "wear") == 0) {
+        wear_only((unsigned)strtoul(argv[2], NULL, 10));
+        return s_failures != 0;
+    }
     test_calls();
     test_wear();
     test_power_cuts();

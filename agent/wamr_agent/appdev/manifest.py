@@ -229,22 +229,22 @@ def _grants(top: _Table) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def _kv_quota(top: _Table) -> int | None:
-    table = top.table("storage")
+def _optional_count(top: _Table, name: str, keys: frozenset[str], key: str,
+                    limit: int) -> int | None:
+    """``[name] key``, 1 to ``limit`` (None when absent), in a table of ``keys``."""
+    table = top.table(name)
     if table is None:
         return None
-    table.only(_STORAGE)
-    return table.integer("quota", minimum=1, limit=KV_QUOTA_MAX + 1) if table.has(
-        "quota") else None
+    table.only(keys)
+    return table.integer(key, minimum=1, limit=limit + 1) if table.has(key) else None
+
+
+def _kv_quota(top: _Table) -> int | None:
+    return _optional_count(top, "storage", _STORAGE, "quota", KV_QUOTA_MAX)
 
 
 def _cpu_ticks(top: _Table) -> int | None:
-    budget = top.table("budget")
-    if budget is None:
-        return None
-    budget.only(_BUDGET)
-    return budget.integer("cpu_ticks", minimum=1, limit=U32_MAX + 1) if budget.has(
-        "cpu_ticks") else None
+    return _optional_count(top, "budget", _BUDGET, "cpu_ticks", U32_MAX)
 
 
 def _health(top: _Table) -> Health:

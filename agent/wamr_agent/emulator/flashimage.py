@@ -112,3 +112,29 @@ def build_image(board: Board, apps: list[PreloadApp]) -> bytes:
 def write_flash_image(path: Path, board: Board, apps: list[PreloadApp]) -> None:
     """Writes a fresh flash file with the apps preloaded."""
     path.write_bytes(build_image(board, apps))
+
+
+# The key-value store's records (wa_kv.c): seq, ns, app_len, key_len, pad (0xFF),
+# len (0xFFFF: a tombstone), pad (0xFFFF); then crc32 of those 12 bytes and of the app
+# name, key and value that follow; the next record at the next multiple of 4. A page
+# starts with its number and the number's complement.
+KV_HEAD = struct.Struct("<IBBBBHH")
+KV_FIRST = 8
+KV_TOMBSTONE = 0xFFFF
+
+
+def kv_record(seq: int, app: str, key: bytes, value: bytes | None, ns: int = 0) -> bytes:
+    """One record: app's key = value (None: deleted), in namespace ns."""
+    name, data = app.encode(), value or b""
+    head = KV_HEAD.pack(seq, ns, len(name), len(key), 0xFF,
+                        KV_TOMBSTONE if value is None else len(value), 0xFFFF)
+    rec = head + struct.pack("<I", zlib.crc32(head + name + key + data)) + name + key + data
+    return rec + b"\xff" * (-len(rec) % 4)
+
+
+def kv_page(number: int, records: list[bytes]) -> bytes:
+    """A page of the store numbered ``number`` (>= 1) holding records, the rest erased."""
+    page = struct.pack("<II", number, ~number & 0xFFFFFFFF) + b"".join(records)
+    if len(page) > PAGE:
+        raise UsageError(f"kv page {number}: {len(page)} bytes of records")
+    return page + b"\xff" * (PAGE - len(page))

@@ -132,38 +132,36 @@ static int newer(uint32_t at, const kv_rec_t *r, void *ctx)
     return 0;
 }
 
-/* Checks the arguments and finds the key's newest record. */
-static int query(kv_query_t *q, unsigned ns, const char *app, const void *key, size_t key_len)
+/* The length of an app name (0 when there is none, or it is too long). */
+static uint32_t name_len(const char *app)
 {
     size_t n = app != NULL ? strnlen(app, WA_SLOT_NAME_MAX + 1u) : 0u;
-    kv_query_t fresh = {app, (uint32_t)n, ns, key, (uint32_t)key_len, 0, 0, TOMB};
+    return n > WA_SLOT_NAME_MAX || s_map == NULL ? 0u : (uint32_t)n;
+}
+
+/* Checks the arguments and finds the key's newest record (app: app_len
+ * bytes, no NUL needed). */
+static int query(kv_query_t *q, unsigned ns, const char *app, uint32_t app_len, const void *key,
+                 size_t key_len)
+{
+    kv_query_t fresh = {app, app_len, ns, key, (uint32_t)key_len, 0, 0, TOMB};
     *q = fresh;
-    if (s_map == NULL) {
-        return WA_ERR_NOT_SUPPORTED;
-    }
-    if (n == 0 || n > WA_SLOT_NAME_MAX || ns > NS_DROP || (ns == NS_DROP) != (key_len == 0) ||
-        key_len > WA_KV_KEY_MAX || (key == NULL && key_len > 0)) {
-        return WA_ERR_INVALID_ARG;
+    if (app_len == 0 || (ns == NS_DROP) != (key_len == 0) || key_len > WA_KV_KEY_MAX) {
+        return s_map == NULL ? WA_ERR_NOT_SUPPORTED : WA_ERR_INVALID_ARG;
     }
     (void)walk(newer, q);
     return WA_OK;
 }
 
-/* Whether the record at `at` is a value, of app want (NULL: any), and the
- * newest record of its key. */
-static int live(uint32_t at, const kv_rec_t *r, const char *want)
+/* Whether the record at `at` is a value, of app want (NULL: any; want_len
+ * bytes), and the newest record of its key. */
+static int live(uint32_t at, const kv_rec_t *r, const char *want, uint32_t want_len)
 {
-    char name[WA_SLOT_NAME_MAX + 1];
     kv_query_t q;
-    const uint8_t *app = s_map + at + sizeof *r;
-    if (r->ns == NS_DROP || r->len > WA_KV_VALUE_MAX || r->app_len > WA_SLOT_NAME_MAX ||
-        r->key_len > WA_KV_KEY_MAX) {
-        return 0;
-    }
-    memset(name, 0, sizeof name);
-    memcpy(name, app, r->app_len);
-    return (want == NULL || strcmp(name, want) == 0) &&
-           query(&q, r->ns, name, app + r->app_len, r->key_len) == WA_OK && q.at == at;
+    const char *app = (const char *)s_map + at + sizeof *r;
+    return r->ns != NS_DROP && r->len <= WA_KV_VALUE_MAX &&
+           (want == NULL || (r->app_len == want_len && memcmp(app, want, want_len) == 0)) &&
+           query(&q, r->ns, app, r->app_len, app + r->app_len, r->key_len) == WA_OK && q.at == at;
 }
 
 /* Programs n bytes at the head's end. After a failure the next record goes
@@ -183,7 +181,7 @@ static int copy_live(uint32_t at, const kv_rec_t *r, void *ctx)
 {
     uint32_t n = (uint32_t)sizeof *r + body_len(r);
     (void)ctx;
-    if (!live(at, r, NULL)) {
+    if (!live(at, r, NULL, 0)) {
         return 0;
     }
     int rc = s_off + n > WA_STORE_PAGE ? WA_ERR_NO_SPACE : put(r, n);
@@ -283,7 +281,7 @@ int wa_kv_get(unsigned ns, const char *app, const void *key, size_t key_len, voi
               size_t *len)
 {
     kv_query_t q;
-    int rc = query(&q, ns, app, key, key_len);
+    int rc = query(&q, ns, app, name_len(app), key, key_len);
     if (rc == WA_OK && q.len == TOMB) {
         rc = WA_ERR_NOT_FOUND;
     }
@@ -308,7 +306,7 @@ int wa_kv_set(unsigned ns, const char *app, const void *key, size_t key_len, con
 {
     kv_query_t q;
     uint32_t used = 0;
-    int rc = query(&q, ns, app, key, key_len);
+    int rc = query(&q, ns, app, name_len(app), key, key_len);
     if (rc == WA_OK && (len > WA_KV_VALUE_MAX || (val == NULL && len > 0))) {
         rc = WA_ERR_INVALID_ARG;
     }
@@ -323,20 +321,21 @@ int wa_kv_set(unsigned ns, const char *app, const void *key, size_t key_len, con
 int wa_kv_delete(unsigned ns, const char *app, const void *key, size_t key_len)
 {
     kv_query_t q;
-    int rc = query(&q, ns, app, key, key_len);
+    int rc = query(&q, ns, app, name_len(app), key, key_len);
     return rc != WA_OK ? rc : q.len == TOMB ? WA_ERR_NOT_FOUND : append(&q, NULL, TOMB);
 }
 
 int wa_kv_drop(const char *app)
 {
     kv_query_t q;
-    int rc = query(&q, NS_DROP, app, NULL, 0);
+    int rc = query(&q, NS_DROP, app, name_len(app), NULL, 0);
     return rc != WA_OK ? rc : append(&q, NULL, TOMB);
 }
 
 typedef struct kv_each {
     unsigned ns;
     const char *app;
+    uint32_t app_len;
     wa_kv_each_fn fn;
     void *ctx;
 } kv_each_t;
@@ -345,7 +344,7 @@ static int each_visit(uint32_t at, const kv_rec_t *r, void *ctx)
 {
     const kv_each_t *e = (const kv_each_t *)ctx;
     const uint8_t *key = s_map + at + sizeof *r + r->app_len;
-    if (r->ns != e->ns || !live(at, r, e->app)) {
+    if (r->ns != e->ns || !live(at, r, e->app, e->app_len)) {
         return 0;
     }
     return e->fn(key, r->key_len, key + r->key_len, r->len, e->ctx);
@@ -353,10 +352,6 @@ static int each_visit(uint32_t at, const kv_rec_t *r, void *ctx)
 
 int wa_kv_each(unsigned ns, const char *app, wa_kv_each_fn fn, void *ctx)
 {
-    kv_each_t e = {ns, app, fn, ctx};
-    size_t n = app != NULL ? strnlen(app, WA_SLOT_NAME_MAX + 1u) : 0u;
-    if (s_map == NULL) {
-        return WA_ERR_NOT_SUPPORTED;
-    }
-    return n == 0 || n > WA_SLOT_NAME_MAX || fn == NULL ? WA_ERR_INVALID_ARG : walk(each_visit, &e);
+    kv_each_t e = {ns, app, name_len(app), fn, ctx};
+    return e.app_len == 0 || fn == NULL ? WA_ERR_INVALID_ARG : walk(each_visit, &e);
 }
