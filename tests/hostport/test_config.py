@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.config_app import (
+    CONFIG_REJECTED,
     check_persists_across_a_reset,
     check_refusals,
     check_set_get_and_reject,
     config_app,
 )
 from tests.conftest import board_cli as cli
+from wamr_agent.agent_err import AgentErr
 from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.emulator.faults import (
     POWER_CUT_STATUS,
@@ -94,3 +96,14 @@ def test_the_device_refuses_what_the_host_would_not_send(esp32: SimulatedBoard,
         state = client.config_get("cfg")
     assert (state.desired, state.status) == (0, "none")
     assert state.values == {"k0": "v" * 200, "k1": "v" * 200}
+
+
+def test_a_trapping_on_config_is_reported_and_counted_like_a_trapping_loop(
+        esp32: SimulatedBoard, tmp_path: Path) -> None:
+    cli(esp32, "deploy", str(config_app(tmp_path / "cfg.wasm")), "--name", "cfg")
+    cli(esp32, "config", "set", "cfg", "mode=trap", code=CONFIG_REJECTED)
+    esp32.console.expect(r"app cfg trap: .*unreachable")
+    shown = cli(esp32, "config", "get", "cfg")
+    assert (shown["desired"], shown["applied"], shown["status"], shown["code"]) == (
+        1, 0, "trapped", AgentErr.TRAP_UNREACHABLE)
+    assert cli(esp32, "status", "cfg")["traps"] == 1  # counted as a call's trap
