@@ -103,11 +103,12 @@ def check_refusals(board: EmulatedBoard | SimulatedBoard, tmp_path: Path) -> Non
     cli(board, "config", "set", "plain", "mode=x", code=NOT_GRANTED)
     cli(board, "config", "get", "plain", code=NOT_GRANTED)
     cli(board, "deploy", str(path), "--name", "idle")
-    cli(board, "stop", "idle")
+    cli(board, "config", "set", "idle", "mode=bad", code=CONFIG_REJECTED)  # then stopped:
+    cli(board, "stop", "idle")  # the next version is pending, not that rejection
     cli(board, "config", "set", "idle", "mode=later", code=CONFIG_PENDING)
     assert cli(board, "config", "get", "idle")["status"] == "pending"
     cli(board, "start", "idle")
-    board.console.expect(r"\[idle\] config 1 mode=later")
+    board.console.expect(r"\[idle\] config 2 mode=later")
     assert cli(board, "config", "get", "idle")["status"] == "applied"
 
 

@@ -9,20 +9,12 @@
 #include "wa_runner.h"
 #include "zcbor_decode.h"
 
-/* from WA_CONFIG_REJECTED on, a failed delivery */
-enum {
-    ST_NONE = WA_CONFIG_NONE,
-    ST_APPLIED = WA_CONFIG_APPLIED,
-    ST_PENDING = WA_CONFIG_PENDING,
-    ST_REJECTED = WA_CONFIG_REJECTED,
-    ST_TRAPPED = WA_CONFIG_TRAPPED
-};
-
 /* What the running app of a slot made of its configuration. */
 typedef struct reported {
-    uint32_t applied; /* the version it applied last; 0: none */
-    int32_t code;     /* on_config's result, or the trap's agent_err */
-    uint32_t status;  /* of the last delivery: ST_* */
+    uint32_t applied;   /* the version it applied last; 0: none */
+    uint32_t delivered; /* the version of the last delivery; 0: none */
+    int32_t code;       /* on_config's result, or the trap's agent_err */
+    uint32_t status;    /* of the last delivery: WA_CONFIG_APPLIED, _REJECTED, _TRAPPED */
 } reported_t;
 
 static reported_t s_reported[WA_STORE_SLOTS];
@@ -68,8 +60,11 @@ static void deliver(uint32_t k, uint32_t version)
     wa_life_after_call(k, "on_config", rc, &err);
     bool returned = rc == WA_OK || rc == WA_ERR_NO_EXPORT;
     r->code = returned ? result : rc;
-    r->status = !returned ? ST_TRAPPED : result != 0 ? ST_REJECTED : ST_APPLIED;
-    r->applied = r->status == ST_APPLIED ? version : r->applied;
+    r->status = !returned     ? WA_CONFIG_TRAPPED
+                : result != 0 ? WA_CONFIG_REJECTED
+                              : WA_CONFIG_APPLIED;
+    r->applied = r->status == WA_CONFIG_APPLIED ? version : r->applied;
+    r->delivered = version;
 }
 
 void wa_config_started(uint32_t k)
@@ -132,10 +127,11 @@ void wa_config_state(uint32_t k, wa_config_state_t *st)
     st->desired = desired_version(k);
     st->applied = r->applied;
     st->code = r->code;
-    st->status = st->desired == 0                                   ? ST_NONE
-                 : r->applied == st->desired && wa_runner_loaded(k) ? ST_APPLIED
-                 : r->status >= ST_REJECTED                         ? r->status
-                                                                    : ST_PENDING;
+    bool failed = r->delivered == st->desired && r->status >= WA_CONFIG_REJECTED;
+    st->status = st->desired == 0                                   ? WA_CONFIG_NONE
+                 : failed                                           ? r->status
+                 : r->applied == st->desired && wa_runner_loaded(k) ? WA_CONFIG_APPLIED
+                                                                    : WA_CONFIG_PENDING;
 }
 
 int wa_config_each(uint32_t k, wa_kv_each_fn fn, void *ctx)
