@@ -15,6 +15,7 @@ from tests.runtime.hosts import Lines
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.cli import app as cli_app
 from wamr_agent.errors import LinkError, Trap
+from wamr_agent.inspection import inspect_module
 from wamr_agent.pywamr import Instance, Module, Runtime
 from wamr_agent.run import run_module
 
@@ -108,3 +109,13 @@ def test_run_exits_24_when_the_app_rejects_its_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli_app, ["run", path, "--config", "mode=ok"])
     assert result.exit_code == 0, result.output
     assert "config 1 mode=ok" in result.stdout and "config: version 1 applied" in result.stdout
+
+
+def test_inspect_says_an_app_exporting_on_config_needs_config(tmp_path: Path) -> None:
+    """Its default grants (bundle build, an app folder) then include config, without
+    which the device refuses its configuration."""
+    only_export = config_app(tmp_path / "o.wasm", wat="""
+        (module (func (export "on_config") (param i32) (result i32) (i32.const 0)))""")
+    assert inspect_module(only_export, "esp32").capabilities == ["config"]
+    assert inspect_module(config_app(tmp_path / "cfg.wasm"), "esp32").capabilities == [
+        "log", "config"]
