@@ -236,11 +236,17 @@ FW_CPU_cortex-m4  := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 FW_CPU_cortex-m7  := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
 FW_CPU_cortex-m33 := -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16
 FW_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
-# Link-time optimisation: 4.7 KB less flash on mps2-an386 than per-file -Os.
-FW_CFLAGS  := -std=gnu11 -Os -flto -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
+# Link-time optimisation: 4.7 KB less flash on mps2-an386 than per-file -Os;
+# no jump tables (compare-and-branch is smaller here), no tail merging and no
+# mod/ref analysis of the middle end (both let later passes grow the code here)
+# and points-to analysis across the whole program: 0.6 KB less (docs/boards.md).
+# The link repeats -ffunction-sections -fdata-sections for the code it
+# generates, so --gc-sections drops what the link-time compile left unused.
+FW_OPT     := -Os -fno-jump-tables -fno-tree-tail-merge -fno-ipa-modref
+FW_CFLAGS  := -std=gnu11 $(FW_OPT) -flto -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
               $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) $(CORE_INCLUDES) \
               -Ifirmware/core/agent -I$(FW_WASM3) -I$(FIRMWARE_OUT)/keys $(FW_EXTRA_CFLAGS)
-FW_LDFLAGS := -Os -flto=auto --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections \
+FW_LDFLAGS := $(FW_OPT) -fipa-pta -ffunction-sections -fdata-sections -flto=auto --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections \
               -L$(FW_PORT)
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
 fw_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)

@@ -16,16 +16,20 @@ BOARDS = {"mps2-an385": "cortex-m3", "mps2-an386": "cortex-m4", "mps2-an500": "c
 Table = Callable[[str, list[str], list[list[str]]], None]
 
 
-def runtime_size_tool() -> ModuleType:
-    """firmware/tools/runtime_size.py, imported by path (tools are scripts)."""
-    if "runtime_size" not in sys.modules:
+def firmware_tool(name: str) -> ModuleType:
+    """firmware/tools/<name>.py, imported by path (tools are scripts)."""
+    if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(
-            "runtime_size", ROOT / "firmware" / "tools" / "runtime_size.py")
+            name, ROOT / "firmware" / "tools" / f"{name}.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        sys.modules["runtime_size"] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules["runtime_size"]
+    return sys.modules[name]
+
+
+def runtime_size_tool() -> ModuleType:
+    return firmware_tool("runtime_size")
 
 
 def sections(elf: Path) -> dict[str, int]:

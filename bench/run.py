@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """`make bench`: the CLI's start-up, interpreter speed, cold start, binding
-overhead, RAM, firmware footprint, device kernels and boot, upload goodput, deploy
-to confirmed, `watch`'s save to new version running, where app code lives, flash
-operations per update, deploying through MQTT and a gateway, a command's round trip
-through it, telemetry messages per second through it, timer wake-up latency and
-idle CPU with a timer app, a rollout to 50 simulated
-devices on 4 gateways (and that fleet idle), and app build time per language.
+overhead, RAM, firmware footprint, flash and RAM per device API, device kernels
+and boot, upload goodput, deploy to confirmed, `watch`'s save to new version
+running, where app code lives, flash operations per update, deploying through
+MQTT and a gateway, a command's round trip through it, telemetry messages per
+second through it, timer wake-up latency and idle CPU with a timer app, a
+rollout to 50 simulated devices on 4 gateways (and that fleet idle), and app
+build time per language.
 
 Prints tables; asserts nothing about time (tests never time things). Each
 wasm kernel's checksum is compared with the native build of the same source,
@@ -23,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import wasmtime
+from api_footprint import api_footprint
 from app_build import app_build
 from chaos_link import chaos_link
 from dev_loop import dev_loop
@@ -30,6 +32,7 @@ from flash_ops import flash_ops
 from fleet_rollout import fleet_rollout
 from footprint import firmware_footprint, runtime_size_tool
 from goodput import upload_goodput
+from messages import messages
 from module_ram import module_ram
 from mqtt_deploy import mqtt_deploy
 from qemu_bench import boot_timing, device_kernels
@@ -176,6 +179,7 @@ def main() -> None:
     startup(table, BUILD)
     runtime_footprint()
     firmware_footprint(table)
+    api_footprint(table)
     interpreter_speed()
     cold_start()
     binding_overhead()
@@ -191,6 +195,7 @@ def main() -> None:
     mqtt_deploy(table, BUILD)
     telemetry_rate(table, BUILD)
     timers(table, BUILD)
+    messages(table, BUILD)
     storage(table)
     fleet_rollout(table, BUILD)
     app_build(table)

@@ -88,6 +88,7 @@ def check_set_get_and_reject(board: EmulatedBoard | SimulatedBoard, tmp_path: Pa
     got = cli(board, "config", "set", "cfg", "mode=slow", "--unset", "rate")
     assert (got["desired"], got["applied"], got["status"]) == (3, 3, "applied")
     assert cli(board, "config", "get", "cfg")["values"] == {"mode": "slow"}
+    board.console.expect(r"\[cfg\] config 3 mode=slow")  # the console may lag the SMP answer
     assert app_log(board.console.lines(), "cfg") == [
         "setup", "config 1 mode=fast", "config 2 mode=bad", "config 3 mode=slow"]
 

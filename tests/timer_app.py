@@ -83,9 +83,9 @@ def check_periodic_timer(board: EmulatedBoard | SimulatedBoard, tmp_path: Path) 
 
 
 def check_trapping_callback(board: EmulatedBoard | SimulatedBoard, tmp_path: Path) -> None:
-    """A trapping on_timer fails the trial as a trapping loop does. Its timer expires
-    at once: it traps before the agent's next round, which would end the trial (an
-    app without loop has no rounds to count)."""
+    """A trapping on_timer fails the trial as a trapping loop does (its timer expires
+    at once, well within the trial: an app without loop is on trial until 10 rounds
+    of callbacks, or 10 rounds' time, docs/lifecycle.md)."""
     path = timer_app(tmp_path / "trapper.wasm", delay_ms=0, trap=True)
     cli(board, "deploy", str(path), "--name", "trapper", code=TRIAL_FAILED)
     board.console.expect(r"app trapper trap: .*unreachable")

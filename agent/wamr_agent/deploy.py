@@ -1,4 +1,4 @@
-"""`wamr-agent deploy / ps / start / stop / rm / confirm / rollback / status / logs`:
+"""`wamr-agent deploy / ps / start / stop / rm / confirm / rollback / send / status / logs`:
 install and manage apps on a device over SMP (the wasm-app group,
 :mod:`wamr_agent.smp.apps`).
 
@@ -44,8 +44,7 @@ from .targets import Target, resolve_target
 
 __all__ = ["DeployReport", "FramingChoice", "Target", "check_framing", "choose_framing",
            "confirm_app", "deploy", "list_apps", "logs", "on_device", "remove_app",
-           "resolve_target",
-           "rollback_app", "start_app", "status", "stop_app"]
+           "resolve_target", "rollback_app", "send_message", "start_app", "status", "stop_app"]
 
 T = TypeVar("T")
 
@@ -120,6 +119,13 @@ def rollback_app(name: str, board: str, port: str | None = None,
                  baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
     """Reverts the version of ``name`` on trial; the previous version runs again."""
     on_device(board, port, lambda c: c.rollback(name), baudrate, via)
+
+
+def send_message(name: str, data: bytes, board: str, port: str | None = None,
+                 baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
+    """Delivers message ``data`` to app ``name`` (wamr_agent.messages): returns once the
+    device has queued it in the app's inbox."""
+    on_device(board, port, lambda c: c.send(name, data), baudrate, via)
 
 
 def status(board: str, port: str | None = None, name: str | None = None,

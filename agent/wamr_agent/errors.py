@@ -188,6 +188,20 @@ class ManifestError(WamrAgentError):
     code = AgentErr.INVALID_ARG
 
 
+class NotRunning(WamrAgentError):
+    """A message for an app that is installed but does not run (stopped, disabled,
+    reverted, or refused by the device at load)."""
+
+    exit_code = 22
+    code = AgentErr.BAD_STATE
+
+
+class InboxFull(WamrAgentError):
+    """The app's inbox has no room for a message: it has not read the earlier ones
+    (``msg_read``), docs/device-api.md "Messages"."""
+
+    exit_code = 23
+    code = AgentErr.NO_MEMORY
 class ConfigRejected(WamrAgentError):
     """The app did not apply its new configuration: its on_config returned non-zero
     or trapped (docs/config.md). The values stay stored on the device."""
@@ -229,5 +243,6 @@ EXIT_CODES: dict[str, int] = {
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
                 CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError, SignatureError,
                 Reverted, InstallFailed, VerdictTimeout, RolloutHalted, RolloutAborted,
-                ToolchainMissing, BuildFailed, ManifestError, ConfigRejected, ConfigPending)
+                ToolchainMissing, BuildFailed, ManifestError, NotRunning, InboxFull,
+                ConfigRejected, ConfigPending)
 }

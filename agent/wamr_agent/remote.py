@@ -14,6 +14,7 @@ from typing import Any, Self, overload
 
 from .app_config import ConfigState
 from .errors import UsageError
+from .messages import check_message
 from .mqtt import results, topics
 from .mqtt.client import BrokerUrl
 from .mqtt.requester import DEFAULT_TIMEOUT, Requester
@@ -83,6 +84,9 @@ class RemoteDevice:
 
     def rollback(self, name: str) -> None:
         self.call("rollback", {"name": name})
+
+    def send(self, name: str, data: bytes) -> None:
+        self.call("send", {"name": name, "hex": check_message(data).hex()})
 
     @overload
     def status(self, name: None = None) -> DeviceStatus: ...

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .agent_err import AgentErr
 from .app_config import ConfigState
 from .boards import Board, load_board
-from .errors import CallError
+from .errors import CallError, InboxFull, UsageError
+from .messages import message_bytes
 from .pywamr import Host, Instance, MemoryStats, Module, Runtime, Tmp105
 from .pywamr.devices import WRITE
 from .pywamr.kvstore import KvStore
@@ -44,6 +46,7 @@ class RunReport:
     log: list[dict[str, str]] = field(default_factory=list)
     telemetry: list[dict[str, Any]] = field(default_factory=list)
     gpio: list[dict[str, int]] = field(default_factory=list)  # writes: pin, level
+    messages: list[dict[str, Any]] = field(default_factory=list)  # sent: t_ms, bytes, result
     stats: MemoryStats | None = None
     stopped: str | None = None
     config: ConfigState | None = None  # --config: what came of its delivery
@@ -97,18 +100,52 @@ class RecordingHost(Host):
 
 GPIO_SAMPLE_MS = 20  # as the device agent's WA_AGENT_GPIO_SAMPLE_MS
 PER_WAKE = 5  # callbacks at one instant before the clock moves 1 ms (the agent's bound)
-EVENTS = ("on_timer", "on_gpio")
+EVENTS = ("on_timer", "on_gpio", "on_message")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message `run` sends the app ``at_ms`` ms into its events (``--message``)."""
+
+    data: bytes
+    at_ms: int = 0
+
+    @classmethod
+    def parse(cls, spec: str) -> Message:
+        """``TEXT@MS`` (UTF-8 text; ``@MS`` may be left out: at 0 ms)."""
+        text, at, ms = spec.rpartition("@") if "@" in spec else (spec, "", "0")
+        if not ms.isdigit():
+            raise UsageError(f"--message {spec!r}: give TEXT@MS, MS a whole number of ms "
+                             f"(>= 0) into the run's events")
+        return cls(message_bytes(text if at else spec), int(ms))
+
+
+def _deliver(app: Instance, message: Message, now_us: int, report: RunReport,
+             echo: Callable[[str], None] | None) -> None:
+    """Sends one message as `wamr-agent send` would; a full inbox refuses it (noted)."""
+    try:
+        app.send(message.data)
+        result = "delivered"
+    except InboxFull:
+        result = "inbox full"
+    report.messages.append({"t_ms": now_us // 1000, "bytes": len(message.data),
+                            "result": result})
+    if echo:
+        echo(f"send({len(message.data)} bytes) t_ms={now_us // 1000}: {result}")
 
 
 def drive_events(app: Instance, host: RecordingHost, for_ms: int, report: RunReport,
-                 echo: Callable[[str], None] | None = None) -> None:
-    """Calls the app's on_timer and on_gpio as the device agent would, in simulated
-    time: the clock stands still during a callback and jumps to each timer's expiry
-    (and GPIO sample, every 20 ms while an input counts edges), for for_ms ms of
-    device time or until nothing is armed. A callback that traps raises as a
-    trapping loop does."""
-    now = host.sim_us = host.time_us()
+                 echo: Callable[[str], None] | None = None,
+                 messages: Sequence[Message] = ()) -> None:
+    """Calls the app's on_timer, on_message and on_gpio as the device agent would, in
+    simulated time: the clock stands still during a callback and jumps to each timer's
+    expiry, message (``at_ms`` after the start) and GPIO sample (every 20 ms while an
+    input counts edges), for for_ms ms of device time or until nothing is armed or
+    pending. Like the agent, it delivers one message at a time, after the callbacks
+    due. A callback that traps raises as a trapping loop does."""
+    now = start = host.sim_us = host.time_us()
     end = now + for_ms * 1000
+    pending = sorted(messages, key=lambda m: m.at_ms)
     at_once = 0
     while now <= end:
         event = app.take_event() if at_once < PER_WAKE else None
@@ -120,13 +157,26 @@ def drive_events(app: Instance, host: RecordingHost, for_ms: int, report: RunRep
             if app.module.export(name):
                 report.calls.append(Call(name, list(args), app.call(name, *args)))
             continue
-        wait = app.timer_wait_ms()
-        if app.gpio_watched() and app.module.export("on_gpio"):
-            wait = min(wait if wait is not None else GPIO_SAMPLE_MS, GPIO_SAMPLE_MS)
+        if pending and start + pending[0].at_ms * 1000 <= now:
+            _deliver(app, pending.pop(0), now, report, echo)
+            continue
+        wait = _wait_ms(app, pending, (start - now) // 1000)
         if wait is None:
             return
         now = host.sim_us = now + 1000 * max(wait, 1 if at_once >= PER_WAKE else 0)
         at_once = 0
+
+
+def _wait_ms(app: Instance, pending: list[Message], since_start_ms: int) -> int | None:
+    """Whole ms until the next timer, GPIO sample or message (``since_start_ms``: the
+    start less now, <= 0); None when nothing will come."""
+    waits = [app.timer_wait_ms()]
+    if app.gpio_watched() and app.module.export("on_gpio"):
+        waits.append(GPIO_SAMPLE_MS)
+    if pending:
+        waits.append(max(0, pending[0].at_ms + since_start_ms))
+    found = [w for w in waits if w is not None]
+    return min(found) if found else None
 
 
 def parse_args(module: Module, export: str, raw: list[str]) -> list[int | float]:
@@ -183,12 +233,16 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
                sensor_data: str | Path | None = None, repeat: int = 1,
                echo: Callable[[str], None] | None = None,
                devices: LocalDevices = LocalDevices(), for_ms: int = 1000,
+               messages: Sequence[Message] = (),
                config: dict[str, str] | None = None) -> RunReport:
     """``config``: the app's configuration at start, delivered (version 1) as on the
     device: after setup (or _start), before loop (docs/config.md)."""
     module = Module.from_file(path)
     runtime = Runtime(board, grants=grants)
     runtime.check(module)
+    if messages and module.export("on_message") is None:
+        raise CallError("--message: the module exports no on_message, so it takes no "
+                        "messages", AgentErr.NO_EXPORT)
     report = RunReport(module=str(path), board=runtime.board.name)
     sensors = SensorPlayback.from_csv(sensor_data) if sensor_data else None
     names = entry_points(module, invoke)
@@ -196,15 +250,15 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
     host = RecordingHost(report, sensors, echo, devices, app_name=Path(path).stem)
     with runtime.instantiate(module, host) as app:
         _run_calls(app, names, values, repeat, report,
-                   None if config is None else lambda: _deliver(app, config, path, report))
+                   None if config is None else lambda: _deliver_config(app, config, path, report))
         if not report.stopped and invoke is None and any(module.export(n) for n in EVENTS):
-            drive_events(app, host, for_ms, report, echo)
+            drive_events(app, host, for_ms, report, echo, messages)
         report.stats = app.stats()
     return report
 
 
-def _deliver(app: Instance, config: dict[str, str], path: str | Path,
-             report: RunReport) -> None:
+def _deliver_config(app: Instance, config: dict[str, str], path: str | Path,
+                    report: RunReport) -> None:
     report.config = app.set_config(config, name=Path(path).stem)
     if app.module.export("on_config"):
         report.calls.append(Call("on_config", [1], report.config.code))

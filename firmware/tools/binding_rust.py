@@ -38,6 +38,14 @@ fn status(rc: i32) -> Result<()> {{
         Err(Error(rc))
     }}
 }}
+
+fn count_or_error(rc: i32) -> Result<usize> {{
+    if rc >= OK {{
+        Ok(rc as usize)
+    }} else {{
+        Err(Error(rc))
+    }}
+}}
 """
 
 OUTRO = """
@@ -171,8 +179,7 @@ def _wrapper(api: Api) -> list[str]:
     if not api.status:
         ret, body = SCALARS[api.ret]["rust"], [f"    {call}"]
     elif api.count:
-        ret, body = "Result<usize>", [f"    let rc = {call};",
-                                      "    if rc < 0 { Err(Error(rc)) } else { Ok(rc as usize) }"]
+        ret, body = "Result<usize>", [f"    count_or_error({call})"]
     elif out is None:
         ret, body = "Result<()>", [f"    status({call})"]
     else:

@@ -59,8 +59,7 @@ def _wrapper(api: Api) -> list[str]:
     if not api.status:
         ret, body = SCALARS[api.ret]["zig"], [f"    return {call};"]
     elif api.count:
-        ret, body = "Error!usize", [f"    const rc = {call};", "    if (rc < 0) try check(rc);",
-                                    "    return @intCast(rc);"]
+        ret, body = "Error!usize", [f"    return countOrError({call});"]
     elif out is None:
         ret, body = "Error!void", [f"    return check({call});"]
     else:
@@ -87,6 +86,8 @@ def render(apis: list[Api], errors: list[Any], tool: str, deffile: str, errfile:
             "        OK => {},"]
     out += [f"        ERR_{short(e.name)} => error.{pascal(short(e.name))}," for e in errs]
     out += ["        else => error.Unknown,", "    };", "}", "",
+            "fn countOrError(rc: i32) Error!usize {", "    if (rc < OK) {",
+            "        try check(rc);", "    }", "    return @intCast(rc);", "}", "",
             '/// The raw imports of module "wamr_agent".', "pub const sys = struct {"]
     for api in apis:
         params = ", ".join(f"{n}: {_raw_type(c, p)}" for n, c, p in api.raw)

@@ -55,6 +55,8 @@ CAPABILITIES: dict[str, str] = {
     "WASI": "the WASI preview1 subset wasi-libc needs (stdout/stderr, clocks, random, exit)",
     "GPIO": "configure, read and write the pins the board profile lists (docs/device-api.md)",
     "I2C": "transactions with the I2C addresses the board profile lists (docs/device-api.md)",
+    "NONE": "no grant needed: the app's own inbox of messages (docs/device-api.md, "
+            "\"Messages\")",
     "STORAGE": "the app's own keys in flash, within its quota (docs/device-api.md)",
     "CONFIG": "read the configuration pushed from the fleet, get on_config events (docs/config.md)",
 }

@@ -8,9 +8,9 @@ and safe wrappers derived from the C prototypes by three rules:
 - ``const uint8_t *b, int32_t n`` is one byte-slice argument, ``uint8_t *b,
   int32_t n`` one mutable byte slice (the call fills it);
 - a non-const pointer to a scalar (``float *value``) is the wrapper's result;
-- an ``int32_t`` result is a status (0 or a negated code), or for the natives
-  in COUNT_RESULTS a byte count (>= 0) or a negated code; any other result is
-  the value itself (``int64_t time_ms``).
+- an ``int32_t`` result is a status (0 or a negated code), or for the imports in
+  ``COUNTS`` a byte count (``msg_read``, ``kv_get``, ``config_get``: a length >= 0)
+  or a negated code; any other result is the value itself (``int64_t time_ms``).
 
 A prototype these rules cannot map is an error in `make gen`, so a new native
 gets wrappers in every language or none. Standard library only.
@@ -30,12 +30,9 @@ SCALARS: dict[str, dict[str, str]] = {  # C type -> Rust, Zig, AssemblyScript ty
     "float": {"rust": "f32", "zig": "f32", "as": "f32"},
     "double": {"rust": "f64", "zig": "f64", "as": "f64"},
 }
+# int32_t results that are a byte count >= 0 or a negated code
+COUNTS = frozenset({"msg_read", "kv_get", "config_get"})
 _DECL = re.compile(r"^(const\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(\*?)\s*([A-Za-z_][A-Za-z0-9_]*)$")
-
-
-# Natives whose int32_t result is a byte count or a negated code (kv_get,
-# config_get: the value's full length).
-COUNT_RESULTS = frozenset({"kv_get", "config_get"})
 
 
 class BindingError(ValueError):
@@ -61,7 +58,7 @@ class Api:
     params: list[Param]
     ret: str  # C return type
     status: bool  # the result is a status code
-    count: bool = False  # ... or a byte count (COUNT_RESULTS)
+    count: bool = False  # ... or, when not negative, a byte count (COUNTS)
 
     @property
     def out(self) -> Param | None:
@@ -114,7 +111,7 @@ def api_of(native: Any) -> Api:
     status = native.c_ret == "int32_t"
     if not status and any(p.kind == "out" for p in params):
         raise BindingError(f"{where}: an out parameter needs an int32_t status result")
-    count = native.name in COUNT_RESULTS
+    count = native.name in COUNTS
     if count and (not status or any(p.kind == "out" for p in params)):
         raise BindingError(f"{where}: a count result is an int32_t without an out parameter")
     return Api(native.name, native.capability, native.doc, raw, params, native.c_ret, status,

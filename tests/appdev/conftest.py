@@ -23,6 +23,19 @@ def need_toolchain(lang: str) -> toolchains.Toolchain:
         raise
 
 
+def build_probe(lang: str, folder: Path, code: str) -> Path:
+    """The sensor template in ``lang`` with ``code`` appended to its source, built into
+    ``folder`` (a test of the generated binding's wrappers); skips without the
+    toolchain."""
+    need_toolchain(lang)
+    info = toolchains.write_template(lang, "sensor", folder, APP_NAME)
+    source = next(p for pattern in info.sources for p in sorted(folder.glob(pattern)))
+    source.write_text(source.read_text(encoding="utf-8") + code, encoding="utf-8")
+    out = folder / "probe.wasm"
+    toolchains.build(lang, folder, info.sources, out, kind=info.kind)
+    return out
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
     """Path of the module built from a fresh template (written once per session)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.appdev.conftest import APP_NAME, need_toolchain
+from tests.appdev.conftest import build_probe
 from tests.device_io import CELSIUS, RAW_23_5
 from wamr_agent.appdev import toolchains
 from wamr_agent.pywamr import Host, Module, Runtime, Tmp105
@@ -70,12 +70,7 @@ export function probe(): i32 {
 
 @pytest.mark.parametrize("lang", toolchains.LANGUAGES)
 def test_gpio_and_i2c_wrappers_work(lang: str, tmp_path: Path) -> None:
-    need_toolchain(lang)
-    info = toolchains.write_template(lang, "sensor", tmp_path, APP_NAME)
-    source = next(p for pattern in info.sources for p in sorted(tmp_path.glob(pattern)))
-    source.write_text(source.read_text(encoding="utf-8") + PROBES[lang], encoding="utf-8")
-    out = tmp_path / "probe.wasm"
-    toolchains.build(lang, tmp_path, info.sources, out, kind=info.kind)
+    out = build_probe(lang, tmp_path, PROBES[lang])
     host = Host()
     host.i2c_devices[(0, Tmp105.ADDRESS)] = Tmp105(CELSIUS)
     with Runtime("esp32").instantiate(Module.from_file(out), host) as app:

@@ -132,6 +132,7 @@ def test_every_command_has_a_test() -> None:
               "deploy", "ps", "start", "stop", "rm",  # tests/qemu/test_deploy.py
               "confirm", "rollback",  # tests/cli/test_cli_deploy.py
               "status", "logs",  # tests/hostport/test_status_logs.py
+              "send",  # tests/hostport/test_messages.py, tests/gateway/test_gateway.py
               "bundle keygen", "bundle build", "bundle verify", "bundle show",  # test_cli_bundle
               "gateway", "devices",  # tests/gateway, tests/unit/test_gateway_config.py
               "broker up", "broker down",  # tests/gateway/test_security.py

@@ -43,5 +43,6 @@ def test_config_set_and_get_via_the_gateway(
     assert state.apps[0].config == {"desired": 2, "applied": 1, "status": "rejected",
                                     "code": REJECT, "values": {"mode": "bad", "rate": "5"}}
     cli("config", "get", "nope", *via, code=NO_SUCH_APP)
+    esp32.console.expect(r"\[cfg\] config 2 mode=bad")  # the console may lag the SMP answer
     assert app_log(esp32.console.lines(), "cfg") == ["setup", "config 1 mode=fast",
                                                      "config 2 mode=bad"]

@@ -1,9 +1,9 @@
 """One gateway with three devices (two simulated esp32 boards and a QEMU
 mps2-an386), as a real `wamr-agent gateway` process on a real mosquitto: birth,
 device states, telemetry and logs, the app commands through `--via` against the
-same commands over the serial port, idempotent command ids, a device that goes
-away and comes back, a broker restart, and a clean stop. The tests run in this
-order on one gateway (module fixtures)."""
+same commands over the serial port, a message sent through it, idempotent
+command ids, a device that goes away and comes back, a broker restart, and a
+clean stop. The tests run in this order on one gateway (module fixtures)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from tests.conftest import cli_json as cli
 from tests.conftest import need
 from tests.gateway.conftest import GatewayProcess, Watch, gateway_config, state_of
+from tests.message_app import NOT_RUNNING, message_app
 from wamr_agent import deploy as deploying
 from wamr_agent.access import Via
 from wamr_agent.cli import app
@@ -155,6 +156,20 @@ def test_stop_and_start_via_the_gateway(fleet: Fleet) -> None:
         assert cli("start", "sensor", *via) == {"name": "sensor", "result": "started"}
         state_of(GW, "dev1", watch, lambda s: s.apps[0].state == "running")
     fleet.boards["dev1"].console.expect(r"app sensor started")
+
+
+def test_send_via_the_gateway(fleet: Fleet, tmp_path: Path) -> None:
+    """`send --via` delivers as over the port; a refusal keeps its class and exit code."""
+    via = fleet.via("dev2")
+    cli("deploy", str(message_app(tmp_path / "inbox.wasm")), "--name", "inbox", *via)
+    assert cli("send", "inbox", "über mqtt", *via) == {"name": "inbox", "result": "delivered",
+                                                       "bytes": 10}
+    fleet.boards["dev2"].console.expect(r"\[inbox\] msg über mqtt")
+    assert cli("stop", "inbox", *via)["result"] == "stopped"
+    refused = cli("send", "inbox", "--hex", "00ff", *via, code=NOT_RUNNING)["error"]
+    assert (refused["type"], refused["code"]) == ("NotRunning", "BAD_STATE"), refused
+    assert "it is not running" in refused["message"]
+    cli("rm", "inbox", *via)
 
 
 def test_devices_lists_the_fleet(fleet: Fleet) -> None:

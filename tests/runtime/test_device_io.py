@@ -4,6 +4,7 @@ capabilities refused at load, and our TMP105 model against its datasheet."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from tests.device_io import CELSIUS, DENIED, NACK, PROBE_EXPECTED, THERMOSTAT_LINE, probe_results
 from tests.runtime.hosts import Lines
 from wamr_agent.agent_err import AgentErr
+from wamr_agent.boards import load_board
 from wamr_agent.cli import app as cli_app
 from wamr_agent.errors import LinkError, Trap
 from wamr_agent.gpiofile import PinDriver
@@ -104,7 +106,8 @@ def test_a_missing_capability_is_refused_at_load(example: Example, grants: list[
 
 
 def test_a_board_without_device_io_denies_everything(wat: Wat) -> None:
-    with Runtime("nrf52840").instantiate(Module(wat("device_io"))) as io:
+    bare = dataclasses.replace(load_board("esp32"), gpio_pins=(), i2c=())
+    with Runtime(bare).instantiate(Module(wat("device_io"))) as io:
         assert io.call("gpio_config", 0, OUT) == DENIED
         assert io.call("i2c_read", 0, 0x48, 0, 2) == DENIED
 
@@ -129,6 +132,15 @@ def test_tmp105_limits_are_registers_too() -> None:
     assert part.transfer(b"\x02", 2) == b"\x1e\x00"
     part.transfer(b"\x00\x12\x34", 0)  # the temperature register is read-only
     assert part.transfer(b"\x00", 2) == b"\x19\x00"
+
+
+@pytest.mark.parametrize("board", ["esp32", "esp32-c3", "nrf52840", "stm32f4"])
+def test_every_simulated_board_profile_allows_the_example_pins_and_sensor(
+        example: Example, board: str) -> None:
+    hot = run_module(example("thermostat"), board, devices=LocalDevices(tmp105_celsius=31))
+    assert "tmp105 raw=0x1f00 temp=31.000 C" in [line["text"] for line in hot.log]
+    assert "ALARM on" in [line["text"] for line in hot.log]
+    assert hot.gpio[-1] == {"pin": 0, "level": 1}
 
 
 def test_run_reads_pins_and_temperature(example: Example, tmp_path: Path) -> None:

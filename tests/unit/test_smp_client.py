@@ -15,7 +15,8 @@ import cbor2
 import pytest
 
 from wamr_agent.deploy import choose_framing
-from wamr_agent.errors import UsageError
+from wamr_agent.errors import CallError, InboxFull, NotRunning, UsageError
+from wamr_agent.messages import MESSAGE_MAX
 from wamr_agent.smp import app_management as am
 from wamr_agent.smp.app_results import LogEntry, LogPage
 from wamr_agent.smp.apps import AppClient, ResponseError
@@ -290,3 +291,54 @@ def test_the_hosts_text_limits_are_the_firmwares() -> None:
     limits = {m[1]: int(m[2]) for m in re.finditer(r"#define WA_SLOT_(\w+)_MAX (\d+)u", header)}
     assert limits == {"NAME": app_group.NAME_MAX, "DEPLOY": app_group.DEPLOY_MAX,
                       "VERSION": app_group.VERSION_MAX}
+
+
+@dataclass
+class Inbox:
+    """A device that answers app send (group 64, command 9) with ``rc``."""
+
+    rc: int = 0
+    got: list[dict[str, Any]] = field(default_factory=list)
+
+    def request(self, message: bytes) -> bytes:
+        op, _, _, group, seq, cmd = HEADER.unpack_from(message)
+        if (group, cmd) == (0, 6):
+            body: Any = {"buf_size": 4096, "buf_count": 1}
+        else:
+            assert (op & 7, group, cmd) == (2, 64, 9)
+            self.got.append(cbor2.loads(message[HEADER.size:]))
+            body = {"err": {"group": 64, "rc": self.rc}} if self.rc else {}
+        payload = cbor2.dumps(body)
+        return HEADER.pack((op & 7) + 1 | 0x08, 0, len(payload), group, seq, cmd) + payload
+
+
+@pytest.mark.parametrize(("rc", "cls", "exit_code", "why"), [
+    (4, UsageError, 2, "no such app"),
+    (6, NotRunning, 22, "it is not running"),
+    (22, CallError, 8, "it exports no on_message"),
+    (2, InboxFull, 23, "its inbox is full"),
+])
+def test_each_refusal_of_a_message_has_its_class(rc: int, cls: type[Exception],
+                                                 exit_code: int, why: str) -> None:
+    device = Inbox(rc)
+    with pytest.raises(cls, match=f"device refused to deliver a message to app 'a': {why}") as exc:
+        AppClient(device).send("a", b"hi")
+    assert getattr(exc.value, "exit_code", None) == exit_code
+    assert device.got == [{"name": "a", "data": b"hi"}]
+
+
+def test_a_message_is_sent_once_and_checked_before() -> None:
+    device = Inbox()
+    AppClient(device).send("a", bytes(MESSAGE_MAX))
+    assert device.got == [{"name": "a", "data": bytes(MESSAGE_MAX)}]
+    with pytest.raises(UsageError, match=r"at most 256 bytes, this one is 257 \(not sent\)"):
+        AppClient(device).send("a", bytes(MESSAGE_MAX + 1))
+    assert len(device.got) == 1
+
+
+def test_the_message_limit_is_the_firmwares() -> None:
+    from tests.conftest import ROOT
+
+    header = (ROOT / "firmware" / "core" / "runtime" / "wa_runtime.h").read_text()
+    found = re.search(r"#define WA_MSG_MAX (\d+)", header)
+    assert found is not None and int(found[1]) == MESSAGE_MAX

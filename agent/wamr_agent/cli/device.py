@@ -1,4 +1,4 @@
-"""`wamr-agent ps`, `start`, `stop`, `rm`, `confirm`, `rollback`, `status`, `logs`:
+"""`wamr-agent ps`, `start`, `stop`, `rm`, `confirm`, `rollback`, `send`, `status`, `logs`:
 the apps on a device managed over SMP (a serial port, a socket, or the board's
 local instance) or through its gateway (``--via``, ``--device``). `deploy` is in
 deploy.py."""
@@ -105,6 +105,34 @@ _app_command("confirm", "confirm_app", "confirmed", "Confirm the version of an a
              "on trial (a manual-confirm policy keeps it on trial until then).")
 _app_command("rollback", "rollback_app", "rolled back", "Revert the version of an "
              "app on trial; the previous version runs again.")
+
+
+@app.command()
+@broker_options
+def send(
+    name: AppArg,
+    message: Annotated[str, typer.Argument(help="The message: UTF-8 text, or with --hex its "
+                                           "bytes as hex digits; at most 256 bytes.",
+                                           show_default=False)],
+    as_hex: Annotated[bool, typer.Option("--hex", help="MESSAGE is hex digits (spaces "
+                                         "allowed), for bytes that are not text.")] = False,
+    board: BoardOpt = "esp32", port: PortOpt = None, baud: BaudOpt = BAUD,
+    via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False, *,
+    broker_options: BrokerOptions,
+) -> None:
+    """Send a message to a running app that exports on_message. Done once the device has
+    queued it in the app's inbox (on_message runs then); an app that does not run, has
+    no on_message or has a full inbox is an error with its own exit code."""
+    from .. import deploy as deploying
+    from ..messages import message_bytes
+
+    data: bytes = guard(as_json, lambda: message_bytes(message, as_hex))
+    guard(as_json, lambda: deploying.send_message(name, data, board, port, baud,
+                                                   _via(via, device, broker_options)))
+    if as_json:
+        print_json({"name": name, "result": "delivered", "bytes": len(data)})
+    else:
+        print(f"{name}: message delivered ({len(data)} bytes)")
 
 
 def _seconds(ms: int) -> str:

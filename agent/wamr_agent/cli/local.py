@@ -68,9 +68,13 @@ def run(
     tmp105: Annotated[float, typer.Option(help="Temperature (degC) the TMP105 model at I2C "
                                           "bus 0, address 0x48 measures.")] = 25.0,
     for_ms: Annotated[int, typer.Option(min=0, help="Simulated device time (ms) for which an "
-                                        "app exporting on_timer or on_gpio gets its callbacks, "
-                                        "after the entry points (the clock jumps to each "
-                                        "event).")] = 1000,
+                                        "app exporting on_timer, on_message or on_gpio gets "
+                                        "its callbacks, after the entry points (the clock "
+                                        "jumps to each event).")] = 1000,
+    message: Annotated[list[str] | None, typer.Option(
+        "--message", metavar="TEXT@MS", help="Send the app a message (UTF-8 text) MS ms "
+        "of device time after the entry points, as `wamr-agent send` does; repeat it for "
+        "more.")] = None,
     kv: Annotated[Path | None, typer.Option(help="File that keeps the app's key-value "
                                             "storage between runs (JSON; default: in memory). "
                                             "The app's name is the module's file name.")] = None,
@@ -90,24 +94,26 @@ def run(
     board's engine heap."""
     from ..app_config import parse_assignments
     from ..errors import ConfigRejected
-    from ..run import LocalDevices, run_module, with_limits
+    from ..run import LocalDevices, Message, run_module, with_limits
 
     profile, notices = guard(as_json, lambda: with_limits(board, cpu_ticks=cpu_ticks,
                                                           heap_bytes=heap_bytes))
     for notice in notices:
         print(f"note: {notice}", file=sys.stderr)
+    messages = guard(as_json, lambda: [Message.parse(m) for m in message or []])
     values = None if config is None else guard(as_json, lambda: parse_assignments(config))
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
         devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105, kv_file=kv,
-                             kv_quota=kv_quota), for_ms=for_ms, config=values))
+                             kv_quota=kv_quota), for_ms=for_ms, messages=messages,
+        config=values))
     rejected = report.config is not None and report.config.status != "applied"
     if as_json:
         print_json(report.as_dict())
         raise typer.Exit(ConfigRejected.exit_code if rejected else 0)
     for call in report.calls:
-        if call.export not in ("loop", "setup", "_start", "on_timer", "on_gpio"):
+        if call.export not in ("loop", "setup", "_start", "on_timer", "on_gpio", "on_message"):
             print(f"{call.export}({', '.join(map(str, call.args))}) = {call.result}")
     if report.config is not None:
         print(f"config: version {report.config.desired} {report.config.describe()}")

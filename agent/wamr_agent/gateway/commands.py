@@ -23,6 +23,7 @@ from paho.mqtt.properties import Properties
 
 from ..access import DeviceAccess
 from ..errors import UsageError
+from ..messages import message_bytes
 from ..mqtt import results
 from ..mqtt.topics import CommandReply
 
@@ -101,6 +102,14 @@ def _action(act: Callable[[DeviceAccess, str], None]) -> Handler:
     return run
 
 
+def _send(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
+    data = args.get("hex")
+    if not isinstance(data, str):
+        raise UsageError(f"args.hex must be the message's bytes in hex, not {data!r}")
+    ctx.device.send(_name(args), message_bytes(data, as_hex=True))
+    return {}
+
+
 COMMANDS: dict[str, Command] = {c.verb: c for c in (
     Command("ps", lambda ctx, args: results.encode_apps(ctx.device.list())),
     Command("status", _status),
@@ -110,6 +119,7 @@ COMMANDS: dict[str, Command] = {c.verb: c for c in (
     Command("rm", _action(lambda d, n: d.remove(n)), changes_state=True),
     Command("confirm", _action(lambda d, n: d.confirm(n)), changes_state=True),
     Command("rollback", _action(lambda d, n: d.rollback(n)), changes_state=True),
+    Command("send", _send),
     Command("config-get", _config_get),
     Command("config-set", _config_set, changes_state=True),
 )}

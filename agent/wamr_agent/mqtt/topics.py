@@ -24,8 +24,8 @@ CONTROLLER = "controller"
 RESERVED = (CLIENTS, CONTROLLER)  # second-level names that are not gateways
 GatewayState = Literal["online", "offline", "lost"]
 GATEWAY_STATES: tuple[GatewayState, ...] = ("online", "offline", "lost")
-VERBS = ("ps", "status", "logs", "start", "stop", "rm", "confirm", "rollback", "config-get",
-         "config-set", "deploy", "job")
+VERBS = ("ps", "status", "logs", "start", "stop", "rm", "confirm", "rollback", "send",
+         "config-get", "config-set", "deploy", "job")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
 

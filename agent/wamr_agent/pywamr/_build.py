@@ -26,13 +26,15 @@ typedef struct wa_budget {
     uint32_t heap_bytes; uint32_t cpu_ticks;
 } wa_budget_t;
 
-enum wa_cap { WA_CAP_LOG, WA_CAP_TIME, WA_CAP_SENSOR, WA_CAP_TELEMETRY, WA_CAP_WASI,
+enum wa_cap { WA_CAP_NONE, WA_CAP_LOG, WA_CAP_TIME, WA_CAP_SENSOR, WA_CAP_TELEMETRY, WA_CAP_WASI,
               WA_CAP_GPIO, WA_CAP_I2C, WA_CAP_STORAGE, WA_CAP_CONFIG, WA_CAP_ALL, ... };
 enum wa_kv_op { WA_KV_OP_GET, WA_KV_OP_SET, WA_KV_OP_DELETE, WA_KV_OP_CONFIG_GET, ... };
 enum wa_gpio_mode { WA_GPIO_IN, WA_GPIO_OUT, WA_GPIO_EDGE_RISING, WA_GPIO_EDGE_FALLING,
                     WA_GPIO_MODE_MAX, ... };
 enum wa_gpio_op { WA_GPIO_OP_CONFIG, WA_GPIO_OP_READ, WA_GPIO_OP_WRITE, WA_GPIO_OP_EDGES, ... };
 #define WA_IO_PINS ...
+#define WA_MSG_MAX ...
+#define WA_APP_INBOX ...
 #define WA_IO_I2C_MAX ...
 
 typedef struct wa_io_allow {
@@ -106,6 +108,8 @@ int wa_app_timer_take(wa_app_t *app, int32_t *id);
 uint32_t wa_app_timer_wait(wa_app_t *app);
 int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level);
 int wa_app_gpio_watched(const wa_app_t *app);
+int wa_app_msg_put(wa_app_t *app, const uint8_t *data, size_t len);
+int wa_app_msg_take(wa_app_t *app, uint32_t *len);
 void wa_app_free(wa_app_t *app);
 size_t wa_heap_live(void);
 

@@ -11,7 +11,8 @@ from ..agent_err import AgentErr
 from ..app_config import NOT_GRANTED, ConfigState
 from ..boards import Board, load_board
 from ..capabilities import grant_mask, grant_names
-from ..errors import BoardError, CallError, LinkError
+from ..errors import BoardError, CallError, InboxFull, LinkError
+from ..messages import check_message
 from ._loader import ffi, lib
 from .errors import error_for, raise_for
 from .f32 import f32_bits_of_nan, float_from_f32_bits
@@ -165,16 +166,33 @@ class Instance:
 
     def take_event(self) -> tuple[str, tuple[int, ...]] | None:
         """The callback due now, as the device agent picks it: an expired timer
-        (``("on_timer", (id,))``; the timer is re-armed or disarmed), else, when the
+        (``("on_timer", (id,))``; the timer is re-armed or disarmed), else a queued
+        message not announced yet (``("on_message", (len,))``), else, when the
         module exports on_gpio, an input's counted edges (``("on_gpio", (pin,
         level))``); None when nothing is due. The caller makes the call."""
         app = self._live()
         out = ffi.new("uint32_t[2]")
         if lib.wa_app_timer_take(app, ffi.cast("int32_t *", out)):
             return "on_timer", (int(ffi.cast("int32_t *", out)[0]),)
+        if lib.wa_app_msg_take(app, out):
+            return "on_message", (int(out[0]),)
         if self.module.export("on_gpio") and lib.wa_app_gpio_take(app, out, out + 1):
             return "on_gpio", (int(out[0]), int(out[1]))
         return None
+
+    def send(self, data: bytes) -> None:
+        """Queues message ``data`` in the app's inbox, as the device does for
+        `wamr-agent send` (its on_message is then due: ``take_event``). CallError
+        when the module exports no on_message, InboxFull when the inbox has no room,
+        UsageError above MESSAGE_MAX bytes (:mod:`wamr_agent.messages`)."""
+        app = self._live()
+        if self.module.export("on_message") is None:
+            raise CallError("the module exports no on_message: it takes no messages",
+                            AgentErr.NO_EXPORT)
+        rc = lib.wa_app_msg_put(app, check_message(data), len(data))
+        if rc == AgentErr.NO_MEMORY:
+            raise InboxFull(f"the app's inbox is full ({lib.WA_APP_INBOX} bytes): it has not "
+                            "read the earlier messages (msg_read)")
 
     def gpio_watched(self) -> bool:
         """Whether an input of the app counts edges (on_gpio events are sampled)."""

@@ -3,7 +3,7 @@
 subclasses of :mod:`smp.message`'s read/write classes, and the group's error
 responses on :mod:`smp.error`. Schemas only, no I/O (docs/protocol.md).
 
-This module holds upload, list, start, stop, remove, confirm and rollback, and
+This module holds upload, list, start, stop, remove, confirm, rollback and send, and
 re-exports the shared pieces (``app_group``) and the status and logs messages
 (``app_status``), so ``app_management`` is the one namespace of the group's
 schemas.
@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 from smp import message
 
+from ..messages import MESSAGE_MAX
 from .app_group import (
     GROUP_ID,
     AppManagementErrorV1,
@@ -53,7 +54,8 @@ __all__ = [
     "ConfirmWriteResponse", "DeviceStatusReadRequest", "DeviceStatusReadResponse",
     "LastError", "ListReadRequest", "ListReadResponse", "LogLine", "LogsReadRequest",
     "LogsReadResponse", "Reason", "RemoveWriteRequest", "RemoveWriteResponse",
-    "RollbackWriteRequest", "RollbackWriteResponse", "StartWriteRequest",
+    "RollbackWriteRequest", "RollbackWriteResponse", "SendWriteRequest",
+    "SendWriteResponse", "StartWriteRequest",
     "StartWriteResponse", "StopWriteRequest", "StopWriteResponse", "Trial",
     "UpdateOutcome", "UploadWriteRequest", "UploadWriteResponse",
 ]
@@ -219,3 +221,20 @@ class RollbackWriteRequest(_ByNameWriteRequest):
 
 class RollbackWriteResponse(WriteResponse):
     _COMMAND_ID = CommandId.ROLLBACK
+
+
+# ---- 9 send -----------------------------------------------------------------------
+
+class SendWriteRequest(_ByNameWriteRequest):
+    """Queues ``data`` in the inbox of app ``name``'s running version; the device
+    answers once it is queued (its ``on_message`` runs after the answer).
+    ``WA_ERR_BAD_STATE``: not running; ``WA_ERR_NO_EXPORT``: it exports no
+    ``on_message``; ``WA_ERR_NO_MEMORY``: its inbox is full."""
+
+    _COMMAND_ID = CommandId.SEND
+
+    data: bytes = Field(max_length=MESSAGE_MAX)
+
+
+class SendWriteResponse(WriteResponse):
+    _COMMAND_ID = CommandId.SEND

@@ -45,6 +45,10 @@ class RollbackWrite(am.RollbackWriteRequest, _AppGroupBase):
     _Response = am.RollbackWriteResponse
 
 
+class SendWrite(am.SendWriteRequest, _AppGroupBase):
+    _Response = am.SendWriteResponse
+
+
 class DeviceStatusRead(am.DeviceStatusReadRequest, _AppGroupBase):
     _Response = am.DeviceStatusReadResponse
 

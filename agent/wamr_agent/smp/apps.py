@@ -1,6 +1,6 @@
 """SMP's wasm-app group (64) from the host: upload (offset-driven chunks, which
 also resume an interrupted upload), list, start, stop, remove, confirm, rollback,
-status, logs, config set and config get.
+send, status, logs, config set and config get.
 
 Requests are the group's message models (``app_requests``, in ``smpclient``'s
 convention) sent over an :class:`~wamr_agent.smp.link.SmpLink`.
@@ -24,7 +24,8 @@ from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error_v2, success
 
 from ..agent_err import AgentErr
 from ..app_config import NOT_GRANTED, ConfigState
-from ..errors import UsageError
+from ..errors import UsageError, WamrAgentError
+from ..messages import WHY, check_message, delivery_error
 from . import app_requests as rq
 from .app_errors import (
     ManagementError,
@@ -277,6 +278,18 @@ class AppClient:
     def rollback(self, name: str) -> None:
         """Reverts the version of ``name`` on trial; the previous one runs again."""
         self._by_name("roll back", rq.RollbackWrite, name, NO_TRIAL)
+
+    def send(self, name: str, data: bytes) -> None:
+        """Delivers message ``data`` to app ``name``: returns once the device has queued
+        it in the app's inbox (in one attempt: a repeat would deliver it twice). A
+        refusal raises NotRunning, CallError (no on_message) or InboxFull
+        (:mod:`wamr_agent.messages`)."""
+        check_app_name(name)
+        request = rq.SendWrite(name=name, data=check_message(data), sequence=self.sequence())
+        try:
+            self._ok(f"deliver a message to app {name!r}", request, WHY, once=True)
+        except WamrAgentError as exc:
+            raise delivery_error(exc) from None
 
     @overload
     def status(self, name: None = None, sha: None = None) -> DeviceStatus: ...

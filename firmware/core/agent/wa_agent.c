@@ -4,11 +4,13 @@
  * of every running app each round, the lifecycle's verdicts on versions on
  * trial, and the management UART between rounds.
  *
- * Events: between rounds the agent calls on_timer(id) and on_gpio(pin,
- * level) of the apps with one due (wa_runner_event), and sleeps (the port's
- * wa_port_mgmt_wait: WFI on Cortex-M, poll(2) on the host) until the next
- * round, timer, GPIO sample or management byte. A callback is a call like
- * loop(): same CPU budget, and its traps count the same.
+ * Events: between rounds the agent calls on_timer(id), on_message(len) and
+ * on_gpio(pin, level) of the apps with one due (wa_runner_event), and sleeps
+ * (the port's wa_port_mgmt_wait: WFI on Cortex-M, poll(2) on the host) until
+ * the next round, timer, GPIO sample or management byte (a message comes as
+ * an SMP request: its callback runs right after the request is answered). A
+ * callback is a call like loop(): same CPU budget, and its traps count the
+ * same.
  *
  * Runaway apps: the CPU budget stops a call that runs too long (a trap);
  * the lifecycle decides what a trap means (a version on trial is reverted;
@@ -103,14 +105,14 @@ const char *wa_agent_reset_cause(void)
 }
 
 /* One round: loop() of every running app; returns how many run (export
- * loop or on_timer: an app with only callbacks gets no loop() call). */
+ * loop or a callback: an app with only callbacks gets no loop() call). */
 static int run_apps(void)
 {
     int running = 0;
     for (uint32_t k = 0; k < WA_STORE_SLOTS; k++) {
         wa_error_t err;
         int32_t result;
-        if (!wa_runner_has(k, "loop") && !wa_runner_has(k, "on_timer")) {
+        if (!wa_runner_has(k, "loop") && !wa_runner_evented(k)) {
             continue;
         }
         running++;

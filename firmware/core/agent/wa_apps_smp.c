@@ -1,7 +1,7 @@
 /*
  * wa_apps_smp.c - the SMP wasm-app group (64): upload, list, start, stop,
- * remove, status, logs, confirm, rollback (docs/protocol.md), config set
- * and get (docs/config.md; the work is wa_config.c's). Decodes the
+ * remove, status, logs, confirm, rollback, send (docs/protocol.md), config
+ * set and get (docs/config.md; the work is wa_config.c's). Decodes the
  * requests and writes the answers; the installing is in wa_install.c, every
  * change of an app's state is an event to the lifecycle (wa_lifecycle.h),
  * the log ring is wa_log.c.
@@ -35,6 +35,7 @@ enum wa_smp_app_cmd {
     WA_SMP_APP_LOGS = 6,
     WA_SMP_APP_CONFIRM = 7,
     WA_SMP_APP_ROLLBACK = 8,
+    WA_SMP_APP_SEND = 9,
     WA_SMP_APP_CONFIG_SET = 10,
     WA_SMP_APP_CONFIG_GET = 11,
 };
@@ -327,11 +328,12 @@ static int app_list(wa_smp_call_t *call)
     return result(ok && zcbor_list_end_encode(e, WA_STORE_SLOTS));
 }
 
-/* Runs a lifecycle command on the request's "name". */
+/* Runs a lifecycle command on the request's "name"; action NULL: queues the
+ * request's "data" in the inbox of the app's running version (send). */
 static int by_name(wa_smp_call_t *call, int (*action)(const char *name, size_t len))
 {
     app_req_t r;
-    if (!parse(call, &r) || !(r.have & HAVE_NAME)) {
+    if (!parse(call, &r) || !(r.have & HAVE_NAME) || (action == NULL && !(r.have & HAVE_DATA))) {
         return WA_SMP_RC_EINVAL;
     }
     int rc = check_name(&r.name);
@@ -342,7 +344,12 @@ static int by_name(wa_smp_call_t *call, int (*action)(const char *name, size_t l
     if (action == wa_life_remove) {
         wa_install_forget(name, (uint32_t)r.name.len); /* uploads of it in progress too */
     }
-    rc = action(name, r.name.len);
+    if (action != NULL) {
+        rc = action(name, r.name.len);
+    } else {
+        int slot = wa_life_current(name, r.name.len);
+        rc = slot < 0 ? WA_ERR_NOT_FOUND : wa_runner_send((uint32_t)slot, r.data.value, r.data.len);
+    }
     return rc == WA_OK ? WA_SMP_RC_OK : write_err(call, rc);
 }
 
@@ -369,6 +376,11 @@ static int app_confirm(wa_smp_call_t *call)
 static int app_rollback(wa_smp_call_t *call)
 {
     return by_name(call, wa_life_rollback);
+}
+
+static int app_send(wa_smp_call_t *call)
+{
+    return by_name(call, NULL);
 }
 
 /* ---- status, logs ---------------------------------------------------------------- */
@@ -528,7 +540,8 @@ static int app_logs(wa_smp_call_t *call)
 
 /* ---- config set, config get (docs/config.md) ------------------------------------- */
 
-static int put_pair(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len, void *ctx)
+static int config_pair(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len,
+                       void *ctx)
 {
     zcbor_state_t *e = ctx;
     return !(zcbor_tstr_encode_ptr(e, (const char *)key, key_len) &&
@@ -536,7 +549,7 @@ static int put_pair(const uint8_t *key, size_t key_len, const uint8_t *val, size
 }
 
 /* {"desired", "applied", "code", "status"} (+ get: "values"). */
-static int app_config(wa_smp_call_t *call, bool set)
+static int config_command(wa_smp_call_t *call, bool set)
 {
     app_req_t r;
     wa_config_state_t st;
@@ -559,19 +572,19 @@ static int app_config(wa_smp_call_t *call, bool set)
               put_uint(e, "status", st.status);
     if (ok && !set) {
         ok = zcbor_tstr_put_lit(e, "values") && zcbor_map_start_encode(e, 64) &&
-             wa_config_each((uint32_t)k, put_pair, e) == WA_OK && zcbor_map_end_encode(e, 64);
+             wa_config_each((uint32_t)k, config_pair, e) == WA_OK && zcbor_map_end_encode(e, 64);
     }
     return result(ok);
 }
 
 static int app_config_set(wa_smp_call_t *call)
 {
-    return app_config(call, true);
+    return config_command(call, true);
 }
 
 static int app_config_get(wa_smp_call_t *call)
 {
-    return app_config(call, false);
+    return config_command(call, false);
 }
 
 static const wa_smp_command_t s_app_commands[] = {
@@ -584,6 +597,7 @@ static const wa_smp_command_t s_app_commands[] = {
     {WA_SMP_GROUP_APP, WA_SMP_APP_LOGS, WA_SMP_OP_READ, app_logs},
     {WA_SMP_GROUP_APP, WA_SMP_APP_CONFIRM, WA_SMP_OP_WRITE, app_confirm},
     {WA_SMP_GROUP_APP, WA_SMP_APP_ROLLBACK, WA_SMP_OP_WRITE, app_rollback},
+    {WA_SMP_GROUP_APP, WA_SMP_APP_SEND, WA_SMP_OP_WRITE, app_send},
     {WA_SMP_GROUP_APP, WA_SMP_APP_CONFIG_SET, WA_SMP_OP_WRITE, app_config_set},
     {WA_SMP_GROUP_APP, WA_SMP_APP_CONFIG_GET, WA_SMP_OP_READ, app_config_get},
 };

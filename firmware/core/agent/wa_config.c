@@ -22,21 +22,21 @@ static reported_t s_reported[WA_STORE_SLOTS];
 #define VERSION_KEY "config" /* in WA_KV_NS_AGENT: the desired version, 4 bytes */
 #define CBOR_NULL 0xF6u      /* a "set" value that deletes its key */
 
-static const char *app_of(uint32_t k)
+static const char *config_app(uint32_t k)
 {
     return wa_life_info(k)->name;
 }
 
-static uint32_t desired_version(uint32_t k)
+static uint32_t config_version(uint32_t k)
 {
     uint32_t v = 0;
     size_t len = 0;
-    int rc = wa_kv_get(WA_KV_NS_AGENT, app_of(k), VERSION_KEY, sizeof VERSION_KEY - 1u, &v,
+    int rc = wa_kv_get(WA_KV_NS_AGENT, config_app(k), VERSION_KEY, sizeof VERSION_KEY - 1u, &v,
                        sizeof v, &len);
     return rc == WA_OK && len == sizeof v ? v : 0u;
 }
 
-static bool granted(uint32_t k)
+static bool config_granted(uint32_t k)
 {
     wa_slot_header_t header;
     return wa_store_header(k, &header) == WA_OK && (header.grants & WA_CAP_CONFIG) != 0;
@@ -45,13 +45,13 @@ static bool granted(uint32_t k)
 int wa_config_slot(const char *name, size_t len, int *rc)
 {
     int k = wa_life_current(name, len);
-    *rc = k < 0 ? WA_ERR_NOT_FOUND : granted((uint32_t)k) ? WA_OK : WA_ERR_NOT_GRANTED;
+    *rc = k < 0 ? WA_ERR_NOT_FOUND : config_granted((uint32_t)k) ? WA_OK : WA_ERR_NOT_GRANTED;
     return *rc == WA_OK ? k : -1;
 }
 
 /* Calls on_config(version) of slot k's app (applied at once without the
  * export) and records what came of it. */
-static void deliver(uint32_t k, uint32_t version)
+static void config_deliver(uint32_t k, uint32_t version)
 {
     reported_t *r = &s_reported[k];
     wa_error_t err;
@@ -70,16 +70,16 @@ static void deliver(uint32_t k, uint32_t version)
 void wa_config_started(uint32_t k)
 {
     memset(&s_reported[k], 0, sizeof s_reported[k]);
-    uint32_t version = desired_version(k);
-    if (version != 0 && wa_runner_loaded(k) && granted(k)) {
-        deliver(k, version);
+    uint32_t version = config_version(k);
+    if (version != 0 && wa_runner_loaded(k) && config_granted(k)) {
+        config_deliver(k, version);
     }
 }
 
 /* Stores (text value) or deletes (null) each entry of the "set" map at
  * `at`, in order; the first refusal stops it (the store checks the key and
  * value lengths). WA_OK or an agent_err. */
-static int apply(const uint8_t *at, const uint8_t *end, const char *app)
+static int config_apply(const uint8_t *at, const uint8_t *end, const char *app)
 {
     ZCBOR_STATE_D(dec, 2, at, (size_t)(end - at), 1, 0);
     if (at != NULL && !zcbor_map_start_decode(dec)) {
@@ -106,17 +106,17 @@ static int apply(const uint8_t *at, const uint8_t *end, const char *app)
 
 int wa_config_set(uint32_t k, uint32_t desired, const uint8_t *set, const uint8_t *end)
 {
-    const char *app = app_of(k);
+    const char *app = config_app(k);
     int rc = WA_OK;
-    if (desired > desired_version(k)) {
-        rc = apply(set, end, app);
+    if (desired > config_version(k)) {
+        rc = config_apply(set, end, app);
         rc = rc != WA_OK ? rc
                          : wa_kv_set(WA_KV_NS_AGENT, app, VERSION_KEY, sizeof VERSION_KEY - 1u,
                                      &desired, sizeof desired, 0);
     }
-    desired = desired_version(k);
+    desired = config_version(k);
     if (rc == WA_OK && wa_runner_loaded(k) && s_reported[k].applied != desired) {
-        deliver(k, desired);
+        config_deliver(k, desired);
     }
     return rc;
 }
@@ -124,7 +124,7 @@ int wa_config_set(uint32_t k, uint32_t desired, const uint8_t *set, const uint8_
 void wa_config_state(uint32_t k, wa_config_state_t *st)
 {
     const reported_t *r = &s_reported[k];
-    st->desired = desired_version(k);
+    st->desired = config_version(k);
     st->applied = r->applied;
     st->code = r->code;
     bool failed = r->delivered == st->desired && r->status >= WA_CONFIG_REJECTED;
@@ -136,5 +136,5 @@ void wa_config_state(uint32_t k, wa_config_state_t *st)
 
 int wa_config_each(uint32_t k, wa_kv_each_fn fn, void *ctx)
 {
-    return wa_kv_each(WA_KV_NS_CONFIG, app_of(k), fn, ctx);
+    return wa_kv_each(WA_KV_NS_CONFIG, config_app(k), fn, ctx);
 }

@@ -348,7 +348,11 @@ void wa_life_after_call(uint32_t slot, const char *export_name, int rc, const wa
     }
     if (rc == WA_OK) {
         s->traps_in_row = 0;
-        s->loops += s->life == WA_LIFE_TRIAL && strcmp(export_name, "loop") == 0 ? 1u : 0u;
+        /* a round: loop, or an event callback (on_timer, on_message, ...) */
+        s->loops += s->life == WA_LIFE_TRIAL && (strcmp(export_name, "loop") == 0 ||
+                                                 strncmp(export_name, "on_", 3) == 0)
+                        ? 1u
+                        : 0u;
         return;
     }
     s->traps_in_row++;
@@ -384,6 +388,20 @@ static int health_holds(uint32_t k)
     return WA_ERR_BAD_STATE;
 }
 
+/* Whether slot k's trial has its rounds (docs/lifecycle.md): loop and the
+ * event callbacks count. An app without loop may get no callback (nobody
+ * sends it a message): it has them once the time they take at the agent's
+ * round has passed too; one with no callback at all (a WASI command) needs
+ * none. */
+static int rounds_done(uint32_t k, const wa_life_info_t *s, uint64_t now)
+{
+    if (s->loops >= s->need_loops || wa_runner_has(k, "loop")) {
+        return s->loops >= s->need_loops;
+    }
+    return !wa_runner_evented(k) ||
+           now - s->trial_us >= (uint64_t)s->need_loops * WA_AGENT_LOOP_PERIOD_MS * 1000u;
+}
+
 void wa_life_tick(void)
 {
     uint64_t now = wa_port_time_us();
@@ -392,8 +410,7 @@ void wa_life_tick(void)
         if (s->life != WA_LIFE_TRIAL || (s->flags & WA_SLOT_F_MANUAL) || !wa_runner_loaded(k)) {
             continue;
         }
-        int rounds_done = s->loops >= s->need_loops || !wa_runner_has(k, "loop");
-        if (rounds_done && now - s->trial_us >= (uint64_t)s->window_ms * 1000u &&
+        if (rounds_done(k, s, now) && now - s->trial_us >= (uint64_t)s->window_ms * 1000u &&
             health_holds(k) == WA_OK) {
             (void)confirm(k);
         }

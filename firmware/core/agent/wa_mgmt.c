@@ -64,7 +64,9 @@ static int must_wait(void)
            h.group == WA_SMP_GROUP_APP && h.op == WA_SMP_OP_WRITE;
 }
 
-/* Feeds at most budget bytes to the decoder, handling what completes. */
+/* Feeds at most budget bytes to the decoder, up to the first request that
+ * completes, which it handles (or holds): one request per poll, so the
+ * callbacks a request causes (a message's on_message) run before the next. */
 static void feed(uint32_t budget, uint32_t now_ms)
 {
     while (budget > 0 && !s_held) {
@@ -77,11 +79,11 @@ static void feed(uint32_t budget, uint32_t now_ms)
         }
         budget--;
         if (wa_smp_frame_feed(&s_dec, s_chunk[s_chunk_at++], now_ms) == WA_SMP_FEED_PACKET) {
-            if (must_wait()) {
-                s_held = 1;
-            } else {
+            s_held = must_wait();
+            if (!s_held) {
                 handle_packet();
             }
+            return;
         }
     }
 }

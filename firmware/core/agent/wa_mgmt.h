@@ -37,7 +37,7 @@
 void wa_mgmt_init(void);
 
 /* Handles what the management UART received, up to WA_MGMT_POLL_BYTES
- * bytes (the rest waits for the next call); never blocks. */
+ * bytes and one request (the rest waits for the next call); never blocks. */
 void wa_mgmt_poll(void);
 
 /* Whether bytes already read (or a request held back) wait for the next

@@ -238,11 +238,31 @@ int wa_runner_event(uint32_t slot, const char **export_name, wa_error_t *err)
     if (app != NULL && wa_app_timer_take(app, &args[0].of.i32)) {
         *export_name = "on_timer";
         nargs = 1;
+    } else if (app != NULL && wa_app_msg_take(app, (uint32_t *)&args[0].of.i32)) {
+        *export_name = "on_message";
+        nargs = 1;
     } else if (app == NULL || !wa_runner_has(slot, "on_gpio") ||
                !wa_app_gpio_take(app, (uint32_t *)&args[0].of.i32, (uint32_t *)&args[1].of.i32)) {
         return -1;
     }
     return call(slot, *export_name, args, nargs, &unused, err);
+}
+
+int wa_runner_send(uint32_t slot, const uint8_t *data, size_t len)
+{
+    if (!wa_runner_loaded(slot)) {
+        return WA_ERR_BAD_STATE;
+    }
+    if (!wa_runner_has(slot, "on_message")) {
+        return WA_ERR_NO_EXPORT;
+    }
+    return wa_app_msg_put(s_apps[slot].app, data, len);
+}
+
+int wa_runner_evented(uint32_t slot)
+{
+    return wa_runner_has(slot, "on_timer") || wa_runner_has(slot, "on_gpio") ||
+           wa_runner_has(slot, "on_message");
 }
 
 uint32_t wa_runner_next_event(void)

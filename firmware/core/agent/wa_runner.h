@@ -8,6 +8,7 @@
 #ifndef WA_RUNNER_H
 #define WA_RUNNER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "wa_runtime.h"
@@ -45,10 +46,20 @@ int wa_runner_call_i32(uint32_t slot, const char *export_name, int32_t arg, int3
 
 /* Calls the event of slot k's app due next, if any (wa_runtime.h): an
  * expired timer's on_timer(id) (a timer expiring in an app without
- * on_timer is dropped), else, when the app exports on_gpio, an edge's
- * on_gpio(pin, level). -1 when none is due, else as wa_runner_call;
- * *export_name names the export. */
+ * on_timer is dropped), else a queued message's on_message(len), else, when
+ * the app exports on_gpio, an edge's on_gpio(pin, level). -1 when none is
+ * due, else as wa_runner_call; *export_name names the export. */
 int wa_runner_event(uint32_t slot, const char **export_name, wa_error_t *err);
+
+/* Queues a message of len bytes in the inbox of slot k's app (its
+ * on_message is called from the agent's loop, wa_runner_event). WA_OK, or
+ * WA_ERR_BAD_STATE (no app loaded: not running), WA_ERR_NO_EXPORT (it
+ * exports no on_message), WA_ERR_TOO_LARGE, WA_ERR_NO_MEMORY (inbox full). */
+int wa_runner_send(uint32_t slot, const uint8_t *data, size_t len);
+
+/* Whether slot k's app exports an event callback (on_timer, on_gpio,
+ * on_message): calls may come to it without loop. */
+int wa_runner_evented(uint32_t slot);
 
 /* Milliseconds until the next event of any app may be due (0: now;
  * UINT32_MAX: none): its earliest timer, or at most WA_AGENT_GPIO_SAMPLE_MS

@@ -46,6 +46,9 @@ struct wa_app {
     wa_line_t out[2];                      /* stdout, stderr */
     uint32_t gpio_in, gpio_out, gpio_edge; /* pins configured (bit n: pin n), by mode */
     wa_timer_t timers[WA_APP_TIMERS];
+    uint16_t inbox_used;         /* bytes of inbox in use */
+    uint16_t inbox_told;         /* messages at its head on_message was called for */
+    uint8_t inbox[WA_APP_INBOX]; /* messages, oldest first: a uint16_t length, then the bytes */
     struct wa_engine *engine;
 };
 

@@ -364,6 +364,65 @@ int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level)
     return 0;
 }
 
+/* ---- messages (docs/device-api.md "Messages") ----------------------------------- */
+
+/* The length of the message at byte at of the inbox. */
+static uint32_t msg_len(const wa_app_t *app, uint32_t at)
+{
+    uint16_t len;
+    memcpy(&len, app->inbox + at, sizeof len);
+    return len;
+}
+
+int wa_app_msg_put(wa_app_t *app, const uint8_t *data, size_t len)
+{
+    uint16_t n = (uint16_t)len;
+    if (len > WA_MSG_MAX) {
+        return WA_ERR_TOO_LARGE;
+    }
+    if (app->inbox_used + sizeof n + len > sizeof app->inbox) {
+        return WA_ERR_NO_MEMORY;
+    }
+    memcpy(app->inbox + app->inbox_used, &n, sizeof n);
+    memcpy(app->inbox + app->inbox_used + sizeof n, data, len);
+    app->inbox_used = (uint16_t)(app->inbox_used + sizeof n + len);
+    return WA_OK;
+}
+
+int wa_app_msg_take(wa_app_t *app, uint32_t *len)
+{
+    uint32_t at = 0;
+    for (uint32_t n = 0; at < app->inbox_used; n++, at += 2u + msg_len(app, at)) {
+        if (n == app->inbox_told) {
+            app->inbox_told++;
+            *len = msg_len(app, at);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int wa_native_msg_read(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    uint32_t buf = wa_slot_u32(&sp[1]);
+    int32_t cap = wa_slot_i32(&sp[2]);
+    int rc = cap < 0 ? WA_ERR_INVALID_ARG : app->inbox_used == 0 ? WA_ERR_NOT_FOUND : WA_OK;
+    if (rc != WA_OK) {
+        return host_result(app, &sp[0], "msg_read", rc);
+    }
+    rc = guest_range(app, "msg_read", mem_len, buf, (uint32_t)cap);
+    if (rc != 0) {
+        return rc;
+    }
+    uint32_t len = msg_len(app, 0), take = 2u + len;
+    memcpy(mem + buf, app->inbox + 2, len < (uint32_t)cap ? len : (uint32_t)cap);
+    app->inbox_used = (uint16_t)(app->inbox_used - take);
+    memmove(app->inbox, app->inbox + take, app->inbox_used);
+    app->inbox_told = (uint16_t)(app->inbox_told - (app->inbox_told != 0));
+    wa_slot_set_i32(&sp[0], (int32_t)len);
+    return 0;
+}
+
 /* ---- key-value storage (docs/device-api.md "Storage") -------------------------- */
 
 /* kv_get, kv_set, kv_delete, config_get (args: key, key_len[, val, len]):

@@ -170,7 +170,7 @@ static int check_import(import_walk_t *w, const wa_wasm_extern_t *imp, const wa_
                             "import %s.%s (%s) is outside the supported WASI subset", m, n,
                             imp->sig);
     }
-    if ((w->grants & cap) == 0) {
+    if (cap != WA_CAP_NONE && (w->grants & cap) == 0) {
         return wa_error_set(w->err, WA_ERR_NOT_GRANTED,
                             "import %s.%s needs capability '%s', which is not granted", m, n,
                             cap_name(cap));

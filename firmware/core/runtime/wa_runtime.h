@@ -29,8 +29,11 @@ typedef struct wa_budget {
     uint32_t cpu_ticks;           /* per call: loop iterations + calls; 0 = unlimited */
 } wa_budget_t;
 
-/* Capabilities an app can be granted; each native function needs one. */
+/* Capabilities an app can be granted; each native function needs one, but
+ * for those of WA_CAP_NONE (an app's own inbox: msg_read), which every app may
+ * import. */
 enum wa_cap {
+    WA_CAP_NONE = 0,
     WA_CAP_LOG = 1u << 0,
     WA_CAP_TIME = 1u << 1,
     WA_CAP_SENSOR = 1u << 2,
@@ -65,6 +68,8 @@ enum wa_kv_op { WA_KV_OP_GET = 0, WA_KV_OP_SET = 1, WA_KV_OP_DELETE = 2, WA_KV_O
 #define WA_APP_KV_VALUE_MAX 256 /* value bytes: 0 to this */
 
 #define WA_APP_TIMERS 4       /* timers one app may have armed at once (timer_start) */
+#define WA_MSG_MAX 256        /* bytes of one message to an app (msg_read, SMP app send) */
+#define WA_APP_INBOX 320      /* an app's inbox, bytes: each message takes its length + 2 */
 #define WA_IO_PINS 32         /* pins 0-31 */
 #define WA_IO_I2C_MAX 8       /* (bus, address) pairs a profile may allow */
 #define WA_IO_I2C_XFER_MAX 64 /* bytes per direction in one I2C transaction */
@@ -241,6 +246,19 @@ int wa_app_timer_take(wa_app_t *app, int32_t *id);
 uint32_t wa_app_timer_wait(wa_app_t *app);
 int wa_app_gpio_take(wa_app_t *app, uint32_t *pin, uint32_t *level);
 int wa_app_gpio_watched(const wa_app_t *app);
+
+/*
+ * Messages (docs/device-api.md "Messages"): the host queues them in the app's
+ * inbox, calls on_message(len) once for each, and the app takes them, oldest
+ * first, with the native msg_read.
+ *
+ * wa_app_msg_put: copies len bytes into the inbox. WA_OK, WA_ERR_TOO_LARGE
+ * (above WA_MSG_MAX), or WA_ERR_NO_MEMORY (no room: the app has not read the
+ * earlier ones). wa_app_msg_take: when a queued message has not been announced
+ * yet, stores its length, counts it announced and returns 1; else 0.
+ */
+int wa_app_msg_put(wa_app_t *app, const uint8_t *data, size_t len);
+int wa_app_msg_take(wa_app_t *app, uint32_t *len);
 
 /* Fills *stats. Never fails for a live app. */
 void wa_app_stats(const wa_app_t *app, wa_stats_t *stats);

@@ -37,16 +37,18 @@ _Static_assert(WA_STORE_FLASH_BYTES <= WA_BOARD_FLASH_WINDOW_BYTES,
 static uint8_t s_window[WA_STORE_FLASH_BYTES] __attribute__((section(".flash_window"), aligned(8)));
 static int s_fd = -1;
 
-static const uint8_t k_erased[256] = {[0 ... 255] = WA_FLASH_ERASED};
-
+/* Writes len erased bytes to the file at off, from a small erased buffer (a
+ * page erase is a few dozen semihosting writes). */
 static int file_fill_erased(uint32_t off, uint32_t len)
 {
+    uint8_t erased[128];
+    memset(erased, WA_FLASH_ERASED, sizeof erased);
     if (sh_seek(s_fd, off) != 0) {
         return WA_ERR_UNKNOWN;
     }
     while (len > 0) {
-        uint32_t n = len < sizeof k_erased ? len : (uint32_t)sizeof k_erased;
-        if (sh_write(s_fd, k_erased, n) != 0) {
+        uint32_t n = len < sizeof erased ? len : (uint32_t)sizeof erased;
+        if (sh_write(s_fd, erased, n) != 0) {
             return WA_ERR_UNKNOWN;
         }
         len -= n;
@@ -73,8 +75,8 @@ void cm_flash_init(void)
         memset(s_window, WA_FLASH_ERASED, sizeof s_window);
         keep = 0;
     }
-    if (keep < sizeof s_window) {
-        file_fill_erased(keep, (uint32_t)sizeof s_window - keep);
+    if (keep < sizeof s_window) { /* the window past keep is erased already */
+        cm_flash_sync(keep, (uint32_t)sizeof s_window - keep);
     }
 #if WA_FLASH_FAULTS
     cm_faults_init();

@@ -151,6 +151,15 @@ __attribute__((import_module("wamr_agent"), import_name("timer_stop")))
 int32_t wa_timer_stop(int32_t id);
 
 /*
+ * [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`; the app's
+ * exported on_message(len) is called once for each): copy at most cap bytes of it into buf and
+ * remove it. Returns its length (above cap: the rest was dropped), or -4 (WA_ERR_NOT_FOUND: the
+ * inbox is empty), -3 (negative cap).
+ */
+__attribute__((import_module("wamr_agent"), import_name("msg_read")))
+int32_t wa_msg_read(uint8_t *buf, int32_t cap);
+
+/*
  * [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are copied.
  * Returns the value's full length (above cap: the value was cut), or -4 (WA_ERR_NOT_FOUND: no such
  * key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative cap).

@@ -30,6 +30,14 @@ fn status(rc: i32) -> Result<()> {
     }
 }
 
+fn count_or_error(rc: i32) -> Result<usize> {
+    if rc >= OK {
+        Ok(rc as usize)
+    } else {
+        Err(Error(rc))
+    }
+}
+
 
 impl Error {
     /// WA_ERR_UNKNOWN: an error with no better code
@@ -150,6 +158,11 @@ pub mod sys {
         /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
         /// (WA_ERR_NOT_FOUND: no timer id is armed).
         pub fn timer_stop(id: i32) -> i32;
+        /// [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent
+        /// send`; the app's exported on_message(len) is called once for each): copy at most
+        /// cap bytes of it into buf and remove it. Returns its length (above cap: the rest
+        /// was dropped), or -4 (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
+        pub fn msg_read(buf: *mut u8, cap: i32) -> i32;
         /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes
         /// are copied. Returns the value's full length (above cap: the value was cut), or
         /// -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or
@@ -251,13 +264,20 @@ pub fn timer_stop(id: i32) -> Result<()> {
     status(unsafe { sys::timer_stop(id) })
 }
 
+/// [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`; the
+/// app's exported on_message(len) is called once for each): copy at most cap bytes of it
+/// into buf and remove it. Returns its length (above cap: the rest was dropped), or -4
+/// (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
+pub fn msg_read(buf: &mut [u8]) -> Result<usize> {
+    count_or_error(unsafe { sys::msg_read(buf.as_mut_ptr(), buf.len() as i32) })
+}
+
 /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
 /// copied. Returns the value's full length (above cap: the value was cut), or -4
 /// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative
 /// cap).
 pub fn kv_get(key: &[u8], buf: &mut [u8]) -> Result<usize> {
-    let rc = unsafe { sys::kv_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) };
-    if rc < 0 { Err(Error(rc)) } else { Ok(rc as usize) }
+    count_or_error(unsafe { sys::kv_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) })
 }
 
 /// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it
@@ -279,8 +299,7 @@ pub fn kv_delete(key: &[u8]) -> Result<()> {
 /// than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG:
 /// key_len not 1 to 32, or cap < 0).
 pub fn config_get(key: &str, buf: &mut [u8]) -> Result<usize> {
-    let rc = unsafe { sys::config_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) };
-    if rc < 0 { Err(Error(rc)) } else { Ok(rc as usize) }
+    count_or_error(unsafe { sys::config_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) })
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

@@ -212,6 +212,13 @@ fn check(rc: i32) Error!void {
     };
 }
 
+fn countOrError(rc: i32) Error!usize {
+    if (rc < OK) {
+        try check(rc);
+    }
+    return @intCast(rc);
+}
+
 /// The raw imports of module "wamr_agent".
 pub const sys = struct {
     /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -253,6 +260,11 @@ pub const sys = struct {
     /// [TIME] Disarm timer id: on_timer(id) is not called again. Returns 0, or -4
     /// (WA_ERR_NOT_FOUND: no timer id is armed).
     pub extern "wamr_agent" fn timer_stop(id: i32) i32;
+    /// [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`;
+    /// the app's exported on_message(len) is called once for each): copy at most cap bytes
+    /// of it into buf and remove it. Returns its length (above cap: the rest was dropped),
+    /// or -4 (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
+    pub extern "wamr_agent" fn msg_read(buf: [*]u8, cap: i32) i32;
     /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
     /// copied. Returns the value's full length (above cap: the value was cut), or -4
     /// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
@@ -353,14 +365,20 @@ pub fn timerStop(id: i32) Error!void {
     return check(sys.timer_stop(id));
 }
 
+/// [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`; the
+/// app's exported on_message(len) is called once for each): copy at most cap bytes of it
+/// into buf and remove it. Returns its length (above cap: the rest was dropped), or -4
+/// (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap).
+pub fn msgRead(buf: []u8) Error!usize {
+    return countOrError(sys.msg_read(buf.ptr, @intCast(buf.len)));
+}
+
 /// [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
 /// copied. Returns the value's full length (above cap: the value was cut), or -4
 /// (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a negative
 /// cap).
 pub fn kvGet(key: []const u8, buf: []u8) Error!usize {
-    const rc = sys.kv_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len));
-    if (rc < 0) try check(rc);
-    return @intCast(rc);
+    return countOrError(sys.kv_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len)));
 }
 
 /// [STORAGE] Store len bytes (0-256) under key (1-32 bytes) in the app's flash storage; it
@@ -382,9 +400,7 @@ pub fn kvDelete(key: []const u8) Error!void {
 /// than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG:
 /// key_len not 1 to 32, or cap < 0).
 pub fn configGet(key: []const u8, buf: []u8) Error!usize {
-    const rc = sys.config_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len));
-    if (rc < 0) try check(rc);
-    return @intCast(rc);
+    return countOrError(sys.config_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len)));
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

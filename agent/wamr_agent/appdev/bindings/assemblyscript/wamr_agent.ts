@@ -154,6 +154,13 @@ export namespace wamr_agent {
     // @ts-ignore: decorator
     @external("wamr_agent", "timer_stop")
     export declare function timer_stop(id: i32): i32;
+    /** [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`;
+    /** the app's exported on_message(len) is called once for each): copy at most cap bytes
+    /** of it into buf and remove it. Returns its length (above cap: the rest was dropped),
+    /** or -4 (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "msg_read")
+    export declare function msg_read(buf: usize, cap: i32): i32;
     /** [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are
     /** copied. Returns the value's full length (above cap: the value was cut), or -4
     /** (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: a bad key length or a
@@ -258,6 +265,14 @@ export namespace wamr_agent {
   /** (WA_ERR_NOT_FOUND: no timer id is armed). */
   export function timerStop(id: i32): i32 {
     return sys.timer_stop(id);
+  }
+
+  /** [NONE] Take the oldest message from the app's inbox (sent with `wamr-agent send`; the
+  /** app's exported on_message(len) is called once for each): copy at most cap bytes of it
+  /** into buf and remove it. Returns its length (above cap: the rest was dropped), or -4
+  /** (WA_ERR_NOT_FOUND: the inbox is empty), -3 (negative cap). */
+  export function msgRead(buf: Uint8Array): i32 {
+    return sys.msg_read(changetype<usize>(buf.dataStart), buf.length);
   }
 
   /** [STORAGE] Read the app's value of key (1-32 bytes) into buf: at most cap bytes are

@@ -1,0 +1,299 @@
+/*
+ * Smaller stand-ins for C library and compiler-runtime routines the firmware
+ * links, each a plain C version of what newlib or libgcc provides in
+ * hand-unrolled assembly (docs/boards.md lists the bytes each one saves):
+ *
+ * - strlen, strcmp, strncmp, strcpy, strchr and memchr (names, paths and short
+ *   texts; newlib's ARMv7-M versions are unrolled for speed);
+ * - memcpy, memmove, memset and memcmp: a word at a time where both ends are
+ *   word-aligned, else a byte at a time (newlib's are unrolled further);
+ * - __udivmoddi4, behind __aeabi_uldivmod and __aeabi_ldivmod (wasm3's i64
+ *   division and remainder): the hardware's 32-bit divide when both operands
+ *   fit in 32 bits, otherwise one shift-and-subtract step per quotient bit;
+ * - with a single-precision FPU: __aeabi_ul2f and __aeabi_l2f (wasm3's
+ *   f32.convert_i64_u/_s), which libgcc keeps in one object with its software
+ *   float adder;
+ * - with a double-precision FPU: __aeabi_ul2d and __aeabi_l2d (the same for
+ *   f64), which libgcc keeps with its software double adder;
+ * - floorf, ceilf, truncf and rintf, through the double versions in
+ *   firmware/core/runtime/wa_fround.c (exact: every integer-valued float is a
+ *   double and back; a NaN comes back quiet, as WebAssembly wants); with
+ *   FPv5 (mps2-an500, mps2-an505) the compiler uses the rounding instructions
+ *   instead and the linker drops these;
+ * - sqrt and sqrtf without newlib's wrappers, which only set errno (nothing
+ *   reads it; a negative argument gives a NaN either way), and without a
+ *   single-precision FPU sqrtf through the double square root.
+ *
+ * The conversions round to nearest, ties to even, like the instructions they
+ * are built on, with exactly one rounding: WebAssembly's conformance tests
+ * check these results bit for bit (tests/runtime/test_conformance.py), and
+ * firmware/tests/wa_small_libc_test.c compares every routine with the host's.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The loops below must stay loops: the compiler would turn some into calls
+ * to the very function they define. WA_LIBCALL: also a function the code
+ * generator calls on its own (kept through link-time optimisation, which
+ * would otherwise drop it before those calls exist). */
+#define WA_LIBC __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#define WA_LIBCALL __attribute__((used, optimize("no-tree-loop-distribute-patterns")))
+
+typedef uint32_t __attribute__((may_alias)) word_t;
+
+static int aligned(const void *a, const void *b)
+{
+    return (((uintptr_t)a | (uintptr_t)b) & (sizeof(word_t) - 1u)) == 0;
+}
+
+WA_LIBCALL void *memcpy(void *restrict dst, const void *restrict src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (aligned(d, s)) {
+        for (; n >= sizeof(word_t); n -= sizeof(word_t), d += sizeof(word_t), s += sizeof(word_t)) {
+            *(word_t *)d = *(const word_t *)s;
+        }
+    }
+    for (; n > 0; n--) {
+        *d++ = *s++;
+    }
+    return dst;
+}
+
+/* Forwards (memcpy's order) unless dst lies inside src's bytes. */
+WA_LIBCALL void *memmove(void *dst, const void *src, size_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if ((uintptr_t)d - (uintptr_t)s >= n) {
+        return memcpy(dst, src, n);
+    }
+    while (n > 0) {
+        n--;
+        d[n] = s[n];
+    }
+    return dst;
+}
+
+WA_LIBCALL void *memset(void *dst, int c, size_t n)
+{
+    unsigned char *d = dst;
+    if (aligned(d, d)) {
+        word_t w = (unsigned char)c * 0x01010101u;
+        for (; n >= sizeof(word_t); n -= sizeof(word_t), d += sizeof(word_t)) {
+            *(word_t *)d = w;
+        }
+    }
+    for (; n > 0; n--) {
+        *d++ = (unsigned char)c;
+    }
+    return dst;
+}
+
+WA_LIBCALL int memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *p = a;
+    const unsigned char *q = b;
+    for (; n > 0; n--, p++, q++) {
+        if (*p != *q) {
+            return (int)*p - (int)*q;
+        }
+    }
+    return 0;
+}
+
+WA_LIBC size_t strlen(const char *s)
+{
+    const char *p = s;
+    while (*p != 0) {
+        p++;
+    }
+    return (size_t)(p - s);
+}
+
+WA_LIBC char *strcpy(char *dst, const char *src)
+{
+    char *d = dst;
+    while ((*d++ = *src++) != 0) {
+    }
+    return dst;
+}
+
+WA_LIBC char *strchr(const char *s, int c)
+{
+    for (;; s++) {
+        if (*s == (char)c) {
+            return (char *)s;
+        }
+        if (*s == 0) {
+            return NULL;
+        }
+    }
+}
+
+WA_LIBC void *memchr(const void *s, int c, size_t n)
+{
+    const unsigned char *p = s;
+    for (; n > 0; n--, p++) {
+        if (*p == (unsigned char)c) {
+            return (void *)p;
+        }
+    }
+    return NULL;
+}
+
+WA_LIBC int strncmp(const char *a, const char *b, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)a;
+    const unsigned char *q = (const unsigned char *)b;
+    for (; n > 0; n--, p++, q++) {
+        if (*p != *q || *p == 0) {
+            return (int)*p - (int)*q;
+        }
+    }
+    return 0;
+}
+
+WA_LIBC int strcmp(const char *a, const char *b)
+{
+    const unsigned char *p = (const unsigned char *)a;
+    const unsigned char *q = (const unsigned char *)b;
+    while (*p != 0 && *p == *q) {
+        p++;
+        q++;
+    }
+    return (int)*p - (int)*q;
+}
+
+uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem);
+
+WA_LIBCALL uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem)
+{
+    uint64_t q = 0;
+    if ((n >> 32) == 0 && (d >> 32) == 0 && d != 0) {
+        q = (uint32_t)n / (uint32_t)d;
+        n = (uint32_t)n - (uint32_t)q * (uint32_t)d;
+    } else if (d != 0 && d <= n) {
+        int shift = __builtin_clzll(d) - __builtin_clzll(n);
+        d <<= shift;
+        for (; shift >= 0; shift--) {
+            q <<= 1;
+            if (n >= d) {
+                n -= d;
+                q |= 1;
+            }
+            d >>= 1;
+        }
+    }
+    if (rem != NULL) {
+        *rem = n;
+    }
+    return q;
+}
+
+/* x's top 32 significant bits, with a sticky bit for the ones below, convert
+ * with the one rounding; scaling by a power of two is exact. */
+static inline float u64_to_f32(uint64_t x)
+{
+    uint32_t hi = (uint32_t)(x >> 32);
+    if (hi == 0) {
+        return (float)(uint32_t)x;
+    }
+    int lead = __builtin_clz(hi);
+    uint64_t top = x << lead;
+    uint32_t bits = (uint32_t)(top >> 32) | ((uint32_t)top != 0);
+    uint32_t scale_bits = (uint32_t)(127 + 32 - lead) << 23;
+    float scale;
+    memcpy(&scale, &scale_bits, sizeof scale);
+    return (float)bits * scale;
+}
+
+static inline float i64_to_f32(int64_t x)
+{
+    return x < 0 ? -u64_to_f32(0 - (uint64_t)x) : u64_to_f32((uint64_t)x);
+}
+
+/* Both halves convert exactly; the one addition rounds. */
+static inline double u64_to_f64(uint64_t x)
+{
+    return (double)(uint32_t)(x >> 32) * 4294967296.0 + (double)(uint32_t)x;
+}
+
+static inline double i64_to_f64(int64_t x)
+{
+    return (double)(int32_t)(x >> 32) * 4294967296.0 + (double)(uint32_t)x;
+}
+
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+float __aeabi_ul2f(uint64_t x);
+float __aeabi_l2f(int64_t x);
+
+WA_LIBCALL float __aeabi_ul2f(uint64_t x)
+{
+    return u64_to_f32(x);
+}
+
+WA_LIBCALL float __aeabi_l2f(int64_t x)
+{
+    return i64_to_f32(x);
+}
+#endif
+
+#if defined(__ARM_FP) && (__ARM_FP & 8)
+double __aeabi_ul2d(uint64_t x);
+double __aeabi_l2d(int64_t x);
+
+WA_LIBCALL double __aeabi_ul2d(uint64_t x)
+{
+    return u64_to_f64(x);
+}
+
+WA_LIBCALL double __aeabi_l2d(int64_t x)
+{
+    return i64_to_f64(x);
+}
+#endif
+
+WA_LIBC float floorf(float x)
+{
+    return (float)floor((double)x);
+}
+
+WA_LIBC float ceilf(float x)
+{
+    return (float)ceil((double)x);
+}
+
+WA_LIBC float truncf(float x)
+{
+    return (float)trunc((double)x);
+}
+
+WA_LIBC float rintf(float x)
+{
+    return (float)rint((double)x);
+}
+
+double __ieee754_sqrt(double x);
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+float __ieee754_sqrtf(float x);
+#endif
+
+WA_LIBC double sqrt(double x)
+{
+    return __ieee754_sqrt(x);
+}
+
+/* Without a single-precision FPU, through the double square root: one
+ * rounding of a double square root to float is the correctly rounded float
+ * result (a double has more than twice a float's precision plus two). */
+WA_LIBC float sqrtf(float x)
+{
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+    return __ieee754_sqrtf(x);
+#else
+    return (float)__ieee754_sqrt((double)x);
+#endif
+}

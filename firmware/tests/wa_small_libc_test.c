@@ -1,0 +1,258 @@
+/*
+ * Host driver for firmware/ports/cortex-m/small_libc.c: each routine, renamed,
+ * against the host C library and compiler on the same inputs (edge cases and
+ * pseudo-random ones): string and memory functions (all alignments and
+ * overlaps), 64-bit unsigned division and remainder, the 64-bit integer to
+ * float and double conversions (bit for bit: one rounding, to nearest even),
+ * the float rounding functions and the square roots. Prints "N cases, M
+ * failures" and the first failures.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define strlen wa_strlen
+#define strcpy wa_strcpy
+#define strchr wa_strchr
+#define memchr wa_memchr
+#define strcmp wa_strcmp
+#define strncmp wa_strncmp
+#define memcpy wa_memcpy
+#define memmove wa_memmove
+#define memset wa_memset
+#define memcmp wa_memcmp
+#define __udivmoddi4 wa_udivmoddi4
+#define floorf wa_floorf
+#define ceilf wa_ceilf
+#define truncf wa_truncf
+#define rintf wa_rintf
+#define sqrt wa_sqrt
+#define sqrtf wa_sqrtf
+#include "../ports/cortex-m/small_libc.c"
+#undef strlen
+#undef strcpy
+#undef strchr
+#undef memchr
+#undef strcmp
+#undef strncmp
+#undef memcpy
+#undef memmove
+#undef memset
+#undef memcmp
+#undef floorf
+#undef ceilf
+#undef truncf
+#undef rintf
+#undef sqrt
+#undef sqrtf
+
+/* small_libc.c's square roots stand on newlib's; here the host's. */
+double __ieee754_sqrt(double x)
+{
+    return sqrt(x);
+}
+
+static unsigned s_cases;
+static unsigned s_failures;
+
+static void check(int ok, const char *what, uint64_t a, uint64_t b)
+{
+    s_cases++;
+    if (!ok && s_failures++ < 20) {
+        printf("fail: %s (%#llx, %#llx)\n", what, (unsigned long long)a, (unsigned long long)b);
+    }
+}
+
+static int sign(int v)
+{
+    return (v > 0) - (v < 0);
+}
+
+static uint64_t s_rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t next(void)
+{
+    s_rng ^= s_rng << 13;
+    s_rng ^= s_rng >> 7;
+    s_rng ^= s_rng << 17;
+    return s_rng;
+}
+
+static uint32_t bits_f32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static uint64_t bits_f64(double f)
+{
+    uint64_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static void test_strings(void)
+{
+    static const char *const s[] = {"", "a", "ab", "abc", "abd", "abcd", "\x80", "\x7f", "app"};
+    size_t n = sizeof s / sizeof s[0];
+    for (size_t i = 0; i < n; i++) {
+        check(wa_strlen(s[i]) == strlen(s[i]), "strlen", i, 0);
+        char buf[8];
+        check(wa_strcpy(buf, s[i]) == buf && strcmp(buf, s[i]) == 0, "strcpy", i, 0);
+        for (int c = 0; c < 0x100; c += 0x11) {
+            check(wa_strchr(s[i], c) == strchr(s[i], c), "strchr", i, (uint64_t)c);
+            check(wa_memchr(s[i], c, strlen(s[i])) == memchr(s[i], c, strlen(s[i])), "memchr", i,
+                  (uint64_t)c);
+        }
+        check(wa_strchr(s[i], 'b' + 0x100) == strchr(s[i], 'b' + 0x100), "strchr int", i, 0);
+        for (size_t j = 0; j < n; j++) {
+            check(sign(wa_strcmp(s[i], s[j])) == sign(strcmp(s[i], s[j])), "strcmp", i, j);
+            for (size_t k = 0; k < 5; k++) {
+                check(sign(wa_strncmp(s[i], s[j], k)) == sign(strncmp(s[i], s[j], k)), "strncmp", i,
+                      j * 16 + k);
+            }
+        }
+    }
+}
+
+static void test_memory(void)
+{
+    uint8_t src[72];
+    uint8_t got[72];
+    uint8_t want[72];
+    for (size_t i = 0; i < sizeof src; i++) {
+        src[i] = (uint8_t)(i * 7u + 1u);
+    }
+    for (size_t from = 0; from < 9; from++) {
+        for (size_t to = 0; to < 9; to++) {
+            for (size_t len = 0; len < 40; len += 3) {
+                memcpy(got, src, sizeof got);
+                memcpy(want, src, sizeof want);
+                check(wa_memcpy(got + to + 24, src + from, len) == got + to + 24, "memcpy ret",
+                      from, to);
+                memcpy(want + to + 24, src + from, len);
+                check(memcmp(got, want, sizeof got) == 0, "memcpy", from * 64 + to, len);
+                /* overlapping, both directions */
+                memcpy(got, src, sizeof got);
+                memcpy(want, src, sizeof want);
+                wa_memmove(got + to + 8, got + from + 8, len);
+                memmove(want + to + 8, want + from + 8, len);
+                check(memcmp(got, want, sizeof got) == 0, "memmove", from * 64 + to, len);
+                memcpy(got, src, sizeof got);
+                memcpy(want, src, sizeof want);
+                check(wa_memset(got + to, 0x1A5 + (int)from, len) == got + to, "memset ret", to, 0);
+                memset(want + to, 0x1A5 + (int)from, len);
+                check(memcmp(got, want, sizeof got) == 0, "memset", from * 64 + to, len);
+                got[to + len] ^= (uint8_t)(from + 1u);
+                check(sign(wa_memcmp(got + to, want + to, len + 1)) ==
+                          sign(memcmp(got + to, want + to, len + 1)),
+                      "memcmp", from * 64 + to, len);
+            }
+        }
+    }
+}
+
+static void check_div(uint64_t n, uint64_t d)
+{
+    uint64_t rem = 0;
+    uint64_t q = wa_udivmoddi4(n, d, &rem);
+    check(q == n / d && rem == n % d, "udivmoddi4", n, d);
+    check(wa_udivmoddi4(n, d, NULL) == n / d, "udivmoddi4 no rem", n, d);
+}
+
+static void test_division(void)
+{
+    static const uint64_t edge[] = {1,
+                                    2,
+                                    3,
+                                    7,
+                                    0xFFFFFFFFull,
+                                    0x100000000ull,
+                                    0x100000001ull,
+                                    0x7FFFFFFFFFFFFFFFull,
+                                    0x8000000000000000ull,
+                                    0xFFFFFFFFFFFFFFFFull,
+                                    0xFFFFFFFF00000000ull,
+                                    10,
+                                    1000000007};
+    size_t n = sizeof edge / sizeof edge[0];
+    for (size_t i = 0; i < n; i++) {
+        check_div(0, edge[i]);
+        for (size_t j = 0; j < n; j++) {
+            check_div(edge[i], edge[j]);
+        }
+    }
+    for (int i = 0; i < 20000; i++) {
+        uint64_t a = next() >> (next() % 64u);
+        uint64_t b = next() >> (next() % 64u);
+        check_div(a, b == 0 ? 1 : b);
+    }
+}
+
+static void check_convert(uint64_t x)
+{
+    check(bits_f32(u64_to_f32(x)) == bits_f32((float)x), "u64 to f32", x, 0);
+    check(bits_f32(i64_to_f32((int64_t)x)) == bits_f32((float)(int64_t)x), "i64 to f32", x, 0);
+    check(bits_f64(u64_to_f64(x)) == bits_f64((double)x), "u64 to f64", x, 0);
+    check(bits_f64(i64_to_f64((int64_t)x)) == bits_f64((double)(int64_t)x), "i64 to f64", x, 0);
+}
+
+static void test_conversions(void)
+{
+    for (int shift = 0; shift < 64; shift++) {
+        uint64_t p = 1ull << shift;
+        /* ties, and just either side of them, for both precisions */
+        static const uint64_t tail[] = {0, 1, 0x80, 0x81, 0x7F, 0x180, 0x400, 0x401, 0xC00};
+        for (size_t t = 0; t < sizeof tail / sizeof tail[0]; t++) {
+            check_convert(p | tail[t]);
+            check_convert((p | tail[t]) << 8);
+            check_convert((p | tail[t]) << 29);
+            check_convert(0 - (p | tail[t]));
+        }
+        check_convert(p - 1);
+    }
+    for (int i = 0; i < 100000; i++) {
+        check_convert(next() >> (next() % 64u));
+    }
+}
+
+static void test_float_functions(void)
+{
+    static const float edge[] = {0.0f,    -0.0f,    0.5f,       -0.5f,       1.5f,        -1.5f,
+                                 2.5f,    -2.5f,    8388607.5f, -8388607.5f, 16777216.0f, 1e30f,
+                                 -1e-45f, INFINITY, -INFINITY,  2.0f,        0.49999997f};
+    for (int i = 0; i < 20000; i++) {
+        uint32_t u = (uint32_t)next();
+        float x;
+        if (i < (int)(sizeof edge / sizeof edge[0])) {
+            x = edge[i];
+        } else {
+            memcpy(&x, &u, sizeof x);
+        }
+        if (isnan(x)) {
+            check(isnan(wa_floorf(x)) && isnan(wa_rintf(x)) && isnan(wa_sqrtf(x)), "NaN", u, 0);
+            continue;
+        }
+        check(bits_f32(wa_floorf(x)) == bits_f32(floorf(x)), "floorf", bits_f32(x), 0);
+        check(bits_f32(wa_ceilf(x)) == bits_f32(ceilf(x)), "ceilf", bits_f32(x), 0);
+        check(bits_f32(wa_truncf(x)) == bits_f32(truncf(x)), "truncf", bits_f32(x), 0);
+        check(bits_f32(wa_rintf(x)) == bits_f32(rintf(x)), "rintf", bits_f32(x), 0);
+        check(x < 0 ? isnan(wa_sqrtf(x)) : bits_f32(wa_sqrtf(x)) == bits_f32(sqrtf(x)), "sqrtf",
+              bits_f32(x), 0);
+        check(x < 0 ? isnan(wa_sqrt(x)) : bits_f64(wa_sqrt(x)) == bits_f64(sqrt(x)), "sqrt",
+              bits_f32(x), 0);
+    }
+}
+
+int main(void)
+{
+    test_strings();
+    test_memory();
+    test_division();
+    test_conversions();
+    test_float_functions();
+    printf("%u cases, %u failures\n", s_cases, s_failures);
+    return s_failures == 0 ? 0 : 1;
+}
