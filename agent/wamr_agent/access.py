@@ -5,11 +5,12 @@ library functions of :mod:`wamr_agent.deploy` and the CLI do not depend on which
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Protocol, overload
 
+from .app_config import ConfigState
 from .errors import UsageError
 from .mqtt.url import CLI_NAMES, BrokerOptions, resolve
 from .remote import RemoteDevice, Via
@@ -40,6 +41,9 @@ class DeviceAccess(Protocol):
     @overload
     def status(self, name: str) -> AppStatus: ...
     def logs(self, since: int = 0) -> LogPage: ...
+    def config_get(self, name: str) -> ConfigState: ...
+    def config_set(self, name: str, desired: int, values: dict[str, str],
+                   unset: Sequence[str]) -> ConfigState: ...
 
 
 def via_option(url: str | None, device: str | None,

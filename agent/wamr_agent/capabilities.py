@@ -8,8 +8,10 @@ from .errors import UsageError
 
 # Device I/O (gpio, i2c) is granted like the rest; the board profile's [gpio] and [i2c]
 # tables then limit which pins, buses and addresses it reaches (docs/device-api.md).
+# storage: the app's own keys in flash; config: the configuration pushed from the fleet
+# (config_get, on_config; docs/config.md).
 CAPABILITIES: tuple[str, ...] = ("log", "time", "sensor", "telemetry", "wasi", "gpio", "i2c",
-                                 "storage")
+                                 "storage", "config")
 ALL = (1 << len(CAPABILITIES)) - 1
 
 

@@ -43,8 +43,8 @@ from .smp.logreader import LogNotice
 from .targets import Target, resolve_target
 
 __all__ = ["DeployReport", "FramingChoice", "Target", "check_framing", "choose_framing",
-           "confirm_app", "deploy", "list_apps", "logs", "remove_app", "resolve_target",
-           "rollback_app", "send_message", "start_app", "status", "stop_app"]
+           "confirm_app", "deploy", "list_apps", "logs", "on_device", "remove_app",
+           "resolve_target", "rollback_app", "send_message", "start_app", "status", "stop_app"]
 
 T = TypeVar("T")
 
@@ -80,8 +80,10 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
                        Hooks(progress=progress, on_status=on_status))
 
 
-def _on_device(board: str, port: str | None, fn: Callable[[DeviceAccess], T],
-               baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> T:
+def on_device(board: str, port: str | None, fn: Callable[[DeviceAccess], T],
+              baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> T:
+    """``fn`` of the device at ``via`` (through its gateway), ``port`` or the board's
+    running local instance."""
     with open_device(board, port, baudrate, via) as device:
         return fn(device)
 
@@ -89,48 +91,48 @@ def _on_device(board: str, port: str | None, fn: Callable[[DeviceAccess], T],
 def list_apps(board: str, port: str | None = None, baudrate: int = DEFAULT_BAUDRATE,
               via: Via | None = None) -> list[AppInfo]:
     """The apps installed on the device (``via``: through a gateway, see ``access``)."""
-    return _on_device(board, port, lambda c: c.list(), baudrate, via)
+    return on_device(board, port, lambda c: c.list(), baudrate, via)
 
 
 def start_app(name: str, board: str, port: str | None = None,
               baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
-    _on_device(board, port, lambda c: c.start(name), baudrate, via)
+    on_device(board, port, lambda c: c.start(name), baudrate, via)
 
 
 def stop_app(name: str, board: str, port: str | None = None,
              baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
-    _on_device(board, port, lambda c: c.stop(name), baudrate, via)
+    on_device(board, port, lambda c: c.stop(name), baudrate, via)
 
 
 def remove_app(name: str, board: str, port: str | None = None,
                baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
-    _on_device(board, port, lambda c: c.remove(name), baudrate, via)
+    on_device(board, port, lambda c: c.remove(name), baudrate, via)
 
 
 def confirm_app(name: str, board: str, port: str | None = None,
                 baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
     """Confirms the version of ``name`` on trial (a manual-confirm policy)."""
-    _on_device(board, port, lambda c: c.confirm(name), baudrate, via)
+    on_device(board, port, lambda c: c.confirm(name), baudrate, via)
 
 
 def rollback_app(name: str, board: str, port: str | None = None,
                  baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
     """Reverts the version of ``name`` on trial; the previous version runs again."""
-    _on_device(board, port, lambda c: c.rollback(name), baudrate, via)
+    on_device(board, port, lambda c: c.rollback(name), baudrate, via)
 
 
 def send_message(name: str, data: bytes, board: str, port: str | None = None,
                  baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None) -> None:
     """Delivers message ``data`` to app ``name`` (wamr_agent.messages): returns once the
     device has queued it in the app's inbox."""
-    _on_device(board, port, lambda c: c.send(name, data), baudrate, via)
+    on_device(board, port, lambda c: c.send(name, data), baudrate, via)
 
 
 def status(board: str, port: str | None = None, name: str | None = None,
            baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None,
            ) -> DeviceStatus | AppStatus:
     """The device's status, or app ``name``'s."""
-    return _on_device(board, port, lambda c: c.status() if name is None else c.status(name),
+    return on_device(board, port, lambda c: c.status() if name is None else c.status(name),
                       baudrate, via)
 
 

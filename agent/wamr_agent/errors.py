@@ -202,6 +202,20 @@ class InboxFull(WamrAgentError):
 
     exit_code = 23
     code = AgentErr.NO_MEMORY
+class ConfigRejected(WamrAgentError):
+    """The app did not apply its new configuration: its on_config returned non-zero
+    or trapped (docs/config.md). The values stay stored on the device."""
+
+    exit_code = 24
+    code = AgentErr.BAD_STATE
+
+
+class ConfigPending(WamrAgentError):
+    """The configuration is stored on the device, but the app does not run: it gets
+    it when it starts (docs/config.md)."""
+
+    exit_code = 25
+    code = AgentErr.BAD_STATE
 
 
 def _subclasses(cls: type[WamrAgentError]) -> Iterator[type[WamrAgentError]]:
@@ -229,5 +243,6 @@ EXIT_CODES: dict[str, int] = {
     for cls in (WamrAgentError, UsageError, InputError, BoardError, FitError, LinkError, LoadError,
                 CallError, Trap, CpuBudgetExceeded, EmulatorError, TransportError, SignatureError,
                 Reverted, InstallFailed, VerdictTimeout, RolloutHalted, RolloutAborted,
-                ToolchainMissing, BuildFailed, ManifestError, NotRunning, InboxFull)
+                ToolchainMissing, BuildFailed, ManifestError, NotRunning, InboxFull,
+                ConfigRejected, ConfigPending)
 }

@@ -41,7 +41,9 @@ class InspectReport:
 
 def needed_capabilities(board: Board, module: Module) -> list[str]:
     """Capabilities without which the runtime refuses one of the module's imports
-    (asked of the runtime itself, one capability withheld at a time)."""
+    (asked of the runtime itself, one capability withheld at a time); and config
+    for a module exporting on_config, which a device delivers only with that grant
+    (docs/config.md)."""
     needed = []
     for name in CAPABILITIES:
         others = [c for c in CAPABILITIES if c != name]
@@ -52,6 +54,8 @@ def needed_capabilities(board: Board, module: Module) -> list[str]:
                 needed.append(name)
         except FitError:
             pass
+    if module.export("on_config") and "config" not in needed:
+        needed.append("config")  # the last of CAPABILITIES: the order stays theirs
     return needed
 
 

@@ -7,11 +7,12 @@ exit code."""
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, overload
 
+from .app_config import ConfigState
 from .errors import UsageError
 from .messages import check_message
 from .mqtt import results, topics
@@ -98,6 +99,14 @@ class RemoteDevice:
 
     def logs(self, since: int = 0) -> LogPage:
         return results.decode_logs(self.call("logs", {"since": since}))
+
+    def config_get(self, name: str) -> ConfigState:
+        return results.decode_config(self.call("config-get", {"name": name}))
+
+    def config_set(self, name: str, desired: int, values: dict[str, str],
+                   unset: Sequence[str]) -> ConfigState:
+        return results.decode_config(self.call("config-set", {
+            "name": name, "desired": desired, "set": values, "unset": [*unset]}))
 
     def follow_logs(self, since: int = 0) -> Iterator[LogEntry | LogNotice]:
         """The kept lines from ``since`` on (asked through the gateway), then the lines

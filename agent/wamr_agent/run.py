@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .agent_err import AgentErr
+from .app_config import ConfigState
 from .boards import Board, load_board
 from .errors import CallError, InboxFull, UsageError
 from .messages import message_bytes
@@ -48,6 +49,7 @@ class RunReport:
     messages: list[dict[str, Any]] = field(default_factory=list)  # sent: t_ms, bytes, result
     stats: MemoryStats | None = None
     stopped: str | None = None
+    config: ConfigState | None = None  # --config: what came of its delivery
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -231,7 +233,10 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
                sensor_data: str | Path | None = None, repeat: int = 1,
                echo: Callable[[str], None] | None = None,
                devices: LocalDevices = LocalDevices(), for_ms: int = 1000,
-               messages: Sequence[Message] = ()) -> RunReport:
+               messages: Sequence[Message] = (),
+               config: dict[str, str] | None = None) -> RunReport:
+    """``config``: the app's configuration at start, delivered (version 1) as on the
+    device: after setup (or _start), before loop (docs/config.md)."""
     module = Module.from_file(path)
     runtime = Runtime(board, grants=grants)
     runtime.check(module)
@@ -244,16 +249,30 @@ def run_module(path: str | Path, board: str | Board, *, invoke: str | None = Non
     values = parse_args(module, names[0], args or []) if names else []
     host = RecordingHost(report, sensors, echo, devices, app_name=Path(path).stem)
     with runtime.instantiate(module, host) as app:
-        _run_calls(app, names, values, repeat, report)
+        _run_calls(app, names, values, repeat, report,
+                   None if config is None else lambda: _deliver_config(app, config, path, report))
         if not report.stopped and invoke is None and any(module.export(n) for n in EVENTS):
             drive_events(app, host, for_ms, report, echo, messages)
         report.stats = app.stats()
     return report
 
 
+def _deliver_config(app: Instance, config: dict[str, str], path: str | Path,
+                    report: RunReport) -> None:
+    report.config = app.set_config(config, name=Path(path).stem)
+    if app.module.export("on_config"):
+        report.calls.append(Call("on_config", [1], report.config.code))
+
+
 def _run_calls(app: Instance, names: list[str], values: list[int | float], repeat: int,
-               report: RunReport) -> None:
+               report: RunReport, start: Callable[[], None] | None = None) -> None:
+    """Calls names in turn (the last ``repeat`` times); ``start`` after setup or
+    _start, before the others."""
     for name in names:
+        if start is not None and name not in ("setup", "_start"):
+            deliver = start
+            start = None
+            deliver()
         count = repeat if name == names[-1] else 1
         for _ in range(count):
             result = app.call(name, *values)
@@ -261,3 +280,5 @@ def _run_calls(app: Instance, names: list[str], values: list[int | float], repea
             if name in ("setup", "loop") and isinstance(result, int) and result != 0:
                 report.stopped = f"{name} returned {result}"
                 return
+    if start is not None:
+        start()

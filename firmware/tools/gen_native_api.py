@@ -58,6 +58,7 @@ CAPABILITIES: dict[str, str] = {
     "NONE": "no grant needed: the app's own inbox of messages (docs/device-api.md, "
             "\"Messages\")",
     "STORAGE": "the app's own keys in flash, within its quota (docs/device-api.md)",
+    "CONFIG": "read the configuration pushed from the fleet, get on_config events (docs/config.md)",
 }
 
 C_TO_WASM: dict[str, str] = {

@@ -9,8 +9,8 @@ and safe wrappers derived from the C prototypes by three rules:
   int32_t n`` one mutable byte slice (the call fills it);
 - a non-const pointer to a scalar (``float *value``) is the wrapper's result;
 - an ``int32_t`` result is a status (0 or a negated code), or for the imports in
-  ``COUNTS`` a byte count (``msg_read``, ``kv_get``: a length >= 0) or a negated
-  code; any other result is the value itself (``int64_t time_ms``).
+  ``COUNTS`` a byte count (``msg_read``, ``kv_get``, ``config_get``: a length >= 0)
+  or a negated code; any other result is the value itself (``int64_t time_ms``).
 
 A prototype these rules cannot map is an error in `make gen`, so a new native
 gets wrappers in every language or none. Standard library only.
@@ -30,7 +30,8 @@ SCALARS: dict[str, dict[str, str]] = {  # C type -> Rust, Zig, AssemblyScript ty
     "float": {"rust": "f32", "zig": "f32", "as": "f32"},
     "double": {"rust": "f64", "zig": "f64", "as": "f64"},
 }
-COUNTS = frozenset({"msg_read", "kv_get"})  # int32_t results: a byte count >= 0 or a negated code
+# int32_t results that are a byte count >= 0 or a negated code
+COUNTS = frozenset({"msg_read", "kv_get", "config_get"})
 _DECL = re.compile(r"^(const\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(\*?)\s*([A-Za-z_][A-Za-z0-9_]*)$")
 
 

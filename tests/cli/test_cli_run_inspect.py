@@ -138,7 +138,8 @@ def test_every_command_has_a_test() -> None:
               "broker up", "broker down",  # tests/gateway/test_security.py
               "controller", "rollout start", "rollout status", "rollout list",
               "rollout pause", "rollout resume", "rollout abort",  # tests/gateway/test_rollouts
-              "new", "build", "up", "watch"}  # tests/appdev/test_devloop.py
+              "new", "build", "up", "watch",  # tests/appdev/test_devloop.py
+              "config set", "config get"}  # tests/hostport/test_config.py, tests/gateway
     commands: set[str] = set()
     for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)

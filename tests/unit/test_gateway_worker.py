@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from wamr_agent.errors import UsageError
+from wamr_agent.app_config import ConfigState
+from wamr_agent.errors import LinkError, UsageError
 from wamr_agent.gateway.commands import ReplyCache, ReplyTo
 from wamr_agent.gateway.devices import Interrupted, Turn
 from wamr_agent.gateway.worker import DeviceWorker, Republish, RunCommand, RunDeploy, Stop
@@ -41,6 +42,7 @@ class FakeDevice:
     down: bool = False
     opened: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    config: ConfigState = field(default_factory=lambda: ConfigState("sensor", 0, 0, "none"))
 
     def open(self) -> FakeDevice:
         self._check()
@@ -78,6 +80,20 @@ class FakeDevice:
         self.apps = [replace(a, state="stopped") if a.name == name else a for a in self.apps]
 
     start = remove = confirm = rollback = stop
+
+    def config_get(self, name: str) -> ConfigState:
+        """sensor's; other apps are not granted config."""
+        self._check()
+        if name != "sensor":
+            raise LinkError("device refused to read the configuration: not granted")
+        return self.config
+
+    def config_set(self, name: str, desired: int, values: dict[str, str],
+                   unset: list[str]) -> ConfigState:
+        self._check()
+        self.config = ConfigState(name, desired, desired, "applied", 0,
+                                  {**(self.config.values or {}), **values})
+        return replace(self.config, values=None)
 
 
 @dataclass
@@ -181,6 +197,27 @@ def test_commands_are_answered_and_the_state_polled_again(
     assert bad.error.message == "the command needs args.name, an app's name"
     listed = ask(worker, replies, out, "ps", {})
     assert listed.result == {"apps": [a.as_dict() for a in device.apps]}
+
+
+def test_the_state_carries_each_apps_config_read_again_after_config_set(
+        device: FakeDevice, out: Published, replies: ReplyCache, worker: DeviceWorker) -> None:
+    device.apps.append(AppInfo("plain", 1, "running", 100, "cd", "1.0", "confirmed"))
+    first = out.next("state", lambda s: len(s.apps) == 2)
+    assert [a.config for a in first.apps] == [
+        {"desired": 0, "applied": 0, "status": "none", "code": 0, "values": None}, None]
+    set_reply = ask(worker, replies, out, "config-set", {"name": "sensor", "desired": 1,
+                                                         "set": {"mode": "eco"}})
+    assert set_reply.result is not None
+    assert set_reply.result["config"]["applied"] == 1
+    now = out.next("state", lambda s: s.apps[0].config["desired"] == 1).apps[0].config
+    assert (now["status"], now["values"]) == ("applied", {"mode": "eco"})
+    got = ask(worker, replies, out, "config-get", {"name": "sensor"})
+    assert got.result == {"config": device.config.as_dict()}
+    bad = ask(worker, replies, out, "config-set", {"name": "sensor", "desired": 0})
+    assert bad.error is not None and bad.error.exit_code == 2
+    bad = ask(worker, replies, out, "config-set", {"name": "sensor", "desired": 2,
+                                                   "set": {"mode": 3}})
+    assert bad.error is not None and "args.set must be an object of strings" in bad.error.message
 
 
 def test_a_lost_link_is_unreachable_until_it_answers_again(

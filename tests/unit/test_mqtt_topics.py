@@ -76,7 +76,7 @@ def test_payloads_round_trip() -> None:
         "free_slots", "apps"}
     assert json.loads(state.to_json())["apps"][1] == {
         "name": "old", "version": None, "sha256": None, "state": "stopped", "life": "reverted",
-        "reason": "boom", "slot": 1}
+        "reason": "boom", "slot": 1, "config": None}
     newer = {**json.loads(state.to_json()), "added_later": 1}
     newer["apps"][0]["added_later"] = 2
     assert topics.DeviceState.from_json(json.dumps(newer)) == state  # unknown keys ignored
@@ -198,4 +198,4 @@ def test_reply_cache_answers_duplicates_once() -> None:
 def test_the_command_table() -> None:
     assert (*COMMANDS, *DEPLOY_VERBS) == topics.VERBS  # the workers' and the deploy jobs'
     assert {v for v, c in COMMANDS.items() if c.changes_state} == {
-        "start", "stop", "rm", "confirm", "rollback"}
+        "start", "stop", "rm", "confirm", "rollback", "config-set"}

@@ -5,7 +5,8 @@ exceptions to exit codes (see wamr_agent.errors).
 common.py: the app and shared options; local.py: run, inspect; boards.py:
 board and sim instances; deploy.py: deploy (progress.py: its progress lines);
 device.py: the commands that manage a device's apps (over SMP, or through a
-gateway); bundle.py: OTA bundles; gateway.py: the MQTT gateway and the fleet view;
+gateway); config.py: an app's configuration pushed from the fleet; bundle.py: OTA
+bundles; gateway.py: the MQTT gateway and the fleet view;
 broker.py: a local MQTT broker (broker_options.py: the TLS and credentials options
 of every command that connects to a broker); rollout.py: the rollout controller
 and `rollout`; appdev.py: `new`, `build`, `up` and `watch`, the app developer's loop
@@ -25,7 +26,18 @@ import typer
 from .. import __version__
 
 # (the command modules register their commands)
-from . import appdev, boards, broker, bundle, deploy, device, gateway, local, rollout  # noqa: F401
+from . import (  # noqa: F401
+    appdev,
+    boards,
+    broker,
+    bundle,
+    config,
+    deploy,
+    device,
+    gateway,
+    local,
+    rollout,
+)
 from .common import app
 
 __all__ = ["app", "main"]

@@ -81,6 +81,10 @@ def run(
     kv_quota: Annotated[int | None, typer.Option(min=1, show_default=False, help="Bytes of "
                                                  "key-value storage the app may use instead of "
                                                  "the board's default_quota.")] = None,
+    config: Annotated[list[str] | None, typer.Option(
+        "--config", help="KEY=VALUE of the app's configuration (repeatable), delivered at "
+        "start as on a device: on_config(1) after setup (docs/config.md).",
+        show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a module locally under a board's memory and CPU budget; print its log.
@@ -88,6 +92,8 @@ def run(
     --cpu-ticks and --heap-bytes override the board's budget for this run (a
     line on stderr says so), e.g. for a benchmark whose compiled code exceeds the
     board's engine heap."""
+    from ..app_config import parse_assignments
+    from ..errors import ConfigRejected
     from ..run import LocalDevices, Message, run_module, with_limits
 
     profile, notices = guard(as_json, lambda: with_limits(board, cpu_ticks=cpu_ticks,
@@ -95,17 +101,22 @@ def run(
     for notice in notices:
         print(f"note: {notice}", file=sys.stderr)
     messages = guard(as_json, lambda: [Message.parse(m) for m in message or []])
+    values = None if config is None else guard(as_json, lambda: parse_assignments(config))
     report: RunReport = guard(as_json, lambda: run_module(
         module, profile, invoke=invoke, args=split_values(args), grants=split_values(grant),
         sensor_data=sensor_data, repeat=repeat, echo=None if as_json else print,
         devices=LocalDevices(gpio_inputs=gpio, tmp105_celsius=tmp105, kv_file=kv,
-                             kv_quota=kv_quota), for_ms=for_ms, messages=messages))
+                             kv_quota=kv_quota), for_ms=for_ms, messages=messages,
+        config=values))
+    rejected = report.config is not None and report.config.status != "applied"
     if as_json:
         print_json(report.as_dict())
-        return
+        raise typer.Exit(ConfigRejected.exit_code if rejected else 0)
     for call in report.calls:
         if call.export not in ("loop", "setup", "_start", "on_timer", "on_gpio", "on_message"):
             print(f"{call.export}({', '.join(map(str, call.args))}) = {call.result}")
+    if report.config is not None:
+        print(f"config: version {report.config.desired} {report.config.describe()}")
     if report.stopped:
         print(f"stopped: {report.stopped}")
     s = report.stats
@@ -113,6 +124,8 @@ def run(
         print(f"-- {report.board}: {s.calls} call(s), linear memory {kib(s.linear_memory)}, "
               f"RAM peak {kib(s.heap_peak)} of {kib(s.heap_limit)}, "
               f"last call {s.ticks_last_call} ticks")
+    if rejected:
+        raise typer.Exit(ConfigRejected.exit_code)  # as `config set` exits
 
 
 def _print_inspect(r: InspectReport) -> None:

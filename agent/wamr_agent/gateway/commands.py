@@ -68,6 +68,33 @@ def _status(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
     return results.encode_status(status)
 
 
+def _config_get(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
+    return results.encode_config(ctx.device.config_get(_name(args)))
+
+
+def _string_map(args: Mapping[str, Any], key: str) -> dict[str, str]:
+    value = args.get(key) or {}
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise UsageError(f"args.{key} must be an object of strings, not {value!r}")
+    return value
+
+
+def _string_list(args: Mapping[str, Any], key: str) -> list[str]:
+    value = args.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise UsageError(f"args.{key} must be a list of strings, not {value!r}")
+    return value
+
+
+def _config_set(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
+    desired = args.get("desired")
+    if not isinstance(desired, int) or isinstance(desired, bool) or not 0 < desired < 1 << 32:
+        raise UsageError(f"args.desired must be a version number >= 1, not {desired!r}")
+    return results.encode_config(ctx.device.config_set(
+        _name(args), desired, _string_map(args, "set"), _string_list(args, "unset")))
+
+
 def _action(act: Callable[[DeviceAccess, str], None]) -> Handler:
     def run(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
         act(ctx.device, _name(args))
@@ -93,6 +120,8 @@ COMMANDS: dict[str, Command] = {c.verb: c for c in (
     Command("confirm", _action(lambda d, n: d.confirm(n)), changes_state=True),
     Command("rollback", _action(lambda d, n: d.rollback(n)), changes_state=True),
     Command("send", _send),
+    Command("config-get", _config_get),
+    Command("config-set", _config_set, changes_state=True),
 )}
 
 

@@ -90,6 +90,8 @@ class DeviceWorker(threading.Thread):
         self._retry = RETRY_FIRST
         self._boot: int | None = None
         self._since = 0
+        self._configs: observe.Configs = {}
+        self._configs_of: tuple[Any, ...] | None = None  # observe.apps_key they were read at
 
     def submit(self, job: Job) -> None:
         """Queues a job (any thread)."""
@@ -190,8 +192,12 @@ class DeviceWorker(threading.Thread):
         if not self._commands_first():
             return
         apps = self._device().list()
+        if observe.apps_key(status, apps) != self._configs_of:
+            self._configs = observe.read_configs(self._device(), apps)
+            self._configs_of = observe.apps_key(status, apps)
         self._status_at = self._clock() + STATUS_EVERY
-        self._publish_state(observe.device_state(self.board, status, apps, time.time()))
+        self._publish_state(observe.device_state(self.board, status, apps, time.time(),
+                                                 self._configs))
 
     def _poll_logs(self) -> None:
         page = self._device().logs(self._since)
@@ -240,6 +246,7 @@ class DeviceWorker(threading.Thread):
             self._out.reply(to, reply)
         if command.changes_state:
             self._status_at = 0.0
+            self._configs_of = None  # read again too
         return command.changes_state
 
     # -- deploy jobs ---------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The results of the gateway's commands (docs/mqtt.md, "Commands") as JSON objects,
 both ways: the gateway encodes what :class:`~wamr_agent.smp.apps.AppClient`
 returned, a client decodes the same dataclasses (AppInfo, AppStatus,
-DeviceStatus, LogPage), so a command through a gateway returns what it returns
-over a serial port."""
+DeviceStatus, LogPage, ConfigState), so a command through a gateway returns what
+it returns over a serial port."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import types
 from dataclasses import asdict, fields, is_dataclass
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from ..app_config import ConfigState
 from ..errors import TransportError
 from ..smp.app_results import AppInfo, AppStatus, DeviceStatus, LogPage
 
@@ -41,6 +42,14 @@ def encode_logs(page: LogPage) -> dict[str, Any]:
 
 def decode_logs(result: dict[str, Any]) -> LogPage:
     return build(LogPage, _get(result, "page"))
+
+
+def encode_config(state: ConfigState) -> dict[str, Any]:
+    return {"config": state.as_dict()}
+
+
+def decode_config(result: dict[str, Any]) -> ConfigState:
+    return build(ConfigState, _get(result, "config"))
 
 
 def _get(result: dict[str, Any], key: str) -> Any:

@@ -24,8 +24,8 @@ CONTROLLER = "controller"
 RESERVED = (CLIENTS, CONTROLLER)  # second-level names that are not gateways
 GatewayState = Literal["online", "offline", "lost"]
 GATEWAY_STATES: tuple[GatewayState, ...] = ("online", "offline", "lost")
-VERBS = ("ps", "status", "logs", "start", "stop", "rm", "confirm", "rollback", "send", "deploy",
-         "job")
+VERBS = ("ps", "status", "logs", "start", "stop", "rm", "confirm", "rollback", "send",
+         "config-get", "config-set", "deploy", "job")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
 
@@ -198,6 +198,9 @@ class AppSummary:
     life: str | None  # staged, trial, confirmed, reverted, failed
     reason: str | None  # why reverted or failed: the device's message
     slot: int
+    # the app's configuration (docs/config.md): desired, applied, status, code, values;
+    # None for an app not granted config (or a device without it)
+    config: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

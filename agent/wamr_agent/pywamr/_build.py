@@ -27,8 +27,8 @@ typedef struct wa_budget {
 } wa_budget_t;
 
 enum wa_cap { WA_CAP_NONE, WA_CAP_LOG, WA_CAP_TIME, WA_CAP_SENSOR, WA_CAP_TELEMETRY, WA_CAP_WASI,
-              WA_CAP_GPIO, WA_CAP_I2C, WA_CAP_STORAGE, WA_CAP_ALL, ... };
-enum wa_kv_op { WA_KV_OP_GET, WA_KV_OP_SET, WA_KV_OP_DELETE, ... };
+              WA_CAP_GPIO, WA_CAP_I2C, WA_CAP_STORAGE, WA_CAP_CONFIG, WA_CAP_ALL, ... };
+enum wa_kv_op { WA_KV_OP_GET, WA_KV_OP_SET, WA_KV_OP_DELETE, WA_KV_OP_CONFIG_GET, ... };
 enum wa_gpio_mode { WA_GPIO_IN, WA_GPIO_OUT, WA_GPIO_EDGE_RISING, WA_GPIO_EDGE_FALLING,
                     WA_GPIO_MODE_MAX, ... };
 enum wa_gpio_op { WA_GPIO_OP_CONFIG, WA_GPIO_OP_READ, WA_GPIO_OP_WRITE, WA_GPIO_OP_EDGES, ... };

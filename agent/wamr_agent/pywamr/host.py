@@ -30,6 +30,8 @@ class Host:
     raise DeviceError, whose code the app gets. ``kv_*`` reach the keys of app
     ``app_name`` in ``kv`` (kvstore.py; in memory unless given one with a file),
     at most ``kv_quota`` bytes (None: the board's default, set by the Runtime).
+    ``config_get`` reads ``config``, the app's configuration pushed from the fleet
+    (docs/config.md).
     """
 
     def __init__(self, kv: KvStore | None = None, app_name: str = "app",
@@ -40,6 +42,7 @@ class Host:
         self.kv = kv if kv is not None else KvStore()
         self.app_name = app_name
         self.kv_quota = kv_quota
+        self.config: dict[str, str] = {}
 
     def log(self, stream: str, text: str) -> None:
         print(text if stream == "log" else f"[{stream}] {text}", file=sys.stdout)
@@ -81,6 +84,13 @@ class Host:
 
     def kv_delete(self, key: bytes) -> None:
         self.kv.delete(self.app_name, key)
+
+    def config_get(self, key: bytes) -> bytes:
+        """The value of configuration ``key`` (in ``config``)."""
+        value = self.config.get(key.decode("utf-8", "replace"))
+        if value is None:
+            raise DeviceError(AgentErr.NOT_FOUND, f"no configuration key {key!r}")
+        return value.encode()
 
 
 class HostBridge:
@@ -228,6 +238,8 @@ def py_kv(ctx: Any, op: int, key: Any, key_len: int, val: Any, size: int, out: A
     name = bytes(ffi.buffer(key, key_len))
     if op == lib.WA_KV_OP_GET:
         got = bridge.guard(bridge.host.kv_get, name)
+    elif op == lib.WA_KV_OP_CONFIG_GET:
+        got = bridge.guard(bridge.host.config_get, name)
     elif op == lib.WA_KV_OP_SET:
         got = bridge.guard(bridge.host.kv_set, name, bytes(ffi.buffer(val, size)) if size else b"")
     else:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..agent_err import AgentErr
+from ..app_config import NOT_GRANTED, ConfigState
 from ..boards import Board, load_board
 from ..capabilities import grant_mask, grant_names
-from ..errors import BoardError, CallError, InboxFull
+from ..errors import BoardError, CallError, InboxFull, LinkError
 from ..messages import check_message
 from ._loader import ffi, lib
 from .errors import error_for, raise_for
@@ -102,6 +103,8 @@ class Instance:
         self._results: Any = ffi.new("wa_value_t[]", MAX_RESULTS)
         self._nres: Any = ffi.new("uint32_t *")
         self._err: Any = err
+        self.config_version = 0  # of host.config, as set_config counts it
+        self.config_applied = 0  # the last version on_config accepted
 
     @property
     def host(self) -> Host:
@@ -132,6 +135,28 @@ class Instance:
         if count == 1:
             return _from_value(self._results[0])
         return tuple(_from_value(self._results[i]) for i in range(count))
+
+    def set_config(self, values: Mapping[str, str], unset: Iterable[str] = (), *,
+                   name: str = "") -> ConfigState:
+        """As ``wamr-agent config set`` on a device (docs/config.md): ``values`` set and
+        ``unset`` removed in ``host.config`` (what config_get reads) as its next version,
+        then on_config(version) called when the module exports it (a trap raises, as
+        any call's). Its result: applied (0, or no on_config) or rejected (the code).
+        LinkError (WA_ERR_NOT_GRANTED) without the config grant."""
+        if not self.runtime.grants & lib.WA_CAP_CONFIG:
+            raise LinkError(f"app not granted 'config': {NOT_GRANTED[AgentErr.NOT_GRANTED]}",
+                            AgentErr.NOT_GRANTED)
+        config = self.host.config
+        config.update(values)
+        for key in unset:
+            config.pop(key, None)
+        self.config_version += 1
+        version = self.config_version
+        result = self.call("on_config", version) if self.module.export("on_config") else 0
+        code = result if isinstance(result, int) else 0
+        self.config_applied = version if code == 0 else self.config_applied
+        return ConfigState(name, version, self.config_applied,
+                           "applied" if code == 0 else "rejected", code, dict(config))
 
     def timer_wait_ms(self) -> int | None:
         """Milliseconds until the earliest armed timer expires (0: expired; timers

@@ -1,7 +1,8 @@
 """What every message model of the wasm-app group (SMP group 64) shares: the group
 and command ids, the tolerant response bases and the group's two error forms.
 Schemas only, no I/O; the commands are in ``app_management`` (upload, list,
-start, stop, remove, confirm, rollback, send) and ``app_status`` (status, logs).
+start, stop, remove, confirm, rollback, send), ``app_status`` (status, logs) and
+``app_config`` (config set, config get).
 
 Responses ignore keys they do not know, so a host keeps working with a newer
 firmware that adds some. They never accept ``err`` or a non-zero ``rc``, though:
@@ -46,6 +47,8 @@ class CommandId(IntEnum):
     CONFIRM = 7
     ROLLBACK = 8
     SEND = 9
+    CONFIG_SET = 10
+    CONFIG_GET = 11
 
 
 def version_key(data: Any) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import ConfigDict
 from smp import os_management as smpos
 
+from . import app_config as ac
 from . import app_management as am
 
 
@@ -58,6 +59,14 @@ class AppStatusRead(am.AppStatusReadRequest, _AppGroupBase):
 
 class LogsRead(am.LogsReadRequest, _AppGroupBase):
     _Response = am.LogsReadResponse
+
+
+class ConfigSetWrite(ac.ConfigSetWriteRequest, _AppGroupBase):
+    _Response = ac.ConfigSetWriteResponse
+
+
+class ConfigGetRead(ac.ConfigGetReadRequest, _AppGroupBase):
+    _Response = ac.ConfigGetReadResponse
 
 
 class McumgrParamsResponse(smpos.MCUMgrParametersReadResponse):

@@ -1,6 +1,6 @@
 """SMP's wasm-app group (64) from the host: upload (offset-driven chunks, which
 also resume an interrupted upload), list, start, stop, remove, confirm, rollback,
-send, status and logs.
+send, status, logs, config set and config get.
 
 Requests are the group's message models (``app_requests``, in ``smpclient``'s
 convention) sent over an :class:`~wamr_agent.smp.link.SmpLink`.
@@ -14,7 +14,7 @@ management layer) as a :class:`ManagementError` (``app_errors``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, overload
 
 import cbor2
@@ -23,6 +23,7 @@ from smp import header as smpheader
 from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error_v2, success
 
 from ..agent_err import AgentErr
+from ..app_config import NOT_GRANTED, ConfigState
 from ..errors import UsageError, WamrAgentError
 from ..messages import WHY, check_message, delivery_error
 from . import app_requests as rq
@@ -321,6 +322,26 @@ class AppClient:
         as fit one answer)."""
         rsp = self._ok("read its log", rq.LogsRead(since=since, sequence=self.sequence()))
         return LogPage.from_response(rsp)
+
+    def config_get(self, name: str) -> ConfigState:
+        """App ``name``'s configuration: desired values and version, and what the
+        app applied (docs/config.md)."""
+        check_app_name(name)
+        rsp = self._ok(f"read the configuration of app {name!r}",
+                       rq.ConfigGetRead(name=name, sequence=self.sequence()), NOT_GRANTED)
+        return ConfigState.from_response(name, rsp)
+
+    def config_set(self, name: str, desired: int, values: dict[str, str],
+                   unset: Sequence[str]) -> ConfigState:
+        """Stores ``values`` and removes ``unset`` as version ``desired`` of app
+        ``name``'s configuration (a version the device has already: nothing is stored,
+        so a retry is harmless); the state once the device delivered it."""
+        check_app_name(name)
+        patch: dict[str, str | None] = {**values, **dict.fromkeys(unset)}
+        request = rq.ConfigSetWrite(name=name, desired=desired, set=patch,
+                                    sequence=self.sequence())
+        rsp = self._ok(f"set the configuration of app {name!r}", request, NOT_GRANTED)
+        return ConfigState.from_response(name, rsp)
 
     def framings(self) -> tuple[str, ...]:
         """The serial framings the device accepts, from its status; ``("console",)``

@@ -20,6 +20,12 @@
 #define WA_AGENT_GPIO_SAMPLE_MS 20u
 #endif
 
+/* Bytes (keys + values) of the configuration one app may have (wa_config.h):
+ * config get answers them all in one SMP response (WA_MGMT_TX_BUF). */
+#ifndef WA_AGENT_CONFIG_BYTES
+#define WA_AGENT_CONFIG_BYTES 512u
+#endif
+
 /* An app that traps this many times in a row is stopped. */
 #ifndef WA_AGENT_MAX_TRAPS
 #define WA_AGENT_MAX_TRAPS 3u

@@ -1,6 +1,7 @@
 /*
  * wa_apps_smp.c - the SMP wasm-app group (64): upload, list, start, stop,
- * remove, status, logs, confirm, rollback, send (docs/protocol.md). Decodes the
+ * remove, status, logs, confirm, rollback, send (docs/protocol.md), config
+ * set and get (docs/config.md; the work is wa_config.c's). Decodes the
  * requests and writes the answers; the installing is in wa_install.c, every
  * change of an app's state is an event to the lifecycle (wa_lifecycle.h),
  * the log ring is wa_log.c.
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "wa_apps_smp.h"
+#include "wa_config.h"
 #include "wa_console.h"
 #include "wa_err.h"
 #include "wa_install.h"
@@ -34,6 +36,8 @@ enum wa_smp_app_cmd {
     WA_SMP_APP_CONFIRM = 7,
     WA_SMP_APP_ROLLBACK = 8,
     WA_SMP_APP_SEND = 9,
+    WA_SMP_APP_CONFIG_SET = 10,
+    WA_SMP_APP_CONFIG_GET = 11,
 };
 
 /* ---- request ----------------------------------------------------------------- */
@@ -57,6 +61,8 @@ typedef struct app_req {
     uint32_t grants;
     uint32_t kv_quota;
     uint32_t since;
+    uint32_t desired;   /* config set: the version */
+    const uint8_t *set; /* config set: where its "set" map begins */
     bool start;
     bool bundle;
     struct zcbor_string data;
@@ -118,7 +124,10 @@ static bool parse(const wa_smp_call_t *call, app_req_t *r)
             ok = zcbor_bool_decode(dec, &r->bundle);
         } else if (key_is(&k, "start")) {
             ok = zcbor_bool_decode(dec, &r->start);
+        } else if (key_is(&k, "desired")) {
+            ok = zcbor_uint32_decode(dec, &r->desired);
         } else {
+            r->set = key_is(&k, "set") ? dec->payload : r->set;
             ok = zcbor_any_skip(dec, NULL);
         }
         if (!ok) {
@@ -529,6 +538,55 @@ static int app_logs(wa_smp_call_t *call)
     return result(ok);
 }
 
+/* ---- config set, config get (docs/config.md) ------------------------------------- */
+
+static int config_pair(const uint8_t *key, size_t key_len, const uint8_t *val, size_t len,
+                       void *ctx)
+{
+    zcbor_state_t *e = ctx;
+    return !(zcbor_tstr_encode_ptr(e, (const char *)key, key_len) &&
+             zcbor_tstr_encode_ptr(e, (const char *)val, len));
+}
+
+/* {"desired", "applied", "code", "status"} (+ get: "values"). */
+static int config_command(wa_smp_call_t *call, bool set)
+{
+    app_req_t r;
+    wa_config_state_t st;
+    if (!parse(call, &r) || !(r.have & HAVE_NAME) ||
+        (set && (r.desired == 0 || r.desired > INT32_MAX))) {
+        return WA_SMP_RC_EINVAL;
+    }
+    int rc = check_name(&r.name);
+    int k = rc == WA_OK ? wa_config_slot((const char *)r.name.value, r.name.len, &rc) : -1;
+    if (rc == WA_OK && set) {
+        rc = wa_config_set((uint32_t)k, r.desired, r.set, call->body + call->body_len);
+    }
+    if (rc != WA_OK) {
+        return write_err(call, rc);
+    }
+    wa_config_state((uint32_t)k, &st);
+    zcbor_state_t *e = call->enc;
+    bool ok = put_uint(e, "desired", st.desired) && put_uint(e, "applied", st.applied) &&
+              zcbor_tstr_put_lit(e, "code") && zcbor_int32_put(e, st.code) &&
+              put_uint(e, "status", st.status);
+    if (ok && !set) {
+        ok = zcbor_tstr_put_lit(e, "values") && zcbor_map_start_encode(e, 64) &&
+             wa_config_each((uint32_t)k, config_pair, e) == WA_OK && zcbor_map_end_encode(e, 64);
+    }
+    return result(ok);
+}
+
+static int app_config_set(wa_smp_call_t *call)
+{
+    return config_command(call, true);
+}
+
+static int app_config_get(wa_smp_call_t *call)
+{
+    return config_command(call, false);
+}
+
 static const wa_smp_command_t s_app_commands[] = {
     {WA_SMP_GROUP_APP, WA_SMP_APP_UPLOAD, WA_SMP_OP_WRITE, app_upload},
     {WA_SMP_GROUP_APP, WA_SMP_APP_LIST, WA_SMP_OP_READ, app_list},
@@ -540,6 +598,8 @@ static const wa_smp_command_t s_app_commands[] = {
     {WA_SMP_GROUP_APP, WA_SMP_APP_CONFIRM, WA_SMP_OP_WRITE, app_confirm},
     {WA_SMP_GROUP_APP, WA_SMP_APP_ROLLBACK, WA_SMP_OP_WRITE, app_rollback},
     {WA_SMP_GROUP_APP, WA_SMP_APP_SEND, WA_SMP_OP_WRITE, app_send},
+    {WA_SMP_GROUP_APP, WA_SMP_APP_CONFIG_SET, WA_SMP_OP_WRITE, app_config_set},
+    {WA_SMP_GROUP_APP, WA_SMP_APP_CONFIG_GET, WA_SMP_OP_READ, app_config_get},
 };
 
 void wa_apps_smp_init(void)

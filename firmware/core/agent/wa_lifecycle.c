@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "wa_agent_config.h"
+#include "wa_config.h"
 #include "wa_console.h"
 #include "wa_err.h"
 #include "wa_kv.h"
@@ -117,6 +118,7 @@ static void launch_steps(uint32_t k)
     int32_t result;
     rc = wa_runner_call(k, entry, &result, &err);
     wa_life_after_call(k, entry, rc, &err);
+    wa_config_started(k);
 }
 
 static void revert(uint32_t k, uint32_t reason, uint32_t count, int32_t rc, const char *why)

@@ -54,8 +54,9 @@ static void handle_packet(void)
 }
 
 /* Whether the request in s_rx must wait for the app's call to return: the
- * wasm-app group's writes (upload, start, stop, rm, confirm, rollback) may
- * load, stop or free apps, which must not happen inside an app's call. */
+ * wasm-app group's writes (upload, start, stop, rm, confirm, rollback, and
+ * config set, which calls on_config) may load, stop, free or call apps,
+ * which must not happen inside an app's call. */
 static int must_wait(void)
 {
     wa_smp_header_t h;

@@ -81,16 +81,17 @@ static int op_i2c(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, siz
 _Static_assert(WA_APP_KV_KEY_MAX == WA_KV_KEY_MAX && WA_APP_KV_VALUE_MAX == WA_KV_VALUE_MAX,
                "the natives check the store's key and value limits");
 
-/* The app's own keys, by its name, within its quota. */
+/* The app's own keys, by its name, within its quota; and (CONFIG_GET) its
+ * configuration pushed from the fleet (wa_config.h). */
 static int op_kv(void *ctx, int op, const uint8_t *key, size_t key_len, uint8_t *val, size_t len,
                  uint32_t *out)
 {
     const runner_app_t *a = (const runner_app_t *)ctx;
     size_t full = 0;
-    int rc =
-        op == WA_KV_OP_SET ? wa_kv_set(WA_KV_NS_APP, a->name, key, key_len, val, len, a->kv_quota)
-        : op == WA_KV_OP_DELETE ? wa_kv_delete(WA_KV_NS_APP, a->name, key, key_len)
-                                : wa_kv_get(WA_KV_NS_APP, a->name, key, key_len, val, len, &full);
+    unsigned ns = op == WA_KV_OP_CONFIG_GET ? WA_KV_NS_CONFIG : WA_KV_NS_APP;
+    int rc = op == WA_KV_OP_SET      ? wa_kv_set(ns, a->name, key, key_len, val, len, a->kv_quota)
+             : op == WA_KV_OP_DELETE ? wa_kv_delete(ns, a->name, key, key_len)
+                                     : wa_kv_get(ns, a->name, key, key_len, val, len, &full);
     *out = (uint32_t)full;
     return rc;
 }
@@ -218,6 +219,13 @@ static int call(uint32_t slot, const char *export_name, const wa_value_t *args, 
 int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_error_t *err)
 {
     return call(slot, export_name, NULL, 0, result, err);
+}
+
+int wa_runner_call_i32(uint32_t slot, const char *export_name, int32_t arg, int32_t *result,
+                       wa_error_t *err)
+{
+    wa_value_t value = {'i', {arg}};
+    return call(slot, export_name, &value, 1, result, err);
 }
 
 int wa_runner_event(uint32_t slot, const char **export_name, wa_error_t *err)

@@ -40,6 +40,10 @@ int wa_runner_load(uint32_t slot, const wa_slot_header_t *header, wa_error_t *er
  * when no app is loaded, else WA_OK or the trap's code with *err set. */
 int wa_runner_call(uint32_t slot, const char *export_name, int32_t *result, wa_error_t *err);
 
+/* The same for an export taking one i32 argument (on_config(version)). */
+int wa_runner_call_i32(uint32_t slot, const char *export_name, int32_t arg, int32_t *result,
+                       wa_error_t *err);
+
 /* Calls the event of slot k's app due next, if any (wa_runtime.h): an
  * expired timer's on_timer(id) (a timer expiring in an app without
  * on_timer is dropped), else a queued message's on_message(len), else, when

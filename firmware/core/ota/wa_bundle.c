@@ -277,7 +277,8 @@ static void add_cap(wa_bundle_t *b, const struct zcbor_string *s)
     } caps[] = {{"log", WA_CAP_LOG},       {"time", WA_CAP_TIME},
                 {"sensor", WA_CAP_SENSOR}, {"telemetry", WA_CAP_TELEMETRY},
                 {"wasi", WA_CAP_WASI},     {"gpio", WA_CAP_GPIO},
-                {"i2c", WA_CAP_I2C},       {"storage", WA_CAP_STORAGE}};
+                {"i2c", WA_CAP_I2C},       {"storage", WA_CAP_STORAGE},
+                {"config", WA_CAP_CONFIG}};
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         if (text_is(s, caps[i].name)) {
             b->caps |= caps[i].bit;

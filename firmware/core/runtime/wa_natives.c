@@ -425,8 +425,9 @@ int wa_native_msg_read(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_l
 
 /* ---- key-value storage (docs/device-api.md "Storage") -------------------------- */
 
-/* kv_get, kv_set, kv_delete (args: key, key_len[, val, len]): the lengths
- * are checked here, the storing is the host's; kv_get returns the length. */
+/* kv_get, kv_set, kv_delete, config_get (args: key, key_len[, val, len]):
+ * the lengths are checked here, the storing is the host's; the gets return
+ * the length. */
 static int kv_call(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len, int op,
                    const char *what)
 {
@@ -446,7 +447,7 @@ static int kv_call(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len, 
                  ? WA_ERR_NOT_SUPPORTED
                  : app->ops.kv(app->ops.ctx, op, mem + key, key_len, mem + val, len, &out);
     }
-    if (rc == WA_OK && op == WA_KV_OP_GET) {
+    if (rc == WA_OK && (op == WA_KV_OP_GET || op == WA_KV_OP_CONFIG_GET)) {
         wa_slot_set_i32(&sp[0], out > INT32_MAX ? INT32_MAX : (int32_t)out);
         return 0;
     }
@@ -466,4 +467,10 @@ int wa_native_kv_set(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len
 int wa_native_kv_delete(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
 {
     return kv_call(app, sp, mem, mem_len, WA_KV_OP_DELETE, "kv_delete");
+}
+
+/* The configuration pushed from the fleet (docs/config.md): read-only. */
+int wa_native_config_get(wa_app_t *app, uint64_t *sp, uint8_t *mem, uint32_t mem_len)
+{
+    return kv_call(app, sp, mem, mem_len, WA_KV_OP_CONFIG_GET, "config_get");
 }

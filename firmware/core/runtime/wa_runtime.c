@@ -99,8 +99,8 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
 
 /* ---- imports and grants ------------------------------------------------- */
 
-static const char *const s_cap_names[] = {"log",  "time", "sensor", "telemetry",
-                                          "wasi", "gpio", "i2c",    "storage"};
+static const char *const s_cap_names[] = {"log",  "time", "sensor",  "telemetry", "wasi",
+                                          "gpio", "i2c",  "storage", "config"};
 
 static const char *cap_name(uint32_t cap)
 {

@@ -42,7 +42,8 @@ enum wa_cap {
     WA_CAP_GPIO = 1u << 5,
     WA_CAP_I2C = 1u << 6,
     WA_CAP_STORAGE = 1u << 7,
-    WA_CAP_ALL = (1u << 8) - 1u
+    WA_CAP_CONFIG = 1u << 8,
+    WA_CAP_ALL = (1u << 9) - 1u
 };
 
 /* GPIO modes (wa_native_api.def gpio_config) and host ops. A mode is one of
@@ -62,7 +63,7 @@ enum wa_gpio_op {
 };
 
 /* Key-value storage (kv_get, kv_set, kv_delete) and its host op. */
-enum wa_kv_op { WA_KV_OP_GET = 0, WA_KV_OP_SET = 1, WA_KV_OP_DELETE = 2 };
+enum wa_kv_op { WA_KV_OP_GET = 0, WA_KV_OP_SET = 1, WA_KV_OP_DELETE = 2, WA_KV_OP_CONFIG_GET = 3 };
 #define WA_APP_KV_KEY_MAX 32    /* key bytes: 1 to this */
 #define WA_APP_KV_VALUE_MAX 256 /* value bytes: 0 to this */
 
@@ -118,11 +119,13 @@ typedef struct wa_host_ops {
      * acknowledge) or WA_ERR_IO. NULL: WA_ERR_NOT_SUPPORTED. */
     int (*i2c)(void *ctx, uint32_t bus, uint32_t addr, const uint8_t *wr, size_t wr_len,
                uint8_t *rd, size_t rd_len);
-    /* One key-value operation (enum wa_kv_op) on the app's own keys; key and
-     * value lengths are checked already. GET: copies at most len bytes of
-     * the value to val, *out = its full length; SET: stores len bytes of val;
-     * DELETE: val unused. Returns 0, WA_ERR_NOT_FOUND (GET, DELETE: no such
-     * key) or WA_ERR_NO_SPACE (SET: quota or store full). NULL:
+    /* One key-value operation (enum wa_kv_op): GET, SET, DELETE on the app's
+     * own keys, CONFIG_GET on its configuration pushed from the fleet
+     * (docs/config.md); key and value lengths are checked already. GET and
+     * CONFIG_GET: copy at most len bytes of the value to val, *out = its
+     * full length; SET: stores len bytes of val; DELETE: val unused.
+     * Returns 0, WA_ERR_NOT_FOUND (GET, CONFIG_GET, DELETE: no such key) or
+     * WA_ERR_NO_SPACE (SET: quota or store full). NULL:
      * WA_ERR_NOT_SUPPORTED. */
     int (*kv)(void *ctx, int op, const uint8_t *key, size_t key_len, uint8_t *val, size_t len,
               uint32_t *out);

@@ -182,6 +182,15 @@ int32_t wa_kv_set(const uint8_t *key, int32_t key_len, const uint8_t *value, int
 __attribute__((import_module("wamr_agent"), import_name("kv_delete")))
 int32_t wa_kv_delete(const uint8_t *key, int32_t key_len);
 
+/*
+ * [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent config set`)
+ * into buf, at most cap bytes, no NUL added. Returns the value's full length (more than cap: it
+ * was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG: key_len not 1 to 32, or
+ * cap < 0).
+ */
+__attribute__((import_module("wamr_agent"), import_name("config_get")))
+int32_t wa_config_get(const char *key, int32_t key_len, uint8_t *buf, int32_t cap);
+
 /* Length of a NUL-terminated string (no libc needed). */
 static inline int32_t wa_strlen(const char *s) {
     int32_t n = 0;

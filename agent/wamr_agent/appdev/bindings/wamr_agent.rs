@@ -176,6 +176,11 @@ pub mod sys {
         /// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND:
         /// no such key), -3 (a bad key length).
         pub fn kv_delete(key: *const u8, key_len: i32) -> i32;
+        /// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
+        /// config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
+        /// length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
+        /// (WA_ERR_INVALID_ARG: key_len not 1 to 32, or cap < 0).
+        pub fn config_get(key: *const u8, key_len: i32, buf: *mut u8, cap: i32) -> i32;
     }
 }
 
@@ -287,6 +292,14 @@ pub fn kv_set(key: &[u8], value: &[u8]) -> Result<()> {
 /// key), -3 (a bad key length).
 pub fn kv_delete(key: &[u8]) -> Result<()> {
     status(unsafe { sys::kv_delete(key.as_ptr(), key.len() as i32) })
+}
+
+/// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent config
+/// set`) into buf, at most cap bytes, no NUL added. Returns the value's full length (more
+/// than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG:
+/// key_len not 1 to 32, or cap < 0).
+pub fn config_get(key: &str, buf: &mut [u8]) -> Result<usize> {
+    count_or_error(unsafe { sys::config_get(key.as_ptr(), key.len() as i32, buf.as_mut_ptr(), buf.len() as i32) })
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

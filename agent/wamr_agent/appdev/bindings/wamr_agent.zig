@@ -278,6 +278,11 @@ pub const sys = struct {
     /// [STORAGE] Delete key from the app's storage. Returns 0, or -4 (WA_ERR_NOT_FOUND: no
     /// such key), -3 (a bad key length).
     pub extern "wamr_agent" fn kv_delete(key: [*]const u8, key_len: i32) i32;
+    /// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
+    /// config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
+    /// length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
+    /// (WA_ERR_INVALID_ARG: key_len not 1 to 32, or cap < 0).
+    pub extern "wamr_agent" fn config_get(key: [*]const u8, key_len: i32, buf: [*]u8, cap: i32) i32;
 };
 
 /// [LOG] Write one log line (len bytes, no NUL needed). Returns 0.
@@ -388,6 +393,14 @@ pub fn kvSet(key: []const u8, value: []const u8) Error!void {
 /// key), -3 (a bad key length).
 pub fn kvDelete(key: []const u8) Error!void {
     return check(sys.kv_delete(key.ptr, @intCast(key.len)));
+}
+
+/// [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent config
+/// set`) into buf, at most cap bytes, no NUL added. Returns the value's full length (more
+/// than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3 (WA_ERR_INVALID_ARG:
+/// key_len not 1 to 32, or cap < 0).
+pub fn configGet(key: []const u8, buf: []u8) Error!usize {
+    return countOrError(sys.config_get(key.ptr, @intCast(key.len), buf.ptr, @intCast(buf.len)));
 }
 
 /// Publishes a telemetry sample under key (wa_publish in C).

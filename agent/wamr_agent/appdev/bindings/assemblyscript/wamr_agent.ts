@@ -180,6 +180,13 @@ export namespace wamr_agent {
     // @ts-ignore: decorator
     @external("wamr_agent", "kv_delete")
     export declare function kv_delete(key: usize, key_len: i32): i32;
+    /** [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
+    /** config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
+    /** length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
+    /** (WA_ERR_INVALID_ARG: key_len not 1 to 32, or cap < 0). */
+    // @ts-ignore: decorator
+    @external("wamr_agent", "config_get")
+    export declare function config_get(key: usize, key_len: i32, buf: usize, cap: i32): i32;
   }
 
   /** [LOG] Write one log line (len bytes, no NUL needed). Returns 0. */
@@ -288,6 +295,14 @@ export namespace wamr_agent {
   /** such key), -3 (a bad key length). */
   export function kvDelete(key: Uint8Array): i32 {
     return sys.kv_delete(changetype<usize>(key.dataStart), key.length);
+  }
+
+  /** [CONFIG] Copy the value of configuration key (pushed from the fleet: `wamr-agent
+  /** config set`) into buf, at most cap bytes, no NUL added. Returns the value's full
+  /** length (more than cap: it was cut), or -4 (WA_ERR_NOT_FOUND: no such key), -3
+  /** (WA_ERR_INVALID_ARG: key_len not 1 to 32, or cap < 0). */
+  export function configGet(key: string, buf: Uint8Array): i32 {
+    return sys.config_get(TEXT, utf8(key), changetype<usize>(buf.dataStart), buf.length);
   }
 
   /** Publishes a telemetry sample under key (wa_publish in C). */
