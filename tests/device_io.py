@@ -5,7 +5,7 @@ and the same error codes (docs/device-api.md)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -77,3 +77,54 @@ def refused_without(board: EmulatedBoard | SimulatedBoard, module: Path, grants:
     board.console.expect(rf"import wamr_agent\.{name} needs capability '{needed}', "
                          r"which is not granted")
     assert "probe config_out" not in board.console.text
+
+
+CONFIG_REJECTED_EXIT = 24  # config set: the app's on_config refused the version
+
+
+def check_thermostat_takes_its_threshold_from_config_and_keeps_its_calibration(
+        board: EmulatedBoard | SimulatedBoard, thermostat: Path,
+        set_temperature: Callable[[float], None], alarm_led: Callable[[], int]) -> None:
+    """Issue 12, item 6, on a device: the thermostat example (examples/thermostat)
+    reads the TMP105 over I2C and drives the alarm pin; the host moves its alert
+    threshold with `config set` and sees the alarm follow, a value that is not a
+    number is rejected (the old one stays in force and is reported), and a
+    calibration sent as a message is kept in the app's storage across a reset."""
+    from tests.conftest import board_cli as cli
+
+    set_temperature(27.0)
+    cli(board, "deploy", str(thermostat))
+    board.console.expect(r"thermostat: alarm pin 0 \(0\), button pin 8 \(0\), above 30\.000 C,"
+                         r" calibration 0\.000 C")
+    board.console.expect(r"tmp105 raw=0x1b00 temp=27\.000 C")
+    assert alarm_led() == 0
+
+    got = cli(board, "config", "set", "thermostat", "alert_above_c=25")
+    assert (got["desired"], got["applied"], got["status"]) == (1, 1, "applied")
+    board.console.expect(r"config v1: applied, alarm above 25\.000 C")
+    board.console.expect(r"\[thermostat\] ALARM on")
+    assert alarm_led() == 1
+
+    cli(board, "config", "set", "thermostat", "alert_above_c=warm", code=CONFIG_REJECTED_EXIT)
+    board.console.expect(r"config v2: rejected \(alert_above_c is not a number\), "
+                         r"alarm above 25\.000 C")
+    shown = cli(board, "config", "get", "thermostat")
+    assert (shown["desired"], shown["applied"], shown["status"]) == (2, 1, "rejected")
+    assert alarm_led() == 1
+
+    got = cli(board, "config", "set", "thermostat", "alert_above_c=28.5")
+    assert (got["desired"], got["applied"]) == (3, 3)
+    board.console.expect(r"config v3: applied, alarm above 28\.500 C")
+    board.console.expect(r"\[thermostat\] alarm off")
+    assert alarm_led() == 0
+
+    cli(board, "send", "thermostat", "cal 29")  # the true temperature is 29.0 C
+    board.console.expect(r"calibrated: offset 2\.000 C \(stored\)")
+    board.console.expect(r"tmp105 raw=0x1b00 temp=29\.000 C")
+    board.console.expect(r"\[thermostat\] ALARM on")
+    assert alarm_led() == 1
+
+    board.reset()  # the calibration comes back from flash, the threshold from config
+    board.console.expect(r"thermostat: alarm pin 0 \(0\), button pin 8 \(0\), above 28\.500 C,"
+                         r" calibration 2\.000 C")
+    board.console.expect(r"\[thermostat\] ALARM on")

@@ -12,6 +12,7 @@ from tests.device_io import (
     CELSIUS,
     PROBE_EXPECTED,
     THERMOSTAT_LINE,
+    check_thermostat_takes_its_threshold_from_config_and_keeps_its_calibration,
     probe_results,
     refused_without,
 )
@@ -62,3 +63,11 @@ def test_a_missing_capability_is_refused_at_load(esp32: SimulatedBoard,
                                                  example: Example) -> None:
     refused_without(esp32, example("io_probe"), ["log", "wasi", "gpio"], "i2c",
                     "i2c_transfer")
+
+
+def test_the_thermostat_takes_its_threshold_from_config_and_keeps_its_calibration(
+        esp32: SimulatedBoard, example: Example) -> None:
+    check_thermostat_takes_its_threshold_from_config_and_keeps_its_calibration(
+        esp32, example("thermostat"),
+        lambda celsius: set_temperature(esp32.workdir / TMP105_FILE, celsius),
+        lambda: read_outputs(esp32.workdir / GPIO_OUT)[0][1])

@@ -20,6 +20,7 @@ from tests.device_io import (
     CELSIUS,
     PROBE_EXPECTED,
     THERMOSTAT_LINE,
+    check_thermostat_takes_its_threshold_from_config_and_keeps_its_calibration,
     probe_results,
     refused_without,
 )
@@ -61,6 +62,16 @@ def test_alarm_led_follows_the_temperature(board: EmulatedBoard, example: Exampl
     board.console.expect(r"tmp105 raw=0xfc00 temp=-4\.000 C")
     board.console.expect(r"\[thermostat\] alarm off")
     assert board.read_u32(led0) & 1 == 0
+
+
+def test_the_thermostat_takes_its_threshold_from_config_and_keeps_its_calibration(
+        tmp_path: Path, example: Example) -> None:
+    with EmulatedBoard.start("mps2-an386", workdir=tmp_path / "board") as board:
+        assert board.board.qemu is not None and board.board.qemu.fpgaio_base is not None
+        led0 = board.board.qemu.fpgaio_base
+        check_thermostat_takes_its_threshold_from_config_and_keeps_its_calibration(
+            board, example("thermostat"), board.set_temperature,
+            lambda: board.read_u32(led0) & 1)
 
 
 def test_a_missing_capability_is_refused_at_load(tmp_path: Path, example: Example) -> None:
