@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # (row, symbol-name prefixes), tried before the source file; the first match wins.
 NAME_RULES: list[tuple[str, tuple[str, ...]]] = [
     ("storage", ("wa_kv_", "wa_native_kv_", "op_kv")),
-    ("messages", ("msg_", "wa_msg_", "wa_native_msg_", "op_msg")),
+    ("messages", ("msg_", "wa_msg_", "wa_native_msg_", "wa_app_msg_", "op_msg", "app_send")),
     ("config", ("config_", "wa_config_", "wa_native_config_", "op_config")),
     ("log", ("wa_native_log", "op_log", "wa_log_", "app_logs")),
     ("sensor", ("wa_native_sensor", "op_sensor", "wa_port_sensor", "wa_tmp105")),
