@@ -2,10 +2,14 @@
  * wa_config.h - the configuration pushed from the fleet (docs/config.md).
  *
  * Per app name: desired key/values (strings) and a desired version number,
- * persisted with wa_kv.h: the values in WA_KV_NS_CONFIG, then the version
- * in WA_KV_NS_AGENT (written last: a power cut in between leaves the old
- * version, and the host's retry of the same version stores the values
- * again). The running app gets on_config(version) (a call metered and
+ * persisted with wa_kv.h, atomically (a redo log): a config set's entries
+ * go to WA_KV_NS_STAGE first (a delete as a one-byte 0xFF value); then one
+ * commit record (the staged version, WA_KV_NS_AGENT); then each entry is
+ * applied to WA_KV_NS_CONFIG and taken out of the stage, and the version
+ * record (WA_KV_NS_AGENT) is written. A power cut before the commit leaves
+ * the old version and values (the stage is discarded), after it the new
+ * ones (wa_config_roll finishes the work before the app or config get sees
+ * the configuration). The running app gets on_config(version) (a call metered and
  * counted like loop); what it made of it, the reported side (the version
  * it applied last, and how the last delivery went), is kept in RAM per
  * slot: every start of the app delivers its configuration again.
@@ -48,15 +52,20 @@ int wa_config_slot(const char *name, size_t len, int *rc);
  * NULL: none) as version desired of slot k's app: a text value stores the
  * key's value, null deletes the key (a JSON merge patch, RFC 7386), other
  * keys stay; then the version. Nothing is stored when the device has this
- * version or a newer one already (a retry). Entries are stored in order: a
- * refused one stops the request before the version is stored, with the
- * entries before it stored (as a power cut would; the next version sets
- * them as it says). Then delivers the version to the app when it runs and
+ * version or a newer one already (a retry). All or nothing: a refused
+ * entry, or a configuration above WA_AGENT_CONFIG_BYTES in all, leaves the
+ * old version and values. Then delivers the version to the app when it runs and
  * has not applied it. WA_OK, WA_ERR_INVALID_ARG (not a map of text keys to
  * text or null, a key of 0 or more than WA_KV_KEY_MAX bytes, a value above
  * WA_KV_VALUE_MAX), WA_ERR_NO_SPACE (more than WA_AGENT_CONFIG_BYTES, or
  * the area is full) or a flash error. */
 int wa_config_set(uint32_t slot, uint32_t desired, const uint8_t *set, const uint8_t *end);
+
+/* Finishes a config set a power cut interrupted: a committed staged
+ * version newer than the stored one is applied and stored, the entries of
+ * an uncommitted one discarded. Called before the app starts and by the
+ * functions here. WA_OK or an agent_err. */
+int wa_config_roll(uint32_t slot);
 
 /* Slot k's app's configuration state; each key/value through fn (as
  * wa_kv_each). */

@@ -29,6 +29,7 @@
 #define WA_KV_NS_APP 0u    /* an app's own keys: kv_get/kv_set/kv_delete */
 #define WA_KV_NS_CONFIG 1u /* desired configuration pushed from the fleet */
 #define WA_KV_NS_AGENT 2u  /* the agent's own per-app records (config version, applied) */
+#define WA_KV_NS_STAGE 3u  /* a config set's entries before they are committed (wa_config.h) */
 #define WA_KV_KEY_MAX 32u
 #define WA_KV_VALUE_MAX 256u
 

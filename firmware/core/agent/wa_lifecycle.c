@@ -101,6 +101,7 @@ static void launch_steps(uint32_t k)
     wa_slot_header_t header;
     test_hook_load(life_slot(k)->name);
     wa_error_t err;
+    (void)wa_config_roll(k); /* before setup can read its configuration */
     int rc = wa_store_header(k, &header);
     if (rc != WA_OK) {
         err.code = rc;
