@@ -271,17 +271,10 @@ static bool decode_bytes(zcbor_state_t *dec, uint8_t *dst, size_t len)
 
 static void add_cap(wa_bundle_t *b, const struct zcbor_string *s)
 {
-    static const struct {
-        const char *name;
-        uint32_t bit;
-    } caps[] = {{"log", WA_CAP_LOG},       {"time", WA_CAP_TIME},
-                {"sensor", WA_CAP_SENSOR}, {"telemetry", WA_CAP_TELEMETRY},
-                {"wasi", WA_CAP_WASI},     {"gpio", WA_CAP_GPIO},
-                {"i2c", WA_CAP_I2C},       {"storage", WA_CAP_STORAGE},
-                {"config", WA_CAP_CONFIG}};
-    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
-        if (text_is(s, caps[i].name)) {
-            b->caps |= caps[i].bit;
+    static const char *const names[] = {WA_CAP_NAMES};
+    for (uint32_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (text_is(s, names[i])) {
+            b->caps |= 1u << i;
             return;
         }
     }

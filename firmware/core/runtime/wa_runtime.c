@@ -99,8 +99,9 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
 
 /* ---- imports and grants ------------------------------------------------- */
 
-static const char *const s_cap_names[] = {"log",  "time", "sensor",  "telemetry", "wasi",
-                                          "gpio", "i2c",  "storage", "config"};
+static const char *const s_cap_names[] = {WA_CAP_NAMES};
+_Static_assert((1u << (sizeof s_cap_names / sizeof s_cap_names[0])) - 1u == WA_CAP_ALL,
+               "a name for every capability bit");
 
 static const char *cap_name(uint32_t cap)
 {

@@ -46,6 +46,11 @@ enum wa_cap {
     WA_CAP_ALL = (1u << 9) - 1u
 };
 
+/* The grants' names (manifests, bundles, messages), the one for bit i at
+ * index i; agent/wamr_agent/capabilities.py mirrors them. */
+#define WA_CAP_NAMES                                                                               \
+    "log", "time", "sensor", "telemetry", "wasi", "gpio", "i2c", "storage", "config"
+
 /* GPIO modes (wa_native_api.def gpio_config) and host ops. A mode is one of
  * IN or OUT; an input may add EDGE_RISING and/or EDGE_FALLING to count edges. */
 enum wa_gpio_mode {
