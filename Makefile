@@ -464,12 +464,16 @@ tools: $(SMPMGR)
 
 # Firmware and simulators are built up front: the harness would build them on
 # demand, but inside a test that time would count against its boot timeout.
+# Test files run in TEST_JOBS pytest-xdist workers (each file whole on one
+# worker): most of the suite waits on emulated boards, brokers and trial
+# windows, so two workers halve it even on two cores. TEST_JOBS=0 runs serially.
+TEST_JOBS ?= 2
 test: build examples $(SMPMGR)
 	$(MAKE) --no-print-directory firmware BOARD=
 	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
 	$(MAKE) --no-print-directory sim BOARD=
 	$(MAKE) --no-print-directory fuzz-build
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
 # The full power-cut sweep (docs/testing.md): a cut before, during and after every
 # flash op of the update and revert scenarios, a silent failure of every program,
