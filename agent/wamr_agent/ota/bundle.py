@@ -16,6 +16,7 @@ from typing import Any
 import cbor2
 
 from ..agent_err import AgentErr
+from ..aot.section import attach_aot
 from ..capabilities import CAPABILITIES
 from ..errors import BoardError, InputError, SignatureError
 from .cbor_check import ShapeError, check_shape
@@ -81,8 +82,27 @@ class Bundle:
 def build_bundle(module: bytes, *, name: str, version: str, seq: int, boards: list[str],
                  caps: list[str], key: KeyPair, mem: dict[str, int] | None = None,
                  entry: list[str] | None = None, health: Health | None = None,
-                 kv_quota: int | None = None) -> bytes:
-    """A signed bundle; the inputs are checked as a verifier would."""
+                 kv_quota: int | None = None, aot: dict[str, bytes] | None = None) -> bytes:
+    """A signed bundle; the inputs are checked as a verifier would. ``aot`` maps a
+    CPU to its compiled code, attached to the module as custom sections aligned
+    where the module lands in the bundle (docs/aot.md)."""
+    if not aot:
+        return _build(module, name=name, version=version, seq=seq, boards=boards, caps=caps,
+                      key=key, mem=mem, entry=entry, health=health, kv_quota=kv_quota)
+    base = 0
+    while True:  # the module's offset depends on the manifest, which holds its length
+        with_aot = attach_aot(module, aot, base)
+        data = _build(with_aot, name=name, version=version, seq=seq, boards=boards, caps=caps,
+                      key=key, mem=mem, entry=entry, health=health, kv_quota=kv_quota)
+        offset = len(data) - len(with_aot)
+        if offset == base:
+            return data
+        base = offset
+
+
+def _build(module: bytes, *, name: str, version: str, seq: int, boards: list[str],
+           caps: list[str], key: KeyPair, mem: dict[str, int] | None, entry: list[str] | None,
+           health: Health | None, kv_quota: int | None) -> bytes:
     manifest = Manifest(name=name, version=version, seq=seq, boards=tuple(boards),
                         caps=tuple(caps), module_len=len(module),
                         module_sha256=hashlib.sha256(module).digest(), kid=key.kid, mem=mem,

@@ -1,0 +1,1 @@
+"""Ahead-of-time compiled app code for Cortex-M (docs/aot.md)."""

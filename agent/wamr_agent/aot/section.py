@@ -1,0 +1,106 @@
+"""AOT code carried inside the module: one wasm custom section per CPU.
+
+A section is named ``wamr-aot/<cpu>`` (the CPU as the board profiles name it,
+e.g. ``cortex-m4f``). Every wasm engine ignores custom sections, so a module
+with AOT sections still runs interpreted on a device without AOT support or of
+another CPU; inside a signed bundle the manifest's module hash covers the code,
+so the code is as trusted as the bundle.
+
+The section's payload is a pad count (one byte, 0..ALIGN-1), that many zero
+bytes, then the compiled blob. The pad puts the blob on an ALIGN-byte
+boundary of the file the module is stored in (a bundle: its module starts
+after the header, manifest and signature), so the device runs the code in
+place in its page-aligned slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..appdev.langs.base import read_leb
+from ..errors import InputError
+
+PREFIX = "wamr-aot/"
+ALIGN = 8
+_HEADER = 8  # "\0asm" and the version
+
+
+@dataclass(frozen=True)
+class AotSection:
+    cpu: str
+    offset: int  # of the blob, in the module
+    blob: bytes
+
+
+def _leb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _sections(module: bytes) -> list[tuple[int, int, int, int]]:
+    """(id, start, body start, end) of each section; a truncated one is an error."""
+    out, pos = [], _HEADER
+    while pos < len(module):
+        try:
+            size, body = read_leb(module, pos + 1)
+        except IndexError:
+            raise InputError("module: truncated section header") from None
+        if body + size > len(module):
+            raise InputError(f"module: section at offset {pos} runs past the end")
+        out.append((module[pos], pos, body, body + size))
+        pos = body + size
+    return out
+
+
+def aot_sections(module: bytes) -> list[AotSection]:
+    """The module's AOT sections, in file order."""
+    found = []
+    for sid, _, body, end in _sections(module):
+        if sid != 0:
+            continue
+        name_len, name_at = read_leb(module, body)
+        name = module[name_at : name_at + name_len].decode("utf-8", "replace")
+        if not name.startswith(PREFIX):
+            continue
+        payload = name_at + name_len
+        if payload >= end or module[payload] >= ALIGN or payload + 1 + module[payload] > end:
+            raise InputError(f"module: AOT section {name} has a bad pad")
+        start = payload + 1 + module[payload]
+        found.append(AotSection(name[len(PREFIX):], start, module[start:end]))
+    return found
+
+
+def strip_aot(module: bytes) -> bytes:
+    """The module without its AOT sections."""
+    kept = [module[:_HEADER]]
+    for sid, start, body, end in _sections(module):
+        if sid == 0:
+            name_len, name_at = read_leb(module, body)
+            if module[name_at : name_at + name_len].startswith(PREFIX.encode()):
+                continue
+        kept.append(module[start:end])
+    return b"".join(kept)
+
+
+def _section(cpu: str, blob: bytes, at: int) -> bytes:
+    """The custom section for blob, appended at file offset ``at``, its blob aligned."""
+    name = (PREFIX + cpu).encode()
+    for pad in range(ALIGN):
+        size = len(_leb(len(name))) + len(name) + 1 + pad + len(blob)
+        head = b"\0" + _leb(size) + _leb(len(name)) + name + bytes([pad]) + bytes(pad)
+        if (at + len(head)) % ALIGN == 0:
+            return head + blob
+    raise AssertionError("unreachable: some pad aligns")
+
+
+def attach_aot(module: bytes, blobs: dict[str, bytes], base: int = 0) -> bytes:
+    """module with its AOT sections replaced by one per CPU in blobs, each blob
+    ALIGN-aligned when the module starts at offset ``base`` of its file."""
+    out = strip_aot(module)
+    for cpu in sorted(blobs):
+        out += _section(cpu, blobs[cpu], base + len(out))
+    return out
