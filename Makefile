@@ -148,7 +148,8 @@ EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
                 $(EXAMPLES_OUT)/thermostat.wasm $(EXAMPLES_OUT)/io_probe.wasm \
                 $(EXAMPLES_OUT)/kv_probe.wasm $(EXAMPLES_OUT)/kv_writer.wasm \
                 $(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/libkernels.so \
-                $(BENCH_OUT)/libkernels_scalar.so
+                $(BENCH_OUT)/libkernels_scalar.so $(BENCH_OUT)/coremark_like.wasm \
+                $(BENCH_OUT)/libcoremark_like.so
 
 examples: $(EXAMPLES_ALL)
 
@@ -180,7 +181,8 @@ $(WASM_OBJ)/hello.o: examples/hello_wasi/hello.c | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
-$(WASM_OBJ)/kernels.o: bench/kernels/kernels.c bench/kernels/kernels.h | $(BUILD)/.stamp-apt
+$(WASM_OBJ)/kernels.o $(WASM_OBJ)/coremark_like.o: $(WASM_OBJ)/%.o: bench/kernels/%.c \
+                         bench/kernels/%.h bench/kernels/bench_common.h | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32 -O2 -Wall -Wextra -ffreestanding -c -o $@ $<
 
@@ -194,18 +196,21 @@ $(EXAMPLES_OUT)/hello_wasi.wasm: $(WASM_OBJ)/hello.o
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_LDFLAGS) -o $@ $<
 
-# Benchmark kernels, one source twice: wasm (no imports, exactly one page) and native.
-$(BENCH_OUT)/kernels.wasm: $(WASM_OBJ)/kernels.o
+# Benchmark kernels and the CoreMark-like workload, one source twice: wasm (no
+# imports, exactly one page) and native.
+$(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/coremark_like.wasm: $(BENCH_OUT)/%.wasm: $(WASM_OBJ)/%.o
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32 -nostdlib -Wl,--no-entry $(WASM_LDFLAGS) \
 	    -Wl,--max-memory=65536 -o $@ $<
 
-$(BENCH_OUT)/libkernels.so: bench/kernels/kernels.c bench/kernels/kernels.h
+$(BENCH_OUT)/libkernels.so $(BENCH_OUT)/libcoremark_like.so: $(BENCH_OUT)/lib%.so: \
+                            bench/kernels/%.c bench/kernels/%.h bench/kernels/bench_common.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $<
 
 # Without auto-vectorization: closer to an MCU core, which has no wide SIMD.
-$(BENCH_OUT)/libkernels_scalar.so: bench/kernels/kernels.c bench/kernels/kernels.h
+$(BENCH_OUT)/libkernels_scalar.so: bench/kernels/kernels.c bench/kernels/kernels.h \
+                                   bench/kernels/bench_common.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -fno-tree-vectorize -Wall -Wextra -shared -fPIC -o $@ $<
 #@EXAMPLES-END
@@ -357,16 +362,31 @@ $(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
 # default TRUSTED_KEYS trusts); build/benchfw/<board>/firmware.elf, booted by
 # bench/qemu_bench.py (`make bench`).
 BENCH_WASM_C   := $(BUILD)/bench/kernels_wasm.c
+BENCH_CML_C    := $(BUILD)/bench/coremark_like_wasm.c
+# The CoreMark-like workload alone for the M4 as the firmware compiles it, but
+# without -flto (whose objects hold no code): its code and data bytes for `make bench`.
+BENCH_CML_M4   := $(BUILD)/bench/coremark_like-cortex-m4.o
 BENCH_BUNDLE   := $(BUILD)/bench/sensor.wab
 BENCH_BUNDLE_C := $(BUILD)/bench/sensor_bundle.c
 
 bench-firmware:
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw \
 	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_bench_main.c firmware/core/agent/wa_console.c \
-	    firmware/core/agent/wa_log.c bench/kernels/kernels.c $(BENCH_WASM_C) $(BENCH_BUNDLE_C)"
+	    firmware/core/agent/wa_log.c bench/kernels/kernels.c bench/kernels/coremark_like.c \
+	    $(BENCH_WASM_C) $(BENCH_CML_C) $(BENCH_BUNDLE_C)"
+	$(MAKE) --no-print-directory $(BENCH_CML_M4)
 
 $(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm firmware/tools/bin2c.py
 	$(PYTHON) firmware/tools/bin2c.py wa_bench_kernels_wasm $< $@
+
+$(BENCH_CML_C): $(BUILD)/bench/coremark_like.wasm firmware/tools/bin2c.py
+	$(PYTHON) firmware/tools/bin2c.py wa_bench_coremark_like_wasm $< $@
+
+$(BENCH_CML_M4): bench/kernels/coremark_like.c bench/kernels/coremark_like.h \
+                 bench/kernels/bench_common.h
+	@mkdir -p $(@D)
+	$(FW_CC) $(FW_CPU_cortex-m4) -std=gnu11 $(FW_OPT) -ffunction-sections -fdata-sections \
+	    -Wall -Wextra -Werror -c -o $@ $<
 
 $(BENCH_BUNDLE): $(BUILD)/examples/sensor.wasm ota/vectors/test.key
 	$(VENV)/bin/wamr-agent bundle build $< --key ota/vectors/test.key --version 1.0.0 \

@@ -8,11 +8,7 @@
  */
 #include "kernels.h"
 
-#ifdef __wasm__
-#define KERNEL_EXPORT(name) __attribute__((export_name(#name)))
-#else
-#define KERNEL_EXPORT(name) __attribute__((visibility("default")))
-#endif
+#include "bench_common.h"
 
 #define CRC_BUF_BYTES 4096
 #define MAT_N 16
@@ -25,12 +21,6 @@ static uint32_t mat_a[MAT_N][MAT_N];
 static uint32_t mat_b[MAT_N][MAT_N];
 static int16_t samples[FILTER_SAMPLES];
 static int ready;
-
-static uint32_t lcg_next(uint32_t *state)
-{
-    *state = *state * 1664525u + 1013904223u;
-    return *state;
-}
 
 static void fill_inputs(void)
 {

@@ -69,7 +69,8 @@ def summary_of(data: bytes) -> Any:
     return summary
 
 
-@pytest.mark.parametrize("name", ["examples/sensor", "examples/hello_wasi", "bench/kernels"])
+@pytest.mark.parametrize("name", ["examples/sensor", "examples/hello_wasi", "bench/kernels",
+                                  "bench/coremark_like"])
 def test_metering_adds_the_fuel_global_last(name: str) -> None:
     """One mutable i32 global after the module's own (so the first, clang's
     stack pointer, stays first) and a fuel check of 16 bytes or more per loop,
