@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -57,6 +58,8 @@ def test_inspect_sensor(example: Example) -> None:
     assert "wamr_agent.sensor_read" in result.stdout
     assert "needs    log, sensor, telemetry" in result.stdout
     assert "verdict  fits" in result.stdout
+    assert re.search(r"device   [\d,]+ bytes of linear memory \(shrunk to __heap_base\)",
+                     result.stdout)
 
 
 def test_inspect_json_verdict_for_module_that_does_not_fit(wat_file: WatFile) -> None:
@@ -66,6 +69,8 @@ def test_inspect_json_verdict_for_module_that_does_not_fit(wat_file: WatFile) ->
     report = json.loads(result.stdout)
     assert report["verdict"]["fits"] is False
     assert report["initial_memory"] == 8 * 65536
+    assert report["device_memory"] == 8 * 65536  # no __heap_base: not shrunk
+    assert "__heap_base" in report["device_memory_note"]
     assert "512 KiB" in report["verdict"]["reasons"][0]
 
 

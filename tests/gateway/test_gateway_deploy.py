@@ -162,8 +162,9 @@ def test_a_module_deploys_through_the_gateway_as_directly(setup: Setup,
     console.expect(r"app sensor installed")
     assert console.text.count("app sensor installed") == 1
     text = runner.invoke(app, ["deploy", str(example("sensor")), *setup.via("dev1")])
+    size = example("sensor").stat().st_size
     assert text.exit_code == 0 and re.fullmatch(
-        rf"deployed sensor to {GW}/dev1 via \S+: 3347 bytes in \S+ s \(\d+ B/s, raw framing\); "
+        rf"deployed sensor to {GW}/dev1 via \S+: {size} bytes in \S+ s \(\d+ B/s, raw framing\); "
         r"confirmed after \d+\.\d s \(10 loop rounds, 0 traps\)\n", text.stdout), text.output
 
 
