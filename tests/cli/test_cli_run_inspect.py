@@ -96,7 +96,7 @@ def test_heap_bytes_lets_a_module_with_much_code_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "run() = " in result.stdout
     assert result.stderr == "note: heap_bytes 1048576 instead of esp32's 65536\n"
-    assert "of 1232.0 KiB" in result.stdout  # 1 MiB heap + 192 KiB linear + 16 KiB stack
+    assert "of 1224.0 KiB" in result.stdout  # 1 MiB heap + 192 KiB linear + 8 KiB stack
 
 
 def test_cpu_ticks_zero_lets_a_long_call_finish(wat_file: WatFile) -> None:
