@@ -170,13 +170,17 @@ def test_a_module_deploys_through_the_gateway_as_directly(setup: Setup,
 
 def test_a_preflight_refusal_is_exit_5_and_sends_nothing(setup: Setup,
                                                           example: Callable[[str], Path],
-                                                          ) -> None:
+                                                          tmp_path: Path) -> None:
+    big = tmp_path / "big.wasm"  # all of esp32's 192 KiB of linear memory: hello_wasi
+    big.write_bytes(wasmtime.wat2wasm('(module (memory 3) (func (export "loop")))'))
+    cli("deploy", str(big), *setup.via("dev1"))  # (149 KB) then fits beside the sensor no more
     refused = cli("deploy", str(example("hello_wasi")), *setup.via("dev1"), code=5)["error"]
     assert refused["type"] == "FitError"
     assert re.fullmatch(r"hello_wasi: not sent: it needs about [\d,]+ bytes of RAM and esp32 "
-                        r"has [\d,]+ free beside sensor \(running, [\d,]+ bytes\) "
+                        r"has [\d,]+ free beside .*big \(running, [\d,]+ bytes\).* "
                         r"\(--no-ram-check sends it anyway\)", refused["message"]), refused
     assert "app hello_wasi" not in setup.boards["dev1"].console.text
+    cli("rm", "big", *setup.via("dev1"))
 
 
 def test_a_trapping_update_is_reverted_and_the_old_version_runs(setup: Setup) -> None:
