@@ -473,10 +473,9 @@ static void skip_immediates(cursor_t *c, enum imm kind, uint8_t op)
 
 /* Decodes instructions until just after the block type of the next `loop`
  * (returns 1) or through the `end` that closes the expression (returns 0;
- * also on error). *depth counts the blocks open, 0 at the start; branches
- * (may be NULL) counts the br, br_if, br_table and return instructions. */
-/* Moves c past the next `loop`; counts (sum not NULL) branches and
- * memory.size/memory.grow on the way. */
+ * also on error). *depth counts the blocks open, 0 at the start; sum (may be
+ * NULL) counts the br, br_if, br_table and return instructions in
+ * num_branches, memory.size and memory.grow in memory_ops. */
 static int next_loop(cursor_t *c, uint32_t *depth, wa_wasm_summary_t *sum)
 {
     while (rd_ok(c)) {
@@ -487,7 +486,7 @@ static int next_loop(cursor_t *c, uint32_t *depth, wa_wasm_summary_t *sum)
         }
         if (sum != NULL) {
             sum->num_branches += op >= OP_BR && op <= OP_RETURN;
-            sum->memory_ops += op == 0x3F || op == 0x40;
+            sum->memory_ops += op == OP_MEMORY_SIZE || op == OP_MEMORY_GROW;
         }
         if (kind == IMM_END) {
             if (*depth == 0) {
