@@ -139,10 +139,14 @@ WASM_OBJ     := $(BUILD)/obj/wasm
 # it runs binaryen's wasm-opt if one is on PATH, which drops the `name` section and
 # makes the output depend on the machine. Linking without -O never does.
 WASM_CFLAGS  := -Os -Wall -Wextra -Iagent/wamr_agent/appdev/bindings
-# Small, MCU-friendly modules: an 8 KiB stack placed first in memory (an overflow
+# Small, MCU-friendly modules: a 2 KiB stack placed first in memory (an overflow
 # then traps out of bounds instead of corrupting data), one 64 KiB page, no DWARF;
-# --strip-debug keeps the `name` section, so traps name the function.
-WASM_LDFLAGS := -Wl,-z,stack-size=8192 -Wl,--stack-first -Wl,--initial-memory=65536 \
+# --strip-debug keeps the `name` section, so traps name the function. __heap_base
+# and __data_end exported: a device gives a module without memory.grow only the
+# memory below them (docs/app-languages.md, "Linear memory").
+WASM_STACK   ?= 2048
+WASM_LDFLAGS := -Wl,-z,stack-size=$(WASM_STACK) -Wl,--stack-first -Wl,--initial-memory=65536 \
+                -Wl,--export=__heap_base -Wl,--export=__data_end \
                 -Wl,--strip-debug
 EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
                 $(EXAMPLES_OUT)/thermostat.wasm $(EXAMPLES_OUT)/io_probe.wasm \

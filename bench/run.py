@@ -26,6 +26,7 @@ from pathlib import Path
 import wasmtime
 from api_footprint import api_footprint
 from app_build import app_build
+from app_ram import app_ram
 from chaos_link import chaos_link
 from dev_loop import dev_loop
 from flash_ops import flash_ops
@@ -191,6 +192,7 @@ def main() -> None:
     verdict_time(table, BUILD)
     dev_loop(table)
     module_ram(table, BUILD)
+    app_ram(table, BUILD)
     flash_ops(table, BUILD)
     mqtt_deploy(table, BUILD)
     telemetry_rate(table, BUILD)

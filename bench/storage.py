@@ -25,7 +25,8 @@ SIZES = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\d+)", re.M)
 
 
 def _board_header(tmp: Path) -> list[str]:
-    (tmp / "wa_board.h").write_text("#define WA_BOARD_BUDGET_MODULE_BYTES 131072u\n")
+    (tmp / "wa_board.h").write_text("#define WA_BOARD_BUDGET_MODULE_BYTES 131072u\n"
+                                    "#define WA_BOARD_APP_FLASH_BYTES 2097152u\n")  # mps2's
     return [f"-I{tmp}", *(f"-I{CORE / d}" for d in ("agent", "port", "runtime"))]
 
 

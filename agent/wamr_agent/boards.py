@@ -19,6 +19,7 @@ from .tomltable import TomlTable, load_toml
 
 __all__ = [
     "BOARDS_ENV",
+    "FIRMWARE_FLASH_BYTES",
     "FIRMWARE_RESERVE_BYTES",
     "MIN_RAM_BYTES",
     "WASM_PAGE_BYTES",
@@ -37,6 +38,9 @@ MIN_RAM_BYTES = 256 * KIB
 # RAM kept out of every budget: the firmware's static data (agent state, SMP
 # buffers, flash-area bookkeeping) and the C stack the interpreter runs on.
 FIRMWARE_RESERVE_BYTES = 32 * KIB
+# Flash of a board without a flash window ([qemu] flash_window_base) kept for the
+# firmware image (and a bootloader); the rest holds the apps (gen_board.py mirrors it).
+FIRMWARE_FLASH_BYTES = 256 * KIB
 BOARDS_ENV = "WAMR_AGENT_BOARDS"
 
 Emulation = Literal["qemu", "host"]
@@ -119,6 +123,14 @@ class Board:
     @property
     def supported(self) -> bool:
         return self.ram_bytes >= MIN_RAM_BYTES
+
+    @property
+    def app_flash_bytes(self) -> int:
+        """Flash for the apps' area (slots, journal, key-value store): a QEMU board's
+        flash window, or the flash less FIRMWARE_FLASH_BYTES."""
+        if self.qemu is not None and self.qemu.flash_window_base is not None:
+            return self.qemu.flash_base + self.flash_bytes - self.qemu.flash_window_base
+        return max(0, self.flash_bytes - FIRMWARE_FLASH_BYTES)
 
     @property
     def unsupported_reason(self) -> str | None:

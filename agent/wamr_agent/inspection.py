@@ -32,6 +32,8 @@ class InspectReport:
     initial_memory: int
     max_memory: int | None
     static_memory: int
+    device_memory: int  # the linear memory a device gives it (shrunk, or its pages)
+    device_memory_note: str  # why it is (not) shrunk
     budget: dict[str, int]
     verdict: Verdict
 
@@ -82,4 +84,5 @@ def inspect_module(path: str | Path, board_name: str,
         path=str(path), board=board.name, size=info.size, imports=info.imports,
         exports=info.exports, capabilities=caps, initial_memory=info.initial_pages * PAGE,
         max_memory=max_mem, static_memory=info.static_memory_bytes,
+        device_memory=info.linear_memory, device_memory_note=info.shrink_note,
         budget=asdict(board.budget), verdict=verdict_for(board, module, grants))

@@ -26,6 +26,7 @@ MIN_RAM_BYTES = 256 * KIB
 FIRMWARE_RESERVE_BYTES = 32 * KIB
 WASM_PAGE_BYTES = 64 * KIB
 C_STACK_BYTES = 16 * KIB
+FIRMWARE_FLASH_BYTES = 256 * KIB  # host boards: flash kept for the firmware image
 BUDGET_KEYS = ("module_bytes", "linear_memory_bytes", "stack_bytes", "heap_bytes", "cpu_ticks")
 # [qemu] keys the Cortex-M port needs on top of the ones every QEMU profile has.
 PORT_KEYS = ("mgmt_uart_base", "mgmt_uart_rx_irq", "watchdog_base", "flash_window_base",
@@ -127,6 +128,7 @@ def _board_macros(p: Profile) -> list[str]:
         _define("WA_BOARD_CPU", p.cpu),
         _define("WA_BOARD_RAM_BYTES", p.ram_bytes),
         _define("WA_BOARD_FLASH_BYTES", p.flash_bytes),
+        _define("WA_BOARD_APP_FLASH_BYTES", _app_flash_bytes(p)),
         _define("WA_BOARD_MIN_RAM_BYTES", MIN_RAM_BYTES),
         _define("WA_BOARD_FIRMWARE_RESERVE_BYTES", FIRMWARE_RESERVE_BYTES),
         _define("WA_BOARD_C_STACK_BYTES", C_STACK_BYTES),
@@ -154,6 +156,15 @@ def _board_macros(p: Profile) -> list[str]:
         ]
         lines += [_define(f"WA_BOARD_{k.upper()}", p.addr(k)) for k in IO_KEYS if k in p.qemu]
     return lines
+
+
+def _app_flash_bytes(p: Profile) -> int:
+    """Flash for the apps' area (wa_store_layout.h sizes its slots from it): a QEMU
+    board's flash window, else the flash less FIRMWARE_FLASH_BYTES
+    (agent/wamr_agent/boards.py, Board.app_flash_bytes)."""
+    if p.qemu is not None:
+        return _window_bytes(p)
+    return max(0, p.flash_bytes - FIRMWARE_FLASH_BYTES)
 
 
 def _window_bytes(p: Profile) -> int:

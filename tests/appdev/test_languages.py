@@ -44,6 +44,11 @@ def test_template_passes_inspect_on_simulated_boards(
     assert ({"setup", "loop"} <= names) if info.kind == "reactor" else ("_start" in names)
     imports = {i.module for i in report.imports}
     assert imports <= ({"wamr_agent"} if info.kind == "reactor" else {"wasi_snapshot_preview1"})
+    if case[0] == "assemblyscript":  # its runtime grows memory
+        assert "memory.size or memory.grow" in report.device_memory_note
+    else:  # linked with a small stack, __heap_base exported: a device gives it only that
+        assert report.device_memory_note == "shrunk to __heap_base", report.device_memory_note
+        assert report.device_memory <= toolchains.default_stack(case[0]) + 4096  # + data
 
 
 @pytest.mark.parametrize("lang", LANGS)

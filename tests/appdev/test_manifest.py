@@ -82,7 +82,9 @@ def test_defaults_and_folder(tmp_path: Path) -> None:
     write(tmp_path, MINIMAL)
     m = load_manifest(tmp_path)  # the folder holding it
     assert m.boards == ("esp32",) and m.grants is None and m.grant_list() is None
-    assert (m.kind, m.stack_size, m.out) == ("reactor", 8192, tmp_path / "build" / "tiny.wasm")
+    assert (m.kind, m.stack_size, m.out) == ("reactor", 2048, tmp_path / "build" / "tiny.wasm")
+    zig = load_manifest(write(tmp_path, MINIMAL.replace('"c"', '"zig"')))
+    assert zig.stack_size == 8192  # each language's own default (std.io needs about 5 KiB)
     assert m.cpu_ticks is None and m.signing is None and m.health == Health()
 
 

@@ -51,8 +51,9 @@ def keep(device: FakeDevice, version: str = "1.1") -> None:
 
 
 def test_confirmed(device: FakeDevice, example: Example) -> None:
+    size = example("sensor").stat().st_size
     result = invoke("deploy", str(example("sensor")))
-    assert re.fullmatch(r"deployed sensor to socket://fake:1 \(--port\): 3347 bytes in \S+ s "
+    assert re.fullmatch(rf"deployed sensor to socket://fake:1 \(--port\): {size} bytes in \S+ s "
                         r"\(\d+ B/s, raw framing\); confirmed after \d+\.\d s \(10 loop rounds, "
                         r"0 traps\)\n", result.stdout), result.stdout
     assert "trial: " in result.stderr  # the progress line
@@ -89,7 +90,7 @@ def test_confirmed_json(device: FakeDevice, example: Example) -> None:
     report = json.loads(invoke("deploy", str(example("sensor")), "--json").stdout)
     assert (report["life"], report["reason"], report["version"]) == ("confirmed", None, None)
     assert report["verdict_seconds"] >= 0 and report["already_installed"] is False
-    assert report["trial"]["need_loops"] == 10 and report["ram_estimate"] > 100_000
+    assert report["trial"]["need_loops"] == 10 and report["ram_estimate"] > 20_000
 
 
 def test_reverted_exits_14(device: FakeDevice, example: Example) -> None:
@@ -152,13 +153,13 @@ def test_redeploy_of_a_module_not_running_is_not_already_installed(
 
 def test_preflight_refuses_an_app_that_does_not_fit_beside_what_runs(
         device: FakeDevice, example: Example) -> None:
-    device.heap_total, device.mem = 150_000, 93_403
+    device.heap_total, device.mem = 110_000, 93_403
     keep(device)
     device.table[3].name = "other"
     result = invoke("deploy", str(example("sensor")), code=5)
     line = error_line(result)
-    assert re.fullmatch(r"error: sensor: not sent: it needs about 11[0-9],[0-9]{3} bytes of RAM "
-                        r"and esp32 has 56,597 free beside other \(running, 93,403 bytes\) "
+    assert re.fullmatch(r"error: sensor: not sent: it needs about [2-4][0-9],[0-9]{3} bytes of RAM "
+                        r"and esp32 has 16,597 free beside other \(running, 93,403 bytes\) "
                         r"\(--no-ram-check sends it anyway\)", line), line
     assert device.uploads == 0
     invoke("deploy", str(example("sensor")), "--no-ram-check")

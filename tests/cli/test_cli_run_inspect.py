@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -57,6 +58,8 @@ def test_inspect_sensor(example: Example) -> None:
     assert "wamr_agent.sensor_read" in result.stdout
     assert "needs    log, sensor, telemetry" in result.stdout
     assert "verdict  fits" in result.stdout
+    assert re.search(r"device   [\d,]+ bytes of linear memory \(shrunk to __heap_base\)",
+                     result.stdout)
 
 
 def test_inspect_json_verdict_for_module_that_does_not_fit(wat_file: WatFile) -> None:
@@ -66,6 +69,8 @@ def test_inspect_json_verdict_for_module_that_does_not_fit(wat_file: WatFile) ->
     report = json.loads(result.stdout)
     assert report["verdict"]["fits"] is False
     assert report["initial_memory"] == 8 * 65536
+    assert report["device_memory"] == 8 * 65536  # no __heap_base: not shrunk
+    assert "__heap_base" in report["device_memory_note"]
     assert "512 KiB" in report["verdict"]["reasons"][0]
 
 
@@ -91,7 +96,7 @@ def test_heap_bytes_lets_a_module_with_much_code_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "run() = " in result.stdout
     assert result.stderr == "note: heap_bytes 1048576 instead of esp32's 65536\n"
-    assert "of 1232.0 KiB" in result.stdout  # 1 MiB heap + 192 KiB linear + 16 KiB stack
+    assert "of 1224.0 KiB" in result.stdout  # 1 MiB heap + 192 KiB linear + 8 KiB stack
 
 
 def test_cpu_ticks_zero_lets_a_long_call_finish(wat_file: WatFile) -> None:

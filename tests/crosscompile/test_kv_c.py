@@ -27,8 +27,9 @@ INCLUDES = [f"-I{CORE / d}" for d in ("agent", "port", "runtime")]
 
 
 def board_header(tmp_path: Path) -> list[str]:
-    """A wa_board.h for the layout: slots of one 4 KiB page of module."""
-    (tmp_path / "wa_board.h").write_text("#define WA_BOARD_BUDGET_MODULE_BYTES 4096u\n")
+    """A wa_board.h for the layout: four slots of one 4 KiB page of module."""
+    (tmp_path / "wa_board.h").write_text("#define WA_BOARD_BUDGET_MODULE_BYTES 4096u\n"
+                                         "#define WA_BOARD_APP_FLASH_BYTES 61440u\n")
     return [f"-I{tmp_path}", *INCLUDES, "-D_DEFAULT_SOURCE"]
 
 

@@ -162,20 +162,25 @@ def test_a_module_deploys_through_the_gateway_as_directly(setup: Setup,
     console.expect(r"app sensor installed")
     assert console.text.count("app sensor installed") == 1
     text = runner.invoke(app, ["deploy", str(example("sensor")), *setup.via("dev1")])
+    size = example("sensor").stat().st_size
     assert text.exit_code == 0 and re.fullmatch(
-        rf"deployed sensor to {GW}/dev1 via \S+: 3347 bytes in \S+ s \(\d+ B/s, raw framing\); "
+        rf"deployed sensor to {GW}/dev1 via \S+: {size} bytes in \S+ s \(\d+ B/s, raw framing\); "
         r"confirmed after \d+\.\d s \(10 loop rounds, 0 traps\)\n", text.stdout), text.output
 
 
 def test_a_preflight_refusal_is_exit_5_and_sends_nothing(setup: Setup,
                                                           example: Callable[[str], Path],
-                                                          ) -> None:
+                                                          tmp_path: Path) -> None:
+    big = tmp_path / "big.wasm"  # all of esp32's 192 KiB of linear memory: hello_wasi
+    big.write_bytes(wasmtime.wat2wasm('(module (memory 3) (func (export "loop")))'))
+    cli("deploy", str(big), *setup.via("dev1"))  # (149 KB) then fits beside the sensor no more
     refused = cli("deploy", str(example("hello_wasi")), *setup.via("dev1"), code=5)["error"]
     assert refused["type"] == "FitError"
     assert re.fullmatch(r"hello_wasi: not sent: it needs about [\d,]+ bytes of RAM and esp32 "
-                        r"has [\d,]+ free beside sensor \(running, [\d,]+ bytes\) "
+                        r"has [\d,]+ free beside .*big \(running, [\d,]+ bytes\).* "
                         r"\(--no-ram-check sends it anyway\)", refused["message"]), refused
     assert "app hello_wasi" not in setup.boards["dev1"].console.text
+    cli("rm", "big", *setup.via("dev1"))
 
 
 def test_a_trapping_update_is_reverted_and_the_old_version_runs(setup: Setup) -> None:

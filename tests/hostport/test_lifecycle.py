@@ -151,9 +151,10 @@ def test_a_health_export_that_returns_non_zero_reverts(
 
 
 def test_a_first_install_that_cannot_start_fails_and_is_not_left_running(
-        board: SimulatedBoard, client: Client, example: Example) -> None:
-    cli(board, "deploy", str(example("sensor")))
-    # hello_wasi fits the esp32 alone, not beside sensor: the host's pre-flight says
+        board: SimulatedBoard, client: Client, example: Example, tmp_path: Path) -> None:
+    big = module(tmp_path, "big", '(module (memory 3) (func (export "loop")))')  # 192 KiB
+    cli(board, "deploy", str(big))
+    # hello_wasi fits the esp32 alone, not beside big: the host's pre-flight says
     # so; sent anyway, the device fails it when it cannot allocate its memory
     refused = cli(board, "deploy", str(example("hello_wasi")), code=5)
     assert "not sent" in refused["error"]["message"]
@@ -163,9 +164,9 @@ def test_a_first_install_that_cannot_start_fails_and_is_not_left_running(
     board.console.expect(r"app hello_wasi failed its trial \(slot \d\): ")
     [hello] = [a for a in client.list() if a.name == "hello_wasi"]
     assert (hello.state, hello.life) == ("stopped", "failed")
-    assert running(client, "sensor") == [sha(example("sensor"))]
+    assert running(client, "big") == [sha(big)]
     # once there is room, a re-deploy of the failed module tries again (not "installed")
-    cli(board, "rm", "sensor")
+    cli(board, "rm", "big")
     again = cli(board, "deploy", str(example("hello_wasi")))
     assert (again["life"], again["already_installed"]) == ("confirmed", False)
 

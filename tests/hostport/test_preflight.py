@@ -1,6 +1,6 @@
 """`deploy`'s pre-flight against what runs on a simulated esp32: hello_wasi does not
-fit beside the sensor example and is refused before a byte of it is sent, with the
-device's numbers; two apps that fit are both accepted; and the host's RAM
+fit beside an app with 192 KiB of linear memory and is refused before a byte of it
+is sent, with the device's numbers; two apps that fit are both accepted; and the host's RAM
 estimate bounds what the app takes of the device's heap."""
 
 from __future__ import annotations
@@ -50,18 +50,20 @@ def small_app(path: Path) -> Path:
     return path
 
 
-def test_hello_wasi_beside_sensor_is_refused_before_it_is_sent(
-        esp32: SimulatedBoard, example: Example) -> None:
-    deploy(esp32, example("sensor"))
+def test_hello_wasi_beside_a_big_app_is_refused_before_it_is_sent(
+        esp32: SimulatedBoard, example: Example, tmp_path: Path) -> None:
+    big = tmp_path / "big.wasm"  # all of esp32's 192 KiB of linear memory, never shrunk
+    big.write_bytes(wasmtime.wat2wasm('(module (memory 3) (func (export "loop")))'))
+    deploy(esp32, big)
     free, held = device(esp32)
     refused = deploy(esp32, example("hello_wasi"), code=5)["error"]
     assert refused["type"] == "FitError"
     match = re.fullmatch(r"hello_wasi: not sent: it needs about ([\d,]+) bytes of RAM and esp32 "
-                         r"has ([\d,]+) free beside sensor \(running, ([\d,]+) bytes\) "
+                         r"has ([\d,]+) free beside big \(running, ([\d,]+) bytes\) "
                          r"\(--no-ram-check sends it anyway\)", refused["message"])
     assert match is not None, refused["message"]
-    need, said_free, sensor = (int(g.replace(",", "")) for g in match.groups())
-    assert (said_free, sensor) == (free, held["sensor"]) and need > free
+    need, said_free, held_big = (int(g.replace(",", "")) for g in match.groups())
+    assert (said_free, held_big) == (free, held["big"]) and need > free
     assert "app hello_wasi" not in esp32.console.text  # no upload began
 
     # the device agrees: sent anyway, it cannot start it

@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from tests.device_checks import Start
 from wamr_agent.boards import load_board
 from wamr_agent.emulator import EmulatedBoard
-from wamr_agent.emulator.flashimage import KV_PAGES, SLOTS, Layout
+from wamr_agent.emulator.flashimage import KV_PAGES, Layout
 
 Example = Callable[[str], Path]
 Wat = Callable[[str], bytes]
@@ -28,8 +28,8 @@ def test_board_boots_and_runs_the_sensor_app_from_flash(name: str, tmp_path: Pat
         assert f"board={name}" in board.banner
         assert "ram=262144" in board.banner
         layout = Layout.for_board(load_board(name))
-        m = board.console.expect(rf"flash bytes=(\d+) page=4096 slots={SLOTS} slot_bytes=(\d+) "
-                                   rf"kv_pages={KV_PAGES}")
+        m = board.console.expect(rf"flash bytes=(\d+) page=4096 slots={layout.slots} "
+                                   rf"slot_bytes=(\d+) kv_pages={KV_PAGES}")
         assert (int(m[1]), int(m[2])) == (layout.flash_bytes, layout.slot_bytes)
         board.console.expect(r"app sensor started")
         board.console.expect(r"telemetry sensor temp_c=\d+(\.\d+)?")

@@ -46,6 +46,11 @@ CASES: dict[str, tuple[str, int, str]] = {  # wat, deploy's exit code, its messa
     "out_of_bounds": ('(module (memory 1) (func (export "loop") '
                       '(drop (i32.load (i32.const 0xfffffff0)))))', 15,
                       "loop trapped 1 time: out of bounds memory access"),
+    # shrunk to __heap_base (4096 B): setup's load just below the end works, loop's at it traps
+    "past_shrunk_end": ('(module (memory 1) (global (export "__heap_base") i32 (i32.const 4096)) '
+                        '(func (export "setup") (result i32) (i32.load (i32.const 4092))) '
+                        '(func (export "loop") (drop (i32.load (i32.const 4096)))))', 15,
+                        "loop trapped 1 time: out of bounds memory access"),
     "setup_hangs": ('(module (func (export "setup") (result i32) (loop $l (br $l)) '
                     f'(i32.const 0)) {LOOP})', 15, "setup trapped 1 time: CPU budget of"),
     "start_traps": (f'(module (func $s unreachable) (start $s) {LOOP})', 9,

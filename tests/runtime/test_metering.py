@@ -4,12 +4,14 @@ engine's refills of its fuel counter (docs/architecture.md, "CPU budget")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import wasmtime
 
 from wamr_agent.agent_err import AgentErr
+from wamr_agent.boards import load_board
 from wamr_agent.errors import CpuBudgetExceeded
 from wamr_agent.pywamr import Module, Runtime
 from wamr_agent.pywamr._loader import ffi, lib
@@ -106,7 +108,10 @@ MODULE = bytes(wasmtime.wat2wasm(
 
 
 def app(cpu_ticks: int | None = None) -> Any:
-    return Runtime(BOARD, cpu_ticks=cpu_ticks).instantiate(Module(MODULE, name="meter"))
+    """On a 16 KiB operand stack: "down" recurses 500 calls deep before the budget stops it."""
+    board = load_board(BOARD)
+    deep = replace(board, budget=replace(board.budget, stack_bytes=16384))
+    return Runtime(deep, cpu_ticks=cpu_ticks).instantiate(Module(MODULE, name="meter"))
 
 
 def ticks(instance: Any, name: str, *args: int) -> int:

@@ -31,9 +31,16 @@ def test_layout_for_a_128_kib_module_budget() -> None:
     assert layout.module_max == 128 * 1024
     assert layout.slot_bytes == PAGE + 128 * 1024
     assert SLOTS_START == 3 * PAGE, "boot log, then the journal's two pages"
-    assert layout.kv_offset == SLOTS_START + 4 * layout.slot_bytes
+    assert layout.slots == 8  # the 2 MiB flash window holds 15, capped at SLOTS_MAX
+    assert layout.kv_offset == SLOTS_START + 8 * layout.slot_bytes
     assert layout.flash_bytes == layout.kv_offset + KV_PAGES * PAGE
     assert layout.slot_offset(1) == SLOTS_START + layout.slot_bytes
+
+
+@pytest.mark.parametrize(("board", "slots"), [("nrf52840", 5), ("stm32f4", 8), ("esp32", 8)])
+def test_slots_follow_the_app_flash(board: str, slots: int) -> None:
+    """1 MiB of flash less 256 KiB for the firmware holds 5 slots of 132 KiB."""
+    assert Layout.for_board(load_board(board)).slots == slots
 
 
 def test_image_holds_header_and_module_and_is_otherwise_erased() -> None:
@@ -69,7 +76,7 @@ def test_default_cpu_budget_is_the_boards() -> None:
 @pytest.mark.parametrize(("apps", "error", "text"), [
     ([PreloadApp("x" * 33, b"m")], UsageError, "1 to 32 bytes"),
     ([PreloadApp("big", b"\0" * (128 * 1024 + 1))], FitError, "holds at most"),
-    ([PreloadApp(str(i), b"m") for i in range(4)], UsageError, "at most 3 apps"),
+    ([PreloadApp(str(i), b"m") for i in range(8)], UsageError, "at most 7 apps"),
     ([PreloadApp("a", b"m"), PreloadApp("a", b"n")], UsageError, "names must differ"),
 ])
 def test_bad_preloads_are_refused(apps: list[PreloadApp], error: type[Exception],

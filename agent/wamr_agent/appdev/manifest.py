@@ -23,7 +23,7 @@ from ..errors import ManifestError, WamrAgentError
 from ..ota.health import U32_MAX, Health, parse_duration_ms
 from ..smp.app_names import name_problem, version_problem
 from ..tomltable import TomlTable, load_toml
-from .toolchains import LANGUAGES
+from .toolchains import LANGUAGES, default_stack
 
 if TYPE_CHECKING:
     from ..ota.keys import KeyPair
@@ -33,7 +33,6 @@ __all__ = ["KINDS", "LANGUAGES", "MANIFEST", "AppManifest", "Signing", "load_man
 MANIFEST = "wamr.toml"
 KINDS = ("reactor", "command")
 DEFAULT_BOARD = "esp32"
-DEFAULT_STACK = 8192
 _TOP = frozenset({"name", "version", "language", "boards", "grants", "build", "budget",
                   "health", "signing", "storage"})
 _BUILD = frozenset({"sources", "kind", "stack_size", "out"})
@@ -177,12 +176,13 @@ def load_manifest(path: Path) -> AppManifest:
     version = _checked_text(top, "version", version_problem)
     build = top.table("build") or _Table(path, {}, "build.")
     build.only(_BUILD)
+    language = _language(top)
     return AppManifest(
         path=path, name=name, version=version,
-        language=_language(top),
+        language=language,
         sources=tuple(build.texts("sources")), kind=build.choice("kind", KINDS, "reactor"),
         stack_size=build.integer("stack_size", minimum=1024, limit=1 << 24) if build.has(
-            "stack_size") else DEFAULT_STACK,
+            "stack_size") else default_stack(language),
         out=path.parent / (build.text("out") if build.has("out") else f"build/{name}.wasm"),
         boards=_boards(top), grants=_grants(top), cpu_ticks=_cpu_ticks(top),
         health=_health(top), signing=_signing(top), kv_quota=_kv_quota(top))

@@ -11,7 +11,8 @@ from ..capabilities import CAPABILITIES
 from ..errors import UsageError
 from ..ota.bundle import Health
 from ..smp.app_names import name_problem
-from .manifest import DEFAULT_BOARD, DEFAULT_STACK, LANGUAGES, MANIFEST
+from .manifest import DEFAULT_BOARD, LANGUAGES, MANIFEST
+from .toolchains import default_stack
 
 __all__ = ["IGNORED", "new_app"]
 
@@ -39,7 +40,7 @@ def manifest_text(name: str, lang: str, sources: list[str], kind: str,
         "[build]",
         f"sources = [{', '.join(map(_toml, sources))}]",
         f"kind = {_toml(kind)}  # reactor: setup() once, then loop(); command: _start()",
-        f"stack_size = {DEFAULT_STACK}",
+        f"stack_size = {default_stack(lang)}",
         f"out = {_toml(f'build/{name}.wasm')}",
         "",
         "[health]  # when the device confirms a new version on trial",

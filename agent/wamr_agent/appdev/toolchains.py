@@ -98,9 +98,15 @@ def find_toolchain(lang: str) -> Toolchain:
     return LANGUAGE_MODULES[lang].find()
 
 
+def default_stack(lang: str) -> int:
+    """The stack (bytes) an app in lang gets unless its manifest says otherwise."""
+    return LANGUAGE_MODULES[lang].STACK
+
+
 def build(lang: str, app_dir: Path, sources: list[str], out: Path, *,
-          kind: str = "reactor", stack_size: int = 8192) -> BuildResult:
-    """Compiles the app's sources (globs relative to app_dir) into out."""
+          kind: str = "reactor", stack_size: int | None = None) -> BuildResult:
+    """Compiles the app's sources (globs relative to app_dir) into out, with a stack
+    of stack_size bytes (None: the language's default_stack)."""
     _check(lang)
     if kind not in ("reactor", "command"):
         raise ValueError(f"unknown kind {kind!r}; known: reactor, command")
@@ -111,7 +117,8 @@ def build(lang: str, app_dir: Path, sources: list[str], out: Path, *,
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="wamr-build-") as work:
-        spec = BuildSpec(app_dir.resolve(), files, out, kind, stack_size, Path(work))
+        stack = default_stack(lang) if stack_size is None else stack_size
+        spec = BuildSpec(app_dir.resolve(), files, out, kind, stack, Path(work))
         commands = LANGUAGE_MODULES[lang].commands(toolchain, spec)
         for argv in commands:
             _run(lang, LANGUAGE_MODULES[lang].TOOL, argv, app_dir)

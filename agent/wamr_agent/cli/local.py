@@ -142,6 +142,7 @@ def _print_inspect(r: InspectReport) -> None:
             print(f"{title if i == 0 else '':8} {e.kind:6} {name} {e.sig}")
     print(f"memory   initial {kib(r.initial_memory)}, max {kib(r.max_memory)}, "
           f"data+stack {kib(r.static_memory)}")
+    print(f"device   {r.device_memory:,} bytes of linear memory ({r.device_memory_note})")
     print(f"needs    {', '.join(r.capabilities) or 'no capabilities'}")
     verdict = "fits" if r.verdict.fits else "does not fit: " + "; ".join(r.verdict.reasons)
     print(f"verdict  {verdict}")

@@ -20,7 +20,7 @@ from ..errors import FitError, UsageError
 from ..smp.app_group import NAME_MAX
 
 PAGE = 4096
-SLOTS = 4  # one more than the apps: an update is written beside the running copy
+SLOTS_MAX = 8  # WA_STORE_SLOTS_MAX: a board has as many slots as its app flash holds, at most
 JOURNAL_PAGES = 2  # the lifecycle journal (wa_journal.h), after the boot log page
 SLOTS_START = (1 + JOURNAL_PAGES) * PAGE
 KV_PAGES = 4  # the key-value store (wa_kv.h), after the slots: erased in a new image
@@ -49,17 +49,21 @@ class Layout:
     module_max: int
     slot_bytes: int
     flash_bytes: int
+    slots: int  # one more than the apps: an update is written beside the running copy
 
     @classmethod
     def for_board(cls, board: Board) -> Layout:
         module_max = -(-board.budget.module_bytes // PAGE) * PAGE
         slot_bytes = PAGE + module_max
-        return cls(module_max, slot_bytes, SLOTS_START + SLOTS * slot_bytes + KV_PAGES * PAGE)
+        fit = (board.app_flash_bytes - SLOTS_START - KV_PAGES * PAGE) // slot_bytes
+        slots = max(0, min(fit, SLOTS_MAX))
+        return cls(module_max, slot_bytes, SLOTS_START + slots * slot_bytes + KV_PAGES * PAGE,
+                   slots)
 
     @property
     def kv_offset(self) -> int:
         """Where the key-value store's pages start (after the slots)."""
-        return self.slot_offset(SLOTS)
+        return self.slot_offset(self.slots)
 
     def slot_offset(self, slot: int) -> int:
         return SLOTS_START + slot * self.slot_bytes
@@ -91,8 +95,8 @@ def header_bytes(app: PreloadApp, generation: int = 1) -> bytes:
 def build_image(board: Board, apps: list[PreloadApp]) -> bytes:
     """A whole erased flash area with apps in slots 0, 1, ..."""
     layout = Layout.for_board(board)
-    if len(apps) > SLOTS - 1:
-        raise UsageError(f"at most {SLOTS - 1} apps can be preloaded (one slot is kept free "
+    if len(apps) > layout.slots - 1:
+        raise UsageError(f"at most {layout.slots - 1} apps can be preloaded (one slot is kept free "
                          f"for updates), got {len(apps)}")
     names = [app.name for app in apps]
     if len(set(names)) != len(names):

@@ -78,9 +78,15 @@ typedef struct wa_wasm_summary {
     uint32_t num_globals; uint32_t num_exports; uint32_t num_loops;
     uint32_t num_branches; uint32_t code_bytes;
     int has_memory; int memory_imported; uint32_t mem_initial_pages; uint32_t mem_max_pages;
-        uint32_t data_end; uint32_t stack_top; uint32_t heap_base; int has_start; int needs_rewrite;
+        uint32_t data_end; uint32_t stack_top; uint32_t heap_base; uint32_t memory_ops;
+    int data_offset_unknown; int has_start; int needs_rewrite;
     uint32_t elem_past_end; uint32_t elem_offset; uint32_t elem_count; uint32_t table_size;
 } wa_wasm_summary_t;
+
+enum wa_shrink {
+    WA_SHRINK_DONE = 0, WA_SHRINK_NO_MEMORY = 1, WA_SHRINK_IMPORTED = 2,
+    WA_SHRINK_MEMORY_OPS = 3, WA_SHRINK_NO_HEAP_BASE = 4, WA_SHRINK_DATA_OFFSET = 5,
+};
 
 typedef struct wa_wasm_extern {
     uint8_t kind; const char *module; uint32_t module_len; const char *name;
@@ -94,6 +100,7 @@ typedef struct wa_app wa_app_t;
 CDEF_FUNCS = """
 int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                  wa_wasm_summary_t *summary, wa_error_t *err);
+uint32_t wa_linear_memory(const wa_wasm_summary_t *s, int *why);
 int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_error_t *err);
 wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                       const uint8_t *wasm, uint32_t len, wa_error_t *err);

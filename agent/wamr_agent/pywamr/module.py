@@ -45,12 +45,34 @@ class ModuleInfo:
     data_end: int = 0
     stack_top: int = 0
     heap_base: int = 0
+    linear_memory: int = 0  # bytes the device gives it: shrunk, or its initial pages
+    shrink: int = 0  # enum wa_shrink: WA_SHRINK_DONE, or why it is not shrunk
+
+    @property
+    def shrunk(self) -> bool:
+        return self.shrink == lib.WA_SHRINK_DONE and self.linear_memory < self.initial_pages * PAGE
+
+    @property
+    def shrink_note(self) -> str:
+        """Why the linear memory is (not) shrunk, in words (wa_runtime.h's rule)."""
+        if self.shrink == lib.WA_SHRINK_DONE:
+            return "shrunk to __heap_base" if self.shrunk else "its data fills its pages"
+        return _NOT_SHRUNK.get(self.shrink, "?")
 
     @property
     def static_memory_bytes(self) -> int:
         """Linear memory the data segments and the stack need (bytes)."""
         return max(self.data_end, self.stack_top)
 
+
+_NOT_SHRUNK = {
+    lib.WA_SHRINK_NO_MEMORY: "no linear memory",
+    lib.WA_SHRINK_IMPORTED: "the memory is imported",
+    lib.WA_SHRINK_MEMORY_OPS: "not shrunk: the code uses memory.size or memory.grow",
+    lib.WA_SHRINK_NO_HEAP_BASE: "not shrunk: no exported __heap_base (link with "
+                                "-Wl,--export=__heap_base)",
+    lib.WA_SHRINK_DATA_OFFSET: "not shrunk: a data segment at a non-constant offset",
+}
 
 _collectors: dict[int, list[Extern]] = {}
 _keys = itertools.count(1)
@@ -123,6 +145,8 @@ def read_info(data: bytes) -> ModuleInfo:
         what = "unsupported" if rc == lib.WA_ERR_NOT_SUPPORTED else "malformed"
         raise error_for(rc, f"{what} module: " + ffi.string(msg).decode())
     s = summary
+    why = ffi.new("int *")
+    linear = int(lib.wa_linear_memory(summary, why))
     return ModuleInfo(
         size=len(data), imports=_long_sigs(data, _externs(lib.wa_wasm_for_each_import, data)),
         exports=_long_sigs(data, _externs(lib.wa_wasm_for_each_export, data)),
@@ -130,7 +154,8 @@ def read_info(data: bytes) -> ModuleInfo:
         loops=s.num_loops, code_bytes=s.code_bytes, has_memory=bool(s.has_memory),
         memory_imported=bool(s.memory_imported), initial_pages=s.mem_initial_pages,
         max_pages=None if s.mem_max_pages == 0xFFFFFFFF else s.mem_max_pages,
-        data_end=s.data_end, stack_top=s.stack_top, heap_base=s.heap_base)
+        data_end=s.data_end, stack_top=s.stack_top, heap_base=s.heap_base,
+        linear_memory=linear, shrink=why[0])
 
 
 class Module:

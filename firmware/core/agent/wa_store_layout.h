@@ -6,7 +6,8 @@
  *
  *   page 0                  boot log: 16-byte records (with a CRC) appended at each boot
  *   pages 1, 2              lifecycle journal (wa_journal.h): two pages used in turn
- *   slot k (k < SLOTS)      one header page, then the module's pages
+ *   slot k (k < SLOTS)      one header page, then the module's pages; SLOTS is
+ *                           what the board's app flash holds, at most SLOTS_MAX
  *   KV_PAGES after the slots key-value store (wa_kv.h): pages used as a ring
  *
  * A slot's header page (offsets in the page):
@@ -32,7 +33,6 @@
 #include "wa_board.h" /* generated from boards/<name>.toml */
 
 #define WA_STORE_PAGE 4096u
-#define WA_STORE_SLOTS 4u
 #define WA_STORE_ROUND_UP(n) ((((n) + WA_STORE_PAGE - 1u) / WA_STORE_PAGE) * WA_STORE_PAGE)
 #define WA_STORE_MODULE_MAX WA_STORE_ROUND_UP(WA_BOARD_BUDGET_MODULE_BYTES)
 #define WA_STORE_SLOT_BYTES (WA_STORE_PAGE + WA_STORE_MODULE_MAX)
@@ -40,13 +40,29 @@
 #define WA_STORE_JOURNAL (1u * WA_STORE_PAGE)
 #define WA_STORE_JOURNAL_PAGES 2u
 #define WA_STORE_SLOTS_START ((1u + WA_STORE_JOURNAL_PAGES) * WA_STORE_PAGE)
+#define WA_STORE_KV_PAGES 4u
+/* As many slots as the board's app flash holds beside the boot log, journal and
+ * key-value store, at most WA_STORE_SLOTS_MAX (each costs the agent about 400 B
+ * of static RAM; a 256 KiB board runs about 9 sensor-size apps at most). */
+#ifndef WA_STORE_SLOTS_MAX
+#define WA_STORE_SLOTS_MAX 8u
+#endif
+#define WA_STORE_SLOTS_FIT                                                                         \
+    ((WA_BOARD_APP_FLASH_BYTES - WA_STORE_SLOTS_START - WA_STORE_KV_PAGES * WA_STORE_PAGE) /       \
+     WA_STORE_SLOT_BYTES)
+#define WA_STORE_SLOTS                                                                             \
+    (WA_STORE_SLOTS_FIT < WA_STORE_SLOTS_MAX ? WA_STORE_SLOTS_FIT : WA_STORE_SLOTS_MAX)
 #define WA_STORE_COMMIT_OFFSET 96u
 #define WA_STORE_META_OFFSET 128u
 #define WA_STORE_PROGRESS_OFFSET 1024u
 #define WA_STORE_PROGRESS_RECORDS ((WA_STORE_PAGE - WA_STORE_PROGRESS_OFFSET) / 8u)
 #define WA_STORE_SLOT_OFFSET(k) (WA_STORE_SLOTS_START + (uint32_t)(k)*WA_STORE_SLOT_BYTES)
 #define WA_STORE_KV (WA_STORE_SLOTS_START + WA_STORE_SLOTS * WA_STORE_SLOT_BYTES)
-#define WA_STORE_KV_PAGES 4u
 #define WA_STORE_FLASH_BYTES (WA_STORE_KV + WA_STORE_KV_PAGES * WA_STORE_PAGE)
+
+_Static_assert(WA_BOARD_APP_FLASH_BYTES >
+                       WA_STORE_SLOTS_START + WA_STORE_KV_PAGES * WA_STORE_PAGE &&
+                   WA_STORE_SLOTS >= 2u,
+               "app flash holds fewer than two slots: one app and the one kept for updates");
 
 #endif /* WA_STORE_LAYOUT_H */

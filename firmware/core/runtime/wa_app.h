@@ -34,9 +34,10 @@ struct wa_app {
     wa_heap_t heap;  /* charged with every engine allocation */
     uint8_t *module; /* the bytes the engine reads: a metered copy, or the caller's */
     uint32_t module_len;
-    int module_borrowed; /* module is the caller's bytes (not freed) */
-    int metered;         /* module went through the metering rewrite (wa_wasm.h) */
-    int64_t fuel;        /* CPU ticks left in the current call */
+    int module_borrowed;   /* module is the caller's bytes (not freed) */
+    int metered;           /* module went through the metering rewrite (wa_wasm.h) */
+    uint32_t memory_limit; /* linear memory bytes the engine may allocate (wa_linear_memory) */
+    int64_t fuel;          /* CPU ticks left in the current call */
     uint64_t ticks_last_call;
     uint32_t calls;
     uint32_t traps;

@@ -218,7 +218,7 @@ int wa_engine_load(wa_app_t *app, wa_error_t *err)
                             (unsigned)app->budget.stack_bytes);
     }
     uint32_t pages = app->budget.linear_memory_bytes / WA_WASM_PAGE;
-    e->runtime->memoryLimit = pages * WA_WASM_PAGE;
+    e->runtime->memoryLimit = app->memory_limit; /* a shrunk module: its length */
     M3Result r = m3_ParseModule(e->env, &e->module, app->module, app->module_len);
     if (r != m3Err_none) {
         e->module = NULL;

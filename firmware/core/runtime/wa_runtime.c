@@ -66,6 +66,20 @@ static int check_memory(const wa_budget_t *budget, const wa_wasm_summary_t *s, w
     return WA_OK;
 }
 
+uint32_t wa_linear_memory(const wa_wasm_summary_t *s, int *why)
+{
+    uint64_t full = (uint64_t)s->mem_initial_pages * WA_WASM_PAGE;
+    uint64_t need = s->heap_base > s->data_end ? s->heap_base : s->data_end;
+    need = (need + WA_SHRINK_ALIGN - 1u) / WA_SHRINK_ALIGN * WA_SHRINK_ALIGN;
+    *why = !s->has_memory || full == 0 ? WA_SHRINK_NO_MEMORY
+           : s->memory_imported        ? WA_SHRINK_IMPORTED
+           : s->memory_ops != 0        ? WA_SHRINK_MEMORY_OPS
+           : s->heap_base == 0         ? WA_SHRINK_NO_HEAP_BASE
+           : s->data_offset_unknown    ? WA_SHRINK_DATA_OFFSET
+                                       : WA_SHRINK_DONE;
+    return (uint32_t)(*why == WA_SHRINK_DONE && need < full ? need : full);
+}
+
 int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                  wa_wasm_summary_t *summary, wa_error_t *err)
 {
@@ -314,6 +328,9 @@ static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int mete
         fit.module_bytes = len; /* the original passed; metering made it a little larger */
     }
     int rc = wa_check_fit(&fit, wasm, len, &summary, err);
+    int why;
+    uint32_t shrunk = wa_linear_memory(&summary, &why);
+    app->memory_limit = why == WA_SHRINK_DONE ? shrunk : fit.linear_memory_bytes;
     if (rc == WA_OK) {
         rc = wa_check_imports(app->grants, wasm, len, err);
     }

@@ -180,6 +180,28 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                  wa_wasm_summary_t *summary, wa_error_t *err);
 
 /*
+ * Linear memory shrinking (WAMR's rule): a module that defines its one memory,
+ * has no memory.size or memory.grow in any function, places every active data
+ * segment at a constant offset and exports an i32 global __heap_base gets only
+ * the bytes below max(__heap_base, the end of its data), rounded up to
+ * WA_SHRINK_ALIGN (at most its initial pages). An access at or past that end
+ * traps as out of bounds; a native's pointers are checked against it. Anything
+ * else gets its initial pages. wa_linear_memory() returns the bytes the
+ * engine allocates and sets *why to WA_SHRINK_DONE or the first rule the
+ * module breaks.
+ */
+#define WA_SHRINK_ALIGN 16u
+enum wa_shrink {
+    WA_SHRINK_DONE = 0,
+    WA_SHRINK_NO_MEMORY = 1,    /* no linear memory, or 0 initial pages */
+    WA_SHRINK_IMPORTED = 2,     /* the memory is imported */
+    WA_SHRINK_MEMORY_OPS = 3,   /* memory.size or memory.grow in a function */
+    WA_SHRINK_NO_HEAP_BASE = 4, /* no exported i32 global __heap_base */
+    WA_SHRINK_DATA_OFFSET = 5,  /* a data segment at a non-constant offset */
+};
+uint32_t wa_linear_memory(const wa_wasm_summary_t *s, int *why);
+
+/*
  * Checks, without loading, that every import is part of the native API,
  * has its declared signature and is allowed by grants (enum wa_cap bits).
  * Returns WA_OK, WA_ERR_UNKNOWN_IMPORT, WA_ERR_NOT_GRANTED,

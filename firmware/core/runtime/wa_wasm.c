@@ -473,9 +473,10 @@ static void skip_immediates(cursor_t *c, enum imm kind, uint8_t op)
 
 /* Decodes instructions until just after the block type of the next `loop`
  * (returns 1) or through the `end` that closes the expression (returns 0;
- * also on error). *depth counts the blocks open, 0 at the start; branches
- * (may be NULL) counts the br, br_if, br_table and return instructions. */
-static int next_loop(cursor_t *c, uint32_t *depth, uint32_t *branches)
+ * also on error). *depth counts the blocks open, 0 at the start; sum (may be
+ * NULL) counts the br, br_if, br_table and return instructions in
+ * num_branches, memory.size and memory.grow in memory_ops. */
+static int next_loop(cursor_t *c, uint32_t *depth, wa_wasm_summary_t *sum)
 {
     while (rd_ok(c)) {
         uint8_t op = rd_u8(c);
@@ -483,8 +484,9 @@ static int next_loop(cursor_t *c, uint32_t *depth, uint32_t *branches)
         if (!rd_ok(c)) {
             break;
         }
-        if (branches != NULL && op >= OP_BR && op <= OP_RETURN) {
-            (*branches)++;
+        if (sum != NULL) {
+            sum->num_branches += op >= OP_BR && op <= OP_RETURN;
+            sum->memory_ops += op == OP_MEMORY_SIZE || op == OP_MEMORY_GROW;
         }
         if (kind == IMM_END) {
             if (*depth == 0) {
@@ -795,11 +797,11 @@ static cursor_t body_cursor(const cursor_t *c, const body_t *b)
     return in;
 }
 
-static uint32_t count_loops(cursor_t *in, uint32_t *branches)
+static uint32_t count_loops(cursor_t *in, wa_wasm_summary_t *sum)
 {
     uint32_t depth = 0;
     uint32_t loops = 0;
-    while (next_loop(in, &depth, branches)) {
+    while (next_loop(in, &depth, sum)) {
         loops++;
     }
     if (rd_ok(in) && in->pos != in->end) {
@@ -966,7 +968,7 @@ static int on_body(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     read_body(c, &b);
     if (rd_ok(c)) {
         cursor_t in = body_cursor(c, &b);
-        m->sum.num_loops += count_loops(&in, &m->sum.num_branches);
+        m->sum.num_loops += count_loops(&in, &m->sum);
     }
     c->func = NO_FUNC;
     return 0;
@@ -991,6 +993,7 @@ static int on_data(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     }
     uint32_t size = rd_u32(c);
     rd_bytes(c, size);
+    m->sum.data_offset_unknown |= rd_ok(c) && flags != 1 && !known;
     if (rd_ok(c) && known) {
         uint64_t end = (uint64_t)offset + size;
         uint32_t end32 = end > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)end;

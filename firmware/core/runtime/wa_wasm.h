@@ -45,23 +45,25 @@ typedef struct wa_wasm_summary {
     int has_memory;        /* 1 if a memory is defined or imported */
     int memory_imported;   /* 1 if the memory is imported */
     uint32_t mem_initial_pages;
-    uint32_t mem_max_pages; /* WA_WASM_NO_MAX if none declared */
-    uint32_t data_end;      /* highest end offset of active data segments with
-                               constant offsets (0 if none) */
-    uint32_t stack_top;     /* initial value of the first defined global when it
-                               is a mutable i32 with a constant init (clang's
-                               __stack_pointer); 0 if there is none */
-    uint32_t heap_base;     /* value of an exported global "__heap_base", 0 if none */
-    int has_start;          /* a start section is present */
-    int needs_rewrite;      /* the engine refuses the module as it is, valid as it is:
-                               a memory section with no entries, or element segments
-                               that all change nothing (no elements). The metering
-                               rewrite leaves those sections out, so loading copies the
-                               module through it even without a CPU budget. */
-    uint32_t elem_past_end; /* 1 + the index of the first active element segment
-                               past the end of its table, 0 if none: an
-                               instantiation error (the module is valid). Its
-                               offset, entries, and the table's size: */
+    uint32_t mem_max_pages;  /* WA_WASM_NO_MAX if none declared */
+    uint32_t data_end;       /* highest end offset of active data segments with
+                                constant offsets (0 if none) */
+    uint32_t stack_top;      /* initial value of the first defined global when it
+                                is a mutable i32 with a constant init (clang's
+                                __stack_pointer); 0 if there is none */
+    uint32_t heap_base;      /* value of an exported global "__heap_base", 0 if none */
+    uint32_t memory_ops;     /* memory.size and memory.grow instructions in all bodies */
+    int data_offset_unknown; /* an active data segment's offset is not a constant */
+    int has_start;           /* a start section is present */
+    int needs_rewrite;       /* the engine refuses the module as it is, valid as it is:
+                                a memory section with no entries, or element segments
+                                that all change nothing (no elements). The metering
+                                rewrite leaves those sections out, so loading copies the
+                                module through it even without a CPU budget. */
+    uint32_t elem_past_end;  /* 1 + the index of the first active element segment
+                                past the end of its table, 0 if none: an
+                                instantiation error (the module is valid). Its
+                                offset, entries, and the table's size: */
     uint32_t elem_offset;
     uint32_t elem_count;
     uint32_t table_size;

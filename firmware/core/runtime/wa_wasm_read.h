@@ -57,6 +57,8 @@ enum {
     OP_LOCAL_TEE = 0x22,
     OP_GLOBAL_GET = 0x23,
     OP_GLOBAL_SET = 0x24,
+    OP_MEMORY_SIZE = 0x3F,
+    OP_MEMORY_GROW = 0x40,
     OP_I32_CONST = 0x41,
     OP_I32_SUB = 0x6B
 };

@@ -13,9 +13,10 @@ import shutil
 from pathlib import Path
 
 from ...errors import ToolchainMissing
-from .base import BINDINGS, BuildSpec, Toolchain, first_line
+from .base import BINDINGS, DEFAULT_STACK, BuildSpec, Toolchain, first_line
 
 TOOL = "asc"  # the compiler, as build errors name it
+STACK = DEFAULT_STACK  # its shadow stack; the runtime grows memory, so never shrunk
 SOURCES = {"reactor": ["assembly/index.ts"], "command": ["assembly/index.ts"]}
 VERSION = "0.27.37"
 REPO_ASC = Path(__file__).resolve().parents[4] / "build" / "npm" / "node_modules" / \

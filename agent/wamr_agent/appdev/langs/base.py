@@ -37,6 +37,7 @@ class Language(Protocol):
     """A language module (langs/c.py, ...)."""
 
     TOOL: str  # the compiler's name in messages ("clang")
+    STACK: int  # default stack_size in bytes
     SOURCES: dict[str, list[str]]  # kind -> the template's source globs
 
     def find(self) -> Toolchain: ...
@@ -90,8 +91,17 @@ def strip_dwarf(path: Path) -> None:
     path.write_bytes(b"".join(kept))
 
 
+# The stack (bytes) an app gets unless its wamr.toml says otherwise, when its
+# language module sets no STACK of its own (docs/app-languages.md, "Linear memory").
+DEFAULT_STACK = 2048
+# Exported so that a device gives a module that never grows its memory only the
+# bytes below them (docs/app-languages.md, "Linear memory").
+HEAP_EXPORTS = ("--export=__heap_base", "--export=__data_end")
+
+
 def wasm_ld_flags(stack_size: int) -> list[str]:
     """wasm-ld's options for an MCU app (the Makefile's WASM_LDFLAGS): a small stack
-    below the data, one page, no DWARF but the name section kept."""
+    below the data, one page, the heap's start exported, no DWARF but the name
+    section kept."""
     return [f"-zstack-size={stack_size}", "--stack-first", f"--initial-memory={PAGE}",
-            "--strip-debug"]
+            *HEAP_EXPORTS, "--strip-debug"]

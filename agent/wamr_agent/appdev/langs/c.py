@@ -10,9 +10,10 @@ from __future__ import annotations
 import shutil
 
 from ...errors import ToolchainMissing
-from .base import BINDINGS, BuildSpec, Toolchain, first_line, wasm_ld_flags
+from .base import BINDINGS, DEFAULT_STACK, BuildSpec, Toolchain, first_line, wasm_ld_flags
 
 TOOL = "clang"  # the compiler, as build errors name it
+STACK = DEFAULT_STACK  # wasi-libc's printf runs in 2 KiB (without %f: 7.5 KiB)
 SOURCES = {"reactor": ["src/*.c"], "command": ["src/*.c"]}
 PACKAGES = "clang, lld and wasi-libc"
 TARGET = "--target=wasm32-wasi"

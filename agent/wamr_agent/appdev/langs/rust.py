@@ -15,9 +15,10 @@ import re
 from pathlib import Path
 
 from ...errors import ToolchainMissing
-from .base import BINDINGS, BuildSpec, Toolchain, first_line, wasm_ld_flags
+from .base import BINDINGS, DEFAULT_STACK, BuildSpec, Toolchain, first_line, wasm_ld_flags
 
 TOOL = "rustc"  # the compiler, as build errors name it
+STACK = DEFAULT_STACK  # every template runs in 2 KiB
 SOURCES = {"reactor": ["src/lib.rs"], "command": ["src/lib.rs"]}
 TARGETS = {"reactor": "wasm32-unknown-unknown", "command": "wasm32-wasi"}
 PREFERRED = Path("/usr/bin/rustc")  # Debian's, which has the wasm32 targets

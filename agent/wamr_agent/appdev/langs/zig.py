@@ -11,9 +11,10 @@ import importlib.util
 import sys
 
 from ...errors import ToolchainMissing
-from .base import BINDINGS, PAGE, BuildSpec, Toolchain, first_line, strip_dwarf
+from .base import BINDINGS, HEAP_EXPORTS, PAGE, BuildSpec, Toolchain, first_line, strip_dwarf
 
 TOOL = "zig"  # the compiler, as build errors name it
+STACK = 8192  # std.io's formatted print needs about 5 KiB
 SOURCES = {"reactor": ["src/main.zig"], "command": ["src/main.zig"]}
 PACKAGE = "ziglang==0.14.1"
 MISSING = (f"zig: no Zig compiler; install PyPI's {PACKAGE} "
@@ -36,7 +37,7 @@ def commands(tc: Toolchain, spec: BuildSpec) -> list[list[str]]:
     else:
         target = ["-target", "wasm32-wasi"]
     return [[*tc.argv, "build-exe", *target, "-O", "ReleaseSmall", "-fno-strip",
-             "--stack", str(spec.stack_size), f"--initial-memory={PAGE}",
+             "--stack", str(spec.stack_size), f"--initial-memory={PAGE}", *HEAP_EXPORTS,
              "--cache-dir", str(spec.out.parent / ".zig-cache"),
              "--dep", "wamr_agent", f"-Mroot={spec.sources[0]}",
              f"-Mwamr_agent={BINDINGS / 'wamr_agent.zig'}", f"-femit-bin={spec.out}"]]
