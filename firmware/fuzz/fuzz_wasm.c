@@ -1,10 +1,13 @@
 /*
  * fuzz_wasm.c - the runtime's wasm reader and CPU-metering rewriter
  * (wa_wasm.c) on arbitrary bytes: wa_wasm_summarize, the import and export
- * iterations, wa_wasm_meter_size, wa_wasm_meter and wa_wasm_meter_to.
+ * iterations, wa_wasm_meter_size, wa_wasm_meter, wa_wasm_meter_to and
+ * wa_wasm_meter_into.
  *
  * Invariants: names point into the module; the three metering entry points
  * agree (same result, same size, the same bytes), meter_size's size is exact;
+ * on a module the summary accepts, the one-pass wa_wasm_meter_into fails where
+ * they fail and else writes the same bytes, refusing a buffer one byte short;
  * a metered module reads back with one more type, function and global, the
  * same stack top, loops and imports, within wa_wasm_meter_bound (a module
  * without code comes back unchanged).
@@ -93,6 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int mrc_to = wa_wasm_meter_to(data, len, to_buf, &sink, &streamed_len, msg, sizeof msg);
     FUZZ_CHECK(mrc == mrc_size && mrc == mrc_to);
     if (mrc != WA_OK) {
+        uint32_t into_len = 0;
+        FUZZ_CHECK(src != WA_OK || wa_wasm_meter_into(data, len, s_streamed, sizeof s_streamed,
+                                                      &into_len, msg, sizeof msg) != WA_OK);
         return 0;
     }
     FUZZ_CHECK(out_len == size_len && out_len == streamed_len && sink.len == out_len);
@@ -106,6 +112,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (src != WA_OK) {
         return 0;
+    }
+    uint32_t into_len = 0;
+    uint32_t cap = wa_wasm_meter_bound(len, &sum) + WA_WASM_METER_ROOM;
+    FUZZ_CHECK(cap <= sizeof s_streamed);
+    FUZZ_CHECK(wa_wasm_meter_into(data, len, s_streamed, cap, &into_len, msg, sizeof msg) == WA_OK);
+    FUZZ_CHECK(into_len == out_len && memcmp(s_out, s_streamed, out_len) == 0);
+    if (out_len > 0) {
+        int rc = wa_wasm_meter_into(data, len, s_streamed, out_len - 1, &into_len, msg, sizeof msg);
+        FUZZ_CHECK(rc == WA_ERR_TOO_LARGE);
     }
     if (tick == 0xFFFFFFFFu) { /* no code section: nothing to meter, the module as it was */
         FUZZ_CHECK(out_len == len && memcmp(s_out, data, len) == 0);

@@ -258,23 +258,6 @@ int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len
 
 /* ---- load --------------------------------------------------------------- */
 
-typedef struct buffer_sink {
-    uint8_t *out;
-    uint32_t cap;
-    uint32_t len;
-} buffer_sink_t;
-
-static int put_buffer(void *ctx, const uint8_t *data, uint32_t len)
-{
-    buffer_sink_t *b = (buffer_sink_t *)ctx;
-    if (len > b->cap - b->len) {
-        return WA_ERR_TOO_LARGE; /* cannot happen: wa_wasm_meter_bound is an upper bound */
-    }
-    memcpy(b->out + b->len, data, len);
-    b->len += len;
-    return WA_OK;
-}
-
 /* The bytes the engine reads: a metered copy in RAM, or the caller's bytes in
  * place when they need no metering (no CPU budget, or metered already) and
  * no rewrite for the engine (summary->needs_rewrite). */
@@ -290,13 +273,13 @@ static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
         app->metered = in_place;
         return WA_OK;
     }
-    uint32_t cap = wa_wasm_meter_bound(len, summary); /* saves an extra pass */
-    app->module = malloc(cap ? cap : 1);
+    uint32_t bound = wa_wasm_meter_bound(len, summary); /* saves a pass counting */
+    uint32_t cap = bound < UINT32_MAX - WA_WASM_METER_ROOM ? bound + WA_WASM_METER_ROOM : bound;
+    app->module = malloc(cap);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);
     }
-    buffer_sink_t sink = {app->module, cap, 0};
-    int rc = wa_wasm_meter_to(wasm, len, put_buffer, &sink, &app->module_len, msg, sizeof msg);
+    int rc = wa_wasm_meter_into(wasm, len, app->module, cap, &app->module_len, msg, sizeof msg);
     if (rc != WA_OK) {
         return wa_error_set(err, rc, "cannot meter the module: %s", msg);
     }

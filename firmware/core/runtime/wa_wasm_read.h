@@ -102,6 +102,7 @@ typedef struct module {
     uint32_t table_min;        /* the first defined table's minimum; NO_INDEX if none */
     uint32_t noop_elements;    /* element segments that change nothing */
     uint8_t drop[SEC_COUNT];   /* sections the rewrite leaves out (see needs_rewrite) */
+    int skim;                  /* summary: bodies sized, not read (loops not counted) */
 } module_t;
 
 typedef struct limits {
