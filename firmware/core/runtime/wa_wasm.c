@@ -63,11 +63,6 @@ typedef struct writer {
 
 /* ---- errors --------------------------------------------------------------- */
 
-int rd_ok(const cursor_t *c)
-{
-    return c->diag->rc == WA_OK;
-}
-
 static void say(diag_t *d, const char *fmt, ...)
 {
     size_t used = (d->msg != NULL && d->msg_len > 0) ? strlen(d->msg) : 0;
@@ -169,6 +164,10 @@ uint64_t rd_leb(cursor_t *c, unsigned bits, int is_signed)
     uint64_t v = 0;
     unsigned shift = 0;
     uint8_t b;
+    if (rd_ok(c) && c->pos < c->end && c->wasm[c->pos] < 0x80u) { /* one byte: most of them */
+        b = c->wasm[c->pos++];
+        return (is_signed && (b & 0x40u) != 0) ? b | ~(uint64_t)0x7Fu : b; /* bits >= 8 */
+    }
     do {
         uint32_t at = c->pos;
         b = rd_u8(c);
@@ -320,7 +319,7 @@ enum imm {
     IMM_UNKNOWN
 };
 
-static enum imm immediate_kind(uint8_t op)
+static inline enum imm immediate_kind(uint8_t op)
 {
     if (op >= 0x45 && op <= 0xC4) {
         return IMM_NONE; /* numeric and sign extension */

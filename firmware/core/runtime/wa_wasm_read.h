@@ -111,7 +111,10 @@ typedef struct limits {
 } limits_t;
 
 /* Errors: the first one of a call is kept; `locate` appends section and offset. */
-int rd_ok(const cursor_t *c);
+static inline int rd_ok(const cursor_t *c)
+{
+    return c->diag->rc == WA_OK;
+}
 void rd_report(const cursor_t *c, int rc, int locate, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void rd_fail(const cursor_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
