@@ -2,15 +2,16 @@
  * fuzz_wasm.c - the runtime's wasm reader and CPU-metering rewriter
  * (wa_wasm.c) on arbitrary bytes: wa_wasm_summarize, the import and export
  * iterations, wa_wasm_meter_size, wa_wasm_meter, wa_wasm_meter_to and
- * wa_wasm_meter_into.
+ * wa_wasm_meter_into; wa_wasm_validate_counting and wa_wasm_summarize_sections.
  *
  * Invariants: names point into the module; the three metering entry points
  * agree (same result, same size, the same bytes), meter_size's size is exact;
- * on a module the summary accepts, the one-pass wa_wasm_meter_into fails where
- * they fail and else writes the same bytes, refusing a buffer one byte short;
- * a metered module reads back with one more type, function and global, the
- * same stack top, loops and imports, within wa_wasm_meter_bound (a module
- * without code comes back unchanged).
+ * a module the validator accepts the summary accepts, with the same counts
+ * (wa_check_fit's shortcut); on a module the summary accepts, the one-pass
+ * wa_wasm_meter_into fails where they fail and else writes the same bytes,
+ * refusing a buffer one byte short; a metered module reads back with one
+ * more type, function and global, the same stack top, loops and imports,
+ * within wa_wasm_meter_bound (a module without code comes back unchanged).
  */
 #include <string.h>
 
@@ -70,6 +71,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wa_wasm_summary_t sum;
     int src = wa_wasm_summarize(data, len, &sum, msg, sizeof msg);
     FUZZ_CHECK(memchr(msg, 0, sizeof msg) != NULL);
+
+    /* The load checks' shortcut (wa_check_fit): what the validator accepts the
+     * whole summary accepts, with the loops and branches the validator counts,
+     * and the summary of the sections alone differs only in those. */
+    uint32_t loops = 0;
+    uint32_t branches = 0;
+    wa_wasm_summary_t sections;
+    if (wa_wasm_validate_counting(data, len, &loops, &branches, NULL, 0) == WA_OK) {
+        FUZZ_CHECK(src == WA_OK && loops == sum.num_loops && branches == sum.num_branches);
+        FUZZ_CHECK(wa_wasm_summarize_sections(data, len, &sections, NULL, 0) == WA_OK);
+        sections.num_loops = loops;
+        sections.num_branches = branches;
+        FUZZ_CHECK(memcmp(&sections, &sum, sizeof sum) == 0);
+    }
 
     span_t imports = {data, len, 0};
     span_t exports = {data, len, 0};

@@ -123,6 +123,8 @@ int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
 int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
                             char *msg, size_t msg_len);
 int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len);
+int wa_wasm_validate_counting(const uint8_t *wasm, uint32_t len, uint32_t *loops,
+                              uint32_t *branches, char *msg, size_t msg_len);
 int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
                        size_t msg_len);
 int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,

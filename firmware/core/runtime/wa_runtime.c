@@ -66,6 +66,22 @@ static int check_memory(const wa_budget_t *budget, const wa_wasm_summary_t *s, w
     return WA_OK;
 }
 
+/* Why a module is refused: the whole summary's error, else the validator's. */
+static int refusal(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *s, char *msg,
+                   size_t msg_len, wa_error_t *err)
+{
+    int rc = wa_wasm_summarize(wasm, len, s, msg, msg_len);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "%s module: %s",
+                            rc == WA_ERR_NOT_SUPPORTED ? "unsupported" : "malformed", msg);
+    }
+    rc = wa_wasm_validate(wasm, len, msg, msg_len);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "%s%s", rc == WA_ERR_MALFORMED ? "invalid module: " : "", msg);
+    }
+    return WA_OK;
+}
+
 int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                  wa_wasm_summary_t *summary, wa_error_t *err)
 {
@@ -78,14 +94,14 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                             "module is %u bytes (%u KiB); the board accepts at most %u KiB",
                             (unsigned)len, kib(len), kib(budget->module_bytes));
     }
-    int rc = wa_wasm_summarize(wasm, len, s, msg, sizeof msg);
-    if (rc != WA_OK) {
-        return wa_error_set(err, rc, "%s module: %s",
-                            rc == WA_ERR_NOT_SUPPORTED ? "unsupported" : "malformed", msg);
+    /* The bodies read once, by the validator; a refused module is read
+     * again for the error the whole summary, then the validator, find first. */
+    int rc = wa_wasm_summarize_sections(wasm, len, s, msg, sizeof msg);
+    if (rc == WA_OK) {
+        rc = wa_wasm_validate_counting(wasm, len, &s->num_loops, &s->num_branches, msg, sizeof msg);
     }
-    rc = wa_wasm_validate(wasm, len, msg, sizeof msg);
-    if (rc != WA_OK) {
-        return wa_error_set(err, rc, "%s%s", rc == WA_ERR_MALFORMED ? "invalid module: " : "", msg);
+    if (rc != WA_OK && (rc = refusal(wasm, len, s, msg, sizeof msg, err)) != WA_OK) {
+        return rc;
     }
     if (s->elem_past_end != 0) { /* valid, but it cannot be instantiated */
         return wa_error_set(err, WA_ERR_LOAD_FAILED,

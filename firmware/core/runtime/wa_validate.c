@@ -43,6 +43,7 @@ typedef struct frame {
 typedef struct vstate {
     module_t m;
     uint32_t num_types, num_funcs, num_globals, num_tables, num_memories, num_data;
+    uint32_t loops, branches;                  /* counted as wa_wasm_summarize counts them */
     uint32_t type_at[WA_VALIDATE_MAX_TYPES];   /* offset of each type's 0x60 */
     uint16_t func_type[WA_VALIDATE_MAX_FUNCS]; /* imported, then defined */
     uint8_t global[WA_VALIDATE_MAX_GLOBALS];   /* value type | MUT_BIT */
@@ -966,6 +967,8 @@ static void check_body(cursor_t *c, vstate_t *v)
         if (op == OP_END) {
             end_op(c, v);
         } else {
+            v->loops += op == OP_LOOP;
+            v->branches += op >= OP_BR && op <= OP_RETURN;
             instruction(c, v, op);
         }
     }
@@ -1035,10 +1038,21 @@ static int validate(vstate_t *v)
     return v->m.diag.rc;
 }
 
-int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len)
+int wa_wasm_validate_counting(const uint8_t *wasm, uint32_t len, uint32_t *loops,
+                              uint32_t *branches, char *msg, size_t msg_len)
 {
     vstate_t *v = &s_v;
     memset(v, 0, offsetof(vstate_t, type_at));
     int rc = rd_open(&v->m, wasm, len, msg, msg_len);
-    return rc == WA_OK ? validate(v) : rc;
+    rc = rc == WA_OK ? validate(v) : rc;
+    *loops = v->loops;
+    *branches = v->branches;
+    return rc;
+}
+
+int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len)
+{
+    uint32_t loops;
+    uint32_t branches;
+    return wa_wasm_validate_counting(wasm, len, &loops, &branches, msg, msg_len);
 }

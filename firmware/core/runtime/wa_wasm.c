@@ -1053,11 +1053,12 @@ static int summarize_module(module_t *m)
     return m->diag.rc;
 }
 
-int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
-                      size_t msg_len)
+static int summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, int skim, char *msg,
+                     size_t msg_len)
 {
     module_t m;
     int rc = rd_open(&m, wasm, len, msg, msg_len);
+    m.skim = skim;
     if (rc == WA_OK) {
         rc = summarize_module(&m);
     }
@@ -1065,6 +1066,18 @@ int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out,
         *out = m.sum;
     }
     return rc;
+}
+
+int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
+                      size_t msg_len)
+{
+    return summarize(wasm, len, out, 0, msg, msg_len);
+}
+
+int wa_wasm_summarize_sections(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
+                               size_t msg_len)
+{
+    return summarize(wasm, len, out, 1, msg, msg_len);
 }
 
 /* ---- imports and exports -------------------------------------------------- */

@@ -91,6 +91,12 @@ typedef int (*wa_wasm_extern_cb)(void *ctx, const wa_wasm_extern_t *ext);
 int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
                       size_t msg_len);
 
+/* The same without reading the function bodies (num_loops and num_branches
+ * stay 0; a malformed body goes unnoticed): for a caller that validates the
+ * module next, with wa_wasm_validate_counting, which reads them anyway. */
+int wa_wasm_summarize_sections(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
+                               size_t msg_len);
+
 /* Calls cb for every import, in order. Returns WA_OK, WA_ERR_MALFORMED, or
  * the callback's non-zero value. */
 int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
@@ -113,6 +119,12 @@ int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
  * static (thread-local) state of fixed size and no other memory.
  */
 int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len);
+
+/* wa_wasm_validate, also counting the loops and the branches (br, br_if,
+ * br_table, return) of the code: of a valid module, wa_wasm_summarize
+ * accepts it and counts the same (num_loops, num_branches). */
+int wa_wasm_validate_counting(const uint8_t *wasm, uint32_t len, uint32_t *loops,
+                              uint32_t *branches, char *msg, size_t msg_len);
 
 /*
  * CPU metering. The rewritten module is the input with:
