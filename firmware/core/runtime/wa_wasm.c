@@ -1792,10 +1792,7 @@ int wa_wasm_meter_into(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t
     uint32_t tick;
     int rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
     if (rc == WA_OK && (w.sink_rc != WA_OK || w.len > out_cap)) {
-        rc = WA_ERR_TOO_LARGE;
-        if (msg != NULL && msg_len > 0) {
-            snprintf(msg, msg_len, "the buffer of %u bytes is too small", (unsigned)out_cap);
-        }
+        rc = WA_ERR_TOO_LARGE; /* no message: the runtime's buffer has room */
     }
     if (rc == WA_OK && out_len != NULL) {
         *out_len = (uint32_t)w.len;

@@ -179,8 +179,9 @@ int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void 
 /* The same rewrite in one pass, for the runtime (which has checked the
  * module with wa_check_fit): out_cap must be at least
  * wa_wasm_meter_bound() + WA_WASM_METER_ROOM, else the result may be
- * WA_ERR_TOO_LARGE. The bytes are those of wa_wasm_meter(); on a module that
- * is not valid it fails too, but not always with the same message. */
+ * WA_ERR_TOO_LARGE (with an empty message). The bytes are those of
+ * wa_wasm_meter(); on a module that is not valid it fails too, but not
+ * always with the same message. */
 #define WA_WASM_METER_ROOM 32u
 int wa_wasm_meter_into(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
                        uint32_t *out_len, char *msg, size_t msg_len);
