@@ -823,6 +823,8 @@ static void control(cursor_t *c, vstate_t *v, uint8_t op)
 {
     uint32_t n;
     const uint8_t *types = NULL;
+    v->loops += op == OP_LOOP;
+    v->branches += op >= OP_BR; /* br, br_if, br_table, return */
     switch (op) {
     case 0x00: set_unreachable(v); break;
     case 0x02:
@@ -967,8 +969,6 @@ static void check_body(cursor_t *c, vstate_t *v)
         if (op == OP_END) {
             end_op(c, v);
         } else {
-            v->loops += op == OP_LOOP;
-            v->branches += op >= OP_BR && op <= OP_RETURN;
             instruction(c, v, op);
         }
     }
