@@ -164,10 +164,6 @@ uint64_t rd_leb(cursor_t *c, unsigned bits, int is_signed)
     uint64_t v = 0;
     unsigned shift = 0;
     uint8_t b;
-    if (rd_ok(c) && c->pos < c->end && c->wasm[c->pos] < 0x80u) { /* one byte: most of them */
-        b = c->wasm[c->pos++];
-        return (is_signed && (b & 0x40u) != 0) ? b | ~(uint64_t)0x7Fu : b; /* bits >= 8 */
-    }
     do {
         uint32_t at = c->pos;
         b = rd_u8(c);
@@ -191,11 +187,6 @@ uint64_t rd_leb(cursor_t *c, unsigned bits, int is_signed)
         v |= ~(uint64_t)0 << shift;
     }
     return v;
-}
-
-uint32_t rd_u32(cursor_t *c)
-{
-    return (uint32_t)rd_leb(c, 32, 0);
 }
 
 const char *rd_name(cursor_t *c, uint32_t *len)

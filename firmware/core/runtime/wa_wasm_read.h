@@ -125,7 +125,13 @@ uint8_t rd_u8(cursor_t *c);
 int rd_peek(const cursor_t *c); /* -1 at the limit or after an error */
 const uint8_t *rd_bytes(cursor_t *c, uint32_t n);
 uint64_t rd_leb(cursor_t *c, unsigned bits, int is_signed);
-uint32_t rd_u32(cursor_t *c);
+static inline uint32_t rd_u32(cursor_t *c)
+{
+    if (rd_ok(c) && c->pos < c->end && c->wasm[c->pos] < 0x80u) { /* one byte */
+        return c->wasm[c->pos++];
+    }
+    return (uint32_t)rd_leb(c, 32, 0);
+}
 const char *rd_name(cursor_t *c, uint32_t *len);
 void rd_limits(cursor_t *c, limits_t *l);
 int rd_utf8_ok(const uint8_t *s, uint32_t n); /* 1 if valid UTF-8 */
