@@ -400,7 +400,7 @@ FUZZ_CRYPTO := $(wildcard firmware/core/crypto/*.c) $(MONOCYPHER)/monocypher.c \
                $(addprefix $(ZCBOR)/,zcbor_common.c zcbor_decode.c)
 FUZZ_SRC_smp_frame := firmware/core/smp/wa_smp_frame.c
 FUZZ_SRC_bundle    := firmware/core/ota/wa_bundle.c $(FUZZ_CRYPTO)
-FUZZ_SRC_wasm      := $(RUNTIME)/wa_wasm.c
+FUZZ_SRC_wasm      := $(RUNTIME)/wa_wasm.c $(RUNTIME)/wa_validate.c
 # The device: agent, runtime, wasm3 and the core, on the host port's port.c.
 FUZZ_DEVICE = $(wildcard $(RUNTIME)/*.c firmware/core/agent/*.c) $(CORE_SOURCES) \
               $(SIM_PORT)/port.c firmware/fuzz/fuzz_port.c \
