@@ -49,7 +49,7 @@ APPDEV_NPM   := agent/wamr_agent/appdev/npm
 # Our C sources (the generated header and the X-macro table are left alone).
 C_SOURCES := $(wildcard $(RUNTIME)/*.c $(RUNTIME)/*.h firmware/core/agent/*.[ch] firmware/core/port/*.[ch] \
              firmware/core/smp/*.[ch] firmware/core/crypto/*.[ch] firmware/core/ota/*.[ch] \
-             firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch] \
+             firmware/tests/*.c firmware/bench/*.c examples/*/*.c bench/kernels/*.[ch] bench/*.c \
              agent/wamr_agent/appdev/templates/c/*/src/*.c \
              firmware/fuzz/*.[ch])
 
@@ -424,7 +424,7 @@ FUZZ_CRYPTO := $(wildcard firmware/core/crypto/*.c) $(MONOCYPHER)/monocypher.c \
                $(addprefix $(ZCBOR)/,zcbor_common.c zcbor_decode.c)
 FUZZ_SRC_smp_frame := firmware/core/smp/wa_smp_frame.c
 FUZZ_SRC_bundle    := firmware/core/ota/wa_bundle.c $(FUZZ_CRYPTO)
-FUZZ_SRC_wasm      := $(RUNTIME)/wa_wasm.c
+FUZZ_SRC_wasm      := $(RUNTIME)/wa_wasm.c $(RUNTIME)/wa_validate.c
 # The device: agent, runtime, wasm3 and the core, on the host port's port.c.
 FUZZ_DEVICE = $(wildcard $(RUNTIME)/*.c firmware/core/agent/*.c) $(CORE_SOURCES) \
               $(SIM_PORT)/port.c firmware/fuzz/fuzz_port.c \
@@ -544,7 +544,35 @@ demo-local: build examples
 	$(VENV)/bin/wamr-agent run $(BUILD)/examples/sensor.wasm --board esp32 \
 	    --sensor-data examples/sensor/sensor-data.csv --repeat 40
 
-bench: build examples
+# Cold start (bench/coldstart.c): load to first call timed in C, our runtime
+# against wasm3 alone, both from the fetched wasm3 and the binding's compile
+# flags; the large module is bench/coldstart_large.c (about 40 KB of wasm).
+COLDSTART_CFLAGS = -std=gnu11 -O3 -fomit-frame-pointer -fno-stack-protector -w \
+                   $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags) -I$(BUILD)/deps/wasm3
+COLDSTART_WASM3  = $(filter-out %/m3_core.c,$(wildcard $(BUILD)/deps/wasm3/m3_*.c))
+COLDSTART_ALL   := $(BENCH_OUT)/coldstart $(BENCH_OUT)/coldstart_bare $(BENCH_OUT)/coldstart_large.wasm
+
+$(BENCH_OUT)/coldstart: bench/coldstart.c $(wildcard $(RUNTIME)/*.[ch] $(RUNTIME)/*.def \
+                        $(RUNTIME)/*.flags) | $(BUILD)/.stamp-binding
+	@mkdir -p $(@D)
+	$(CC) $(COLDSTART_CFLAGS) -I$(RUNTIME) -o $@ $< $(wildcard $(RUNTIME)/*.c) \
+	    $(COLDSTART_WASM3) -lm
+
+$(BENCH_OUT)/coldstart_bare: bench/coldstart.c $(RUNTIME)/wa_engine_wasm3.flags \
+                             | $(BUILD)/.stamp-binding
+	@mkdir -p $(@D)
+	$(CC) $(COLDSTART_CFLAGS) -DWA_COLDSTART_BARE -o $@ $< $(COLDSTART_WASM3) \
+	    $(BUILD)/deps/wasm3/m3_core.c -lm
+
+$(WASM_OBJ)/coldstart_large.o: bench/coldstart_large.c | $(BUILD)/.stamp-apt
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32 -O2 -Wall -Wextra -ffreestanding -c -o $@ $<
+
+$(BENCH_OUT)/coldstart_large.wasm: $(WASM_OBJ)/coldstart_large.o
+	@mkdir -p $(@D)
+	$(WASM_CC) --target=wasm32 -nostdlib -Wl,--no-entry $(WASM_LDFLAGS) -o $@ $<
+
+bench: build examples $(COLDSTART_ALL)
 	$(PY) bench/run.py
 
 lint: setup

@@ -16,7 +16,6 @@ so a fast wrong answer cannot pass as a result.
 from __future__ import annotations
 
 import ctypes
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from api_footprint import api_footprint
 from app_build import app_build
 from app_ram import app_ram
 from chaos_link import chaos_link
+from cold_start import cold_start
 from dev_loop import dev_loop
 from flash_ops import flash_ops
 from fleet_rollout import fleet_rollout
@@ -103,23 +103,6 @@ def interpreter_speed() -> None:
     metered.close()
 
 
-def cold_start(runs: int = 1000) -> None:
-    module = Module.from_file(BUILD / "examples" / "sensor.wasm")
-    rows = []
-    for label, ticks in (("metered (default)", 20_000_000), ("unmetered", 0)):
-        rt = Runtime(bench_board(ticks))
-        samples = []
-        for _ in range(runs):
-            t0 = time.perf_counter_ns()
-            rt.instantiate(module).close()
-            samples.append(time.perf_counter_ns() - t0)
-        samples.sort()
-        rows.append([label, f"{statistics.median(samples) / 1e3:.0f}",
-                     f"{samples[int(runs * 0.9)] / 1e3:.0f}", str(runs)])
-    table("Cold start: load + link + compile + instantiate + close, sensor example "
-          f"({module.info.size} bytes)", ["mode", "median us", "p90 us", "runs"], rows)
-
-
 def binding_overhead(calls: int = 200_000) -> None:
     module = Module.from_file(BUILD / "bench" / "kernels.wasm")
     wat_noop = Module(bytes(wasmtime.wat2wasm('(module (func (export "noop")))')))
@@ -182,7 +165,7 @@ def main() -> None:
     firmware_footprint(table)
     api_footprint(table)
     interpreter_speed()
-    cold_start()
+    cold_start(table, BUILD)
     binding_overhead()
     ram_use()
     device_kernels()

@@ -1,13 +1,17 @@
 /*
  * fuzz_wasm.c - the runtime's wasm reader and CPU-metering rewriter
  * (wa_wasm.c) on arbitrary bytes: wa_wasm_summarize, the import and export
- * iterations, wa_wasm_meter_size, wa_wasm_meter and wa_wasm_meter_to.
+ * iterations, wa_wasm_meter_size, wa_wasm_meter, wa_wasm_meter_to and
+ * wa_wasm_meter_into; wa_wasm_validate_counting and wa_wasm_summarize_sections.
  *
  * Invariants: names point into the module; the three metering entry points
  * agree (same result, same size, the same bytes), meter_size's size is exact;
- * a metered module reads back with one more type, function and global, the
- * same stack top, loops and imports, within wa_wasm_meter_bound (a module
- * without code comes back unchanged).
+ * a module the validator accepts the summary accepts, with the same counts
+ * (wa_check_fit's shortcut); on a module the summary accepts, the one-pass
+ * wa_wasm_meter_into fails where they fail and else writes the same bytes,
+ * refusing a buffer one byte short; a metered module reads back with one
+ * more type, function and global, the same stack top, loops and imports,
+ * within wa_wasm_meter_bound (a module without code comes back unchanged).
  */
 #include <string.h>
 
@@ -68,6 +72,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int src = wa_wasm_summarize(data, len, &sum, msg, sizeof msg);
     FUZZ_CHECK(memchr(msg, 0, sizeof msg) != NULL);
 
+    /* The load checks' shortcut (wa_check_fit): what the validator accepts the
+     * whole summary accepts, with the loops, branches and memory.size/grow the
+     * validator counts, and the summary of the sections alone differs only in
+     * those. */
+    wa_wasm_summary_t counts;
+    wa_wasm_summary_t sections;
+    if (wa_wasm_validate_counting(data, len, &counts, NULL, 0) == WA_OK) {
+        FUZZ_CHECK(src == WA_OK && counts.num_loops == sum.num_loops &&
+                   counts.num_branches == sum.num_branches && counts.memory_ops == sum.memory_ops);
+        FUZZ_CHECK(wa_wasm_summarize_sections(data, len, &sections, NULL, 0) == WA_OK);
+        sections.num_loops = counts.num_loops;
+        sections.num_branches = counts.num_branches;
+        sections.memory_ops = counts.memory_ops;
+        FUZZ_CHECK(memcmp(&sections, &sum, sizeof sum) == 0);
+    }
+
     span_t imports = {data, len, 0};
     span_t exports = {data, len, 0};
     int irc = wa_wasm_for_each_import(data, len, check_extern, &imports, msg, sizeof msg);
@@ -93,6 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int mrc_to = wa_wasm_meter_to(data, len, to_buf, &sink, &streamed_len, msg, sizeof msg);
     FUZZ_CHECK(mrc == mrc_size && mrc == mrc_to);
     if (mrc != WA_OK) {
+        uint32_t into_len = 0;
+        FUZZ_CHECK(src != WA_OK || wa_wasm_meter_into(data, len, s_streamed, sizeof s_streamed,
+                                                      &into_len, msg, sizeof msg) != WA_OK);
         return 0;
     }
     FUZZ_CHECK(out_len == size_len && out_len == streamed_len && sink.len == out_len);
@@ -106,6 +129,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (src != WA_OK) {
         return 0;
+    }
+    uint32_t into_len = 0;
+    uint32_t cap = wa_wasm_meter_bound(len, &sum) + WA_WASM_METER_ROOM;
+    FUZZ_CHECK(cap <= sizeof s_streamed);
+    FUZZ_CHECK(wa_wasm_meter_into(data, len, s_streamed, cap, &into_len, msg, sizeof msg) == WA_OK);
+    FUZZ_CHECK(into_len == out_len && memcmp(s_out, s_streamed, out_len) == 0);
+    if (out_len > 0) {
+        int rc = wa_wasm_meter_into(data, len, s_streamed, out_len - 1, &into_len, msg, sizeof msg);
+        FUZZ_CHECK(rc == WA_ERR_TOO_LARGE);
     }
     if (tick == 0xFFFFFFFFu) { /* no code section: nothing to meter, the module as it was */
         FUZZ_CHECK(out_len == len && memcmp(s_out, data, len) == 0);

@@ -130,11 +130,16 @@ int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
 int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
                             char *msg, size_t msg_len);
 int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len);
+int wa_wasm_validate_counting(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *counts,
+                              char *msg, size_t msg_len);
 int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
                        size_t msg_len);
 int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
                   uint32_t *out_len, uint32_t *tick_func, char *msg, size_t msg_len);
 uint32_t wa_wasm_meter_bound(uint32_t len, const wa_wasm_summary_t *s);
+int wa_wasm_meter_into(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
+                       uint32_t *out_len, char *msg, size_t msg_len);
+#define WA_WASM_METER_ROOM ...
 
 /* binding-only helpers (defined below in the generated source) */
 int wa_bench_call_loop(wa_app_t *app, const char *name, uint32_t count, wa_error_t *err);

@@ -80,6 +80,22 @@ uint32_t wa_linear_memory(const wa_wasm_summary_t *s, int *why)
     return (uint32_t)(*why == WA_SHRINK_DONE && need < full ? need : full);
 }
 
+/* Why a module is refused: the whole summary's error, else the validator's. */
+static int refusal(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *s, char *msg,
+                   size_t msg_len, wa_error_t *err)
+{
+    int rc = wa_wasm_summarize(wasm, len, s, msg, msg_len);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "%s module: %s",
+                            rc == WA_ERR_NOT_SUPPORTED ? "unsupported" : "malformed", msg);
+    }
+    rc = wa_wasm_validate(wasm, len, msg, msg_len);
+    if (rc != WA_OK) {
+        return wa_error_set(err, rc, "%s%s", rc == WA_ERR_MALFORMED ? "invalid module: " : "", msg);
+    }
+    return WA_OK;
+}
+
 int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                  wa_wasm_summary_t *summary, wa_error_t *err)
 {
@@ -92,14 +108,14 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                             "module is %u bytes (%u KiB); the board accepts at most %u KiB",
                             (unsigned)len, kib(len), kib(budget->module_bytes));
     }
-    int rc = wa_wasm_summarize(wasm, len, s, msg, sizeof msg);
-    if (rc != WA_OK) {
-        return wa_error_set(err, rc, "%s module: %s",
-                            rc == WA_ERR_NOT_SUPPORTED ? "unsupported" : "malformed", msg);
+    /* The bodies read once, by the validator; a refused module is read
+     * again for the error the whole summary, then the validator, find first. */
+    int rc = wa_wasm_summarize_sections(wasm, len, s, msg, sizeof msg);
+    if (rc == WA_OK) {
+        rc = wa_wasm_validate_counting(wasm, len, s, msg, sizeof msg);
     }
-    rc = wa_wasm_validate(wasm, len, msg, sizeof msg);
-    if (rc != WA_OK) {
-        return wa_error_set(err, rc, "%s%s", rc == WA_ERR_MALFORMED ? "invalid module: " : "", msg);
+    if (rc != WA_OK && (rc = refusal(wasm, len, s, msg, sizeof msg, err)) != WA_OK) {
+        return rc;
     }
     if (s->elem_past_end != 0) { /* valid, but it cannot be instantiated */
         return wa_error_set(err, WA_ERR_LOAD_FAILED,
@@ -272,23 +288,6 @@ int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len
 
 /* ---- load --------------------------------------------------------------- */
 
-typedef struct buffer_sink {
-    uint8_t *out;
-    uint32_t cap;
-    uint32_t len;
-} buffer_sink_t;
-
-static int put_buffer(void *ctx, const uint8_t *data, uint32_t len)
-{
-    buffer_sink_t *b = (buffer_sink_t *)ctx;
-    if (len > b->cap - b->len) {
-        return WA_ERR_TOO_LARGE; /* cannot happen: wa_wasm_meter_bound is an upper bound */
-    }
-    memcpy(b->out + b->len, data, len);
-    b->len += len;
-    return WA_OK;
-}
-
 /* The bytes the engine reads: a metered copy in RAM, or the caller's bytes in
  * place when they need no metering (no CPU budget, or metered already) and
  * no rewrite for the engine (summary->needs_rewrite). */
@@ -304,13 +303,13 @@ static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
         app->metered = in_place;
         return WA_OK;
     }
-    uint32_t cap = wa_wasm_meter_bound(len, summary); /* saves an extra pass */
-    app->module = malloc(cap ? cap : 1);
+    uint32_t bound = wa_wasm_meter_bound(len, summary); /* saves a pass counting */
+    uint32_t cap = bound < UINT32_MAX - WA_WASM_METER_ROOM ? bound + WA_WASM_METER_ROOM : bound;
+    app->module = malloc(cap);
     if (app->module == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for a %u-byte module", (unsigned)cap);
     }
-    buffer_sink_t sink = {app->module, cap, 0};
-    int rc = wa_wasm_meter_to(wasm, len, put_buffer, &sink, &app->module_len, msg, sizeof msg);
+    int rc = wa_wasm_meter_into(wasm, len, app->module, cap, &app->module_len, msg, sizeof msg);
     if (rc != WA_OK) {
         return wa_error_set(err, rc, "cannot meter the module: %s", msg);
     }

@@ -43,6 +43,7 @@ typedef struct frame {
 typedef struct vstate {
     module_t m;
     uint32_t num_types, num_funcs, num_globals, num_tables, num_memories, num_data;
+    uint32_t loops, branches, memory_ops;      /* counted as wa_wasm_summarize counts them */
     uint32_t type_at[WA_VALIDATE_MAX_TYPES];   /* offset of each type's 0x60 */
     uint16_t func_type[WA_VALIDATE_MAX_FUNCS]; /* imported, then defined */
     uint8_t global[WA_VALIDATE_MAX_GLOBALS];   /* value type | MUT_BIT */
@@ -822,6 +823,8 @@ static void control(cursor_t *c, vstate_t *v, uint8_t op)
 {
     uint32_t n;
     const uint8_t *types = NULL;
+    v->loops += op == OP_LOOP;
+    v->branches += op >= OP_BR; /* br, br_if, br_table, return */
     switch (op) {
     case 0x00: set_unreachable(v); break;
     case 0x02:
@@ -896,6 +899,7 @@ static void instruction(cursor_t *c, vstate_t *v, uint8_t op)
     } else if (op >= 0x28 && op <= 0x3E) {
         memory_access(c, v, op);
     } else if (op == 0x3F || op == 0x40) {
+        v->memory_ops++;
         zero_byte(c);
         need_memory(c, v);
         apply(c, v, op == 0x3F ? "" : "i", 'i');
@@ -1035,10 +1039,21 @@ static int validate(vstate_t *v)
     return v->m.diag.rc;
 }
 
-int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len)
+int wa_wasm_validate_counting(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *counts,
+                              char *msg, size_t msg_len)
 {
     vstate_t *v = &s_v;
     memset(v, 0, offsetof(vstate_t, type_at));
     int rc = rd_open(&v->m, wasm, len, msg, msg_len);
-    return rc == WA_OK ? validate(v) : rc;
+    rc = rc == WA_OK ? validate(v) : rc;
+    counts->num_loops = v->loops;
+    counts->num_branches = v->branches;
+    counts->memory_ops = v->memory_ops;
+    return rc;
+}
+
+int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len)
+{
+    wa_wasm_summary_t counts;
+    return wa_wasm_validate_counting(wasm, len, &counts, msg, msg_len);
 }

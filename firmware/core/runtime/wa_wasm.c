@@ -11,7 +11,9 @@
  *
  * The metering rewrite is written by the same code twice: once into a
  * writer with no buffer that only counts (to learn sizes that must precede
- * their contents), once for real.
+ * their contents), once for real; or, into a buffer with room to spare
+ * (wa_wasm_meter_into), once: a size's place is reserved, the contents
+ * written behind it, and moved down behind the size once it is known.
  */
 #include "wa_wasm_read.h"
 
@@ -56,14 +58,10 @@ typedef struct writer {
     wa_wasm_sink sink; /* instead of out: bytes go to sink(ctx, ...) in order */
     void *ctx;
     int sink_rc; /* the first error sink returned */
+    int patch;   /* out has room (wa_wasm_meter_into): sizes are patched in, not counted first */
 } writer_t;
 
 /* ---- errors --------------------------------------------------------------- */
-
-int rd_ok(const cursor_t *c)
-{
-    return c->diag->rc == WA_OK;
-}
 
 static void say(diag_t *d, const char *fmt, ...)
 {
@@ -191,11 +189,6 @@ uint64_t rd_leb(cursor_t *c, unsigned bits, int is_signed)
     return v;
 }
 
-uint32_t rd_u32(cursor_t *c)
-{
-    return (uint32_t)rd_leb(c, 32, 0);
-}
-
 const char *rd_name(cursor_t *c, uint32_t *len)
 {
     uint32_t n = rd_u32(c);
@@ -317,7 +310,7 @@ enum imm {
     IMM_UNKNOWN
 };
 
-static enum imm immediate_kind(uint8_t op)
+static inline enum imm immediate_kind(uint8_t op)
 {
     if (op >= 0x45 && op <= 0xC4) {
         return IMM_NONE; /* numeric and sign extension */
@@ -966,7 +959,7 @@ static int on_body(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     (void)ctx;
     c->func = m->sum.num_func_imports + i;
     read_body(c, &b);
-    if (rd_ok(c)) {
+    if (rd_ok(c) && !m->skim) {
         cursor_t in = body_cursor(c, &b);
         m->sum.num_loops += count_loops(&in, &m->sum);
     }
@@ -1054,11 +1047,12 @@ static int summarize_module(module_t *m)
     return m->diag.rc;
 }
 
-int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
-                      size_t msg_len)
+static int summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, int skim, char *msg,
+                     size_t msg_len)
 {
     module_t m;
     int rc = rd_open(&m, wasm, len, msg, msg_len);
+    m.skim = skim;
     if (rc == WA_OK) {
         rc = summarize_module(&m);
     }
@@ -1066,6 +1060,18 @@ int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out,
         *out = m.sum;
     }
     return rc;
+}
+
+int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
+                      size_t msg_len)
+{
+    return summarize(wasm, len, out, 0, msg, msg_len);
+}
+
+int wa_wasm_summarize_sections(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
+                               size_t msg_len)
+{
+    return summarize(wasm, len, out, 1, msg, msg_len);
 }
 
 /* ---- imports and exports -------------------------------------------------- */
@@ -1251,6 +1257,8 @@ static void put_bytes(writer_t *w, const uint8_t *p, uint32_t n)
         w->sink_rc = w->sink(w->ctx, p, n);
     } else if (w->out != NULL && n > 0 && w->len + n <= w->cap) {
         memcpy(w->out + w->len, p, n);
+    } else if (w->out != NULL && n > 0) {
+        w->sink_rc = WA_ERR_TOO_LARGE; /* the buffer is short (wa_wasm_meter_into) */
     }
     w->len += n;
 }
@@ -1361,7 +1369,9 @@ static const uint8_t STORE[] = {OP_LOCAL_GET, IDX_LOCAL, OP_GLOBAL_SET, IDX_FUEL
 typedef struct walk {
     module_t *m;
     writer_t *w;
-    uint32_t local;
+    uint32_t local; /* set with the first region (fuel_local) */
+    uint32_t type;  /* the function's type and locals, for that */
+    uint32_t num_locals;
     uint32_t from;
     uint32_t region;
     uint32_t regions; /* counted: the local is only declared when > 0 */
@@ -1421,9 +1431,14 @@ static int branch_leaves(walk_t *k, cursor_t *c, uint8_t op, uint32_t depth)
     return leaves;
 }
 
+static uint32_t type_params(module_t *m, uint32_t type);
+
 static void walk_loop(walk_t *k, cursor_t *c, uint32_t at, uint32_t depth)
 {
     if (k->region == 0 && !loop_calls(k->m, c)) {
+        if (k->regions == 0) { /* the counter: a local after the function's own */
+            k->local = type_params(k->m, k->type) + k->num_locals;
+        }
         k->region = depth;
         k->regions++;
         put_template(k, at, LOAD, sizeof LOAD);
@@ -1494,13 +1509,55 @@ typedef struct code_emit {
     cursor_t funcs; /* the function section's entry of the next body */
 } code_emit_t;
 
-/* Copies a body with the fuel checks; a body with a region declares one
- * more i32 local, the counter, after its own. */
-static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+/* The size of a body's locals: its own, and with a region (k->regions) one
+ * more group, the counter. */
+static uint64_t locals_len(const body_t *b, const walk_t *k)
+{
+    uint8_t buf[10];
+    return k->regions ? encode_leb((uint64_t)b->num_groups + 1, buf) + (b->code - b->groups) + 2u
+                      : b->code - b->start;
+}
+
+static void put_locals(module_t *m, writer_t *w, const body_t *b, const walk_t *k)
 {
     static const uint8_t one_i32[] = {0x01, TYPE_I32};
+    if (k->regions) {
+        put_leb(w, (uint64_t)b->num_groups + 1);
+        put_bytes(w, m->wasm + b->groups, b->code - b->groups);
+        put_bytes(w, one_i32, sizeof one_i32);
+    } else {
+        put_bytes(w, m->wasm + b->start, b->code - b->start);
+    }
+}
+
+/* Patch mode: `room` bytes at `at` were reserved for a size and a head of
+ * head_len bytes; what was written behind them (the tail) moves down behind
+ * the size (head + tail), which is written; the caller writes the head and
+ * adds the tail's length, returned, to w->len. */
+static uint64_t patch_size(writer_t *w, const cursor_t *c, uint64_t at, uint32_t room,
+                           uint64_t head_len)
+{
+    uint8_t buf[10];
+    uint64_t tail = w->len - at - room;
+    check_size(c, head_len + tail);
+    uint32_t n = encode_leb(head_len + tail, buf);
+    if (w->len <= w->cap) {
+        memmove(w->out + at + n + head_len, w->out + at + room, tail);
+    }
+    w->len = at;
+    put_bytes(w, buf, n);
+    return tail;
+}
+
+/* Copies a body with the fuel checks; a body with a region declares one
+ * more i32 local, the counter, after its own. The walk learns the size:
+ * counted first, or (patch mode) written once behind room for size and
+ * locals (at most 5 + 5 + groups + 2 bytes). */
+static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
+{
     code_emit_t *e = (code_emit_t *)ctx;
-    writer_t probe = {NULL, 0, 0, NULL, NULL, WA_OK};
+    writer_t *w = e->w;
+    writer_t probe = {NULL, 0, 0, NULL, NULL, WA_OK, 0};
     body_t b;
     uint32_t type = rd_u32(&e->funcs);
     c->func = m->sum.num_func_imports + i;
@@ -1508,31 +1565,30 @@ static int on_body_emit(module_t *m, cursor_t *c, uint32_t i, void *ctx)
     if (!rd_ok(c)) {
         return 0;
     }
-    walk_t k = {m, &probe, 0, 0, 0, 0};
+    walk_t k = {.m = m, .w = w->patch ? w : &probe, .type = type, .num_locals = b.num_locals};
     cursor_t in = body_cursor(c, &b);
-    if (count_loops(&in, NULL) > 0) {
-        k.local = type_params(m, type) + b.num_locals;
-    }
-    in = body_cursor(c, &b);
+    uint64_t at = w->len;
+    uint32_t room = 12u + (b.code - b.groups);
+    w->len += w->patch ? room : 0u;
     walk_body(&k, &in);
-    uint8_t buf[10];
-    uint64_t locals = k.regions ? encode_leb((uint64_t)b.num_groups + 1, buf) +
-                                      (b.code - b.groups) + sizeof one_i32
-                                : b.code - b.start;
-    uint64_t size = locals + probe.len;
-    check_size(c, size);
-    k.w = e->w;
-    put_leb(k.w, size);
-    if (k.regions) {
-        put_leb(k.w, (uint64_t)b.num_groups + 1);
-        put_bytes(k.w, m->wasm + b.groups, b.code - b.groups);
-        put_bytes(k.w, one_i32, sizeof one_i32);
+    uint64_t locals = locals_len(&b, &k);
+    if (w->patch) {
+        uint64_t tail = patch_size(w, c, at, room, locals);
+        put_locals(m, w, &b, &k);
+        w->len += tail;
     } else {
-        put_bytes(k.w, m->wasm + b.start, b.code - b.start);
+        check_size(c, locals + probe.len);
+        put_leb(w, locals + probe.len);
+        if (w->out == NULL && w->sink == NULL) { /* only counting: the walk counted */
+            w->len += locals + probe.len;
+        } else {
+            put_locals(m, w, &b, &k);
+            in = body_cursor(c, &b);
+            k.w = w;
+            k.region = k.regions = 0;
+            walk_body(&k, &in);
+        }
     }
-    in = body_cursor(c, &b);
-    k.region = k.regions = 0;
-    walk_body(&k, &in);
     c->func = NO_FUNC;
     return 0;
 }
@@ -1572,11 +1628,18 @@ typedef void (*emit_fn)(module_t *m, writer_t *w);
 
 static void emit_section(module_t *m, writer_t *w, unsigned id, emit_fn fn)
 {
-    writer_t probe = {NULL, 0, 0, NULL, NULL, WA_OK};
+    writer_t probe = {NULL, 0, 0, NULL, NULL, WA_OK, 0};
     cursor_t c = rd_section(m, id);
+    put_u8(w, (uint8_t)id);
+    if (w->patch) {
+        uint64_t at = w->len;
+        w->len += 5u;
+        fn(m, w);
+        w->len += patch_size(w, &c, at, 5u, 0u);
+        return;
+    }
     fn(m, &probe);
     check_size(&c, probe.len);
-    put_u8(w, (uint8_t)id);
     put_leb(w, probe.len);
     fn(m, w);
 }
@@ -1637,6 +1700,7 @@ static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t
 {
     module_t m;
     int rc = rd_open(&m, wasm, len, msg, msg_len);
+    m.skim = w->patch;
     if (rc == WA_OK) {
         rc = summarize_module(&m);
     }
@@ -1656,7 +1720,7 @@ static int meter_module(const uint8_t *wasm, uint32_t len, writer_t *w, uint32_t
 int wa_wasm_meter_size(const uint8_t *wasm, uint32_t len, uint32_t *out_len, char *msg,
                        size_t msg_len)
 {
-    writer_t w = {NULL, 0, 0, NULL, NULL, WA_OK};
+    writer_t w = {NULL, 0, 0, NULL, NULL, WA_OK, 0};
     uint32_t tick;
     int rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
     if (rc == WA_OK && out_len != NULL) {
@@ -1681,7 +1745,7 @@ int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_
         }
         return WA_ERR_TOO_LARGE;
     }
-    writer_t w = {out, out_cap, 0, NULL, NULL, WA_OK};
+    writer_t w = {out, out_cap, 0, NULL, NULL, WA_OK, 0};
     rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
     if (rc == WA_OK && w.len != need) {
         rc = WA_ERR_UNKNOWN; /* cannot happen: both passes run the same code */
@@ -1700,7 +1764,7 @@ int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_
 int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void *ctx,
                      uint32_t *out_len, char *msg, size_t msg_len)
 {
-    writer_t w = {NULL, 0, 0, sink, ctx, WA_OK};
+    writer_t w = {NULL, 0, 0, sink, ctx, WA_OK, 0};
     uint32_t tick;
     int rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
     if (rc == WA_OK && w.sink_rc != WA_OK) {
@@ -1708,6 +1772,21 @@ int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void 
         if (msg != NULL && msg_len > 0) {
             snprintf(msg, msg_len, "writing the metered module failed (error %d)", rc);
         }
+    }
+    if (rc == WA_OK && out_len != NULL) {
+        *out_len = (uint32_t)w.len;
+    }
+    return rc;
+}
+
+int wa_wasm_meter_into(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
+                       uint32_t *out_len, char *msg, size_t msg_len)
+{
+    writer_t w = {out, out_cap, 0, NULL, NULL, WA_OK, 1};
+    uint32_t tick;
+    int rc = meter_module(wasm, len, &w, &tick, msg, msg_len);
+    if (rc == WA_OK && (w.sink_rc != WA_OK || w.len > out_cap)) {
+        rc = WA_ERR_TOO_LARGE; /* no message: the runtime's buffer has room */
     }
     if (rc == WA_OK && out_len != NULL) {
         *out_len = (uint32_t)w.len;

@@ -93,6 +93,12 @@ typedef int (*wa_wasm_extern_cb)(void *ctx, const wa_wasm_extern_t *ext);
 int wa_wasm_summarize(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
                       size_t msg_len);
 
+/* The same without reading the function bodies (num_loops, num_branches and
+ * memory_ops stay 0; a malformed body goes unnoticed): for a caller that validates the
+ * module next, with wa_wasm_validate_counting, which reads them anyway. */
+int wa_wasm_summarize_sections(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *out, char *msg,
+                               size_t msg_len);
+
 /* Calls cb for every import, in order. Returns WA_OK, WA_ERR_MALFORMED, or
  * the callback's non-zero value. */
 int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
@@ -115,6 +121,14 @@ int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
  * static (thread-local) state of fixed size and no other memory.
  */
 int wa_wasm_validate(const uint8_t *wasm, uint32_t len, char *msg, size_t msg_len);
+
+/* wa_wasm_validate, also counting what wa_wasm_summarize counts in the
+ * function bodies: the loops, the branches (br, br_if, br_table, return) and
+ * memory.size/memory.grow. Of a valid module, wa_wasm_summarize accepts it
+ * and counts the same (num_loops, num_branches, memory_ops: the only fields
+ * of counts written). */
+int wa_wasm_validate_counting(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *counts,
+                              char *msg, size_t msg_len);
 
 /*
  * CPU metering. The rewritten module is the input with:
@@ -165,6 +179,16 @@ int wa_wasm_meter(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_
 typedef int (*wa_wasm_sink)(void *ctx, const uint8_t *data, uint32_t len);
 int wa_wasm_meter_to(const uint8_t *wasm, uint32_t len, wa_wasm_sink sink, void *ctx,
                      uint32_t *out_len, char *msg, size_t msg_len);
+
+/* The same rewrite in one pass, for the runtime (which has checked the
+ * module with wa_check_fit): out_cap must be at least
+ * wa_wasm_meter_bound() + WA_WASM_METER_ROOM, else the result may be
+ * WA_ERR_TOO_LARGE (with an empty message). The bytes are those of
+ * wa_wasm_meter(); on a module that is not valid it fails too, but not
+ * always with the same message. */
+#define WA_WASM_METER_ROOM 32u
+int wa_wasm_meter_into(const uint8_t *wasm, uint32_t len, uint8_t *out, uint32_t out_cap,
+                       uint32_t *out_len, char *msg, size_t msg_len);
 
 /* An upper bound of the metered module's size from the input's length and
  * summary alone (no pass over the code), for sizing a buffer: it counts a

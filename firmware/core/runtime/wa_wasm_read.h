@@ -104,6 +104,7 @@ typedef struct module {
     uint32_t table_min;        /* the first defined table's minimum; NO_INDEX if none */
     uint32_t noop_elements;    /* element segments that change nothing */
     uint8_t drop[SEC_COUNT];   /* sections the rewrite leaves out (see needs_rewrite) */
+    int skim;                  /* summary: bodies sized, not read (loops not counted) */
 } module_t;
 
 typedef struct limits {
@@ -112,7 +113,10 @@ typedef struct limits {
 } limits_t;
 
 /* Errors: the first one of a call is kept; `locate` appends section and offset. */
-int rd_ok(const cursor_t *c);
+static inline int rd_ok(const cursor_t *c)
+{
+    return c->diag->rc == WA_OK;
+}
 void rd_report(const cursor_t *c, int rc, int locate, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void rd_fail(const cursor_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -123,7 +127,13 @@ uint8_t rd_u8(cursor_t *c);
 int rd_peek(const cursor_t *c); /* -1 at the limit or after an error */
 const uint8_t *rd_bytes(cursor_t *c, uint32_t n);
 uint64_t rd_leb(cursor_t *c, unsigned bits, int is_signed);
-uint32_t rd_u32(cursor_t *c);
+static inline uint32_t rd_u32(cursor_t *c)
+{
+    if (rd_ok(c) && c->pos < c->end && c->wasm[c->pos] < 0x80u) { /* one byte */
+        return c->wasm[c->pos++];
+    }
+    return (uint32_t)rd_leb(c, 32, 0);
+}
 const char *rd_name(cursor_t *c, uint32_t *len);
 void rd_limits(cursor_t *c, limits_t *l);
 int rd_utf8_ok(const uint8_t *s, uint32_t n); /* 1 if valid UTF-8 */

@@ -1,0 +1,215 @@
+/*
+ * coldstart.c - load to first call, timed in C (bench/cold_start.py, `make bench`).
+ *
+ *     coldstart MODULE.wasm RUNS [metered|unmetered]
+ *
+ * Built twice (Makefile, $(BENCH_OUT)/coldstart*): against our runtime, where one
+ * run is wa_app_load() under the esp32 budget (below; fit and validation, import checks,
+ * the metering rewrite when metered, engine load, link, every function compiled,
+ * the start function and _initialize); and with -DWA_COLDSTART_BARE against wasm3
+ * 0.5.0 alone (its own m3_core.c, the same engine flags), where one run does what
+ * a plain wasm3 embedding does for the same result: environment, runtime, parse,
+ * load, link every import with its signature, m3_CompileModule (every function
+ * compiled up front, as the runtime does), the start function and _initialize.
+ * Freeing is outside the timed part. Prints "median_ns p90_ns".
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef WA_COLDSTART_BARE
+#include "m3_env.h"
+#include "wasm3.h"
+#else
+#include "wa_runtime.h"
+#endif
+
+/* The esp32 profile's budget (boards/esp32.toml), with an engine heap of 1 MiB:
+ * the large module's compiled code does not fit the profile's 64 KiB. */
+#define STACK_BYTES 16384u
+#define LINEAR_BYTES 196608u
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#ifdef WA_COLDSTART_BARE
+
+typedef struct bare {
+    IM3Environment env;
+    IM3Runtime runtime;
+} bare_t;
+
+static m3ApiRawFunction(bare_stub)
+{
+    (void)runtime;
+    (void)_ctx;
+    (void)_sp;
+    (void)_mem;
+    m3ApiSuccess();
+}
+
+static char type_char(u8 t)
+{
+    return t == c_m3Type_i64 ? 'I' : t == c_m3Type_f32 ? 'f' : t == c_m3Type_f64 ? 'F' : 'i';
+}
+
+/* wasm3's signature notation, e.g. "i(iI)", of an import's type. */
+static void signature(const M3FuncType *t, char *sig)
+{
+    *sig++ = t->numRets ? type_char(t->types[0]) : 'v';
+    *sig++ = '(';
+    for (u32 i = 0; i < t->numArgs; i++) {
+        *sig++ = type_char(t->types[t->numRets + i]);
+    }
+    *sig++ = ')';
+    *sig = '\0';
+}
+
+static M3Result bare_link(IM3Module m)
+{
+    char sig[72];
+    for (u32 i = 0; i < m->numFuncImports; i++) {
+        IM3Function f = &m->functions[i];
+        if (f->funcType->numArgs > 64) {
+            return "too many parameters";
+        }
+        signature(f->funcType, sig);
+        M3Result r =
+            m3_LinkRawFunction(m, f->import.moduleUtf8, f->import.fieldUtf8, sig, bare_stub);
+        if (r != m3Err_none) {
+            return r;
+        }
+    }
+    return m3Err_none;
+}
+
+static M3Result bare_start(IM3Module m)
+{
+    M3Result r = bare_link(m);
+    if (r == m3Err_none) {
+        r = m3_CompileModule(m);
+    }
+    if (r == m3Err_none) {
+        r = m3_RunStart(m);
+    }
+    IM3Function init = NULL;
+    if (r == m3Err_none && m3_FindFunction(&init, m->runtime, "_initialize") == m3Err_none) {
+        r = m3_CallV(init);
+    }
+    return r;
+}
+
+static int load_once(const uint8_t *wasm, uint32_t len, int metered, bare_t *out)
+{
+    (void)metered;
+    IM3Module m = NULL;
+    out->env = m3_NewEnvironment();
+    out->runtime = m3_NewRuntime(out->env, STACK_BYTES, NULL);
+    out->runtime->memoryLimit = LINEAR_BYTES;
+    M3Result r = m3_ParseModule(out->env, &m, wasm, len);
+    if (r == m3Err_none) {
+        r = m3_LoadModule(out->runtime, m);
+    }
+    if (r == m3Err_none) {
+        r = bare_start(m);
+    }
+    if (r != m3Err_none) {
+        fprintf(stderr, "wasm3: %s\n", r);
+        return 1;
+    }
+    return 0;
+}
+
+static void free_once(bare_t *b)
+{
+    m3_FreeRuntime(b->runtime);
+    m3_FreeEnvironment(b->env);
+}
+
+#else
+
+typedef wa_app_t *bare_t;
+
+static int load_once(const uint8_t *wasm, uint32_t len, int metered, wa_app_t **out)
+{
+    wa_budget_t budget = {.module_bytes = 131072,
+                          .linear_memory_bytes = LINEAR_BYTES,
+                          .stack_bytes = STACK_BYTES,
+                          .heap_bytes = 1u << 20,
+                          .cpu_ticks = metered ? 20000000u : 0u};
+    wa_host_ops_t ops;
+    wa_error_t err;
+    memset(&ops, 0, sizeof ops);
+    *out = wa_app_load(&budget, WA_CAP_ALL, &ops, wasm, len, &err);
+    if (*out == NULL) {
+        fprintf(stderr, "wa_app_load: %s\n", err.message);
+        return 1;
+    }
+    return 0;
+}
+
+static void free_once(wa_app_t **app)
+{
+    wa_app_free(*app);
+}
+
+#endif
+
+static uint8_t *read_file(const char *path, uint32_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0) {
+        return NULL;
+    }
+    long n = ftell(f);
+    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
+    rewind(f);
+    if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (uint32_t)n;
+    return buf;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t len = 0;
+    uint8_t *wasm = argc >= 3 ? read_file(argv[1], &len) : NULL;
+    long runs = argc >= 3 ? strtol(argv[2], NULL, 10) : 0;
+    int metered = argc < 4 || strcmp(argv[3], "unmetered") != 0;
+    if (wasm == NULL || runs <= 0) {
+        fprintf(stderr, "usage: %s MODULE.wasm RUNS [metered|unmetered]\n", argv[0]);
+        return 2;
+    }
+    uint64_t *samples = calloc((size_t)runs, sizeof *samples);
+    for (long i = 0; i < runs; i++) {
+        bare_t loaded;
+        uint64_t t0 = now_ns();
+        if (load_once(wasm, len, metered, &loaded) != 0) {
+            return 1;
+        }
+        samples[i] = now_ns() - t0;
+        free_once(&loaded);
+    }
+    qsort(samples, (size_t)runs, sizeof *samples, cmp_u64);
+    printf("%llu %llu\n", (unsigned long long)samples[runs / 2],
+           (unsigned long long)samples[runs * 9 / 10]);
+    free(samples);
+    free(wasm);
+    return 0;
+}
