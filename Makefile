@@ -351,20 +351,6 @@ endef
 $(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
 #@SIM-END
 
-# The benchmark kernels on the device (firmware/bench/wa_bench_main.c) in place of
-# the agent: native and wasm, with kernels.wasm embedded as a C array, and the
-# check of a bundle of the sensor example signed by the test key (which the
-# default TRUSTED_KEYS trusts); build/benchfw/<board>/firmware.elf, booted by
-# bench/qemu_bench.py (`make bench`).
-BENCH_WASM_C   := $(BUILD)/bench/kernels_wasm.c
-BENCH_BUNDLE   := $(BUILD)/bench/sensor.wab
-BENCH_BUNDLE_C := $(BUILD)/bench/sensor_bundle.c
-
-bench-firmware:
-	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw \
-	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_bench_main.c firmware/core/agent/wa_console.c \
-	    firmware/core/agent/wa_log.c bench/kernels/kernels.c $(BENCH_WASM_C) $(BENCH_BUNDLE_C)"
-
 # AOT (docs/aot.md): the kernels and the trap fixtures with their blobs for the
 # board's CPU (firmware/tools/aot_cases.py), for the bench's AOT column and the
 # differential test image build/aotdiff/<board>/firmware.elf
@@ -387,6 +373,21 @@ aot-diff-firmware: $(AOT_CASES_C)
 	    FW_EXTRA_CFLAGS=-Ifirmware/bench \
 	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_aot_diff_main.c firmware/core/agent/wa_console.c \
 	    firmware/core/agent/wa_log.c $(AOT_CASES_C)"
+
+# The benchmark kernels on the device (firmware/bench/wa_bench_main.c) in place of
+# the agent: native and wasm, with kernels.wasm embedded as a C array, and the
+# check of a bundle of the sensor example signed by the test key (which the
+# default TRUSTED_KEYS trusts); build/benchfw/<board>/firmware.elf, booted by
+# bench/qemu_bench.py (`make bench`).
+BENCH_WASM_C   := $(BUILD)/bench/kernels_wasm.c
+BENCH_BUNDLE   := $(BUILD)/bench/sensor.wab
+BENCH_BUNDLE_C := $(BUILD)/bench/sensor_bundle.c
+
+bench-firmware: $(AOT_CASES_C)
+	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw FW_EXTRA_CFLAGS=-Ifirmware/bench \
+	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_bench_main.c firmware/core/agent/wa_console.c \
+	    firmware/core/agent/wa_log.c bench/kernels/kernels.c $(BENCH_WASM_C) $(BENCH_BUNDLE_C) \
+	    firmware/bench/wa_bench_aot.c $(AOT_CASES_C)"
 
 $(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm firmware/tools/bin2c.py
 	$(PYTHON) firmware/tools/bin2c.py wa_bench_kernels_wasm $< $@

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../../bench/kernels/kernels.h"
+#include "wa_bench_aot.h"
 #include "wa_board.h"
 #include "wa_bundle.h"
 #include "wa_console.h"
@@ -172,7 +173,9 @@ void wa_agent_main(void)
                           (unsigned long)plain[k].wasm_us, (unsigned long)metered[k].wasm_us,
                           (unsigned long)metered[k].ticks, (long)want, ok);
         failures += !ok;
+        failures += wa_bench_aot(kn->name, kn->export, kn->iters, want);
     }
+    wa_bench_aot_sizes();
     failures += bench_bundle();
     wa_console_printf("bench done failures=%d\n", failures);
     wa_port_exit(failures);

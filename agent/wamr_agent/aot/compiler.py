@@ -21,7 +21,7 @@ CPUS = {
     "cortex-m7": (["-mcpu=cortex-m7", "-mfloat-abi=hard", "-mfpu=fpv5-d16"], 7 | 0x100),
     "cortex-m33": (["-mcpu=cortex-m33", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"], 33 | 0x100),
 }
-CFLAGS = ["-mthumb", "-O2", "-fpic", "-msingle-pic-base", "-mpic-register=r9",
+CFLAGS = ["-mthumb", "-Os", "-fpic", "-msingle-pic-base", "-mpic-register=r9",
           "-mno-pic-data-is-text-relative", "-ffreestanding", "-fno-common", "-fno-math-errno",
           "-fno-tree-loop-distribute-patterns", "-fno-optimize-sibling-calls", "-ffunction-sections", "-fdata-sections",
           "-DNDEBUG", "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-w"]

@@ -20,6 +20,7 @@
 
 #include "wa_engine.h"
 #include "wa_err.h"
+#include "wasm3.h"
 
 #define AOT_TRAP_BUDGET 0x100u
 #define AOT_TRAP_MEMORY 0x101u
@@ -268,26 +269,17 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
     return a;
 }
 
+/* The interpreter's text of each trap (wasm3's strings, in the firmware
+ * anyway), in the order of wa_aot_trap (index code - 1). */
 static const char *trap_text(uint32_t code)
 {
-    switch (code) {
-    case WA_AOT_TRAP_OOB:
-        return "[trap] out of bounds memory access";
-    case WA_AOT_TRAP_INT_OVERFLOW:
-        return "[trap] integer overflow";
-    case WA_AOT_TRAP_DIV_BY_ZERO:
-        return "[trap] integer divide by zero";
-    case WA_AOT_TRAP_CONVERSION:
-        return "[trap] invalid conversion to integer";
-    case WA_AOT_TRAP_UNREACHABLE:
-        return "[trap] unreachable executed";
-    case WA_AOT_TRAP_CALL_INDIRECT:
-        return "[trap] indirect call type mismatch";
-    case WA_AOT_TRAP_STACK:
-        return "[trap] stack overflow";
-    default:
-        return "[trap] AOT code trapped";
-    }
+    static const M3Result *const texts[8] = {
+        &m3Err_trapOutOfBoundsMemoryAccess, &m3Err_trapIntegerOverflow,
+        &m3Err_trapDivisionByZero,          &m3Err_trapIntegerConversion,
+        &m3Err_trapUnreachable,             &m3Err_trapIndirectCallTypeMismatch,
+        &m3Err_trapAbort,                   &m3Err_trapStackOverflow,
+    };
+    return code - 1u < 8u ? *texts[code - 1u] : m3Err_trapAbort;
 }
 
 /* agent_err of a trap, in the order of wa_aot_trap (index code - 1). */
