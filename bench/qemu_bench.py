@@ -7,7 +7,7 @@ counts, repeatable from run to run, not host time.
 
 - ``device_kernels()``: bench/kernels/kernels.c natively on the M4 and as wasm
   (unmetered and metered) in the firmware image of firmware/bench/wa_bench_main.c,
-  and in the same image the check of a signed bundle of the sensor example
+  as AOT code under the CPU budget (``aot_kernels()``, docs/aot.md), and in the same image the check of a signed bundle of the sensor example
   (Ed25519 signature, module SHA-256).
 - ``boot_timing()``: the real firmware with the sensor example preloaded, to the
   banner, the app start and "agent ready".
@@ -71,7 +71,36 @@ def device_kernels() -> None:
           f"({BOARD} under QEMU -icount shift=0: 1 us = 1000 instructions); same source, "
           "checksums equal", ["kernel", "iters", "native us", "wasm us", "metered us",
                               "wasm/native", "metered/native", "metering", "ticks/call"], rows)
+    aot_kernels(lines, results)
     bundle_check(lines)
+
+
+def aot_kernels(lines: list[str], kernels: list[dict[str, str]]) -> None:
+    """The 'bench aot' lines: each kernel as AOT code under the CPU budget
+    (docs/aot.md) against native and the metered interpreter, and the sizes."""
+    aot = {r["kernel"]: r for r in (_fields(ln) for ln in lines if ln.startswith("bench aot "))}
+    sizes = [_fields(ln) for ln in lines if ln.startswith("bench aot_size ")]
+    rows = []
+    for r in kernels:
+        a = aot.get(r["kernel"])
+        if a is None or a["ok"] != "1" or a["ticks"] != r["ticks"]:
+            sys.exit(f"bench_{r['kernel']}: AOT code missing, wrong or metered differently")
+        native, metered, us = (int(x) for x in (r["native_us"], r["metered_us"], a["aot_us"]))
+        rows.append([r["kernel"], f"{native:,}", f"{us:,}", f"{us / native:.2f}x",
+                     f"{metered / native:.1f}x", f"{int(a['ticks']):,}"])
+    table(f"AOT metered on the device: wasm2c + arm-none-eabi-gcc -Os, run in place, CPU "
+          f"budget enforced, Cortex-M4 ({BOARD}, QEMU -icount shift=0); checksums and ticks "
+          "equal to the interpreter's", ["kernel", "native us", "AOT metered us",
+                                          "AOT metered/native", "interp. metered/native",
+                                          "ticks/call"], rows)
+    if len(sizes) != 1:
+        sys.exit("bench: the AOT size line is missing")
+    z = {k: int(v) for k, v in sizes[0].items()}
+    table("AOT code size (kernels module, Cortex-M4)",
+          ["wasm bytes", "AOT code bytes", "code/wasm", "blob bytes", "RAM (data, GOT, instance)"],
+          [[f"{z['wasm_bytes']:,}", f"{z['code_bytes']:,}",
+            f"{z['code_bytes'] / z['wasm_bytes']:.2f}x", f"{z['blob_bytes']:,}",
+            f"{z['ram_bytes']:,} + linear memory"]])
 
 
 def bundle_check(lines: list[str]) -> None:
