@@ -28,22 +28,25 @@ typedef struct call {
     int nargs;
     int32_t arg;
     uint32_t cpu_ticks;
+    uint32_t grants; /* non-zero: natives get an app loaded with these */
 } call_t;
 
 static const call_t CALLS[] = {
-    {"kernels", "bench_crc32", 1, 3, 20000000},
-    {"kernels", "bench_matmul", 1, 2, 20000000},
-    {"kernels", "bench_filter", 1, 2, 20000000},
-    {"kernels", "bench_noop", 1, 7, 20000000},
-    {"kernels", "bench_crc32", 1, 3, 5000},
-    {"trap_oob", "run", 0, 0, 1000},
-    {"trap_div_zero", "run", 1, 0, 1000},
-    {"trap_div_zero", "run", 1, 5, 1000},
-    {"trap_unreachable", "run", 0, 0, 1000},
-    {"spin", "spin", 1, 1000, 20000000},
-    {"spin", "spin", 1, 100000, 50000},
-    {"busy_calls", "run", 0, 0, 10000},
-    {"recursion", "run", 0, 0, 20000000},
+    {"kernels", "bench_crc32", 1, 3, 20000000, 0},
+    {"kernels", "bench_matmul", 1, 2, 20000000, 0},
+    {"kernels", "bench_filter", 1, 2, 20000000, 0},
+    {"kernels", "bench_noop", 1, 7, 20000000, 0},
+    {"kernels", "bench_crc32", 1, 3, 5000, 0},
+    {"trap_oob", "run", 0, 0, 1000, 0},
+    {"trap_div_zero", "run", 1, 0, 1000, 0},
+    {"trap_div_zero", "run", 1, 5, 1000, 0},
+    {"trap_unreachable", "run", 0, 0, 1000, 0},
+    {"spin", "spin", 1, 1000, 20000000, 0},
+    {"spin", "spin", 1, 100000, 50000, 0},
+    {"busy_calls", "run", 0, 0, 10000, 0},
+    {"recursion", "run", 0, 0, 20000000, 0},
+    {"imports_sensor", "run", 0, 0, 1000, WA_CAP_SENSOR | WA_CAP_LOG},
+    {"imports_sensor", "run", 0, 0, 1000, WA_CAP_LOG},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])
@@ -76,7 +79,7 @@ static void run_wasm(uint32_t n, const call_t *c, const wa_aot_case_t *k)
     wa_error_t err;
     wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
     uint32_t nres = 0;
-    wa_app_t *app = wa_app_load(&budget, 0, &NO_OPS, k->wasm, k->wasm_len, &err);
+    wa_app_t *app = wa_app_load(&budget, c->grants, &NO_OPS, k->wasm, k->wasm_len, &err);
     if (app == NULL) {
         report(n, c, "wasm", err.code, &res, 0, 0, err.message);
         return;
@@ -88,20 +91,36 @@ static void run_wasm(uint32_t n, const call_t *c, const wa_aot_case_t *k)
     wa_app_free(app);
 }
 
+/* The app the natives of an AOT call get: the module loaded by the runtime
+ * (its interpreter state unused), or NULL for a call without grants. */
+static wa_app_t *natives_app(const call_t *c, const wa_aot_case_t *k)
+{
+    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, 0, WA_BOARD_BUDGET_STACK_BYTES,
+                          WA_BOARD_BUDGET_HEAP_BYTES, 0};
+    wa_error_t err;
+    budget.linear_memory_bytes = WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES;
+    return c->grants ? wa_app_load(&budget, WA_CAP_ALL, &NO_OPS, k->wasm, k->wasm_len, &err)
+                     : NULL;
+}
+
 static void run_aot(uint32_t n, const call_t *c, const wa_aot_case_t *k)
 {
     wa_error_t err = {0};
+    wa_app_t *app = natives_app(c, k);
     wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
     uint32_t nres = 0;
     uint64_t ticks = 0;
     uint32_t ram_len = wa_aot_ram_bytes(k->aot, k->aot_len);
     uint8_t *ram = malloc(ram_len);
-    wa_aot_t *a = ram ? wa_aot_load(k->aot, k->aot_len, ram, ram_len, NULL, 0, &err) : NULL;
+    wa_aot_t *a = ram ? wa_aot_load(k->aot, k->aot_len, ram, ram_len, app, c->grants, &err) : NULL;
     int rc = a == NULL ? (ram ? err.code : WA_ERR_NO_MEMORY)
                        : wa_aot_call(a, c->export, &arg, (uint32_t)c->nargs, &res, &nres,
                                      c->cpu_ticks, AOT_STACK_BYTES, &ticks, &err);
     report(n, c, "aot", rc, &res, nres, ticks, err.message);
     free(ram);
+    if (app != NULL) {
+        wa_app_free(app);
+    }
 }
 
 void wa_agent_main(void)

@@ -15,6 +15,7 @@ ANCHOR = "static bool s_module_initialized"
 _C_SIG = {"u32": "i", "u64": "I", "f32": "f", "f64": "F", "void": "v"}
 _DECL = re.compile(r"/\* (import|export): '([^']*)'(?: '([^']*)')? \*/\n(\w+\*?) (\w+)\(([^)]*)\);")
 _MEM_FIELD = re.compile(r"^\s*wasm_rt_memory_t(\*?) w2c_(\w+);", re.M)
+_IMPORTED = re.compile(r"^\s+wasm_rt_(?:memory|funcref_table|externref_table)_t ?\* ?\w+;", re.M)
 _ALLOC_MEM = re.compile(r"wasm_rt_allocate_memory\(&instance->w2c_\w+, (\d+), (\d+)\);")
 _INIT_GLOBALS = re.compile(r"static void init_globals\(\w+\* instance\) \{\n(.*?)\n\}", re.S)
 _INSTANTIATE = re.compile(r"void (Z_\w+)_instantiate\((\w+)\*((?:, struct \w+\*)*)\);")
@@ -79,8 +80,9 @@ def read_facts(header: str, source: str) -> Facts:
     if inst is None or ANCHOR not in source:
         raise AotError("unexpected wasm2c output (instantiate or anchor missing)")
     mems = _MEM_FIELD.findall(header)
-    if any(ptr for ptr, _ in mems) or len(mems) > 1:
-        raise AotError("the module imports its memory or has several: not supported by AOT")
+    if _IMPORTED.search(header) or len(mems) > 1:
+        raise AotError("the module imports a memory or table, or has several memories: not "
+                       "supported by AOT")
     alloc = _ALLOC_MEM.search(source)
     pages = int(alloc.group(1)) if alloc else 0
     globals_init = _INIT_GLOBALS.search(source)

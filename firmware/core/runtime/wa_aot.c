@@ -25,6 +25,7 @@
 #define AOT_TRAP_BUDGET 0x100u
 #define AOT_TRAP_MEMORY 0x101u
 #define AOT_TRAP_NATIVE 0x102u
+#define AOT_TRAP_ENOSYS 0x103u
 #define AOT_FUEL_SLICE (1 << 20)
 
 struct wa_aot {
@@ -83,11 +84,21 @@ static void *aot_alloc(uint32_t bytes)
     return p;
 }
 
+/* A WASI function outside the subset (no native) returns ENOSYS, as in the
+ * interpreter; one without a result traps. */
 static void aot_call_native(uint32_t i, uint64_t *slots)
 {
     wa_aot_t *a = s_cur;
-    uint32_t mem_len = a->h->mem_pages * 65536u;
-    if (a->natives[i]->fn(a->app, slots, a->mem, mem_len) != 0) {
+    const wa_native_t *n = a->natives[i];
+    if (n == NULL) {
+        const wa_aot_extern_t *imp = (const wa_aot_extern_t *)(a->exports - a->h->nimports) + i;
+        if (a->strings[imp->third] != 'i') {
+            aot_trap(AOT_TRAP_ENOSYS);
+        }
+        slots[0] = 52; /* WASI ENOSYS */
+        return;
+    }
+    if (n->fn(a->app, slots, a->mem, a->h->mem_pages * 65536u) != 0) {
         aot_trap(AOT_TRAP_NATIVE);
     }
 }
@@ -110,24 +121,12 @@ static const char *str_at(const wa_aot_t *a, uint32_t off)
     return off < a->h->strings_len ? a->strings + off : "";
 }
 
-/* Binds import i: the native of that name, its exact signature, its grant. */
+/* Binds import i as the runtime links an interpreted module's. */
 static int bind_import(wa_aot_t *a, const wa_aot_extern_t *imp, uint32_t i, uint32_t grants,
                        wa_error_t *err)
 {
-    const char *n = str_at(a, imp->name), *m = str_at(a, imp->second), *sig = str_at(a, imp->third);
-    const wa_native_t *nat = wa_natives_find(m, (uint32_t)strlen(m), n, (uint32_t)strlen(n));
-    if (nat == NULL) {
-        return wa_error_set(err, WA_ERR_UNKNOWN_IMPORT, "unknown import %s.%s", m, n);
-    }
-    if (strcmp(nat->sig, sig) != 0) {
-        return wa_error_set(err, WA_ERR_IMPORT_TYPE, "import %s.%s has type %s; the API declares %s",
-                            m, n, sig, nat->sig);
-    }
-    if (nat->cap != 0 && (grants & nat->cap) == 0) {
-        return wa_error_set(err, WA_ERR_NOT_GRANTED, "import %s.%s is not granted", m, n);
-    }
-    a->natives[i] = nat;
-    return WA_OK;
+    return wa_resolve_import(grants, str_at(a, imp->second), str_at(a, imp->name),
+                             str_at(a, imp->third), &a->natives[i], err);
 }
 
 static int check_header(const wa_aot_header_t *h, uint32_t len, wa_error_t *err)
@@ -297,6 +296,10 @@ static int trap_error(const wa_aot_t *a, const char *name, int64_t fuel, wa_erro
     }
     if (a->trap == AOT_TRAP_MEMORY) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "%s: AOT app RAM exhausted", name);
+    }
+    if (a->trap == AOT_TRAP_ENOSYS) {
+        return wa_error_set(err, WA_ERR_NOT_SUPPORTED,
+                            "%s: called a WASI function this runtime does not provide", name);
     }
     if (a->trap == AOT_TRAP_NATIVE && a->app != NULL) {
         return wa_error_set(err, a->app->native_error, "%s: %s", name, a->app->native_message);
