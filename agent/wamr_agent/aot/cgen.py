@@ -69,9 +69,11 @@ def _funcs(header: str) -> list[Func]:
     return out
 
 
-def read_facts(header: str, source: str) -> Facts:
-    """What the glue and the blob header need, from wasm2c's .h and .c; raises
-    AotError for a construct we do not compile soundly yet."""
+def read_facts(header: str, source: str, order: list[tuple[str, str]] | None = None) -> Facts:
+    """What the glue and the blob header need, from wasm2c's .h and .c, the
+    imports in the module's order (order: its (module, name) pairs; wasm2c's
+    header sorts them); raises AotError for a construct we do not compile
+    soundly yet."""
     for marker, what in _REFUSED.items():
         if marker in source:
             raise AotError(f"the module uses {what}, which AOT does not compile yet "
@@ -90,9 +92,12 @@ def read_facts(header: str, source: str) -> Facts:
     if not fuel:
         raise AotError("the module has no fuel global: compile the metered module")
     funcs = _funcs(header)
+    imports = [f for f in funcs if f.kind == "import"]
+    if order is not None:
+        rank = {key: i for i, key in enumerate(order)}
+        imports.sort(key=lambda f: rank[f.module or "", f.name])
     return Facts(prefix=inst.group(1), instance=inst.group(2),
-                 import_args=inst.group(3).count("struct"),
-                 imports=[f for f in funcs if f.kind == "import"],
+                 import_args=inst.group(3).count("struct"), imports=imports,
                  exports=[f for f in funcs if f.kind == "export"],
                  memory=f"w2c_{mems[0][1]}" if mems else None, mem_pages=pages, fuel=fuel[-1])
 

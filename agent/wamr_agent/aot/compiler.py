@@ -59,7 +59,10 @@ def _sources(work: Path, metered: bytes) -> cgen.Facts:
     (work / "m.wasm").write_bytes(metered)
     _run([_tool("wasm2c"), "m.wasm", "-n", "m", "-o", "m.c"], work)
     header, source = (work / "m.h").read_text(), (work / "m.c").read_text()
-    facts = cgen.read_facts(header, source)
+    from ..pywamr.module import read_info
+
+    order = [(e.module or "", e.name) for e in read_info(metered).imports if e.kind == "func"]
+    facts = cgen.read_facts(header, source, order)
     (work / "m.c").write_text(cgen.transform(source, facts) + "\n" + cgen.glue(facts))
     if not WASM_RT_H.exists():
         raise AotError(f"{WASM_RT_H} is missing (apt: wabt)")
