@@ -7,7 +7,8 @@ counts, repeatable from run to run, not host time.
 
 - ``device_kernels()``: bench/kernels/kernels.c natively on the M4 and as wasm
   (unmetered and metered) in the firmware image of firmware/bench/wa_bench_main.c,
-  as AOT code under the CPU budget (``aot_kernels()``, docs/aot.md), and in the same image the check of a signed bundle of the sensor example
+  as AOT code under the CPU budget (``aot_kernels()``, docs/aot.md), and in the
+  same image the check of a signed bundle of the sensor example
   (Ed25519 signature, module SHA-256).
 - ``boot_timing()``: the real firmware with the sensor example preloaded, to the
   banner, the app start and "agent ready".

@@ -63,13 +63,12 @@ static const wa_aot_case_t *find_case(const char *name)
     return NULL;
 }
 
-static void report(uint32_t n, const call_t *c, const char *engine, int rc,
-                   const wa_value_t *res, uint32_t nres, uint64_t ticks, const char *msg)
+static void report(uint32_t n, const call_t *c, const char *engine, int rc, const wa_value_t *res,
+                   uint32_t nres, uint64_t ticks, const char *msg)
 {
     wa_console_printf("aotdiff call=%lu case=%s engine=%s rc=%d result=%ld ticks=%lu msg=%s\n",
-                      (unsigned long)n, c->module, engine, rc,
-                      nres == 1 ? (long)res->of.i32 : -1L, (unsigned long)ticks,
-                      rc == WA_OK ? "-" : msg);
+                      (unsigned long)n, c->module, engine, rc, nres == 1 ? (long)res->of.i32 : -1L,
+                      (unsigned long)ticks, rc == WA_OK ? "-" : msg);
 }
 
 static void run_wasm(uint32_t n, const call_t *c, const wa_aot_case_t *k)
@@ -99,8 +98,7 @@ static wa_app_t *natives_app(const call_t *c, const wa_aot_case_t *k)
                           WA_BOARD_BUDGET_HEAP_BYTES, 0};
     wa_error_t err;
     budget.linear_memory_bytes = WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES;
-    return c->grants ? wa_app_load(&budget, WA_CAP_ALL, &NO_OPS, k->wasm, k->wasm_len, &err)
-                     : NULL;
+    return c->grants ? wa_app_load(&budget, WA_CAP_ALL, &NO_OPS, k->wasm, k->wasm_len, &err) : NULL;
 }
 
 static void run_aot(uint32_t n, const call_t *c, const wa_aot_case_t *k)

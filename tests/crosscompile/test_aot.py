@@ -19,8 +19,9 @@ from wamr_agent.aot import AotError, cgen, compile_module, meter
 from wamr_agent.aot.blob import EXTERN, HEADER, HEADER_LEN, MAGIC
 
 Wat = Callable[[str], bytes]
-FIELDS = ("magic abi cpu code_len data_len bss_len got_off nrelocs nimports nexports "
-          "instance_bytes mem_pages init_off env_off strings_len fuel_off").split()
+FIELDS = ["magic", "abi", "cpu", "code_len", "data_len", "bss_len", "got_off", "nrelocs",
+          "nimports", "nexports", "instance_bytes", "mem_pages", "init_off", "env_off",
+          "strings_len", "fuel_off"]
 
 
 @pytest.fixture(autouse=True)

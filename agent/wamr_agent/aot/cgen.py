@@ -147,7 +147,7 @@ def _import_stub(index: int, f: Func) -> str:
     lines.append(f"    wa_aot_env->call_native({index}u, s);")
     if nres:
         lines.append(f"    return {_arg(0, f.ret)};")
-    return "\n".join(lines + ["}"])
+    return "\n".join([*lines, "}"])
 
 
 def _export_wrapper(index: int, f: Func) -> str:

@@ -23,7 +23,8 @@ CPUS = {
 }
 CFLAGS = ["-mthumb", "-Os", "-fpic", "-msingle-pic-base", "-mpic-register=r9",
           "-mno-pic-data-is-text-relative", "-ffreestanding", "-fno-common", "-fno-math-errno",
-          "-fno-tree-loop-distribute-patterns", "-fno-optimize-sibling-calls", "-ffunction-sections", "-fdata-sections",
+          "-fno-tree-loop-distribute-patterns", "-fno-optimize-sibling-calls",
+          "-ffunction-sections", "-fdata-sections",
           "-DNDEBUG", "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-w"]
 
 

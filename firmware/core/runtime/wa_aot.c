@@ -108,7 +108,7 @@ static const wa_aot_env_t s_env = {aot_trap, aot_fuel_out, aot_call_native, aot_
 /* Calls entry(inst, slots) with r9 = base; r9 is the caller's again after. */
 #define UNUSED __attribute__((unused))
 __attribute__((naked, noinline)) static void aot_enter(UNUSED void *inst, UNUSED uint64_t *slots,
-                                                      UNUSED uint32_t entry, UNUSED void *base)
+                                                       UNUSED uint32_t entry, UNUSED void *base)
 {
     __asm volatile("push {r9, lr}\n"
                    "mov r9, r3\n"
@@ -178,7 +178,8 @@ static int relocate(wa_aot_t *a, const uint8_t *blob, wa_error_t *err)
                                 (unsigned long)i);
         }
         memcpy(&v, a->data + off, 4);
-        v += (r & 1u) ? (uint32_t)(uintptr_t)a->data : (uint32_t)(uintptr_t)(blob + WA_AOT_HEADER_LEN);
+        v += (r & 1u) ? (uint32_t)(uintptr_t)a->data
+                      : (uint32_t)(uintptr_t)(blob + WA_AOT_HEADER_LEN);
         memcpy(a->data + off, &v, 4);
     }
     uint32_t env = (uint32_t)(uintptr_t)&s_env;
@@ -254,7 +255,8 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
         return NULL;
     }
     for (uint32_t i = 0; i < h->nimports; i++) {
-        if (bind_import(a, (const wa_aot_extern_t *)(const void *)tables + i, i, grants, err) != WA_OK) {
+        if (bind_import(a, (const wa_aot_extern_t *)(const void *)tables + i, i, grants, err) !=
+            WA_OK) {
             return NULL;
         }
     }
@@ -273,18 +275,22 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
 static const char *trap_text(uint32_t code)
 {
     static const M3Result *const texts[8] = {
-        &m3Err_trapOutOfBoundsMemoryAccess, &m3Err_trapIntegerOverflow,
-        &m3Err_trapDivisionByZero,          &m3Err_trapIntegerConversion,
-        &m3Err_trapUnreachable,             &m3Err_trapIndirectCallTypeMismatch,
-        &m3Err_trapAbort,                   &m3Err_trapStackOverflow,
+        &m3Err_trapOutOfBoundsMemoryAccess,
+        &m3Err_trapIntegerOverflow,
+        &m3Err_trapDivisionByZero,
+        &m3Err_trapIntegerConversion,
+        &m3Err_trapUnreachable,
+        &m3Err_trapIndirectCallTypeMismatch,
+        &m3Err_trapAbort,
+        &m3Err_trapStackOverflow,
     };
     return code - 1u < 8u ? *texts[code - 1u] : m3Err_trapAbort;
 }
 
 /* agent_err of a trap, in the order of wa_aot_trap (index code - 1). */
 static const uint8_t TRAP_CODES[8] = {
-    WA_ERR_TRAP_OUT_OF_BOUNDS, WA_ERR_TRAP_INT_OVERFLOW, WA_ERR_TRAP_DIV_BY_ZERO,
-    WA_ERR_TRAP_CONVERSION,    WA_ERR_TRAP_UNREACHABLE,  WA_ERR_TRAP_INDIRECT_CALL,
+    WA_ERR_TRAP_OUT_OF_BOUNDS, WA_ERR_TRAP_INT_OVERFLOW,   WA_ERR_TRAP_DIV_BY_ZERO,
+    WA_ERR_TRAP_CONVERSION,    WA_ERR_TRAP_UNREACHABLE,    WA_ERR_TRAP_INDIRECT_CALL,
     WA_ERR_TRAP_OTHER,         WA_ERR_TRAP_STACK_OVERFLOW,
 };
 
@@ -322,7 +328,8 @@ static int pack_args(const char *sig, const wa_value_t *args, uint32_t nargs, ui
             return WA_ERR_ARG_MISMATCH;
         }
         slots[*nres + i] = 0;
-        memcpy(&slots[*nres + i], &args[i].of, (args[i].type == 'i' || args[i].type == 'f') ? 4 : 8);
+        memcpy(&slots[*nres + i], &args[i].of,
+               (args[i].type == 'i' || args[i].type == 'f') ? 4 : 8);
     }
     return WA_OK;
 }
@@ -346,9 +353,9 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
     uint32_t limit = (uint32_t)(uintptr_t)__builtin_frame_address(0) - stack_bytes;
     memcpy(a->inst, &limit, 4);
     int64_t budget = fuel > 0 ? fuel : INT64_MAX;
-    uint32_t trap = run(a, (uint32_t)(uintptr_t)((const uint8_t *)a->h + WA_AOT_HEADER_LEN) +
-                               e->third,
-                       slots, budget);
+    uint32_t trap =
+        run(a, (uint32_t)(uintptr_t)((const uint8_t *)a->h + WA_AOT_HEADER_LEN) + e->third, slots,
+            budget);
     *ticks = (uint64_t)(budget - (a->reserve < 0 ? 0 : a->reserve));
     if (trap != 0) {
         *nresults = 0;

@@ -39,8 +39,8 @@ WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
 }
 
 #ifdef WA_MEM
-#define FUNC_PROLOGUE                                                                      \
-    wa_entry(instance);                                                                    \
+#define FUNC_PROLOGUE                                                                              \
+    wa_entry(instance);                                                                            \
     u8 *const wa_mb __attribute__((unused)) = instance->WA_MEM.data
 #else
 #define FUNC_PROLOGUE wa_entry(instance)
@@ -48,27 +48,27 @@ WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
 #define FUNC_EPILOGUE (void)0
 
 #ifdef WA_MEM
-#define WA_IN_BOUNDS(a, off, n)                                                            \
+#define WA_IN_BOUNDS(a, off, n)                                                                    \
     ((u64)(off) + (n) <= WA_MEM_BYTES && (u32)(a) <= (u32)(WA_MEM_BYTES - (off) - (n)))
 
-#define WA_LOAD(name, t1, t2, t3)                                                          \
-    WA_ALWAYS t3 wa_##name(const u8 *mb, u32 a, u32 off)                                   \
-    {                                                                                      \
-        if (UNLIKELY(!WA_IN_BOUNDS(a, off, sizeof(t1)))) {                                 \
-            wasm_rt_trap(WASM_RT_TRAP_OOB);                                                \
-        }                                                                                  \
-        t1 r;                                                                              \
-        __builtin_memcpy(&r, mb + a + off, sizeof r);                                      \
-        return (t3)(t2)r;                                                                  \
+#define WA_LOAD(name, t1, t2, t3)                                                                  \
+    WA_ALWAYS t3 wa_##name(const u8 *mb, u32 a, u32 off)                                           \
+    {                                                                                              \
+        if (UNLIKELY(!WA_IN_BOUNDS(a, off, sizeof(t1)))) {                                         \
+            wasm_rt_trap(WASM_RT_TRAP_OOB);                                                        \
+        }                                                                                          \
+        t1 r;                                                                                      \
+        __builtin_memcpy(&r, mb + a + off, sizeof r);                                              \
+        return (t3)(t2)r;                                                                          \
     }
-#define WA_STORE(name, t1, t2)                                                             \
-    WA_ALWAYS void wa_##name(u8 *mb, u32 a, u32 off, t2 v)                                 \
-    {                                                                                      \
-        if (UNLIKELY(!WA_IN_BOUNDS(a, off, sizeof(t1)))) {                                 \
-            wasm_rt_trap(WASM_RT_TRAP_OOB);                                                \
-        }                                                                                  \
-        t1 w = (t1)v;                                                                      \
-        __builtin_memcpy(mb + a + off, &w, sizeof w);                                      \
+#define WA_STORE(name, t1, t2)                                                                     \
+    WA_ALWAYS void wa_##name(u8 *mb, u32 a, u32 off, t2 v)                                         \
+    {                                                                                              \
+        if (UNLIKELY(!WA_IN_BOUNDS(a, off, sizeof(t1)))) {                                         \
+            wasm_rt_trap(WASM_RT_TRAP_OOB);                                                        \
+        }                                                                                          \
+        t1 w = (t1)v;                                                                              \
+        __builtin_memcpy(mb + a + off, &w, sizeof w);                                              \
     }
 
 WA_LOAD(i32_load, u32, u32, u32)
