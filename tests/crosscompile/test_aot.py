@@ -30,6 +30,12 @@ def tools() -> None:
         need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
 
 
+def kernels_wasm() -> bytes:
+    path = BUILD / "bench" / "kernels.wasm"
+    need(path.exists(), str(path), "build it with `make examples`")
+    return path.read_bytes()
+
+
 def header(blob: bytes) -> dict[str, int]:
     return dict(zip(FIELDS, HEADER.unpack_from(blob), strict=True))
 
@@ -52,7 +58,7 @@ def tables(blob: bytes) -> tuple[list[tuple[str, ...]], list[tuple[str, str, int
 
 
 def test_kernels_blob_header_tables_and_size() -> None:
-    wasm = (BUILD / "bench" / "kernels.wasm").read_bytes()
+    wasm = kernels_wasm()
     blob = compile_module(wasm, "cortex-m4").data
     h = header(blob)
     assert (h["magic"], h["abi"], h["cpu"], h["mem_pages"]) == (MAGIC, 1, 0x104, 1)
@@ -82,7 +88,7 @@ def test_soft_float_cortex_m3_has_its_own_cpu_id(wat: Wat) -> None:
 
 
 def test_every_memory_access_goes_through_the_checked_helpers(tmp_path: Path) -> None:
-    (tmp_path / "m.wasm").write_bytes(meter((BUILD / "bench" / "kernels.wasm").read_bytes()))
+    (tmp_path / "m.wasm").write_bytes(meter(kernels_wasm()))
     subprocess.run(["wasm2c", "m.wasm", "-n", "m", "-o", "m.c"], cwd=tmp_path, check=True)
     source = (tmp_path / "m.c").read_text()
     facts = cgen.read_facts((tmp_path / "m.h").read_text(), source)

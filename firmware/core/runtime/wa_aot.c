@@ -84,6 +84,11 @@ static void *aot_alloc(uint32_t bytes)
     return p;
 }
 
+static const char *str_at(const wa_aot_t *a, uint32_t off)
+{
+    return off < a->h->strings_len ? a->strings + off : "";
+}
+
 /* A WASI function outside the subset (no native) returns ENOSYS, as in the
  * interpreter; one without a result traps. */
 static void aot_call_native(uint32_t i, uint64_t *slots)
@@ -92,7 +97,7 @@ static void aot_call_native(uint32_t i, uint64_t *slots)
     const wa_native_t *n = a->natives[i];
     if (n == NULL) {
         const wa_aot_extern_t *imp = (const wa_aot_extern_t *)(a->exports - a->h->nimports) + i;
-        if (a->strings[imp->third] != 'i') {
+        if (str_at(a, imp->third)[0] != 'i') {
             aot_trap(AOT_TRAP_ENOSYS);
         }
         slots[0] = 52; /* WASI ENOSYS */
@@ -114,11 +119,6 @@ __attribute__((naked, noinline)) static void aot_enter(UNUSED void *inst, UNUSED
                    "mov r9, r3\n"
                    "blx r2\n"
                    "pop {r9, pc}\n");
-}
-
-static const char *str_at(const wa_aot_t *a, uint32_t off)
-{
-    return off < a->h->strings_len ? a->strings + off : "";
 }
 
 /* Binds import i as the runtime links an interpreted module's. */
