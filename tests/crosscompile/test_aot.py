@@ -21,7 +21,7 @@ from wamr_agent.aot.blob import EXTERN, HEADER, HEADER_LEN, MAGIC
 Wat = Callable[[str], bytes]
 FIELDS = ["magic", "abi", "cpu", "code_len", "data_len", "bss_len", "got_off", "nrelocs",
           "nimports", "nexports", "instance_bytes", "mem_pages", "init_off", "env_off",
-          "strings_len", "fuel_off"]
+          "strings_len", "fuel_off", "alloc_bytes", "reserved0", "reserved1", "reserved2"]
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +62,7 @@ def test_kernels_blob_header_tables_and_size() -> None:
     blob = compile_module(wasm, "cortex-m4").data
     h = header(blob)
     assert (h["magic"], h["abi"], h["cpu"], h["mem_pages"]) == (MAGIC, 1, 0x104, 1)
+    assert h["alloc_bytes"] == 16  # its table of one funcref (12 bytes, 8-aligned)
     assert len(blob) == (HEADER_LEN + h["code_len"] + h["data_len"] + 4 * h["nrelocs"]
                          + 12 * (h["nimports"] + h["nexports"]) + h["strings_len"])
     imports, exports, relocs = tables(blob)

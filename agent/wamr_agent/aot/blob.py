@@ -12,10 +12,10 @@ from .errors import AotError
 
 MAGIC = 0x544F4157  # "WAOT"
 ABI = 1
-HEADER = struct.Struct("<16I")
-HEADER_LEN = 64
+HEADER = struct.Struct("<20I")  # 16 fields, alloc_bytes, 3 reserved
+HEADER_LEN = 80
 EXTERN = struct.Struct("<3I")
-assert HEADER.size <= HEADER_LEN and EXTERN.size == 12
+assert HEADER.size == HEADER_LEN and EXTERN.size == 12
 DATA_VMA = 0x40000000  # where blob.ld links the RAM part: a word >= it points into RAM
 R_ARM_RELATIVE = 23
 RELOC_DATA = 1
@@ -88,7 +88,7 @@ def pack(elf: Elf, facts: Facts, cpu_id: int) -> Blob:
                          elf.symbol("_GLOBAL_OFFSET_TABLE_") - DATA_VMA, len(relocs),
                          len(imports), len(exports), instance_bytes, facts.mem_pages,
                          elf.symbol("wa_aot_init") | 1, elf.symbol("wa_aot_env") - DATA_VMA,
-                         len(strs), fuel_off)
+                         len(strs), fuel_off, facts.alloc_bytes, 0, 0, 0)
     body = (header.ljust(HEADER_LEN, b"\0") + code + bytes(image)
             + struct.pack(f"<{len(relocs)}I", *relocs) + b"".join(imports) + b"".join(exports)
             + strs)

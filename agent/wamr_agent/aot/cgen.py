@@ -16,6 +16,9 @@ _C_SIG = {"u32": "i", "u64": "I", "f32": "f", "f64": "F", "void": "v"}
 _DECL = re.compile(r"/\* (import|export): '([^']*)'(?: '([^']*)')? \*/\n(\w+\*?) (\w+)\(([^)]*)\);")
 _MEM_FIELD = re.compile(r"^\s*wasm_rt_memory_t(\*?) w2c_(\w+);", re.M)
 _IMPORTED = re.compile(r"^\s+wasm_rt_(?:memory|funcref_table|externref_table)_t ?\* ?\w+;", re.M)
+_ALLOC_TABLE = re.compile(r"wasm_rt_allocate_(funcref|externref)_table"
+                          r"\(&instance->w2c_\w+, (\d+), ")
+TABLE_ELEMENT = {"funcref": 12, "externref": 4}  # wasm_rt_*ref_t on a 32-bit core
 _ALLOC_MEM = re.compile(r"wasm_rt_allocate_memory\(&instance->w2c_\w+, (\d+), (\d+)\);")
 _INIT_GLOBALS = re.compile(r"static void init_globals\(\w+\* instance\) \{\n(.*?)\n\}", re.S)
 _INSTANTIATE = re.compile(r"void (Z_\w+)_instantiate\((\w+)\*((?:, struct \w+\*)*)\);")
@@ -53,6 +56,7 @@ class Facts:
     memory: str | None  # field of the (own) linear memory
     mem_pages: int
     fuel: str  # field of the fuel global
+    alloc_bytes: int  # what the instantiating entry allocates (tables, 8-aligned each)
 
 
 def _funcs(header: str) -> list[Func]:
@@ -99,7 +103,9 @@ def read_facts(header: str, source: str, order: list[tuple[str, str]] | None = N
     return Facts(prefix=inst.group(1), instance=inst.group(2),
                  import_args=inst.group(3).count("struct"), imports=imports,
                  exports=[f for f in funcs if f.kind == "export"],
-                 memory=f"w2c_{mems[0][1]}" if mems else None, mem_pages=pages, fuel=fuel[-1])
+                 memory=f"w2c_{mems[0][1]}" if mems else None, mem_pages=pages, fuel=fuel[-1],
+                 alloc_bytes=sum((TABLE_ELEMENT[kind] * int(n) + 7) & ~7
+                                 for kind, n in _ALLOC_TABLE.findall(source)))
 
 
 def _access(m: re.Match[str]) -> str:

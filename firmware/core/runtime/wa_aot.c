@@ -195,7 +195,7 @@ uint32_t wa_aot_ram_bytes(const uint8_t *blob, uint32_t len)
     }
     return ((sizeof(wa_aot_t) + 7u) & ~7u) + ((h->data_len + h->bss_len + 7u) & ~7u) +
            ((4u * h->nimports + 4u + 7u) & ~7u) + ((h->instance_bytes + 7u) & ~7u) +
-           h->mem_pages * 65536u + 512u; /* tables the instance allocates */
+           h->mem_pages * 65536u + h->alloc_bytes;
 }
 
 static uint8_t *carve(wa_aot_t *a, uint32_t bytes)

@@ -51,10 +51,12 @@ typedef struct wa_aot_header {
     uint32_t env_off;        /* RAM offset of the blob's wa_aot_env_t pointer */
     uint32_t strings_len;    /* NUL-terminated strings after the export table */
     uint32_t fuel_off;       /* instance offset of the fuel counter (int32_t) */
+    uint32_t alloc_bytes;    /* RAM the instantiating entry takes through env->alloc (tables) */
+    uint32_t reserved[3];    /* 0 */
 } wa_aot_header_t;
 
-#define WA_AOT_HEADER_LEN 64u
-_Static_assert(sizeof(wa_aot_header_t) <= WA_AOT_HEADER_LEN, "the header is padded to 64 bytes");
+#define WA_AOT_HEADER_LEN 80u
+_Static_assert(sizeof(wa_aot_header_t) == WA_AOT_HEADER_LEN, "mirrored by blob.py");
 
 typedef struct wa_aot_extern {
     uint32_t name, second, third; /* string offsets, or (exports) entry */
