@@ -356,7 +356,8 @@ $(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
 # differential test image build/aotdiff/<board>/firmware.elf
 # (tests/qemu/test_aot_diff.py).
 AOT_CASES_C  := $(BUILD)/bench/aot_cases.c
-AOT_FIXTURES := trap_oob trap_div_zero trap_unreachable spin busy_calls recursion imports_sensor
+AOT_FIXTURES := trap_oob trap_div_zero trap_unreachable spin busy_calls recursion imports_sensor \
+                aot_float
 AOT_SOURCES  := $(wildcard agent/wamr_agent/aot/*.py agent/wamr_agent/aot/c/*)
 
 $(BUILD)/bench/wat/%.wasm: tests/fixtures/wat/%.wat | $(BUILD)/.stamp-apt

@@ -47,6 +47,10 @@ static const call_t CALLS[] = {
     {"recursion", "run", 0, 0, 20000000, 0},
     {"imports_sensor", "run", 0, 0, 1000, WA_CAP_SENSOR | WA_CAP_LOG},
     {"imports_sensor", "run", 0, 0, 1000, WA_CAP_LOG},
+    {"aot_float", "conv", 1, 0x40490fdb, 1000, 0},
+    {"aot_float", "conv", 1, 0x7fc00000, 1000, 0},
+    {"aot_float", "conv", 1, 0x4f800000, 1000, 0},
+    {"aot_float", "mix", 1, 100, 20000000, 0},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])

@@ -1,6 +1,6 @@
 """AOT code against the interpreter on the emulated Cortex-M4 (docs/aot.md):
 the aotdiff image (firmware/bench/wa_aot_diff_main.c) runs each call of the
-benchmark kernels and the trap fixtures under wasm3 (metered) and as AOT code
+benchmark kernels and the fixtures (traps, imports, float code) under wasm3 (metered) and as AOT code
 with the same CPU budget; results, trap codes, messages and ticks must agree."""
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def _calls(lines: list[str]) -> dict[int, dict[str, tuple[str, ...]]]:
 
 def test_aot_agrees_with_the_interpreter(lines: list[str]) -> None:
     calls = _calls(lines)
-    assert any(ln.startswith("aotdiff done calls=15") for ln in lines)
-    assert sorted(calls) == list(range(15))
+    assert any(ln.startswith("aotdiff done calls=19") for ln in lines)
+    assert sorted(calls) == list(range(19))
     for n, both in calls.items():
         case, rc, result, ticks, msg = both["wasm"]
         a_case, a_rc, a_result, a_ticks, a_msg = both["aot"]
@@ -60,4 +60,5 @@ def test_the_calls_cover_results_and_every_kind_of_trap(lines: list[str]) -> Non
     codes = {int(both["aot"][1]) for both in _calls(lines).values()}
     assert codes == {0, AgentErr.TRAP_OUT_OF_BOUNDS, AgentErr.TRAP_DIV_BY_ZERO,
                      AgentErr.TRAP_UNREACHABLE, AgentErr.TRAP_CPU_BUDGET,
-                     AgentErr.TRAP_STACK_OVERFLOW, AgentErr.NOT_GRANTED}
+                     AgentErr.TRAP_STACK_OVERFLOW, AgentErr.NOT_GRANTED,
+                     AgentErr.TRAP_CONVERSION, AgentErr.TRAP_INT_OVERFLOW}

@@ -22,7 +22,7 @@ CPUS = {
     "cortex-m33": (["-mcpu=cortex-m33", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"], 33 | 0x100),
 }
 CFLAGS = ["-mthumb", "-Os", "-fpic", "-msingle-pic-base", "-mpic-register=r9",
-          "-mno-pic-data-is-text-relative", "-ffreestanding", "-fno-common", "-fno-math-errno",
+          "-mno-pic-data-is-text-relative", "-fno-common", "-fno-math-errno",
           "-fno-tree-loop-distribute-patterns", "-fno-optimize-sibling-calls",
           "-ffunction-sections", "-fdata-sections",
           "-DNDEBUG", "-DWASM_RT_USE_STACK_DEPTH_COUNT=0", "-w"]
