@@ -1,7 +1,8 @@
 """AOT code against the interpreter on the emulated Cortex-M4 (docs/aot.md):
 the aotdiff image (firmware/bench/wa_aot_diff_main.c) runs each call of the
-benchmark kernels and the fixtures (traps, imports, float code) under wasm3 (metered) and as AOT code
-with the same CPU budget; results, trap codes, messages and ticks must agree."""
+benchmark kernels and the fixtures (traps, imports, float code) under wasm3
+(metered) and as AOT code with the same CPU budget; results, trap codes,
+messages and ticks must agree."""
 
 from __future__ import annotations
 
