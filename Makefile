@@ -43,7 +43,7 @@ APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 libcl
 APT_PACKAGES += rustc libstd-rust-dev-wasm32 nodejs $(if $(shell command -v npm),,npm)
 APPDEV_NPM   := agent/wamr_agent/appdev/npm
 
-.PHONY: help setup deps gen build examples test demo demo-device demo-local bench lint format clean selftest tools bench-firmware \
+.PHONY: help setup deps gen build examples test demo demo-device demo-local bench lint format clean selftest tools bench-firmware aot-diff-firmware \
         faultfw sweep fuzz fuzz-build
 
 # Our C sources (the generated header and the X-macro table are left alone).
@@ -360,6 +360,30 @@ endef
 $(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
 #@SIM-END
 
+# AOT (docs/aot.md): the kernels and the trap fixtures with their blobs for the
+# board's CPU (firmware/tools/aot_cases.py), for the bench's AOT column and the
+# differential test image build/aotdiff/<board>/firmware.elf
+# (tests/qemu/test_aot_diff.py).
+AOT_CASES_C  := $(BUILD)/bench/aot_cases.c
+AOT_FIXTURES := trap_oob trap_div_zero trap_unreachable spin busy_calls recursion imports_sensor \
+                aot_float
+AOT_SOURCES  := $(wildcard agent/wamr_agent/aot/*.py agent/wamr_agent/aot/c/*)
+
+$(BUILD)/bench/wat/%.wasm: tests/fixtures/wat/%.wat | $(BUILD)/.stamp-apt
+	@mkdir -p $(@D)
+	wat2wasm $< -o $@
+
+$(AOT_CASES_C): $(BUILD)/bench/kernels.wasm $(BUILD)/bench/coremark_like.wasm \
+                $(AOT_FIXTURES:%=$(BUILD)/bench/wat/%.wasm) firmware/tools/aot_cases.py $(AOT_SOURCES)
+	$(VENV)/bin/python firmware/tools/aot_cases.py cortex-m4 $@ \
+	    kernels=$(BUILD)/bench/kernels.wasm coremark_like=$(BUILD)/bench/coremark_like.wasm $(foreach f,$(AOT_FIXTURES),$(f)=$(BUILD)/bench/wat/$(f).wasm)
+
+aot-diff-firmware: $(AOT_CASES_C)
+	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/aotdiff BOARD=mps2-an386 \
+	    FW_EXTRA_CFLAGS=-Ifirmware/bench \
+	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_aot_diff_main.c firmware/core/agent/wa_console.c \
+	    firmware/core/agent/wa_log.c $(AOT_CASES_C)"
+
 # The benchmark kernels on the device (firmware/bench/wa_bench_main.c) in place of
 # the agent: native and wasm, with kernels.wasm embedded as a C array, and the
 # check of a bundle of the sensor example signed by the test key (which the
@@ -373,11 +397,11 @@ BENCH_CML_M4   := $(BUILD)/bench/coremark_like-cortex-m4.o
 BENCH_BUNDLE   := $(BUILD)/bench/sensor.wab
 BENCH_BUNDLE_C := $(BUILD)/bench/sensor_bundle.c
 
-bench-firmware:
-	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw \
+bench-firmware: $(AOT_CASES_C)
+	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw FW_EXTRA_CFLAGS=-Ifirmware/bench \
 	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_bench_main.c firmware/core/agent/wa_console.c \
 	    firmware/core/agent/wa_log.c bench/kernels/kernels.c bench/kernels/coremark_like.c \
-	    $(BENCH_WASM_C) $(BENCH_CML_C) $(BENCH_BUNDLE_C)"
+	    $(BENCH_WASM_C) $(BENCH_CML_C) $(BENCH_BUNDLE_C) firmware/bench/wa_bench_aot.c $(AOT_CASES_C)"
 	$(MAKE) --no-print-directory $(BENCH_CML_M4)
 
 $(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm firmware/tools/bin2c.py

@@ -7,10 +7,11 @@ counts, repeatable from run to run, not host time.
 
 - ``device_kernels()``: bench/kernels/kernels.c and the CoreMark-like workload
   (bench/kernels/coremark_like.c: not EEMBC CoreMark, its figures are not
-  CoreMark scores) natively on the M4 and as wasm (unmetered and metered) in
-  the firmware image of firmware/bench/wa_bench_main.c, the workload's code
-  size and RAM, and in the same image the check of a signed bundle of the
-  sensor example (Ed25519 signature, module SHA-256).
+  CoreMark scores) natively on the M4, as wasm (unmetered and metered) in the
+  firmware image of firmware/bench/wa_bench_main.c and as AOT code under the
+  CPU budget (docs/aot.md), the code sizes and RAM, and in the same image the
+  check of a signed bundle of the sensor example (Ed25519 signature, module
+  SHA-256).
 - ``boot_timing()``: the real firmware with the sensor example preloaded, to the
   banner, the app start and "agent ready".
 
@@ -51,16 +52,21 @@ def _fields(line: str) -> dict[str, str]:
     return dict(_FIELD.findall(line))
 
 
-def aot_metered(kernel: str) -> int | None:
+def aot_metered(kernel: dict[str, str], lines: list[str]) -> int:
     """Emulated instructions of the kernel's timed call (its iters, as the
-    interpreter's), AOT-compiled and metered, on the device; None while
-    there is no AOT compiler. The one place the AOT figures come from."""
-    del kernel
-    return None
+    interpreter's), AOT-compiled and metered, on the device ('bench aot'
+    lines); its result and its ticks must equal the interpreter's."""
+    for a in (_fields(ln) for ln in lines if ln.startswith("bench aot ")):
+        if a["kernel"] == kernel["kernel"]:
+            if a["ok"] != "1" or a["ticks"] != kernel["ticks"]:
+                sys.exit(f"bench_{kernel['kernel']}: AOT code gave another result or ticks")
+            return int(a["aot_us"]) * 1000
+    sys.exit(f"bench_{kernel['kernel']}: no AOT line")
 
 
-def _ratio(instructions: int | None, native: int) -> str:
-    return "not yet" if instructions is None else f"{instructions / native:.1f}x"
+def _ratio(instructions: int, native: int) -> str:
+    digits = 2 if instructions < 2 * native else 1
+    return f"{instructions / native:.{digits}f}x"
 
 
 def device_kernels() -> None:
@@ -85,7 +91,7 @@ def device_kernels() -> None:
         native, wasm, metered = (int(r[k]) * 1000 for k in ("native_us", "wasm_us",
                                                              "metered_us"))
         rows.append([r["kernel"], r["iters"], f"{native:,}", _ratio(wasm, native),
-                     _ratio(metered, native), _ratio(aot_metered(r["kernel"]), native),
+                     _ratio(metered, native), _ratio(aot_metered(r, lines), native),
                      f"{(metered - wasm) / wasm:+.0%}", f"{int(r['ticks']):,}"])
     table(f"Device kernels: wasm3 vs native arm-none-eabi-gcc -Os, Cortex-M4 ({BOARD} under "
           "QEMU -icount shift=0), emulated instructions of one call (clock resolution 1,000); "
@@ -93,6 +99,7 @@ def device_kernels() -> None:
           ["kernel", "iters", "native instructions", "interpreter", "interpreter metered",
            "AOT metered", "metering", "ticks/call"], rows)
     coremark_like_size(next(r for r in results if r["kernel"] == "coremark_like"))
+    aot_sizes(lines)
     bundle_check(lines)
 
 
@@ -109,6 +116,21 @@ def coremark_like_size(r: dict[str, str]) -> None:
           f"(arm-none-eabi-gcc -Os) vs the wasm module metered under wasm3 on {BOARD}",
           ["native .text", "native data+bss+rodata", "native stack peak", "wasm module",
            "interpreter RAM (heap peak)", "of it linear memory"], [row])
+
+
+def aot_sizes(lines: list[str]) -> None:
+    """The 'bench aot_size' lines: AOT code against the wasm, per module."""
+    rows = []
+    for z in (_fields(ln) for ln in lines if ln.startswith("bench aot_size ")):
+        n = {k: int(v) for k, v in z.items() if k != "module"}
+        rows.append([z["module"], f"{n['wasm_bytes']:,}", f"{n['code_bytes']:,}",
+                     f"{n['code_bytes'] / n['wasm_bytes']:.2f}x", f"{n['blob_bytes']:,}",
+                     f"{n['ram_bytes']:,} + linear memory"])
+    if not rows:
+        sys.exit("bench: the AOT size lines are missing")
+    table("AOT code size (Cortex-M4, docs/aot.md): wasm2c + arm-none-eabi-gcc -Os, run in place",
+          ["module", "wasm bytes", "AOT code bytes", "code/wasm", "blob bytes",
+           "RAM (data, GOT, instance)"], rows)
 
 
 def bundle_check(lines: list[str]) -> None:

@@ -31,6 +31,7 @@
 
 #include "../../bench/kernels/coremark_like.h"
 #include "../../bench/kernels/kernels.h"
+#include "wa_bench_aot.h"
 #include "wa_board.h"
 #include "wa_bundle.h"
 #include "wa_console.h"
@@ -211,7 +212,7 @@ static int bench_kernel(const kernel_t *kn)
                       (unsigned long)metered.ticks, (long)want, (unsigned long)*kn->wasm_len,
                       (unsigned long)metered.heap_peak, (unsigned long)metered.linear_bytes,
                       (unsigned long)stack, ok);
-    return !ok;
+    return !ok + wa_bench_aot(kn->name, kn->export, kn->iters, want);
 }
 
 void wa_agent_main(void)
@@ -222,6 +223,7 @@ void wa_agent_main(void)
     for (uint32_t k = 0; k < NKERNELS; k++) {
         failures += bench_kernel(&KERNELS[k]);
     }
+    wa_bench_aot_sizes();
     failures += bench_bundle();
     wa_console_printf("bench done failures=%d\n", failures);
     wa_port_exit(failures);

@@ -59,4 +59,11 @@ const wa_native_t *wa_natives_find(const char *module, uint32_t module_len, cons
                                    uint32_t name_len);
 extern const char WA_WASI_MODULE[];
 
+/* Resolves one function import (NUL-terminated names, sig in wasm3 notation)
+ * as the runtime links it (wa_runtime.c): part of the native API with its
+ * declared signature and granted, or a WASI function outside the subset
+ * (*out NULL: it returns ENOSYS). Returns WA_OK or the runtime's refusal. */
+int wa_resolve_import(uint32_t grants, const char *module, const char *name, const char *sig,
+                      const wa_native_t **out, wa_error_t *err);
+
 #endif /* WA_ENGINE_H */

@@ -242,6 +242,24 @@ int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_erro
     return walk_imports(grants, NULL, wasm, len, err);
 }
 
+int wa_resolve_import(uint32_t grants, const char *module, const char *name, const char *sig,
+                      const wa_native_t **out, wa_error_t *err)
+{
+    import_walk_t w = {.grants = grants, .err = err};
+    wa_wasm_extern_t imp = {.kind = WA_EXT_FUNC,
+                            .module = module,
+                            .module_len = (uint32_t)strlen(module),
+                            .name = name,
+                            .name_len = (uint32_t)strlen(name)};
+    if (!copy_name(w.module, sizeof w.module, module, imp.module_len) ||
+        !copy_name(w.name, sizeof w.name, name, imp.name_len) ||
+        !copy_name(imp.sig, sizeof imp.sig, sig, (uint32_t)strlen(sig))) {
+        return wa_error_set(err, WA_ERR_UNKNOWN_IMPORT, "import with a name too long");
+    }
+    *out = NULL;
+    return check_import(&w, &imp, out);
+}
+
 /* ---- exports ------------------------------------------------------------ */
 
 typedef struct export_find {

@@ -1,0 +1,99 @@
+/*
+ * wa_aot_w2c.h - our definitions for wasm2c's output, included (by
+ * agent/wamr_agent/aot/transform.py) right after wasm2c's own helper macros
+ * and before the module's functions. The module's config header (generated)
+ * defines WA_INSTANCE (the instance struct), WA_FUEL (its fuel global's
+ * field) and, with a memory, WA_MEM (its field) and WA_MEM_BYTES (the fixed
+ * size).
+ *
+ * - FUNC_PROLOGUE spends a tick of the fuel global (wasm3 spends one per
+ *   call: the same count) and checks the C stack against the instance's
+ *   bound; it also caches the memory base in a local.
+ * - Loads and stores (rewritten by transform.py to wa_<op>(wa_mb, addr,
+ *   offset ...)) check addr + offset + size against the fixed size in 32-bit
+ *   arithmetic: offset + size is a constant, so it is one compare.
+ */
+#ifndef WA_AOT_W2C_H
+#define WA_AOT_W2C_H
+
+#include "wa_aot_blob.h"
+
+#undef FUNC_PROLOGUE
+#undef FUNC_EPILOGUE
+
+#define WA_ALWAYS static inline __attribute__((always_inline))
+
+WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
+{
+    s32 *fuel = (s32 *)(void *)&instance->WA_FUEL;
+    s32 left = *fuel - 1;
+    *fuel = left;
+    if (UNLIKELY(left <= 0)) {
+        wa_fuel_out(fuel);
+    }
+    uintptr_t sp;
+    __asm__("mov %0, sp" : "=r"(sp));
+    if (UNLIKELY(sp < WA_STACK_LIMIT(instance))) {
+        wasm_rt_trap(WASM_RT_TRAP_EXHAUSTION);
+    }
+}
+
+#ifdef WA_MEM
+#define FUNC_PROLOGUE                                                                              \
+    wa_entry(instance);                                                                            \
+    u8 *const wa_mb __attribute__((unused)) = instance->WA_MEM.data
+#else
+#define FUNC_PROLOGUE wa_entry(instance)
+#endif
+#define FUNC_EPILOGUE (void)0
+
+#ifdef WA_MEM
+#define WA_IN_BOUNDS(a, off, n)                                                                    \
+    ((u64)(off) + (n) <= WA_MEM_BYTES && (u32)(a) <= (u32)(WA_MEM_BYTES - (off) - (n)))
+
+#define WA_LOAD(name, t1, t2, t3)                                                                  \
+    WA_ALWAYS t3 wa_##name(const u8 *mb, u32 a, u32 off)                                           \
+    {                                                                                              \
+        if (UNLIKELY(!WA_IN_BOUNDS(a, off, sizeof(t1)))) {                                         \
+            wasm_rt_trap(WASM_RT_TRAP_OOB);                                                        \
+        }                                                                                          \
+        t1 r;                                                                                      \
+        __builtin_memcpy(&r, mb + a + off, sizeof r);                                              \
+        return (t3)(t2)r;                                                                          \
+    }
+#define WA_STORE(name, t1, t2)                                                                     \
+    WA_ALWAYS void wa_##name(u8 *mb, u32 a, u32 off, t2 v)                                         \
+    {                                                                                              \
+        if (UNLIKELY(!WA_IN_BOUNDS(a, off, sizeof(t1)))) {                                         \
+            wasm_rt_trap(WASM_RT_TRAP_OOB);                                                        \
+        }                                                                                          \
+        t1 w = (t1)v;                                                                              \
+        __builtin_memcpy(mb + a + off, &w, sizeof w);                                              \
+    }
+
+WA_LOAD(i32_load, u32, u32, u32)
+WA_LOAD(i64_load, u64, u64, u64)
+WA_LOAD(f32_load, f32, f32, f32)
+WA_LOAD(f64_load, f64, f64, f64)
+WA_LOAD(i32_load8_s, s8, s32, u32)
+WA_LOAD(i64_load8_s, s8, s64, u64)
+WA_LOAD(i32_load8_u, u8, u32, u32)
+WA_LOAD(i64_load8_u, u8, u64, u64)
+WA_LOAD(i32_load16_s, s16, s32, u32)
+WA_LOAD(i64_load16_s, s16, s64, u64)
+WA_LOAD(i32_load16_u, u16, u32, u32)
+WA_LOAD(i64_load16_u, u16, u64, u64)
+WA_LOAD(i64_load32_s, s32, s64, u64)
+WA_LOAD(i64_load32_u, u32, u64, u64)
+WA_STORE(i32_store, u32, u32)
+WA_STORE(i64_store, u64, u64)
+WA_STORE(f32_store, f32, f32)
+WA_STORE(f64_store, f64, f64)
+WA_STORE(i32_store8, u8, u32)
+WA_STORE(i32_store16, u16, u32)
+WA_STORE(i64_store8, u8, u64)
+WA_STORE(i64_store16, u16, u64)
+WA_STORE(i64_store32, u32, u64)
+#endif
+
+#endif /* WA_AOT_W2C_H */

@@ -1,0 +1,182 @@
+"""wasm2c's output made into one C file for a blob: facts read from its header,
+our definitions included before its functions (c/wa_aot_w2c.h), its loads
+and stores rewritten to our 32-bit checked ones, and the glue appended:
+import stubs, export wrappers and the instantiating entry (docs/aot.md)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import AotError
+
+PAGE = 65536
+ANCHOR = "static bool s_module_initialized"
+_C_SIG = {"u32": "i", "u64": "I", "f32": "f", "f64": "F", "void": "v"}
+_DECL = re.compile(r"/\* (import|export): '([^']*)'(?: '([^']*)')? \*/\n(\w+\*?) (\w+)\(([^)]*)\);")
+_MEM_FIELD = re.compile(r"^\s*wasm_rt_memory_t(\*?) w2c_(\w+);", re.M)
+_IMPORTED = re.compile(r"^\s+wasm_rt_(?:memory|funcref_table|externref_table)_t ?\* ?\w+;", re.M)
+_ALLOC_TABLE = re.compile(r"wasm_rt_allocate_(funcref|externref)_table"
+                          r"\(&instance->w2c_\w+, (\d+), ")
+TABLE_ELEMENT = {"funcref": 12, "externref": 4}  # wasm_rt_*ref_t on a 32-bit core
+_ALLOC_MEM = re.compile(r"wasm_rt_allocate_memory\(&instance->w2c_\w+, (\d+), (\d+)\);")
+_INIT_GLOBALS = re.compile(r"static void init_globals\(\w+\* instance\) \{\n(.*?)\n\}", re.S)
+_INSTANTIATE = re.compile(r"void (Z_\w+)_instantiate\((\w+)\*((?:, struct \w+\*)*)\);")
+_ACCESS = re.compile(r"\b((?:i32|i64|f32|f64)_(?:load|store)\w*)\(&instance->w2c_(\w+), "
+                     r"\(u64\)\((\w+)\)(?: \+ (\d+)u?)?")
+_REFUSED = {"wasm_rt_grow_memory(": "memory.grow", "wasm_rt_throw": "exceptions",
+            "wasm_multi_": "functions with several results"}
+
+
+@dataclass(frozen=True)
+class Func:
+    """An import or export of the generated C: its wasm names and C declaration."""
+
+    kind: str  # "import" | "export"
+    name: str
+    module: str | None
+    cname: str
+    ret: str
+    params: list[str]
+    ctx: str  # the C type of its first parameter (an instance pointer)
+
+    @property
+    def sig(self) -> str:
+        """The wasm3-notation signature the device compares (e.g. ``i(iI)``)."""
+        return _C_SIG[self.ret] + "(" + "".join(_C_SIG[p] for p in self.params) + ")"
+
+
+@dataclass(frozen=True)
+class Facts:
+    prefix: str  # Z_<name>
+    instance: str  # the instance struct type
+    import_args: int  # instance pointers Z_..._instantiate takes after its own
+    imports: list[Func]
+    exports: list[Func]
+    memory: str | None  # field of the (own) linear memory
+    mem_pages: int
+    fuel: str  # field of the fuel global
+    alloc_bytes: int  # what the instantiating entry allocates (tables, 8-aligned each)
+
+
+def _funcs(header: str) -> list[Func]:
+    out = []
+    for kind, a, b, ret, cname, params in _DECL.findall(header):
+        if ret.endswith("*"):
+            continue  # an exported memory, table or global
+        ctx, *types = [p.strip() for p in params.split(",")]
+        if ret not in _C_SIG or any(t not in _C_SIG for t in types):
+            raise AotError(f"{kind} {a} {b}: type {ret}({', '.join(types)}) is not supported "
+                           "by AOT yet")
+        name, module = (b, a) if kind == "import" else (a, None)
+        out.append(Func(kind, name, module, cname, ret, types, ctx))
+    return out
+
+
+def read_facts(header: str, source: str, order: list[tuple[str, str]] | None = None) -> Facts:
+    """What the glue and the blob header need, from wasm2c's .h and .c, the
+    imports in the module's order (order: its (module, name) pairs; wasm2c's
+    header sorts them); raises AotError for a construct we do not compile
+    soundly yet."""
+    for marker, what in _REFUSED.items():
+        if marker in source:
+            raise AotError(f"the module uses {what}, which AOT does not compile yet "
+                           "(the interpreter runs it)")
+    inst = _INSTANTIATE.search(header)
+    if inst is None or ANCHOR not in source:
+        raise AotError("unexpected wasm2c output (instantiate or anchor missing)")
+    mems = _MEM_FIELD.findall(header)
+    if _IMPORTED.search(header) or len(mems) > 1:
+        raise AotError("the module imports a memory or table, or has several memories: not "
+                       "supported by AOT")
+    alloc = _ALLOC_MEM.search(source)
+    pages = int(alloc.group(1)) if alloc else 0
+    globals_init = _INIT_GLOBALS.search(source)
+    fuel = re.findall(r"instance->(w2c_\w+) = 0u;", globals_init.group(1)) if globals_init else []
+    if not fuel:
+        raise AotError("the module has no fuel global: compile the metered module")
+    funcs = _funcs(header)
+    imports = [f for f in funcs if f.kind == "import"]
+    if order is not None:
+        rank = {key: i for i, key in enumerate(order)}
+        imports.sort(key=lambda f: rank[f.module or "", f.name])
+    return Facts(prefix=inst.group(1), instance=inst.group(2),
+                 import_args=inst.group(3).count("struct"), imports=imports,
+                 exports=[f for f in funcs if f.kind == "export"],
+                 memory=f"w2c_{mems[0][1]}" if mems else None, mem_pages=pages, fuel=fuel[-1],
+                 alloc_bytes=sum((TABLE_ELEMENT[kind] * int(n) + 7) & ~7
+                                 for kind, n in _ALLOC_TABLE.findall(source)))
+
+
+def _access(m: re.Match[str]) -> str:
+    op, _mem, addr, off = m.groups()
+    return f"wa_{op}(wa_mb, {addr}, {off or 0}u"
+
+
+def transform(source: str, facts: Facts) -> str:
+    """The generated C with our definitions before its functions and every
+    load/store of the module's memory through our checked helpers."""
+    config = [f"#define WA_INSTANCE {facts.instance}", f"#define WA_FUEL {facts.fuel}"]
+    if facts.memory:
+        config += [f"#define WA_MEM {facts.memory}",
+                   f"#define WA_MEM_BYTES {facts.mem_pages * PAGE}u"]
+    head, tail = source.split(ANCHOR, 1)
+    tail = _ACCESS.sub(_access, tail)
+    return head + "\n".join(config) + '\n#include "wa_aot_w2c.h"\n' + ANCHOR + tail
+
+
+def _arg(i: int, t: str) -> str:
+    if t == "f32":
+        return f"wa_slot_to_f32(s[{i}])"
+    if t == "f64":
+        return f"wa_slot_to_f64(s[{i}])"
+    return f"({t})s[{i}]"
+
+
+def _put(t: str, value: str) -> str:
+    if t in ("f32", "f64"):
+        return f"s[0] = wa_slot_from_{t}({value});"
+    return f"s[0] = (uint64_t){value};"
+
+
+def _import_stub(index: int, f: Func) -> str:
+    params = ", ".join(f"{t} p{i}" for i, t in enumerate(f.params))
+    nres = 0 if f.ret == "void" else 1
+    n = nres + len(f.params)
+    lines = [f"{f.ret} {f.cname}({f.ctx} ctx{', ' if params else ''}{params})", "{",
+             "    WA_INSTANCE *instance = (WA_INSTANCE *)(void *)ctx;",
+             "    wa_entry(instance);", f"    uint64_t s[{max(n, 1)}];"]
+    for i, t in enumerate(f.params):
+        slot = i + nres
+        value = f"wa_slot_from_{t}(p{i})" if t in ("f32", "f64") else f"(uint64_t)p{i}"
+        lines.append(f"    s[{slot}] = {value};")
+    lines.append(f"    wa_aot_env->call_native({index}u, s);")
+    if nres:
+        lines.append(f"    return {_arg(0, f.ret)};")
+    return "\n".join([*lines, "}"])
+
+
+def _export_wrapper(index: int, f: Func) -> str:
+    nres = 0 if f.ret == "void" else 1
+    args = "".join(f", {_arg(i + nres, t)}" for i, t in enumerate(f.params))
+    call = f"{f.cname}(&w->z{args})"
+    body = _put(f.ret, call) if nres else f"{call};"
+    return (f"void wa_export_{index}(struct wa_aot_inst *w, uint64_t *s)\n{{\n    {body}\n"
+            f"    (void)s;\n}}")
+
+
+def glue(facts: Facts) -> str:
+    """The C appended to the transformed module."""
+    parts = [f"struct wa_aot_inst {{\n    wa_aot_head_t head;\n    {facts.instance} z;\n}};",
+             "_Static_assert(__builtin_offsetof(struct wa_aot_inst, z) == sizeof(wa_aot_head_t), "
+             '"WA_STACK_LIMIT reads the head right before the instance");']
+    parts += [_import_stub(i, f) for i, f in enumerate(facts.imports)]
+    parts += [_export_wrapper(i, f) for i, f in enumerate(facts.exports)]
+    ctx = "".join(", (void *)&w->z" for _ in range(facts.import_args))
+    parts.append("void wa_aot_init(struct wa_aot_inst *w, uint64_t *s)\n{\n"
+                 "    wa_aot_mem = (uint8_t *)(uintptr_t)s[0];\n"
+                 f"    {facts.prefix}_init_module();\n"
+                 f"    {facts.prefix}_instantiate(&w->z{ctx});\n}}")
+    parts.append("const uint32_t wa_aot_meta[2] = {sizeof(struct wa_aot_inst),\n"
+                 f"    __builtin_offsetof(struct wa_aot_inst, z.{facts.fuel})}};")
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,116 @@
+"""The AOT compiler (agent/wamr_agent/aot, docs/aot.md): blobs for the kernels
+and the fixtures, their header and tables as wa_aot.c reads them, the
+loads and stores all rewritten to the 32-bit checked helpers, and the
+modules it refuses (with the reason). The device side is
+tests/qemu/test_aot_diff.py."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BUILD, need
+from wamr_agent.aot import AotError, cgen, compile_module, meter
+from wamr_agent.aot.blob import EXTERN, HEADER, HEADER_LEN, MAGIC
+
+Wat = Callable[[str], bytes]
+FIELDS = ["magic", "abi", "cpu", "code_len", "data_len", "bss_len", "got_off", "nrelocs",
+          "nimports", "nexports", "instance_bytes", "mem_pages", "init_off", "env_off",
+          "strings_len", "fuel_off", "alloc_bytes", "reserved0", "reserved1", "reserved2"]
+
+
+@pytest.fixture(autouse=True)
+def tools() -> None:
+    for tool in ("wasm2c", "arm-none-eabi-gcc"):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+
+
+def kernels_wasm() -> bytes:
+    path = BUILD / "bench" / "kernels.wasm"
+    need(path.exists(), str(path), "build it with `make examples`")
+    return path.read_bytes()
+
+
+def header(blob: bytes) -> dict[str, int]:
+    return dict(zip(FIELDS, HEADER.unpack_from(blob), strict=True))
+
+
+def tables(blob: bytes) -> tuple[list[tuple[str, ...]], list[tuple[str, str, int]], list[int]]:
+    """(imports as (name, module, sig), exports as (name, sig, entry), relocations)."""
+    h = header(blob)
+    rel_at = HEADER_LEN + h["code_len"] + h["data_len"]
+    relocs = list(struct.unpack_from(f"<{h['nrelocs']}I", blob, rel_at))
+    at = rel_at + 4 * h["nrelocs"]
+    rows = [EXTERN.unpack_from(blob, at + 12 * i) for i in range(h["nimports"] + h["nexports"])]
+    strings = blob[at + 12 * len(rows):]
+
+    def s(off: int) -> str:
+        return strings[off:strings.index(b"\0", off)].decode()
+
+    imports = [(s(a), s(b), s(c)) for a, b, c in rows[:h["nimports"]]]
+    exports = [(s(a), s(b), c) for a, b, c in rows[h["nimports"]:]]
+    return imports, exports, relocs
+
+
+def test_kernels_blob_header_tables_and_size() -> None:
+    wasm = kernels_wasm()
+    blob = compile_module(wasm, "cortex-m4").data
+    h = header(blob)
+    assert (h["magic"], h["abi"], h["cpu"], h["mem_pages"]) == (MAGIC, 1, 0x104, 1)
+    assert h["alloc_bytes"] == 16  # its table of one funcref (12 bytes, 8-aligned)
+    assert len(blob) == (HEADER_LEN + h["code_len"] + h["data_len"] + 4 * h["nrelocs"]
+                         + 12 * (h["nimports"] + h["nexports"]) + h["strings_len"])
+    imports, exports, relocs = tables(blob)
+    assert imports == []
+    assert [(n, sig) for n, sig, _ in exports] == [
+        ("bench_crc32", "i(i)"), ("bench_matmul", "i(i)"), ("bench_filter", "i(i)"),
+        ("bench_noop", "i(i)")]
+    assert all(entry & 1 and entry < h["code_len"] for _, _, entry in exports)  # Thumb, in code
+    assert h["init_off"] & 1 and h["init_off"] < h["code_len"]
+    assert relocs and all((r & ~3) + 4 <= h["data_len"] for r in relocs)
+    assert h["env_off"] + 4 <= h["data_len"] + h["bss_len"]
+    assert 8 <= h["fuel_off"] < h["instance_bytes"]
+    assert h["code_len"] <= 1.3 * len(wasm)  # the issue's size target
+
+
+def test_imports_become_a_table_with_the_runtime_signatures(wat: Wat) -> None:
+    imports, exports, _ = tables(compile_module(wat("imports_sensor"), "cortex-m4").data)
+    assert imports == [("sensor_read", "wamr_agent", "i(ii)"), ("log", "wamr_agent", "i(ii)")]
+    assert [(n, sig) for n, sig, _ in exports] == [("run", "i()"), ("value", "f()")]
+
+
+def test_soft_float_cortex_m3_has_its_own_cpu_id(wat: Wat) -> None:
+    assert header(compile_module(wat("trap_div_zero"), "cortex-m3").data)["cpu"] == 3
+
+
+def test_every_memory_access_goes_through_the_checked_helpers(tmp_path: Path) -> None:
+    (tmp_path / "m.wasm").write_bytes(meter(kernels_wasm()))
+    subprocess.run(["wasm2c", "m.wasm", "-n", "m", "-o", "m.c"], cwd=tmp_path, check=True)
+    source = (tmp_path / "m.c").read_text()
+    facts = cgen.read_facts((tmp_path / "m.h").read_text(), source)
+    out = cgen.transform(source, facts)
+    body = out.split(cgen.ANCHOR, 1)[1]
+    assert "(&instance->w2c_memory, (u64)" in source
+    assert "(&instance->w2c_memory, (u64)" not in body
+    assert "wa_i32_load(wa_mb, " in body and "wa_i32_store(wa_mb, " in body
+    assert "#define WA_MEM_BYTES 65536u" in out and f"#define WA_FUEL {facts.fuel}" in out
+
+
+@pytest.mark.parametrize(("fixture", "reason"), [
+    ("grow_memory", "memory.grow"),
+    ("imported_memory", "imports a memory"),
+])
+def test_modules_it_cannot_compile_soundly_are_refused(wat: Wat, fixture: str,
+                                                       reason: str) -> None:
+    with pytest.raises(AotError, match=reason):
+        compile_module(wat(fixture), "cortex-m4")
+
+
+def test_an_unknown_core_is_refused(wat: Wat) -> None:
+    with pytest.raises(AotError, match="no AOT code generation for riscv32"):
+        compile_module(wat("add"), "riscv32")
