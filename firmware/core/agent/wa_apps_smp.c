@@ -466,6 +466,9 @@ static bool put_app_status(zcbor_state_t *e, uint32_t slot)
     if (ok && (s->flags & WA_SLOT_F_SIGNED)) {
         ok = put_uint(e, "seq", s->seq);
     }
+    if (ok && st.aot) {
+        ok = zcbor_tstr_put_lit(e, "aot") && zcbor_bool_put(e, true);
+    }
     if (ok && s->trial_us != 0) {
         ok = put_trial(e, s);
     }

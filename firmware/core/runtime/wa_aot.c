@@ -13,13 +13,14 @@
 #include "wa_aot.h"
 
 /* Cortex-M only: the code it runs is Thumb-2 with the data base in r9. */
-#if defined(__arm__) && defined(__thumb2__)
+#if WA_AOT_SUPPORTED
 
 #include <setjmp.h>
 #include <string.h>
 
 #include "wa_engine.h"
 #include "wa_err.h"
+#include "wa_wasm.h"
 #include "wasm3.h"
 
 #define AOT_TRAP_BUDGET 0x100u
@@ -368,4 +369,31 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
     return WA_OK;
 }
 
-#endif /* __arm__ && __thumb2__ */
+const uint8_t *wa_aot_find(const uint8_t *wasm, uint32_t len, uint32_t *blob_len, const char **why)
+{
+    uint32_t at = 0, n;
+    const uint8_t *p;
+    *why = NULL;
+    while ((p = wa_wasm_custom(wasm, len, "wamr-aot/", &at, &n)) != NULL) {
+        const uint8_t *blob = p + 1 + (n ? p[0] : 0u);
+        if (n == 0 || p[0] >= 8u || 1u + p[0] > n) {
+            *why = "a malformed AOT section";
+        } else if ((uintptr_t)blob & 7u) {
+            *why = "AOT code not 8-aligned";
+        } else if (check_header((const wa_aot_header_t *)(const void *)blob, n - 1u - p[0], NULL) !=
+                   WA_OK) {
+            *why = "AOT code for another CPU or ABI";
+        } else {
+            *blob_len = n - 1u - p[0];
+            return blob;
+        }
+    }
+    return NULL;
+}
+
+uint32_t wa_aot_memory_bytes(const wa_aot_t *a)
+{
+    return a->h->mem_pages * 65536u;
+}
+
+#endif /* WA_AOT_SUPPORTED */

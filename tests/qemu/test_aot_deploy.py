@@ -1,0 +1,65 @@
+"""AOT code deployed the real way (docs/aot.md): `wamr-agent bundle build --aot`
+of the sensor example (a reactor with setup/loop and natives), deployed
+signed to each mps2 board, is confirmed and runs as AOT code (console and
+`status`), with the interpreter's output line for line; the same module
+uploaded unsigned is interpreted (AOT code only ever runs from a verified
+signed bundle)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import need
+from wamr_agent import deploy as deploying
+from wamr_agent.cli import app
+from wamr_agent.emulator import EmulatedBoard
+from wamr_agent.ota import parse_bundle
+
+ROOT = Path(__file__).resolve().parents[2]
+BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505"]
+ROUNDS = 6  # loop rounds compared (the trial runs 10 before confirming)
+OUTPUT = re.compile(r"^(\[sensor\] .*|telemetry sensor .*)$", re.M)
+
+
+def sensor_output(device: EmulatedBoard) -> list[str]:
+    """The app's first ROUNDS loop rounds of output (after its setup line)."""
+    device.console.expect(rf"(?s)(\[sensor\] temp .*?\n){{{ROUNDS}}}", timeout=20)
+    return OUTPUT.findall(device.console.text)[: 1 + 3 * ROUNDS]
+
+
+def run(board: str, path: Path, workdir: Path, engine: str) -> list[str]:
+    """Deploys path to a fresh board; checks the engine it runs on; its output."""
+    with EmulatedBoard.start(board, workdir=workdir) as device:
+        report = deploying.deploy(path, board, device.mgmt_address)
+        assert report.life == "confirmed", report
+        status = deploying.status(board, device.mgmt_address, "sensor")
+        assert status.aot is (engine == "aot")  # type: ignore[union-attr]
+        line = ("app sensor: runs its AOT code" if engine == "aot" else
+                r"app sensor: interpreted \(not from a signed bundle\)")
+        device.console.expect(line)
+        return sensor_output(device)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_signed_aot_runs_as_the_interpreter_unsigned_is_interpreted(
+        board: str, example: Callable[[str], Path], tmp_path: Path) -> None:
+    for tool in ("wasm2c", "arm-none-eabi-gcc"):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    bundle = tmp_path / "sensor.wab"
+    built = CliRunner().invoke(app, [
+        "bundle", "build", str(example("sensor")), "--key", str(ROOT / "ota/vectors/test.key"),
+        "--version", "1.0.0", "--seq", "1", "-b", board, "--aot", "-o", str(bundle)])
+    assert built.exit_code == 0 and "AOT code for cortex-m" in built.output, built.output
+    unsigned = tmp_path / "sensor.wasm"  # the module with its AOT section, no signature
+    unsigned.write_bytes(parse_bundle(bundle.read_bytes()).module)
+
+    aot = run(board, bundle, tmp_path / "signed", "aot")
+    interpreted = run(board, unsigned, tmp_path / "unsigned", "interpreter")
+    assert len(aot) == 1 + 3 * ROUNDS and aot[0].startswith("[sensor] sensor app started")
+    assert aot == interpreted
