@@ -3,7 +3,8 @@ of the sensor example (a reactor with setup/loop and natives), deployed
 signed to each mps2 board, is confirmed and runs as AOT code (console and
 `status`), with the interpreter's output line for line; the same module
 uploaded unsigned is interpreted (AOT code only ever runs from a verified
-signed bundle)."""
+signed bundle). A runaway loop fails an AOT trial with the interpreter's CPU
+budget trap, message and verdict."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.conftest import need
 from wamr_agent import deploy as deploying
 from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard
+from wamr_agent.errors import InstallFailed
 from wamr_agent.ota import parse_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,3 +65,29 @@ def test_signed_aot_runs_as_the_interpreter_unsigned_is_interpreted(
     interpreted = run(board, unsigned, tmp_path / "unsigned", "interpreter")
     assert len(aot) == 1 + 3 * ROUNDS and aot[0].startswith("[sensor] sensor app started")
     assert aot == interpreted
+
+
+def test_the_cpu_budget_fails_an_aot_trial_as_it_fails_an_interpreted_one(
+        wat_file: Callable[[str], Path], tmp_path: Path) -> None:
+    """loop_forever under the board's CPU budget: the same trap, message and verdict
+    (the first install fails its trial, nothing of that name runs)."""
+    for tool in ("wasm2c", "arm-none-eabi-gcc"):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    board = "mps2-an386"
+    module = wat_file("loop_forever")
+    reasons = []
+    with EmulatedBoard.start(board, workdir=tmp_path / "board") as device:
+        for name, extra in (("spin_aot", ["--aot"]), ("spin", [])):
+            path = tmp_path / f"{name}.wab"
+            built = CliRunner().invoke(app, [
+                "bundle", "build", str(module), "--key", str(ROOT / "ota/vectors/test.key"),
+                "--version", "1.0.0", "--seq", "1", "-b", board, "--name", name, "-o",
+                str(path), *extra])
+            assert built.exit_code == 0, built.output
+            with pytest.raises(InstallFailed) as failed:
+                deploying.deploy(path, board, device.mgmt_address)
+            reasons.append(failed.value.report["reason"])  # type: ignore[index]
+        device.console.expect("app spin_aot: runs its AOT code")
+    assert reasons[0]["code"] == "cpu_budget", reasons
+    assert "CPU budget of 20000000 ticks exhausted" in reasons[0]["msg"]
+    assert reasons[0] == reasons[1]
