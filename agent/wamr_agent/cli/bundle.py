@@ -121,7 +121,7 @@ def _pack_app(o: _Options, out: Path | None) -> PackReport:
     return pack(m.out, out, key=key,
                 version=o.version or m.version, seq=seq, boards=o.boards or list(m.boards),
                 name=o.name or m.name, grants=o.grants or m.grant_list(),
-                health=_health(o.health, m.health), aot=o.aot)
+                health=_health(o.health, m.health), aot=o.aot or m.aot)
 
 
 @bundle_app.command("build")

@@ -45,8 +45,8 @@ def aot_blobs(module: bytes, boards: list[str]) -> tuple[dict[str, bytes], list[
     left = [board for board, cpu in cpus.items() if cpu not in CPUS]
     wanted = sorted({cpu for cpu in cpus.values() if cpu in CPUS})
     if not wanted:
-        raise UsageError(f"--aot: no AOT code generation for the CPU of {', '.join(boards)} "
-                         f"(supported: {', '.join(CPUS)})")
+        raise UsageError(f"AOT (--aot, aot = true): no AOT code generation for the CPU "
+                         f"of {', '.join(boards)} (supported: {', '.join(CPUS)})")
     return {cpu: compile_module(module, cpu).data for cpu in wanted}, left
 
 
