@@ -42,6 +42,11 @@ def run(board: str, path: Path, workdir: Path, engine: str) -> list[str]:
         assert report.life == "confirmed", report
         status = deploying.status(board, device.mgmt_address, "sensor")
         assert status.aot is (engine == "aot")  # type: ignore[union-attr]
+        # no metered image for AOT code: it is never interpreted from it
+        installed = (r"app sensor installed \(\d+ bytes, slot 0, bundle seq 1\)"
+                     if engine == "aot" else
+                     r"app sensor installed \(\d+ bytes, slot 0, metered image \d+ bytes\)")
+        device.console.expect(installed)
         line = ("app sensor: runs its AOT code" if engine == "aot" else
                 r"app sensor: interpreted \(not from a signed bundle\)")
         device.console.expect(line)
