@@ -5,10 +5,10 @@
  * the blob, in a native it calls, or the end of the CPU budget longjmps back
  * to wa_aot_call.
  *
- * CPU budget: as in wa_engine_wasm3.c, the fuel is a 32-bit counter (the
- * metered module's fuel global, in the instance) plus a reserve held here;
- * the blob spends a tick at every function entry (wasm3 spends one per
- * call) and calls fuel_out when the counter reaches 0.
+ * CPU budget: as in wa_engine_wasm3.c (wa_fuel_fill, shared), the fuel is a
+ * 32-bit counter (the metered module's fuel global, in the instance) plus a
+ * reserve held here; the blob spends a tick at every function entry (wasm3
+ * spends one per call) and calls fuel_out when the counter reaches 0.
  */
 #include "wa_aot.h"
 
@@ -27,7 +27,6 @@
 #define AOT_TRAP_MEMORY 0x101u
 #define AOT_TRAP_NATIVE 0x102u
 #define AOT_TRAP_ENOSYS 0x103u
-#define AOT_FUEL_SLICE (1 << 20)
 
 struct wa_aot {
     const wa_aot_header_t *h;
@@ -54,9 +53,7 @@ static void aot_trap(uint32_t code)
 
 static void fuel_fill(int32_t *counter, int64_t fuel)
 {
-    int64_t slice = fuel < AOT_FUEL_SLICE ? fuel : AOT_FUEL_SLICE;
-    *counter = (int32_t)(slice + 1);
-    s_cur->reserve = fuel - slice;
+    s_cur->reserve = wa_fuel_fill(counter, fuel);
 }
 
 /* The counter went from 1 to 0 (a tick spent) or from 0 to -1 (a loop check
