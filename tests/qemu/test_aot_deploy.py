@@ -18,14 +18,16 @@ from typer.testing import CliRunner
 
 from tests.conftest import need
 from wamr_agent import deploy as deploying
+from wamr_agent.aot import compile_module
 from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard
 from wamr_agent.errors import InstallFailed
-from wamr_agent.ota import parse_bundle
+from wamr_agent.ota import build_bundle, load_secret_key, parse_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505"]
 ROUNDS = 6  # loop rounds compared (the trial runs 10 before confirming)
+TEST_KEY = load_secret_key(ROOT / "ota" / "vectors" / "test.key")
 OUTPUT = re.compile(r"^(\[sensor\] .*|telemetry sensor .*)$", re.M)
 
 
@@ -73,9 +75,11 @@ def test_signed_aot_runs_as_the_interpreter_unsigned_is_interpreted(
 
 
 def test_the_cpu_budget_fails_an_aot_trial_as_it_fails_an_interpreted_one(
-        wat_file: Callable[[str], Path], tmp_path: Path) -> None:
+        wat_file: Callable[[str], Path], example: Callable[[str], Path],
+        tmp_path: Path) -> None:
     """loop_forever under the board's CPU budget: the same trap, message and verdict
-    (the first install fails its trial, nothing of that name runs)."""
+    (the first install fails its trial, nothing of that name runs). A signed bundle
+    with AOT code for another CPU only is interpreted."""
     for tool in ("wasm2c", "arm-none-eabi-gcc"):
         need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
     board = "mps2-an386"
@@ -93,6 +97,15 @@ def test_the_cpu_budget_fails_an_aot_trial_as_it_fails_an_interpreted_one(
                 deploying.deploy(path, board, device.mgmt_address)
             reasons.append(failed.value.report["reason"])  # type: ignore[index]
         device.console.expect("app spin_aot: runs its AOT code")
+        # AOT code for another CPU only: interpreted, and the console says why
+        other = tmp_path / "other.wab"
+        other.write_bytes(build_bundle(
+            example("sensor").read_bytes(), name="other", version="1.0.0", seq=1,
+            boards=[board], caps=["log", "sensor", "telemetry"], key=TEST_KEY,
+            aot={"cortex-m3": compile_module(example("sensor").read_bytes(), "cortex-m3").data}))
+        assert deploying.deploy(other, board, device.mgmt_address).life == "confirmed"
+        device.console.expect(r"app other: interpreted \(AOT code for another CPU or ABI\)")
+        assert deploying.status(board, device.mgmt_address, "other").aot is False  # type: ignore[union-attr]
     assert reasons[0]["code"] == "cpu_budget", reasons
     assert "CPU budget of 20000000 ticks exhausted" in reasons[0]["msg"]
     assert reasons[0] == reasons[1]
