@@ -227,15 +227,28 @@ class Loop:
                 return line
 
     def stop(self) -> int:
+        """Ctrl-C, as a user stops the loop; a loop that does not end fails with
+        where it hangs (Python's fault handler prints every thread's stack on
+        SIGABRT)."""
         self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=WAIT)
+        try:
+            return self.proc.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)
+            self.proc.wait(timeout=WAIT)
+            time.sleep(0.5)  # the reader thread takes the last lines
+            while not self.lines.empty():
+                self.seen.append(self.lines.get())
+            raise AssertionError(f"still running {WAIT} s after Ctrl-C; last lines:\n"
+                                 + "\n".join(self.seen[-60:])) from None
 
 
 @pytest.fixture
 def loop_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """The environment of a loop process: board instances under tmp_path; every
     instance it leaves is stopped afterwards."""
-    env = {**os.environ, STATE_ENV: str(tmp_path / "state"), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, STATE_ENV: str(tmp_path / "state"), "PYTHONUNBUFFERED": "1",
+           "PYTHONFAULTHANDLER": "1"}
     yield env
     state = tmp_path / "state"
     for instance in state.iterdir() if state.exists() else []:
