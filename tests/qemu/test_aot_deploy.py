@@ -12,6 +12,7 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -74,38 +75,55 @@ def test_signed_aot_runs_as_the_interpreter_unsigned_is_interpreted(
     assert aot == interpreted
 
 
-def test_the_cpu_budget_fails_an_aot_trial_as_it_fails_an_interpreted_one(
+def failed_trial(device: EmulatedBoard, module: Path, name: str, *extra: str) -> dict[str, Any]:
+    """The reason a signed bundle of module (built with extra options) fails its first
+    trial with."""
+    board = device.board.name
+    path = module.with_name(f"{name}.wab")
+    built = CliRunner().invoke(app, [
+        "bundle", "build", str(module), "--key", str(ROOT / "ota/vectors/test.key"),
+        "--version", "1.0.0", "--seq", "1", "-b", board, "--name", name, "-o", str(path),
+        *extra])
+    assert built.exit_code == 0, built.output
+    with pytest.raises(InstallFailed) as failed:
+        deploying.deploy(path, board, device.mgmt_address)
+    reason: dict[str, Any] = failed.value.report["reason"]  # type: ignore[index]
+    return reason
+
+
+def test_traps_fail_an_aot_trial_as_they_fail_an_interpreted_one(
         wat_file: Callable[[str], Path], example: Callable[[str], Path],
         tmp_path: Path) -> None:
-    """loop_forever under the board's CPU budget: the same trap, message and verdict
-    (the first install fails its trial, nothing of that name runs). A signed bundle
-    with AOT code for another CPU only is interpreted."""
+    """A loop under the board's CPU budget (loop_forever) and endless recursion
+    (recursion_loop: a trap, not a fault of the C stack the AOT code runs on): the
+    same verdict, reason and message as interpreted (the first install fails its
+    trial, nothing of that name runs). A signed bundle with AOT code for another
+    CPU only is interpreted."""
     for tool in ("wasm2c", "arm-none-eabi-gcc"):
         need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
     board = "mps2-an386"
-    module = wat_file("loop_forever")
-    reasons = []
     with EmulatedBoard.start(board, workdir=tmp_path / "board") as device:
-        for name, extra in (("spin_aot", ["--aot"]), ("spin", [])):
-            path = tmp_path / f"{name}.wab"
-            built = CliRunner().invoke(app, [
-                "bundle", "build", str(module), "--key", str(ROOT / "ota/vectors/test.key"),
-                "--version", "1.0.0", "--seq", "1", "-b", board, "--name", name, "-o",
-                str(path), *extra])
-            assert built.exit_code == 0, built.output
-            with pytest.raises(InstallFailed) as failed:
-                deploying.deploy(path, board, device.mgmt_address)
-            reasons.append(failed.value.report["reason"])  # type: ignore[index]
+        spin = wat_file("loop_forever")
+        budget = [failed_trial(device, spin, "spin_aot", "--aot"),
+                  failed_trial(device, spin, "spin")]
         device.console.expect("app spin_aot: runs its AOT code")
+        deep = wat_file("recursion_loop")
+        stack = [failed_trial(device, deep, "deep_aot", "--aot"),
+                 failed_trial(device, deep, "deep")]
+        device.console.expect("app deep_aot: runs its AOT code")
         # AOT code for another CPU only: interpreted, and the console says why
         other = tmp_path / "other.wab"
+        sensor = example("sensor").read_bytes()
         other.write_bytes(build_bundle(
-            example("sensor").read_bytes(), name="other", version="1.0.0", seq=1,
-            boards=[board], caps=["log", "sensor", "telemetry"], key=TEST_KEY,
-            aot={"cortex-m3": compile_module(example("sensor").read_bytes(), "cortex-m3").data}))
+            sensor, name="other", version="1.0.0", seq=1, boards=[board],
+            caps=["log", "sensor", "telemetry"], key=TEST_KEY,
+            aot={"cortex-m3": compile_module(sensor, "cortex-m3").data}))
         assert deploying.deploy(other, board, device.mgmt_address).life == "confirmed"
         device.console.expect(r"app other: interpreted \(AOT code for another CPU or ABI\)")
-        assert deploying.status(board, device.mgmt_address, "other").aot is False  # type: ignore[union-attr]
-    assert reasons[0]["code"] == "cpu_budget", reasons
-    assert "CPU budget of 20000000 ticks exhausted" in reasons[0]["msg"]
-    assert reasons[0] == reasons[1]
+        status = deploying.status(board, device.mgmt_address, "other")
+        assert status.aot is False  # type: ignore[union-attr]
+    assert budget[0]["code"] == "cpu_budget", budget
+    assert "CPU budget of 20000000 ticks exhausted" in budget[0]["msg"]
+    assert budget[0] == budget[1]
+    assert stack[0]["code"] == "traps" and "stack overflow" in stack[0]["msg"], stack
+    assert stack[0] == stack[1]
