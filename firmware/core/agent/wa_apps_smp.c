@@ -7,6 +7,7 @@
  * the log ring is wa_log.c.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "wa_apps_smp.h"
@@ -77,6 +78,49 @@ static bool key_is(const struct zcbor_string *k, const char *lit)
     return k->len == strlen(lit) && memcmp(k->value, lit, k->len) == 0;
 }
 
+enum { F_U32, F_BSTR, F_TSTR, F_BOOL };
+
+/* The request keys: how each is decoded, where to, and its HAVE_ bit (0: none). */
+static const struct req_field {
+    char key[9];
+    uint8_t kind;
+    uint8_t have;
+    uint8_t at; /* offsetof(app_req_t, ...) */
+} s_fields[] = {
+    {"off", F_U32, HAVE_OFF, offsetof(app_req_t, off)},
+    {"data", F_BSTR, HAVE_DATA, offsetof(app_req_t, data)},
+    {"len", F_U32, HAVE_LEN, offsetof(app_req_t, len)},
+    {"sha", F_BSTR, HAVE_SHA, offsetof(app_req_t, sha)},
+    {"name", F_TSTR, HAVE_NAME, offsetof(app_req_t, name)},
+    {"deploy", F_TSTR, HAVE_DEPLOY, offsetof(app_req_t, deploy)},
+    {"grants", F_U32, HAVE_GRANTS, offsetof(app_req_t, grants)},
+    {"kv_quota", F_U32, 0, offsetof(app_req_t, kv_quota)},
+    {"version", F_TSTR, 0, offsetof(app_req_t, version)},
+    {"since", F_U32, HAVE_SINCE, offsetof(app_req_t, since)},
+    {"bundle", F_BOOL, 0, offsetof(app_req_t, bundle)},
+    {"start", F_BOOL, 0, offsetof(app_req_t, start)},
+    {"desired", F_U32, 0, offsetof(app_req_t, desired)},
+};
+
+/* Decodes the value of key k into r; false if it is malformed. */
+static bool parse_value(zcbor_state_t *dec, const struct zcbor_string *k, app_req_t *r)
+{
+    for (size_t i = 0; i < sizeof s_fields / sizeof s_fields[0]; i++) {
+        const struct req_field *f = &s_fields[i];
+        if (!key_is(k, f->key)) {
+            continue;
+        }
+        void *to = (uint8_t *)r + f->at;
+        r->have |= f->have;
+        return f->kind == F_U32    ? zcbor_uint32_decode(dec, to)
+               : f->kind == F_BOOL ? zcbor_bool_decode(dec, to)
+               : f->kind == F_BSTR ? zcbor_bstr_decode(dec, to)
+                                   : zcbor_tstr_decode(dec, to);
+    }
+    r->set = key_is(k, "set") ? dec->payload : r->set;
+    return zcbor_any_skip(dec, NULL);
+}
+
 /* Decodes the request map; unknown keys are skipped. */
 static bool parse(const wa_smp_call_t *call, app_req_t *r)
 {
@@ -88,49 +132,7 @@ static bool parse(const wa_smp_call_t *call, app_req_t *r)
     }
     while (!zcbor_array_at_end(dec)) {
         struct zcbor_string k;
-        bool ok;
-        if (!zcbor_tstr_decode(dec, &k)) {
-            return false;
-        }
-        if (key_is(&k, "off")) {
-            ok = zcbor_uint32_decode(dec, &r->off);
-            r->have |= HAVE_OFF;
-        } else if (key_is(&k, "data")) {
-            ok = zcbor_bstr_decode(dec, &r->data);
-            r->have |= HAVE_DATA;
-        } else if (key_is(&k, "len")) {
-            ok = zcbor_uint32_decode(dec, &r->len);
-            r->have |= HAVE_LEN;
-        } else if (key_is(&k, "sha")) {
-            ok = zcbor_bstr_decode(dec, &r->sha);
-            r->have |= HAVE_SHA;
-        } else if (key_is(&k, "name")) {
-            ok = zcbor_tstr_decode(dec, &r->name);
-            r->have |= HAVE_NAME;
-        } else if (key_is(&k, "deploy")) {
-            ok = zcbor_tstr_decode(dec, &r->deploy);
-            r->have |= HAVE_DEPLOY;
-        } else if (key_is(&k, "grants")) {
-            ok = zcbor_uint32_decode(dec, &r->grants);
-            r->have |= HAVE_GRANTS;
-        } else if (key_is(&k, "kv_quota")) {
-            ok = zcbor_uint32_decode(dec, &r->kv_quota);
-        } else if (key_is(&k, "version")) {
-            ok = zcbor_tstr_decode(dec, &r->version);
-        } else if (key_is(&k, "since")) {
-            ok = zcbor_uint32_decode(dec, &r->since);
-            r->have |= HAVE_SINCE;
-        } else if (key_is(&k, "bundle")) {
-            ok = zcbor_bool_decode(dec, &r->bundle);
-        } else if (key_is(&k, "start")) {
-            ok = zcbor_bool_decode(dec, &r->start);
-        } else if (key_is(&k, "desired")) {
-            ok = zcbor_uint32_decode(dec, &r->desired);
-        } else {
-            r->set = key_is(&k, "set") ? dec->payload : r->set;
-            ok = zcbor_any_skip(dec, NULL);
-        }
-        if (!ok) {
+        if (!zcbor_tstr_decode(dec, &k) || !parse_value(dec, &k, r)) {
             return false;
         }
     }
@@ -196,10 +198,8 @@ static int result(bool ok)
 static int write_err(wa_smp_call_t *call, int rc)
 {
     zcbor_state_t *e = call->enc;
-    return result(zcbor_tstr_put_lit(e, "err") && zcbor_map_start_encode(e, 2) &&
-                  zcbor_tstr_put_lit(e, "group") && zcbor_uint32_put(e, WA_SMP_GROUP_APP) &&
-                  zcbor_tstr_put_lit(e, "rc") && zcbor_int32_put(e, rc) &&
-                  zcbor_map_end_encode(e, 2));
+    return result(wa_smp_put_map(e, "err", 2) && wa_smp_put_uint(e, "group", WA_SMP_GROUP_APP) &&
+                  wa_smp_put_int(e, "rc", rc) && zcbor_map_end_encode(e, 2));
 }
 
 /* {"off": off} + "done": true once installed, + "unchanged": true when the
@@ -208,15 +208,15 @@ static int write_err(wa_smp_call_t *call, int rc)
 static int write_off(wa_smp_call_t *call, const wa_install_res_t *res)
 {
     zcbor_state_t *e = call->enc;
-    bool ok = zcbor_tstr_put_lit(e, "off") && zcbor_uint32_put(e, res->next_off);
+    bool ok = wa_smp_put_uint(e, "off", res->next_off);
     if (ok && res->done) {
-        ok = zcbor_tstr_put_lit(e, "done") && zcbor_bool_put(e, true);
+        ok = wa_smp_put_bool(e, "done", true);
     }
     if (ok && res->unchanged) {
-        ok = zcbor_tstr_put_lit(e, "unchanged") && zcbor_bool_put(e, true);
+        ok = wa_smp_put_bool(e, "unchanged", true);
     }
     if (ok && res->done && res->trial) {
-        ok = zcbor_tstr_put_lit(e, "trial") && zcbor_bool_put(e, true);
+        ok = wa_smp_put_bool(e, "trial", true);
     }
     return result(ok);
 }
@@ -264,17 +264,6 @@ static int app_upload(wa_smp_call_t *call)
 
 /* ---- list, start, stop, remove ------------------------------------------------- */
 
-static bool put_str(zcbor_state_t *e, const char *key, const char *value, size_t cap)
-{
-    return zcbor_tstr_encode_ptr(e, key, strlen(key)) &&
-           zcbor_tstr_encode_ptr(e, value, strnlen(value, cap));
-}
-
-static bool put_uint(zcbor_state_t *e, const char *key, uint32_t value)
-{
-    return zcbor_tstr_encode_ptr(e, key, strlen(key)) && zcbor_uint32_put(e, value);
-}
-
 /* "reason": {"code", "rc", "msg"} of a reverted or failed version. */
 static bool put_reason(zcbor_state_t *e, uint32_t slot)
 {
@@ -283,10 +272,10 @@ static bool put_reason(zcbor_state_t *e, uint32_t slot)
     if (verdict == NULL) {
         return true;
     }
-    return zcbor_tstr_put_lit(e, "reason") && zcbor_map_start_encode(e, 3) &&
-           put_str(e, "code", wa_life_reason_name(wa_life_reason(slot)), 16) &&
-           zcbor_tstr_put_lit(e, "rc") && zcbor_int32_put(e, s->rc) &&
-           put_str(e, "msg", verdict, WA_LIFE_MSG_MAX + 16) && zcbor_map_end_encode(e, 3);
+    return wa_smp_put_map(e, "reason", 3) &&
+           wa_smp_put_str(e, "code", wa_life_reason_name(wa_life_reason(slot)), 16) &&
+           wa_smp_put_int(e, "rc", s->rc) &&
+           wa_smp_put_str(e, "msg", verdict, WA_LIFE_MSG_MAX + 16) && zcbor_map_end_encode(e, 3);
 }
 
 /* The keys list and status share: name, slot, state, life, size, mem,
@@ -299,18 +288,19 @@ static bool put_slot(zcbor_state_t *e, uint32_t k)
     wa_runner_status_t st;
     wa_runner_status(k, &st);
     uint32_t size = wa_store_header(k, &header) == WA_OK ? header.module_len : 0;
-    bool ok = put_str(e, "name", s->name, WA_SLOT_NAME_MAX) && put_uint(e, "slot", k) &&
-              put_str(e, "state", wa_life_run_state(k), 16) &&
-              put_str(e, "life", wa_life_name(s->life), 16) && put_uint(e, "size", size) &&
-              put_uint(e, "mem", st.mem_now);
+    bool ok = wa_smp_put_str(e, "name", s->name, WA_SLOT_NAME_MAX) &&
+              wa_smp_put_uint(e, "slot", k) &&
+              wa_smp_put_str(e, "state", wa_life_run_state(k), 16) &&
+              wa_smp_put_str(e, "life", wa_life_name(s->life), 16) &&
+              wa_smp_put_uint(e, "size", size) && wa_smp_put_uint(e, "mem", st.mem_now);
     if (ok && wa_store_meta(k, &meta) == WA_OK) {
-        ok = zcbor_tstr_put_lit(e, "sha") &&
+        ok = wa_smp_put_key(e, "sha") &&
              zcbor_bstr_encode_ptr(e, (const char *)meta.sha256, sizeof meta.sha256);
         if (ok && meta.version[0] != '\0') {
-            ok = put_str(e, "version", meta.version, sizeof meta.version);
+            ok = wa_smp_put_str(e, "version", meta.version, sizeof meta.version);
         }
         if (ok && meta.deploy[0] != '\0') {
-            ok = put_str(e, "deploy", meta.deploy, sizeof meta.deploy);
+            ok = wa_smp_put_str(e, "deploy", meta.deploy, sizeof meta.deploy);
         }
     }
     return ok && put_reason(e, k);
@@ -319,7 +309,7 @@ static bool put_slot(zcbor_state_t *e, uint32_t k)
 static int app_list(wa_smp_call_t *call)
 {
     zcbor_state_t *e = call->enc;
-    bool ok = zcbor_tstr_put_lit(e, "apps") && zcbor_list_start_encode(e, WA_STORE_SLOTS);
+    bool ok = wa_smp_put_key(e, "apps") && zcbor_list_start_encode(e, WA_STORE_SLOTS);
     for (uint32_t k = 0; ok && k < WA_STORE_SLOTS; k++) {
         if (wa_life_info(k) != NULL) {
             ok = zcbor_map_start_encode(e, 10) && put_slot(e, k) && zcbor_map_end_encode(e, 10);
@@ -388,19 +378,21 @@ static int app_send(wa_smp_call_t *call)
 static int device_status(wa_smp_call_t *call)
 {
     zcbor_state_t *e = call->enc;
-    bool ok = put_str(e, "board", call->dev->board, 64) &&
-              put_str(e, "fw", call->dev->version, 64) &&
-              put_uint(e, "uptime_ms", (uint32_t)(wa_port_time_us() / 1000u)) &&
-              put_uint(e, "boot", wa_store_boot_count()) &&
-              put_str(e, "reset", wa_agent_reset_cause(), 16) &&
-              put_uint(e, "heap_free", (uint32_t)wa_port_heap_free()) &&
-              put_uint(e, "slots", WA_STORE_SLOTS) && put_uint(e, "apps", wa_life_count()) &&
-              put_uint(e, "free_slots", wa_life_free_slots()) &&
-              put_uint(e, "buf_size", call->dev->buf_size) && zcbor_tstr_put_lit(e, "framings") &&
-              zcbor_list_start_encode(e, 2) && zcbor_tstr_put_lit(e, "console") &&
-              zcbor_tstr_put_lit(e, "raw") && zcbor_list_end_encode(e, 2);
+    bool ok = wa_smp_put_str(e, "board", call->dev->board, 64) &&
+              wa_smp_put_str(e, "fw", call->dev->version, 64) &&
+              wa_smp_put_uint(e, "uptime_ms", (uint32_t)(wa_port_time_us() / 1000u)) &&
+              wa_smp_put_uint(e, "boot", wa_store_boot_count()) &&
+              wa_smp_put_str(e, "reset", wa_agent_reset_cause(), 16) &&
+              wa_smp_put_uint(e, "heap_free", (uint32_t)wa_port_heap_free()) &&
+              wa_smp_put_uint(e, "slots", WA_STORE_SLOTS) &&
+              wa_smp_put_uint(e, "apps", wa_life_count()) &&
+              wa_smp_put_uint(e, "free_slots", wa_life_free_slots()) &&
+              wa_smp_put_uint(e, "buf_size", call->dev->buf_size) &&
+              wa_smp_put_key(e, "framings") && zcbor_list_start_encode(e, 2) &&
+              wa_smp_put_key(e, "console") && wa_smp_put_key(e, "raw") &&
+              zcbor_list_end_encode(e, 2);
     const char *safe = wa_agent_safe_mode();
-    ok = ok && (safe == NULL || put_str(e, "safe_mode", safe, 96));
+    ok = ok && (safe == NULL || wa_smp_put_str(e, "safe_mode", safe, 96));
     return result(ok);
 }
 
@@ -431,24 +423,26 @@ static bool put_trial(zcbor_state_t *e, const wa_life_info_t *s)
 {
     uint64_t end = s->verdict_us != 0 ? s->verdict_us : wa_port_time_us();
     uint32_t elapsed = (uint32_t)((end - s->trial_us) / 1000u);
-    return zcbor_tstr_put_lit(e, "trial") && zcbor_map_start_encode(e, 7) &&
-           put_uint(e, "loops", s->loops) && put_uint(e, "need_loops", s->need_loops) &&
-           put_uint(e, "traps", s->traps) && put_uint(e, "max_traps", s->max_traps) &&
-           put_uint(e, "elapsed_ms", elapsed) && put_uint(e, "window_ms", s->window_ms) &&
-           zcbor_tstr_put_lit(e, "manual") &&
-           zcbor_bool_put(e, (s->flags & WA_SLOT_F_MANUAL) != 0) && zcbor_map_end_encode(e, 7);
+    return wa_smp_put_map(e, "trial", 7) && wa_smp_put_uint(e, "loops", s->loops) &&
+           wa_smp_put_uint(e, "need_loops", s->need_loops) &&
+           wa_smp_put_uint(e, "traps", s->traps) && wa_smp_put_uint(e, "max_traps", s->max_traps) &&
+           wa_smp_put_uint(e, "elapsed_ms", elapsed) &&
+           wa_smp_put_uint(e, "window_ms", s->window_ms) &&
+           wa_smp_put_bool(e, "manual", (s->flags & WA_SLOT_F_MANUAL) != 0) &&
+           zcbor_map_end_encode(e, 7);
 }
 
 /* "update": the newest attempt of the app when it is not the current slot. */
 static bool put_update(zcbor_state_t *e, uint32_t newest)
 {
     wa_slot_meta_t meta;
-    bool ok = zcbor_tstr_put_lit(e, "update") && zcbor_map_start_encode(e, 4) &&
-              put_str(e, "life", wa_life_name(wa_life_info(newest)->life), 16);
+    bool ok = wa_smp_put_map(e, "update", 4) &&
+              wa_smp_put_str(e, "life", wa_life_name(wa_life_info(newest)->life), 16);
     if (ok && wa_store_meta(newest, &meta) == WA_OK) {
-        ok = zcbor_tstr_put_lit(e, "sha") &&
+        ok = wa_smp_put_key(e, "sha") &&
              zcbor_bstr_encode_ptr(e, (const char *)meta.sha256, sizeof meta.sha256) &&
-             (meta.version[0] == '\0' || put_str(e, "version", meta.version, sizeof meta.version));
+             (meta.version[0] == '\0' ||
+              wa_smp_put_str(e, "version", meta.version, sizeof meta.version));
     }
     return ok && put_reason(e, newest) && zcbor_map_end_encode(e, 4);
 }
@@ -458,13 +452,14 @@ static bool put_app_status(zcbor_state_t *e, uint32_t slot)
     const wa_life_info_t *s = wa_life_info(slot);
     wa_runner_status_t st;
     wa_runner_status(slot, &st);
-    bool ok = put_slot(e, slot) && put_uint(e, "traps", st.traps) &&
-              put_uint(e, "mem_hw", st.mem_hw) && put_uint(e, "mem_budget", st.mem_budget) &&
-              put_uint(e, "uptime_ms", st.uptime_ms) && put_uint(e, "module_ram", st.module_ram) &&
-              zcbor_tstr_put_lit(e, "signed") &&
-              zcbor_bool_put(e, (s->flags & WA_SLOT_F_SIGNED) != 0);
+    bool ok = put_slot(e, slot) && wa_smp_put_uint(e, "traps", st.traps) &&
+              wa_smp_put_uint(e, "mem_hw", st.mem_hw) &&
+              wa_smp_put_uint(e, "mem_budget", st.mem_budget) &&
+              wa_smp_put_uint(e, "uptime_ms", st.uptime_ms) &&
+              wa_smp_put_uint(e, "module_ram", st.module_ram) &&
+              wa_smp_put_bool(e, "signed", (s->flags & WA_SLOT_F_SIGNED) != 0);
     if (ok && (s->flags & WA_SLOT_F_SIGNED)) {
-        ok = put_uint(e, "seq", s->seq);
+        ok = wa_smp_put_uint(e, "seq", s->seq);
     }
     if (ok && st.aot) {
         ok = zcbor_tstr_put_lit(e, "aot") && zcbor_bool_put(e, true);
@@ -473,9 +468,8 @@ static bool put_app_status(zcbor_state_t *e, uint32_t slot)
         ok = put_trial(e, s);
     }
     if (ok && st.last_msg != NULL) {
-        ok = zcbor_tstr_put_lit(e, "last_err") && zcbor_map_start_encode(e, 2) &&
-             zcbor_tstr_put_lit(e, "rc") && zcbor_int32_put(e, st.last_rc) &&
-             put_str(e, "msg", st.last_msg, WA_APP_MSG_MAX) && zcbor_map_end_encode(e, 2);
+        ok = wa_smp_put_map(e, "last_err", 2) && wa_smp_put_int(e, "rc", st.last_rc) &&
+             wa_smp_put_str(e, "msg", st.last_msg, WA_APP_MSG_MAX) && zcbor_map_end_encode(e, 2);
     }
     int newest = wa_life_newest(s->name, strlen(s->name));
     if (ok && newest >= 0 && (uint32_t)newest != slot) {
@@ -525,19 +519,19 @@ static int app_logs(wa_smp_call_t *call)
         seq = oldest;
     }
     zcbor_state_t *e = call->enc;
-    bool ok = put_uint(e, "boot", wa_store_boot_count()) && zcbor_tstr_put_lit(e, "lines") &&
+    bool ok = wa_smp_put_uint(e, "boot", wa_store_boot_count()) && wa_smp_put_key(e, "lines") &&
               zcbor_list_start_encode(e, 64);
     for (; ok && seq < next && wa_log_get(seq, &line) == 0; seq++) {
         size_t room = (size_t)(e->payload_end - e->payload);
         if (room < line.len + LOG_ENTRY_OVERHEAD + LOG_TAIL_RESERVE) {
             break;
         }
-        ok = zcbor_map_start_encode(e, 2) && put_uint(e, "t", line.t_ms) &&
-             zcbor_tstr_put_lit(e, "msg") && zcbor_tstr_encode_ptr(e, line.text, line.len) &&
+        ok = zcbor_map_start_encode(e, 2) && wa_smp_put_uint(e, "t", line.t_ms) &&
+             wa_smp_put_key(e, "msg") && zcbor_tstr_encode_ptr(e, line.text, line.len) &&
              zcbor_map_end_encode(e, 2);
     }
-    ok = ok && zcbor_list_end_encode(e, 64) && put_uint(e, "next", seq) &&
-         put_uint(e, "dropped", dropped);
+    ok = ok && zcbor_list_end_encode(e, 64) && wa_smp_put_uint(e, "next", seq) &&
+         wa_smp_put_uint(e, "dropped", dropped);
     return result(ok);
 }
 
@@ -570,11 +564,11 @@ static int config_command(wa_smp_call_t *call, bool set)
     }
     wa_config_state((uint32_t)k, &st);
     zcbor_state_t *e = call->enc;
-    bool ok = put_uint(e, "desired", st.desired) && put_uint(e, "applied", st.applied) &&
-              zcbor_tstr_put_lit(e, "code") && zcbor_int32_put(e, st.code) &&
-              put_uint(e, "status", st.status);
+    bool ok = wa_smp_put_uint(e, "desired", st.desired) &&
+              wa_smp_put_uint(e, "applied", st.applied) && wa_smp_put_int(e, "code", st.code) &&
+              wa_smp_put_uint(e, "status", st.status);
     if (ok && !set) {
-        ok = zcbor_tstr_put_lit(e, "values") && zcbor_map_start_encode(e, 64) &&
+        ok = wa_smp_put_map(e, "values", 64) &&
              wa_config_each((uint32_t)k, config_pair, e) == WA_OK && zcbor_map_end_encode(e, 64);
     }
     return result(ok);

@@ -39,6 +39,39 @@ void wa_smp_header_encode(const wa_smp_header_t *h, uint8_t out[WA_SMP_HEADER_SI
     out[7] = h->id;
 }
 
+/* ---- answers ---------------------------------------------------------------- */
+
+/* Not inlined: one copy serves every key of every handler. */
+__attribute__((noinline)) bool wa_smp_put_key(zcbor_state_t *e, const char *key)
+{
+    return zcbor_tstr_encode_ptr(e, key, strlen(key));
+}
+
+bool wa_smp_put_str(zcbor_state_t *e, const char *key, const char *value, size_t cap)
+{
+    return wa_smp_put_key(e, key) && zcbor_tstr_encode_ptr(e, value, strnlen(value, cap));
+}
+
+bool wa_smp_put_uint(zcbor_state_t *e, const char *key, uint32_t value)
+{
+    return wa_smp_put_key(e, key) && zcbor_uint32_put(e, value);
+}
+
+bool wa_smp_put_int(zcbor_state_t *e, const char *key, int32_t value)
+{
+    return wa_smp_put_key(e, key) && zcbor_int32_put(e, value);
+}
+
+bool wa_smp_put_bool(zcbor_state_t *e, const char *key, bool value)
+{
+    return wa_smp_put_key(e, key) && zcbor_bool_put(e, value);
+}
+
+bool wa_smp_put_map(zcbor_state_t *e, const char *key, size_t n)
+{
+    return wa_smp_put_key(e, key) && zcbor_map_start_encode(e, n);
+}
+
 /* ---- OS group ------------------------------------------------------------- */
 
 /* Finds the text value of key in the request's body map. */
@@ -69,7 +102,7 @@ static int os_echo(smp_call_t *call)
     if (!find_tstr(call, "d", &d)) {
         return WA_SMP_RC_EINVAL;
     }
-    bool ok = zcbor_tstr_put_lit(call->enc, "r") &&
+    bool ok = wa_smp_put_key(call->enc, "r") &&
               zcbor_tstr_encode_ptr(call->enc, (const char *)d.value, d.len);
     return ok ? WA_SMP_RC_OK : WA_SMP_RC_EMSGSIZE;
 }
@@ -82,9 +115,8 @@ static int os_reset(smp_call_t *call)
 
 static int os_params(smp_call_t *call)
 {
-    bool ok = zcbor_tstr_put_lit(call->enc, "buf_size") &&
-              zcbor_uint32_put(call->enc, call->dev->buf_size) &&
-              zcbor_tstr_put_lit(call->enc, "buf_count") && zcbor_uint32_put(call->enc, 1);
+    bool ok = wa_smp_put_uint(call->enc, "buf_size", call->dev->buf_size) &&
+              wa_smp_put_uint(call->enc, "buf_count", 1);
     return ok ? WA_SMP_RC_OK : WA_SMP_RC_EMSGSIZE;
 }
 
@@ -114,7 +146,7 @@ static int os_info(smp_call_t *call)
         n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", n ? " " : "", part);
     }
     n = n < sizeof out ? n : sizeof out - 1;
-    bool ok = zcbor_tstr_put_lit(call->enc, "output") && zcbor_tstr_encode_ptr(call->enc, out, n);
+    bool ok = wa_smp_put_key(call->enc, "output") && zcbor_tstr_encode_ptr(call->enc, out, n);
     return ok ? WA_SMP_RC_OK : WA_SMP_RC_EMSGSIZE;
 }
 
@@ -158,8 +190,8 @@ static const smp_command_t *find_command(const wa_smp_header_t *h)
 static bool write_rc(uint8_t *body, size_t cap, int rc, size_t *len)
 {
     ZCBOR_STATE_E(enc, 1, body, cap, 0);
-    bool ok = zcbor_map_start_encode(enc, 1) && zcbor_tstr_put_lit(enc, "rc") &&
-              zcbor_int32_put(enc, rc) && zcbor_map_end_encode(enc, 1);
+    bool ok = zcbor_map_start_encode(enc, 1) && wa_smp_put_int(enc, "rc", rc) &&
+              zcbor_map_end_encode(enc, 1);
     *len = (size_t)(enc->payload - body);
     return ok;
 }

@@ -13,6 +13,7 @@
 #ifndef WA_SMP_H
 #define WA_SMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,16 @@ typedef struct wa_smp_command {
     uint8_t op; /* WA_SMP_OP_READ or WA_SMP_OP_WRITE */
     wa_smp_handler_t handler;
 } wa_smp_command_t;
+
+/* The answers' keys and values, for the handlers: each writes key (a text)
+ * and its value into the answer's map; false when it does not fit. */
+bool wa_smp_put_key(zcbor_state_t *e, const char *key);
+bool wa_smp_put_str(zcbor_state_t *e, const char *key, const char *value, size_t cap);
+bool wa_smp_put_uint(zcbor_state_t *e, const char *key, uint32_t value);
+bool wa_smp_put_int(zcbor_state_t *e, const char *key, int32_t value);
+bool wa_smp_put_bool(zcbor_state_t *e, const char *key, bool value);
+/* key, then the start of a map of at most n entries. */
+bool wa_smp_put_map(zcbor_state_t *e, const char *key, size_t n);
 
 /* Adds a table of commands (another group) after the OS group's; the table
  * must outlive the server. One extra table; a second call replaces it. */

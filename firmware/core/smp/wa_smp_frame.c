@@ -32,19 +32,8 @@ uint16_t wa_smp_crc16(uint16_t crc, const uint8_t *data, size_t len)
 
 static int b64_value(uint8_t c)
 {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    return c == '/' ? 63 : -1;
+    const char *at = memchr(b64_chars, c, sizeof b64_chars - 1);
+    return at != NULL ? (int)(at - b64_chars) : -1;
 }
 
 /* ---- decoder ---- */
