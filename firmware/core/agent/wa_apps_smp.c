@@ -462,7 +462,7 @@ static bool put_app_status(zcbor_state_t *e, uint32_t slot)
         ok = wa_smp_put_uint(e, "seq", s->seq);
     }
     if (ok && st.aot) {
-        ok = zcbor_tstr_put_lit(e, "aot") && zcbor_bool_put(e, true);
+        ok = wa_smp_put_bool(e, "aot", true);
     }
     if (ok && s->trial_us != 0) {
         ok = put_trial(e, s);
