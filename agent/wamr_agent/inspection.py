@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .aot.section import aot_sections
 from .boards import Board, load_board
 from .capabilities import CAPABILITIES
 from .errors import FitError, LinkError
@@ -36,6 +37,7 @@ class InspectReport:
     device_memory_note: str  # why it is (not) shrunk
     budget: dict[str, int]
     verdict: Verdict
+    aot: list[dict[str, Any]]  # its AOT sections: cpu, offset (of the code), bytes
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,4 +87,11 @@ def inspect_module(path: str | Path, board_name: str,
         exports=info.exports, capabilities=caps, initial_memory=info.initial_pages * PAGE,
         max_memory=max_mem, static_memory=info.static_memory_bytes,
         device_memory=info.linear_memory, device_memory_note=info.shrink_note,
-        budget=asdict(board.budget), verdict=verdict_for(board, module, grants))
+        budget=asdict(board.budget), verdict=verdict_for(board, module, grants),
+        aot=aot_listing(Path(path).read_bytes()))
+
+
+def aot_listing(module: bytes) -> list[dict[str, Any]]:
+    """The module's AOT sections (docs/aot.md), as inspect and bundle show list them."""
+    return [{"cpu": s.cpu, "offset": s.offset, "bytes": len(s.blob)}
+            for s in aot_sections(module)]

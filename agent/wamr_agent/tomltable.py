@@ -67,6 +67,15 @@ class TomlTable:
             self.fail(key, f"must be a non-empty array of non-empty strings, got {value!r}")
         return cast(list[str], value)
 
+    def flag(self, key: str, default: bool = False) -> bool:
+        """A boolean; ``default`` when the key is absent."""
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
     def integer(self, key: str, minimum: int = 0, limit: int | None = None) -> int:
         value = self._get(key)
         if isinstance(value, bool) or not isinstance(value, int):

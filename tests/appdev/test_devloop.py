@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +21,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.appdev.conftest import need_toolchain
-from tests.conftest import ROOT, board_cli, cli_json
-from wamr_agent.appdev.devloop import app_line, needs_build
+from tests.conftest import ROOT, board_cli, cli_json, need
+from wamr_agent.aot.section import aot_sections
+from wamr_agent.appdev.devloop import app_line, deploy_artifact, needs_build
 from wamr_agent.appdev.langs import LANGUAGE_MODULES
 from wamr_agent.appdev.manifest import load_manifest
 from wamr_agent.appdev.toolchains import LANGUAGES
@@ -29,9 +31,10 @@ from wamr_agent.capabilities import grant_mask
 from wamr_agent.cli import app
 from wamr_agent.emulator import SimulatedBoard
 from wamr_agent.emulator.state import STATE_ENV
-from wamr_agent.errors import LinkError
+from wamr_agent.errors import LinkError, ManifestError
 from wamr_agent.inspection import inspect_module
 from wamr_agent.installing import upload_grants
+from wamr_agent.ota import parse_bundle
 from wamr_agent.payload import check_payload
 
 runner = CliRunner()
@@ -163,6 +166,27 @@ def test_deploy_with_a_signing_key_sends_a_signed_bundle(
     assert (folder / "build" / f"{NAME}-0.1.0.wab").exists()
     status = board_cli(esp32, "status", NAME)
     assert (status["signed"], status["seq"]) == (True, 3)
+
+
+def test_aot_true_in_the_manifest_bundles_aot_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``aot = true``: bundle build (and deploy, which packs the same way) carries AOT
+    code for the manifest's boards; without [signing] deploy refuses it (AOT code
+    runs only from a signed bundle)."""
+    for tool in ("wasm2c", "arm-none-eabi-gcc"):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    folder = new_app(tmp_path)
+    manifest = folder / "wamr.toml"
+    edit(manifest, 'boards = ["esp32"]', 'aot = true\nboards = ["mps2-an386"]')
+    monkeypatch.chdir(folder)
+    with pytest.raises(ManifestError, match="aot = true needs \\[signing\\]"):
+        deploy_artifact(load_manifest(folder), "mps2-an386")
+    with manifest.open("a") as f:
+        f.write(f'\n[signing]\nkey = "{TEST_KEY}"\nseq = 1\n')
+    built = runner.invoke(app, ["bundle", "build"])
+    assert built.exit_code == 0, built.output
+    bundle = parse_bundle((folder / "build" / f"{NAME}-0.1.0.wab").read_bytes())
+    assert [s.cpu for s in aot_sections(bundle.module)] == ["cortex-m4"]
 
 
 def test_app_lines() -> None:

@@ -88,6 +88,13 @@ def test_defaults_and_folder(tmp_path: Path) -> None:
     assert m.cpu_ticks is None and m.signing is None and m.health == Health()
 
 
+def test_aot_is_a_boolean_default_false(tmp_path: Path) -> None:
+    assert load_manifest(write(tmp_path, MINIMAL)).aot is False
+    assert load_manifest(write(tmp_path, "aot = true\n" + MINIMAL)).aot is True
+    assert "must be true or false" in _one_line_error(write(tmp_path, "aot = 1\n" + MINIMAL),
+                                                      "aot")
+
+
 def test_options_override_the_manifest(tmp_path: Path) -> None:
     m = load_manifest(write(tmp_path, FULL))
     assert m.board("esp32") == "esp32"

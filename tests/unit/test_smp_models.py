@@ -17,7 +17,7 @@ from wamr_agent.agent_err import AgentErr
 from wamr_agent.errors import FitError, LinkError, TransportError, UsageError, WamrAgentError
 from wamr_agent.smp import app_management as am
 from wamr_agent.smp import app_requests as rq
-from wamr_agent.smp.app_results import DeviceStatus
+from wamr_agent.smp.app_results import AppStatus, DeviceStatus
 from wamr_agent.smp.apps import AppClient, ManagementError, ResponseError
 
 MODULE = bytes(range(10))
@@ -162,6 +162,15 @@ def test_lifecycle_fields_are_optional() -> None:
         "trial": {"loops": 1}}))
     assert odd.reason == am.Reason(code="load", rc=0, msg="")
     assert odd.trial is not None and odd.trial.need_loops == 0
+
+
+def test_aot_says_which_engine_runs_the_app() -> None:
+    """``aot: true`` when the app runs its AOT code (docs/aot.md); absent: interpreted,
+    also from a device that predates it."""
+    aot = am.AppStatusReadResponse.loads(frame(READ_RSP, 5, {**APP_STATUS, "aot": True}))
+    plain = am.AppStatusReadResponse.loads(frame(READ_RSP, 5, APP_STATUS))
+    assert (AppStatus.from_response(aot).aot, AppStatus.from_response(plain).aot) == (True, False)
+    assert AppStatus.from_response(aot).as_dict()["aot"] is True
 
 
 def test_app_version_round_trips_under_its_wire_key() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..boards import load_board
-from ..errors import FitError, LinkError, WamrAgentError
+from ..errors import FitError, LinkError, ManifestError, WamrAgentError
 from ..smp.app_results import LogEntry
 from ..smp.logreader import LogNotice, read_logs
 from .manifest import MANIFEST, AppManifest, load_manifest
@@ -288,6 +288,9 @@ def deploy_artifact(m: AppManifest, board: str, name: str | None = None) -> Arti
     """Builds when needed, then the module to upload, or with ``[signing]`` the
     bundle (for the manifest's boards and ``board``, signed with its key) next to it."""
     built = ensure_built(m)
+    if m.signing is None and m.aot:
+        raise ManifestError(f"{m.path}: aot = true needs [signing]: AOT code runs only from "
+                            "a signed bundle (docs/aot.md)")
     if m.signing is None:
         return Artifact(m.out, name or m.name, m.version, m.grant_list(), built, m.kv_quota)
     from ..ota.pack import pack
@@ -295,5 +298,5 @@ def deploy_artifact(m: AppManifest, board: str, name: str | None = None) -> Arti
     boards = list(m.boards) if board in m.boards else [*m.boards, board]
     report = pack(m.out, None, key=m.signing.load(), version=m.version, seq=m.signing.seq,
                   boards=boards, name=name or m.name, grants=m.grant_list(), health=m.health,
-                  kv_quota=m.kv_quota)
+                  kv_quota=m.kv_quota, aot=m.aot)
     return Artifact(Path(report.path), None, None, None, built)

@@ -34,7 +34,7 @@ MANIFEST = "wamr.toml"
 KINDS = ("reactor", "command")
 DEFAULT_BOARD = "esp32"
 _TOP = frozenset({"name", "version", "language", "boards", "grants", "build", "budget",
-                  "health", "signing", "storage"})
+                  "health", "signing", "storage", "aot"})
 _BUILD = frozenset({"sources", "kind", "stack_size", "out"})
 _BUDGET = frozenset({"cpu_ticks"})
 _HEALTH = frozenset({"loops", "traps", "window", "confirm"})
@@ -99,6 +99,7 @@ class AppManifest:
     health: Health
     signing: Signing | None
     kv_quota: int | None = None  # [storage] quota; None: the board's default_quota
+    aot: bool = False  # signed bundles carry AOT code for the boards' CPUs (docs/aot.md)
 
     @property
     def folder(self) -> Path:
@@ -185,7 +186,8 @@ def load_manifest(path: Path) -> AppManifest:
             "stack_size") else default_stack(language),
         out=path.parent / (build.text("out") if build.has("out") else f"build/{name}.wasm"),
         boards=_boards(top), grants=_grants(top), cpu_ticks=_cpu_ticks(top),
-        health=_health(top), signing=_signing(top), kv_quota=_kv_quota(top))
+        health=_health(top), signing=_signing(top), kv_quota=_kv_quota(top),
+        aot=top.flag("aot"))
 
 
 def _checked_text(top: _Table, key: str, problem_of: Callable[[str], str | None]) -> str:

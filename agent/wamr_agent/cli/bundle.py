@@ -74,6 +74,7 @@ class _Options:
     name: str | None
     grants: list[str] | None
     health: dict[str, int | str | None]
+    aot: bool = False
 
 
 def _health(given: dict[str, int | str | None], base: Health) -> Health:
@@ -93,7 +94,8 @@ def _pack_plain(o: _Options, out: Path | None) -> PackReport:
                          "folder: its wamr.toml gives them)")
     assert o.module and o.key and o.version and o.seq is not None and o.boards
     return pack(o.module, out, key=load_secret_key(o.key), version=o.version, seq=o.seq,
-                boards=o.boards, name=o.name, grants=o.grants, health=_health(o.health, Health()))
+                boards=o.boards, name=o.name, grants=o.grants, health=_health(o.health, Health()),
+                aot=o.aot)
 
 
 def _pack_app(o: _Options, out: Path | None) -> PackReport:
@@ -119,7 +121,7 @@ def _pack_app(o: _Options, out: Path | None) -> PackReport:
     return pack(m.out, out, key=key,
                 version=o.version or m.version, seq=seq, boards=o.boards or list(m.boards),
                 name=o.name or m.name, grants=o.grants or m.grant_list(),
-                health=_health(o.health, m.health))
+                health=_health(o.health, m.health), aot=o.aot or m.aot)
 
 
 @bundle_app.command("build")
@@ -154,12 +156,15 @@ def build(
     confirm: Annotated[Confirm | None, typer.Option(
         help="Who confirms a healthy version on trial: auto (the default), the device; "
         "manual, an operator.", show_default=False)] = None,
+    aot: Annotated[bool, typer.Option("--aot", help="Also compile the module ahead of time "
+                                      "for each target board's CPU (docs/aot.md); signed "
+                                      "devices of that CPU run the code natively.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a module for every target board, then write a signed bundle."""
     options = _Options(module, key, version, seq, board, name, split_values(grant),
                        {"loops": health_loops, "traps": health_traps,
-                        "window_ms": health_window, "confirm": confirm and confirm.value})
+                        "window_ms": health_window, "confirm": confirm and confirm.value}, aot)
     report = guard(as_json, lambda: _pack_plain(options, out) if module is not None
                    else _pack_app(options, out))
     if as_json:
@@ -168,6 +173,11 @@ def build(
         print(f"wrote {report.path}: {report.name} {report.version} (seq {report.seq}) for "
               f"{', '.join(report.boards)}, grants {', '.join(report.caps) or 'nothing'}, "
               f"{report.bundle_bytes} bytes, key {report.kid}")
+        for cpu, size in report.aot.items():
+            print(f"  AOT code for {cpu}: {size} bytes")
+        if report.no_aot:
+            print(f"  no AOT code for {', '.join(report.no_aot)} (its CPU has none): "
+                  "interpreted there")
 
 
 @bundle_app.command("verify")
@@ -194,12 +204,15 @@ def verify(bundle: BundleArg,
 @bundle_app.command("show")
 def show(bundle: BundleArg, as_json: JsonOpt = False) -> None:
     """Print a bundle's manifest (the signature is not checked: use verify)."""
+    from ..inspection import aot_listing
     from ..ota import parse_bundle
+    from .local import describe_aot
 
     parsed = guard(as_json, lambda: parse_bundle(_read(bundle)))
     m = parsed.manifest
+    aot = aot_listing(parsed.module)
     if as_json:
-        print_json(m.as_dict())
+        print_json({**m.as_dict(), "aot": aot})
         return
     rows = [("name", m.name), ("version", m.version), ("seq", str(m.seq)),
             ("boards", ", ".join(m.boards)), ("grants", ", ".join(m.caps) or "nothing"),
@@ -207,6 +220,7 @@ def show(bundle: BundleArg, as_json: JsonOpt = False) -> None:
             ("memory", ", ".join(f"{k} {v}" for k, v in (m.mem or {}).items()) or "-"),
             ("entry", ", ".join(m.entry or ()) or "-"),
             ("health", m.health.describe()),
+            ("aot", describe_aot(aot)),
             ("key id", m.kid.hex())]
     for key, value in rows:
         print(f"{key:8} {value}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -128,6 +128,12 @@ def run(
         raise typer.Exit(ConfigRejected.exit_code)  # as `config set` exits
 
 
+def describe_aot(sections: list[dict[str, Any]]) -> str:
+    """A module's AOT sections in one line (inspect, bundle show)."""
+    return ", ".join(f"{s['cpu']} ({s['bytes']:,} bytes at offset {s['offset']})"
+                     for s in sections) or "none (interpreted everywhere)"
+
+
 def _print_inspect(r: InspectReport) -> None:
     b = r.budget
     print(f"module   {r.path} ({r.size} bytes)")
@@ -144,6 +150,7 @@ def _print_inspect(r: InspectReport) -> None:
           f"data+stack {kib(r.static_memory)}")
     print(f"device   {r.device_memory:,} bytes of linear memory ({r.device_memory_note})")
     print(f"needs    {', '.join(r.capabilities) or 'no capabilities'}")
+    print(f"aot      {describe_aot(r.aot)}")
     verdict = "fits" if r.verdict.fits else "does not fit: " + "; ".join(r.verdict.reasons)
     print(f"verdict  {verdict}")
 

@@ -203,6 +203,7 @@ class AppStatus:
     seq: int | None = None  # security counter, for an app installed from a signed bundle
     signed: bool | None = None
     update: UpdateOutcome | None = None  # the newest attempt, when not this slot
+    aot: bool = False  # runs its AOT code (docs/aot.md), not the interpreter
 
     @classmethod
     def from_response(cls, rsp: am.AppStatusReadResponse) -> AppStatus:
@@ -211,7 +212,7 @@ class AppStatus:
                    rsp.app_version, rsp.traps, AppError(err.rc, err.msg) if err else None,
                    rsp.mem_hw, rsp.mem_budget, rsp.uptime_ms, rsp.module_ram, rsp.life,
                    Reason.from_model(rsp.reason), Trial.from_model(rsp.trial), rsp.seq,
-                   rsp.signed, UpdateOutcome.from_model(rsp.update))
+                   rsp.signed, UpdateOutcome.from_model(rsp.update), bool(rsp.aot))
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "last_err": self.last_err.as_dict() if self.last_err else None}

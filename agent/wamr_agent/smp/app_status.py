@@ -127,6 +127,8 @@ class AppStatusReadResponse(ReadResponse):
     seq: Uint | None = None
     """Security counter of the bundle the app was installed from."""
     signed: bool | None = None
+    aot: bool | None = None
+    """True when the app runs its AOT code (docs/aot.md); absent: interpreted."""
     update: UpdateOutcome | None = None
     """The newest attempt for this name, when it is not this slot."""
 

@@ -461,6 +461,9 @@ static bool put_app_status(zcbor_state_t *e, uint32_t slot)
     if (ok && (s->flags & WA_SLOT_F_SIGNED)) {
         ok = wa_smp_put_uint(e, "seq", s->seq);
     }
+    if (ok && st.aot) {
+        ok = wa_smp_put_bool(e, "aot", true);
+    }
     if (ok && s->trial_us != 0) {
         ok = put_trial(e, s);
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wa_agent_config.h"
+#include "wa_aot.h"
 #include "wa_bundle.h"
 #include "wa_console.h"
 #include "wa_err.h"
@@ -263,8 +264,8 @@ static int sink_put(void *ctx, const uint8_t *data, uint32_t len)
 }
 
 /* Meters the module into the slot after it, so that the app runs from flash
- * with no copy in RAM. Fills the header's image fields, or leaves them at
- * WA_SLOT_NO_IMAGE when the image does not fit the slot (the runtime then
+ * with no copy in RAM; not for a signed module with AOT code for this CPU. Fills the header's image
+ * fields, or leaves them at WA_SLOT_NO_IMAGE when the image does not fit the slot (the runtime then
  * meters a copy in RAM at each load, as for preloaded apps). */
 static void write_image(const uint8_t *area, wa_slot_header_t *header)
 {
@@ -275,6 +276,13 @@ static void write_image(const uint8_t *area, wa_slot_header_t *header)
     const uint8_t *module = area + header->module_off;
     header->image_len = WA_SLOT_NO_IMAGE;
     header->image_crc32 = 0xFFFFFFFFu;
+#if WA_AOT_SUPPORTED
+    const char *why;
+    if ((header->flags & WA_SLOT_F_SIGNED) &&
+        wa_aot_find(module, header->module_len, &len, &why) != NULL) {
+        return; /* it runs its AOT code (wa_runner.c): no image needed */
+    }
+#endif
     if (wa_wasm_meter_size(module, header->module_len, &len, msg, sizeof msg) != WA_OK ||
         at > WA_STORE_MODULE_MAX || len > WA_STORE_MODULE_MAX - at) {
         return;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wa_agent_config.h"
+#include "wa_aot.h"
 #include "wa_console.h"
 #include "wa_kv.h"
 #include "wa_mgmt.h"
@@ -126,13 +127,51 @@ static wa_budget_t slot_budget(const wa_slot_header_t *header)
     return b;
 }
 
-/* The app runs from its metered image in flash when the install wrote one
- * (no copy in RAM), else from a copy the runtime meters at load. */
+/* Its AOT code for this CPU when the module carries some and came from a
+ * verified signed bundle (docs/aot.md); NULL (interpreted) otherwise, and the
+ * console says why when the module has an AOT section. */
+static wa_app_t *load_aot(const char *name, const wa_slot_header_t *header,
+                          const wa_budget_t *budget, wa_host_ops_t *ops, const uint8_t *module,
+                          wa_error_t *err)
+{
+#if WA_AOT_SUPPORTED
+    uint32_t blob_len = 0;
+    const char *why = NULL;
+    const uint8_t *blob = wa_aot_find(module, header->module_len, &blob_len, &why);
+    if ((blob != NULL || why != NULL) && !(header->flags & WA_SLOT_F_SIGNED)) {
+        why = "not from a signed bundle";
+    } else if (blob != NULL) {
+        wa_app_t *app = wa_app_load_aot(budget, header->grants, ops, module, header->module_len,
+                                        blob, blob_len, err);
+        if (app != NULL) {
+            wa_console_printf("app %s: runs its AOT code\n", name);
+            return app;
+        }
+        why = err->message;
+    }
+    if (why != NULL) {
+        wa_console_printf("app %s: interpreted (%s)\n", name, why);
+    }
+#else
+    (void)name, (void)header, (void)budget, (void)ops, (void)module, (void)err;
+#endif
+    return NULL;
+}
+
+/* The app runs its AOT code (load_aot), or from its metered image in flash
+ * when the install wrote one (no copy in RAM), else from a copy the runtime
+ * meters at load. */
 static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host_ops_t *ops,
                           wa_error_t *err)
 {
     int rc;
     wa_budget_t budget = slot_budget(header);
+    const uint8_t *module = wa_store_module(slot, header, NULL, 0, &rc);
+    wa_app_t *app =
+        module != NULL ? load_aot(s_apps[slot].name, header, &budget, ops, module, err) : NULL;
+    if (app != NULL) {
+        return app;
+    }
     const uint8_t *image = budget.cpu_ticks != 0 ? wa_store_image(slot, header, &rc) : NULL;
     if (image != NULL) {
         return wa_app_load_metered(&budget, header->grants, ops, image, header->image_len, err);
@@ -141,7 +180,9 @@ static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host
         wa_console_printf("app %s: metered image corrupt (CRC); metering a copy in RAM\n",
                           s_apps[slot].name);
     }
-    const uint8_t *module = wa_store_module(slot, header, NULL, 0, &rc);
+    if (module == NULL) {
+        module = wa_store_module(slot, header, NULL, 0, &rc);
+    }
     if (module == NULL) {
         err->code = rc;
         snprintf(err->message, sizeof err->message, "module unreadable or corrupt (error %d)", rc);
@@ -327,6 +368,7 @@ void wa_runner_status(uint32_t slot, wa_runner_status_t *st)
         st->mem_hw = stats.heap_peak;
         st->mem_budget = stats.heap_limit;
         st->module_ram = stats.module_ram_bytes;
+        st->aot = wa_app_is_aot(a->app);
         st->uptime_ms = (uint32_t)((wa_port_time_us() - a->started_us) / 1000u);
     }
 }

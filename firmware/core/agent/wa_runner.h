@@ -28,6 +28,7 @@ typedef struct wa_runner_status {
     uint32_t mem_budget; /* the pool's budget (heap + linear memory + stack) */
     uint32_t uptime_ms;  /* since it was loaded; 0 when not loaded */
     uint32_t module_ram; /* module bytes held in RAM (0: runs from flash, or not loaded) */
+    int aot;             /* it runs its AOT code (docs/aot.md), not the interpreter */
 } wa_runner_status_t;
 
 /* Loads the app of slot k from flash (its metered image in place when the

@@ -5,28 +5,28 @@
  * the blob, in a native it calls, or the end of the CPU budget longjmps back
  * to wa_aot_call.
  *
- * CPU budget: as in wa_engine_wasm3.c, the fuel is a 32-bit counter (the
- * metered module's fuel global, in the instance) plus a reserve held here;
- * the blob spends a tick at every function entry (wasm3 spends one per
- * call) and calls fuel_out when the counter reaches 0.
+ * CPU budget: as in wa_engine_wasm3.c (wa_fuel_fill, shared), the fuel is a
+ * 32-bit counter (the metered module's fuel global, in the instance) plus a
+ * reserve held here; the blob spends a tick at every function entry (wasm3
+ * spends one per call) and calls fuel_out when the counter reaches 0.
  */
 #include "wa_aot.h"
 
 /* Cortex-M only: the code it runs is Thumb-2 with the data base in r9. */
-#if defined(__arm__) && defined(__thumb2__)
+#if WA_AOT_SUPPORTED
 
 #include <setjmp.h>
 #include <string.h>
 
 #include "wa_engine.h"
 #include "wa_err.h"
+#include "wa_wasm.h"
 #include "wasm3.h"
 
 #define AOT_TRAP_BUDGET 0x100u
 #define AOT_TRAP_MEMORY 0x101u
 #define AOT_TRAP_NATIVE 0x102u
 #define AOT_TRAP_ENOSYS 0x103u
-#define AOT_FUEL_SLICE (1 << 20)
 
 struct wa_aot {
     const wa_aot_header_t *h;
@@ -53,9 +53,7 @@ static void aot_trap(uint32_t code)
 
 static void fuel_fill(int32_t *counter, int64_t fuel)
 {
-    int64_t slice = fuel < AOT_FUEL_SLICE ? fuel : AOT_FUEL_SLICE;
-    *counter = (int32_t)(slice + 1);
-    s_cur->reserve = fuel - slice;
+    s_cur->reserve = wa_fuel_fill(counter, fuel);
 }
 
 /* The counter went from 1 to 0 (a tick spent) or from 0 to -1 (a loop check
@@ -368,4 +366,31 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
     return WA_OK;
 }
 
-#endif /* __arm__ && __thumb2__ */
+const uint8_t *wa_aot_find(const uint8_t *wasm, uint32_t len, uint32_t *blob_len, const char **why)
+{
+    uint32_t at = 0, n;
+    const uint8_t *p;
+    *why = NULL;
+    while ((p = wa_wasm_custom(wasm, len, "wamr-aot/", &at, &n)) != NULL) {
+        const uint8_t *blob = p + 1 + (n ? p[0] : 0u);
+        if (n == 0 || p[0] >= 8u || 1u + p[0] > n) {
+            *why = "a malformed AOT section";
+        } else if ((uintptr_t)blob & 7u) {
+            *why = "AOT code not 8-aligned";
+        } else if (check_header((const wa_aot_header_t *)(const void *)blob, n - 1u - p[0], NULL) !=
+                   WA_OK) {
+            *why = "AOT code for another CPU or ABI";
+        } else {
+            *blob_len = n - 1u - p[0];
+            return blob;
+        }
+    }
+    return NULL;
+}
+
+uint32_t wa_aot_memory_bytes(const wa_aot_t *a)
+{
+    return a->h->mem_pages * 65536u;
+}
+
+#endif /* WA_AOT_SUPPORTED */

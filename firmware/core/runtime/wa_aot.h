@@ -15,6 +15,13 @@
 
 #include "wa_app.h"
 
+/* The loader exists on Cortex-M only (Thumb-2 code with the data base in r9). */
+#if defined(__arm__) && defined(__thumb2__)
+#define WA_AOT_SUPPORTED 1
+#else
+#define WA_AOT_SUPPORTED 0
+#endif
+
 #define WA_AOT_MAGIC 0x544F4157u /* "WAOT" */
 #define WA_AOT_ABI 1u            /* the blob <-> firmware calling contract */
 
@@ -96,5 +103,18 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
 int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t nargs,
                 wa_value_t *result, uint32_t *nresults, int64_t fuel, uint32_t stack_bytes,
                 uint64_t *ticks, wa_error_t *err);
+
+/*
+ * The AOT code for this firmware in module wasm (len bytes, as it lies in
+ * memory): the blob of a custom section "wamr-aot/..." (docs/aot.md) whose
+ * header has this firmware's ABI and CPU, 8-aligned where it lies. NULL when
+ * there is none; *why then says why not ("AOT code for another CPU or ABI",
+ * "AOT code not 8-aligned", "a malformed AOT section"), NULL when the module
+ * has no AOT section at all.
+ */
+const uint8_t *wa_aot_find(const uint8_t *wasm, uint32_t len, uint32_t *blob_len, const char **why);
+
+/* Bytes of the instance's linear memory. */
+uint32_t wa_aot_memory_bytes(const wa_aot_t *a);
 
 #endif /* WA_AOT_H */

@@ -52,6 +52,7 @@ struct wa_app {
     uint16_t inbox_told;         /* messages at its head on_message was called for */
     uint8_t inbox[WA_APP_INBOX]; /* messages, oldest first: a uint16_t length, then the bytes */
     struct wa_engine *engine;
+    struct wa_aot *aot; /* AOT code runs instead of the engine (wa_aot.h); NULL: interpreted */
 };
 
 /* Sets err (may be NULL) to code and a printf-style message; returns code. */

@@ -52,6 +52,11 @@ int wa_engine_call(wa_app_t *app, const char *name, uint32_t func_index, const w
 
 uint32_t wa_engine_memory_bytes(const wa_app_t *app);
 
+/* The CPU budget's split, for every engine (wa_engine_wasm3.c, wa_aot.c): fuel
+ * (>= 0) into the 32-bit counter the code spends (at most WA_FUEL_SLICE + 1
+ * ticks); returns the rest, the reserve that refills it. */
+int64_t wa_fuel_fill(int32_t *counter, int64_t fuel);
+
 void wa_engine_free(wa_app_t *app);
 
 /* The native API table (wa_natives.c), from wa_native_api.def. */

@@ -48,12 +48,16 @@ static WA_THREAD_LOCAL meter_t *s_meter;
 #endif
 _Static_assert(WA_FUEL_SLICE > 0 && WA_FUEL_SLICE < INT32_MAX, "the counter is an int32_t");
 
-/* Splits fuel (>= 0) into the counter (at most WA_FUEL_SLICE + 1) and the reserve. */
-static void meter_fill(meter_t *m, int64_t fuel)
+int64_t wa_fuel_fill(int32_t *counter, int64_t fuel)
 {
     int64_t slice = fuel < WA_FUEL_SLICE ? fuel : WA_FUEL_SLICE;
-    *m->counter = (int32_t)(slice + 1);
-    m->reserve = fuel - slice;
+    *counter = (int32_t)(slice + 1);
+    return fuel - slice;
+}
+
+static void meter_fill(meter_t *m, int64_t fuel)
+{
+    m->reserve = wa_fuel_fill(m->counter, fuel);
 }
 
 static int64_t meter_fuel(const meter_t *m)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wa_aot.h"
 #include "wa_engine.h"
 
 int wa_error_set(wa_error_t *err, int code, const char *fmt, ...)
@@ -336,8 +337,35 @@ static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
     return WA_OK;
 }
 
+/* The AOT code's RAM (its instance, data, linear memory) from the app's heap. */
+static int load_aot(wa_app_t *app, const uint8_t *wasm, uint32_t len, const uint8_t *blob,
+                    uint32_t blob_len, wa_error_t *err)
+{
+    app->module = (uint8_t *)(uintptr_t)wasm; /* exports are looked up in it */
+    app->module_len = len;
+    app->module_borrowed = 1;
+#if WA_AOT_SUPPORTED
+    uint32_t n = wa_aot_ram_bytes(blob, blob_len);
+    uint8_t *ram = n ? wa_heap_malloc(n) : NULL; /* charged to the app's heap */
+    if (ram == NULL) {
+        return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for the AOT app's %lu bytes of RAM",
+                            (unsigned long)n);
+    }
+    app->aot = wa_aot_load(blob, blob_len, ram, n, app, app->grants, err);
+    if (app->aot == NULL) {
+        wa_heap_free(ram);
+        return err != NULL ? err->code : WA_ERR_LOAD_FAILED;
+    }
+    return WA_OK;
+#else
+    (void)blob;
+    (void)blob_len;
+    return wa_error_set(err, WA_ERR_NOT_SUPPORTED, "no AOT code on this firmware");
+#endif
+}
+
 static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,
-                      wa_error_t *err)
+                      const uint8_t *blob, uint32_t blob_len, wa_error_t *err)
 {
     wa_wasm_summary_t summary;
     wa_budget_t fit = app->budget;
@@ -350,6 +378,9 @@ static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int mete
     app->memory_limit = why == WA_SHRINK_DONE ? shrunk : fit.linear_memory_bytes;
     if (rc == WA_OK) {
         rc = wa_check_imports(app->grants, wasm, len, err);
+    }
+    if (rc == WA_OK && blob != NULL) {
+        return load_aot(app, wasm, len, blob, blob_len, err);
     }
     if (rc == WA_OK) {
         rc = meter_module(app, wasm, len, &summary, metered, err);
@@ -367,7 +398,8 @@ static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int mete
 }
 
 static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
-                      const uint8_t *wasm, uint32_t len, int metered, wa_error_t *err)
+                      const uint8_t *wasm, uint32_t len, int metered, const uint8_t *blob,
+                      uint32_t blob_len, wa_error_t *err)
 {
     wa_app_t *app = calloc(1, sizeof *app);
     if (app == NULL) {
@@ -382,7 +414,7 @@ static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_
     app->heap.limit =
         (size_t)budget->heap_bytes + budget->linear_memory_bytes + budget->stack_bytes;
     wa_heap_t *previous = wa_heap_enter(&app->heap);
-    int rc = load_steps(app, wasm, len, metered, err);
+    int rc = load_steps(app, wasm, len, metered, blob, blob_len, err);
     wa_heap_leave(previous);
     if (rc == WA_OK) {
         char sig[WA_WASM_SIG_MAX];
@@ -401,13 +433,25 @@ static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_
 wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                       const uint8_t *wasm, uint32_t len, wa_error_t *err)
 {
-    return load(budget, grants, ops, wasm, len, 0, err);
+    return load(budget, grants, ops, wasm, len, 0, NULL, 0, err);
 }
 
 wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                               const uint8_t *image, uint32_t len, wa_error_t *err)
 {
-    return load(budget, grants, ops, image, len, 1, err);
+    return load(budget, grants, ops, image, len, 1, NULL, 0, err);
+}
+
+wa_app_t *wa_app_load_aot(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                          const uint8_t *wasm, uint32_t len, const uint8_t *blob, uint32_t blob_len,
+                          wa_error_t *err)
+{
+    return load(budget, grants, ops, wasm, len, 0, blob, blob_len, err);
+}
+
+int wa_app_is_aot(const wa_app_t *app)
+{
+    return app->aot != NULL;
 }
 
 /* ---- calls -------------------------------------------------------------- */
@@ -461,6 +505,26 @@ static int finish_call(wa_app_t *app, const char *name, int rc, uint32_t *nresul
     return rc;
 }
 
+#if WA_AOT_SUPPORTED
+/* The AOT code under app->fuel, its C stack bounded as the interpreter's
+ * (WA_C_STACK_LOW); app->fuel gets what is left. */
+static int aot_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
+                    wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
+{
+    wa_value_t r;
+    uint64_t ticks = 0;
+    uint32_t room =
+        (uint32_t)((char *)__builtin_frame_address(0) - (__stack_limit + WA_C_STACK_MARGIN));
+    int rc = wa_aot_call(app->aot, name, args, nargs, &r, nresults, app->fuel, room, &ticks, err);
+    app->fuel -= (int64_t)ticks;
+    *nresults = *nresults < max_results ? *nresults : max_results;
+    if (*nresults != 0) {
+        results[0] = r;
+    }
+    return rc;
+}
+#endif
+
 int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const wa_value_t *args,
                        uint32_t nargs, wa_value_t *results, uint32_t max_results,
                        uint32_t *nresults, wa_error_t *err)
@@ -480,7 +544,12 @@ int wa_app_call_export(wa_app_t *app, const char *name, size_t name_len, const w
     app->native_error = 0;
     app->calls++;
     wa_heap_t *previous = wa_heap_enter(&app->heap);
-    rc = wa_engine_call(app, name, f.index, args, nargs, results, max_results, nresults, err);
+#if WA_AOT_SUPPORTED
+    if (app->aot != NULL) {
+        rc = aot_call(app, name, args, nargs, results, max_results, nresults, err);
+    } else
+#endif
+        rc = wa_engine_call(app, name, f.index, args, nargs, results, max_results, nresults, err);
     wa_heap_leave(previous);
     app->ticks_last_call = (uint64_t)(budget - (app->fuel < 0 ? 0 : app->fuel));
     wa_app_flush_output(app);
@@ -501,6 +570,11 @@ void wa_app_stats(const wa_app_t *app, wa_stats_t *stats)
     stats->heap_used = (uint32_t)app->heap.used;
     stats->heap_peak = (uint32_t)app->heap.peak;
     stats->linear_memory_bytes = wa_engine_memory_bytes(app);
+#if WA_AOT_SUPPORTED
+    if (app->aot != NULL) {
+        stats->linear_memory_bytes = wa_aot_memory_bytes(app->aot);
+    }
+#endif
     stats->stack_bytes = app->budget.stack_bytes;
     stats->module_bytes = app->module_len;
     stats->module_ram_bytes = app->module_borrowed ? 0u : app->module_len;
@@ -516,6 +590,7 @@ void wa_app_free(wa_app_t *app)
     }
     wa_heap_t *previous = wa_heap_enter(&app->heap);
     wa_engine_free(app);
+    wa_heap_free(app->aot); /* its RAM starts with it */
     wa_heap_leave(previous);
     (void)wa_heap_release(&app->heap); /* what the engine lost (wa_heap.h) */
     if (!app->module_borrowed) {

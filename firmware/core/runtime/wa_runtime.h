@@ -228,6 +228,20 @@ wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const 
                               const uint8_t *image, uint32_t len, wa_error_t *err);
 
 /*
+ * The same for a module whose AOT code blob (wa_aot_find, in the module;
+ * docs/aot.md) runs instead of the interpreter: the module's checks (fit,
+ * imports and grants) as for wa_app_load, then the blob's loader, with its
+ * RAM from the app's heap. Only for a module from a verified signed bundle;
+ * Cortex-M firmware only. wasm and blob must outlive the app.
+ */
+wa_app_t *wa_app_load_aot(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                          const uint8_t *wasm, uint32_t len, const uint8_t *blob, uint32_t blob_len,
+                          wa_error_t *err);
+
+/* 1 when the app runs AOT code (wa_app_load_aot), 0 when interpreted. */
+int wa_app_is_aot(const wa_app_t *app);
+
+/*
  * Writes the export's signature ("i(iI)", "v()", ...) into sig. Returns
  * WA_OK or WA_ERR_NO_EXPORT.
  */

@@ -661,6 +661,26 @@ int rd_open(module_t *m, const uint8_t *wasm, uint32_t len, char *msg, size_t ms
     return m->diag.rc != WA_OK ? m->diag.rc : scan_sections(m);
 }
 
+const uint8_t *wa_wasm_custom(const uint8_t *wasm, uint32_t len, const char *prefix, uint32_t *at,
+                              uint32_t *out_len)
+{
+    diag_t d = {NULL, 0, WA_OK};
+    cursor_t c = {wasm, *at > HEADER_LEN ? *at : HEADER_LEN, len, NO_SECTION, NO_FUNC, &d};
+    section_t s;
+    size_t plen = strlen(prefix);
+    while (len > HEADER_LEN && next_section(&c, &s)) {
+        cursor_t n = {wasm, s.start, s.end, SEC_CUSTOM, NO_FUNC, &d};
+        uint32_t nlen = 0;
+        const char *name = s.id == SEC_CUSTOM ? rd_name(&n, &nlen) : NULL;
+        if (rd_ok(&n) && nlen >= plen && memcmp(name, prefix, plen) == 0) {
+            *at = s.end;
+            *out_len = s.end - n.pos;
+            return wasm + n.pos;
+        }
+    }
+    return NULL;
+}
+
 typedef int (*entry_fn)(module_t *m, cursor_t *c, uint32_t index, void *ctx);
 
 /* Reads the vector that makes up section `id`, calling fn for every entry.

@@ -108,6 +108,12 @@ int wa_wasm_for_each_import(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb
 int wa_wasm_for_each_export(const uint8_t *wasm, uint32_t len, wa_wasm_extern_cb cb, void *ctx,
                             char *msg, size_t msg_len);
 
+/* The payload (after the name) of the next custom section after file offset *at
+ * whose name starts with prefix; *at moves past it and *out_len gets its length.
+ * NULL when there is no more (or the module is malformed there). */
+const uint8_t *wa_wasm_custom(const uint8_t *wasm, uint32_t len, const char *prefix, uint32_t *at,
+                              uint32_t *out_len);
+
 /*
  * Validation: the WebAssembly validation algorithm (types, function bodies
  * with operand and control stack typing, indices, limits, segments, start

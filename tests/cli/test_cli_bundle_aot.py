@@ -1,0 +1,81 @@
+"""`wamr-agent bundle build --aot` (docs/aot.md): one AOT section per distinct
+CPU of the target boards the compiler supports, each blob for its CPU and
+8-aligned in the bundle file; none for a board without AOT (said so); a usage
+error when no board has AOT; a refused module is one line, exit 26; `inspect`
+and `bundle show` list the sections."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import need
+from wamr_agent.aot.blob import MAGIC
+from wamr_agent.aot.section import ALIGN, aot_sections
+from wamr_agent.cli import app
+from wamr_agent.ota import parse_bundle
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def tools() -> None:
+    for tool in ("wasm2c", "arm-none-eabi-gcc"):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+
+
+def build(module: Path, tmp_path: Path, *boards: str) -> tuple[int, str, Path]:
+    runner.invoke(app, ["bundle", "keygen", str(tmp_path / "dev")])
+    out = tmp_path / "app.wab"
+    args = ["bundle", "build", str(module), "--key", str(tmp_path / "dev.key"), "--version",
+            "1.0.0", "--seq", "1", "-o", str(out), "--aot"]
+    for board in boards:
+        args += ["-b", board]
+    result = runner.invoke(app, args)
+    return result.exit_code, result.output, out
+
+
+def test_one_aligned_section_per_cpu(example: Callable[[str], Path], tmp_path: Path) -> None:
+    code, output, out = build(example("sensor"), tmp_path, "mps2-an386", "mps2-an500",
+                              "esp32", "mps2-an386")
+    assert code == 0, output
+    assert "no AOT code for esp32" in output
+    data = out.read_bytes()
+    module = parse_bundle(data).manifest, parse_bundle(data).module
+    sections = aot_sections(module[1])
+    assert [s.cpu for s in sections] == ["cortex-m4", "cortex-m7"]
+    at = len(data) - len(module[1])  # the module is the bundle's tail
+    for s, cpu in zip(sections, (4, 7), strict=True):
+        magic, abi, word = struct.unpack_from("<3I", s.blob)
+        assert (magic, abi, word & 0xFF) == (MAGIC, 1, cpu)
+        assert (at + s.offset) % ALIGN == 0
+    shown = json.loads(runner.invoke(app, ["bundle", "show", str(out), "--json"]).stdout)
+    assert [a["cpu"] for a in shown["aot"]] == ["cortex-m4", "cortex-m7"]
+    text = runner.invoke(app, ["bundle", "show", str(out)]).stdout
+    assert "aot      cortex-m4 (" in text
+    wasm = tmp_path / "with_aot.wasm"
+    wasm.write_bytes(module[1])
+    inspected = runner.invoke(app, ["inspect", str(wasm), "-b", "mps2-an386"]).stdout
+    assert "aot      cortex-m4 (" in inspected and "cortex-m7 (" in inspected
+
+
+def test_no_board_with_aot_is_a_usage_error(example: Callable[[str], Path],
+                                           tmp_path: Path) -> None:
+    code, output, out = build(example("sensor"), tmp_path, "esp32")
+    assert code == 2 and "no AOT code generation for the CPU of esp32" in output
+    assert not out.exists()
+
+
+def test_a_refused_module_is_one_line_exit_26(wat_file: Callable[[str], Path],
+                                              tmp_path: Path) -> None:
+    code, output, out = build(wat_file("grow_memory"), tmp_path, "mps2-an386")
+    assert code == 26, output
+    [line] = [ln for ln in output.splitlines() if ln.startswith("error: ")]
+    assert "memory.grow" in line
+    assert not out.exists()

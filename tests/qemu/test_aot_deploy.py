@@ -1,0 +1,129 @@
+"""AOT code deployed the real way (docs/aot.md): `wamr-agent bundle build --aot`
+of the sensor example (a reactor with setup/loop and natives), deployed
+signed to each mps2 board, is confirmed and runs as AOT code (console and
+`status`), with the interpreter's output line for line; the same module
+uploaded unsigned is interpreted (AOT code only ever runs from a verified
+signed bundle). A runaway loop fails an AOT trial with the interpreter's CPU
+budget trap, message and verdict."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import need
+from wamr_agent import deploy as deploying
+from wamr_agent.aot import compile_module
+from wamr_agent.cli import app
+from wamr_agent.emulator import EmulatedBoard
+from wamr_agent.errors import InstallFailed
+from wamr_agent.ota import build_bundle, load_secret_key, parse_bundle
+
+ROOT = Path(__file__).resolve().parents[2]
+BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505"]
+ROUNDS = 6  # loop rounds compared (the trial runs 10 before confirming)
+TEST_KEY = load_secret_key(ROOT / "ota" / "vectors" / "test.key")
+OUTPUT = re.compile(r"^(\[sensor\] .*|telemetry sensor .*)$", re.M)
+
+
+def sensor_output(device: EmulatedBoard) -> list[str]:
+    """The app's first ROUNDS loop rounds of output (after its setup line)."""
+    device.console.expect(rf"(?s)(\[sensor\] temp .*?\n){{{ROUNDS}}}", timeout=20)
+    return OUTPUT.findall(device.console.text)[: 1 + 3 * ROUNDS]
+
+
+def run(board: str, path: Path, workdir: Path, engine: str) -> list[str]:
+    """Deploys path to a fresh board; checks the engine it runs on; its output."""
+    with EmulatedBoard.start(board, workdir=workdir) as device:
+        report = deploying.deploy(path, board, device.mgmt_address)
+        assert report.life == "confirmed", report
+        status = deploying.status(board, device.mgmt_address, "sensor")
+        assert status.aot is (engine == "aot")  # type: ignore[union-attr]
+        # no metered image for AOT code: it is never interpreted from it
+        installed = (r"app sensor installed \(\d+ bytes, slot 0, bundle seq 1\)"
+                     if engine == "aot" else
+                     r"app sensor installed \(\d+ bytes, slot 0, metered image \d+ bytes\)")
+        device.console.expect(installed)
+        line = ("app sensor: runs its AOT code" if engine == "aot" else
+                r"app sensor: interpreted \(not from a signed bundle\)")
+        device.console.expect(line)
+        return sensor_output(device)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_signed_aot_runs_as_the_interpreter_unsigned_is_interpreted(
+        board: str, example: Callable[[str], Path], tmp_path: Path) -> None:
+    for tool in ("wasm2c", "arm-none-eabi-gcc"):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    bundle = tmp_path / "sensor.wab"
+    built = CliRunner().invoke(app, [
+        "bundle", "build", str(example("sensor")), "--key", str(ROOT / "ota/vectors/test.key"),
+        "--version", "1.0.0", "--seq", "1", "-b", board, "--aot", "-o", str(bundle)])
+    assert built.exit_code == 0 and "AOT code for cortex-m" in built.output, built.output
+    unsigned = tmp_path / "sensor.wasm"  # the module with its AOT section, no signature
+    unsigned.write_bytes(parse_bundle(bundle.read_bytes()).module)
+
+    aot = run(board, bundle, tmp_path / "signed", "aot")
+    interpreted = run(board, unsigned, tmp_path / "unsigned", "interpreter")
+    assert len(aot) == 1 + 3 * ROUNDS and aot[0].startswith("[sensor] sensor app started")
+    assert aot == interpreted
+
+
+def failed_trial(device: EmulatedBoard, module: Path, name: str, *extra: str) -> dict[str, Any]:
+    """The reason a signed bundle of module (built with extra options) fails its first
+    trial with."""
+    board = device.board.name
+    path = module.with_name(f"{name}.wab")
+    built = CliRunner().invoke(app, [
+        "bundle", "build", str(module), "--key", str(ROOT / "ota/vectors/test.key"),
+        "--version", "1.0.0", "--seq", "1", "-b", board, "--name", name, "-o", str(path),
+        *extra])
+    assert built.exit_code == 0, built.output
+    with pytest.raises(InstallFailed) as failed:
+        deploying.deploy(path, board, device.mgmt_address)
+    reason: dict[str, Any] = failed.value.report["reason"]  # type: ignore[index]
+    return reason
+
+
+def test_traps_fail_an_aot_trial_as_they_fail_an_interpreted_one(
+        wat_file: Callable[[str], Path], example: Callable[[str], Path],
+        tmp_path: Path) -> None:
+    """A loop under the board's CPU budget (loop_forever) and endless recursion
+    (recursion_loop: a trap, not a fault of the C stack the AOT code runs on): the
+    same verdict, reason and message as interpreted (the first install fails its
+    trial, nothing of that name runs). A signed bundle with AOT code for another
+    CPU only is interpreted."""
+    for tool in ("wasm2c", "arm-none-eabi-gcc"):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    board = "mps2-an386"
+    with EmulatedBoard.start(board, workdir=tmp_path / "board") as device:
+        spin = wat_file("loop_forever")
+        budget = [failed_trial(device, spin, "spin_aot", "--aot"),
+                  failed_trial(device, spin, "spin")]
+        device.console.expect("app spin_aot: runs its AOT code")
+        deep = wat_file("recursion_loop")
+        stack = [failed_trial(device, deep, "deep_aot", "--aot"),
+                 failed_trial(device, deep, "deep")]
+        device.console.expect("app deep_aot: runs its AOT code")
+        # AOT code for another CPU only: interpreted, and the console says why
+        other = tmp_path / "other.wab"
+        sensor = example("sensor").read_bytes()
+        other.write_bytes(build_bundle(
+            sensor, name="other", version="1.0.0", seq=1, boards=[board],
+            caps=["log", "sensor", "telemetry"], key=TEST_KEY,
+            aot={"cortex-m3": compile_module(sensor, "cortex-m3").data}))
+        assert deploying.deploy(other, board, device.mgmt_address).life == "confirmed"
+        device.console.expect(r"app other: interpreted \(AOT code for another CPU or ABI\)")
+        status = deploying.status(board, device.mgmt_address, "other")
+        assert status.aot is False  # type: ignore[union-attr]
+    assert budget[0]["code"] == "cpu_budget", budget
+    assert "CPU budget of 20000000 ticks exhausted" in budget[0]["msg"]
+    assert budget[0] == budget[1]
+    assert stack[0]["code"] == "traps" and "stack overflow" in stack[0]["msg"], stack
+    assert stack[0] == stack[1]
