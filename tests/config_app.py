@@ -93,6 +93,24 @@ def check_set_get_and_reject(board: EmulatedBoard | SimulatedBoard, tmp_path: Pa
         "setup", "config 1 mode=fast", "config 2 mode=bad", "config 3 mode=slow"]
 
 
+def check_a_retried_set_is_delivered_once(board: EmulatedBoard | SimulatedBoard,
+                                          tmp_path: Path) -> None:
+    """The same version sent twice, as a client retries a request whose answer was
+    late: the app's on_config runs once for it, whether it applied or rejected it."""
+    cli(board, "deploy", str(config_app(tmp_path / "cfg.wasm")), "--name", "cfg")
+    board.console.expect(r"\[cfg\] setup")
+    with SmpLink(board.mgmt_address) as link:
+        client = AppClient(link)
+        for version, mode in ((1, "fast"), (2, "bad")):
+            for _ in range(2):
+                state = client.config_set("cfg", version, {"mode": mode}, [])
+                assert (state.desired, state.applied) == (version, 1)
+        client.config_set("cfg", 3, {"mode": "slow"}, [])
+    board.console.expect(r"\[cfg\] config 3 mode=slow")
+    assert app_log(board.console.lines(), "cfg") == [
+        "setup", "config 1 mode=fast", "config 2 mode=bad", "config 3 mode=slow"]
+
+
 def check_refusals(board: EmulatedBoard | SimulatedBoard, tmp_path: Path) -> None:
     """No such app, an app not granted config, an app that does not run."""
     path = config_app(tmp_path / "cfg.wasm")

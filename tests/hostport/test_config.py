@@ -13,6 +13,7 @@ import pytest
 from tests.config_app import (
     CONFIG_REJECTED,
     check_persists_across_a_reset,
+    check_a_retried_set_is_delivered_once,
     check_refusals,
     check_set_get_and_reject,
     config_app,
@@ -35,6 +36,10 @@ from wamr_agent.smp.link import SmpLink
 def test_set_is_delivered_get_shows_desired_vs_reported_and_a_rejection(
         esp32: SimulatedBoard, tmp_path: Path) -> None:
     check_set_get_and_reject(esp32, tmp_path)
+
+
+def test_a_retried_set_is_delivered_once(esp32: SimulatedBoard, tmp_path: Path) -> None:
+    check_a_retried_set_is_delivered_once(esp32, tmp_path)
 
 
 def test_no_such_app_not_granted_and_not_running(esp32: SimulatedBoard, tmp_path: Path) -> None:

@@ -187,8 +187,10 @@ int wa_config_set(uint32_t k, uint32_t desired, const uint8_t *set, const uint8_
         int rolled = wa_config_roll(k);
         rc = rc != WA_OK ? rc : rolled;
     }
+    /* Delivered once per version and run: a retried request (same version,
+     * its answer lost or late) does not call on_config again, applied or not. */
     desired = config_version(k);
-    if (rc == WA_OK && wa_runner_loaded(k) && s_reported[k].applied != desired) {
+    if (rc == WA_OK && wa_runner_loaded(k) && s_reported[k].delivered != desired) {
         config_deliver(k, desired);
     }
     return rc;
