@@ -12,8 +12,8 @@ import pytest
 
 from tests.config_app import (
     CONFIG_REJECTED,
-    check_persists_across_a_reset,
     check_a_retried_set_is_delivered_once,
+    check_persists_across_a_reset,
     check_refusals,
     check_set_get_and_reject,
     config_app,
