@@ -18,6 +18,49 @@ from .errors import InputError, ValidationError
 
 MAGIC = b"\0asm"
 VERSION_1 = b"\x01\0\0\0"
+HEADER_LEN = 8  # MAGIC and VERSION_1
+
+
+def read_leb(data: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 at pos: (value, the position after it)."""
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if byte < 0x80:
+            return value, pos
+
+
+def sections(module: bytes) -> list[tuple[int, int, int, int, str | None]]:
+    """(id, start, payload start, end, custom name) of each section, in file order;
+    the payload of a custom section starts after its name. A section running past
+    the end is an InputError."""
+    out, pos = [], HEADER_LEN
+    while pos < len(module):
+        try:
+            size, body = read_leb(module, pos + 1)
+            name = None
+            if module[pos] == 0:
+                name_len, name_at = read_leb(module, body)
+                name = module[name_at : name_at + name_len].decode("utf-8", "replace")
+                payload = name_at + name_len
+            else:
+                payload = body
+        except IndexError:
+            raise InputError("module: truncated section header") from None
+        if body + size > len(module) or payload > body + size:
+            raise InputError(f"module: section at offset {pos} runs past the end")
+        out.append((module[pos], pos, payload, body + size, name))
+        pos = body + size
+    return out
+
+
+def drop_custom(module: bytes, prefix: str) -> bytes:
+    """The module without its custom sections whose name starts with prefix."""
+    return module[:HEADER_LEN] + b"".join(
+        module[start:end] for _, start, _, end, name in sections(module)
+        if name is None or not name.startswith(prefix))
 
 
 def read_wasm_file(path: str | Path) -> bytes:

@@ -15,10 +15,10 @@ from tests.appdev.conftest import APP_NAME, need_toolchain
 from tests.conftest import ROOT
 from wamr_agent.appdev import toolchains
 from wamr_agent.appdev.langs import LANGUAGE_MODULES
-from wamr_agent.appdev.langs.base import read_leb
 from wamr_agent.errors import BuildFailed, ToolchainMissing
 from wamr_agent.inspection import inspect_module
 from wamr_agent.run import run_module
+from wamr_agent.wasmfile import read_leb
 
 SIMULATED = ("esp32", "esp32-c3", "nrf52840", "stm32f4")
 SENSOR_DATA = ROOT / "examples" / "sensor" / "sensor-data.csv"

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..appdev.langs.base import read_leb
 from ..errors import InputError
+from ..wasmfile import drop_custom, sections
 
 PREFIX = "wamr-aot/"
 ALIGN = 8
-_HEADER = 8  # "\0asm" and the version
 
 
 @dataclass(frozen=True)
@@ -41,32 +40,12 @@ def _leb(value: int) -> bytes:
             return bytes(out)
 
 
-def _sections(module: bytes) -> list[tuple[int, int, int, int]]:
-    """(id, start, body start, end) of each section; a truncated one is an error."""
-    out, pos = [], _HEADER
-    while pos < len(module):
-        try:
-            size, body = read_leb(module, pos + 1)
-        except IndexError:
-            raise InputError("module: truncated section header") from None
-        if body + size > len(module):
-            raise InputError(f"module: section at offset {pos} runs past the end")
-        out.append((module[pos], pos, body, body + size))
-        pos = body + size
-    return out
-
-
 def aot_sections(module: bytes) -> list[AotSection]:
     """The module's AOT sections, in file order."""
     found = []
-    for sid, _, body, end in _sections(module):
-        if sid != 0:
+    for _, _, payload, end, name in sections(module):
+        if name is None or not name.startswith(PREFIX):
             continue
-        name_len, name_at = read_leb(module, body)
-        name = module[name_at : name_at + name_len].decode("utf-8", "replace")
-        if not name.startswith(PREFIX):
-            continue
-        payload = name_at + name_len
         if payload >= end or module[payload] >= ALIGN or payload + 1 + module[payload] > end:
             raise InputError(f"module: AOT section {name} has a bad pad")
         start = payload + 1 + module[payload]
@@ -76,14 +55,7 @@ def aot_sections(module: bytes) -> list[AotSection]:
 
 def strip_aot(module: bytes) -> bytes:
     """The module without its AOT sections."""
-    kept = [module[:_HEADER]]
-    for sid, start, body, end in _sections(module):
-        if sid == 0:
-            name_len, name_at = read_leb(module, body)
-            if module[name_at : name_at + name_len].startswith(PREFIX.encode()):
-                continue
-        kept.append(module[start:end])
-    return b"".join(kept)
+    return drop_custom(module, PREFIX)
 
 
 def _section(cpu: str, blob: bytes, at: int) -> bytes:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ...wasmfile import drop_custom
+
 # The bindings generated from wa_native_api.def (`make gen`), shipped as package
 # data: build() points each compiler here, so an app builds against the native
 # API of the wamr-agent that deploys it.
@@ -61,34 +63,10 @@ def first_line(argv: list[str], flag: str = "--version") -> str | None:
     return lines[0] if lines else ""
 
 
-def read_leb(data: bytes, pos: int) -> tuple[int, int]:
-    """An unsigned LEB128 at pos: (value, the position after it)."""
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        value |= (byte & 0x7F) << shift
-        pos, shift = pos + 1, shift + 7
-        if byte < 0x80:
-            return value, pos
-
-
 def strip_dwarf(path: Path) -> None:
     """Drops the custom sections named .debug_* (DWARF) from a module, keeping the
     name section, as wasm-ld's --strip-debug does."""
-    data = path.read_bytes()
-    kept, pos = [data[:8]], 8
-    while pos < len(data):
-        start = pos
-        size, body = read_leb(data, pos + 1)
-        end = body + size
-        if data[start] == 0:
-            name_len, name_at = read_leb(data, body)
-            if data[name_at : name_at + name_len].startswith(b".debug_"):
-                pos = end
-                continue
-        kept.append(data[start:end])
-        pos = end
-    path.write_bytes(b"".join(kept))
+    path.write_bytes(drop_custom(path.read_bytes(), ".debug_"))
 
 
 # The stack (bytes) an app gets unless its wamr.toml says otherwise, when its
