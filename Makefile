@@ -157,31 +157,44 @@ EXAMPLES_ALL := $(EXAMPLES_OUT)/sensor.wasm $(EXAMPLES_OUT)/hello_wasi.wasm \
 
 examples: $(EXAMPLES_ALL)
 
+# The compile and link flags of the wasm apps, rewritten only when they change:
+# every object and module below depends on it, so a changed flag (WASM_STACK,
+# an export) rebuilds them instead of leaving stale modules in a developer's tree.
+WASM_FLAGS_STAMP := $(WASM_OBJ)/flags.txt
+.PHONY: FORCE
+FORCE:
+$(WASM_FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(WASM_CC) $(WASM_CFLAGS) | $(WASM_LDFLAGS)' | cmp -s - $@ || \
+	    echo '$(WASM_CC) $(WASM_CFLAGS) | $(WASM_LDFLAGS)' > $@
+
 $(WASM_OBJ)/sensor.o: examples/sensor/sensor.c agent/wamr_agent/appdev/bindings/wamr_agent.h \
-                      | $(BUILD)/.stamp-apt
+                      $(WASM_FLAGS_STAMP) | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
 $(WASM_OBJ)/thermostat.o: examples/thermostat/thermostat.c \
-                          agent/wamr_agent/appdev/bindings/wamr_agent.h | $(BUILD)/.stamp-apt
+                          agent/wamr_agent/appdev/bindings/wamr_agent.h $(WASM_FLAGS_STAMP) \
+                          | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
 # Test apps (tests/device_io.py): each device I/O or storage call once, its result logged.
 $(WASM_OBJ)/io_probe.o $(WASM_OBJ)/kv_probe.o $(WASM_OBJ)/kv_writer.o: \
 $(WASM_OBJ)/%.o: tests/fixtures/apps/%.c tests/fixtures/apps/kv_report.h \
-                        agent/wamr_agent/appdev/bindings/wamr_agent.h | $(BUILD)/.stamp-apt
+                        agent/wamr_agent/appdev/bindings/wamr_agent.h $(WASM_FLAGS_STAMP) \
+                        | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
 # Reactors like the sensor; snprintf comes from wasi-libc and imports nothing.
 $(EXAMPLES_OUT)/thermostat.wasm $(EXAMPLES_OUT)/io_probe.wasm \
 $(EXAMPLES_OUT)/kv_probe.wasm $(EXAMPLES_OUT)/kv_writer.wasm: $(EXAMPLES_OUT)/%.wasm: \
-                                                               $(WASM_OBJ)/%.o
+                                                               $(WASM_OBJ)/%.o $(WASM_FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(WASM_LDFLAGS) -o $@ $<
 
-$(WASM_OBJ)/hello.o: examples/hello_wasi/hello.c | $(BUILD)/.stamp-apt
+$(WASM_OBJ)/hello.o: examples/hello_wasi/hello.c $(WASM_FLAGS_STAMP) | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_CFLAGS) -c -o $@ $<
 
@@ -191,18 +204,19 @@ $(WASM_OBJ)/kernels.o $(WASM_OBJ)/coremark_like.o: $(WASM_OBJ)/%.o: bench/kernel
 	$(WASM_CC) --target=wasm32 -O2 -Wall -Wextra -ffreestanding -c -o $@ $<
 
 # Reactor: exports setup/loop (and _initialize), imports only from "wamr_agent".
-$(EXAMPLES_OUT)/sensor.wasm: $(WASM_OBJ)/sensor.o
+$(EXAMPLES_OUT)/sensor.wasm: $(WASM_OBJ)/sensor.o $(WASM_FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(WASM_LDFLAGS) -o $@ $<
 
 # Command: _start runs main() once; printf etc. come from wasi-libc.
-$(EXAMPLES_OUT)/hello_wasi.wasm: $(WASM_OBJ)/hello.o
+$(EXAMPLES_OUT)/hello_wasi.wasm: $(WASM_OBJ)/hello.o $(WASM_FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_LDFLAGS) -o $@ $<
 
 # Benchmark kernels and the CoreMark-like workload, one source twice: wasm (no
 # imports, exactly one page) and native.
-$(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/coremark_like.wasm: $(BENCH_OUT)/%.wasm: $(WASM_OBJ)/%.o
+$(BENCH_OUT)/kernels.wasm $(BENCH_OUT)/coremark_like.wasm: $(BENCH_OUT)/%.wasm: $(WASM_OBJ)/%.o \
+                                                          $(WASM_FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32 -nostdlib -Wl,--no-entry $(WASM_LDFLAGS) \
 	    -Wl,--max-memory=65536 -o $@ $<
