@@ -36,6 +36,9 @@ gen_keys = $(PYTHON) firmware/tools/gen_trusted_keys.py --out $(1)/keys \
 APT_PACKAGES := python3-venv clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev wabt \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi clang-format openssl \
                 mosquitto mosquitto-clients
+# The simulated boards build as 32-bit processes on an x86-64 host (SIM_ARCH below).
+HOST_ARCH    := $(shell uname -m)
+APT_PACKAGES += $(if $(filter x86_64,$(HOST_ARCH)),gcc-multilib)
 # App toolchains (docs/app-languages.md): C is clang above; Rust is Debian's rustc
 # 1.63 with the wasm32 standard libraries; AssemblyScript is npm's, run by node.
 # A node from elsewhere brings its own npm: Debian's npm only when none is on PATH.
@@ -342,6 +345,10 @@ faultfw:
 C_SOURCES    += $(wildcard firmware/ports/host/*.[ch])
 SIM_BOARDS := $(or $(BOARD),esp32 esp32-c3 nrf52840 stm32f4)
 SIM_CC     ?= cc
+# 32-bit, like the boards' MCUs: pointers, structs and wasm3's compiled code take
+# what they take on the device, so an app's RAM on a simulated board is the
+# device's figure, not a 64-bit upper bound (docs/boards.md, "RAM per app").
+SIM_ARCH   ?= $(if $(filter x86_64,$(HOST_ARCH)),-m32)
 SIM_PORT   := firmware/ports/host
 SIM_WASM3  := $(BUILD)/deps/wasm3
 # Overridable like the firmware's (a test image in place of the agent core).
@@ -372,10 +379,10 @@ $(SIM_OUT)/$(1)/wa_board.h: boards/$(1).toml firmware/tools/gen_board.py
 $(SIM_OUT)/$(1)/obj/%.o: %.c $(SIM_OUT)/$(1)/wa_board.h Makefile \
                             $(RUNTIME)/wa_engine_wasm3.flags
 	@mkdir -p $$(@D)
-	$(SIM_CC) $(SIM_CFLAGS) $$(call sim_warn,$$<) -I$(SIM_OUT)/$(1) -MMD -MP -c $$< -o $$@
+	$(SIM_CC) $(SIM_ARCH) $(SIM_CFLAGS) $$(call sim_warn,$$<) -I$(SIM_OUT)/$(1) -MMD -MP -c $$< -o $$@
 
 $(SIM_OUT)/$(1)/wamr-agent-sim: $$(patsubst %.c,$(SIM_OUT)/$(1)/obj/%.o,$$(SIM_SOURCES))
-	$(SIM_CC) -o $$@.tmp $$^ -lm
+	$(SIM_CC) $(SIM_ARCH) -o $$@.tmp $$^ -lm
 	mv $$@.tmp $$@
 
 -include $$(patsubst %.c,$(SIM_OUT)/$(1)/obj/%.d,$$(SIM_SOURCES))

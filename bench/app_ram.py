@@ -3,9 +3,8 @@
 once it is installed over SMP and has run some loop rounds, the heap free before
 it, and how many apps of that size the board runs together: the heap divided by
 the high-water, at most the slots less the one kept for updates. mps2 boards run
-the firmware under QEMU (32-bit: the device's own figure); the others are the
-host-process build (64-bit: compiled code lines are 8 bytes, not 4, so an upper
-bound; the runtime and budget are the same as on the mps2 boards)."""
+the firmware under QEMU; the others are the host-process build, 32-bit like their
+MCUs (SIM_ARCH in the Makefile), with the runtime and budget of the mps2 boards."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from pathlib import Path
 from wamr_agent.boards import list_boards, load_board
 from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
 from wamr_agent.emulator.flashimage import Layout
+from wamr_agent.emulator.simulated import sim_path
 from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.link import SmpLink
 
@@ -37,6 +37,12 @@ def _measure(board_name: str, module: bytes, workdir: Path) -> tuple[int, int]:
             return free, client.status("sensor").mem_hw
 
 
+def _sim_bits(build: Path, board: str) -> str:
+    """How the simulated board's program was built: its ELF class byte."""
+    elf = sim_path(board, build.parent).read_bytes()[:5]
+    return "host build, " + ("32-bit" if elf[4:5] == b"\x01" else "64-bit")
+
+
 def app_ram(table: Table, build: Path) -> None:
     module = (build / "examples" / "sensor.wasm").read_bytes()
     rows = []
@@ -44,7 +50,7 @@ def app_ram(table: Table, build: Path) -> None:
         for board in (b for b in list_boards() if b.supported):
             free, high = _measure(board.name, module, Path(tmp) / board.name)
             apps = min(free // high, Layout.for_board(board).slots - 1)
-            where = "QEMU, 32-bit" if board.emulation == "qemu" else "host build, 64-bit"
+            where = "QEMU, 32-bit" if board.emulation == "qemu" else _sim_bits(build, board.name)
             rows.append([board.name, where, f"{high:,}", "yes" if high <= TARGET else "no",
                          f"{free:,}", str(Layout.for_board(board).slots), str(apps)])
     table("RAM per app: the sensor example's high-water per board (SMP status mem_hw; target "

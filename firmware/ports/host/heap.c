@@ -25,8 +25,9 @@
 
 _Static_assert(ARENA_BYTES % ALIGN == 0, "arena must be whole alignment units");
 
-/* Header of every block, allocated or free (16 bytes on 64-bit hosts). */
-typedef struct block {
+/* Header of every block, allocated or free: 16 bytes, padded so on a 32-bit
+ * host (the simulated boards build -m32) too. */
+typedef struct __attribute__((aligned(ALIGN))) block {
     size_t size; /* whole block, header included */
     union {
         struct block *next; /* free: next free block (higher address) */
