@@ -108,6 +108,22 @@ def read_facts(header: str, source: str, order: list[tuple[str, str]] | None = N
                                  for kind, n in _ALLOC_TABLE.findall(source)))
 
 
+def _tick_function(fuel: str) -> re.Pattern[str]:
+    """wasm2c's definition of the metering's tick function (its body returns
+    the fuel global: wa_wasm.h), matched by that body."""
+    return re.compile(r"^static u32 (w2c_\w+)\((\w+)\* instance\) \{\n  FUNC_PROLOGUE;\n"
+                      r"  u32 w2c_i0;\n  w2c_i0 = instance->" + re.escape(fuel) + r";\n"
+                      r"  FUNC_EPILOGUE;\n  return w2c_i0;\n\}$", re.M)
+
+
+def inline_tick(tail: str, fuel: str) -> str:
+    """The tick function made wa_tick, inlined wherever it is called: the
+    same tick and result without a call (c/wa_aot_w2c.h)."""
+    return _tick_function(fuel).sub(
+        r"static inline __attribute__((always_inline)) u32 \1(\2* instance) {\n"
+        r"  return wa_tick(instance);\n}", tail)
+
+
 def _access(m: re.Match[str]) -> str:
     op, _mem, addr, off = m.groups()
     return f"wa_{op}(wa_mb, {addr}, {off or 0}u"
@@ -121,7 +137,7 @@ def transform(source: str, facts: Facts) -> str:
         config += [f"#define WA_MEM {facts.memory}",
                    f"#define WA_MEM_BYTES {facts.mem_pages * PAGE}u"]
     head, tail = source.split(ANCHOR, 1)
-    tail = _ACCESS.sub(_access, tail)
+    tail = inline_tick(_ACCESS.sub(_access, tail), facts.fuel)
     return head + "\n".join(config) + '\n#include "wa_aot_w2c.h"\n' + ANCHOR + tail
 
 
