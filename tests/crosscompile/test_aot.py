@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import wasmtime
 
 from tests.conftest import BUILD, need
 from wamr_agent.aot import AotError, cgen, compile_module, meter
@@ -115,6 +116,38 @@ def test_the_tick_function_is_inlined_with_its_tick(tmp_path: Path) -> None:
     assert (f"static inline __attribute__((always_inline)) u32 {tick[1]}(Z_m_instance_t* instance) "
             "{\n  return wa_tick(instance);\n}") in out
     assert f"{tick[1]}(instance)" in out.split(cgen.ANCHOR, 1)[1]  # still called: its tick counts
+
+
+def test_call_indirect_through_a_fixed_table_becomes_direct_calls(tmp_path: Path,
+                                                                   wat: Wat) -> None:
+    source, _, out = wasm2c(tmp_path, wat("aot_indirect"))
+    assert source.count("CALL_INDIRECT(instance->") == 2
+    assert "CALL_INDIRECT(instance->" not in out
+    # slots 0 and 1 have the call's signature ($unop2 is $unop again); slot 2
+    # (another type), 3 (null) and past the end trap as CALL_INDIRECT does
+    assert out.count("switch (w2c_i1) { case 0u: wa_r = w2c_double(instance, w2c_i0); break; "
+                     "case 1u: wa_r = w2c_inc(instance, w2c_i0); break; "
+                     "default: TRAP(CALL_INDIRECT); }") == 2
+
+
+@pytest.mark.parametrize("change", [
+    "(func (export \"put\") (param i32) local.get 0 ref.func $double table.set)",
+    "(export \"table\" (table 0))",
+])
+def test_a_table_the_module_can_change_keeps_call_indirect(tmp_path: Path, change: str) -> None:
+    text = (Path(__file__).parents[1] / "fixtures" / "wat" / "aot_indirect.wat").read_text()
+    text = text.rstrip()[:-1] + change + ")"
+    _, _, out = wasm2c(tmp_path, bytes(wasmtime.wat2wasm(text)))
+    assert out.count("CALL_INDIRECT(instance->") == 2
+    assert "switch (w2c_i1)" not in out
+
+
+def test_small_functions_that_call_none_are_inlined(tmp_path: Path, wat: Wat) -> None:
+    _, _, out = wasm2c(tmp_path, wat("aot_indirect"))
+    inline = "static inline __attribute__((always_inline)) u32 "
+    assert f"{inline}w2c_double(Z_m_instance_t* instance, u32 w2c_p0) {{\n  FUNC_PROLOGUE;" in out
+    assert f"{inline}w2c_add(" in out
+    assert f"{inline}w2c_pick(" not in out and "static u32 w2c_pick(" in out  # it calls
 
 
 @pytest.mark.parametrize(("fixture", "reason"), [
