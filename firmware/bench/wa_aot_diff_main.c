@@ -51,6 +51,12 @@ static const call_t CALLS[] = {
     {"aot_float", "conv", 1, 0x7fc00000, 1000, 0},
     {"aot_float", "conv", 1, 0x4f800000, 1000, 0},
     {"aot_float", "mix", 1, 100, 20000000, 0},
+    {"aot_indirect", "pick", 1, 0, 1000, 0},
+    {"aot_indirect", "pick", 1, 1, 1000, 0},
+    {"aot_indirect", "pick", 1, 2, 1000, 0},
+    {"aot_indirect", "sum", 1, 1000, 20000000, 0},
+    {"aot_indirect", "sum", 1, 100000, 50000, 0},
+    {"coremark_like", "bench_coremark_like", 1, 1, 20000000, 0},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])

@@ -6,6 +6,7 @@ tests/qemu/test_aot_diff.py."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import wasmtime
 
 from tests.conftest import BUILD, need
 from wamr_agent.aot import AotError, cgen, compile_module, meter
@@ -88,17 +90,64 @@ def test_soft_float_cortex_m3_has_its_own_cpu_id(wat: Wat) -> None:
     assert header(compile_module(wat("trap_div_zero"), "cortex-m3").data)["cpu"] == 3
 
 
-def test_every_memory_access_goes_through_the_checked_helpers(tmp_path: Path) -> None:
-    (tmp_path / "m.wasm").write_bytes(meter(kernels_wasm()))
+def wasm2c(tmp_path: Path, wasm: bytes) -> tuple[str, cgen.Facts, str]:
+    """wasm2c's C of the metered module, its facts and our transformed C."""
+    (tmp_path / "m.wasm").write_bytes(meter(wasm))
     subprocess.run(["wasm2c", "m.wasm", "-n", "m", "-o", "m.c"], cwd=tmp_path, check=True)
     source = (tmp_path / "m.c").read_text()
     facts = cgen.read_facts((tmp_path / "m.h").read_text(), source)
-    out = cgen.transform(source, facts)
+    return source, facts, cgen.transform(source, facts)
+
+
+def test_every_memory_access_goes_through_the_checked_helpers(tmp_path: Path) -> None:
+    source, facts, out = wasm2c(tmp_path, kernels_wasm())
     body = out.split(cgen.ANCHOR, 1)[1]
     assert "(&instance->w2c_memory, (u64)" in source
     assert "(&instance->w2c_memory, (u64)" not in body
     assert "wa_i32_load(wa_mb, " in body and "wa_i32_store(wa_mb, " in body
     assert "#define WA_MEM_BYTES 65536u" in out and f"#define WA_FUEL {facts.fuel}" in out
+
+
+def test_the_tick_function_is_inlined_with_its_tick(tmp_path: Path) -> None:
+    source, facts, out = wasm2c(tmp_path, kernels_wasm())
+    tick = re.search(r"static u32 (w2c_\w+)\(\w+\* instance\) \{\n  FUNC_PROLOGUE;\n  u32 w2c_i0;\n"
+                     rf"  w2c_i0 = instance->{facts.fuel};", source)
+    assert tick, "wasm2c's tick function"
+    assert (f"static inline __attribute__((always_inline)) u32 {tick[1]}(Z_m_instance_t* instance) "
+            "{\n  return wa_tick(instance);\n}") in out
+    assert f"{tick[1]}(instance)" in out.split(cgen.ANCHOR, 1)[1]  # still called: its tick counts
+
+
+def test_call_indirect_through_a_fixed_table_becomes_direct_calls(tmp_path: Path,
+                                                                   wat: Wat) -> None:
+    source, _, out = wasm2c(tmp_path, wat("aot_indirect"))
+    assert source.count("CALL_INDIRECT(instance->") == 2
+    assert "CALL_INDIRECT(instance->" not in out
+    # slots 0 and 1 have the call's signature ($unop2 is $unop again); slot 2
+    # (another type), 3 (null) and past the end trap as CALL_INDIRECT does
+    assert out.count("switch (w2c_i1) { case 0u: wa_r = w2c_double(instance, w2c_i0); break; "
+                     "case 1u: wa_r = w2c_inc(instance, w2c_i0); break; "
+                     "default: TRAP(CALL_INDIRECT); }") == 2
+
+
+@pytest.mark.parametrize("change", [
+    "(func (export \"put\") (param i32) local.get 0 ref.func $double table.set)",
+    "(export \"table\" (table 0))",
+])
+def test_a_table_the_module_can_change_keeps_call_indirect(tmp_path: Path, change: str) -> None:
+    text = (Path(__file__).parents[1] / "fixtures" / "wat" / "aot_indirect.wat").read_text()
+    text = text.rstrip()[:-1] + change + ")"
+    _, _, out = wasm2c(tmp_path, bytes(wasmtime.wat2wasm(text)))
+    assert out.count("CALL_INDIRECT(instance->") == 2
+    assert "switch (w2c_i1)" not in out
+
+
+def test_small_functions_that_call_none_are_inlined(tmp_path: Path, wat: Wat) -> None:
+    _, _, out = wasm2c(tmp_path, wat("aot_indirect"))
+    inline = "static inline __attribute__((always_inline)) u32 "
+    assert f"{inline}w2c_double(Z_m_instance_t* instance, u32 w2c_p0) {{\n  FUNC_PROLOGUE;" in out
+    assert f"{inline}w2c_add(" in out
+    assert f"{inline}w2c_pick(" not in out and "static u32 w2c_pick(" in out  # it calls
 
 
 @pytest.mark.parametrize(("fixture", "reason"), [

@@ -47,8 +47,8 @@ def _calls(lines: list[str]) -> dict[int, dict[str, tuple[str, ...]]]:
 
 def test_aot_agrees_with_the_interpreter(lines: list[str]) -> None:
     calls = _calls(lines)
-    assert any(ln.startswith("aotdiff done calls=19") for ln in lines)
-    assert sorted(calls) == list(range(19))
+    assert any(ln.startswith("aotdiff done calls=25") for ln in lines)
+    assert sorted(calls) == list(range(25))
     for n, both in calls.items():
         case, rc, result, ticks, msg = both["wasm"]
         a_case, a_rc, a_result, a_ticks, a_msg = both["aot"]
@@ -62,4 +62,5 @@ def test_the_calls_cover_results_and_every_kind_of_trap(lines: list[str]) -> Non
     assert codes == {0, AgentErr.TRAP_OUT_OF_BOUNDS, AgentErr.TRAP_DIV_BY_ZERO,
                      AgentErr.TRAP_UNREACHABLE, AgentErr.TRAP_CPU_BUDGET,
                      AgentErr.TRAP_STACK_OVERFLOW, AgentErr.NOT_GRANTED,
-                     AgentErr.TRAP_CONVERSION, AgentErr.TRAP_INT_OVERFLOW}
+                     AgentErr.TRAP_CONVERSION, AgentErr.TRAP_INT_OVERFLOW,
+                     AgentErr.TRAP_INDIRECT_CALL}

@@ -1,7 +1,9 @@
 """wasm2c's output made into one C file for a blob: facts read from its header,
 our definitions included before its functions (c/wa_aot_w2c.h), its loads
-and stores rewritten to our 32-bit checked ones, and the glue appended:
-import stubs, export wrappers and the instantiating entry (docs/aot.md)."""
+and stores rewritten to our 32-bit checked ones, the tick function and small
+leaf functions inlined, call_indirect through a fixed table made direct
+calls, and the glue appended: import stubs, export wrappers and the
+instantiating entry (docs/aot.md)."""
 
 from __future__ import annotations
 
@@ -108,6 +110,116 @@ def read_facts(header: str, source: str, order: list[tuple[str, str]] | None = N
                                  for kind, n in _ALLOC_TABLE.findall(source)))
 
 
+def _tick_function(fuel: str) -> re.Pattern[str]:
+    """wasm2c's definition of the metering's tick function (its body returns
+    the fuel global: wa_wasm.h), matched by that body."""
+    return re.compile(r"^static u32 (w2c_\w+)\((\w+)\* instance\) \{\n  FUNC_PROLOGUE;\n"
+                      r"  u32 w2c_i0;\n  w2c_i0 = instance->" + re.escape(fuel) + r";\n"
+                      r"  FUNC_EPILOGUE;\n  return w2c_i0;\n\}$", re.M)
+
+
+def inline_tick(tail: str, fuel: str) -> str:
+    """The tick function made wa_tick, inlined wherever it is called: the
+    same tick and result without a call (c/wa_aot_w2c.h)."""
+    return _tick_function(fuel).sub(
+        r"static inline __attribute__((always_inline)) u32 \1(\2* instance) {\n"
+        r"  return wa_tick(instance);\n}", tail)
+
+
+_SEGMENT = re.compile(r"^static const wasm_elem_segment_expr_t (\w+)\[\] = \{\n(.*?)\n\};",
+                      re.M | re.S)
+_ELEMENT = re.compile(r"  \{(\d+), \(wasm_rt_function_ptr_t\)&(w2c_\w+), 0\},")
+_TABLE_ALLOC = re.compile(r"  wasm_rt_(?:allocate|free)_funcref_table"
+                          r"\(&instance->(w2c_\w+)[,)].*\n")
+_TABLE_INIT = re.compile(r"  funcref_table_init\(&instance->(w2c_\w+), (\w+), (\d+), (\d+)u?, "
+                         r"(\d+)u?, (\d+)u?, instance, func_types\);\n")
+_FUNC_TYPE = re.compile(r"func_types\[(\d+)\] = wasm_rt_register_func_type\((\d+), (\d+)(.*?)\);")
+_CALL_INDIRECT = re.compile(r"CALL_INDIRECT\(instance->(w2c_\w+), (\w+) \(\*\)\([^)]*\), (\d+), "
+                            r"(\w+), instance->\1\.data\[\4\]\.module_instance((?:, \w+)*)\)")
+DIRECT_CASES = 8  # a call_indirect with more candidates stays an indirect call
+
+
+def _fixed_tables(tail: str) -> dict[str, dict[int, tuple[int, str]]]:
+    """The funcref tables whose contents never change after instantiation,
+    as {field: {index: (type index, function)}}: only active segments at
+    constant offsets of this module's own functions fill them, and the
+    module's code names them only in call_indirect (no table.get/set/grow/
+    fill/copy/init, no export)."""
+    segments: dict[str, list[tuple[int, str]] | None] = {}
+    for name, body in _SEGMENT.findall(tail):
+        rows = [_ELEMENT.fullmatch(line) for line in body.split("\n")]
+        segments[name] = [(int(m.group(1)), m.group(2)) for m in rows if m] \
+            if all(rows) else None
+    tables: dict[str, dict[int, tuple[int, str]] | None] = {}
+    for field, seg, size, dest, src, n in _TABLE_INIT.findall(tail):
+        elems = segments.get(seg)
+        if elems is None or int(size) != len(elems) or int(src) + int(n) > len(elems):
+            tables[field] = None
+            continue
+        slots = tables.setdefault(field, {})
+        if slots is not None:
+            for i in range(int(n)):
+                slots[int(dest) + i] = elems[int(src) + i]
+    rest = _TABLE_INIT.sub("", _TABLE_ALLOC.sub("", _CALL_INDIRECT.sub("", tail)))
+    out = {}
+    for field, slots in tables.items():
+        defined = slots is not None and all(
+            re.search(rf"^static \w+ {f}\(\w+\* instance", tail, re.M) for _, f in slots.values())
+        if slots is not None and defined and not re.search(rf"\b{field}\b", rest):
+            out[field] = slots
+    return out
+
+
+def devirtualize(tail: str) -> str:
+    """call_indirect through a table that never changes (_fixed_tables) made
+    a switch over its slots of the call's type, with direct calls (which gcc
+    may inline; each callee still spends its call's tick): any other index
+    traps as wasm2c's CALL_INDIRECT does (out of range, null, wrong type)."""
+    tables = _fixed_tables(tail)
+    types = {int(i): (int(p) + int(r), f"{p}, {r}{rest}")
+             for i, p, r, rest in _FUNC_TYPE.findall(tail)}
+
+    def same_type(a: int, b: int) -> bool:
+        # wasm_rt_register_func_type: one number per signature, but a new
+        # one for each type of more than 8 values (c/wa_aot_rt.c)
+        return a == b or (a in types and b in types and types[a][1] == types[b][1]
+                          and types[a][0] <= 8)
+
+    def call(m: re.Match[str]) -> str:
+        field, ret, ft, index, args = m.groups()
+        slots = tables.get(field)
+        cases = sorted((i, f) for i, (t, f) in (slots or {}).items() if same_type(t, int(ft)))
+        if slots is None or len(cases) > DIRECT_CASES:
+            return m.group(0)
+        value = "" if ret == "void" else "wa_r = "
+        arms = "".join(f" case {i}u: {value}{f}(instance{args}); break;" for i, f in cases)
+        result = "(void)0;" if ret == "void" else "wa_r;"
+        decl = "" if ret == "void" else f"{ret} wa_r; "
+        return (f"({{ {decl}switch ({index}) {{{arms} default: TRAP(CALL_INDIRECT);"
+                f" }} {result} }})")
+
+    return _CALL_INDIRECT.sub(call, tail)
+
+
+_DEFINITION = re.compile(r"^static (\w+ w2c_\w+\(\w+\* instance[^)]*\)) \{\n(.*?)\n\}$",
+                         re.M | re.S)
+_CALL = re.compile(r"\bw2c_\w+\(instance\b|CALL_INDIRECT\(")
+LEAF_LINES = 16  # wasm2c lines of a small leaf function, inlined wherever it is called
+
+
+def inline_small_leaves(tail: str) -> str:
+    """Small functions that call none (the inlined tick aside) made
+    always_inline: a call from a loop costs more than such a body. The
+    inlined body keeps its FUNC_PROLOGUE, so its tick and stack check."""
+    def define(m: re.Match[str]) -> str:
+        head, body = m.groups()
+        if body.count("\n") >= LEAF_LINES or _CALL.search(body):
+            return m.group(0)
+        return f"static inline __attribute__((always_inline)) {head} {{\n{body}\n}}"
+
+    return _DEFINITION.sub(define, tail)
+
+
 def _access(m: re.Match[str]) -> str:
     op, _mem, addr, off = m.groups()
     return f"wa_{op}(wa_mb, {addr}, {off or 0}u"
@@ -121,7 +233,7 @@ def transform(source: str, facts: Facts) -> str:
         config += [f"#define WA_MEM {facts.memory}",
                    f"#define WA_MEM_BYTES {facts.mem_pages * PAGE}u"]
     head, tail = source.split(ANCHOR, 1)
-    tail = _ACCESS.sub(_access, tail)
+    tail = inline_small_leaves(devirtualize(inline_tick(_ACCESS.sub(_access, tail), facts.fuel)))
     return head + "\n".join(config) + '\n#include "wa_aot_w2c.h"\n' + ANCHOR + tail
 
 

@@ -9,6 +9,7 @@
  * - FUNC_PROLOGUE spends a tick of the fuel global (wasm3 spends one per
  *   call: the same count) and checks the C stack against the instance's
  *   bound; it also caches the memory base in a local.
+ * - The metering's tick function is wa_tick, inlined at its call sites.
  * - Loads and stores (rewritten by transform.py to wa_<op>(wa_mb, addr,
  *   offset ...)) check addr + offset + size against the fixed size in 32-bit
  *   arithmetic: offset + size is a constant, so it is one compare.
@@ -23,7 +24,8 @@
 
 #define WA_ALWAYS static inline __attribute__((always_inline))
 
-WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
+/* The tick of a call: one off the fuel global, fuel_out when it reaches 0. */
+WA_ALWAYS void wa_spend(WA_INSTANCE *instance)
 {
     s32 *fuel = (s32 *)(void *)&instance->WA_FUEL;
     s32 left = *fuel - 1;
@@ -31,6 +33,21 @@ WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
     if (UNLIKELY(left <= 0)) {
         wa_fuel_out(fuel);
     }
+}
+
+/* The body of the metering's tick function (cgen.py inlines it at every call
+ * site): its call's tick, then the fuel global as its result. No stack check:
+ * inlined, it has no frame of its own (fuel_out runs in the margin above the
+ * bound, as it does from a function's entry). */
+WA_ALWAYS u32 wa_tick(WA_INSTANCE *instance)
+{
+    wa_spend(instance);
+    return instance->WA_FUEL;
+}
+
+WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
+{
+    wa_spend(instance);
     uintptr_t sp;
     __asm__("mov %0, sp" : "=r"(sp));
     if (UNLIKELY(sp < WA_STACK_LIMIT(instance))) {
