@@ -398,15 +398,19 @@ AOT_CASES_C  := $(BUILD)/bench/aot_cases.c
 AOT_FIXTURES := trap_oob trap_div_zero trap_unreachable spin busy_calls recursion imports_sensor \
                 aot_float aot_indirect
 AOT_SOURCES  := $(wildcard agent/wamr_agent/aot/*.py agent/wamr_agent/aot/c/*)
+# Examples in the cases too, for the bench's load times (firmware/bench/wa_bench_load.c).
+AOT_EXAMPLES := sensor hello_wasi
 
 $(BUILD)/bench/wat/%.wasm: tests/fixtures/wat/%.wat | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)
 	wat2wasm $< -o $@
 
 $(AOT_CASES_C): $(BUILD)/bench/kernels.wasm $(BUILD)/bench/coremark_like.wasm \
-                $(AOT_FIXTURES:%=$(BUILD)/bench/wat/%.wasm) firmware/tools/aot_cases.py $(AOT_SOURCES)
+                $(AOT_FIXTURES:%=$(BUILD)/bench/wat/%.wasm) firmware/tools/aot_cases.py $(AOT_SOURCES) \
+                $(AOT_EXAMPLES:%=$(EXAMPLES_OUT)/%.wasm)
 	$(VENV)/bin/python firmware/tools/aot_cases.py cortex-m4 $@ \
-	    kernels=$(BUILD)/bench/kernels.wasm coremark_like=$(BUILD)/bench/coremark_like.wasm $(foreach f,$(AOT_FIXTURES),$(f)=$(BUILD)/bench/wat/$(f).wasm)
+	    kernels=$(BUILD)/bench/kernels.wasm coremark_like=$(BUILD)/bench/coremark_like.wasm $(foreach f,$(AOT_FIXTURES),$(f)=$(BUILD)/bench/wat/$(f).wasm) \
+	    $(foreach e,$(AOT_EXAMPLES),$(e)=$(EXAMPLES_OUT)/$(e).wasm)
 
 aot-diff-firmware: $(AOT_CASES_C)
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/aotdiff BOARD=mps2-an386 \
@@ -431,7 +435,8 @@ bench-firmware: $(AOT_CASES_C)
 	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/benchfw FW_EXTRA_CFLAGS=-Ifirmware/bench \
 	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_bench_main.c firmware/core/agent/wa_console.c \
 	    firmware/core/agent/wa_log.c bench/kernels/kernels.c bench/kernels/coremark_like.c \
-	    $(BENCH_WASM_C) $(BENCH_CML_C) $(BENCH_BUNDLE_C) firmware/bench/wa_bench_aot.c $(AOT_CASES_C)"
+	    $(BENCH_WASM_C) $(BENCH_CML_C) $(BENCH_BUNDLE_C) firmware/bench/wa_bench_aot.c \
+	    firmware/bench/wa_bench_load.c $(AOT_CASES_C)"
 	$(MAKE) --no-print-directory $(BENCH_CML_M4)
 
 $(BENCH_WASM_C): $(BUILD)/bench/kernels.wasm firmware/tools/bin2c.py

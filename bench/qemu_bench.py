@@ -9,7 +9,8 @@ counts, repeatable from run to run, not host time.
   (bench/kernels/coremark_like.c: not EEMBC CoreMark, its figures are not
   CoreMark scores) natively on the M4, as wasm (unmetered and metered) in the
   firmware image of firmware/bench/wa_bench_main.c and as AOT code under the
-  CPU budget (docs/aot.md), the code sizes and RAM, and in the same image the
+  CPU budget (docs/aot.md), the code sizes and RAM, an app's load time
+  interpreted against AOT code, and in the same image the
   check of a signed bundle of the sensor example (Ed25519 signature, module
   SHA-256).
 - ``boot_timing()``: the real firmware with the sensor example preloaded, to the
@@ -100,6 +101,7 @@ def device_kernels() -> None:
            "AOT metered", "metering", "ticks/call"], rows)
     coremark_like_size(next(r for r in results if r["kernel"] == "coremark_like"))
     aot_sizes(lines)
+    load_times(lines)
     bundle_check(lines)
 
 
@@ -131,6 +133,30 @@ def aot_sizes(lines: list[str]) -> None:
     table("AOT code size (Cortex-M4, docs/aot.md): wasm2c + arm-none-eabi-gcc -Os, run in place",
           ["module", "wasm bytes", "AOT code bytes", "code/wasm", "blob bytes",
            "RAM (data, GOT, instance)"], rows)
+
+
+def load_times(lines: list[str]) -> None:
+    """The 'bench load' lines: instructions from an app's load to its first call's
+    return, interpreted (its metered image) against AOT code."""
+    rows = []
+    for z in (_fields(ln) for ln in lines if ln.startswith("bench load ")):
+        if z["ok"] != "1":
+            sys.exit(f"bench load {z['module']}: its load or first call failed")
+        n = {k: int(v) * 1000 for k, v in z.items() if k.endswith("_us")}
+        interp = n["interp_load_us"] + n["interp_call_us"]
+        aot = n["aot_load_us"] + n["aot_call_us"]
+        rows.append([z["module"], f"{int(z['wasm_bytes']):,}", z["entry"],
+                     f"{n['interp_load_us']:,}", f"{n['interp_call_us']:,}", f"{interp:,}",
+                     f"{n['aot_load_us']:,}", f"{n['aot_call_us']:,}", f"{aot:,}",
+                     f"{aot / interp:.2f}x"])
+    if not rows:
+        sys.exit("bench: the load lines are missing")
+    table(f"App load on the device ({BOARD}, QEMU -icount shift=0, docs/aot.md): emulated "
+          "instructions from the load's start to its first call's return, interpreted "
+          "(wa_app_load_metered of the metered image the install writes) vs AOT code "
+          "(wa_app_load_aot); clock resolution 1,000",
+          ["module", "wasm bytes", "first call", "interp load", "interp call", "interp total",
+           "AOT load", "AOT call", "AOT total", "AOT/interp"], rows)
 
 
 def bundle_check(lines: list[str]) -> None:

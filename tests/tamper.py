@@ -6,7 +6,9 @@ a bundle signed by the test key (seq 2). Then, over the same SMP link, damaged
 or unfit variants of a version 2 bundle (seq 3) are uploaded; each must be
 refused with the code the Python verifier gives the same bytes (``verify_bundle``
 with the trusted test key and the board), while the device keeps answering and
-version 1 stays installed and running, unchanged. The device's install path
+version 1 stays installed and running, unchanged. A version 2 bundle carrying AOT
+code (docs/aot.md) with a byte of its blob flipped is refused the same way: the
+module hash covers the blob, so no damaged code reaches a slot. The device's install path
 checks one thing after the verifier: a ``seq`` below the installed app's is
 ``WA_ERR_ROLLBACK`` (51), where the verifier, which knows no installed app,
 accepts the bundle; ``expected_code`` applies that mapping.
@@ -22,6 +24,8 @@ from pathlib import Path
 
 from tests.conftest import BUILD, WAT_DIR
 from wamr_agent.agent_err import AgentErr
+from wamr_agent.aot import compile_module
+from wamr_agent.aot.section import aot_sections
 from wamr_agent.errors import TransportError, WamrAgentError
 from wamr_agent.ota import build_bundle, load_public_key, load_secret_key, verify_bundle
 from wamr_agent.ota.bundle import Health
@@ -55,6 +59,27 @@ def bundle(board: str, version: int, seq: int, key: KeyPair = TEST_KEY,
            boards: list[str] | None = None) -> bytes:
     return build_bundle(module(version), name=APP, version=f"{version}.0.0", seq=seq,
                         boards=boards or [board], caps=[], key=key, health=Health(loops=1))
+
+
+def aot_bundle(board: str, cpu: str, version: int, seq: int) -> bytes:
+    """The bundle with AOT code for ``cpu`` in its module (``bundle build --aot``)."""
+    wasm = module(version)
+    return build_bundle(wasm, name=APP, version=f"{version}.0.0", seq=seq, boards=[board],
+                        caps=[], key=TEST_KEY, health=Health(loops=1),
+                        aot={cpu: compile_module(wasm, cpu).data})
+
+
+def aot_byte_flips(data: bytes, offsets: Iterable[int]) -> Iterator[Case]:
+    """``data`` (an aot_bundle) with one byte of its AOT blob inverted at each of
+    ``offsets`` (from the blob's start: its header, code, tables)."""
+    wasm = verify_bundle(data, TRUSTED).module  # the bundle's tail
+    [section] = aot_sections(wasm)
+    start = len(data) - len(wasm) + section.offset
+    for at in offsets:
+        assert at < len(section.blob), f"offset {at} is past the {len(section.blob)}-byte blob"
+        changed = bytearray(data)
+        changed[start + at] ^= 0xFF
+        yield Case("AOT blob byte", bytes(changed))
 
 
 def flips(data: bytes, bits: Iterable[int] | None = None) -> Iterator[Case]:

@@ -17,7 +17,7 @@
 #include "wa_err.h"
 #include "wa_port.h"
 
-static const wa_aot_case_t *find_case(const char *name)
+const wa_aot_case_t *wa_bench_aot_case(const char *name)
 {
     for (uint32_t i = 0; i < wa_aot_case_count; i++) {
         if (strcmp(wa_aot_cases[i].name, name) == 0 && wa_aot_cases[i].aot_len > 0) {
@@ -30,8 +30,8 @@ static const wa_aot_case_t *find_case(const char *name)
 /* The module with the kernel: a case of its name, else the kernels module. */
 static const wa_aot_case_t *kernel_case(const char *name)
 {
-    const wa_aot_case_t *k = find_case(name);
-    return k != NULL ? k : find_case("kernels");
+    const wa_aot_case_t *k = wa_bench_aot_case(name);
+    return k != NULL ? k : wa_bench_aot_case("kernels");
 }
 
 int wa_bench_aot(const char *name, const char *export, int32_t iters, int32_t want)
@@ -70,7 +70,7 @@ void wa_bench_aot_sizes(void)
 {
     static const char *const modules[] = {"kernels", "coremark_like"};
     for (uint32_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
-        const wa_aot_case_t *k = find_case(modules[i]);
+        const wa_aot_case_t *k = wa_bench_aot_case(modules[i]);
         if (k == NULL) {
             continue;
         }

@@ -24,6 +24,7 @@
  * of it its linear memory); native_stack the C stack the native kernel used
  * (one iteration, the stack painted first).
  *   bench bundle module_bytes=N signed_bytes=N ed25519_us=.. sha256_us=.. verify_us=.. ok=1
+ * and, before it, the load time of apps interpreted and as AOT code (wa_bench_load.c).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -224,6 +225,7 @@ void wa_agent_main(void)
         failures += bench_kernel(&KERNELS[k]);
     }
     wa_bench_aot_sizes();
+    failures += wa_bench_load();
     failures += bench_bundle();
     wa_console_printf("bench done failures=%d\n", failures);
     wa_port_exit(failures);

@@ -1,5 +1,6 @@
 """The power-cut sweep's driver: a device runs app ``app`` v1; a deploy of a new version
-(scenario "update": v2, which runs fine; "revert": v2bad, whose loop traps) is cut by
+(scenario "update": v2, which runs fine; "revert": v2bad, whose loop traps; "aot", on
+QEMU: v2aot, v2 with AOT code for the board's CPU; "aot-over-aot": v2aot over v1aot) is cut by
 the firmware's fault injector at one flash op (before, during or after it), or several
 times, or one program silently fails; the device then boots without faults and must
 keep the invariants of :mod:`powercut_checks`.
@@ -50,18 +51,30 @@ AGENT_READY = re.compile(r"^agent ready", re.MULTILINE)
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    new: Version  # deployed over v1
+    new: Version  # deployed over the old version
     final: Version  # runs once the same deploy has been run again
     last_phase: str  # after the new version started: "confirm" or "revert"
+    old: Version | None = None  # the version installed before (None: v1)
+
+    def kept(self, versions: Versions) -> Version:
+        """The last good version: it runs until the new one is confirmed."""
+        return self.old or versions.v1
 
     def allowed(self, versions: Versions) -> tuple[Version, ...]:
         """What may run after a cut (a version that traps only until its trap)."""
-        return (versions.v1, self.new)
+        return (self.kept(versions), self.new)
 
 
 def scenarios(versions: Versions) -> dict[str, Scenario]:
-    return {"update": Scenario("update", versions.v2, versions.v2, "confirm"),
-            "revert": Scenario("revert", versions.v2bad, versions.v1, "revert")}
+    """update, revert; with AOT versions, aot (v2aot over v1) and aot-over-aot (v2aot
+    over v1aot)."""
+    found = {"update": Scenario("update", versions.v2, versions.v2, "confirm"),
+             "revert": Scenario("revert", versions.v2bad, versions.v1, "revert")}
+    if versions.v2aot is not None and versions.v1aot is not None:
+        found["aot"] = Scenario("aot", versions.v2aot, versions.v2aot, "confirm")
+        found["aot-over-aot"] = Scenario("aot-over-aot", versions.v2aot, versions.v2aot,
+                                         "confirm", versions.v1aot)
+    return found
 
 
 def _markers(scenario: Scenario) -> list[tuple[str, re.Pattern[str]]]:
@@ -138,12 +151,15 @@ class Snapshot:
     boot: int  # the boot count stored in it
 
 
-def take_snapshot(rig: Rig, versions: Versions, workdir: Path) -> Snapshot:
+def take_snapshot(rig: Rig, versions: Versions, workdir: Path,
+                  old: Version | None = None) -> Snapshot:
+    """The flash with ``old`` (default v1) installed and running."""
+    first = old or versions.v1
     (workdir / "board").mkdir(parents=True)
     with rig.create(workdir / "board", ()) as board:
         board.power_on(timeout=BOOT_WAIT)
-        deploy(versions.v1.path, rig.board, port=board.mgmt_address, name=APP)
-        expect(board, versions.v1.loop_line, "its loop line", versions.v1)
+        deploy(first.path, rig.board, port=board.mgmt_address, name=APP)
+        expect(board, first.loop_line, "its loop line", first)
         with client(board) as c:
             boot = c.status().boot
     flash = workdir / "flash.bin"
@@ -238,8 +254,9 @@ def recover(rig: Rig, board: BoardProcess, scenario: Scenario, versions: Version
     except EmulatorError:
         raise Broken("no 'agent ready' after the cut") from None
     boots.boots(board.console.text[mark:])
-    version = settled(board, versions.all, scenario.allowed(versions), versions.v1, boots)
-    return OLD if version == versions.v1 else NEW
+    kept = scenario.kept(versions)
+    version = settled(board, versions.all, scenario.allowed(versions), kept, boots)
+    return OLD if version == kept else NEW
 
 
 def finish(rig: Rig, board: BoardProcess, scenario: Scenario, versions: Versions,

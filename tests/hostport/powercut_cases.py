@@ -127,13 +127,14 @@ def fail_write_case(rig: Rig, scenario: Scenario, versions: Versions, snapshot: 
             note = f"deploy: {str(error).splitlines()[0]}" if error else ""
             if not board.running:
                 raise Broken(f"the process ended with status {board.exit_status}")
-            version = settled(board, versions.all, scenario.allowed(versions), versions.v1)
+            version = settled(board, versions.all, scenario.allowed(versions),
+                              scenario.kept(versions))
             rerun(board, scenario.new, scenario.final, versions.all)
             boot(rig, board, (), first=False)
             settled(board, versions.all, [scenario.final], scenario.final)
     except FAILURES as exc:
         return Result(scenario.name, "fail-write", op, phase, str(exc), workdir, note)
-    outcome = OLD if version == versions.v1 else NEW
+    outcome = OLD if version == scenario.kept(versions) else NEW
     return Result(scenario.name, "fail-write", op, phase, outcome, workdir, note)
 
 

@@ -1,7 +1,9 @@
 """The invariants a device must keep through power cuts (the sweep's checks):
 
 (a) it boots and answers SMP; (b) exactly one app, named ``app``, runs, and it is a
-version the scenario allows, verified by its own log line; (c) the boot count went up
+version the scenario allows, verified by its own log line, on the engine that
+version must run on (its status says ``aot`` exactly for a version with AOT code,
+whose install completed and verified: docs/aot.md); (c) the boot count went up
 by one per boot, the reset cause is power-on, the status agrees with the list, and no
 slot is refused or holds another app; (d) the same deploy, run again, completes.
 
@@ -45,6 +47,7 @@ class Version:
     path: Path
     sha: str
     traps: bool = False  # its loop traps (a version the device must revert)
+    aot: bool = False  # its bundle carries AOT code for the board: it runs as AOT code
 
     @property
     def loop_line(self) -> re.Pattern[str]:
@@ -95,16 +98,19 @@ def device_state(board: BoardProcess, known: Sequence[Version], allowed: Sequenc
                  boots: BootCount | None) -> tuple[Version, list[AppInfo]]:
     """(a), (b) and (c): the one version that runs (one of ``allowed``; ``known``
     names the versions in messages), and the app list."""
+    aot: bool | None = None  # the running app's engine, asked when a version has AOT code
     try:
         with client(board) as c:
             status = c.status()
             apps = c.list()
+            running = [a for a in apps if a.state == "running"]
+            if any(v.aot for v in known) and len(running) == 1:
+                aot = c.status(running[0].name).aot
     except (WamrAgentError, CBORError, ValueError) as exc:  # an answer that does not decode
         raise Broken(f"no valid SMP answer: {type(exc).__name__}: {exc}") from None
     seen = describe(apps, known)
     if boots is not None:
         boots.check(status.boot, status.reset)
-    running = [a for a in apps if a.state == "running"]
     if len(running) != 1 or running[0].name != APP:
         raise Broken(f"{len(running)} running: {seen}")
     if any(a.name != APP or a.state in ("refused", "disabled") for a in apps):
@@ -118,6 +124,8 @@ def device_state(board: BoardProcess, known: Sequence[Version], allowed: Sequenc
         raise Broken(f"a version that may not run now: {seen}")
     if any(a.sha not in {v.sha for v in known} for a in apps):
         raise Broken(f"an unknown version: {seen}")
+    if aot is not None and aot != version.aot:
+        raise Broken(f"{version.tag} runs {'as AOT code' if aot else 'interpreted'}: {seen}")
     return version, apps
 
 

@@ -8,6 +8,10 @@ pages: its upload crosses a page and ends on one). ``setup`` logs
 "<tag> setup"; ``loop`` sums the padding and logs "<tag> loop" only while the sum is
 right ("<tag> CORRUPT" otherwise), so the line proves that the module's data as it
 runs are the ones uploaded. v2bad's ``loop`` traps (integer divide by zero) instead.
+
+With a CPU (the QEMU sweep), v1aot and v2aot are such modules with AOT code for that
+CPU in their bundles (docs/aot.md): the device runs them as AOT code in place from
+their slot, and the padding sum then proves the blob's code and data as they run.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ from pathlib import Path
 import wasmtime
 
 from tests.hostport.powercut_checks import Version
+from wamr_agent.aot import compile_module
 from wamr_agent.ota import build_bundle, load_secret_key
 from wamr_agent.ota.bundle import Health
 
 # Bundle sizes: v2 is exactly two 4 KiB pages (its upload crosses a page and ends on
 # one), v2bad crosses a page, v1 fits one.
 SIZES = {"v1": 1024, "v2": 8192, "v2bad": 6000}
-SEQS = {"v1": 1, "v2": 2, "v2bad": 2}
+SEQS = {"v1": 1, "v2": 2, "v2bad": 2, "v1aot": 1, "v2aot": 2}
+AOT_MODULE = 4096  # v2aot's module bytes without its AOT section
 TEST_KEY = Path(__file__).resolve().parents[2] / "ota" / "vectors" / "test.key"
 BOARDS = ["esp32", "mps2-an386"]
 PAD_AT = 1024  # the padding's address in linear memory
@@ -59,10 +65,13 @@ class Versions:
     v1: Version
     v2: Version
     v2bad: Version
+    v1aot: Version | None = None  # with a CPU only
+    v2aot: Version | None = None
 
     @property
     def all(self) -> tuple[Version, ...]:
-        return (self.v1, self.v2, self.v2bad)
+        aot = (v for v in (self.v1aot, self.v2aot) if v is not None)
+        return (self.v1, self.v2, self.v2bad, *aot)
 
 
 def _wat(tag: str, count: int, traps: bool) -> str:
@@ -83,12 +92,23 @@ def reactor(tag: str, size: int, traps: bool = False) -> bytes:
     raise AssertionError(f"cannot pad {tag} to {size} bytes (got {len(wasm)})")
 
 
+def _sign(tag: str, module: bytes, aot: dict[str, bytes] | None = None) -> bytes:
+    return build_bundle(module, name="app", version=tag, seq=SEQS[tag], boards=BOARDS,
+                        caps=["log"], key=load_secret_key(TEST_KEY), health=Health(loops=1),
+                        aot=aot)
+
+
+def aot_bundled(tag: str, cpu: str) -> bytes:
+    """Version ``tag`` (a module of AOT_MODULE bytes) as a signed bundle carrying its
+    AOT code for ``cpu``."""
+    module = reactor(tag, AOT_MODULE)
+    return _sign(tag, module, {cpu: compile_module(module, cpu).data})
+
+
 def bundled(tag: str, size: int, traps: bool = False) -> bytes:
     """Version ``tag`` as a signed bundle of exactly ``size`` bytes."""
     def sign(module: bytes) -> bytes:
-        return build_bundle(module, name="app", version=tag, seq=SEQS[tag], boards=BOARDS,
-                            caps=["log"], key=load_secret_key(TEST_KEY),
-                            health=Health(loops=1))
+        return _sign(tag, module)
 
     overhead = len(sign(reactor(tag, 600, traps))) - 600
     for _ in range(4):
@@ -99,13 +119,18 @@ def bundled(tag: str, size: int, traps: bool = False) -> bytes:
     raise AssertionError(f"cannot make {tag}'s bundle {size} bytes (got {len(data)})")
 
 
-def build_versions(directory: Path) -> Versions:
+def build_versions(directory: Path, cpu: str | None = None) -> Versions:
+    """v1, v2, v2bad; v1aot and v2aot too with ``cpu`` (an AOT CPU of the board)."""
     directory.mkdir(parents=True, exist_ok=True)
 
-    def build(tag: str, traps: bool = False) -> Version:
-        data = bundled(tag, SIZES[tag], traps)
+    def write(tag: str, data: bytes, traps: bool = False, aot: bool = False) -> Version:
         path = directory / f"{tag}.wab"
         path.write_bytes(data)
-        return Version(tag, path, hashlib.sha256(data).hexdigest(), traps)
+        return Version(tag, path, hashlib.sha256(data).hexdigest(), traps, aot)
 
-    return Versions(build("v1"), build("v2"), build("v2bad", traps=True))
+    def build(tag: str, traps: bool = False) -> Version:
+        return write(tag, bundled(tag, SIZES[tag], traps), traps)
+
+    aot = [write(tag, aot_bundled(tag, cpu), aot=True) if cpu else None
+           for tag in ("v1aot", "v2aot")]
+    return Versions(build("v1"), build("v2"), build("v2bad", traps=True), *aot)

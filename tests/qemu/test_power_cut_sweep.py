@@ -2,8 +2,12 @@
 faultfw`, built on demand) reads its plan from flash-faults.txt and appends its trace
 to flash-trace.txt (firmware/ports/cortex-m/README.md); the normal firmware has none
 of it. Then a sampled power-cut sweep: the driver of tests/hostport/powercut.py with
-a QEMU rig, cuts spread over the ops and modes of both scenarios. Report:
-build/sweep/qemu.txt."""
+a QEMU rig, cuts spread over the ops and modes of the update and revert scenarios.
+Then the aot scenarios (v2aot, v2 with AOT code for the board's CPU, over the
+interpreted v1 and over v1aot, which runs AOT code too): cuts during the last two
+upload writes (the blob's bytes: it is the module's tail), the slot header's write
+and commit, and the trial's journal writes; with WAMR_SWEEP=full (`make sweep`) at
+every op in every mode. Reports: build/sweep/qemu.txt, build/sweep/qemu-aot.txt."""
 
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ from wamr_agent.errors import EmulatorError
 from .conftest import BOARD
 
 CASES = {"update": 30, "revert": 12} if FULL else {"update": 10, "revert": 4}
+UPLOAD_WRITE = 1024  # a program op longer than this is the upload's (the rest are records)
 
 
 class QemuRig:
@@ -75,6 +80,27 @@ def spread(count: Count, cases: int) -> list[tuple[int, CutMode]]:
     steps = max(1, cases - 1)
     return [(round(i * (count.n - 1) / steps), CUT_MODES[i % len(CUT_MODES)])
             for i in range(cases)]
+
+
+def aot_cuts(count: Count) -> list[tuple[int, CutMode]]:
+    """The aot scenario's cuts: every op in every mode with WAMR_SWEEP=full; else the
+    last two upload writes (the module's tail: the AOT blob), the slot header's write
+    (its first page, erased first) and the two programs after it (the commit, the
+    trial's start), and the two journal records before the old slot's erase (during
+    the trial, its confirm)."""
+    if FULL:
+        return [(k, mode) for k in range(count.n) for mode in CUT_MODES]
+    ops = [op for op, _ in count.ops]
+    slot = next(op.offset for op in ops if op.kind == "E")
+    upload = [op.index for op in ops if op.kind == "P" and op.length > UPLOAD_WRITE]
+    header = [op.index for op in ops if op.kind == "P" and op.offset == slot][-1]
+    return [(upload[-2], "during"), (upload[-1], "during"), (header, "during"),
+            (header + 1, "during"), (header + 2, "during"), (count.n - 3, "during"),
+            (count.n - 2, "during")]
+
+
+def cuts(name: str, count: Count) -> list[tuple[int, CutMode]]:
+    return aot_cuts(count) if name.startswith("aot") else spread(count, CASES[name])
 
 
 @pytest.fixture(scope="module")
@@ -111,22 +137,40 @@ def test_the_normal_firmware_has_no_injector(rig: QemuRig) -> None:
     assert marker not in ensure_firmware(rig.profile).read_bytes()
 
 
-def test_sampled_cuts_on_qemu_leave_one_verified_version(
-        rig: QemuRig, tmp_path_factory: pytest.TempPathFactory) -> None:
-    workdir = tmp_path_factory.mktemp("qemu-sweep")
-    versions: Versions = build_versions(workdir / "versions")
-    snapshot: Snapshot = take_snapshot(rig, versions, workdir / "snapshot")
+def sweep(rig: QemuRig, workdir: Path, names: Sequence[str], name: str) -> None:
+    """The cuts of scenarios ``names``, each from a snapshot of its old version;
+    report build/sweep/<name>.txt."""
+    aot = any(n.startswith("aot") for n in names)
+    versions: Versions = build_versions(workdir / "versions", rig.profile.cpu if aot else None)
+    snapshots: dict[str, Snapshot] = {}  # by the version installed first
     jobs: list[Job] = []
     lines = []
-    for name, scenario in scenarios(versions).items():
-        count = count_ops(rig, scenario, snapshot, workdir / f"count-{name}")
-        lines.append(f"{name}: {count.n} flash ops from power-on; undisturbed run "
-                     f"{count.seconds:.2f} s; ops: {write_ops(f'qemu-{name}', count)}")
+    for scenario in (scenarios(versions)[n] for n in names):
+        old = scenario.kept(versions)
+        if old.tag not in snapshots:
+            snapshots[old.tag] = take_snapshot(rig, versions, workdir / f"snapshot-{old.tag}",
+                                               old)
+        snapshot = snapshots[old.tag]
+        count = count_ops(rig, scenario, snapshot, workdir / f"count-{scenario.name}")
+        lines.append(f"{scenario.name}: {count.n} flash ops from power-on; undisturbed run "
+                     f"{count.seconds:.2f} s; ops: "
+                     f"{write_ops(f'qemu-{scenario.name}', count)}")
         jobs += [functools.partial(cut_case, rig, scenario, versions, snapshot,
-                                   Fault.cut(mode, k), workdir / f"{name}-{mode}-{k}")
-                 for k, mode in spread(count, CASES[name])]
+                                   Fault.cut(mode, k), workdir / f"{scenario.name}-{mode}-{k}")
+                 for k, mode in cuts(scenario.name, count)]
     began = time.monotonic()
     results = run_all(jobs)
-    summary = report("qemu", results, [f"board: {BOARD} (fault image)", *lines],
+    summary = report(name, results, [f"board: {BOARD} (fault image)", *lines],
                      time.monotonic() - began)
     assert not any(r.failed for r in results), summary
+
+
+def test_sampled_cuts_on_qemu_leave_one_verified_version(
+        rig: QemuRig, tmp_path_factory: pytest.TempPathFactory) -> None:
+    sweep(rig, tmp_path_factory.mktemp("qemu-sweep"), ["update", "revert"], "qemu")
+
+
+@pytest.mark.timeout(600 if FULL else 120)  # full: 2 x 69 cuts
+def test_cuts_during_an_aot_install_leave_one_verified_version_on_its_engine(
+        rig: QemuRig, tmp_path_factory: pytest.TempPathFactory) -> None:
+    sweep(rig, tmp_path_factory.mktemp("qemu-aot-sweep"), ["aot", "aot-over-aot"], "qemu-aot")

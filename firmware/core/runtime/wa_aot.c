@@ -23,6 +23,22 @@
 #include "wa_wasm.h"
 #include "wasm3.h"
 
+/* This firmware's CPU: its blob header code, and its AOT section as the board
+ * profiles name the CPU (wa_aot_find). */
+#if defined(__ARM_ARCH_8M_MAIN__)
+#define AOT_CPU WA_AOT_CPU_M33
+#define AOT_OWN_SECTION "wamr-aot/cortex-m33"
+#elif defined(__ARM_ARCH_7M__)
+#define AOT_CPU WA_AOT_CPU_M3
+#define AOT_OWN_SECTION "wamr-aot/cortex-m3"
+#elif defined(__ARM_ARCH_7EM__) && defined(__ARM_FEATURE_FMA) && __ARM_FP >= 12
+#define AOT_CPU WA_AOT_CPU_M7
+#define AOT_OWN_SECTION "wamr-aot/cortex-m7"
+#else
+#define AOT_CPU WA_AOT_CPU_M4
+#define AOT_OWN_SECTION "wamr-aot/cortex-m4"
+#endif
+
 #define AOT_TRAP_BUDGET 0x100u
 #define AOT_TRAP_MEMORY 0x101u
 #define AOT_TRAP_NATIVE 0x102u
@@ -129,14 +145,7 @@ static int bind_import(wa_aot_t *a, const wa_aot_extern_t *imp, uint32_t i, uint
 
 static int check_header(const wa_aot_header_t *h, uint32_t len, wa_error_t *err)
 {
-    uint32_t cpu = WA_AOT_CPU_M4;
-#if defined(__ARM_ARCH_8M_MAIN__)
-    cpu = WA_AOT_CPU_M33;
-#elif defined(__ARM_ARCH_7M__)
-    cpu = WA_AOT_CPU_M3;
-#elif defined(__ARM_ARCH_7EM__) && defined(__ARM_FEATURE_FMA) && __ARM_FP >= 12
-    cpu = WA_AOT_CPU_M7;
-#endif
+    uint32_t cpu = AOT_CPU;
 #if defined(__ARM_PCS_VFP)
     cpu |= WA_AOT_CPU_HARD_FLOAT;
 #endif
@@ -368,12 +377,17 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
 
 const uint8_t *wa_aot_find(const uint8_t *wasm, uint32_t len, uint32_t *blob_len, const char **why)
 {
+    static const char own[] = AOT_OWN_SECTION;
     uint32_t at = 0, n;
     const uint8_t *p;
     *why = NULL;
     while ((p = wa_wasm_custom(wasm, len, "wamr-aot/", &at, &n)) != NULL) {
         const uint8_t *blob = p + 1 + (n ? p[0] : 0u);
-        if (n == 0 || p[0] >= 8u || 1u + p[0] > n) {
+        /* the name ends where p starts, its length byte before it */
+        if (p[-(int)sizeof own] != sizeof own - 1u ||
+            memcmp(p + 1 - sizeof own, own, sizeof own - 1u) != 0) {
+            *why = "AOT code for another CPU or ABI";
+        } else if (n == 0 || p[0] >= 8u || 1u + p[0] > n) {
             *why = "a malformed AOT section";
         } else if ((uintptr_t)blob & 7u) {
             *why = "AOT code not 8-aligned";

@@ -106,8 +106,9 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
 
 /*
  * The AOT code for this firmware in module wasm (len bytes, as it lies in
- * memory): the blob of a custom section "wamr-aot/..." (docs/aot.md) whose
- * header has this firmware's ABI and CPU, 8-aligned where it lies. NULL when
+ * memory): the blob of the custom section named for this firmware's CPU
+ * ("wamr-aot/cortex-m4", docs/aot.md), checked: its header has this
+ * firmware's ABI and CPU, and it is 8-aligned where it lies. NULL when
  * there is none; *why then says why not ("AOT code for another CPU or ABI",
  * "AOT code not 8-aligned", "a malformed AOT section"), NULL when the module
  * has no AOT section at all.

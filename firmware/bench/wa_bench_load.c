@@ -1,0 +1,113 @@
+/*
+ * wa_bench_load.c - the load time of an app on the device (firmware/bench/wa_bench_main.c):
+ * from the start of its load to the return of its first call, interpreted from its
+ * metered image (what the install writes to flash and the agent loads,
+ * wa_app_load_metered) against its AOT code (wa_app_load_aot, docs/aot.md), for the
+ * modules of build/bench/aot_cases.c named below. The metered image is made first,
+ * outside the count (the install makes it once). Prints, per module,
+ *   bench load module=NAME entry=E wasm_bytes=.. interp_load_us=.. interp_call_us=..
+ *     aot_load_us=.. aot_call_us=.. ok=1
+ * (under QEMU -icount shift=0 a microsecond is 1000 emulated instructions).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wa_aot_cases.h"
+#include "wa_app.h"
+#include "wa_bench_aot.h"
+#include "wa_board.h"
+#include "wa_console.h"
+#include "wa_err.h"
+#include "wa_port.h"
+#include "wa_runtime.h"
+#include "wa_wasm.h"
+
+typedef struct load_case {
+    const char *module; /* a case of build/bench/aot_cases.c */
+    const char *entry;  /* the first call, as the agent makes it */
+    int32_t arg;        /* its argument when it takes one */
+} load_case_t;
+
+static const load_case_t CASES[] = {
+    {"sensor", "setup", -1},
+    {"hello_wasi", "_start", -1},
+    {"coremark_like", "bench_coremark_like", 0},
+};
+
+static const wa_host_ops_t NO_OPS = {.ctx = NULL}; /* every op NULL: its fallback */
+
+typedef struct timing {
+    uint32_t load_us, call_us;
+} timing_t;
+
+/* Loads (wa_app_load_metered for image, else wa_app_load_aot) and makes the first
+ * call; 0 when both succeed (proc_exit(0) is a success), 1 otherwise. */
+static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, const uint8_t *image,
+                         uint32_t image_len, timing_t *t)
+{
+    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
+                          WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
+                          WA_BOARD_BUDGET_CPU_TICKS};
+    wa_error_t err = {0};
+    wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
+    uint32_t nres = 0;
+    uint64_t t0 = wa_port_time_us();
+    wa_app_t *app = image != NULL
+                        ? wa_app_load_metered(&budget, ~0u, &NO_OPS, image, image_len, &err)
+                        : wa_app_load_aot(&budget, ~0u, &NO_OPS, k->wasm, k->wasm_len, k->aot,
+                                          k->aot_len, &err);
+    uint64_t t1 = wa_port_time_us();
+    int rc = app != NULL
+                 ? wa_app_call(app, c->entry, &arg, c->arg >= 0 ? 1u : 0u, &res, 1, &nres, &err)
+                 : err.code;
+    t->load_us = (uint32_t)(t1 - t0);
+    t->call_us = (uint32_t)(wa_port_time_us() - t1);
+    int ok = rc == WA_OK || (rc == WA_ERR_TRAP_EXIT && app->exit_status == 0);
+    if (!ok) {
+        wa_console_printf("bench error: load %s (%s): %s\n", c->module,
+                          image != NULL ? "interpreted" : "aot", err.message);
+    }
+    if (app != NULL) {
+        wa_app_free(app);
+    }
+    return !ok;
+}
+
+static int bench_load_one(const load_case_t *c)
+{
+    const wa_aot_case_t *k = wa_bench_aot_case(c->module);
+    char msg[64];
+    uint32_t image_len = 0;
+    if (k == NULL ||
+        wa_wasm_meter_size(k->wasm, k->wasm_len, &image_len, msg, sizeof msg) != WA_OK) {
+        wa_console_printf("bench error: load %s: no AOT case or no metered image\n", c->module);
+        return 1;
+    }
+    uint8_t *image = malloc(image_len);
+    uint32_t tick = 0;
+    if (image == NULL || wa_wasm_meter(k->wasm, k->wasm_len, image, image_len, &image_len, &tick,
+                                       msg, sizeof msg) != WA_OK) {
+        wa_console_printf("bench error: load %s: metering failed\n", c->module);
+        free(image);
+        return 1;
+    }
+    timing_t interp, aot;
+    int failed = load_and_call(c, k, image, image_len, &interp);
+    free(image);
+    failed += load_and_call(c, k, NULL, 0, &aot);
+    wa_console_printf("bench load module=%s entry=%s wasm_bytes=%lu interp_load_us=%lu "
+                      "interp_call_us=%lu aot_load_us=%lu aot_call_us=%lu ok=%d\n",
+                      c->module, c->entry, (unsigned long)k->wasm_len,
+                      (unsigned long)interp.load_us, (unsigned long)interp.call_us,
+                      (unsigned long)aot.load_us, (unsigned long)aot.call_us, !failed);
+    return failed != 0;
+}
+
+int wa_bench_load(void)
+{
+    int failures = 0;
+    for (uint32_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        failures += bench_load_one(&CASES[i]);
+    }
+    return failures;
+}
