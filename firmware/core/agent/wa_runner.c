@@ -159,14 +159,18 @@ static wa_app_t *load_aot(const char *name, const wa_slot_header_t *header,
 }
 
 /* The app runs its AOT code (load_aot), or from its metered image in flash
- * when the install wrote one (no copy in RAM), else from a copy the runtime
- * meters at load. */
+ * when the install wrote one (no copy in RAM; checked at install, so its
+ * CRC is checked here and the bodies are not validated again), else from a
+ * copy the runtime meters at load. An install writes no image for a module
+ * that runs its AOT code, so with an image the module is not read (nor its
+ * CRC checked) unless the image is corrupt. */
 static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host_ops_t *ops,
                           wa_error_t *err)
 {
-    int rc;
+    int rc = WA_ERR_NOT_FOUND;
     wa_budget_t budget = slot_budget(header);
-    const uint8_t *module = wa_store_module(slot, header, NULL, 0, &rc);
+    const uint8_t *module =
+        header->image_len == WA_SLOT_NO_IMAGE ? wa_store_module(slot, header, NULL, 0, &rc) : NULL;
     wa_app_t *app =
         module != NULL ? load_aot(s_apps[slot].name, header, &budget, ops, module, err) : NULL;
     if (app != NULL) {
@@ -174,7 +178,8 @@ static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host
     }
     const uint8_t *image = budget.cpu_ticks != 0 ? wa_store_image(slot, header, &rc) : NULL;
     if (image != NULL) {
-        return wa_app_load_metered(&budget, header->grants, ops, image, header->image_len, err);
+        return wa_app_load_installed(&budget, header->grants, ops, image, header->image_len,
+                                     WA_SLOT_CHECKED(header->flags), err);
     }
     if (budget.cpu_ticks != 0 && rc == WA_ERR_MALFORMED) {
         wa_console_printf("app %s: metered image corrupt (CRC); metering a copy in RAM\n",

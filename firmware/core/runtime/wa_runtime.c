@@ -364,21 +364,44 @@ static int load_aot(wa_app_t *app, const uint8_t *wasm, uint32_t len, const uint
 #endif
 }
 
-static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,
-                      const uint8_t *blob, uint32_t blob_len, wa_error_t *err)
+/* The fit of an image checked at install (wa_check_image): its sections are
+ * read again (cheap: not the bodies), the bodies are not; memory_ops is
+ * what the check counted in them. */
+static int installed_fit(const wa_budget_t *budget, const uint8_t *image, uint32_t len,
+                         uint32_t checked, wa_wasm_summary_t *s, wa_error_t *err)
 {
-    wa_wasm_summary_t summary;
+    char msg[WA_ERROR_MESSAGE_MAX - 24];
+    int rc = wa_wasm_summarize_sections(image, len, s, msg, sizeof msg);
+    s->memory_ops = checked & WA_CHECKED_MEMORY_OPS;
+    return rc != WA_OK ? wa_error_set(err, rc, "malformed module: %s", msg)
+                       : check_memory(budget, s, err);
+}
+
+/* Steps 1 and 2: the checks, then (a module checked at install: checked !=
+ * 0) the linking walk alone checks the imports, before it links them. */
+static int check_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,
+                       uint32_t checked, wa_wasm_summary_t *summary, wa_error_t *err)
+{
     wa_budget_t fit = app->budget;
     if (metered && len > fit.module_bytes) {
         fit.module_bytes = len; /* the original passed; metering made it a little larger */
     }
-    int rc = wa_check_fit(&fit, wasm, len, &summary, err);
+    int rc = checked ? installed_fit(&fit, wasm, len, checked, summary, err)
+                     : wa_check_fit(&fit, wasm, len, summary, err);
     int why;
-    uint32_t shrunk = wa_linear_memory(&summary, &why);
+    uint32_t shrunk = wa_linear_memory(summary, &why);
     app->memory_limit = why == WA_SHRINK_DONE ? shrunk : fit.linear_memory_bytes;
-    if (rc == WA_OK) {
+    if (rc == WA_OK && !checked) {
         rc = wa_check_imports(app->grants, wasm, len, err);
     }
+    return rc;
+}
+
+static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,
+                      uint32_t checked, const uint8_t *blob, uint32_t blob_len, wa_error_t *err)
+{
+    wa_wasm_summary_t summary;
+    int rc = check_steps(app, wasm, len, metered, checked, &summary, err);
     if (rc == WA_OK && blob != NULL) {
         return load_aot(app, wasm, len, blob, blob_len, err);
     }
@@ -398,8 +421,8 @@ static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int mete
 }
 
 static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
-                      const uint8_t *wasm, uint32_t len, int metered, const uint8_t *blob,
-                      uint32_t blob_len, wa_error_t *err)
+                      const uint8_t *wasm, uint32_t len, int metered, uint32_t checked,
+                      const uint8_t *blob, uint32_t blob_len, wa_error_t *err)
 {
     wa_app_t *app = calloc(1, sizeof *app);
     if (app == NULL) {
@@ -414,7 +437,7 @@ static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_
     app->heap.limit =
         (size_t)budget->heap_bytes + budget->linear_memory_bytes + budget->stack_bytes;
     wa_heap_t *previous = wa_heap_enter(&app->heap);
-    int rc = load_steps(app, wasm, len, metered, blob, blob_len, err);
+    int rc = load_steps(app, wasm, len, metered, checked, blob, blob_len, err);
     wa_heap_leave(previous);
     if (rc == WA_OK) {
         char sig[WA_WASM_SIG_MAX];
@@ -433,20 +456,42 @@ static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_
 wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                       const uint8_t *wasm, uint32_t len, wa_error_t *err)
 {
-    return load(budget, grants, ops, wasm, len, 0, NULL, 0, err);
+    return load(budget, grants, ops, wasm, len, 0, 0, NULL, 0, err);
 }
 
 wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                               const uint8_t *image, uint32_t len, wa_error_t *err)
 {
-    return load(budget, grants, ops, image, len, 1, NULL, 0, err);
+    return load(budget, grants, ops, image, len, 1, 0, NULL, 0, err);
+}
+
+int wa_check_image(const wa_budget_t *budget, const uint8_t *image, uint32_t len, uint32_t *checked,
+                   wa_error_t *err)
+{
+    wa_wasm_summary_t s;
+    wa_budget_t fit = *budget;
+    fit.module_bytes = len > fit.module_bytes ? len : fit.module_bytes; /* as load_steps */
+    int rc = wa_check_fit(&fit, image, len, &s, err);
+    if (rc == WA_OK && s.needs_rewrite) { /* a rewrite's output never needs one */
+        rc = wa_error_set(err, WA_ERR_MALFORMED, "not a metered image");
+    }
+    *checked = rc == WA_OK ? WA_CHECKED_STAMP << 1 | (s.memory_ops != 0) : 0u;
+    return rc;
+}
+
+wa_app_t *wa_app_load_installed(const wa_budget_t *budget, uint32_t grants,
+                                const wa_host_ops_t *ops, const uint8_t *image, uint32_t len,
+                                uint32_t checked, wa_error_t *err)
+{
+    checked = checked >> 1 == WA_CHECKED_STAMP ? checked : 0u; /* else: checked again */
+    return load(budget, grants, ops, image, len, 1, checked, NULL, 0, err);
 }
 
 wa_app_t *wa_app_load_aot(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                           const uint8_t *wasm, uint32_t len, const uint8_t *blob, uint32_t blob_len,
                           wa_error_t *err)
 {
-    return load(budget, grants, ops, wasm, len, 0, blob, blob_len, err);
+    return load(budget, grants, ops, wasm, len, 0, 0, blob, blob_len, err);
 }
 
 int wa_app_is_aot(const wa_app_t *app)
