@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import wasmtime
 
+from tests.runtime.test_metering import meter
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.pywamr import Runtime
 from wamr_agent.pywamr._loader import ffi, lib
@@ -32,15 +33,6 @@ TWICE = """(func (export "twice")) (func (export "twice"))"""
 
 def wasm(extra: str = "") -> bytes:
     return bytes(wasmtime.wat2wasm(SPIN % extra))
-
-
-def meter(data: bytes) -> bytes:
-    size = ffi.new("uint32_t *")
-    msg = ffi.new("char[200]")
-    assert lib.wa_wasm_meter_size(data, len(data), size, msg, 200) == 0
-    out = ffi.new("uint8_t[]", size[0])
-    assert lib.wa_wasm_meter(data, len(data), out, size[0], size, ffi.NULL, msg, 200) == 0
-    return bytes(ffi.buffer(out, size[0]))
 
 
 def check(image: bytes) -> tuple[int, int, str]:
