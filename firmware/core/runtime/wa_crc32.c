@@ -4,9 +4,9 @@
  * table entries of the register's eight nibbles: eight independent loads
  * per word instead of 32 dependent steps (a chain of shifts a bit at a time
  * cost about as much as the engine's whole load on a fast host). The tables
- * take 512 bytes of RAM, filled at the first call, instead of flash. A
- * trailing byte is put at the top of the register, where the first 24 of
- * the 32 steps are plain shifts. */
+ * take 512 bytes of RAM, filled at the first call, instead of flash. The
+ * last 1 to 3 bytes go to the top of the register, where the first of the
+ * 32 steps are plain shifts. */
 #include "wa_crc32.h"
 
 #define POLY 0xEDB88320u
@@ -44,12 +44,15 @@ uint32_t wa_crc32_update(uint32_t crc, const uint8_t *data, uint32_t len)
         fill_table();
     }
     crc = ~crc;
-    for (; len >= 4u; data += 4, len -= 4u) {
-        crc = steps32(crc ^ ((uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
-                             (uint32_t)data[3] << 24));
-    }
-    for (; len > 0u; data++, len--) { /* the byte at the top: 24 steps are shifts */
-        crc = (crc >> 8) ^ steps32((crc ^ *data) << 24);
+    while (len > 0u) {
+        uint32_t n = len < 4u ? len : 4u; /* the last 1 to 3 bytes go to the top */
+        uint32_t c = crc;
+        for (uint32_t i = 0; i < n; i++) {
+            c ^= (uint32_t)data[i] << (8u * i);
+        }
+        crc = (n < 4u ? c >> (8u * n) : 0u) ^ steps32(c << (32u - 8u * n));
+        data += n;
+        len -= n;
     }
     return ~crc;
 }

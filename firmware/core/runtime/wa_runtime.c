@@ -97,8 +97,11 @@ static int refusal(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *s, char
     return WA_OK;
 }
 
-int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
-                 wa_wasm_summary_t *summary, wa_error_t *err)
+/* wa_check_fit, or (checked != 0: an image wa_check_image accepted, its
+ * bytes unchanged since) the same but the bodies: not validated again,
+ * memory_ops taken from the check's word. */
+static int fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
+               wa_wasm_summary_t *summary, uint32_t checked, wa_error_t *err)
 {
     wa_wasm_summary_t local;
     wa_wasm_summary_t *s = summary != NULL ? summary : &local;
@@ -112,7 +115,8 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
     /* The bodies read once, by the validator; a refused module is read
      * again for the error the whole summary, then the validator, find first. */
     int rc = wa_wasm_summarize_sections(wasm, len, s, msg, sizeof msg);
-    if (rc == WA_OK) {
+    s->memory_ops = checked & WA_CHECKED_MEMORY_OPS;
+    if (rc == WA_OK && !checked) {
         rc = wa_wasm_validate_counting(wasm, len, s, msg, sizeof msg);
     }
     if (rc != WA_OK && (rc = refusal(wasm, len, s, msg, sizeof msg, err)) != WA_OK) {
@@ -126,6 +130,12 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                             (unsigned)s->elem_count, (unsigned)s->table_size);
     }
     return check_memory(budget, s, err);
+}
+
+int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
+                 wa_wasm_summary_t *summary, wa_error_t *err)
+{
+    return fit(budget, wasm, len, summary, 0, err);
 }
 
 /* ---- imports and grants ------------------------------------------------- */
@@ -364,36 +374,22 @@ static int load_aot(wa_app_t *app, const uint8_t *wasm, uint32_t len, const uint
 #endif
 }
 
-/* The fit of an image checked at install (wa_check_image): its sections are
- * read again (cheap: not the bodies), the bodies are not; memory_ops is
- * what the check counted in them. */
-static int installed_fit(const wa_budget_t *budget, const uint8_t *image, uint32_t len,
-                         uint32_t checked, wa_wasm_summary_t *s, wa_error_t *err)
-{
-    char msg[WA_ERROR_MESSAGE_MAX - 24];
-    int rc = wa_wasm_summarize_sections(image, len, s, msg, sizeof msg);
-    s->memory_ops = checked & WA_CHECKED_MEMORY_OPS;
-    return rc != WA_OK ? wa_error_set(err, rc, "malformed module: %s", msg)
-                       : check_memory(budget, s, err);
-}
-
-/* Steps 1 and 2: the checks, then (a module checked at install: checked !=
- * 0) the linking walk alone checks the imports, before it links them. */
+/* Step 1, the checks (of a module checked at install, checked != 0, not the
+ * bodies). The imports (step 2) of an interpreted module are checked by
+ * the linking walk, each before it is linked: the engine reads only valid
+ * modules, so a refused import needs no walk of its own before it (the
+ * install has one, wa_check_imports, with no engine). */
 static int check_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,
                        uint32_t checked, wa_wasm_summary_t *summary, wa_error_t *err)
 {
-    wa_budget_t fit = app->budget;
-    if (metered && len > fit.module_bytes) {
-        fit.module_bytes = len; /* the original passed; metering made it a little larger */
+    wa_budget_t budget = app->budget;
+    if (metered && len > budget.module_bytes) {
+        budget.module_bytes = len; /* the original passed; metering made it a little larger */
     }
-    int rc = checked ? installed_fit(&fit, wasm, len, checked, summary, err)
-                     : wa_check_fit(&fit, wasm, len, summary, err);
+    int rc = fit(&budget, wasm, len, summary, checked, err);
     int why;
     uint32_t shrunk = wa_linear_memory(summary, &why);
-    app->memory_limit = why == WA_SHRINK_DONE ? shrunk : fit.linear_memory_bytes;
-    if (rc == WA_OK && !checked) {
-        rc = wa_check_imports(app->grants, wasm, len, err);
-    }
+    app->memory_limit = why == WA_SHRINK_DONE ? shrunk : budget.linear_memory_bytes;
     return rc;
 }
 
@@ -402,8 +398,9 @@ static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int mete
 {
     wa_wasm_summary_t summary;
     int rc = check_steps(app, wasm, len, metered, checked, &summary, err);
-    if (rc == WA_OK && blob != NULL) {
-        return load_aot(app, wasm, len, blob, blob_len, err);
+    if (rc == WA_OK && blob != NULL) { /* the module's imports, then the blob's (wa_aot.c) */
+        rc = wa_check_imports(app->grants, wasm, len, err);
+        return rc == WA_OK ? load_aot(app, wasm, len, blob, blob_len, err) : rc;
     }
     if (rc == WA_OK) {
         rc = meter_module(app, wasm, len, &summary, metered, err);
@@ -472,9 +469,6 @@ int wa_check_image(const wa_budget_t *budget, const uint8_t *image, uint32_t len
     wa_budget_t fit = *budget;
     fit.module_bytes = len > fit.module_bytes ? len : fit.module_bytes; /* as load_steps */
     int rc = wa_check_fit(&fit, image, len, &s, err);
-    if (rc == WA_OK && s.needs_rewrite) { /* a rewrite's output never needs one */
-        rc = wa_error_set(err, WA_ERR_MALFORMED, "not a metered image");
-    }
     *checked = rc == WA_OK ? WA_CHECKED_STAMP << 1 | (s.memory_ops != 0) : 0u;
     return rc;
 }
