@@ -466,9 +466,9 @@ int wa_check_image(const wa_budget_t *budget, const uint8_t *image, uint32_t len
                    wa_error_t *err)
 {
     wa_wasm_summary_t s;
-    wa_budget_t fit = *budget;
-    fit.module_bytes = len > fit.module_bytes ? len : fit.module_bytes; /* as load_steps */
-    int rc = wa_check_fit(&fit, image, len, &s, err);
+    wa_budget_t image_budget = *budget;
+    image_budget.module_bytes = UINT32_MAX; /* the module's size was checked */
+    int rc = fit(&image_budget, image, len, &s, 0, err);
     *checked = rc == WA_OK ? WA_CHECKED_STAMP << 1 | (s.memory_ops != 0) : 0u;
     return rc;
 }

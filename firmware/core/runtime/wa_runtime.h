@@ -232,7 +232,8 @@ wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const 
  * Install once, load at every boot (docs/architecture.md, "Cold start").
  * wa_check_image checks a metered image (wa_wasm_meter's output of a module
  * wa_check_fit and wa_check_imports accepted) as the engine will read it:
- * wa_check_fit, validation included. WA_OK or the code also put in *err;
+ * wa_check_fit, validation included, but for its size (the module's was
+ * checked; metering makes it larger). WA_OK or the code also put in *err;
  * *checked gets the word to keep with the image (0 when refused): this
  * firmware's WA_CHECKED_STAMP << 1, and WA_CHECKED_MEMORY_OPS when a body
  * has memory.size or memory.grow (no shrinking, wa_linear_memory).
