@@ -1,16 +1,29 @@
 /*
  * coldstart.c - load to first call, timed in C (bench/cold_start.py, `make bench`).
  *
- *     coldstart MODULE.wasm RUNS [metered|unmetered]
+ *     coldstart MODULE.wasm RUNS [install|boot|metered|unmetered]
  *
- * Built twice (Makefile, $(BENCH_OUT)/coldstart*): against our runtime, where one
- * run is wa_app_load() under the esp32 budget (below; fit and validation, import checks,
- * the metering rewrite when metered, engine load, link, every function compiled,
- * the start function and _initialize); and with -DWA_COLDSTART_BARE against wasm3
- * 0.5.0 alone (its own m3_core.c, the same engine flags), where one run does what
- * a plain wasm3 embedding does for the same result: environment, runtime, parse,
- * load, link every import with its signature, m3_CompileModule (every function
- * compiled up front, as the runtime does), the start function and _initialize.
+ * Built twice (Makefile, $(BENCH_OUT)/coldstart*): against our runtime, under
+ * the esp32 budget (below), where one run is
+ *   install    what a device does once when an app is installed
+ *              (wa_install.c): the module's checks (wa_check_fit, validation
+ *              included, and wa_check_imports), the metering rewrite (its
+ *              size pass, then the image), the image's check
+ *              (wa_check_image) and CRC-32, then its first load as at boot;
+ *   boot       what a device does at every boot (wa_runner.c): the installed
+ *              image's CRC-32 checked, then wa_app_load_installed (no
+ *              validation: the image was checked at install), engine load,
+ *              link, every function compiled, the start function and
+ *              _initialize;
+ *   metered    wa_app_load with a CPU budget: the checks and the rewrite into
+ *              a copy in RAM at every load (preloaded apps, or an installed
+ *              image whose CRC fails);
+ *   unmetered  wa_app_load without a CPU budget (the checks, the bytes in place);
+ * and with -DWA_COLDSTART_BARE against wasm3 0.5.0 alone (its own m3_core.c,
+ * the same engine flags), where one run does what a plain wasm3 embedding
+ * does for the same result: environment, runtime, parse, load, link every
+ * import with its signature, m3_CompileModule (every function compiled up
+ * front, as the runtime does), the start function and _initialize.
  * Freeing is outside the timed part. Prints "median_ns p90_ns".
  */
 #include <stdint.h>
@@ -23,12 +36,15 @@
 #include "m3_env.h"
 #include "wasm3.h"
 #else
+#include "wa_crc32.h"
 #include "wa_runtime.h"
 #endif
 
 /* The esp32 profile's budget (boards/esp32.toml), with an engine heap of 1 MiB:
  * the large module's compiled code does not fit the profile's 64 KiB. */
 #define STACK_BYTES 16384u
+
+enum mode { INSTALL, BOOT, METERED, UNMETERED };
 #define LINEAR_BYTES 196608u
 
 static uint64_t now_ns(void)
@@ -105,9 +121,9 @@ static M3Result bare_start(IM3Module m)
     return r;
 }
 
-static int load_once(const uint8_t *wasm, uint32_t len, int metered, bare_t *out)
+static int load_once(const uint8_t *wasm, uint32_t len, int mode, bare_t *out)
 {
-    (void)metered;
+    (void)mode;
     IM3Module m = NULL;
     out->env = m3_NewEnvironment();
     out->runtime = m3_NewRuntime(out->env, STACK_BYTES, NULL);
@@ -136,22 +152,97 @@ static void free_once(bare_t *b)
 
 typedef wa_app_t *bare_t;
 
-static int load_once(const uint8_t *wasm, uint32_t len, int metered, wa_app_t **out)
+static const wa_budget_t k_budget = {.module_bytes = 131072,
+                                     .linear_memory_bytes = LINEAR_BYTES,
+                                     .stack_bytes = STACK_BYTES,
+                                     .heap_bytes = 1u << 20,
+                                     .cpu_ticks = 20000000u};
+
+/* What an install keeps: the metered image, its CRC-32 and the check's word. */
+typedef struct installed {
+    uint8_t *image;
+    uint32_t len;
+    uint32_t crc;
+    uint32_t checked;
+} installed_t;
+
+static installed_t s_installed;
+
+static int fail(const char *what, const char *message)
 {
-    wa_budget_t budget = {.module_bytes = 131072,
-                          .linear_memory_bytes = LINEAR_BYTES,
-                          .stack_bytes = STACK_BYTES,
-                          .heap_bytes = 1u << 20,
-                          .cpu_ticks = metered ? 20000000u : 0u};
+    fprintf(stderr, "%s: %s\n", what, message);
+    return 1;
+}
+
+/* The rewrite streamed as wa_install.c streams it to flash, here into RAM. */
+typedef struct sink {
+    uint8_t *at;
+    uint32_t used;
+} sink_t;
+
+static int sink_put(void *ctx, const uint8_t *data, uint32_t len)
+{
+    sink_t *k = (sink_t *)ctx;
+    memcpy(k->at + k->used, data, len);
+    k->used += len;
+    return 0;
+}
+
+/* wa_install.c's finish() and write_image(), into RAM instead of flash. */
+static int install(const uint8_t *wasm, uint32_t len, installed_t *out)
+{
+    wa_error_t err;
+    char msg[160] = "";
+    free(out->image);
+    out->image = NULL;
+    if (wa_check_fit(&k_budget, wasm, len, NULL, &err) != WA_OK ||
+        wa_check_imports(WA_CAP_ALL, wasm, len, &err) != WA_OK) {
+        return fail("check", err.message);
+    }
+    sink_t sink = {NULL, 0};
+    uint32_t written = 0;
+    if (wa_wasm_meter_size(wasm, len, &out->len, msg, sizeof msg) != WA_OK ||
+        (out->image = sink.at = malloc(out->len)) == NULL ||
+        wa_wasm_meter_to(wasm, len, sink_put, &sink, &written, msg, sizeof msg) != WA_OK ||
+        written != out->len) {
+        return fail("meter", msg);
+    }
+    if (wa_check_image(&k_budget, out->image, out->len, &out->checked, &err) != WA_OK) {
+        return fail("check image", err.message);
+    }
+    out->crc = wa_crc32(out->image, out->len);
+    return 0;
+}
+
+/* wa_runner.c's load_app() for an installed app: wa_store_image's CRC, then the load. */
+static int boot(const installed_t *in, wa_app_t **out)
+{
     wa_host_ops_t ops;
     wa_error_t err;
     memset(&ops, 0, sizeof ops);
-    *out = wa_app_load(&budget, WA_CAP_ALL, &ops, wasm, len, &err);
-    if (*out == NULL) {
-        fprintf(stderr, "wa_app_load: %s\n", err.message);
-        return 1;
+    if (wa_crc32(in->image, in->len) != in->crc) {
+        return fail("boot", "image CRC");
     }
-    return 0;
+    *out =
+        wa_app_load_installed(&k_budget, WA_CAP_ALL, &ops, in->image, in->len, in->checked, &err);
+    return *out == NULL ? fail("wa_app_load_installed", err.message) : 0;
+}
+
+static int load_once(const uint8_t *wasm, uint32_t len, int mode, wa_app_t **out)
+{
+    wa_budget_t budget = k_budget;
+    wa_host_ops_t ops;
+    wa_error_t err;
+    if (mode == INSTALL) {
+        return install(wasm, len, &s_installed) || boot(&s_installed, out);
+    }
+    if (mode == BOOT) {
+        return boot(&s_installed, out);
+    }
+    budget.cpu_ticks = mode == METERED ? budget.cpu_ticks : 0u;
+    memset(&ops, 0, sizeof ops);
+    *out = wa_app_load(&budget, WA_CAP_ALL, &ops, wasm, len, &err);
+    return *out == NULL ? fail("wa_app_load", err.message) : 0;
 }
 
 static void free_once(wa_app_t **app)
@@ -191,16 +282,25 @@ int main(int argc, char **argv)
     uint32_t len = 0;
     uint8_t *wasm = argc >= 3 ? read_file(argv[1], &len) : NULL;
     long runs = argc >= 3 ? strtol(argv[2], NULL, 10) : 0;
-    int metered = argc < 4 || strcmp(argv[3], "unmetered") != 0;
+    static const char *const modes[] = {"install", "boot", "metered", "unmetered"};
+    int mode = METERED;
+    for (int m = 0; argc >= 4 && m < 4; m++) {
+        mode = strcmp(argv[3], modes[m]) == 0 ? m : mode;
+    }
     if (wasm == NULL || runs <= 0) {
-        fprintf(stderr, "usage: %s MODULE.wasm RUNS [metered|unmetered]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODULE.wasm RUNS [install|boot|metered|unmetered]\n", argv[0]);
         return 2;
     }
+#ifndef WA_COLDSTART_BARE
+    if (mode == BOOT && install(wasm, len, &s_installed) != 0) { /* once, untimed */
+        return 1;
+    }
+#endif
     uint64_t *samples = calloc((size_t)runs, sizeof *samples);
     for (long i = 0; i < runs; i++) {
         bare_t loaded;
         uint64_t t0 = now_ns();
-        if (load_once(wasm, len, metered, &loaded) != 0) {
+        if (load_once(wasm, len, mode, &loaded) != 0) {
             return 1;
         }
         samples[i] = now_ns() - t0;

@@ -37,7 +37,7 @@ def board_header(tmp_path: Path) -> list[str]:
 def test_c_kv_passes_its_driver(flags: list[str], tmp_path: Path) -> None:
     sources = [ROOT / "firmware" / "tests" / "wa_kv_test.c", CORE / "agent" / "wa_kv.c",
                CORE / "agent" / "wa_store.c", CORE / "port" / "wa_flash_faults.c",
-               CORE / "port" / "wa_flash_rules.c"]
+               CORE / "port" / "wa_flash_rules.c", CORE / "runtime" / "wa_crc32.c"]
     exe = build_driver(tmp_path / "wa_kv_test", sources, [*flags, *board_header(tmp_path)])
     out = run_driver(exe)
     assert re.search(r"\d+ checks, 0 failures", out), out

@@ -18,7 +18,7 @@ import pytest
 import wasmtime
 
 from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
-from wamr_agent.emulator.flashimage import Layout
+from wamr_agent.emulator.flashimage import HEADER_FIELDS, Layout
 from wamr_agent.smp.link import SmpLink
 
 KINDS = [pytest.param((EmulatedBoard, "mps2-an386"), id="qemu-mps2-an386"),
@@ -354,6 +354,10 @@ def test_an_uploaded_app_runs_from_its_metered_image_in_flash(
     device.power_cut()
     flash = bytearray(device.flash_path.read_bytes())
     layout = Layout.for_board(device.board)
+    # the install checked the image (wa_check_image): its word is in flags bits 8-15, so
+    # a boot with the image's CRC right does not validate it again
+    header = HEADER_FIELDS.unpack_from(flash, layout.slot_offset(slot))
+    assert (header[13] >> 8) & 0xFF >= 2, hex(header[13])
     image_at = layout.slot_offset(slot) + PAGE + (len(module) + 7) // 8 * 8
     flash[image_at + image_len // 2] ^= 0xFF
     device.flash_path.write_bytes(bytes(flash))

@@ -106,6 +106,12 @@ wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_
                       const uint8_t *wasm, uint32_t len, wa_error_t *err);
 wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                               const uint8_t *image, uint32_t len, wa_error_t *err);
+int wa_check_image(const wa_budget_t *budget, const uint8_t *image, uint32_t len,
+                   uint32_t *checked, wa_error_t *err);
+wa_app_t *wa_app_load_installed(const wa_budget_t *budget, uint32_t grants,
+                                const wa_host_ops_t *ops, const uint8_t *image, uint32_t len,
+                                uint32_t checked, wa_error_t *err);
+uint32_t wa_crc32(const uint8_t *data, uint32_t len);
 int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len,
                       wa_error_t *err);
 int wa_app_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
@@ -163,6 +169,7 @@ extern "Python" int py_on_extern(void *ctx, const wa_wasm_extern_t *ext);
 """
 
 PRELUDE = r"""
+#include "wa_crc32.h"
 #include "wa_heap.h"
 #include "wa_runtime.h"
 #include "wa_tmp105.h"

@@ -226,6 +226,11 @@ static int refuse(int rc, const char *why)
 
 /* ---- the metered image ---------------------------------------------------- */
 
+static const wa_budget_t k_budget = {
+    WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES, WA_BOARD_BUDGET_STACK_BYTES,
+    WA_BOARD_BUDGET_HEAP_BYTES, WA_BOARD_BUDGET_CPU_TICKS};
+static wa_error_t s_err; /* the checks' refusal (static: stack is scarce here) */
+
 /* The metering rewrite streams small pieces: gather them into flash-sized writes. */
 typedef struct image_sink {
     uint32_t at; /* module-area offset of buf[0] */
@@ -266,12 +271,14 @@ static int sink_put(void *ctx, const uint8_t *data, uint32_t len)
 /* Meters the module into the slot after it, so that the app runs from flash
  * with no copy in RAM; not for a signed module with AOT code for this CPU. Fills the header's image
  * fields, or leaves them at WA_SLOT_NO_IMAGE when the image does not fit the slot (the runtime then
- * meters a copy in RAM at each load, as for preloaded apps). */
+ * meters a copy in RAM at each load, as for preloaded apps). The image is checked here, once, as
+ * the engine will read it (wa_check_image): its CRC-32 and the check's word in the header let
+ * every load skip the validator (docs/architecture.md, "Cold start"). */
 static void write_image(const uint8_t *area, wa_slot_header_t *header)
 {
     static image_sink_t sink;
-    char msg[64];
     uint32_t len = 0;
+    uint32_t checked = 0;
     uint32_t at = WA_STORE_IMAGE_OFFSET(header);
     const uint8_t *module = area + header->module_off;
     header->image_len = WA_SLOT_NO_IMAGE;
@@ -283,25 +290,28 @@ static void write_image(const uint8_t *area, wa_slot_header_t *header)
         return; /* it runs its AOT code (wa_runner.c): no image needed */
     }
 #endif
-    if (wa_wasm_meter_size(module, header->module_len, &len, msg, sizeof msg) != WA_OK ||
+    char *msg = s_err.message;
+    if (wa_wasm_meter_size(module, header->module_len, &len, msg, sizeof s_err.message) != WA_OK ||
         at > WA_STORE_MODULE_MAX || len > WA_STORE_MODULE_MAX - at) {
         return;
     }
     memset(&sink, 0, sizeof sink);
     sink.at = at;
     uint32_t written = 0;
-    int rc =
-        wa_wasm_meter_to(module, header->module_len, sink_put, &sink, &written, msg, sizeof msg);
+    int rc = wa_wasm_meter_to(module, header->module_len, sink_put, &sink, &written, msg,
+                              sizeof s_err.message);
     if (rc == WA_OK) {
         rc = sink_flush(&sink);
     }
-    if (rc != WA_OK || written != len) {
+    if (rc != WA_OK || written != len ||
+        wa_check_image(&k_budget, area + at, len, &checked, &s_err) != WA_OK) {
         wa_console_printf("app %.*s: no metered image (%s)\n", (int)name_len(header->name),
                           header->name, msg);
         return;
     }
     header->image_len = len;
     header->image_crc32 = wa_crc32(area + at, len);
+    header->flags |= WA_SLOT_F_CHECKED(checked);
 }
 
 /* What finish() installs: the uploaded bytes, or the module inside a bundle. */
@@ -386,15 +396,11 @@ static void fill_header(wa_slot_header_t *h, const payload_t *p, const uint8_t *
 /* The module's own checks: fit and imports against its grants. */
 static int check_module(const uint8_t *module, const payload_t *p)
 {
-    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
-                          WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
-                          WA_BOARD_BUDGET_CPU_TICKS};
-    static wa_error_t err;
-    int rc = wa_check_fit(&budget, module, p->len, NULL, &err);
+    int rc = wa_check_fit(&k_budget, module, p->len, NULL, &s_err);
     if (rc == WA_OK) {
-        rc = wa_check_imports(p->grants, module, p->len, &err);
+        rc = wa_check_imports(p->grants, module, p->len, &s_err);
     }
-    return rc == WA_OK ? WA_OK : refuse(rc, err.message);
+    return rc == WA_OK ? WA_OK : refuse(rc, s_err.message);
 }
 
 static void print_installed(const wa_slot_header_t *h, const payload_t *p)

@@ -129,7 +129,10 @@ static wa_budget_t slot_budget(const wa_slot_header_t *header)
 
 /* Its AOT code for this CPU when the module carries some and came from a
  * verified signed bundle (docs/aot.md); NULL (interpreted) otherwise, and the
- * console says why when the module has an AOT section. */
+ * console says why when the module has an AOT section. module is the slot's
+ * bytes in flash, not checked yet: only a module with AOT code to run has
+ * its CRC checked (a corrupt one is not run, and load_app reads it again),
+ * so that one without costs a walk of its section headers. */
 static wa_app_t *load_aot(const char *name, const wa_slot_header_t *header,
                           const wa_budget_t *budget, wa_host_ops_t *ops, const uint8_t *module,
                           wa_error_t *err)
@@ -140,7 +143,7 @@ static wa_app_t *load_aot(const char *name, const wa_slot_header_t *header,
     const uint8_t *blob = wa_aot_find(module, header->module_len, &blob_len, &why);
     if ((blob != NULL || why != NULL) && !(header->flags & WA_SLOT_F_SIGNED)) {
         why = "not from a signed bundle";
-    } else if (blob != NULL) {
+    } else if (blob != NULL && wa_crc32(module, header->module_len) == header->module_crc32) {
         wa_app_t *app = wa_app_load_aot(budget, header->grants, ops, module, header->module_len,
                                         blob, blob_len, err);
         if (app != NULL) {
@@ -159,30 +162,33 @@ static wa_app_t *load_aot(const char *name, const wa_slot_header_t *header,
 }
 
 /* The app runs its AOT code (load_aot), or from its metered image in flash
- * when the install wrote one (no copy in RAM), else from a copy the runtime
- * meters at load. */
+ * when the install wrote one (no copy in RAM; checked at install, so only
+ * its CRC is checked here and the bodies are not validated again:
+ * docs/architecture.md, "Cold start"), else from a copy the runtime meters
+ * at load. A module without AOT code to run is read (and its CRC checked)
+ * only when there is no image to run. */
 static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host_ops_t *ops,
                           wa_error_t *err)
 {
     int rc;
     wa_budget_t budget = slot_budget(header);
-    const uint8_t *module = wa_store_module(slot, header, NULL, 0, &rc);
-    wa_app_t *app =
-        module != NULL ? load_aot(s_apps[slot].name, header, &budget, ops, module, err) : NULL;
+    const uint8_t *area = wa_store_module_area(slot);
+    wa_app_t *app = area != NULL ? load_aot(s_apps[slot].name, header, &budget, ops,
+                                            area + header->module_off, err)
+                                 : NULL;
     if (app != NULL) {
         return app;
     }
     const uint8_t *image = budget.cpu_ticks != 0 ? wa_store_image(slot, header, &rc) : NULL;
     if (image != NULL) {
-        return wa_app_load_metered(&budget, header->grants, ops, image, header->image_len, err);
+        return wa_app_load_installed(&budget, header->grants, ops, image, header->image_len,
+                                     WA_SLOT_CHECKED(header->flags), err);
     }
     if (budget.cpu_ticks != 0 && rc == WA_ERR_MALFORMED) {
         wa_console_printf("app %s: metered image corrupt (CRC); metering a copy in RAM\n",
                           s_apps[slot].name);
     }
-    if (module == NULL) {
-        module = wa_store_module(slot, header, NULL, 0, &rc);
-    }
+    const uint8_t *module = wa_store_module(slot, header, NULL, 0, &rc);
     if (module == NULL) {
         err->code = rc;
         snprintf(err->message, sizeof err->message, "module unreadable or corrupt (error %d)", rc);

@@ -12,23 +12,6 @@
 
 static uint32_t s_boot_count;
 
-uint32_t wa_crc32_update(uint32_t crc, const uint8_t *data, uint32_t len)
-{
-    crc = ~crc;
-    for (uint32_t i = 0; i < len; i++) {
-        crc ^= data[i];
-        for (int bit = 0; bit < 8; bit++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
-uint32_t wa_crc32(const uint8_t *data, uint32_t len)
-{
-    return wa_crc32_update(0, data, len);
-}
-
 uint32_t wa_record_crc(const void *record, uint32_t size)
 {
     return wa_crc32((const uint8_t *)record, size - 4u);

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "wa_crc32.h" /* wa_crc32, wa_crc32_update */
 #include "wa_store_layout.h"
 
 #define WA_SLOT_MAGIC 0x50504157u  /* "WAPP" little-endian */
@@ -34,6 +35,10 @@
 #define WA_SLOT_F_PRELOADED 1u /* written by the image tool: confirmed, no trial */
 #define WA_SLOT_F_SIGNED 2u    /* installed from a signed bundle (seq is its counter) */
 #define WA_SLOT_F_MANUAL 4u    /* health policy: confirmed only by an operator */
+/* flags bits 8-15: the word wa_check_image gave the metered image at install
+ * (wa_runtime.h; 0: not checked), kept for wa_app_load_installed */
+#define WA_SLOT_CHECKED(flags) (((flags) >> 8) & 0xFFu)
+#define WA_SLOT_F_CHECKED(word) ((uint32_t)(word) << 8)
 
 typedef struct wa_slot_header {
     uint32_t magic;
@@ -222,9 +227,5 @@ uint32_t wa_store_boot_count(void);
 
 /* The CRC-32 of a record whose last word is its CRC (size bytes in all). */
 uint32_t wa_record_crc(const void *record, uint32_t size);
-
-/* CRC-32 (IEEE 802.3, as zlib.crc32), and the same continued from crc. */
-uint32_t wa_crc32(const uint8_t *data, uint32_t len);
-uint32_t wa_crc32_update(uint32_t crc, const uint8_t *data, uint32_t len);
 
 #endif /* WA_STORE_H */

@@ -97,8 +97,11 @@ static int refusal(const uint8_t *wasm, uint32_t len, wa_wasm_summary_t *s, char
     return WA_OK;
 }
 
-int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
-                 wa_wasm_summary_t *summary, wa_error_t *err)
+/* wa_check_fit, or (checked != 0: an image wa_check_image accepted, its
+ * bytes unchanged since) the same but the bodies: not validated again,
+ * memory_ops taken from the check's word. */
+static int fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
+               wa_wasm_summary_t *summary, uint32_t checked, wa_error_t *err)
 {
     wa_wasm_summary_t local;
     wa_wasm_summary_t *s = summary != NULL ? summary : &local;
@@ -112,7 +115,8 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
     /* The bodies read once, by the validator; a refused module is read
      * again for the error the whole summary, then the validator, find first. */
     int rc = wa_wasm_summarize_sections(wasm, len, s, msg, sizeof msg);
-    if (rc == WA_OK) {
+    s->memory_ops = checked & WA_CHECKED_MEMORY_OPS;
+    if (rc == WA_OK && !checked) {
         rc = wa_wasm_validate_counting(wasm, len, s, msg, sizeof msg);
     }
     if (rc != WA_OK && (rc = refusal(wasm, len, s, msg, sizeof msg, err)) != WA_OK) {
@@ -126,6 +130,12 @@ int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
                             (unsigned)s->elem_count, (unsigned)s->table_size);
     }
     return check_memory(budget, s, err);
+}
+
+int wa_check_fit(const wa_budget_t *budget, const uint8_t *wasm, uint32_t len,
+                 wa_wasm_summary_t *summary, wa_error_t *err)
+{
+    return fit(budget, wasm, len, summary, 0, err);
 }
 
 /* ---- imports and grants ------------------------------------------------- */
@@ -364,23 +374,33 @@ static int load_aot(wa_app_t *app, const uint8_t *wasm, uint32_t len, const uint
 #endif
 }
 
+/* Step 1, the checks (of a module checked at install, checked != 0, not the
+ * bodies). The imports (step 2) of an interpreted module are checked by
+ * the linking walk, each before it is linked: the engine reads only valid
+ * modules, so a refused import needs no walk of its own before it (the
+ * install has one, wa_check_imports, with no engine). */
+static int check_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,
+                       uint32_t checked, wa_wasm_summary_t *summary, wa_error_t *err)
+{
+    wa_budget_t budget = app->budget;
+    if (metered && len > budget.module_bytes) {
+        budget.module_bytes = len; /* the original passed; metering made it a little larger */
+    }
+    int rc = fit(&budget, wasm, len, summary, checked, err);
+    int why;
+    uint32_t shrunk = wa_linear_memory(summary, &why);
+    app->memory_limit = why == WA_SHRINK_DONE ? shrunk : budget.linear_memory_bytes;
+    return rc;
+}
+
 static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int metered,
-                      const uint8_t *blob, uint32_t blob_len, wa_error_t *err)
+                      uint32_t checked, const uint8_t *blob, uint32_t blob_len, wa_error_t *err)
 {
     wa_wasm_summary_t summary;
-    wa_budget_t fit = app->budget;
-    if (metered && len > fit.module_bytes) {
-        fit.module_bytes = len; /* the original passed; metering made it a little larger */
-    }
-    int rc = wa_check_fit(&fit, wasm, len, &summary, err);
-    int why;
-    uint32_t shrunk = wa_linear_memory(&summary, &why);
-    app->memory_limit = why == WA_SHRINK_DONE ? shrunk : fit.linear_memory_bytes;
-    if (rc == WA_OK) {
+    int rc = check_steps(app, wasm, len, metered, checked, &summary, err);
+    if (rc == WA_OK && blob != NULL) { /* the module's imports, then the blob's (wa_aot.c) */
         rc = wa_check_imports(app->grants, wasm, len, err);
-    }
-    if (rc == WA_OK && blob != NULL) {
-        return load_aot(app, wasm, len, blob, blob_len, err);
+        return rc == WA_OK ? load_aot(app, wasm, len, blob, blob_len, err) : rc;
     }
     if (rc == WA_OK) {
         rc = meter_module(app, wasm, len, &summary, metered, err);
@@ -398,8 +418,8 @@ static int load_steps(wa_app_t *app, const uint8_t *wasm, uint32_t len, int mete
 }
 
 static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
-                      const uint8_t *wasm, uint32_t len, int metered, const uint8_t *blob,
-                      uint32_t blob_len, wa_error_t *err)
+                      const uint8_t *wasm, uint32_t len, int metered, uint32_t checked,
+                      const uint8_t *blob, uint32_t blob_len, wa_error_t *err)
 {
     wa_app_t *app = calloc(1, sizeof *app);
     if (app == NULL) {
@@ -414,7 +434,7 @@ static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_
     app->heap.limit =
         (size_t)budget->heap_bytes + budget->linear_memory_bytes + budget->stack_bytes;
     wa_heap_t *previous = wa_heap_enter(&app->heap);
-    int rc = load_steps(app, wasm, len, metered, blob, blob_len, err);
+    int rc = load_steps(app, wasm, len, metered, checked, blob, blob_len, err);
     wa_heap_leave(previous);
     if (rc == WA_OK) {
         char sig[WA_WASM_SIG_MAX];
@@ -433,20 +453,39 @@ static wa_app_t *load(const wa_budget_t *budget, uint32_t grants, const wa_host_
 wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                       const uint8_t *wasm, uint32_t len, wa_error_t *err)
 {
-    return load(budget, grants, ops, wasm, len, 0, NULL, 0, err);
+    return load(budget, grants, ops, wasm, len, 0, 0, NULL, 0, err);
 }
 
 wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                               const uint8_t *image, uint32_t len, wa_error_t *err)
 {
-    return load(budget, grants, ops, image, len, 1, NULL, 0, err);
+    return load(budget, grants, ops, image, len, 1, 0, NULL, 0, err);
+}
+
+int wa_check_image(const wa_budget_t *budget, const uint8_t *image, uint32_t len, uint32_t *checked,
+                   wa_error_t *err)
+{
+    wa_wasm_summary_t s;
+    wa_budget_t image_budget = *budget;
+    image_budget.module_bytes = UINT32_MAX; /* the module's size was checked */
+    int rc = fit(&image_budget, image, len, &s, 0, err);
+    *checked = rc == WA_OK ? WA_CHECKED_STAMP << 1 | (s.memory_ops != 0) : 0u;
+    return rc;
+}
+
+wa_app_t *wa_app_load_installed(const wa_budget_t *budget, uint32_t grants,
+                                const wa_host_ops_t *ops, const uint8_t *image, uint32_t len,
+                                uint32_t checked, wa_error_t *err)
+{
+    checked = checked >> 1 == WA_CHECKED_STAMP ? checked : 0u; /* else: checked again */
+    return load(budget, grants, ops, image, len, 1, checked, NULL, 0, err);
 }
 
 wa_app_t *wa_app_load_aot(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                           const uint8_t *wasm, uint32_t len, const uint8_t *blob, uint32_t blob_len,
                           wa_error_t *err)
 {
-    return load(budget, grants, ops, wasm, len, 0, blob, blob_len, err);
+    return load(budget, grants, ops, wasm, len, 0, 0, blob, blob_len, err);
 }
 
 int wa_app_is_aot(const wa_app_t *app)

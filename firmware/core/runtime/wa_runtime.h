@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "wa_err.h"
+#include "wa_port_config.h"
 #include "wa_wasm.h"
 
 /* What one app may use; filled from the board profile (boards/<name>.toml). */
@@ -226,6 +227,40 @@ wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_
  */
 wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                               const uint8_t *image, uint32_t len, wa_error_t *err);
+
+/*
+ * Install once, load at every boot (docs/architecture.md, "Cold start").
+ * wa_check_image checks a metered image (wa_wasm_meter's output of a module
+ * wa_check_fit and wa_check_imports accepted) as the engine will read it:
+ * wa_check_fit, validation included, but for its size (the module's was
+ * checked; metering makes it larger). WA_OK or the code also put in *err;
+ * *checked gets the word to keep with the image (0 when refused): this
+ * firmware's WA_CHECKED_STAMP << 1, and WA_CHECKED_MEMORY_OPS when a body
+ * has memory.size or memory.grow (no shrinking, wa_linear_memory).
+ *
+ * wa_app_load_installed loads such an image as wa_app_load_metered does,
+ * but trusts the check: with checked from this firmware's wa_check_image,
+ * the bodies are not validated again and the imports are checked only as
+ * they are linked; any other checked word (0, an older firmware's stamp)
+ * checks everything, as wa_app_load_metered. The caller must have checked
+ * that the bytes are those checked since (the slot's CRC-32, written at
+ * install): the runtime cannot tell an image changed after the check.
+ */
+#define WA_CHECKED_MEMORY_OPS 1u
+/* Bump WA_CHECK_RULES when the checks change (validator rules, engine
+ * restrictions); the stamp follows the limits the validator enforces too,
+ * so an image checked by a firmware with other rules or limits is checked
+ * again. 1 to 127. */
+#define WA_CHECK_RULES 1u
+#define WA_CHECKED_STAMP                                                                           \
+    (1u + (WA_CHECK_RULES * 31u + WA_MAX_NESTING * 7u + WA_VALIDATE_MAX_OPERANDS +                 \
+           WA_VALIDATE_MAX_FUNCS * 3u + WA_VALIDATE_MAX_TYPES * 5u + WA_VALIDATE_MAX_GLOBALS) %    \
+              127u)
+int wa_check_image(const wa_budget_t *budget, const uint8_t *image, uint32_t len, uint32_t *checked,
+                   wa_error_t *err);
+wa_app_t *wa_app_load_installed(const wa_budget_t *budget, uint32_t grants,
+                                const wa_host_ops_t *ops, const uint8_t *image, uint32_t len,
+                                uint32_t checked, wa_error_t *err);
 
 /*
  * The same for a module whose AOT code blob (wa_aot_find, in the module;
