@@ -13,10 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import wasmtime
 
 from tests.conftest import BUILD, need
+from tests.runtime.conformance_cases import cases, module_wat
 from wamr_agent.aot import AotError, cgen, compile_module, meter
 from wamr_agent.aot.blob import EXTERN, HEADER, HEADER_LEN, MAGIC
+from wamr_agent.aot.compiler import CPUS
 
 Wat = Callable[[str], bytes]
 FIELDS = ["magic", "abi", "cpu", "code_len", "data_len", "bss_len", "got_off", "nrelocs",
@@ -99,6 +102,16 @@ def test_every_memory_access_goes_through_the_checked_helpers(tmp_path: Path) ->
     assert "(&instance->w2c_memory, (u64)" not in body
     assert "wa_i32_load(wa_mb, " in body and "wa_i32_store(wa_mb, " in body
     assert "#define WA_MEM_BYTES 65536u" in out and f"#define WA_FUEL {facts.fuel}" in out
+
+
+@pytest.mark.parametrize("cpu", list(CPUS))
+def test_f32_and_f64_rounding_compiles_for_every_core(cpu: str) -> None:
+    """floor, ceil, trunc and nearest of both widths: the blob's own functions
+    (wa_aot_math.c) where the FPU has no instruction for them; the results on
+    the device: tests/qemu/test_conformance.py."""
+    module = bytes(wasmtime.wat2wasm(module_wat(cases())))
+    _, exports, _ = tables(compile_module(module, cpu).data)
+    assert {n for n, _, _ in exports} >= {"floor64", "nearest64", "floor32", "nearest32"}
 
 
 @pytest.mark.parametrize(("fixture", "reason"), [

@@ -87,7 +87,8 @@ def compile_module(wasm: bytes, cpu: str) -> blob.Blob:
         common = [cc, *flags, *CFLAGS, "-I."]
         _run([*common, "-c", "m.c", "-o", "m.o"], work)
         _run([*common, "-c", "wa_aot_rt.c", "-o", "rt.o"], work)
+        _run([*common, "-c", "wa_aot_math.c", "-o", "math.o"], work)
         _run([*common, "-nostdlib", "-nostartfiles", "-pie", "-Wl,-T,blob.ld",
               "-Wl,--gc-sections", "-Wl,-e,wa_aot_init", "-Wl,--no-undefined", "-o", "m.elf",
-              "m.o", "rt.o", "-lgcc"], work)
+              "m.o", "rt.o", "math.o", "-lgcc"], work)
         return blob.pack(Elf((work / "m.elf").read_bytes()), facts, cpu_id)
