@@ -4,6 +4,7 @@ wa_aot_header_t and wa_aot_extern_t of firmware/core/runtime/wa_aot.h."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .cgen import Facts
@@ -40,6 +41,12 @@ class _Strings:
         return off
 
 
+def missing(names: Iterable[str]) -> AotError:
+    """The refusal of code that calls functions no blob provides."""
+    return AotError("the code needs functions the blob does not provide: "
+                    + ", ".join(sorted(set(names))) + " (not supported by AOT yet)")
+
+
 def _pad4(b: bytes) -> bytes:
     return b + bytes(-len(b) % 4)
 
@@ -72,8 +79,7 @@ def pack(elf: Elf, facts: Facts, cpu_id: int) -> Blob:
         raise AotError("unexpected link layout (.text at 0)")
     undefined = elf.undefined()
     if undefined:
-        raise AotError("the code needs functions the blob does not provide: "
-                       + ", ".join(sorted(undefined)) + " (not supported by AOT yet)")
+        raise missing(undefined)
     code = _pad4(text.data)
     image, bss_len, relocs = _ram(elf)
     meta = elf.symbol("wa_aot_meta")

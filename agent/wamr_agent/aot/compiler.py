@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ from .elf import Elf
 from .errors import AotError
 
 WASM_RT_H = Path("/usr/include/wasm-rt.h")
+_UNDEFINED = re.compile(r"undefined reference to `(\w+)'")
 # -mcpu flags and the blob header's CPU id of each core (boards/*.toml `cpu`).
 CPUS = {
     "cortex-m3": (["-mcpu=cortex-m3", "-mfloat-abi=soft"], 3),
@@ -94,7 +96,13 @@ def compile_module(wasm: bytes, cpu: str) -> blob.Blob:
         _run([*common, "-c", "m.c", "-o", "m.o"], work)
         _run([*common, "-c", "wa_aot_rt.c", "-o", "rt.o"], work)
         _run([*common, "-c", "wa_aot_math.c", "-o", "math.o"], work)
-        _run([*common, "-nostdlib", "-nostartfiles", "-pie", "-Wl,-T,blob.ld",
-              "-Wl,--gc-sections", "-Wl,-e,wa_aot_init", "-Wl,--no-undefined", "-o", "m.elf",
-              "m.o", "rt.o", "math.o", "-lgcc"], work)
+        try:
+            _run([*common, "-nostdlib", "-nostartfiles", "-pie", "-Wl,-T,blob.ld",
+                  "-Wl,--gc-sections", "-Wl,-e,wa_aot_init", "-Wl,--no-undefined", "-o",
+                  "m.elf", "m.o", "rt.o", "math.o", "-lgcc"], work)
+        except AotError as e:
+            undefined = _UNDEFINED.findall(str(e))
+            if undefined:  # e.g. sqrt where the FPU has no square root of that width
+                raise blob.missing(undefined) from None
+            raise
         return blob.pack(Elf((work / "m.elf").read_bytes()), facts, cpu_id)
