@@ -55,69 +55,33 @@ enum { WA_FLOOR, WA_CEIL, WA_TRUNC, WA_NEAREST };
 WA_ROUND_BITS(round32, uint32_t, 32, 23, 127)
 WA_ROUND_BITS(round64, uint64_t, 64, 52, 1023)
 
-static float f32_round(float x, int op)
-{
-    uint32_t u;
-    __builtin_memcpy(&u, &x, 4);
-    u = round32(u, op);
-    __builtin_memcpy(&x, &u, 4);
-    return x;
-}
+/* The float rounded on its bits. */
+#define WA_ROUND_FLOAT(name, F, U, bits)                                                           \
+    static F name(F x, int op)                                                                     \
+    {                                                                                              \
+        U u;                                                                                       \
+        __builtin_memcpy(&u, &x, sizeof u);                                                        \
+        u = bits(u, op);                                                                           \
+        __builtin_memcpy(&x, &u, sizeof x);                                                        \
+        return x;                                                                                  \
+    }
 
-static double f64_round(double x, int op)
-{
-    uint64_t u;
-    __builtin_memcpy(&u, &x, 8);
-    u = round64(u, op);
-    __builtin_memcpy(&x, &u, 8);
-    return x;
-}
+WA_ROUND_FLOAT(f32_round, float, uint32_t, round32)
+WA_ROUND_FLOAT(f64_round, double, uint64_t, round64)
 
-float floorf(float x);
-float ceilf(float x);
-float truncf(float x);
-float nearbyintf(float x);
-double floor(double x);
-double ceil(double x);
-double trunc(double x);
-double nearbyint(double x);
+/* The library's name for each rounding, of each width. */
+#define WA_ROUND_FN(T, name, round, op)                                                            \
+    T name(T x);                                                                                   \
+    T name(T x)                                                                                    \
+    {                                                                                              \
+        return round(x, op);                                                                       \
+    }
 
-float floorf(float x)
-{
-    return f32_round(x, WA_FLOOR);
-}
-
-float ceilf(float x)
-{
-    return f32_round(x, WA_CEIL);
-}
-
-float truncf(float x)
-{
-    return f32_round(x, WA_TRUNC);
-}
-
-float nearbyintf(float x)
-{
-    return f32_round(x, WA_NEAREST);
-}
-
-double floor(double x)
-{
-    return f64_round(x, WA_FLOOR);
-}
-
-double ceil(double x)
-{
-    return f64_round(x, WA_CEIL);
-}
-
-double trunc(double x)
-{
-    return f64_round(x, WA_TRUNC);
-}
-
-double nearbyint(double x)
-{
-    return f64_round(x, WA_NEAREST);
-}
+WA_ROUND_FN(float, floorf, f32_round, WA_FLOOR)
+WA_ROUND_FN(float, ceilf, f32_round, WA_CEIL)
+WA_ROUND_FN(float, truncf, f32_round, WA_TRUNC)
+WA_ROUND_FN(float, nearbyintf, f32_round, WA_NEAREST)
+WA_ROUND_FN(double, floor, f64_round, WA_FLOOR)
+WA_ROUND_FN(double, ceil, f64_round, WA_CEIL)
+WA_ROUND_FN(double, trunc, f64_round, WA_TRUNC)
+WA_ROUND_FN(double, nearbyint, f64_round, WA_NEAREST)

@@ -1,6 +1,6 @@
 /*
  * wa_aot_w2c.h - our definitions for wasm2c's output, included (by
- * agent/wamr_agent/aot/transform.py) right after wasm2c's own helper macros
+ * agent/wamr_agent/aot/cgen.py) right after wasm2c's own helper macros
  * and before the module's functions. The module's config header (generated)
  * defines WA_INSTANCE (the instance struct), WA_FUEL (its fuel global's
  * field) and, with a memory, WA_MEM (its field), WA_MEM_BYTES (its size at
