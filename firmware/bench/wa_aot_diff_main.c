@@ -58,6 +58,8 @@ static const call_t CALLS[] = {
     {"aot_grow", "run", 1, 1, 1000, 0},
     {"aot_grow", "run", 1, 0, 1000, 0},
     {"aot_grow", "run", 1, 2, 1000, 0},
+    {"aot_sqrt", "run", 1, 2, 1000, 0},
+    {"aot_sqrt", "run", 1, 0x7fffffff, 1000, 0},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])

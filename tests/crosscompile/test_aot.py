@@ -141,6 +141,17 @@ def test_the_linear_memory_is_the_interpreters(example: Callable[[str], Path], w
     assert (no_memory["mem_bytes"], no_memory["mem_size_off"]) == (0, 0)
 
 
+@pytest.mark.parametrize("cpu", list(CPUS))
+def test_square_roots_compile_for_every_core(cpu: str) -> None:
+    """f32.sqrt and f64.sqrt: the FPU's instruction, or the blob's own sqrt and
+    sqrtf (wa_aot_math.c) where it has none of that width."""
+    module = bytes(wasmtime.wat2wasm(
+        '(module (func (export "s") (param f32 f64) (result f64)'
+        ' local.get 0 f32.sqrt f64.promote_f32 local.get 1 f64.sqrt f64.add))'))
+    _, exports, _ = tables(compile_module(module, cpu).data)
+    assert [(n, sig) for n, sig, _ in exports] == [("s", "F(fF)")]
+
+
 @pytest.mark.parametrize(("fixture", "reason"), [
     ("imported_memory", "imports a memory"),
 ])

@@ -1,10 +1,11 @@
-"""The blob's rounding functions (agent/wamr_agent/aot/c/wa_aot_math.c: floor,
-ceil, trunc, nearbyint and their f32 versions, which wasm2c's output calls and
-no C library provides in a blob), built for the host under other names and
-called on bits (a shim, so no NaN passes through a conversion): every rounding
-case of the conformance tests, and pseudo-random bit patterns of both widths
-against Python's own rounding. The device run is
-tests/qemu/test_conformance.py."""
+"""The blob's rounding and square root functions (agent/wamr_agent/aot/c/
+wa_aot_math.c: floor, ceil, trunc, nearbyint, sqrt and their f32 versions,
+which wasm2c's output calls and no C library provides in a blob), built for the
+host under other names and called on bits (a shim, so no NaN passes through a
+conversion): every rounding case of the conformance tests, and pseudo-random
+bit patterns of both widths against Python's own rounding and square root
+(correctly rounded). The device runs are tests/qemu/test_conformance.py and
+tests/qemu/test_aot_diff.py."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from tests.crosscompile.ctools import WARN, host_cc, run
 from tests.runtime.conformance_cases import OPS, QUIET, cases
 
 SOURCE = ROOT / "agent" / "wamr_agent" / "aot" / "c" / "wa_aot_math.c"
-C_NAME = {"floor": "floor", "ceil": "ceil", "trunc": "trunc", "nearest": "nearbyint"}
+C_NAME = {"floor": "floor", "ceil": "ceil", "trunc": "trunc", "nearest": "nearbyint",
+          "sqrt": "sqrt"}
 PY_ROUND = {"floor": math.floor, "ceil": math.ceil, "trunc": math.trunc, "nearest": round}
 SHIM = """#include <stdint.h>
 #include <string.h>
@@ -43,7 +45,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
                  "-o", out, SOURCE, shim])
     assert built.returncode == 0, built.stderr
     dll = ctypes.CDLL(str(out))
-    for op in OPS:
+    for op in C_NAME:
         for width, t in ((32, ctypes.c_uint32), (64, ctypes.c_uint64)):
             fn = getattr(dll, f"b{width}_{op}")
             fn.argtypes, fn.restype = [t], t
@@ -97,3 +99,32 @@ def test_random_bits_round_as_python_does(lib: ctypes.CDLL, width: int) -> None:
                 assert got == want, f"{op}{width}({bits:#x}) = {got:#x}, want {want:#x}"
             checked += 1
     assert checked == 80000
+
+
+def _sqrt(width: int, bits: int) -> int | None:
+    """Python's square root (IEEE, correctly rounded; an f32 through the double
+    one, which rounds once more exactly), as bits; None for a NaN."""
+    fmt = ("<I", "<f") if width == 32 else ("<Q", "<d")
+    x = struct.unpack(fmt[1], struct.pack(fmt[0], bits))[0]
+    if math.isnan(x) or x < 0:
+        return None
+    return struct.unpack(fmt[0], struct.pack(fmt[1], math.sqrt(x)))[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("width", [32, 64])
+def test_square_roots_are_correctly_rounded(lib: ctypes.CDLL, width: int) -> None:
+    rng = random.Random(width + 1)
+    m = 23 if width == 32 else 52
+    inf, quiet = ((1 << (width - 1 - m)) - 1) << m, 1 << (m - 1)
+    sign = 1 << (width - 1)
+    edge = [0, sign, inf, inf | sign, inf | 1, 1, 2, 3, (1 << m) - 1, 1 << m, inf - 1,
+            sign | 1, (1 << (width - 2 - m)) - 1 << m]  # ... and 1.0
+    for bits in edge + [rng.randrange(1 << width) for _ in range(30000)]:
+        got = rounded(lib, "sqrt", width, bits)
+        want = _sqrt(width, bits)
+        if want is not None:
+            assert got == want, f"sqrt{width}({bits:#x}) = {got:#x}, want {want:#x}"
+        elif bits & ~sign > inf:  # a NaN: quieted
+            assert got == bits | quiet, f"sqrt{width}({bits:#x})"
+        else:  # a negative number: the positive quiet NaN
+            assert got == inf | quiet, f"sqrt{width}({bits:#x})"

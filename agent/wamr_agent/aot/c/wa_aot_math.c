@@ -85,3 +85,83 @@ WA_ROUND_FN(double, floor, f64_round, WA_FLOOR)
 WA_ROUND_FN(double, ceil, f64_round, WA_CEIL)
 WA_ROUND_FN(double, trunc, f64_round, WA_TRUNC)
 WA_ROUND_FN(double, nearbyint, f64_round, WA_NEAREST)
+
+/*
+ * Square roots, correctly rounded (to nearest, ties to even) on the bits, for
+ * the cores whose FPU has no square root of that width (f32 and f64 on the
+ * Cortex-M3, f64 on the Cortex-M4 and Cortex-M33). A NaN comes back quiet, a
+ * zero and +inf unchanged, a negative number gives the positive quiet NaN.
+ *
+ * With x = m / 2^M * 2^k (m the significand with its leading one, k even
+ * after moving one bit into m), sqrt(x) = sqrt(m * 2^(M+2)) / 2^(M+1) * 2^(k/2):
+ * the integer square root q of R = m << (M+2), taken two bits of R at a time
+ * (R has up to 2M+4 bits: held in two words), has the M+1 bits of the result
+ * and a guard bit; the remainder says whether anything is left below it.
+ */
+static uint64_t sqrt_bits(uint64_t u, int W, int M, int B)
+{
+    const uint64_t sign = 1ull << (W - 1), quiet = 1ull << (M - 1);
+    const uint64_t inf = (uint64_t)(2 * B + 1) << M;
+    uint64_t mag = u & ~sign;
+    if (mag > inf) {
+        return u | quiet; /* NaN */
+    }
+    if (mag == 0 || u == inf) {
+        return u; /* a zero, +inf */
+    }
+    if (u & sign) {
+        return inf | quiet;
+    }
+    int e = (int)(mag >> M);
+    uint64_t m = mag & ((1ull << M) - 1);
+    if (e == 0) { /* subnormal: normalise */
+        e = 1;
+        while (!(m >> M)) {
+            m <<= 1;
+            e--;
+        }
+    } else {
+        m |= 1ull << M;
+    }
+    int k = e - B;
+    if (k & 1) {
+        m <<= 1;
+        k--;
+    }
+    uint64_t hi = m >> (64 - (M + 2)), lo = m << (M + 2), q = 0, r = 0;
+    for (int i = M + 1; i >= 0; i--) {
+        uint64_t two = 2 * i >= 64 ? hi >> (2 * i - 64) : lo >> (2 * i);
+        r = (r << 2) | (two & 3u);
+        uint64_t t = (q << 2) | 1u;
+        q <<= 1;
+        if (r >= t) {
+            r -= t;
+            q |= 1u;
+        }
+    }
+    uint64_t res = q >> 1;
+    if ((q & 1u) && (r != 0 || (res & 1u))) {
+        res++;
+    }
+    return ((uint64_t)(k / 2 + B - 1) << M) + res; /* res's leading one bumps the exponent */
+}
+
+float sqrtf(float x);
+float sqrtf(float x)
+{
+    uint32_t u;
+    __builtin_memcpy(&u, &x, 4);
+    u = (uint32_t)sqrt_bits(u, 32, 23, 127);
+    __builtin_memcpy(&x, &u, 4);
+    return x;
+}
+
+double sqrt(double x);
+double sqrt(double x)
+{
+    uint64_t u;
+    __builtin_memcpy(&u, &x, 8);
+    u = sqrt_bits(u, 64, 52, 1023);
+    __builtin_memcpy(&x, &u, 8);
+    return x;
+}
