@@ -396,7 +396,7 @@ $(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
 # (tests/qemu/test_aot_diff.py).
 AOT_CASES_C  := $(BUILD)/bench/aot_cases.c
 AOT_FIXTURES := trap_oob trap_div_zero trap_unreachable spin busy_calls recursion imports_sensor \
-                aot_float aot_indirect
+                aot_float aot_indirect shrink_memory grow_memory aot_grow aot_sqrt
 AOT_SOURCES  := $(wildcard agent/wamr_agent/aot/*.py agent/wamr_agent/aot/c/*)
 # Examples in the cases too, for the bench's load times (firmware/bench/wa_bench_load.c).
 AOT_EXAMPLES := sensor hello_wasi

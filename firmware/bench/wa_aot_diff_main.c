@@ -57,6 +57,15 @@ static const call_t CALLS[] = {
     {"aot_indirect", "sum", 1, 1000, 20000000, 0},
     {"aot_indirect", "sum", 1, 100000, 50000, 0},
     {"coremark_like", "bench_coremark_like", 1, 1, 20000000, 0},
+    {"shrink_memory", "peek", 1, 4090, 1000, WA_CAP_LOG},
+    {"shrink_memory", "peek", 1, 4109, 1000, WA_CAP_LOG},
+    {"grow_memory", "grow", 1, 2, 1000, 0},
+    {"grow_memory", "size", 0, 0, 1000, 0},
+    {"aot_grow", "run", 1, 1, 1000, 0},
+    {"aot_grow", "run", 1, 0, 1000, 0},
+    {"aot_grow", "run", 1, 2, 1000, 0},
+    {"aot_sqrt", "run", 1, 2, 1000, 0},
+    {"aot_sqrt", "run", 1, 0x7fffffff, 1000, 0},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])
@@ -118,7 +127,7 @@ static void run_aot(uint32_t n, const call_t *c, const wa_aot_case_t *k)
     wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
     uint32_t nres = 0;
     uint64_t ticks = 0;
-    uint32_t ram_len = wa_aot_ram_bytes(k->aot, k->aot_len);
+    uint32_t ram_len = wa_aot_ram_bytes(k->aot, k->aot_len, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES);
     uint8_t *ram = malloc(ram_len);
     wa_aot_t *a = ram ? wa_aot_load(k->aot, k->aot_len, ram, ram_len, app, c->grants, &err) : NULL;
     int rc = a == NULL ? (ram ? err.code : WA_ERR_NO_MEMORY)

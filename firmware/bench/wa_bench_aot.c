@@ -38,7 +38,8 @@ int wa_bench_aot(const char *name, const char *export, int32_t iters, int32_t wa
 {
     const wa_aot_case_t *k = kernel_case(name);
     wa_error_t err = {0};
-    uint32_t ram_len = k ? wa_aot_ram_bytes(k->aot, k->aot_len) : 0;
+    uint32_t ram_len =
+        k ? wa_aot_ram_bytes(k->aot, k->aot_len, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES) : 0;
     uint8_t *ram = ram_len ? malloc(ram_len) : NULL;
     wa_aot_t *a = ram ? wa_aot_load(k->aot, k->aot_len, ram, ram_len, NULL, 0, &err) : NULL;
     if (a == NULL) {

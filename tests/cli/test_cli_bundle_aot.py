@@ -13,10 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import wasmtime
 from typer.testing import CliRunner
 
 from tests.conftest import need
-from wamr_agent.aot.blob import MAGIC
+from wamr_agent.aot.blob import ABI, MAGIC
 from wamr_agent.aot.section import ALIGN, aot_sections
 from wamr_agent.cli import app
 from wamr_agent.ota import parse_bundle
@@ -53,7 +54,7 @@ def test_one_aligned_section_per_cpu(example: Callable[[str], Path], tmp_path: P
     at = len(data) - len(module[1])  # the module is the bundle's tail
     for s, cpu in zip(sections, (4, 7), strict=True):
         magic, abi, word = struct.unpack_from("<3I", s.blob)
-        assert (magic, abi, word & 0xFF) == (MAGIC, 1, cpu)
+        assert (magic, abi, word & 0xFF) == (MAGIC, ABI, cpu)
         assert (at + s.offset) % ALIGN == 0
     shown = json.loads(runner.invoke(app, ["bundle", "show", str(out), "--json"]).stdout)
     assert [a["cpu"] for a in shown["aot"]] == ["cortex-m4", "cortex-m7"]
@@ -72,10 +73,16 @@ def test_no_board_with_aot_is_a_usage_error(example: Callable[[str], Path],
     assert not out.exists()
 
 
-def test_a_refused_module_is_one_line_exit_26(wat_file: Callable[[str], Path],
-                                              tmp_path: Path) -> None:
-    code, output, out = build(wat_file("grow_memory"), tmp_path, "mps2-an386")
+@pytest.mark.parametrize(("wat", "reason"), [
+    ('(func $two (result i32 i32) i32.const 1 i32.const 2)'
+     ' (func (export "run") (result i32) call $two i32.add)', "functions with several results"),
+])
+def test_a_refused_module_is_one_line_exit_26(tmp_path: Path, wat: str, reason: str) -> None:
+    module = tmp_path / "refused.wasm"
+    module.write_bytes(bytes(wasmtime.wat2wasm(f"(module {wat})")))
+    code, output, out = build(module, tmp_path, "mps2-an386")
     assert code == 26, output
-    [line] = [ln for ln in output.splitlines() if ln.startswith("error: ")]
-    assert "memory.grow" in line
+    assert [ln for ln in output.splitlines() if ln.strip()] == [
+        next(ln for ln in output.splitlines() if ln.startswith("error: "))]
+    assert reason in output
     assert not out.exists()

@@ -17,13 +17,16 @@ import pytest
 import wasmtime
 
 from tests.conftest import BUILD, need
+from tests.runtime.conformance_cases import cases, module_wat
 from wamr_agent.aot import AotError, cgen, compile_module, meter
 from wamr_agent.aot.blob import EXTERN, HEADER, HEADER_LEN, MAGIC
+from wamr_agent.aot.compiler import CPUS
+from wamr_agent.pywamr.module import read_info
 
 Wat = Callable[[str], bytes]
 FIELDS = ["magic", "abi", "cpu", "code_len", "data_len", "bss_len", "got_off", "nrelocs",
-          "nimports", "nexports", "instance_bytes", "mem_pages", "init_off", "env_off",
-          "strings_len", "fuel_off", "alloc_bytes", "reserved0", "reserved1", "reserved2"]
+          "nimports", "nexports", "instance_bytes", "mem_bytes", "init_off", "env_off",
+          "strings_len", "fuel_off", "alloc_bytes", "mem_max_pages", "mem_size_off", "reserved"]
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +66,10 @@ def test_kernels_blob_header_tables_and_size() -> None:
     wasm = kernels_wasm()
     blob = compile_module(wasm, "cortex-m4").data
     h = header(blob)
-    assert (h["magic"], h["abi"], h["cpu"], h["mem_pages"]) == (MAGIC, 1, 0x104, 1)
+    assert (h["magic"], h["abi"], h["cpu"]) == (MAGIC, 2, 0x104)
+    # shrunk to __heap_base by the interpreter's rule (it exports it, grows nothing)
+    assert h["mem_bytes"] == read_info(wasm).linear_memory < 65536
+    assert h["mem_max_pages"] == 0
     assert h["alloc_bytes"] == 16  # its table of one funcref (12 bytes, 8-aligned)
     assert len(blob) == (HEADER_LEN + h["code_len"] + h["data_len"] + 4 * h["nrelocs"]
                          + 12 * (h["nimports"] + h["nexports"]) + h["strings_len"])
@@ -150,8 +156,51 @@ def test_small_functions_that_call_none_are_inlined(tmp_path: Path, wat: Wat) ->
     assert f"{inline}w2c_pick(" not in out and "static u32 w2c_pick(" in out  # it calls
 
 
+@pytest.mark.parametrize("cpu", list(CPUS))
+def test_f32_and_f64_rounding_compiles_for_every_core(cpu: str) -> None:
+    """floor, ceil, trunc and nearest of both widths: the blob's own functions
+    (wa_aot_math.c) where the FPU has no instruction for them; the results on
+    the device: tests/qemu/test_conformance.py."""
+    module = bytes(wasmtime.wat2wasm(module_wat(cases())))
+    _, exports, _ = tables(compile_module(module, cpu).data)
+    assert {n for n, _, _ in exports} >= {"floor64", "nearest64", "floor32", "nearest32"}
+
+
+def test_the_linear_memory_is_the_interpreters(example: Callable[[str], Path], wat: Wat,
+                                              tmp_path: Path) -> None:
+    """The sensor example gets only the bytes below __heap_base, as interpreted
+    (wa_linear_memory through pywamr); the checks compare with that constant. A
+    module that grows its memory (no maximum) has the initial page at load and
+    checks against the current size."""
+    sensor = example("sensor").read_bytes()
+    info = read_info(sensor)
+    assert info.shrunk and info.linear_memory <= 4096
+    h = header(compile_module(sensor, "cortex-m4").data)
+    assert (h["mem_bytes"], h["mem_max_pages"]) == (info.linear_memory, 0)
+    assert 8 <= h["mem_size_off"] < h["instance_bytes"]
+    grow = header(compile_module(wat("grow_memory"), "cortex-m4").data)
+    assert (grow["mem_bytes"], grow["mem_max_pages"]) == (65536, 65536)
+    (tmp_path / "m.wasm").write_bytes(meter(wat("grow_memory")))
+    subprocess.run(["wasm2c", "m.wasm", "-n", "m", "-o", "m.c"], cwd=tmp_path, check=True)
+    source = (tmp_path / "m.c").read_text()
+    out = cgen.transform(source, cgen.read_facts((tmp_path / "m.h").read_text(), source))
+    assert "#define WA_MEM_GROWS 1" in out
+    no_memory = header(compile_module(wat("add"), "cortex-m4").data)
+    assert (no_memory["mem_bytes"], no_memory["mem_size_off"]) == (0, 0)
+
+
+@pytest.mark.parametrize("cpu", list(CPUS))
+def test_square_roots_compile_for_every_core(cpu: str) -> None:
+    """f32.sqrt and f64.sqrt: the FPU's instruction, or the blob's own sqrt and
+    sqrtf (wa_aot_math.c) where it has none of that width."""
+    module = bytes(wasmtime.wat2wasm(
+        '(module (func (export "s") (param f32 f64) (result f64)'
+        ' local.get 0 f32.sqrt f64.promote_f32 local.get 1 f64.sqrt f64.add))'))
+    _, exports, _ = tables(compile_module(module, cpu).data)
+    assert [(n, sig) for n, sig, _ in exports] == [("s", "F(fF)")]
+
+
 @pytest.mark.parametrize(("fixture", "reason"), [
-    ("grow_memory", "memory.grow"),
     ("imported_memory", "imports a memory"),
 ])
 def test_modules_it_cannot_compile_soundly_are_refused(wat: Wat, fixture: str,

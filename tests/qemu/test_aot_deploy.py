@@ -17,9 +17,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.appdev.conftest import need_toolchain
 from tests.conftest import need
 from wamr_agent import deploy as deploying
 from wamr_agent.aot import compile_module
+from wamr_agent.aot.blob import HEADER
+from wamr_agent.appdev import toolchains
 from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard
 from wamr_agent.errors import InstallFailed
@@ -32,13 +35,14 @@ TEST_KEY = load_secret_key(ROOT / "ota" / "vectors" / "test.key")
 OUTPUT = re.compile(r"^(\[sensor\] .*|telemetry sensor .*)$", re.M)
 
 
-def sensor_output(device: EmulatedBoard) -> list[str]:
-    """The app's first ROUNDS loop rounds of output (after its setup line)."""
-    device.console.expect(rf"(?s)(\[sensor\] temp .*?\n){{{ROUNDS}}}", timeout=20)
+def sensor_output(device: EmulatedBoard, word: str = "temp") -> list[str]:
+    """The app's first ROUNDS loop rounds of output (after its setup line; each
+    round's log line starts with word)."""
+    device.console.expect(rf"(?s)(\[sensor\] {word} .*?\n){{{ROUNDS}}}", timeout=20)
     return OUTPUT.findall(device.console.text)[: 1 + 3 * ROUNDS]
 
 
-def run(board: str, path: Path, workdir: Path, engine: str) -> list[str]:
+def run(board: str, path: Path, workdir: Path, engine: str, word: str = "temp") -> list[str]:
     """Deploys path to a fresh board; checks the engine it runs on; its output."""
     with EmulatedBoard.start(board, workdir=workdir) as device:
         report = deploying.deploy(path, board, device.mgmt_address)
@@ -53,7 +57,7 @@ def run(board: str, path: Path, workdir: Path, engine: str) -> list[str]:
         line = ("app sensor: runs its AOT code" if engine == "aot" else
                 r"app sensor: interpreted \(not from a signed bundle\)")
         device.console.expect(line)
-        return sensor_output(device)
+        return sensor_output(device, word)
 
 
 @pytest.mark.parametrize("board", BOARDS)
@@ -72,6 +76,35 @@ def test_signed_aot_runs_as_the_interpreter_unsigned_is_interpreted(
     aot = run(board, bundle, tmp_path / "signed", "aot")
     interpreted = run(board, unsigned, tmp_path / "unsigned", "interpreter")
     assert len(aot) == 1 + 3 * ROUNDS and aot[0].startswith("[sensor] sensor app started")
+    assert aot == interpreted
+
+
+def test_an_assemblyscript_app_whose_runtime_grows_memory_runs_as_aot_code(
+        tmp_path: Path) -> None:
+    """AssemblyScript's runtime uses memory.grow: its sensor template compiles
+    (the bounds follow the current size, the budget's pages reserved at load)
+    and prints the interpreter's output as AOT code."""
+    for tool in ("wasm2c", "arm-none-eabi-gcc"):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_toolchain("assemblyscript")
+    board = "mps2-an386"
+    app_dir = tmp_path / "app"
+    info = toolchains.write_template("assemblyscript", "sensor", app_dir, "sensor")
+    module = tmp_path / "sensor.wasm"
+    toolchains.build("assemblyscript", app_dir, info.sources, module, kind=info.kind)
+    blob = compile_module(module.read_bytes(), "cortex-m4").data
+    assert HEADER.unpack_from(blob)[17] == 65536  # mem_max_pages: it grows, no maximum
+    bundle = tmp_path / "sensor.wab"
+    built = CliRunner().invoke(app, [
+        "bundle", "build", str(module), "--key", str(ROOT / "ota/vectors/test.key"),
+        "--version", "1.0.0", "--seq", "1", "-b", board, "--aot", "-o", str(bundle)])
+    assert built.exit_code == 0 and "AOT code for cortex-m4" in built.output, built.output
+    unsigned = tmp_path / "unsigned" / "sensor.wasm"
+    unsigned.parent.mkdir()
+    unsigned.write_bytes(parse_bundle(bundle.read_bytes()).module)
+    aot = run(board, bundle, tmp_path / "signed", "aot", "temperature")
+    interpreted = run(board, unsigned, tmp_path / "interpreted", "interpreter", "temperature")
+    assert len(aot) == 1 + 3 * ROUNDS and aot[0] == "[sensor] sensor started", aot
     assert aot == interpreted
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
+from wamr_agent import wasmfile
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.boards import load_board
 from wamr_agent.errors import CpuBudgetExceeded, FitError, LoadError, Trap
@@ -36,6 +37,18 @@ def test_trap_has_code_and_engine_message(wat: Wat, fixture: str, args: tuple[in
         assert text in str(info.value)
         assert "\n" not in str(info.value)
         assert app.stats().traps == 1
+
+
+def test_a_trap_names_no_function_even_with_a_name_section(wat: Wat) -> None:
+    """wasm3 records no backtrace in any build (wa_engine_wasm3.flags), so the
+    " in function 'NAME'" suffix never appears: the message is the one AOT code
+    gives, which knows no function names (docs/aot.md, "Trap mapping")."""
+    module = wat("trap_oob")
+    assert any(name == "name" for *_, name in wasmfile.sections(module))  # $load_far
+    with (Runtime("nrf52840").instantiate(Module(module, name="trap_oob")) as app,
+          pytest.raises(Trap) as info):
+        app.call("run")
+    assert str(info.value) == "run: [trap] out of bounds memory access"
 
 
 def test_trap_names_the_called_export(wat: Wat) -> None:

@@ -4,6 +4,7 @@ wa_aot_header_t and wa_aot_extern_t of firmware/core/runtime/wa_aot.h."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .cgen import Facts
@@ -11,8 +12,9 @@ from .elf import Elf
 from .errors import AotError
 
 MAGIC = 0x544F4157  # "WAOT"
-ABI = 1
-HEADER = struct.Struct("<20I")  # 16 fields, alloc_bytes, 3 reserved
+ABI = 2
+HEADER = struct.Struct("<20I")  # 19 fields, 1 reserved
+NO_GROWTH = 0  # header.mem_max_pages of a module whose memory never grows
 HEADER_LEN = 80
 EXTERN = struct.Struct("<3I")
 assert HEADER.size == HEADER_LEN and EXTERN.size == 12
@@ -37,6 +39,12 @@ class _Strings:
         off = len(self.buf)
         self.buf += s.encode() + b"\0"
         return off
+
+
+def missing(names: Iterable[str]) -> AotError:
+    """The refusal of code that calls functions no blob provides."""
+    return AotError("the code needs functions the blob does not provide: "
+                    + ", ".join(sorted(set(names))) + " (not supported by AOT yet)")
 
 
 def _pad4(b: bytes) -> bytes:
@@ -71,12 +79,11 @@ def pack(elf: Elf, facts: Facts, cpu_id: int) -> Blob:
         raise AotError("unexpected link layout (.text at 0)")
     undefined = elf.undefined()
     if undefined:
-        raise AotError("the code needs functions the blob does not provide: "
-                       + ", ".join(sorted(undefined)) + " (not supported by AOT yet)")
+        raise missing(undefined)
     code = _pad4(text.data)
     image, bss_len, relocs = _ram(elf)
     meta = elf.symbol("wa_aot_meta")
-    instance_bytes, fuel_off = struct.unpack_from("<2I", text.data, meta)
+    instance_bytes, fuel_off, mem_size_off = struct.unpack_from("<3I", text.data, meta)
     strings = _Strings()
     imports = [EXTERN.pack(strings.add(f.name), strings.add(f.module or ""), strings.add(f.sig))
                for f in facts.imports]
@@ -86,9 +93,10 @@ def pack(elf: Elf, facts: Facts, cpu_id: int) -> Blob:
     strs = _pad4(bytes(strings.buf))
     header = HEADER.pack(MAGIC, ABI, cpu_id, len(code), len(image), bss_len,
                          elf.symbol("_GLOBAL_OFFSET_TABLE_") - DATA_VMA, len(relocs),
-                         len(imports), len(exports), instance_bytes, facts.mem_pages,
+                         len(imports), len(exports), instance_bytes, facts.memory_bytes,
                          elf.symbol("wa_aot_init") | 1, elf.symbol("wa_aot_env") - DATA_VMA,
-                         len(strs), fuel_off, facts.alloc_bytes, 0, 0, 0)
+                         len(strs), fuel_off, facts.alloc_bytes,
+                         facts.mem_max_pages if facts.grows else NO_GROWTH, mem_size_off, 0)
     body = (header.ljust(HEADER_LEN, b"\0") + code + bytes(image)
             + struct.pack(f"<{len(relocs)}I", *relocs) + b"".join(imports) + b"".join(exports)
             + strs)

@@ -26,8 +26,8 @@ _INIT_GLOBALS = re.compile(r"static void init_globals\(\w+\* instance\) \{\n(.*?
 _INSTANTIATE = re.compile(r"void (Z_\w+)_instantiate\((\w+)\*((?:, struct \w+\*)*)\);")
 _ACCESS = re.compile(r"\b((?:i32|i64|f32|f64)_(?:load|store)\w*)\(&instance->w2c_(\w+), "
                      r"\(u64\)\((\w+)\)(?: \+ (\d+)u?)?")
-_REFUSED = {"wasm_rt_grow_memory(": "memory.grow", "wasm_rt_throw": "exceptions",
-            "wasm_multi_": "functions with several results"}
+_REFUSED = {"wasm_rt_throw": "exceptions", "wasm_multi_": "functions with several results"}
+_GROWS = "wasm_rt_grow_memory("
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,16 @@ class Facts:
     imports: list[Func]
     exports: list[Func]
     memory: str | None  # field of the (own) linear memory
-    mem_pages: int
+    mem_pages: int  # initial
+    mem_max_pages: int  # declared maximum (65536 when none)
+    grows: bool  # the code uses memory.grow: checks against the current size
     fuel: str  # field of the fuel global
     alloc_bytes: int  # what the instantiating entry allocates (tables, 8-aligned each)
+    mem_bytes: int = -1  # linear memory at load: shrunk (wa_linear_memory), else initial pages
+
+    @property
+    def memory_bytes(self) -> int:
+        return self.mem_pages * PAGE if self.mem_bytes < 0 else self.mem_bytes
 
 
 def _funcs(header: str) -> list[Func]:
@@ -92,7 +99,7 @@ def read_facts(header: str, source: str, order: list[tuple[str, str]] | None = N
         raise AotError("the module imports a memory or table, or has several memories: not "
                        "supported by AOT")
     alloc = _ALLOC_MEM.search(source)
-    pages = int(alloc.group(1)) if alloc else 0
+    pages, max_pages = (int(alloc.group(1)), int(alloc.group(2))) if alloc else (0, 0)
     globals_init = _INIT_GLOBALS.search(source)
     fuel = re.findall(r"instance->(w2c_\w+) = 0u;", globals_init.group(1)) if globals_init else []
     if not fuel:
@@ -105,7 +112,8 @@ def read_facts(header: str, source: str, order: list[tuple[str, str]] | None = N
     return Facts(prefix=inst.group(1), instance=inst.group(2),
                  import_args=inst.group(3).count("struct"), imports=imports,
                  exports=[f for f in funcs if f.kind == "export"],
-                 memory=f"w2c_{mems[0][1]}" if mems else None, mem_pages=pages, fuel=fuel[-1],
+                 memory=f"w2c_{mems[0][1]}" if mems else None, mem_pages=pages,
+                 mem_max_pages=min(max_pages, 65536), grows=_GROWS in source, fuel=fuel[-1],
                  alloc_bytes=sum((TABLE_ELEMENT[kind] * int(n) + 7) & ~7
                                  for kind, n in _ALLOC_TABLE.findall(source)))
 
@@ -222,7 +230,7 @@ def inline_small_leaves(tail: str) -> str:
 
 def _access(m: re.Match[str]) -> str:
     op, _mem, addr, off = m.groups()
-    return f"wa_{op}(wa_mb, {addr}, {off or 0}u"
+    return f"wa_{op}(wa_mb, WA_MEM_END, {addr}, {off or 0}u"
 
 
 def transform(source: str, facts: Facts) -> str:
@@ -231,7 +239,9 @@ def transform(source: str, facts: Facts) -> str:
     config = [f"#define WA_INSTANCE {facts.instance}", f"#define WA_FUEL {facts.fuel}"]
     if facts.memory:
         config += [f"#define WA_MEM {facts.memory}",
-                   f"#define WA_MEM_BYTES {facts.mem_pages * PAGE}u"]
+                   f"#define WA_MEM_BYTES {facts.memory_bytes}u"]
+    if facts.memory and facts.grows:
+        config.append("#define WA_MEM_GROWS 1")
     head, tail = source.split(ANCHOR, 1)
     tail = inline_small_leaves(devirtualize(inline_tick(_ACCESS.sub(_access, tail), facts.fuel)))
     return head + "\n".join(config) + '\n#include "wa_aot_w2c.h"\n' + ANCHOR + tail
@@ -287,8 +297,12 @@ def glue(facts: Facts) -> str:
     ctx = "".join(", (void *)&w->z" for _ in range(facts.import_args))
     parts.append("void wa_aot_init(struct wa_aot_inst *w, uint64_t *s)\n{\n"
                  "    wa_aot_mem = (uint8_t *)(uintptr_t)s[0];\n"
+                 "    wa_aot_mem_bytes = (uint32_t)s[1];\n"
+                 "    wa_aot_mem_pages = (uint32_t)s[2];\n"
                  f"    {facts.prefix}_init_module();\n"
                  f"    {facts.prefix}_instantiate(&w->z{ctx});\n}}")
-    parts.append("const uint32_t wa_aot_meta[2] = {sizeof(struct wa_aot_inst),\n"
-                 f"    __builtin_offsetof(struct wa_aot_inst, z.{facts.fuel})}};")
+    size = f"__builtin_offsetof(struct wa_aot_inst, z.{facts.memory}.size)" if facts.memory \
+        else "0"
+    parts.append("const uint32_t wa_aot_meta[3] = {sizeof(struct wa_aot_inst),\n"
+                 f"    __builtin_offsetof(struct wa_aot_inst, z.{facts.fuel}), {size}}};")
     return "\n\n".join(parts) + "\n"

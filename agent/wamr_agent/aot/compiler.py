@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from .elf import Elf
 from .errors import AotError
 
 WASM_RT_H = Path("/usr/include/wasm-rt.h")
+_UNDEFINED = re.compile(r"undefined reference to `(\w+)'")
 # -mcpu flags and the blob header's CPU id of each core (boards/*.toml `cpu`).
 CPUS = {
     "cortex-m3": (["-mcpu=cortex-m3", "-mfloat-abi=soft"], 3),
@@ -56,14 +59,19 @@ def meter(wasm: bytes) -> bytes:
     return bytes(ffi.buffer(out, out_len[0]))
 
 
-def _sources(work: Path, metered: bytes) -> cgen.Facts:
+def _sources(work: Path, wasm: bytes) -> cgen.Facts:
+    """wasm's C (the metered module's) and the facts; the linear memory is the
+    interpreter's: shrunk to __heap_base by the device's own rule
+    (wa_linear_memory, through pywamr) when the module allows it."""
+    metered = meter(wasm)
     (work / "m.wasm").write_bytes(metered)
     _run([_tool("wasm2c"), "m.wasm", "-n", "m", "-o", "m.c"], work)
     header, source = (work / "m.h").read_text(), (work / "m.c").read_text()
     from ..pywamr.module import read_info
 
     order = [(e.module or "", e.name) for e in read_info(metered).imports if e.kind == "func"]
-    facts = cgen.read_facts(header, source, order)
+    facts = replace(cgen.read_facts(header, source, order),
+                    mem_bytes=read_info(wasm).linear_memory)
     (work / "m.c").write_text(cgen.transform(source, facts) + "\n" + cgen.glue(facts))
     if not WASM_RT_H.exists():
         raise AotError(f"{WASM_RT_H} is missing (apt: wabt)")
@@ -83,11 +91,18 @@ def compile_module(wasm: bytes, cpu: str) -> blob.Blob:
     cc = _tool("arm-none-eabi-gcc")
     with tempfile.TemporaryDirectory(prefix="wamr-aot-") as tmp:
         work = Path(tmp)
-        facts = _sources(work, meter(wasm))
+        facts = _sources(work, wasm)
         common = [cc, *flags, *CFLAGS, "-I."]
         _run([*common, "-c", "m.c", "-o", "m.o"], work)
         _run([*common, "-c", "wa_aot_rt.c", "-o", "rt.o"], work)
-        _run([*common, "-nostdlib", "-nostartfiles", "-pie", "-Wl,-T,blob.ld",
-              "-Wl,--gc-sections", "-Wl,-e,wa_aot_init", "-Wl,--no-undefined", "-o", "m.elf",
-              "m.o", "rt.o", "-lgcc"], work)
+        _run([*common, "-c", "wa_aot_math.c", "-o", "math.o"], work)
+        try:
+            _run([*common, "-nostdlib", "-nostartfiles", "-pie", "-Wl,-T,blob.ld",
+                  "-Wl,--gc-sections", "-Wl,-e,wa_aot_init", "-Wl,--no-undefined", "-o",
+                  "m.elf", "m.o", "rt.o", "math.o", "-lgcc"], work)
+        except AotError as e:
+            undefined = _UNDEFINED.findall(str(e))
+            if undefined:  # e.g. sqrt where the FPU has no square root of that width
+                raise blob.missing(undefined) from None
+            raise
         return blob.pack(Elf((work / "m.elf").read_bytes()), facts, cpu_id)

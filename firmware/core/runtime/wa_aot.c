@@ -50,7 +50,7 @@ struct wa_aot {
     const char *strings;
     uint8_t *data; /* data image, bss; r9 = data + got_off */
     uint8_t *inst; /* instance */
-    uint8_t *mem;  /* linear memory, header.mem_pages */
+    uint8_t *mem;  /* linear memory: its capacity reserved */
     uint8_t *next, *end;
     const wa_native_t **natives;
     wa_app_t *app;
@@ -117,7 +117,7 @@ static void aot_call_native(uint32_t i, uint64_t *slots)
         slots[0] = 52; /* WASI ENOSYS */
         return;
     }
-    if (n->fn(a->app, slots, a->mem, a->h->mem_pages * 65536u) != 0) {
+    if (n->fn(a->app, slots, a->mem, wa_aot_memory_bytes(a)) != 0) {
         aot_trap(AOT_TRAP_NATIVE);
     }
 }
@@ -161,7 +161,8 @@ static int check_header(const wa_aot_header_t *h, uint32_t len, wa_error_t *err)
     uint64_t need = (uint64_t)WA_AOT_HEADER_LEN + h->code_len + h->data_len + 4ull * h->nrelocs +
                     12ull * (h->nimports + h->nexports) + h->strings_len;
     if (need > len || (h->code_len | h->data_len | h->got_off | h->env_off) & 3u ||
-        h->env_off + 4u > h->data_len + h->bss_len || h->fuel_off + 4u > h->instance_bytes) {
+        h->env_off + 4u > h->data_len + h->bss_len || h->fuel_off + 4u > h->instance_bytes ||
+        h->mem_size_off + 4u > h->instance_bytes) {
         return wa_error_set(err, WA_ERR_MALFORMED, "AOT blob sizes do not fit its %lu bytes",
                             (unsigned long)len);
     }
@@ -194,15 +195,31 @@ static int relocate(wa_aot_t *a, const uint8_t *blob, wa_error_t *err)
     return WA_OK;
 }
 
-uint32_t wa_aot_ram_bytes(const uint8_t *blob, uint32_t len)
+/* RAM before the linear memory: state, data image and bss, import table, instance. */
+static uint32_t fixed_bytes(const wa_aot_header_t *h)
+{
+    return ((sizeof(wa_aot_t) + 7u) & ~7u) + ((h->data_len + h->bss_len + 7u) & ~7u) +
+           ((4u * h->nimports + 4u + 7u) & ~7u) + ((h->instance_bytes + 7u) & ~7u);
+}
+
+/* The linear memory to reserve with room bytes for it: its size at load, or
+ * for a memory that grows the most pages room and its maximum allow. */
+static uint32_t mem_capacity(const wa_aot_header_t *h, uint32_t room)
+{
+    uint32_t pages = room / 65536u;
+    if (pages > h->mem_max_pages) {
+        pages = h->mem_max_pages;
+    }
+    return pages * 65536u > h->mem_bytes ? pages * 65536u : h->mem_bytes;
+}
+
+uint32_t wa_aot_ram_bytes(const uint8_t *blob, uint32_t len, uint32_t mem_limit)
 {
     const wa_aot_header_t *h = (const wa_aot_header_t *)(const void *)blob;
     if (len < WA_AOT_HEADER_LEN || h->magic != WA_AOT_MAGIC) {
         return 0;
     }
-    return ((sizeof(wa_aot_t) + 7u) & ~7u) + ((h->data_len + h->bss_len + 7u) & ~7u) +
-           ((4u * h->nimports + 4u + 7u) & ~7u) + ((h->instance_bytes + 7u) & ~7u) +
-           h->mem_pages * 65536u + h->alloc_bytes;
+    return fixed_bytes(h) + ((mem_capacity(h, mem_limit) + 7u) & ~7u) + h->alloc_bytes;
 }
 
 static uint8_t *carve(wa_aot_t *a, uint32_t bytes)
@@ -252,7 +269,9 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
     a->data = carve(a, h->data_len + h->bss_len);
     a->natives = (const wa_native_t **)(void *)carve(a, 4u * h->nimports + 4u);
     a->inst = carve(a, h->instance_bytes);
-    a->mem = carve(a, h->mem_pages * 65536u);
+    uint32_t used = fixed_bytes(h) + h->alloc_bytes;
+    uint32_t cap = mem_capacity(h, ram_len > used ? ram_len - used : 0);
+    a->mem = carve(a, cap);
     if (a->data == NULL || a->natives == NULL || a->inst == NULL || a->mem == NULL) {
         wa_error_set(err, WA_ERR_NO_MEMORY, "AOT app needs more than its %lu bytes of RAM",
                      (unsigned long)ram_len);
@@ -267,8 +286,8 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
             return NULL;
         }
     }
-    uint64_t mem = (uint32_t)(uintptr_t)a->mem;
-    if (run(a, (uint32_t)(uintptr_t)(blob + WA_AOT_HEADER_LEN) + h->init_off, &mem, INT64_MAX) !=
+    uint64_t mem[3] = {(uint32_t)(uintptr_t)a->mem, h->mem_bytes, cap / 65536u};
+    if (run(a, (uint32_t)(uintptr_t)(blob + WA_AOT_HEADER_LEN) + h->init_off, mem, INT64_MAX) !=
         0) {
         wa_error_set(err, WA_ERR_LOAD_FAILED, "AOT app failed to instantiate (trap %lu)",
                      (unsigned long)a->trap);
@@ -404,7 +423,11 @@ const uint8_t *wa_aot_find(const uint8_t *wasm, uint32_t len, uint32_t *blob_len
 
 uint32_t wa_aot_memory_bytes(const wa_aot_t *a)
 {
-    return a->h->mem_pages * 65536u;
+    uint32_t n = 0;
+    if (a->h->mem_size_off != 0) {
+        memcpy(&n, a->inst + a->h->mem_size_off, 4);
+    }
+    return n;
 }
 
 #endif /* WA_AOT_SUPPORTED */

@@ -23,7 +23,7 @@
 #endif
 
 #define WA_AOT_MAGIC 0x544F4157u /* "WAOT" */
-#define WA_AOT_ABI 1u            /* the blob <-> firmware calling contract */
+#define WA_AOT_ABI 2u            /* the blob <-> firmware calling contract */
 
 /* header.cpu: the core the code was compiled for, and its float ABI. */
 #define WA_AOT_CPU_M3 3u
@@ -53,13 +53,15 @@ typedef struct wa_aot_header {
     uint32_t nimports;       /* wa_aot_extern_t: name, module, sig */
     uint32_t nexports;       /* wa_aot_extern_t: name, sig, entry (code offset | 1) */
     uint32_t instance_bytes; /* the instance (stack limit, module's globals, tables) */
-    uint32_t mem_pages;      /* linear memory, fixed: 64 KiB pages */
+    uint32_t mem_bytes;      /* linear memory at load (shrunk to __heap_base, or initial pages) */
     uint32_t init_off;       /* code offset | 1 of the instantiating entry */
     uint32_t env_off;        /* RAM offset of the blob's wa_aot_env_t pointer */
     uint32_t strings_len;    /* NUL-terminated strings after the export table */
     uint32_t fuel_off;       /* instance offset of the fuel counter (int32_t) */
     uint32_t alloc_bytes;    /* RAM the instantiating entry takes through env->alloc (tables) */
-    uint32_t reserved[3];    /* 0 */
+    uint32_t mem_max_pages;  /* 0: the memory never grows; else memory.grow's limit (pages) */
+    uint32_t mem_size_off;   /* instance offset of the memory's current size (uint32_t), or 0 */
+    uint32_t reserved;       /* 0 */
 } wa_aot_header_t;
 
 #define WA_AOT_HEADER_LEN 80u
@@ -80,13 +82,18 @@ typedef struct wa_aot_env {
 
 typedef struct wa_aot wa_aot_t;
 
-/* RAM wa_aot_load needs for blob (0 if it is not a blob). */
-uint32_t wa_aot_ram_bytes(const uint8_t *blob, uint32_t len);
+/*
+ * RAM wa_aot_load needs for blob (0 if it is not a blob). A module whose
+ * memory grows gets its capacity reserved: up to its maximum, at most
+ * mem_limit bytes (the app's linear memory budget) in whole pages.
+ */
+uint32_t wa_aot_ram_bytes(const uint8_t *blob, uint32_t len, uint32_t mem_limit);
 
 /*
  * Checks the blob (magic, ABI, CPU, sizes), lays out data, GOT, instance and
  * linear memory in ram (ram_len bytes, 8-aligned, owned by the caller for the
- * instance's life), applies the relocations, binds imports to the native
+ * instance's life; a memory that grows may grow into what is left of it, up
+ * to its maximum), applies the relocations, binds imports to the native
  * table (each needs its grant in grants and its exact signature) and runs
  * the instantiating entry. app is passed to natives (may be NULL for a blob
  * without imports). Returns the instance (inside ram) or NULL with *err set.
@@ -115,7 +122,7 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
  */
 const uint8_t *wa_aot_find(const uint8_t *wasm, uint32_t len, uint32_t *blob_len, const char **why);
 
-/* Bytes of the instance's linear memory. */
+/* Bytes of the instance's linear memory now. */
 uint32_t wa_aot_memory_bytes(const wa_aot_t *a);
 
 #endif /* WA_AOT_H */

@@ -355,7 +355,7 @@ static int load_aot(wa_app_t *app, const uint8_t *wasm, uint32_t len, const uint
     app->module_len = len;
     app->module_borrowed = 1;
 #if WA_AOT_SUPPORTED
-    uint32_t n = wa_aot_ram_bytes(blob, blob_len);
+    uint32_t n = wa_aot_ram_bytes(blob, blob_len, app->memory_limit);
     uint8_t *ram = n ? wa_heap_malloc(n) : NULL; /* charged to the app's heap */
     if (ram == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for the AOT app's %lu bytes of RAM",

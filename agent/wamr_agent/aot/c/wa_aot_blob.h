@@ -20,8 +20,12 @@ typedef struct wa_aot_env {
 
 /* Set by the loader (header.env_off), before any entry runs. */
 extern const wa_aot_env_t *wa_aot_env;
-/* The linear memory the loader allocated (set by the instantiating entry). */
+/* Set by the instantiating entry from the loader's slots: the linear memory
+ * the loader reserved, its size at load (header.mem_bytes) and the pages it
+ * may grow to (the reservation). */
 extern uint8_t *wa_aot_mem;
+extern uint32_t wa_aot_mem_bytes;
+extern uint32_t wa_aot_mem_pages;
 
 /* The instance the loader allocates: this head, then the module's own. */
 typedef struct wa_aot_head {

@@ -9,6 +9,8 @@
 
 const wa_aot_env_t *wa_aot_env;
 uint8_t *wa_aot_mem;
+uint32_t wa_aot_mem_bytes;
+uint32_t wa_aot_mem_pages;
 
 void wasm_rt_trap(wasm_rt_trap_t code)
 {
@@ -39,18 +41,29 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...)
     return key;
 }
 
+/* The memory the loader reserved, zeroed: its size is header.mem_bytes (the
+ * initial pages, or less when shrunk to __heap_base: such a module has no
+ * memory.size or memory.grow); it may grow to the lesser of its maximum and
+ * the reservation, as the interpreter caps it at the app's budget. */
 void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint32_t max_pages)
 {
-    mem->data = wa_aot_mem; /* header.mem_pages == initial_pages, zeroed */
+    mem->data = wa_aot_mem;
     mem->pages = initial_pages;
-    mem->max_pages = max_pages;
-    mem->size = initial_pages * 65536u;
+    mem->max_pages = max_pages < wa_aot_mem_pages ? max_pages : wa_aot_mem_pages;
+    mem->size = wa_aot_mem_bytes;
 }
 
-/* Only modules whose memory cannot grow are compiled: growing by 0 succeeds. */
+/* The old size in pages, or -1 past the maximum: the pages are reserved and
+ * zeroed already. */
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t pages)
 {
-    return pages == 0 ? mem->pages : 0xFFFFFFFFu;
+    uint32_t old = mem->pages;
+    if (old > mem->max_pages || pages > mem->max_pages - old) {
+        return 0xFFFFFFFFu;
+    }
+    mem->pages = old + pages;
+    mem->size = mem->pages * 65536u;
+    return old;
 }
 
 void wasm_rt_free_memory(wasm_rt_memory_t *mem)

@@ -1,18 +1,21 @@
 /*
  * wa_aot_w2c.h - our definitions for wasm2c's output, included (by
- * agent/wamr_agent/aot/transform.py) right after wasm2c's own helper macros
+ * agent/wamr_agent/aot/cgen.py) right after wasm2c's own helper macros
  * and before the module's functions. The module's config header (generated)
  * defines WA_INSTANCE (the instance struct), WA_FUEL (its fuel global's
- * field) and, with a memory, WA_MEM (its field) and WA_MEM_BYTES (the fixed
- * size).
+ * field) and, with a memory, WA_MEM (its field), WA_MEM_BYTES (its size at
+ * load: shrunk to __heap_base when the module allows it) and WA_MEM_GROWS
+ * when the code uses memory.grow.
  *
  * - FUNC_PROLOGUE spends a tick of the fuel global (wasm3 spends one per
  *   call: the same count) and checks the C stack against the instance's
  *   bound; it also caches the memory base in a local.
  * - The metering's tick function is wa_tick, inlined at its call sites.
- * - Loads and stores (rewritten by transform.py to wa_<op>(wa_mb, addr,
- *   offset ...)) check addr + offset + size against the fixed size in 32-bit
- *   arithmetic: offset + size is a constant, so it is one compare.
+ * - Loads and stores (rewritten by cgen.py to wa_<op>(wa_mb, WA_MEM_END,
+ *   addr, offset ...)) check addr + offset + size against the memory's end
+ *   in 32-bit arithmetic: WA_MEM_BYTES, a constant (offset + size is one
+ *   too, so it is one compare), unless the memory grows: then its current
+ *   size. The base never moves: the loader reserves the memory's capacity.
  */
 #ifndef WA_AOT_W2C_H
 #define WA_AOT_W2C_H
@@ -65,13 +68,18 @@ WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
 #define FUNC_EPILOGUE (void)0
 
 #ifdef WA_MEM
-#define WA_IN_BOUNDS(a, off, n)                                                                    \
-    ((u64)(off) + (n) <= WA_MEM_BYTES && (u32)(a) <= (u32)(WA_MEM_BYTES - (off) - (n)))
+#ifdef WA_MEM_GROWS
+#define WA_MEM_END (instance->WA_MEM.size)
+#else
+#define WA_MEM_END WA_MEM_BYTES
+#endif
+#define WA_IN_BOUNDS(end, a, off, n)                                                               \
+    ((u64)(off) + (n) <= (end) && (u32)(a) <= (u32)((end) - (off) - (n)))
 
 #define WA_LOAD(name, t1, t2, t3)                                                                  \
-    WA_ALWAYS t3 wa_##name(const u8 *mb, u32 a, u32 off)                                           \
+    WA_ALWAYS t3 wa_##name(const u8 *mb, u32 end, u32 a, u32 off)                                  \
     {                                                                                              \
-        if (UNLIKELY(!WA_IN_BOUNDS(a, off, sizeof(t1)))) {                                         \
+        if (UNLIKELY(!WA_IN_BOUNDS(end, a, off, sizeof(t1)))) {                                    \
             wasm_rt_trap(WASM_RT_TRAP_OOB);                                                        \
         }                                                                                          \
         t1 r;                                                                                      \
@@ -79,9 +87,9 @@ WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
         return (t3)(t2)r;                                                                          \
     }
 #define WA_STORE(name, t1, t2)                                                                     \
-    WA_ALWAYS void wa_##name(u8 *mb, u32 a, u32 off, t2 v)                                         \
+    WA_ALWAYS void wa_##name(u8 *mb, u32 end, u32 a, u32 off, t2 v)                                \
     {                                                                                              \
-        if (UNLIKELY(!WA_IN_BOUNDS(a, off, sizeof(t1)))) {                                         \
+        if (UNLIKELY(!WA_IN_BOUNDS(end, a, off, sizeof(t1)))) {                                    \
             wasm_rt_trap(WASM_RT_TRAP_OOB);                                                        \
         }                                                                                          \
         t1 w = (t1)v;                                                                              \
