@@ -389,19 +389,22 @@ $(AOT_CASES_C): $(BUILD)/bench/kernels.wasm $(BUILD)/bench/coremark_like.wasm \
 	    kernels=$(BUILD)/bench/kernels.wasm coremark_like=$(BUILD)/bench/coremark_like.wasm $(foreach f,$(AOT_FIXTURES),$(f)=$(BUILD)/bench/wat/$(f).wasm)
 
 # The differential image is built for each mps2 board (AOT_DIFF_BOARDS, or
-# BOARD=...) with the blobs for that board's CPU; every wat fixture is embedded
+# BOARD=...) with the blobs for that board's CPU; every wat fixture and example is embedded
 # (a refused one with aot_len 0): which of them run is wa_aot_diff_main.c's CALLS.
 AOT_DIFF_BOARDS := $(or $(BOARD),mps2-an385 mps2-an386 mps2-an500 mps2-an505)
 AOT_DIFF_WAT    := $(patsubst tests/fixtures/wat/%.wat,%,$(wildcard tests/fixtures/wat/*.wat))
+AOT_DIFF_APPS   := sensor thermostat io_probe kv_probe kv_writer hello_wasi
 
 AOT_DIFF_CASES  := $(foreach c,cortex-m3 cortex-m4 cortex-m7 cortex-m33,$(BUILD)/aotdiff/cases-$(c).c)
 
 # A static pattern: a plain one would also match the generated sources' .d files.
 $(AOT_DIFF_CASES): $(BUILD)/aotdiff/cases-%.c: $(BUILD)/bench/kernels.wasm $(AOT_DIFF_WAT:%=$(BUILD)/bench/wat/%.wasm) \
-                            firmware/tools/aot_cases.py $(AOT_SOURCES)
+                            $(AOT_DIFF_APPS:%=$(EXAMPLES_OUT)/%.wasm) firmware/tools/aot_cases.py $(AOT_SOURCES) \
+                            Makefile
 	@mkdir -p $(@D)
 	$(VENV)/bin/python firmware/tools/aot_cases.py $* $@ kernels=$(BUILD)/bench/kernels.wasm \
-	    $(foreach f,$(AOT_DIFF_WAT),$(f)=$(BUILD)/bench/wat/$(f).wasm)
+	    $(foreach f,$(AOT_DIFF_WAT),$(f)=$(BUILD)/bench/wat/$(f).wasm) \
+	    $(foreach e,$(AOT_DIFF_APPS),$(e)=$(EXAMPLES_OUT)/$(e).wasm)
 
 aot-diff-firmware: $(foreach b,$(AOT_DIFF_BOARDS),$(BUILD)/aotdiff/cases-$(call board_cpu,$(b)).c)
 	$(foreach b,$(AOT_DIFF_BOARDS),$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/aotdiff BOARD=$(b) \

@@ -27,10 +27,10 @@
 #include "wa_runtime.h"
 
 typedef struct call {
-    const char *module; /* case name: a wat fixture's, or kernels */
-    const char *export;
-    const char *types; /* the arguments' types: i I f F (wasm3 letters) */
-    int64_t args[4];   /* their bits: an f32's in the low word, an f64's */
+    const char *module; /* case name: a wat fixture's, an example's, or kernels */
+    const char *export; /* or several, space-separated: called in turn on one app */
+    const char *types;  /* the arguments' types: i I f F (wasm3 letters) */
+    int64_t args[4];    /* their bits: an f32's in the low word, an f64's */
     uint32_t cpu_ticks;
     uint32_t grants;
 } call_t;
@@ -97,13 +97,21 @@ static const call_t CALLS[] = {
     {"unknown_import", "run", "", {0}, 1000, ALL},
     {"wasi_command_tail", "_start", "", {0}, 1000, ALL},
     {"wasi_enosys", "run", "", {0}, 1000, ALL},
+    {"sensor", "setup loop loop loop loop loop", "", {0}, 20000000, ALL},
+    {"thermostat", "setup loop loop loop", "", {0}, 20000000, ALL},
+    {"io_probe", "setup loop", "", {0}, 20000000, ALL},
+    {"kv_probe", "setup loop", "", {0}, 20000000, ALL},
+    {"kv_writer", "setup loop", "", {0}, 20000000, ALL},
+    {"hello_wasi", "_start", "", {0}, 20000000, ALL},
+    {"sensor", "setup loop", "", {0}, 20000000, LOG},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])
 #define MAX_RESULTS 2
 
-/* The natives' view of the world, the same for both engines: logged text
- * goes into a hash, a sensor reads 20.5 + channel, time stands still. */
+/* The natives' view of the world, the same for both engines: logged text and
+ * telemetry go into a hash, a sensor reads 20.5 + channel, time stands still,
+ * no storage, GPIO or I2C. */
 static uint32_t log_hash;
 
 static int host_log(void *ctx, int stream, const char *msg, size_t len)
@@ -123,7 +131,18 @@ static int host_sensor(void *ctx, int32_t channel, float *value)
     return WA_OK;
 }
 
-static const wa_host_ops_t OPS = {.ctx = NULL, .log = host_log, .sensor_read = host_sensor};
+static int host_telemetry(void *ctx, const char *key, size_t key_len, float value)
+{
+    char line[48];
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    int n = snprintf(line, sizeof line, "%.*s=%08lx", (int)(key_len < 32 ? key_len : 32), key,
+                     (unsigned long)bits);
+    return host_log(ctx, 9, line, n > 0 ? (size_t)n : 0u);
+}
+
+static const wa_host_ops_t OPS = {
+    .ctx = NULL, .log = host_log, .sensor_read = host_sensor, .telemetry = host_telemetry};
 
 static const wa_aot_case_t *find_case(const char *name)
 {
@@ -162,7 +181,6 @@ static void run(uint32_t n, const call_t *c, const wa_aot_case_t *k, int aot)
     wa_error_t err = {0};
     wa_value_t args[4], res[MAX_RESULTS];
     uint32_t nargs = (uint32_t)strlen(c->types), nres = 0;
-    uint64_t ticks = 0;
     for (uint32_t i = 0; i < nargs; i++) {
         args[i].type = c->types[i];
         args[i].of.i64 = c->args[i];
@@ -175,18 +193,30 @@ static void run(uint32_t n, const call_t *c, const wa_aot_case_t *k, int aot)
                                           k->aot_len, &err)
                         : wa_app_load(&budget, c->grants, &OPS, k->wasm, k->wasm_len, &err);
     int rc = err.code;
-    if (app != NULL) {
-        rc = wa_app_call(app, c->export, args, nargs, res, MAX_RESULTS, &nres, &err);
+    char ticks[96] = "0";
+    size_t at = 0;
+    /* export: one name, or several separated by spaces, called in turn on the
+     * same app (a reactor's setup and loops) until one fails */
+    for (const char *e = c->export; app != NULL && rc == WA_OK && *e != '\0';) {
+        char name[32];
+        size_t len = strcspn(e, " ");
+        snprintf(name, sizeof name, "%.*s", (int)len, e);
+        e += len + (e[len] == ' ');
+        rc = wa_app_call(app, name, args, nargs, res, MAX_RESULTS, &nres, &err);
         wa_stats_t stats;
         wa_app_stats(app, &stats);
-        ticks = stats.ticks_last_call;
+        at += (size_t)snprintf(ticks + at, sizeof ticks - at, "%s%lu", at ? "+" : "",
+                               (unsigned long)stats.ticks_last_call);
+        at = at < sizeof ticks ? at : sizeof ticks - 1;
+    }
+    if (app != NULL) {
         wa_app_free(app);
     }
     char results[64];
     format_results(results, sizeof results, res, rc == WA_OK ? nres : 0);
     wa_console_printf(
-        "aotdiff call=%lu case=%s engine=%s rc=%d result=%s ticks=%lu out=%08lx msg=%s\n",
-        (unsigned long)n, c->module, aot ? "aot" : "wasm", rc, results, (unsigned long)ticks,
+        "aotdiff call=%lu case=%s engine=%s rc=%d result=%s ticks=%s out=%08lx msg=%s\n",
+        (unsigned long)n, c->module, aot ? "aot" : "wasm", rc, results, ticks,
         (unsigned long)log_hash, rc == WA_OK ? "-" : err.message);
 }
 

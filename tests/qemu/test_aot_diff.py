@@ -2,7 +2,7 @@
 the aotdiff image (firmware/bench/wa_aot_diff_main.c), built per board with
 the blobs for its CPU, runs each call of its CALLS table under wasm3 (metered)
 and as AOT code (the runtime's AOT path) with the same CPU budget and grants:
-the benchmark kernels and the wat fixtures (results, traps, load refusals,
+the benchmark kernels, the wat fixtures and the examples (results, traps, load refusals,
 natives). Results, codes, messages, what the natives logged and ticks must
 agree, except the differences listed below with the form they must take.
 
@@ -27,12 +27,15 @@ from wamr_agent.agent_err import AgentErr
 from wamr_agent.aot import AotError, compile_module
 from wamr_agent.emulator import EmulatedBoard
 
+# The examples (build/examples, `make examples`): each runs its setup and loops
+# (or _start) in the differential; the Makefile's AOT_DIFF_APPS embeds them.
+EXAMPLES = ["sensor", "thermostat", "io_probe", "kv_probe", "kv_writer", "hello_wasi"]
 BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505"]  # M3, M4, M7, M33
 MAIN = ROOT / "firmware" / "bench" / "wa_aot_diff_main.c"
 LINE = re.compile(r"aotdiff call=(\d+) case=(\S+) engine=(wasm|aot) rc=(-?\d+) result=(\S+) "
-                  r"ticks=(\d+) out=([0-9a-f]{8}) msg=(.*)")
+                  r"ticks=(\S+) out=([0-9a-f]{8}) msg=(.*)")
 REFUSED = re.compile(r"aotdiff call=(\d+) case=(\S+) engine=aot refused")
-CALL = re.compile(r'^\s*\{"(\w+)", "(\w+)", "(\w*)", \{([^}]*)\}, (\w+), ([\w |]+)\},$', re.M)
+CALL = re.compile(r'^\s*\{"(\w+)", "([\w ]+)", "(\w*)", \{([^}]*)\}, (\w+), ([\w |]+)\},$', re.M)
 
 # Fixtures not in the differential, each with its reason and, for a module the
 # AOT compiler refuses, the refusal it must give: when the compiler learns it
@@ -73,7 +76,7 @@ class Result:
     case: str
     rc: int
     result: str
-    ticks: int
+    ticks: str  # each call's, "+"-separated
     out: str
     msg: str
 
@@ -142,7 +145,7 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         m = LINE.fullmatch(line.strip())
         if m:
             result.calls.setdefault(int(m[1]), {})[m[3]] = Result(
-                m[2], int(m[4]), m[5], int(m[6]), m[7], m[8])
+                m[2], int(m[4]), m[5], m[6], m[7], m[8])
         m = REFUSED.fullmatch(line.strip())
         if m:
             result.refused[int(m[1])] = m[2]
@@ -183,8 +186,12 @@ def test_the_calls_cover_results_traps_refusals_and_natives(run: Run) -> None:
     assert len({r.out for r in aot}) >= 3  # natives logged different things
 
 
-def test_every_wat_fixture_is_in_the_differential_or_excluded() -> None:
+def test_every_wat_fixture_and_example_is_in_the_differential_or_excluded(
+        example: Callable[[str], Path]) -> None:
+    assert {p.stem for p in example("sensor").parent.glob("*.wasm")} == set(EXAMPLES)
     called = {case for case, _ in calls_table()} - {"kernels"}
+    assert set(EXAMPLES) <= called, "an example is not called in the differential"
+    called -= set(EXAMPLES)
     fixtures = wat_fixtures()
     assert called <= fixtures, "CALLS names a case that is no wat fixture"
     assert not called & set(EXCLUDED), "a fixture is both called and excluded"
