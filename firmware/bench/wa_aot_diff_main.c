@@ -84,6 +84,7 @@ static const call_t CALLS[] = {
     {"indirect_calls", "call", "ii", {5, 5}, 1000, 0},
     {"infinite_loop", "run", "", {0}, 30000, 0},
     {"loop_forever", "loop", "", {0}, 30000, 0},
+    {"no_exports", "run", "", {0}, 1000, 0},
     {"proc_exit", "run", "", {0}, 1000, ALL},
     {"recursion_loop", "loop", "", {0}, 20000000, 0},
     {"shrink_memory", "peek", "i", {4090}, 1000, LOG},

@@ -54,9 +54,6 @@ EXCLUDED: dict[str, tuple[str, str]] = {
     "no_code": ("no functions at all, nothing to call; the compiler refuses it (no fuel "
                 "global in the metered module) where the interpreter loads it",
                 "no fuel global"),
-    "no_exports": ("nothing exported, nothing to call; the compiler refuses it (the linked "
-                   "blob lacks wa_aot_env) where the interpreter loads it",
-                   "no symbol wa_aot_env"),
 }
 
 
