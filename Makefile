@@ -285,7 +285,8 @@ FW_LDFLAGS := $(FW_OPT) -fipa-pta -ffunction-sections -fdata-sections -flto=auto
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
 fw_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
 fw_size_opt = $(if $(filter bench/%,$(1)),,$(FW_SIZE_OPT))
-fw_cpu = $(FW_CPU_$(shell sed -n 's/^cpu *= *"\([^"]*\)".*/\1/p' boards/$(1).toml | head -n1))
+board_cpu = $(shell sed -n 's/^cpu *= *"\([^"]*\)".*/\1/p' boards/$(1).toml | head -n1)
+fw_cpu = $(FW_CPU_$(call board_cpu,$(1)))
 
 .PHONY: firmware firmware-elfs
 
@@ -390,13 +391,11 @@ endef
 $(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
 #@SIM-END
 
-# AOT (docs/aot.md): the kernels and the trap fixtures with their blobs for the
-# board's CPU (firmware/tools/aot_cases.py), for the bench's AOT column and the
+# AOT (docs/aot.md): the kernels and the CoreMark-like module with their blobs
+# for the M4 (firmware/tools/aot_cases.py), for the bench's AOT column; the
 # differential test image build/aotdiff/<board>/firmware.elf
-# (tests/qemu/test_aot_diff.py).
+# (tests/qemu/test_aot_diff.py) has its own cases, below.
 AOT_CASES_C  := $(BUILD)/bench/aot_cases.c
-AOT_FIXTURES := trap_oob trap_div_zero trap_unreachable spin busy_calls recursion imports_sensor \
-                aot_float aot_indirect shrink_memory grow_memory aot_grow aot_sqrt
 AOT_SOURCES  := $(wildcard agent/wamr_agent/aot/*.py agent/wamr_agent/aot/c/*)
 # Examples in the cases too, for the bench's load times (firmware/bench/wa_bench_load.c).
 AOT_EXAMPLES := sensor hello_wasi
@@ -406,17 +405,36 @@ $(BUILD)/bench/wat/%.wasm: tests/fixtures/wat/%.wat | $(BUILD)/.stamp-apt
 	wat2wasm $< -o $@
 
 $(AOT_CASES_C): $(BUILD)/bench/kernels.wasm $(BUILD)/bench/coremark_like.wasm \
-                $(AOT_FIXTURES:%=$(BUILD)/bench/wat/%.wasm) firmware/tools/aot_cases.py $(AOT_SOURCES) \
-                $(AOT_EXAMPLES:%=$(EXAMPLES_OUT)/%.wasm)
+                firmware/tools/aot_cases.py $(AOT_SOURCES) $(AOT_EXAMPLES:%=$(EXAMPLES_OUT)/%.wasm)
 	$(VENV)/bin/python firmware/tools/aot_cases.py cortex-m4 $@ \
-	    kernels=$(BUILD)/bench/kernels.wasm coremark_like=$(BUILD)/bench/coremark_like.wasm $(foreach f,$(AOT_FIXTURES),$(f)=$(BUILD)/bench/wat/$(f).wasm) \
+	    kernels=$(BUILD)/bench/kernels.wasm coremark_like=$(BUILD)/bench/coremark_like.wasm \
 	    $(foreach e,$(AOT_EXAMPLES),$(e)=$(EXAMPLES_OUT)/$(e).wasm)
 
-aot-diff-firmware: $(AOT_CASES_C)
-	$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/aotdiff BOARD=mps2-an386 \
+# The differential image is built for each mps2 board (AOT_DIFF_BOARDS, or
+# BOARD=...) with the blobs for that board's CPU; every wat fixture and example is embedded
+# (a refused one with aot_len 0): which of them run is wa_aot_diff_main.c's CALLS.
+AOT_DIFF_BOARDS := $(or $(BOARD),mps2-an385 mps2-an386 mps2-an500 mps2-an505)
+AOT_DIFF_WAT    := $(patsubst tests/fixtures/wat/%.wat,%,$(wildcard tests/fixtures/wat/*.wat))
+AOT_DIFF_APPS   := sensor thermostat io_probe kv_probe kv_writer hello_wasi
+
+AOT_DIFF_CASES  := $(foreach c,cortex-m3 cortex-m4 cortex-m7 cortex-m33,$(BUILD)/aotdiff/cases-$(c).c)
+
+# A static pattern: a plain one would also match the generated sources' .d files.
+$(AOT_DIFF_CASES): $(BUILD)/aotdiff/cases-%.c: $(BUILD)/bench/kernels.wasm \
+                            $(BUILD)/bench/coremark_like.wasm $(AOT_DIFF_WAT:%=$(BUILD)/bench/wat/%.wasm) \
+                            $(AOT_DIFF_APPS:%=$(EXAMPLES_OUT)/%.wasm) firmware/tools/aot_cases.py $(AOT_SOURCES) \
+                            Makefile
+	@mkdir -p $(@D)
+	$(VENV)/bin/python firmware/tools/aot_cases.py $* $@ kernels=$(BUILD)/bench/kernels.wasm \
+	    coremark_like=$(BUILD)/bench/coremark_like.wasm \
+	    $(foreach f,$(AOT_DIFF_WAT),$(f)=$(BUILD)/bench/wat/$(f).wasm) \
+	    $(foreach e,$(AOT_DIFF_APPS),$(e)=$(EXAMPLES_OUT)/$(e).wasm)
+
+aot-diff-firmware: $(foreach b,$(AOT_DIFF_BOARDS),$(BUILD)/aotdiff/cases-$(call board_cpu,$(b)).c)
+	$(foreach b,$(AOT_DIFF_BOARDS),$(MAKE) firmware FIRMWARE_OUT=$(BUILD)/aotdiff BOARD=$(b) \
 	    FW_EXTRA_CFLAGS=-Ifirmware/bench \
 	    FIRMWARE_AGENT_SOURCES="firmware/bench/wa_aot_diff_main.c firmware/core/agent/wa_console.c \
-	    firmware/core/agent/wa_log.c $(AOT_CASES_C)"
+	    firmware/core/agent/wa_log.c $(BUILD)/aotdiff/cases-$(call board_cpu,$(b)).c" &&) true
 
 # The benchmark kernels on the device (firmware/bench/wa_bench_main.c) in place of
 # the agent: native and wasm, with kernels.wasm embedded as a C array, and the

@@ -1,14 +1,20 @@
 /*
  * wa_aot_diff_main.c - the AOT differential test image: each call below runs
- * under the interpreter (the module metered, the board's budget with the
- * call's cpu_ticks) and as AOT code (wa_aot.c, the same budget), and prints
- * one line per engine:
- *   aotdiff call=N case=NAME engine=wasm|aot rc=.. result=.. ticks=.. msg=...
- * then "aotdiff done calls=N". tests/qemu/test_aot_diff.py compares the
- * lines. Linked in place of the agent into build/aotdiff/<board>/firmware.elf
- * (`make aot-diff-firmware`); the modules and blobs come from
- * firmware/tools/aot_cases.py.
+ * under the interpreter (wa_app_load: the module metered) and as AOT code
+ * (wa_app_load_aot: the runtime's own AOT path, fit and import checks
+ * included), both with the board's budget and the call's cpu_ticks and
+ * grants, and prints one line per engine:
+ *   aotdiff call=N case=NAME engine=wasm|aot rc=.. result=.. ticks=.. out=.. msg=...
+ * (result: the results, comma-separated: an i32 in decimal, i64/f32/f64 as
+ * their bits in hex, "-" for none; out: a hash of what the natives logged),
+ * ("engine=aot refused" for a module the compiler refused for the board's
+ * CPU), then "aotdiff done calls=N". tests/qemu/test_aot_diff.py compares
+ * the lines.
+ * Linked in place of the agent into build/aotdiff/<board>/firmware.elf
+ * (`make aot-diff-firmware`), with every wat fixture and its AOT blob for the
+ * board's CPU from firmware/tools/aot_cases.py (aot_len 0: refused).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,57 +26,138 @@
 #include "wa_port.h"
 #include "wa_runtime.h"
 
-#define AOT_STACK_BYTES 4096u
-
 typedef struct call {
-    const char *module; /* case name */
-    const char *export;
-    int nargs;
-    int32_t arg;
+    const char *module; /* case name: a wat fixture's, an example's, or kernels */
+    const char *export; /* or several, space-separated: called in turn on one app */
+    const char *types;  /* the arguments' types: i I f F (wasm3 letters) */
+    int64_t args[4];    /* their bits: an f32's in the low word, an f64's */
     uint32_t cpu_ticks;
-    uint32_t grants; /* non-zero: natives get an app loaded with these */
+    uint32_t grants;
 } call_t;
 
+#define LOG WA_CAP_LOG
+#define ALL WA_CAP_ALL
+#define F32(bits) ((int64_t)(bits))
+
+/* One line a call; tests/qemu/test_aot_diff.py reads the case names from here
+ * (a wat fixture is either named here or excluded there, with its reason). */
 static const call_t CALLS[] = {
-    {"kernels", "bench_crc32", 1, 3, 20000000, 0},
-    {"kernels", "bench_matmul", 1, 2, 20000000, 0},
-    {"kernels", "bench_filter", 1, 2, 20000000, 0},
-    {"kernels", "bench_noop", 1, 7, 20000000, 0},
-    {"kernels", "bench_crc32", 1, 3, 5000, 0},
-    {"trap_oob", "run", 0, 0, 1000, 0},
-    {"trap_div_zero", "run", 1, 0, 1000, 0},
-    {"trap_div_zero", "run", 1, 5, 1000, 0},
-    {"trap_unreachable", "run", 0, 0, 1000, 0},
-    {"spin", "spin", 1, 1000, 20000000, 0},
-    {"spin", "spin", 1, 100000, 50000, 0},
-    {"busy_calls", "run", 0, 0, 10000, 0},
-    {"recursion", "run", 0, 0, 20000000, 0},
-    {"imports_sensor", "run", 0, 0, 1000, WA_CAP_SENSOR | WA_CAP_LOG},
-    {"imports_sensor", "run", 0, 0, 1000, WA_CAP_LOG},
-    {"aot_float", "conv", 1, 0x40490fdb, 1000, 0},
-    {"aot_float", "conv", 1, 0x7fc00000, 1000, 0},
-    {"aot_float", "conv", 1, 0x4f800000, 1000, 0},
-    {"aot_float", "mix", 1, 100, 20000000, 0},
-    {"aot_indirect", "pick", 1, 0, 1000, 0},
-    {"aot_indirect", "pick", 1, 1, 1000, 0},
-    {"aot_indirect", "pick", 1, 2, 1000, 0},
-    {"aot_indirect", "sum", 1, 1000, 20000000, 0},
-    {"aot_indirect", "sum", 1, 100000, 50000, 0},
-    {"coremark_like", "bench_coremark_like", 1, 1, 20000000, 0},
-    {"shrink_memory", "peek", 1, 4090, 1000, WA_CAP_LOG},
-    {"shrink_memory", "peek", 1, 4109, 1000, WA_CAP_LOG},
-    {"grow_memory", "grow", 1, 2, 1000, 0},
-    {"grow_memory", "size", 0, 0, 1000, 0},
-    {"aot_grow", "run", 1, 1, 1000, 0},
-    {"aot_grow", "run", 1, 0, 1000, 0},
-    {"aot_grow", "run", 1, 2, 1000, 0},
-    {"aot_sqrt", "run", 1, 2, 1000, 0},
-    {"aot_sqrt", "run", 1, 0x7fffffff, 1000, 0},
+    {"kernels", "bench_crc32", "i", {3}, 20000000, 0},
+    {"kernels", "bench_matmul", "i", {2}, 20000000, 0},
+    {"kernels", "bench_filter", "i", {2}, 20000000, 0},
+    {"kernels", "bench_noop", "i", {7}, 20000000, 0},
+    {"kernels", "bench_crc32", "i", {3}, 5000, 0},
+    {"trap_oob", "run", "", {0}, 1000, 0},
+    {"trap_div_zero", "run", "i", {0}, 1000, 0},
+    {"trap_div_zero", "run", "i", {5}, 1000, 0},
+    {"trap_unreachable", "run", "", {0}, 1000, 0},
+    {"spin", "spin", "i", {1000}, 20000000, 0},
+    {"spin", "spin", "i", {100000}, 50000, 0},
+    {"busy_calls", "run", "", {0}, 10000, 0},
+    {"recursion", "run", "", {0}, 20000000, 0},
+    {"imports_sensor", "run", "", {0}, 1000, WA_CAP_SENSOR | LOG},
+    {"imports_sensor", "run", "", {0}, 1000, LOG},
+    {"aot_float", "conv", "i", {0x40490fdb}, 1000, 0},
+    {"aot_float", "conv", "i", {0x7fc00000}, 1000, 0},
+    {"aot_float", "conv", "i", {0x4f800000}, 1000, 0},
+    {"aot_float", "mix", "i", {100}, 20000000, 0},
+    {"add", "add", "ii", {2, 3}, 1000, 0},
+    {"add", "add", "ii", {-1, INT32_MIN}, 1000, 0},
+    {"add", "addf", "FF", {0x3ff8000000000000, 0x4002000000000000}, 1000, 0},
+    {"add", "noop", "", {0}, 1000, 0},
+    {"add", "add", "i", {2}, 1000, 0},
+    {"add", "missing", "", {0}, 1000, 0},
+    {"bad_import_sig", "run", "", {0}, 1000, ALL},
+    {"big_memory", "run", "", {0}, 1000, 0},
+    {"compile_fails_in_else", "loop", "", {0}, 1000, 0},
+    {"device_io", "gpio_config", "ii", {0, 1}, 1000, ALL},
+    {"device_io", "gpio_read", "i", {8}, 1000, ALL},
+    {"device_io", "gpio_read_out_of_bounds", "", {0}, 1000, ALL},
+    {"device_io", "i2c_read", "iiii", {0, 0x48, 0, 2}, 1000, ALL},
+    {"device_io", "i2c_out_of_bounds", "", {0}, 1000, ALL},
+    {"device_io", "gpio_read", "i", {8}, 1000, LOG},
+    {"indirect_calls", "call", "ii", {0, 5}, 1000, 0},
+    {"indirect_calls", "call", "ii", {1, 5}, 1000, 0},
+    {"indirect_calls", "call", "ii", {2, 5}, 1000, 0},
+    {"indirect_calls", "call", "ii", {3, 5}, 1000, 0},
+    {"indirect_calls", "call", "ii", {4, 5}, 1000, 0},
+    {"indirect_calls", "call", "ii", {5, 5}, 1000, 0},
+    {"infinite_loop", "run", "", {0}, 30000, 0},
+    {"loop_forever", "loop", "", {0}, 30000, 0},
+    {"no_exports", "run", "", {0}, 1000, 0},
+    {"proc_exit", "run", "", {0}, 1000, ALL},
+    {"recursion_loop", "loop", "", {0}, 20000000, 0},
+    {"shrink_memory", "peek", "i", {4090}, 1000, LOG},
+    {"shrink_memory", "peek", "i", {4109}, 1000, LOG},
+    {"shrink_memory", "peek", "i", {8192}, 1000, LOG},
+    {"shrink_memory", "log", "ii", {4090, 10}, 1000, LOG},
+    {"shrink_memory", "log", "ii", {4100, 100}, 1000, LOG},
+    {"tamper_app", "loop", "", {0}, 1000, 0},
+    {"trap_after_trial", "loop", "", {0}, 1000, 0},
+    {"trap_in_loop", "loop", "", {0}, 1000, 0},
+    {"unknown_import", "run", "", {0}, 1000, ALL},
+    {"wasi_command_tail", "_start", "", {0}, 1000, ALL},
+    {"wasi_enosys", "run", "", {0}, 1000, ALL},
+    {"sensor", "setup loop loop loop loop loop", "", {0}, 20000000, ALL},
+    {"thermostat", "setup loop loop loop", "", {0}, 20000000, ALL},
+    {"io_probe", "setup loop", "", {0}, 20000000, ALL},
+    {"kv_probe", "setup loop", "", {0}, 20000000, ALL},
+    {"kv_writer", "setup loop", "", {0}, 20000000, ALL},
+    {"hello_wasi", "_start", "", {0}, 20000000, ALL},
+    {"sensor", "setup loop", "", {0}, 20000000, LOG},
+    {"aot_indirect", "pick", "i", {0}, 1000, 0},
+    {"aot_indirect", "pick", "i", {1}, 1000, 0},
+    {"aot_indirect", "pick", "i", {2}, 1000, 0},
+    {"aot_indirect", "sum", "i", {1000}, 20000000, 0},
+    {"aot_indirect", "sum", "i", {100000}, 50000, 0},
+    {"coremark_like", "bench_coremark_like", "i", {1}, 20000000, 0},
+    {"meter_loops", "nested", "i", {3}, 1000, 0},
+    {"grow_memory", "grow", "i", {2}, 1000, 0},
+    {"grow_memory", "size", "", {0}, 1000, 0},
+    {"aot_grow", "run", "i", {1}, 1000, 0},
+    {"aot_grow", "run", "i", {0}, 1000, 0},
+    {"aot_grow", "run", "i", {2}, 1000, 0},
+    {"aot_sqrt", "run", "i", {2}, 1000, 0},
+    {"aot_sqrt", "run", "i", {0x7fffffff}, 1000, 0},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])
+#define MAX_RESULTS 2
 
-static const wa_host_ops_t NO_OPS = {.ctx = NULL};
+/* The natives' view of the world, the same for both engines: logged text and
+ * telemetry go into a hash, a sensor reads 20.5 + channel, time stands still,
+ * no storage, GPIO or I2C. */
+static uint32_t log_hash;
+
+static int host_log(void *ctx, int stream, const char *msg, size_t len)
+{
+    (void)ctx;
+    log_hash = (log_hash ^ (uint32_t)stream) * 16777619u;
+    for (size_t i = 0; i < len; i++) {
+        log_hash = (log_hash ^ (uint8_t)msg[i]) * 16777619u;
+    }
+    return WA_OK;
+}
+
+static int host_sensor(void *ctx, int32_t channel, float *value)
+{
+    (void)ctx;
+    *value = 20.5f + (float)channel;
+    return WA_OK;
+}
+
+static int host_telemetry(void *ctx, const char *key, size_t key_len, float value)
+{
+    char line[48];
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    int n = snprintf(line, sizeof line, "%.*s=%08lx", (int)(key_len < 32 ? key_len : 32), key,
+                     (unsigned long)bits);
+    return host_log(ctx, 9, line, n > 0 ? (size_t)n : 0u);
+}
+
+static const wa_host_ops_t OPS = {
+    .ctx = NULL, .log = host_log, .sensor_read = host_sensor, .telemetry = host_telemetry};
 
 static const wa_aot_case_t *find_case(const char *name)
 {
@@ -82,62 +169,70 @@ static const wa_aot_case_t *find_case(const char *name)
     return NULL;
 }
 
-static void report(uint32_t n, const call_t *c, const char *engine, int rc, const wa_value_t *res,
-                   uint32_t nres, uint64_t ticks, const char *msg)
+static void format_results(char *out, size_t cap, const wa_value_t *res, uint32_t nres)
 {
-    wa_console_printf("aotdiff call=%lu case=%s engine=%s rc=%d result=%ld ticks=%lu msg=%s\n",
-                      (unsigned long)n, c->module, engine, rc, nres == 1 ? (long)res->of.i32 : -1L,
-                      (unsigned long)ticks, rc == WA_OK ? "-" : msg);
+    size_t at = 0;
+    out[0] = '-';
+    out[1] = '\0';
+    for (uint32_t i = 0; i < nres && at + 24 < cap; i++) {
+        const char *sep = i ? "," : "";
+        uint64_t bits = (uint64_t)res[i].of.i64;
+        if (res[i].type == 'i') {
+            at += (size_t)snprintf(out + at, cap - at, "%s%ld", sep, (long)res[i].of.i32);
+        } else if (res[i].type == 'f') {
+            at += (size_t)snprintf(out + at, cap - at, "%sf:%08lx", sep,
+                                   (unsigned long)(uint32_t)bits);
+        } else {
+            at += (size_t)snprintf(out + at, cap - at, "%s%c:%08lx%08lx", sep, res[i].type,
+                                   (unsigned long)(bits >> 32), (unsigned long)(uint32_t)bits);
+        }
+    }
 }
 
-static void run_wasm(uint32_t n, const call_t *c, const wa_aot_case_t *k)
+static void run(uint32_t n, const call_t *c, const wa_aot_case_t *k, int aot)
 {
     wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
                           WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES, c->cpu_ticks};
-    wa_error_t err;
-    wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
-    uint32_t nres = 0;
-    wa_app_t *app = wa_app_load(&budget, c->grants, &NO_OPS, k->wasm, k->wasm_len, &err);
-    if (app == NULL) {
-        report(n, c, "wasm", err.code, &res, 0, 0, err.message);
-        return;
-    }
-    int rc = wa_app_call(app, c->export, &arg, (uint32_t)c->nargs, &res, 1, &nres, &err);
-    wa_stats_t stats;
-    wa_app_stats(app, &stats);
-    report(n, c, "wasm", rc, &res, nres, stats.ticks_last_call, err.message);
-    wa_app_free(app);
-}
-
-/* The app the natives of an AOT call get: the module loaded by the runtime
- * (its interpreter state unused), or NULL for a call without grants. */
-static wa_app_t *natives_app(const call_t *c, const wa_aot_case_t *k)
-{
-    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, 0, WA_BOARD_BUDGET_STACK_BYTES,
-                          WA_BOARD_BUDGET_HEAP_BYTES, 0};
-    wa_error_t err;
-    budget.linear_memory_bytes = WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES;
-    return c->grants ? wa_app_load(&budget, WA_CAP_ALL, &NO_OPS, k->wasm, k->wasm_len, &err) : NULL;
-}
-
-static void run_aot(uint32_t n, const call_t *c, const wa_aot_case_t *k)
-{
     wa_error_t err = {0};
-    wa_app_t *app = natives_app(c, k);
-    wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
-    uint32_t nres = 0;
-    uint64_t ticks = 0;
-    uint32_t ram_len = wa_aot_ram_bytes(k->aot, k->aot_len, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES);
-    uint8_t *ram = malloc(ram_len);
-    wa_aot_t *a = ram ? wa_aot_load(k->aot, k->aot_len, ram, ram_len, app, c->grants, &err) : NULL;
-    int rc = a == NULL ? (ram ? err.code : WA_ERR_NO_MEMORY)
-                       : wa_aot_call(a, c->export, &arg, (uint32_t)c->nargs, &res, &nres,
-                                     c->cpu_ticks, AOT_STACK_BYTES, &ticks, &err);
-    report(n, c, "aot", rc, &res, nres, ticks, err.message);
-    free(ram);
+    wa_value_t args[4], res[MAX_RESULTS];
+    uint32_t nargs = (uint32_t)strlen(c->types), nres = 0;
+    for (uint32_t i = 0; i < nargs; i++) {
+        args[i].type = c->types[i];
+        args[i].of.i64 = c->args[i];
+        if (c->types[i] == 'i' || c->types[i] == 'f') {
+            args[i].of.i32 = (int32_t)c->args[i];
+        }
+    }
+    log_hash = 2166136261u;
+    wa_app_t *app = aot ? wa_app_load_aot(&budget, c->grants, &OPS, k->wasm, k->wasm_len, k->aot,
+                                          k->aot_len, &err)
+                        : wa_app_load(&budget, c->grants, &OPS, k->wasm, k->wasm_len, &err);
+    int rc = err.code;
+    char ticks[96] = "0";
+    size_t at = 0;
+    /* export: one name, or several separated by spaces, called in turn on the
+     * same app (a reactor's setup and loops) until one fails */
+    for (const char *e = c->export; app != NULL && rc == WA_OK && *e != '\0';) {
+        char name[32];
+        size_t len = strcspn(e, " ");
+        snprintf(name, sizeof name, "%.*s", (int)len, e);
+        e += len + (e[len] == ' ');
+        rc = wa_app_call(app, name, args, nargs, res, MAX_RESULTS, &nres, &err);
+        wa_stats_t stats;
+        wa_app_stats(app, &stats);
+        at += (size_t)snprintf(ticks + at, sizeof ticks - at, "%s%lu", at ? "+" : "",
+                               (unsigned long)stats.ticks_last_call);
+        at = at < sizeof ticks ? at : sizeof ticks - 1;
+    }
     if (app != NULL) {
         wa_app_free(app);
     }
+    char results[64];
+    format_results(results, sizeof results, res, rc == WA_OK ? nres : 0);
+    wa_console_printf(
+        "aotdiff call=%lu case=%s engine=%s rc=%d result=%s ticks=%s out=%08lx msg=%s\n",
+        (unsigned long)n, c->module, aot ? "aot" : "wasm", rc, results, ticks,
+        (unsigned long)log_hash, rc == WA_OK ? "-" : err.message);
 }
 
 void wa_agent_main(void)
@@ -146,13 +241,18 @@ void wa_agent_main(void)
     wa_console_printf("wamr-agent firmware aotdiff board=%s\n", WA_BOARD_NAME);
     for (uint32_t n = 0; n < NCALLS; n++) {
         const wa_aot_case_t *k = find_case(CALLS[n].module);
-        if (k == NULL || k->aot_len == 0) {
-            wa_console_printf("aotdiff error: no blob for %s\n", CALLS[n].module);
+        if (k == NULL) {
+            wa_console_printf("aotdiff error: no case %s\n", CALLS[n].module);
             failures++;
             continue;
         }
-        run_wasm(n, &CALLS[n], k);
-        run_aot(n, &CALLS[n], k);
+        run(n, &CALLS[n], k, 0);
+        if (k->aot_len == 0) { /* the compiler refused it for this CPU */
+            wa_console_printf("aotdiff call=%lu case=%s engine=aot refused\n", (unsigned long)n,
+                              CALLS[n].module);
+            continue;
+        }
+        run(n, &CALLS[n], k, 1);
     }
     wa_console_printf("aotdiff done calls=%lu\n", (unsigned long)NCALLS);
     wa_port_exit(failures);

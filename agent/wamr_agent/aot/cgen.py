@@ -182,7 +182,8 @@ def devirtualize(tail: str) -> str:
     """call_indirect through a table that never changes (_fixed_tables) made
     a switch over its slots of the call's type, with direct calls (which gcc
     may inline; each callee still spends its call's tick): any other index
-    traps as wasm2c's CALL_INDIRECT does (out of range, null, wrong type)."""
+    takes the checked CALL_INDIRECT (wa_aot_w2c.h), which traps as the
+    interpreter does (past the end, null, another type)."""
     tables = _fixed_tables(tail)
     types = {int(i): (int(p) + int(r), f"{p}, {r}{rest}")
              for i, p, r, rest in _FUNC_TYPE.findall(tail)}
@@ -203,7 +204,9 @@ def devirtualize(tail: str) -> str:
         arms = "".join(f" case {i}u: {value}{f}(instance{args}); break;" for i, f in cases)
         result = "(void)0;" if ret == "void" else "wa_r;"
         decl = "" if ret == "void" else f"{ret} wa_r; "
-        return (f"({{ {decl}switch ({index}) {{{arms} default: TRAP(CALL_INDIRECT);"
+        # any other index: the checked indirect call, which traps as the
+        # interpreter does (another type, a null element, past the last one)
+        return (f"({{ {decl}switch ({index}) {{{arms} default: {value}{m.group(0)}; break;"
                 f" }} {result} }})")
 
     return _CALL_INDIRECT.sub(call, tail)

@@ -297,28 +297,26 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
 }
 
 /* The interpreter's text of each trap (wasm3's strings, in the firmware
- * anyway), in the order of wa_aot_trap (index code - 1). */
-static const char *trap_text(uint32_t code)
-{
-    static const M3Result *const texts[8] = {
-        &m3Err_trapOutOfBoundsMemoryAccess,
-        &m3Err_trapIntegerOverflow,
-        &m3Err_trapDivisionByZero,
-        &m3Err_trapIntegerConversion,
-        &m3Err_trapUnreachable,
-        &m3Err_trapIndirectCallTypeMismatch,
-        &m3Err_trapAbort,
-        &m3Err_trapStackOverflow,
-    };
-    return code - 1u < 8u ? *texts[code - 1u] : m3Err_trapAbort;
-}
-
-/* agent_err of a trap, in the order of wa_aot_trap (index code - 1). */
-static const uint8_t TRAP_CODES[8] = {
+ * anyway) and its agent_err, in the order of wa_aot_trap (index code - 1). */
+static const M3Result *const TRAP_TEXTS[10] = {
+    &m3Err_trapOutOfBoundsMemoryAccess,
+    &m3Err_trapIntegerOverflow,
+    &m3Err_trapDivisionByZero,
+    &m3Err_trapIntegerConversion,
+    &m3Err_trapUnreachable,
+    &m3Err_trapIndirectCallTypeMismatch,
+    &m3Err_trapAbort,
+    &m3Err_trapStackOverflow,
+    &m3Err_trapTableIndexOutOfRange, /* "undefined element" */
+    &m3Err_trapTableElementIsNull,
+};
+static const uint8_t TRAP_CODES[10] = {
     WA_ERR_TRAP_OUT_OF_BOUNDS, WA_ERR_TRAP_INT_OVERFLOW,   WA_ERR_TRAP_DIV_BY_ZERO,
     WA_ERR_TRAP_CONVERSION,    WA_ERR_TRAP_UNREACHABLE,    WA_ERR_TRAP_INDIRECT_CALL,
-    WA_ERR_TRAP_OTHER,         WA_ERR_TRAP_STACK_OVERFLOW,
+    WA_ERR_TRAP_OTHER,         WA_ERR_TRAP_STACK_OVERFLOW, WA_ERR_TRAP_INDIRECT_CALL,
+    WA_ERR_TRAP_INDIRECT_CALL,
 };
+#define TRAP_ABORT 6u /* the index of an unknown code's text and agent_err */
 
 static int trap_error(const wa_aot_t *a, const char *name, int64_t fuel, wa_error_t *err)
 {
@@ -336,8 +334,8 @@ static int trap_error(const wa_aot_t *a, const char *name, int64_t fuel, wa_erro
     if (a->trap == AOT_TRAP_NATIVE && a->app != NULL) {
         return wa_error_set(err, a->app->native_error, "%s: %s", name, a->app->native_message);
     }
-    int code = a->trap - 1u < 8u ? TRAP_CODES[a->trap - 1u] : WA_ERR_TRAP_OTHER;
-    return wa_error_set(err, code, "%s: %s", name, trap_text(a->trap));
+    uint32_t i = a->trap - 1u < 10u ? a->trap - 1u : TRAP_ABORT;
+    return wa_error_set(err, TRAP_CODES[i], "%s: %s", name, *TRAP_TEXTS[i]);
 }
 
 /* Fills slots (results first, then arguments) from args against sig, e.g. "i(iI)". */

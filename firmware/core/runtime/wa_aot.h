@@ -41,6 +41,10 @@ enum wa_aot_trap {
     WA_AOT_TRAP_UNREACHABLE = 5,
     WA_AOT_TRAP_CALL_INDIRECT = 6,
     WA_AOT_TRAP_STACK = 8,
+    /* ours, for call_indirect (6 is a type mismatch): an element past the
+     * last one placed, or a null one before it (wasm3's two traps) */
+    WA_AOT_TRAP_UNDEFINED_ELEMENT = 9,
+    WA_AOT_TRAP_NULL_ELEMENT = 10,
 };
 
 typedef struct wa_aot_header {

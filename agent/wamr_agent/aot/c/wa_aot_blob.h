@@ -18,6 +18,10 @@ typedef struct wa_aot_env {
     void *(*alloc)(uint32_t bytes);
 } wa_aot_env_t;
 
+/* Our trap codes beside wasm-rt.h's (wa_aot.h enum wa_aot_trap). */
+#define WA_AOT_TRAP_UNDEFINED_ELEMENT 9u
+#define WA_AOT_TRAP_NULL_ELEMENT 10u
+
 /* Set by the loader (header.env_off), before any entry runs. */
 extern const wa_aot_env_t *wa_aot_env;
 /* Set by the instantiating entry from the loader's slots: the linear memory

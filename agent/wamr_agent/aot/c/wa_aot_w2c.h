@@ -67,6 +67,29 @@ WA_ALWAYS void wa_entry(WA_INSTANCE *instance)
 #endif
 #define FUNC_EPILOGUE (void)0
 
+/* call_indirect with the interpreter's traps (wasm2c has one for all): an
+ * element of another type is a type mismatch; a null element or an index
+ * past the table is wa_no_element's. */
+#undef CALL_INDIRECT
+#define CALL_INDIRECT(table, t, ft, x, ...)                                                        \
+    ((LIKELY((x) < (table).size && (table).data[x].func) || (wa_no_element(&(table), x), 0)),      \
+     (LIKELY((table).data[x].func_type == func_types[ft]) || TRAP(CALL_INDIRECT)),                 \
+     ((t)(table).data[x].func)(__VA_ARGS__))
+
+/* wasm3 sizes a table to its last element placed: a null element before a
+ * placed one is "table element is null", anything past it "undefined
+ * element". Does not return. */
+static inline __attribute__((noinline, cold)) void wa_no_element(const wasm_rt_funcref_table_t *t,
+                                                                 u32 x)
+{
+    for (u32 i = x; i < t->size; i++) {
+        if (t->data[i].func) {
+            wa_aot_env->trap(WA_AOT_TRAP_NULL_ELEMENT);
+        }
+    }
+    wa_aot_env->trap(WA_AOT_TRAP_UNDEFINED_ELEMENT);
+}
+
 #ifdef WA_MEM
 #ifdef WA_MEM_GROWS
 #define WA_MEM_END (instance->WA_MEM.size)
