@@ -153,8 +153,9 @@ def load_times(lines: list[str]) -> None:
         sys.exit("bench: the load lines are missing")
     table(f"App load on the device ({BOARD}, QEMU -icount shift=0, docs/aot.md): emulated "
           "instructions from the load's start to its first call's return, interpreted "
-          "(wa_app_load_metered of the metered image the install writes) vs AOT code "
-          "(wa_app_load_aot); clock resolution 1,000",
+          "as at boot (the image's CRC and wa_app_load_installed of the metered image the "
+          "install wrote and checked) vs AOT code (the module's CRC and wa_app_load_aot); "
+          "clock resolution 1,000",
           ["module", "wasm bytes", "first call", "interp load", "interp call", "interp total",
            "AOT load", "AOT call", "AOT total", "AOT/interp"], rows)
 

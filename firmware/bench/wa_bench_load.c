@@ -1,10 +1,11 @@
 /*
  * wa_bench_load.c - the load time of an app on the device (firmware/bench/wa_bench_main.c):
- * from the start of its load to the return of its first call, interpreted from its
- * metered image (what the install writes to flash and the agent loads,
- * wa_app_load_metered) against its AOT code (wa_app_load_aot, docs/aot.md), for the
- * modules of build/bench/aot_cases.c named below. The metered image is made first,
- * outside the count (the install makes it once). Prints, per module,
+ * from the start of its load to the return of its first call, as the agent loads an
+ * installed app at boot: interpreted from its metered image (what the install writes
+ * to flash and checks: its CRC, then wa_app_load_installed) against its AOT code (the
+ * module's CRC, then wa_app_load_aot; docs/aot.md), for the modules of
+ * build/bench/aot_cases.c named below. The metered image is made and checked first,
+ * outside the count (the install does that once). Prints, per module,
  *   bench load module=NAME entry=E wasm_bytes=.. interp_load_us=.. interp_call_us=..
  *     aot_load_us=.. aot_call_us=.. ok=1
  * (under QEMU -icount shift=0 a microsecond is 1000 emulated instructions).
@@ -17,6 +18,7 @@
 #include "wa_bench_aot.h"
 #include "wa_board.h"
 #include "wa_console.h"
+#include "wa_crc32.h"
 #include "wa_err.h"
 #include "wa_port.h"
 #include "wa_runtime.h"
@@ -40,10 +42,12 @@ typedef struct timing {
     uint32_t load_us, call_us;
 } timing_t;
 
-/* Loads (wa_app_load_metered for image, else wa_app_load_aot) and makes the first
- * call; 0 when both succeed (proc_exit(0) is a success), 1 otherwise. */
+/* Loads as the agent does at boot (wa_runner.c: the slot's CRC-32 checked,
+ * then wa_app_load_installed of the image checked at install, or
+ * wa_app_load_aot) and makes the first call; 0 when both succeed
+ * (proc_exit(0) is a success), 1 otherwise. */
 static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, const uint8_t *image,
-                         uint32_t image_len, timing_t *t)
+                         uint32_t image_len, uint32_t checked, timing_t *t)
 {
     wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
                           WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
@@ -52,10 +56,13 @@ static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, const uin
     wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
     uint32_t nres = 0;
     uint64_t t0 = wa_port_time_us();
-    wa_app_t *app = image != NULL
-                        ? wa_app_load_metered(&budget, ~0u, &NO_OPS, image, image_len, &err)
-                        : wa_app_load_aot(&budget, ~0u, &NO_OPS, k->wasm, k->wasm_len, k->aot,
-                                          k->aot_len, &err);
+    volatile uint32_t crc =
+        image != NULL ? wa_crc32(image, image_len) : wa_crc32(k->wasm, k->wasm_len);
+    (void)crc;
+    wa_app_t *app = image != NULL ? wa_app_load_installed(&budget, ~0u, &NO_OPS, image, image_len,
+                                                          checked, &err)
+                                  : wa_app_load_aot(&budget, ~0u, &NO_OPS, k->wasm, k->wasm_len,
+                                                    k->aot, k->aot_len, &err);
     uint64_t t1 = wa_port_time_us();
     int rc = app != NULL
                  ? wa_app_call(app, c->entry, &arg, c->arg >= 0 ? 1u : 0u, &res, 1, &nres, &err)
@@ -91,10 +98,20 @@ static int bench_load_one(const load_case_t *c)
         free(image);
         return 1;
     }
+    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
+                          WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
+                          WA_BOARD_BUDGET_CPU_TICKS};
+    wa_error_t err = {0};
+    uint32_t checked = 0; /* the install's check, not timed */
+    if (wa_check_image(&budget, image, image_len, &checked, &err) != WA_OK) {
+        wa_console_printf("bench error: load %s: image refused: %s\n", c->module, err.message);
+        free(image);
+        return 1;
+    }
     timing_t interp, aot;
-    int failed = load_and_call(c, k, image, image_len, &interp);
+    int failed = load_and_call(c, k, image, image_len, checked, &interp);
     free(image);
-    failed += load_and_call(c, k, NULL, 0, &aot);
+    failed += load_and_call(c, k, NULL, 0, 0, &aot);
     wa_console_printf("bench load module=%s entry=%s wasm_bytes=%lu interp_load_us=%lu "
                       "interp_call_us=%lu aot_load_us=%lu aot_call_us=%lu ok=%d\n",
                       c->module, c->entry, (unsigned long)k->wasm_len,

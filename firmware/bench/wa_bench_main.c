@@ -135,18 +135,18 @@ static void run_wasm(const kernel_t *kn, uint32_t cpu_ticks, result_t *out)
  * uses at its deepest: the free stack is painted, then the lowest word
  * that changed is found. */
 #define STACK_PAINT 0x5AC3E1D7u
-extern uint32_t __stack_limit[];
+#define STACK_BOTTOM ((uint32_t *)(void *)__stack_limit) /* wa_port_config.h */
 
 static uint32_t native_stack_bytes(kernel_fn fn, int32_t iters)
 {
     volatile uint32_t mark = 0;
     uint32_t *top = (uint32_t *)&mark - 16; /* below this function's own frame */
     uint32_t *p;
-    for (p = __stack_limit; p < top; p++) {
+    for (p = STACK_BOTTOM; p < top; p++) {
         *p = STACK_PAINT;
     }
     (void)fn(iters);
-    for (p = __stack_limit; p < top && *p == STACK_PAINT; p++) {
+    for (p = STACK_BOTTOM; p < top && *p == STACK_PAINT; p++) {
     }
     return (uint32_t)((uintptr_t)&mark - (uintptr_t)p);
 }
