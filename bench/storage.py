@@ -51,7 +51,7 @@ def wear(tmp: Path, sets: list[int]) -> list[list[str]]:
     exe = tmp / "wa_kv_test"
     sources = [ROOT / "firmware" / "tests" / "wa_kv_test.c", CORE / "agent" / "wa_kv.c",
                CORE / "agent" / "wa_store.c", CORE / "port" / "wa_flash_faults.c",
-               CORE / "port" / "wa_flash_rules.c"]
+               CORE / "port" / "wa_flash_rules.c", CORE / "runtime" / "wa_crc32.c"]
     subprocess.run([cc, "-O2", "-D_DEFAULT_SOURCE", *_board_header(tmp), "-o", str(exe),
                     *map(str, sources)], check=True)
     rows = []
