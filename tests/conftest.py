@@ -96,6 +96,13 @@ def need_host_cc() -> None:
          "a host C compiler (cc) and make", "install them with `apt-get install gcc make`")
 
 
+def need_aot_tools(*more: str) -> None:
+    """The AOT compiler's tools (docs/aot.md): wasm2c and arm-none-eabi-gcc, and
+    any more the test needs."""
+    for tool in ("wasm2c", "arm-none-eabi-gcc", *more):
+        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+
+
 def simulated_esp32(workdir: Path) -> Iterator[SimulatedBoard]:
     """A simulated esp32 booted with an erased flash in ``workdir``, for a fixture."""
     need_host_cc()

@@ -37,6 +37,10 @@ static const load_case_t CASES[] = {
 };
 
 static const wa_host_ops_t NO_OPS = {.ctx = NULL}; /* every op NULL: its fallback */
+/* The board's budget, as the agent gives an app without a manifest of its own. */
+static const wa_budget_t BUDGET = {WA_BOARD_BUDGET_MODULE_BYTES,
+                                   WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES, WA_BOARD_BUDGET_STACK_BYTES,
+                                   WA_BOARD_BUDGET_HEAP_BYTES, WA_BOARD_BUDGET_CPU_TICKS};
 
 typedef struct timing {
     uint32_t load_us, call_us;
@@ -49,9 +53,6 @@ typedef struct timing {
 static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, const uint8_t *image,
                          uint32_t image_len, uint32_t checked, timing_t *t)
 {
-    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
-                          WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
-                          WA_BOARD_BUDGET_CPU_TICKS};
     wa_error_t err = {0};
     wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
     uint32_t nres = 0;
@@ -59,9 +60,9 @@ static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, const uin
     volatile uint32_t crc =
         image != NULL ? wa_crc32(image, image_len) : wa_crc32(k->wasm, k->wasm_len);
     (void)crc;
-    wa_app_t *app = image != NULL ? wa_app_load_installed(&budget, ~0u, &NO_OPS, image, image_len,
+    wa_app_t *app = image != NULL ? wa_app_load_installed(&BUDGET, ~0u, &NO_OPS, image, image_len,
                                                           checked, &err)
-                                  : wa_app_load_aot(&budget, ~0u, &NO_OPS, k->wasm, k->wasm_len,
+                                  : wa_app_load_aot(&BUDGET, ~0u, &NO_OPS, k->wasm, k->wasm_len,
                                                     k->aot, k->aot_len, &err);
     uint64_t t1 = wa_port_time_us();
     int rc = app != NULL
@@ -98,12 +99,9 @@ static int bench_load_one(const load_case_t *c)
         free(image);
         return 1;
     }
-    wa_budget_t budget = {WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES,
-                          WA_BOARD_BUDGET_STACK_BYTES, WA_BOARD_BUDGET_HEAP_BYTES,
-                          WA_BOARD_BUDGET_CPU_TICKS};
     wa_error_t err = {0};
     uint32_t checked = 0; /* the install's check, not timed */
-    if (wa_check_image(&budget, image, image_len, &checked, &err) != WA_OK) {
+    if (wa_check_image(&BUDGET, image, image_len, &checked, &err) != WA_OK) {
         wa_console_printf("bench error: load %s: image refused: %s\n", c->module, err.message);
         free(image);
         return 1;

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.appdev.conftest import need_toolchain
-from tests.conftest import ROOT, board_cli, cli_json, need
+from tests.conftest import ROOT, board_cli, cli_json, need_aot_tools
 from wamr_agent.aot.section import aot_sections
 from wamr_agent.appdev.devloop import app_line, deploy_artifact, needs_build
 from wamr_agent.appdev.langs import LANGUAGE_MODULES
@@ -173,8 +172,7 @@ def test_aot_true_in_the_manifest_bundles_aot_code(
     """``aot = true``: bundle build (and deploy, which packs the same way) carries AOT
     code for the manifest's boards; without [signing] deploy refuses it (AOT code
     runs only from a signed bundle)."""
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
     folder = new_app(tmp_path)
     manifest = folder / "wamr.toml"
     edit(manifest, 'boards = ["esp32"]', 'aot = true\nboards = ["mps2-an386"]')

@@ -7,7 +7,6 @@ and `bundle show` list the sections."""
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 import wasmtime
 from typer.testing import CliRunner
 
-from tests.conftest import need
+from tests.conftest import need_aot_tools
 from wamr_agent.aot.blob import ABI, MAGIC
 from wamr_agent.aot.section import ALIGN, aot_sections
 from wamr_agent.cli import app
@@ -27,8 +26,7 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def tools() -> None:
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
 
 
 def build(module: Path, tmp_path: Path, *boards: str) -> tuple[int, str, Path]:

@@ -7,7 +7,6 @@ tests/qemu/test_aot_diff.py."""
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from tests.conftest import BUILD, need
+from tests.conftest import BUILD, need, need_aot_tools
 from tests.runtime.conformance_cases import cases, module_wat
 from wamr_agent.aot import AotError, cgen, compile_module, meter
 from wamr_agent.aot.blob import EXTERN, HEADER, HEADER_LEN, MAGIC
@@ -31,8 +30,7 @@ FIELDS = ["magic", "abi", "cpu", "code_len", "data_len", "bss_len", "got_off", "
 
 @pytest.fixture(autouse=True)
 def tools() -> None:
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
 
 
 def kernels_wasm() -> bytes:

@@ -9,21 +9,19 @@ budget trap, message and verdict."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from tests.appdev.conftest import need_toolchain
-from tests.conftest import need
+from tests.conftest import need_aot_tools
+from tests.qemu.signed_bundle import build_signed
 from wamr_agent import deploy as deploying
 from wamr_agent.aot import compile_module
 from wamr_agent.aot.blob import HEADER
 from wamr_agent.appdev import toolchains
-from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard
 from wamr_agent.errors import InstallFailed
 from wamr_agent.ota import build_bundle, load_secret_key, parse_bundle
@@ -63,12 +61,9 @@ def run(board: str, path: Path, workdir: Path, engine: str, word: str = "temp") 
 @pytest.mark.parametrize("board", BOARDS)
 def test_signed_aot_runs_as_the_interpreter_unsigned_is_interpreted(
         board: str, example: Callable[[str], Path], tmp_path: Path) -> None:
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
     bundle = tmp_path / "sensor.wab"
-    built = CliRunner().invoke(app, [
-        "bundle", "build", str(example("sensor")), "--key", str(ROOT / "ota/vectors/test.key"),
-        "--version", "1.0.0", "--seq", "1", "-b", board, "--aot", "-o", str(bundle)])
+    built = build_signed(example("sensor"), [board], bundle, "--aot")
     assert built.exit_code == 0 and "AOT code for cortex-m" in built.output, built.output
     unsigned = tmp_path / "sensor.wasm"  # the module with its AOT section, no signature
     unsigned.write_bytes(parse_bundle(bundle.read_bytes()).module)
@@ -84,8 +79,7 @@ def test_an_assemblyscript_app_whose_runtime_grows_memory_runs_as_aot_code(
     """AssemblyScript's runtime uses memory.grow: its sensor template compiles
     (the bounds follow the current size, the budget's pages reserved at load)
     and prints the interpreter's output as AOT code."""
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
     need_toolchain("assemblyscript")
     board = "mps2-an386"
     app_dir = tmp_path / "app"
@@ -95,9 +89,7 @@ def test_an_assemblyscript_app_whose_runtime_grows_memory_runs_as_aot_code(
     blob = compile_module(module.read_bytes(), "cortex-m4").data
     assert HEADER.unpack_from(blob)[17] == 65536  # mem_max_pages: it grows, no maximum
     bundle = tmp_path / "sensor.wab"
-    built = CliRunner().invoke(app, [
-        "bundle", "build", str(module), "--key", str(ROOT / "ota/vectors/test.key"),
-        "--version", "1.0.0", "--seq", "1", "-b", board, "--aot", "-o", str(bundle)])
+    built = build_signed(module, [board], bundle, "--aot")
     assert built.exit_code == 0 and "AOT code for cortex-m4" in built.output, built.output
     unsigned = tmp_path / "unsigned" / "sensor.wasm"
     unsigned.parent.mkdir()
@@ -113,10 +105,7 @@ def failed_trial(device: EmulatedBoard, module: Path, name: str, *extra: str) ->
     trial with."""
     board = device.board.name
     path = module.with_name(f"{name}.wab")
-    built = CliRunner().invoke(app, [
-        "bundle", "build", str(module), "--key", str(ROOT / "ota/vectors/test.key"),
-        "--version", "1.0.0", "--seq", "1", "-b", board, "--name", name, "-o", str(path),
-        *extra])
+    built = build_signed(module, [board], path, "--name", name, *extra)
     assert built.exit_code == 0, built.output
     with pytest.raises(InstallFailed) as failed:
         deploying.deploy(path, board, device.mgmt_address)
@@ -132,8 +121,7 @@ def test_traps_fail_an_aot_trial_as_they_fail_an_interpreted_one(
     same verdict, reason and message as interpreted (the first install fails its
     trial, nothing of that name runs). A signed bundle with AOT code for another
     CPU only is interpreted."""
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
     board = "mps2-an386"
     with EmulatedBoard.start(board, workdir=tmp_path / "board") as device:
         spin = wat_file("loop_forever")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BUILD, ROOT, WAT_DIR, need
+from tests.conftest import BUILD, ROOT, WAT_DIR, need_aot_tools
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.aot import AotError, compile_module
 from wamr_agent.emulator import EmulatedBoard
@@ -94,8 +93,7 @@ def wat_fixtures() -> set[str]:
 
 def build(board: str) -> Path:
     """build/aotdiff/<board>/firmware.elf; one build at a time (xdist workers)."""
-    for tool in ("wasm2c", "arm-none-eabi-gcc", "wat2wasm"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools("wat2wasm")
     BUILD.mkdir(exist_ok=True)
     with open(BUILD / ".aotdiff.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -202,7 +200,6 @@ def test_memory_is_shrunk_and_grown_as_interpreted(run: Run) -> None:
 @pytest.mark.parametrize("name", sorted(EXCLUDED))
 def test_an_excluded_fixture_is_refused_as_listed(
         name: str, wat: Callable[[str], bytes]) -> None:
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
     with pytest.raises(AotError, match=EXCLUDED[name][1]):
         compile_module(wat(name), "cortex-m4")

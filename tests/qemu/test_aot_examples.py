@@ -13,19 +13,17 @@ build here)."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from tests.appdev.conftest import APP_NAME, need_toolchain
-from tests.conftest import ROOT, need
+from tests.conftest import need_aot_tools
 from tests.device_io import CELSIUS
+from tests.qemu.signed_bundle import build_signed
 from wamr_agent import deploy as deploying
 from wamr_agent.appdev import toolchains
-from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard
 from wamr_agent.ota import parse_bundle
 
@@ -70,10 +68,7 @@ REFUSED: dict[str, str] = {}
 def bundle(module: Path, board: str, name: str, out: Path, refused: str | None = None) -> Path:
     """A signed bundle of module with AOT code for the board's CPU (refused: the
     build must fail with that reason)."""
-    built = CliRunner().invoke(app, [
-        "bundle", "build", str(module), "--key", str(ROOT / "ota/vectors/test.key"),
-        "--version", "1.0.0", "--seq", "1", "-b", board, "--aot", "--name", name,
-        "-o", str(out)])
+    built = build_signed(module, [board], out, "--aot", "--name", name)
     if refused is not None:
         assert built.exit_code == 26 and refused in built.output, built.output
         return out
@@ -109,8 +104,7 @@ def run(device: EmulatedBoard, path: Path, name: str, example: str, aot: bool) -
 @pytest.mark.parametrize("board", list(BOARDS))
 def test_every_example_prints_the_same_as_aot_code_and_interpreted(
         board: str, example: Callable[[str], Path], tmp_path: Path) -> None:
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
     bundles = {ex: bundle(example(ex), board, f"a_{ex}", tmp_path / f"{ex}.wab")
                for ex in BOARDS[board]}
     with EmulatedBoard.start(board, workdir=tmp_path / "board") as device:
@@ -124,8 +118,7 @@ def test_every_app_template_prints_the_same_as_aot_code_and_interpreted(
         lang: str, tmp_path: Path) -> None:
     """Each template of each language whose toolchain is installed (else skipped;
     a failure with CI=true), on mps2-an386; a language in REFUSED: its refusal."""
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
     need_toolchain(lang)
     board = "mps2-an386"
     bundles = {}

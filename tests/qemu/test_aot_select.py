@@ -5,19 +5,17 @@ for this CPU in the section of another CPU is not run."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import wasmtime
-from typer.testing import CliRunner
 
-from tests.conftest import need
+from tests.conftest import need_aot_tools
+from tests.qemu.signed_bundle import build_signed
 from wamr_agent import deploy as deploying
 from wamr_agent.aot import compile_module
 from wamr_agent.aot.section import aot_sections
-from wamr_agent.cli import app
 from wamr_agent.emulator import EmulatedBoard
 from wamr_agent.ota import build_bundle, load_secret_key, parse_bundle
 
@@ -35,8 +33,7 @@ WRONG = """(module
 
 @pytest.fixture(autouse=True)
 def _tools() -> None:
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
 
 
 def confirmed_as_aot(board: str, bundle: Path, workdir: Path) -> str:
@@ -53,9 +50,7 @@ def confirmed_as_aot(board: str, bundle: Path, workdir: Path) -> str:
 def test_one_bundle_with_two_cpus_blobs_runs_as_aot_on_each(
         example: Callable[[str], Path], tmp_path: Path) -> None:
     bundle = tmp_path / "sensor.wab"
-    built = CliRunner().invoke(app, [
-        "bundle", "build", str(example("sensor")), "--key", str(KEY), "--version", "1.0.0",
-        "--seq", "1", "-b", "mps2-an385", "-b", "mps2-an386", "--aot", "-o", str(bundle)])
+    built = build_signed(example("sensor"), ["mps2-an385", "mps2-an386"], bundle, "--aot")
     assert built.exit_code == 0, built.output
     module = parse_bundle(bundle.read_bytes()).module
     assert [s.cpu for s in aot_sections(module)] == ["cortex-m3", "cortex-m4"]

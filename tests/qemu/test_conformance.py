@@ -9,13 +9,12 @@ element segment past the end of its table is refused at load, naming it."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import wasmtime
 
-from tests.conftest import need
+from tests.conftest import need_aot_tools
 from tests.qemu.test_aot_deploy import TEST_KEY
 from tests.runtime.conformance_cases import cases, module_wat
 from wamr_agent import deploy as deploying
@@ -45,8 +44,7 @@ def test_rounding_cases_pass_on_the_board(tmp_path: Path, board: str) -> None:
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_rounding_cases_pass_as_aot_code_on_the_board(tmp_path: Path, board: str) -> None:
-    for tool in ("wasm2c", "arm-none-eabi-gcc"):
-        need(shutil.which(tool) is not None, tool, "install wabt and gcc-arm-none-eabi (apt)")
+    need_aot_tools()
     module = bytes(wasmtime.wat2wasm(module_wat(CASES)))
     cpu = load_board(board).cpu
     bundle = tmp_path / "rounding.wab"
