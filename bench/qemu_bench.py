@@ -93,7 +93,7 @@ def device_kernels() -> None:
                                                              "metered_us"))
         rows.append([r["kernel"], r["iters"], f"{native:,}", _ratio(wasm, native),
                      _ratio(metered, native), _ratio(aot_metered(r, lines), native),
-                     f"{(metered - wasm) / wasm:+.0%}", f"{int(r['ticks']):,}"])
+                     f"{(metered - wasm) / wasm:+.1%}", f"{int(r['ticks']):,}"])
     table(f"Device kernels: wasm3 vs native arm-none-eabi-gcc -Os, Cortex-M4 ({BOARD} under "
           "QEMU -icount shift=0), emulated instructions of one call (clock resolution 1,000); "
           "same source, checksums equal. coremark_like is CoreMark-like, NOT EEMBC CoreMark",

@@ -71,13 +71,13 @@ M3Result m3_Yield(void)
 {
     meter_t *m = s_meter;
     if (m != NULL) {
-        if (*m->counter > 0) {
-            --*m->counter;
-        }
-        if (*m->counter <= 0) {
-            if (m->reserve <= 0) {
-                return s_budget_trap;
-            }
+        int32_t left = *m->counter - 1;
+        if (left > 0) { /* every call but one in 2^20: one load, one store */
+            *m->counter = left;
+        } else if (m->reserve <= 0) {
+            *m->counter = 0;
+            return s_budget_trap;
+        } else {
             meter_fill(m, m->reserve - 1);
         }
     }

@@ -1359,6 +1359,17 @@ enum { IDX_FUEL = 0xF0, IDX_LOCAL, IDX_TICK };
 static const uint8_t CALL_CHECK[] = {
     OP_CALL, IDX_TICK,
     OP_DROP};
+static const uint8_t GLOBAL_CHECK[] = {
+    OP_BLOCK, BLOCK_EMPTY,
+    OP_GLOBAL_GET, IDX_FUEL,
+    OP_I32_CONST, 1,
+    OP_I32_SUB,
+    OP_GLOBAL_SET, IDX_FUEL,
+    OP_GLOBAL_GET, IDX_FUEL,
+    OP_BR_IF, 0,
+    OP_CALL, IDX_TICK,
+    OP_DROP,
+    OP_END};
 static const uint8_t LOCAL_CHECK[] = {
     OP_BLOCK, BLOCK_EMPTY,
     OP_LOCAL_GET, IDX_LOCAL,
@@ -1467,8 +1478,10 @@ static void walk_loop(walk_t *k, cursor_t *c, uint32_t at, uint32_t depth)
     if (k->region != 0) {
         put_template(k, c->pos, deep ? LOCAL_DEEP : LOCAL_CHECK,
                      deep ? sizeof LOCAL_DEEP : sizeof LOCAL_CHECK);
-    } else {
+    } else if (deep) {
         put_template(k, c->pos, CALL_CHECK, sizeof CALL_CHECK);
+    } else {
+        put_template(k, c->pos, GLOBAL_CHECK, sizeof GLOBAL_CHECK);
     }
 }
 
