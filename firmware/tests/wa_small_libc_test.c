@@ -2,10 +2,10 @@
  * Host driver for firmware/ports/cortex-m/small_libc.c: each routine, renamed,
  * against the host C library and compiler on the same inputs (edge cases and
  * pseudo-random ones): string and memory functions (all alignments and
- * overlaps), 64-bit unsigned division and remainder, the 64-bit integer to
- * float and double conversions (bit for bit: one rounding, to nearest even),
- * the float rounding functions and the square roots. Prints "N cases, M
- * failures" and the first failures.
+ * overlaps), 64-bit unsigned division and remainder, the 64-bit popcount,
+ * the 64-bit integer to float and double conversions (bit for bit: one
+ * rounding, to nearest even), the float rounding functions and the square
+ * roots. Prints "N cases, M failures" and the first failures.
  */
 #include <math.h>
 #include <stdint.h>
@@ -23,6 +23,7 @@
 #define memset wa_memset
 #define memcmp wa_memcmp
 #define __udivmoddi4 wa_udivmoddi4
+#define __popcountdi2 wa_popcountdi2
 #define floorf wa_floorf
 #define ceilf wa_ceilf
 #define truncf wa_truncf
@@ -40,6 +41,7 @@
 #undef memmove
 #undef memset
 #undef memcmp
+#undef __popcountdi2
 #undef floorf
 #undef ceilf
 #undef truncf
@@ -191,6 +193,15 @@ static void test_division(void)
     }
 }
 
+static void test_popcount(void)
+{
+    for (int i = 0; i < 20000; i++) {
+        uint64_t x = next() >> (next() % 64u);
+        x = i & 1 ? ~x : x;
+        check(wa_popcountdi2(x) == __builtin_popcountll(x), "popcountdi2", x, 0);
+    }
+}
+
 static void check_convert(uint64_t x)
 {
     check(bits_f32(u64_to_f32(x)) == bits_f32((float)x), "u64 to f32", x, 0);
@@ -251,6 +262,7 @@ int main(void)
     test_strings();
     test_memory();
     test_division();
+    test_popcount();
     test_conversions();
     test_float_functions();
     printf("%u cases, %u failures\n", s_cases, s_failures);

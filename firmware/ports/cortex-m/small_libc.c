@@ -10,6 +10,7 @@
  * - __udivmoddi4, behind __aeabi_uldivmod and __aeabi_ldivmod (wasm3's i64
  *   division and remainder): the hardware's 32-bit divide when both operands
  *   fit in 32 bits, otherwise one shift-and-subtract step per quotient bit;
+ * - __popcountdi2 (i64.popcnt): two calls of __popcountsi2;
  * - with a single-precision FPU: __aeabi_ul2f and __aeabi_l2f (wasm3's
  *   f32.convert_i64_u/_s), which libgcc keeps in one object with its software
  *   float adder;
@@ -191,6 +192,15 @@ WA_LIBCALL uint64_t __udivmoddi4(uint64_t n, uint64_t d, uint64_t *rem)
         *rem = n;
     }
     return q;
+}
+
+int __popcountdi2(uint64_t x);
+
+/* i64.popcnt: the halves through libgcc's __popcountsi2 (i32.popcnt's), not
+ * its 64-bit version of the same bit trick. */
+WA_LIBCALL int __popcountdi2(uint64_t x)
+{
+    return __builtin_popcount((uint32_t)x) + __builtin_popcount((uint32_t)(x >> 32));
 }
 
 /* x's top 32 significant bits, with a sticky bit for the ones below, convert
