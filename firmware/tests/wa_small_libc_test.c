@@ -257,6 +257,24 @@ static void test_float_functions(void)
     }
 }
 
+/* sqrt on doubles of every exponent (subnormals too): the host's bits; a NaN
+ * quieted, below zero the default NaN (the firmware's on the bits). */
+static void test_sqrt(void)
+{
+    for (int i = 0; i < 200000; i++) {
+        uint64_t u = (next() >> (i % 3 == 0 ? next() % 64u : 0u)) & ~(1ull << 63);
+        double x;
+        memcpy(&x, &u, sizeof x);
+        check(bits_f64(wa_sqrt(x)) == bits_f64(sqrt(x)), "sqrt", u, 0);
+        uint64_t nan = 0x7FF0000000000000ull | (u >> 12) | 1u | (u & 1ull << 63);
+        memcpy(&x, &nan, sizeof x);
+        check(bits_f64(wa_sqrt(x)) == (nan | 1ull << 51), "sqrt NaN", nan, 0);
+        memcpy(&x, &u, sizeof x);
+        check(u == 0 || u > 0x7FF0000000000000ull || bits_f64(wa_sqrt(-x)) == 0x7FF8000000000000ull,
+              "sqrt below 0", u, 0);
+    }
+}
+
 int main(void)
 {
     test_strings();
@@ -265,6 +283,7 @@ int main(void)
     test_popcount();
     test_conversions();
     test_float_functions();
+    test_sqrt();
     printf("%u cases, %u failures\n", s_cases, s_failures);
     return s_failures == 0 ? 0 : 1;
 }

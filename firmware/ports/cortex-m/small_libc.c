@@ -22,8 +22,9 @@
  *   FPv5 (mps2-an500, mps2-an505) the compiler uses the rounding instructions
  *   instead and the linker drops these;
  * - sqrt and sqrtf without newlib's wrappers, which only set errno (nothing
- *   reads it; a negative argument gives a NaN either way), and without a
- *   single-precision FPU sqrtf through the double square root.
+ *   reads it; a negative argument gives a NaN either way), sqrt on the bits
+ *   without a double-precision FPU, and without a single-precision FPU sqrtf
+ *   through the double square root.
  *
  * The conversions round to nearest, ties to even, like the instructions they
  * are built on, with exactly one rounding: WebAssembly's conformance tests
@@ -286,15 +287,68 @@ WA_LIBC float rintf(float x)
     return (float)rint((double)x);
 }
 
-double __ieee754_sqrt(double x);
-#if defined(__ARM_FP) && (__ARM_FP & 4)
-float __ieee754_sqrtf(float x);
-#endif
+#if defined(__ARM_FP) && (__ARM_FP & 8)
+double __ieee754_sqrt(double x); /* newlib's: the FPU's instruction */
 
 WA_LIBC double sqrt(double x)
 {
     return __ieee754_sqrt(x);
 }
+#else
+/* Without a double-precision FPU, on the bits (newlib's is 128 bytes more):
+ * correctly rounded, a zero or +inf unchanged, a NaN quieted, below zero the
+ * default NaN, as newlib's. With x = m * 2^(k-52) (m with its leading one,
+ * k even after moving a bit into m), the integer square root of m << 54,
+ * two bits of it at a time, has the 53 bits of the result and a guard bit;
+ * the remainder says whether anything is left below them. */
+WA_LIBC double sqrt(double x)
+{
+    const uint64_t sign = 1ull << 63, inf = 0x7FF0000000000000ull, quiet = 1ull << 51;
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & ~sign) > inf) {
+        u |= quiet;
+    } else if ((u & sign) != 0 && u != sign) {
+        u = inf | quiet;
+    } else if ((u & ~sign) != 0 && u != inf) {
+        int e = (int)(u >> 52);
+        uint64_t m = u & ((1ull << 52) - 1u);
+        if (e == 0) { /* subnormal: normalise */
+            for (e = 1; !(m >> 52); e--) {
+                m <<= 1;
+            }
+        } else {
+            m |= 1ull << 52;
+        }
+        int k = e - 1023;
+        if (k & 1) {
+            m <<= 1;
+            k--;
+        }
+        m <<= 10; /* its highest bit pair at bits 63..62, zeros shift in after it */
+        uint64_t q = 0, r = 0;
+        for (int i = 0; i < 54; i++) {
+            r = (r << 2) | (m >> 62);
+            m <<= 2;
+            uint64_t t = (q << 2) | 1u;
+            q <<= 1;
+            if (r >= t) {
+                r -= t;
+                q |= 1u;
+            }
+        }
+        uint64_t res = q >> 1;
+        res += (q & 1u) && (r != 0 || (res & 1u));
+        u = ((uint64_t)(k / 2 + 1022) << 52) + res; /* res's leading one adds the last 1 */
+    }
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+#endif
+
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+float __ieee754_sqrtf(float x);
+#endif
 
 /* Without a single-precision FPU, through the double square root: one
  * rounding of a double square root to float is the correctly rounded float
@@ -304,6 +358,6 @@ WA_LIBC float sqrtf(float x)
 #if defined(__ARM_FP) && (__ARM_FP & 4)
     return __ieee754_sqrtf(x);
 #else
-    return (float)__ieee754_sqrt((double)x);
+    return (float)sqrt((double)x);
 #endif
 }
