@@ -272,10 +272,12 @@ FW_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
 # mps2-an386; the interpreter runs 1 to 3% fewer instructions in `make
 # bench`). Given per file (link-time optimisation keeps each function's
 # options), not to the bench's native kernels (bench/), which stay plain
-# -Os: loop-invariant motion is worth 27% of matmul there.
+# -Os: loop-invariant motion is worth 27% of matmul there. -fno-math-errno:
+# sqrt as the FPU's instruction where it has one, no errno (nothing reads it).
 FW_SIZE_OPT := -fno-schedule-insns2 -fno-move-loop-invariants -fno-caller-saves \
                -fno-tree-loop-im -fno-tree-sra -fno-tree-dominator-opts -fno-forward-propagate \
-               -fno-isolate-erroneous-paths-dereference -fno-auto-inc-dec
+               -fno-isolate-erroneous-paths-dereference -fno-auto-inc-dec \
+               -fno-shrink-wrap -fno-ira-hoist-pressure -fno-math-errno
 FW_OPT     := -Os -fno-jump-tables -fno-tree-tail-merge -fno-ipa-modref
 FW_CFLAGS  := -std=gnu11 $(FW_OPT) -flto -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
               $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) $(CORE_INCLUDES) \
