@@ -119,6 +119,14 @@ static const call_t CALLS[] = {
     {"aot_grow", "run", "i", {2}, 1000, 0},
     {"aot_sqrt", "run", "i", {2}, 1000, 0},
     {"aot_sqrt", "run", "i", {0x7fffffff}, 1000, 0},
+    {"aot_convert", "u64f32", "I", {(int64_t)0xa12ce22b4ed990adu}, 1000, 0},
+    {"aot_convert", "u64f32", "I", {5}, 1000, 0},
+    {"aot_convert", "s64f32", "I", {(int64_t)0xa12ce22b4ed990adu}, 1000, 0},
+    {"aot_convert", "s64f32", "I", {0x0000010000000081}, 1000, 0},
+    {"aot_convert", "u64f64", "I", {(int64_t)0xa12ce22b4ed990adu}, 1000, 0},
+    {"aot_convert", "u64f64", "I", {0x0020000000000001}, 1000, 0},
+    {"aot_convert", "s64f64", "I", {(int64_t)0xa12ce22b4ed990adu}, 1000, 0},
+    {"aot_convert", "s64f64", "I", {-3}, 1000, 0},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])

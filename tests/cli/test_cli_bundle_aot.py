@@ -1,12 +1,14 @@
 """`wamr-agent bundle build --aot` (docs/aot.md): one AOT section per distinct
 CPU of the target boards the compiler supports, each blob for its CPU and
 8-aligned in the bundle file; none for a board without AOT (said so); a usage
-error when no board has AOT; a refused module is one line, exit 26; `inspect`
-and `bundle show` list the sections."""
+error when no board has AOT; a refused module is one line naming the CPU and
+the way out, exit 26, and a tool that fails prints its output before that one
+line; `inspect` and `bundle show` list the sections."""
 
 from __future__ import annotations
 
 import json
+import os
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -83,4 +85,26 @@ def test_a_refused_module_is_one_line_exit_26(tmp_path: Path, wat: str, reason: 
     assert [ln for ln in output.splitlines() if ln.strip()] == [
         next(ln for ln in output.splitlines() if ln.startswith("error: "))]
     assert reason in output
+    assert "error: no AOT code for cortex-m4: " in output
+    assert "without --aot (aot = false) the bundle runs it interpreted" in output
+    assert not out.exists()
+
+
+def test_a_failing_tool_prints_its_output_then_one_error_line(
+        example: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cross compiler failing (an internal error) is the same one error line
+    last, after the compiler's own lines, as a failed app build."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    gcc = fake / "arm-none-eabi-gcc"
+    gcc.write_text("#!/bin/sh\necho 'm.c:1: error: first' >&2\necho 'm.c:2: second' >&2\nexit 1\n")
+    gcc.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    code, output, out = build(example("sensor"), tmp_path, "mps2-an386")
+    lines = [ln for ln in output.splitlines() if ln.strip()]
+    assert code == 26, output
+    assert lines[-3:-1] == ["m.c:1: error: first", "m.c:2: second"]
+    assert lines[-1] == ("error: no AOT code for cortex-m4: arm-none-eabi-gcc exited 1 (an "
+                         "internal error of the AOT compiler: its output above); without --aot "
+                         "(aot = false) the bundle runs it interpreted")
     assert not out.exists()

@@ -197,6 +197,25 @@ def test_memory_is_shrunk_and_grown_as_interpreted(run: Run) -> None:
     assert aot["grow_memory"][1][0] == 0
 
 
+# aot_convert's calls in CALLS order: the export and its correctly rounded
+# result (one rounding to nearest even), as the image prints it.
+CONVERSIONS = [("u64f32", "f:5f212ce2"), ("u64f32", "f:40a00000"), ("s64f32", "f:debda63c"),
+               ("s64f32", "f:53800000"), ("u64f64", "F:43e4259c4569db32"),
+               ("u64f64", "F:4340000000000000"), ("s64f64", "F:c3d7b4c7752c499c"),
+               ("s64f64", "F:c008000000000000")]
+
+
+def test_64_bit_integers_convert_to_floats_as_the_spec_says(run: Run) -> None:
+    """Under both engines. The interpreter's f32.convert_i64_u/_s on the
+    hard-float boards (and f64's on the M7) read the run-time ABI helper's
+    result from r0 where small_libc.c left it in s0 (d0): the input's low word."""
+    table = calls_table()
+    for engine in ("wasm", "aot"):
+        got = [(table[n][1], run.calls[n][engine].result) for n in sorted(run.calls)
+               if table[n][0] == "aot_convert"]
+        assert got == CONVERSIONS, engine
+
+
 @pytest.mark.parametrize("name", sorted(EXCLUDED))
 def test_an_excluded_fixture_is_refused_as_listed(
         name: str, wat: Callable[[str], bytes]) -> None:

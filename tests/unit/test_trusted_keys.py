@@ -2,7 +2,8 @@
 library only (it runs with the system python3): the same raw key as
 `cryptography` reads, for our keys and for a public key written by
 `cryptography`; a private key, an old hex key and another algorithm's public
-key are refused in one line naming the file."""
+key are refused in one line naming the file. A device's refusal of an untrusted
+key says which keys a firmware trusts by default and how to sign for it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.conftest import ROOT, load_tool
+from wamr_agent.agent_err import AgentErr
 from wamr_agent.ota import load_public_key
+from wamr_agent.smp.app_errors import device_error
 
 gen = load_tool("gen_trusted_keys")
 VECTORS = ROOT / "ota" / "vectors"
@@ -58,3 +61,13 @@ def test_header_lists_the_keys_and_flags_the_test_key() -> None:
     assert "#define WA_TRUSTED_KEY_COUNT 2u" in text and "#define WA_TRUSTED_TEST_KEY 1" in text
     assert "#define WA_REQUIRE_SIGNED 1" in text
     assert "{" + ", ".join(f"0x{b:02x}" for b in other) + "}" in text
+
+
+def test_an_untrusted_key_refusal_says_what_a_default_firmware_trusts() -> None:
+    """A new user's first AOT deploy to an emulated board signs with a key of
+    their own (`bundle keygen`): the one line says what to sign with."""
+    err = device_error("upload", "probe", AgentErr.UNTRUSTED_KEY)
+    assert str(err).startswith("device refused to upload app 'probe': the bundle is signed by "
+                               "a key the device does not trust (its firmware's TRUSTED_KEYS;")
+    assert "ota/vectors/test.pub" in str(err) and "sign with ota/vectors/test.key" in str(err)
+    assert "\n" not in str(err) and err.exit_code == 13

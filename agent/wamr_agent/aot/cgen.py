@@ -89,8 +89,7 @@ def read_facts(header: str, source: str, order: list[tuple[str, str]] | None = N
     soundly yet."""
     for marker, what in _REFUSED.items():
         if marker in source:
-            raise AotError(f"the module uses {what}, which AOT does not compile yet "
-                           "(the interpreter runs it)")
+            raise AotError(f"the module uses {what}, which AOT does not compile yet")
     inst = _INSTANTIATE.search(header)
     if inst is None or ANCHOR not in source:
         raise AotError("unexpected wasm2c output (instantiate or anchor missing)")

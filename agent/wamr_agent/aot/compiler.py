@@ -41,7 +41,8 @@ def _tool(name: str) -> str:
 def _run(args: list[str], cwd: Path) -> None:
     done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise AotError(f"{Path(args[0]).name} failed:\n{done.stderr[-2000:]}")
+        raise AotError(f"{Path(args[0]).name} exited {done.returncode} (an internal error of "
+                       "the AOT compiler: its output above)", output=done.stderr[-2000:].rstrip())
 
 
 def meter(wasm: bytes) -> bytes:
@@ -101,7 +102,7 @@ def compile_module(wasm: bytes, cpu: str) -> blob.Blob:
                   "-Wl,--gc-sections", "-Wl,-e,wa_aot_init", "-Wl,--no-undefined", "-o",
                   "m.elf", "m.o", "rt.o", "math.o", "-lgcc"], work)
         except AotError as e:
-            undefined = _UNDEFINED.findall(str(e))
+            undefined = _UNDEFINED.findall(e.output)
             if undefined:  # e.g. sqrt where the FPU has no square root of that width
                 raise blob.missing(undefined) from None
             raise

@@ -39,7 +39,7 @@ def aot_blobs(module: bytes, boards: list[str]) -> tuple[dict[str, bytes], list[
     """AOT code for each distinct CPU of boards the compiler supports, and the boards
     left to the interpreter. UsageError when no board's CPU is supported; AotError
     when the compiler refuses the module."""
-    from ..aot import CPUS, compile_module
+    from ..aot import CPUS, AotError, compile_module
 
     cpus = {board: load_board(board).cpu for board in boards}
     left = [board for board, cpu in cpus.items() if cpu not in CPUS]
@@ -47,7 +47,14 @@ def aot_blobs(module: bytes, boards: list[str]) -> tuple[dict[str, bytes], list[
     if not wanted:
         raise UsageError(f"AOT (--aot, aot = true): no AOT code generation for the CPU "
                          f"of {', '.join(boards)} (supported: {', '.join(CPUS)})")
-    return {cpu: compile_module(module, cpu).data for cpu in wanted}, left
+    blobs = {}
+    for cpu in wanted:
+        try:
+            blobs[cpu] = compile_module(module, cpu).data
+        except AotError as exc:
+            raise AotError(f"no AOT code for {cpu}: {exc}; without --aot (aot = false) the "
+                           "bundle runs it interpreted", output=exc.output) from None
+    return blobs, left
 
 
 def pack(module_path: Path, out: Path | None, *, key: KeyPair, version: str, seq: int,

@@ -78,7 +78,11 @@ _WHY = {AgentErr.NO_MEMORY: "no free app slot", AgentErr.NOT_FOUND: "no such app
         AgentErr.MEMORY_BUDGET: "does not fit the board's memory budget",
         AgentErr.INVALID_ARG: "invalid argument", AgentErr.TOO_LARGE: "name or id too long",
         AgentErr.BAD_SIGNATURE: "the bundle's signature or module hash does not verify",
-        AgentErr.UNTRUSTED_KEY: "the bundle is signed by a key the device does not trust",
+        AgentErr.UNTRUSTED_KEY: "the bundle is signed by a key the device does not trust "
+                                "(its firmware's TRUSTED_KEYS; a firmware built by default, as "
+                                "the emulated and simulated boards', trusts only the published "
+                                "test key ota/vectors/test.pub: sign with ota/vectors/test.key "
+                                "there)",
         AgentErr.ROLLBACK: "the bundle's security counter is below one installed for this app "
                            "before (anti-rollback)",
         AgentErr.WRONG_BOARD: "the bundle is not for this board",

@@ -237,31 +237,36 @@ static inline double i64_to_f64(int64_t x)
     return (double)(int32_t)(x >> 32) * 4294967296.0 + (double)(uint32_t)x;
 }
 
-#if defined(__ARM_FP) && (__ARM_FP & 4)
-float __aeabi_ul2f(uint64_t x);
-float __aeabi_l2f(int64_t x);
+/* The run-time ABI's helpers take and return values in core registers (the
+ * base procedure call standard) even in a hard-float build: the compiler's
+ * calls read the result from r0 (r0 and r1), not from s0 (d0). */
+#define WA_AEABI WA_LIBCALL __attribute__((pcs("aapcs")))
 
-WA_LIBCALL float __aeabi_ul2f(uint64_t x)
+#if defined(__ARM_FP) && (__ARM_FP & 4)
+float __aeabi_ul2f(uint64_t x) __attribute__((pcs("aapcs")));
+float __aeabi_l2f(int64_t x) __attribute__((pcs("aapcs")));
+
+WA_AEABI float __aeabi_ul2f(uint64_t x)
 {
     return u64_to_f32(x);
 }
 
-WA_LIBCALL float __aeabi_l2f(int64_t x)
+WA_AEABI float __aeabi_l2f(int64_t x)
 {
     return i64_to_f32(x);
 }
 #endif
 
 #if defined(__ARM_FP) && (__ARM_FP & 8)
-double __aeabi_ul2d(uint64_t x);
-double __aeabi_l2d(int64_t x);
+double __aeabi_ul2d(uint64_t x) __attribute__((pcs("aapcs")));
+double __aeabi_l2d(int64_t x) __attribute__((pcs("aapcs")));
 
-WA_LIBCALL double __aeabi_ul2d(uint64_t x)
+WA_AEABI double __aeabi_ul2d(uint64_t x)
 {
     return u64_to_f64(x);
 }
 
-WA_LIBCALL double __aeabi_l2d(int64_t x)
+WA_AEABI double __aeabi_l2d(int64_t x)
 {
     return i64_to_f64(x);
 }
