@@ -3,9 +3,9 @@
  * against the host C library and compiler on the same inputs (edge cases and
  * pseudo-random ones): string and memory functions (all alignments and
  * overlaps), 64-bit unsigned division and remainder, the 64-bit popcount,
- * the 64-bit integer to float and double conversions (bit for bit: one
- * rounding, to nearest even), the float rounding functions and the square
- * roots. Prints "N cases, M failures" and the first failures.
+ * the double comparisons, the 64-bit integer to float and double conversions
+ * (bit for bit: one rounding, to nearest even), the float rounding functions
+ * and the square roots. Prints "N cases, M failures" and the first failures.
  */
 #include <math.h>
 #include <stdint.h>
@@ -24,6 +24,12 @@
 #define memcmp wa_memcmp
 #define __udivmoddi4 wa_udivmoddi4
 #define __popcountdi2 wa_popcountdi2
+#define __aeabi_dcmpeq wa_dcmpeq
+#define __aeabi_dcmplt wa_dcmplt
+#define __aeabi_dcmple wa_dcmple
+#define __aeabi_dcmpge wa_dcmpge
+#define __aeabi_dcmpgt wa_dcmpgt
+#define __aeabi_dcmpun wa_dcmpun
 #define floorf wa_floorf
 #define ceilf wa_ceilf
 #define truncf wa_truncf
@@ -42,6 +48,12 @@
 #undef memset
 #undef memcmp
 #undef __popcountdi2
+#undef __aeabi_dcmpeq
+#undef __aeabi_dcmplt
+#undef __aeabi_dcmple
+#undef __aeabi_dcmpge
+#undef __aeabi_dcmpgt
+#undef __aeabi_dcmpun
 #undef floorf
 #undef ceilf
 #undef truncf
@@ -202,6 +214,45 @@ static void test_popcount(void)
     }
 }
 
+/* A double of any bits, or of the edge values (zeros, infinities, NaNs,
+ * the smallest subnormals, neighbours). */
+static uint64_t any_double(void)
+{
+    static const uint64_t edge[] = {0,
+                                    1ull << 63,
+                                    1,
+                                    (1ull << 63) | 1,
+                                    0x7FF0000000000000ull,
+                                    0xFFF0000000000000ull,
+                                    0x7FF8000000000000ull,
+                                    0x7FF0000000000001ull,
+                                    0xFFF8000000000001ull,
+                                    0x3FF0000000000000ull,
+                                    0x3FF0000000000001ull,
+                                    0xBFF0000000000000ull};
+    uint64_t r = next();
+    return r % 4u == 0 ? edge[(r >> 8) % (sizeof edge / sizeof edge[0])] : next();
+}
+
+/* The run-time ABI's double comparisons: the host compiler's, on the bits. */
+static void test_compare(void)
+{
+    for (int i = 0; i < 200000; i++) {
+        uint64_t a = any_double();
+        uint64_t b = i % 3 == 0 ? a ^ (next() % 4u) : any_double();
+        double x = 0;
+        double y = 0;
+        memcpy(&x, &a, sizeof x);
+        memcpy(&y, &b, sizeof y);
+        check(wa_dcmpeq(a, b) == (x == y), "dcmpeq", a, b);
+        check(wa_dcmplt(a, b) == (x < y), "dcmplt", a, b);
+        check(wa_dcmple(a, b) == (x <= y), "dcmple", a, b);
+        check(wa_dcmpge(a, b) == (x >= y), "dcmpge", a, b);
+        check(wa_dcmpgt(a, b) == (x > y), "dcmpgt", a, b);
+        check(wa_dcmpun(a, b) == (isnan(x) || isnan(y)), "dcmpun", a, b);
+    }
+}
+
 static void check_convert(uint64_t x)
 {
     check(bits_f32(u64_to_f32(x)) == bits_f32((float)x), "u64 to f32", x, 0);
@@ -281,6 +332,7 @@ int main(void)
     test_memory();
     test_division();
     test_popcount();
+    test_compare();
     test_conversions();
     test_float_functions();
     test_sqrt();

@@ -11,6 +11,8 @@
  *   division and remainder): the hardware's 32-bit divide when both operands
  *   fit in 32 bits, otherwise one shift-and-subtract step per quotient bit;
  * - __popcountdi2 (i64.popcnt): two calls of __popcountsi2;
+ * - without a double-precision FPU, the run-time ABI's double comparisons
+ *   (__aeabi_dcmpeq, lt, le, ge, gt, un), on the bits;
  * - with a single-precision FPU: __aeabi_ul2f and __aeabi_l2f (wasm3's
  *   f32.convert_i64_u/_s), which libgcc keeps in one object with its software
  *   float adder;
@@ -203,6 +205,60 @@ WA_LIBCALL int __popcountdi2(uint64_t x)
 {
     return __builtin_popcount((uint32_t)x) + __builtin_popcount((uint32_t)(x >> 32));
 }
+
+#if !(defined(__ARM_FP) && (__ARM_FP & 8))
+/* The run-time ABI's double comparisons, where the FPU has no double
+ * compare: the operands' bits come in r0-r3, read here as integers. -1, 0
+ * or 1 as a is below, equal to or above b; 2 when unordered (a NaN). */
+static int dcmp(uint64_t a, uint64_t b)
+{
+    const uint64_t sign = 1ull << 63, inf = 0x7FF0000000000000ull;
+    if ((a & ~sign) > inf || (b & ~sign) > inf) {
+        return 2;
+    }
+    /* sign and magnitude to two's complement: -0 and +0 both 0 */
+    int64_t x = (a & sign) ? -(int64_t)(a & ~sign) : (int64_t)a;
+    int64_t y = (b & sign) ? -(int64_t)(b & ~sign) : (int64_t)b;
+    return x < y ? -1 : x > y;
+}
+
+int __aeabi_dcmpeq(uint64_t a, uint64_t b);
+int __aeabi_dcmplt(uint64_t a, uint64_t b);
+int __aeabi_dcmple(uint64_t a, uint64_t b);
+int __aeabi_dcmpge(uint64_t a, uint64_t b);
+int __aeabi_dcmpgt(uint64_t a, uint64_t b);
+int __aeabi_dcmpun(uint64_t a, uint64_t b);
+
+WA_LIBCALL int __aeabi_dcmpeq(uint64_t a, uint64_t b)
+{
+    return dcmp(a, b) == 0;
+}
+
+WA_LIBCALL int __aeabi_dcmplt(uint64_t a, uint64_t b)
+{
+    return dcmp(a, b) < 0;
+}
+
+WA_LIBCALL int __aeabi_dcmple(uint64_t a, uint64_t b)
+{
+    return dcmp(a, b) <= 0;
+}
+
+WA_LIBCALL int __aeabi_dcmpge(uint64_t a, uint64_t b)
+{
+    return (unsigned)dcmp(a, b) <= 1u;
+}
+
+WA_LIBCALL int __aeabi_dcmpgt(uint64_t a, uint64_t b)
+{
+    return dcmp(a, b) == 1;
+}
+
+WA_LIBCALL int __aeabi_dcmpun(uint64_t a, uint64_t b)
+{
+    return dcmp(a, b) == 2;
+}
+#endif
 
 /* x's top 32 significant bits, with a sticky bit for the ones below, convert
  * with the one rounding; scaling by a power of two is exact. */
