@@ -127,6 +127,20 @@ static const call_t CALLS[] = {
     {"aot_convert", "u64f64", "I", {0x0020000000000001}, 1000, 0},
     {"aot_convert", "s64f64", "I", {(int64_t)0xa12ce22b4ed990adu}, 1000, 0},
     {"aot_convert", "s64f64", "I", {-3}, 1000, 0},
+    {"aot_f64_helpers", "cmp", "FF", {0x3ff0000000000000, 0x4000000000000000}, 1000, 0},
+    {"aot_f64_helpers", "cmp", "FF", {0x4000000000000000, 0x4000000000000000}, 1000, 0},
+    {"aot_f64_helpers", "cmp", "FF", {0x7ff8000000000001, 0x3ff0000000000000}, 1000, 0},
+    {"aot_f64_helpers", "cmp", "FF", {0x3ff0000000000000, 0x7ff0000000000001}, 1000, 0},
+    {"aot_f64_helpers", "cmp", "FF", {1, 2}, 1000, 0},
+    {"aot_f64_helpers", "cmpneg", "FF", {0, 0}, 1000, 0},
+    {"aot_f64_helpers", "cmpneg", "FF", {0x4004000000000000, 0x4008000000000000}, 1000, 0},
+    {"aot_f64_helpers", "cmpneg", "FF", {0x7ff0000000000000, 0x3ff0000000000000}, 1000, 0},
+    {"aot_f64_helpers", "cmpneg", "FF", {0x3ff0000000000000, 0}, 1000, 0},
+    {"aot_f64_helpers", "sqrt", "I", {0x7ff0000000000123}, 1000, 0},
+    {"aot_f64_helpers", "sqrt", "I", {0x7ff8000000000000}, 1000, 0},
+    {"aot_f64_helpers", "sqrt", "I", {0x4000000000000000}, 1000, 0},
+    {"aot_f64_helpers", "sqrt", "I", {1}, 1000, 0},
+    {"aot_f64_helpers", "popcnt", "I", {0x70f0f0f00000ffff}, 1000, 0},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])
