@@ -141,6 +141,13 @@ static const call_t CALLS[] = {
     {"aot_f64_helpers", "sqrt", "I", {0x4000000000000000}, 1000, 0},
     {"aot_f64_helpers", "sqrt", "I", {1}, 1000, 0},
     {"aot_f64_helpers", "popcnt", "I", {0x70f0f0f00000ffff}, 1000, 0},
+    {"aot_f64_helpers", "d2l", "F", {(int64_t)0xc3c23456789abcdeu}, 1000, 0},
+    {"aot_f64_helpers", "d2u", "F", {0x43e23456789abcde}, 1000, 0},
+    {"aot_f64_helpers", "f2l", "f", {0xde123456}, 1000, 0},
+    {"aot_f64_helpers", "f2u", "f", {0x5f123456}, 1000, 0},
+    {"aot_f64_helpers", "d2i", "F", {(int64_t)0xc1d23456789abcdeu}, 1000, 0},
+    {"aot_f64_helpers", "d2ui", "F", {0x41e23456789abcde}, 1000, 0},
+    {"aot_f64_helpers", "d2ui", "F", {(int64_t)0xbfe8000000000000u}, 1000, 0},
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])

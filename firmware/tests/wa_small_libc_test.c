@@ -3,7 +3,8 @@
  * against the host C library and compiler on the same inputs (edge cases and
  * pseudo-random ones): string and memory functions (all alignments and
  * overlaps), 64-bit unsigned division and remainder, the 64-bit popcount,
- * the double comparisons, the 64-bit integer to float and double conversions
+ * the double comparisons, the float and double to integer conversions (in
+ * the integer's range), the 64-bit integer to float and double conversions
  * (bit for bit: one rounding, to nearest even), the float rounding functions
  * and the square roots. Prints "N cases, M failures" and the first failures.
  */
@@ -30,6 +31,14 @@
 #define __aeabi_dcmpge wa_dcmpge
 #define __aeabi_dcmpgt wa_dcmpgt
 #define __aeabi_dcmpun wa_dcmpun
+#define __aeabi_d2lz wa_d2lz
+#define __aeabi_d2ulz wa_d2ulz
+#define __aeabi_f2lz wa_f2lz
+#define __aeabi_f2ulz wa_f2ulz
+#define __aeabi_d2iz wa_d2iz
+#define __aeabi_d2uiz wa_d2uiz
+#define __aeabi_f2iz wa_f2iz
+#define __aeabi_f2uiz wa_f2uiz
 #define floorf wa_floorf
 #define ceilf wa_ceilf
 #define truncf wa_truncf
@@ -54,6 +63,14 @@
 #undef __aeabi_dcmpge
 #undef __aeabi_dcmpgt
 #undef __aeabi_dcmpun
+#undef __aeabi_d2lz
+#undef __aeabi_d2ulz
+#undef __aeabi_f2lz
+#undef __aeabi_f2ulz
+#undef __aeabi_d2iz
+#undef __aeabi_d2uiz
+#undef __aeabi_f2iz
+#undef __aeabi_f2uiz
 #undef floorf
 #undef ceilf
 #undef truncf
@@ -253,6 +270,58 @@ static void test_compare(void)
     }
 }
 
+/* A double from 2^-3 to 2^(top-1) in magnitude, of random bits, either sign
+ * (top: the exponent of the first power of two out of range). */
+static double in_range(int top)
+{
+    uint64_t u = next();
+    uint64_t e = 1023u - 3u + next() % (uint64_t)(top + 3);
+    u = (u & 0x800FFFFFFFFFFFFFull) | e << 52;
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static uint64_t bits64(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static uint32_t bits32(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* The run-time ABI's float and double to integer conversions, in the
+ * integer's range: the host compiler's casts. */
+static void test_float_to_int(void)
+{
+    for (int i = 0; i < 100000; i++) {
+        double x = in_range(63);
+        float f = (float)x;
+        double a = x < 0 ? -x : x; /* unsigned: above -1 */
+        float af = f < 0 ? -f : f;
+        double b = i % 4 ? in_range(31) : ldexp(in_range(1), -1); /* and (-1, 1) */
+        float bf = (float)b;
+        check(wa_d2lz(bits64(x)) == (int64_t)x, "d2lz", bits64(x), 0);
+        check(wa_f2lz(bits32(f)) == (int64_t)f, "f2lz", bits32(f), 0);
+        check(wa_d2ulz(bits64(a * 2)) == (uint64_t)(a * 2), "d2ulz", bits64(a * 2), 0);
+        check(wa_f2ulz(bits32(af * 2)) == (uint64_t)(af * 2), "f2ulz", bits32(af * 2), 0);
+        check(wa_d2iz(bits64(b)) == (int32_t)b, "d2iz", bits64(b), 0);
+        check(wa_f2iz(bits32(bf)) == (int32_t)bf, "f2iz", bits32(bf), 0);
+        if (b * 2 > -1) {
+            check(wa_d2uiz(bits64(b * 2)) == (uint32_t)(b * 2), "d2uiz", bits64(b), 0);
+            check(wa_f2uiz(bits32(bf * 2)) == (uint32_t)(bf * 2), "f2uiz", bits32(bf), 0);
+        }
+    }
+    check(wa_d2lz(0) == 0 && wa_d2lz(1ull << 63) == 0 && wa_d2ulz(1) == 0, "zeros", 0, 0);
+    check(wa_f2lz(0x80000000u) == 0 && wa_f2uiz(0x00000001u) == 0, "zeros", 0, 0);
+}
+
 static void check_convert(uint64_t x)
 {
     check(bits_f32(u64_to_f32(x)) == bits_f32((float)x), "u64 to f32", x, 0);
@@ -333,6 +402,7 @@ int main(void)
     test_division();
     test_popcount();
     test_compare();
+    test_float_to_int();
     test_conversions();
     test_float_functions();
     test_sqrt();

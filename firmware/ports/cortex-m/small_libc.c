@@ -13,6 +13,9 @@
  * - __popcountdi2 (i64.popcnt): two calls of __popcountsi2;
  * - without a double-precision FPU, the run-time ABI's double comparisons
  *   (__aeabi_dcmpeq, lt, le, ge, gt, un), on the bits;
+ * - the run-time ABI's float and double to integer conversions libgcc does
+ *   in software (__aeabi_d2lz, d2ulz, f2lz, f2ulz; without a double FPU
+ *   d2iz and d2uiz; without an FPU f2iz and f2uiz), on the bits;
  * - with a single-precision FPU: __aeabi_ul2f and __aeabi_l2f (wasm3's
  *   f32.convert_i64_u/_s), which libgcc keeps in one object with its software
  *   float adder;
@@ -257,6 +260,91 @@ WA_LIBCALL int __aeabi_dcmpgt(uint64_t a, uint64_t b)
 WA_LIBCALL int __aeabi_dcmpun(uint64_t a, uint64_t b)
 {
     return dcmp(a, b) == 2;
+}
+#endif
+
+/* The run-time ABI's conversions of a double or a float (its bits, in r0-r1
+ * or r0, read as integers here) to an integer, for values in the integer's
+ * range: the interpreter checks the range first (a trap, or a saturated
+ * result), so only those reach these. |x| truncated, from the bits of a
+ * double or a float (mbits fraction bits, exponent field emask): the
+ * significand with its leading one at bit 63, shifted down by what the
+ * exponent lacks of 63. A value that converts to an unsigned integer is
+ * above -1: its magnitude is the result. */
+__attribute__((noinline)) static uint64_t magnitude(uint64_t u, int mbits, unsigned emask, int bias)
+{
+    int e = (int)((u >> mbits) & emask) - bias;
+    uint64_t m = u << (63 - mbits) | 1ull << 63;
+    return e < 0 || e > 63 ? 0u : m >> (63 - e);
+}
+
+#define WA_D2U(x) magnitude(x, 52, 0x7FFu, 1023)
+#define WA_F2U(x) magnitude(x, 23, 0xFFu, 127)
+
+static int64_t d2l(uint64_t u)
+{
+    uint64_t m = WA_D2U(u);
+    return (int64_t)(u >> 63 ? 0u - m : m);
+}
+
+static int64_t f2l(uint32_t u)
+{
+    uint64_t m = WA_F2U(u);
+    return (int64_t)(u >> 31 ? 0u - m : m);
+}
+
+int64_t __aeabi_d2lz(uint64_t x);
+uint64_t __aeabi_d2ulz(uint64_t x);
+int64_t __aeabi_f2lz(uint32_t x);
+uint64_t __aeabi_f2ulz(uint32_t x);
+
+WA_LIBCALL int64_t __aeabi_d2lz(uint64_t x)
+{
+    return d2l(x);
+}
+
+WA_LIBCALL uint64_t __aeabi_d2ulz(uint64_t x)
+{
+    return WA_D2U(x);
+}
+
+WA_LIBCALL int64_t __aeabi_f2lz(uint32_t x)
+{
+    return f2l(x);
+}
+
+WA_LIBCALL uint64_t __aeabi_f2ulz(uint32_t x)
+{
+    return WA_F2U(x);
+}
+
+#if !(defined(__ARM_FP) && (__ARM_FP & 8))
+int __aeabi_d2iz(uint64_t x);
+unsigned __aeabi_d2uiz(uint64_t x);
+
+WA_LIBCALL int __aeabi_d2iz(uint64_t x)
+{
+    return (int)d2l(x);
+}
+
+WA_LIBCALL unsigned __aeabi_d2uiz(uint64_t x)
+{
+    return (unsigned)WA_D2U(x);
+}
+#endif
+
+#if !(defined(__ARM_FP) && (__ARM_FP & 4))
+int __aeabi_f2iz(uint32_t x);
+unsigned __aeabi_f2uiz(uint32_t x);
+
+WA_LIBCALL int __aeabi_f2iz(uint32_t x)
+{
+    return (int)f2l(x);
+}
+
+WA_LIBCALL unsigned __aeabi_f2uiz(uint32_t x)
+{
+    return (unsigned)WA_F2U(x);
 }
 #endif
 
