@@ -281,7 +281,7 @@ FW_SIZE_OPT := -fno-schedule-insns2 -fno-move-loop-invariants -fno-caller-saves 
 # FW_SIZE_OPT_OURS: for every file but wasm3's, whose operation handlers are
 # smaller with if-conversion (conditional instructions in place of branches)
 # and must keep their tail calls (each handler jumps to the next).
-FW_SIZE_OPT_OURS := -fno-if-conversion -fno-reorder-blocks -fno-optimize-sibling-calls
+FW_SIZE_OPT_OURS := -fno-if-conversion -fno-reorder-blocks -fno-optimize-sibling-calls -fno-partial-inlining
 FW_OPT     := -Os -fno-jump-tables -fno-tree-tail-merge -fno-ipa-modref
 FW_CFLAGS  := -std=gnu11 $(FW_OPT) -flto -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
               $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) $(CORE_INCLUDES) \
