@@ -6,13 +6,20 @@
  * the double comparisons, the float and double to integer conversions (in
  * the integer's range), the 64-bit integer to float and double conversions
  * (bit for bit: one rounding, to nearest even), the float rounding functions
- * and the square roots. Prints "N cases, M failures" and the first failures.
+ * and under them firmware/core/runtime/wa_fround.c's double ones, and the
+ * square roots. Prints "N cases, M failures" and the first failures.
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+/* wa_fround.c's double rounding, which small_libc's float versions call. */
+#define floor wa_floor
+#define ceil wa_ceil
+#define trunc wa_trunc
+#define rint wa_rint
+#include "../core/runtime/wa_fround.c"
 #define strlen wa_strlen
 #define strcpy wa_strcpy
 #define strchr wa_strchr
@@ -71,6 +78,10 @@
 #undef __aeabi_d2uiz
 #undef __aeabi_f2iz
 #undef __aeabi_f2uiz
+#undef floor
+#undef ceil
+#undef trunc
+#undef rint
 #undef floorf
 #undef ceilf
 #undef truncf
@@ -282,20 +293,6 @@ static double in_range(int top)
     return x;
 }
 
-static uint64_t bits64(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
-static uint32_t bits32(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
 /* The run-time ABI's float and double to integer conversions, in the
  * integer's range: the host compiler's casts. */
 static void test_float_to_int(void)
@@ -307,15 +304,15 @@ static void test_float_to_int(void)
         float af = f < 0 ? -f : f;
         double b = i % 4 ? in_range(31) : ldexp(in_range(1), -1); /* and (-1, 1) */
         float bf = (float)b;
-        check(wa_d2lz(bits64(x)) == (int64_t)x, "d2lz", bits64(x), 0);
-        check(wa_f2lz(bits32(f)) == (int64_t)f, "f2lz", bits32(f), 0);
-        check(wa_d2ulz(bits64(a * 2)) == (uint64_t)(a * 2), "d2ulz", bits64(a * 2), 0);
-        check(wa_f2ulz(bits32(af * 2)) == (uint64_t)(af * 2), "f2ulz", bits32(af * 2), 0);
-        check(wa_d2iz(bits64(b)) == (int32_t)b, "d2iz", bits64(b), 0);
-        check(wa_f2iz(bits32(bf)) == (int32_t)bf, "f2iz", bits32(bf), 0);
+        check(wa_d2lz(bits_f64(x)) == (int64_t)x, "d2lz", bits_f64(x), 0);
+        check(wa_f2lz(bits_f32(f)) == (int64_t)f, "f2lz", bits_f32(f), 0);
+        check(wa_d2ulz(bits_f64(a * 2)) == (uint64_t)(a * 2), "d2ulz", bits_f64(a * 2), 0);
+        check(wa_f2ulz(bits_f32(af * 2)) == (uint64_t)(af * 2), "f2ulz", bits_f32(af * 2), 0);
+        check(wa_d2iz(bits_f64(b)) == (int32_t)b, "d2iz", bits_f64(b), 0);
+        check(wa_f2iz(bits_f32(bf)) == (int32_t)bf, "f2iz", bits_f32(bf), 0);
         if (b * 2 > -1) {
-            check(wa_d2uiz(bits64(b * 2)) == (uint32_t)(b * 2), "d2uiz", bits64(b), 0);
-            check(wa_f2uiz(bits32(bf * 2)) == (uint32_t)(bf * 2), "f2uiz", bits32(bf), 0);
+            check(wa_d2uiz(bits_f64(b * 2)) == (uint32_t)(b * 2), "d2uiz", bits_f64(b), 0);
+            check(wa_f2uiz(bits_f32(bf * 2)) == (uint32_t)(bf * 2), "f2uiz", bits_f32(bf), 0);
         }
     }
     check(wa_d2lz(0) == 0 && wa_d2lz(1ull << 63) == 0 && wa_d2ulz(1) == 0, "zeros", 0, 0);
@@ -395,6 +392,62 @@ static void test_sqrt(void)
     }
 }
 
+/* wa_fround.c's floor, ceil, trunc and rint (what small_libc's float
+ * versions call, as on the device): the host's bits on any doubles, on every
+ * position of the binary point and on ties; a NaN quieted. */
+static void check_rounding(uint64_t u)
+{
+    double x;
+    memcpy(&x, &u, sizeof x);
+    if (isnan(x)) {
+        uint64_t quiet = u | 1ull << 51;
+        check(bits_f64(wa_floor(x)) == quiet && bits_f64(wa_ceil(x)) == quiet &&
+                  bits_f64(wa_trunc(x)) == quiet && bits_f64(wa_rint(x)) == quiet,
+              "round NaN", u, 0);
+        return;
+    }
+    check(bits_f64(wa_floor(x)) == bits_f64(floor(x)), "floor", u, 0);
+    check(bits_f64(wa_ceil(x)) == bits_f64(ceil(x)), "ceil", u, 0);
+    check(bits_f64(wa_trunc(x)) == bits_f64(trunc(x)), "trunc", u, 0);
+    check(bits_f64(wa_rint(x)) == bits_f64(rint(x)), "rint", u, 0);
+}
+
+static void test_double_rounding(void)
+{
+    static const double edge[] = {0.0,
+                                  -0.0,
+                                  0.5,
+                                  -0.5,
+                                  1.5,
+                                  -1.5,
+                                  2.5,
+                                  -2.5,
+                                  0.75,
+                                  -0.25,
+                                  0.49999999999999994,
+                                  -0.49999999999999994,
+                                  4503599627370495.5,
+                                  -4503599627370495.5,
+                                  4503599627370496.0,
+                                  1e300,
+                                  -1e-320,
+                                  INFINITY,
+                                  -INFINITY};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        check_rounding(bits_f64(edge[i]));
+    }
+    check_rounding(0x7FF0000000000001ull); /* signalling NaNs */
+    check_rounding(0xFFF4000000000000ull);
+    for (int i = 0; i < 200000; i++) {
+        uint64_t u = next();
+        uint64_t e = 1020u + next() % 60u; /* |x| from 1/8 to 2^56 */
+        uint64_t near = (u & 0x800FFFFFFFFFFFFFull) | e << 52;
+        check_rounding(u);
+        check_rounding(near);
+        check_rounding(near & ~((1ull << (next() % 53u)) - 1u)); /* halves, integers: ties */
+    }
+}
+
 int main(void)
 {
     test_strings();
@@ -404,6 +457,7 @@ int main(void)
     test_compare();
     test_float_to_int();
     test_conversions();
+    test_double_rounding();
     test_float_functions();
     test_sqrt();
     printf("%u cases, %u failures\n", s_cases, s_failures);

@@ -10,7 +10,7 @@
  * Other inputs give the library's results, computed on the bits by one
  * routine (no double arithmetic: software on the mps2 boards without a
  * double-precision FPU, 264 B less flash there than rounding with it;
- * tests/crosscompile/test_fround_c.py). The f32 functions need nothing:
+ * tests/crosscompile/test_small_libc_c.py). The f32 functions need nothing:
  * wasm3 holds f32 results in a double register, and that conversion quiets
  * a NaN already.
  */
