@@ -272,10 +272,16 @@ FW_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
 # mps2-an386; the interpreter runs 1 to 3% fewer instructions in `make
 # bench`). Given per file (link-time optimisation keeps each function's
 # options), not to the bench's native kernels (bench/), which stay plain
-# -Os: loop-invariant motion is worth 27% of matmul there.
+# -Os: loop-invariant motion is worth 27% of matmul there. -fno-math-errno:
+# sqrt as the FPU's instruction where it has one, no errno (nothing reads it).
 FW_SIZE_OPT := -fno-schedule-insns2 -fno-move-loop-invariants -fno-caller-saves \
                -fno-tree-loop-im -fno-tree-sra -fno-tree-dominator-opts -fno-forward-propagate \
-               -fno-isolate-erroneous-paths-dereference -fno-auto-inc-dec
+               -fno-isolate-erroneous-paths-dereference -fno-auto-inc-dec \
+               -fno-shrink-wrap -fno-ira-hoist-pressure -fno-math-errno
+# FW_SIZE_OPT_OURS: for every file but wasm3's, whose operation handlers are
+# smaller with if-conversion (conditional instructions in place of branches)
+# and must keep their tail calls (each handler jumps to the next).
+FW_SIZE_OPT_OURS := -fno-if-conversion -fno-reorder-blocks -fno-optimize-sibling-calls -fno-partial-inlining
 FW_OPT     := -Os -fno-jump-tables -fno-tree-tail-merge -fno-ipa-modref
 FW_CFLAGS  := -std=gnu11 $(FW_OPT) -flto -g -ffunction-sections -fdata-sections -DWA_THREAD_LOCAL= \
               $(FW_ENGINE_FLAGS) -I$(RUNTIME) -I$(FW_PORT) $(CORE_INCLUDES) \
@@ -284,7 +290,8 @@ FW_LDFLAGS := $(FW_OPT) -fipa-pta -ffunction-sections -fdata-sections -flto=auto
               -L$(FW_PORT)
 # Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
 fw_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
-fw_size_opt = $(if $(filter bench/%,$(1)),,$(FW_SIZE_OPT))
+fw_size_opt = $(if $(filter bench/%,$(1)),,$(FW_SIZE_OPT) \
+              $(if $(filter $(FW_WASM3)/%,$(1)),,$(FW_SIZE_OPT_OURS)))
 board_cpu = $(shell sed -n 's/^cpu *= *"\([^"]*\)".*/\1/p' boards/$(1).toml | head -n1)
 fw_cpu = $(FW_CPU_$(call board_cpu,$(1)))
 

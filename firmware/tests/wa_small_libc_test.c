@@ -2,16 +2,24 @@
  * Host driver for firmware/ports/cortex-m/small_libc.c: each routine, renamed,
  * against the host C library and compiler on the same inputs (edge cases and
  * pseudo-random ones): string and memory functions (all alignments and
- * overlaps), 64-bit unsigned division and remainder, the 64-bit integer to
- * float and double conversions (bit for bit: one rounding, to nearest even),
- * the float rounding functions and the square roots. Prints "N cases, M
- * failures" and the first failures.
+ * overlaps), 64-bit unsigned division and remainder, the 64-bit popcount,
+ * the double comparisons, the float and double to integer conversions (in
+ * the integer's range), the 64-bit integer to float and double conversions
+ * (bit for bit: one rounding, to nearest even), the float rounding functions
+ * and under them firmware/core/runtime/wa_fround.c's double ones, and the
+ * square roots. Prints "N cases, M failures" and the first failures.
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+/* wa_fround.c's double rounding, which small_libc's float versions call. */
+#define floor wa_floor
+#define ceil wa_ceil
+#define trunc wa_trunc
+#define rint wa_rint
+#include "../core/runtime/wa_fround.c"
 #define strlen wa_strlen
 #define strcpy wa_strcpy
 #define strchr wa_strchr
@@ -23,6 +31,21 @@
 #define memset wa_memset
 #define memcmp wa_memcmp
 #define __udivmoddi4 wa_udivmoddi4
+#define __popcountdi2 wa_popcountdi2
+#define __aeabi_dcmpeq wa_dcmpeq
+#define __aeabi_dcmplt wa_dcmplt
+#define __aeabi_dcmple wa_dcmple
+#define __aeabi_dcmpge wa_dcmpge
+#define __aeabi_dcmpgt wa_dcmpgt
+#define __aeabi_dcmpun wa_dcmpun
+#define __aeabi_d2lz wa_d2lz
+#define __aeabi_d2ulz wa_d2ulz
+#define __aeabi_f2lz wa_f2lz
+#define __aeabi_f2ulz wa_f2ulz
+#define __aeabi_d2iz wa_d2iz
+#define __aeabi_d2uiz wa_d2uiz
+#define __aeabi_f2iz wa_f2iz
+#define __aeabi_f2uiz wa_f2uiz
 #define floorf wa_floorf
 #define ceilf wa_ceilf
 #define truncf wa_truncf
@@ -40,6 +63,25 @@
 #undef memmove
 #undef memset
 #undef memcmp
+#undef __popcountdi2
+#undef __aeabi_dcmpeq
+#undef __aeabi_dcmplt
+#undef __aeabi_dcmple
+#undef __aeabi_dcmpge
+#undef __aeabi_dcmpgt
+#undef __aeabi_dcmpun
+#undef __aeabi_d2lz
+#undef __aeabi_d2ulz
+#undef __aeabi_f2lz
+#undef __aeabi_f2ulz
+#undef __aeabi_d2iz
+#undef __aeabi_d2uiz
+#undef __aeabi_f2iz
+#undef __aeabi_f2uiz
+#undef floor
+#undef ceil
+#undef trunc
+#undef rint
 #undef floorf
 #undef ceilf
 #undef truncf
@@ -191,6 +233,92 @@ static void test_division(void)
     }
 }
 
+static void test_popcount(void)
+{
+    for (int i = 0; i < 20000; i++) {
+        uint64_t x = next() >> (next() % 64u);
+        x = i & 1 ? ~x : x;
+        check(wa_popcountdi2(x) == __builtin_popcountll(x), "popcountdi2", x, 0);
+    }
+}
+
+/* A double of any bits, or of the edge values (zeros, infinities, NaNs,
+ * the smallest subnormals, neighbours). */
+static uint64_t any_double(void)
+{
+    static const uint64_t edge[] = {0,
+                                    1ull << 63,
+                                    1,
+                                    (1ull << 63) | 1,
+                                    0x7FF0000000000000ull,
+                                    0xFFF0000000000000ull,
+                                    0x7FF8000000000000ull,
+                                    0x7FF0000000000001ull,
+                                    0xFFF8000000000001ull,
+                                    0x3FF0000000000000ull,
+                                    0x3FF0000000000001ull,
+                                    0xBFF0000000000000ull};
+    uint64_t r = next();
+    return r % 4u == 0 ? edge[(r >> 8) % (sizeof edge / sizeof edge[0])] : next();
+}
+
+/* The run-time ABI's double comparisons: the host compiler's, on the bits. */
+static void test_compare(void)
+{
+    for (int i = 0; i < 200000; i++) {
+        uint64_t a = any_double();
+        uint64_t b = i % 3 == 0 ? a ^ (next() % 4u) : any_double();
+        double x = 0;
+        double y = 0;
+        memcpy(&x, &a, sizeof x);
+        memcpy(&y, &b, sizeof y);
+        check(wa_dcmpeq(a, b) == (x == y), "dcmpeq", a, b);
+        check(wa_dcmplt(a, b) == (x < y), "dcmplt", a, b);
+        check(wa_dcmple(a, b) == (x <= y), "dcmple", a, b);
+        check(wa_dcmpge(a, b) == (x >= y), "dcmpge", a, b);
+        check(wa_dcmpgt(a, b) == (x > y), "dcmpgt", a, b);
+        check(wa_dcmpun(a, b) == (isnan(x) || isnan(y)), "dcmpun", a, b);
+    }
+}
+
+/* A double from 2^-3 to 2^(top-1) in magnitude, of random bits, either sign
+ * (top: the exponent of the first power of two out of range). */
+static double in_range(int top)
+{
+    uint64_t u = next();
+    uint64_t e = 1023u - 3u + next() % (uint64_t)(top + 3);
+    u = (u & 0x800FFFFFFFFFFFFFull) | e << 52;
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* The run-time ABI's float and double to integer conversions, in the
+ * integer's range: the host compiler's casts. */
+static void test_float_to_int(void)
+{
+    for (int i = 0; i < 100000; i++) {
+        double x = in_range(63);
+        float f = (float)x;
+        double a = x < 0 ? -x : x; /* unsigned: above -1 */
+        float af = f < 0 ? -f : f;
+        double b = i % 4 ? in_range(31) : ldexp(in_range(1), -1); /* and (-1, 1) */
+        float bf = (float)b;
+        check(wa_d2lz(bits_f64(x)) == (int64_t)x, "d2lz", bits_f64(x), 0);
+        check(wa_f2lz(bits_f32(f)) == (int64_t)f, "f2lz", bits_f32(f), 0);
+        check(wa_d2ulz(bits_f64(a * 2)) == (uint64_t)(a * 2), "d2ulz", bits_f64(a * 2), 0);
+        check(wa_f2ulz(bits_f32(af * 2)) == (uint64_t)(af * 2), "f2ulz", bits_f32(af * 2), 0);
+        check(wa_d2iz(bits_f64(b)) == (int32_t)b, "d2iz", bits_f64(b), 0);
+        check(wa_f2iz(bits_f32(bf)) == (int32_t)bf, "f2iz", bits_f32(bf), 0);
+        if (b * 2 > -1) {
+            check(wa_d2uiz(bits_f64(b * 2)) == (uint32_t)(b * 2), "d2uiz", bits_f64(b), 0);
+            check(wa_f2uiz(bits_f32(bf * 2)) == (uint32_t)(bf * 2), "f2uiz", bits_f32(bf), 0);
+        }
+    }
+    check(wa_d2lz(0) == 0 && wa_d2lz(1ull << 63) == 0 && wa_d2ulz(1) == 0, "zeros", 0, 0);
+    check(wa_f2lz(0x80000000u) == 0 && wa_f2uiz(0x00000001u) == 0, "zeros", 0, 0);
+}
+
 static void check_convert(uint64_t x)
 {
     check(bits_f32(u64_to_f32(x)) == bits_f32((float)x), "u64 to f32", x, 0);
@@ -246,13 +374,92 @@ static void test_float_functions(void)
     }
 }
 
+/* sqrt on doubles of every exponent (subnormals too): the host's bits; a NaN
+ * quieted, below zero the default NaN (the firmware's on the bits). */
+static void test_sqrt(void)
+{
+    for (int i = 0; i < 200000; i++) {
+        uint64_t u = (next() >> (i % 3 == 0 ? next() % 64u : 0u)) & ~(1ull << 63);
+        double x;
+        memcpy(&x, &u, sizeof x);
+        check(bits_f64(wa_sqrt(x)) == bits_f64(sqrt(x)), "sqrt", u, 0);
+        uint64_t nan = 0x7FF0000000000000ull | (u >> 12) | 1u | (u & 1ull << 63);
+        memcpy(&x, &nan, sizeof x);
+        check(bits_f64(wa_sqrt(x)) == (nan | 1ull << 51), "sqrt NaN", nan, 0);
+        memcpy(&x, &u, sizeof x);
+        check(u == 0 || u > 0x7FF0000000000000ull || bits_f64(wa_sqrt(-x)) == 0x7FF8000000000000ull,
+              "sqrt below 0", u, 0);
+    }
+}
+
+/* wa_fround.c's floor, ceil, trunc and rint (what small_libc's float
+ * versions call, as on the device): the host's bits on any doubles, on every
+ * position of the binary point and on ties; a NaN quieted. */
+static void check_rounding(uint64_t u)
+{
+    double x;
+    memcpy(&x, &u, sizeof x);
+    if (isnan(x)) {
+        uint64_t quiet = u | 1ull << 51;
+        check(bits_f64(wa_floor(x)) == quiet && bits_f64(wa_ceil(x)) == quiet &&
+                  bits_f64(wa_trunc(x)) == quiet && bits_f64(wa_rint(x)) == quiet,
+              "round NaN", u, 0);
+        return;
+    }
+    check(bits_f64(wa_floor(x)) == bits_f64(floor(x)), "floor", u, 0);
+    check(bits_f64(wa_ceil(x)) == bits_f64(ceil(x)), "ceil", u, 0);
+    check(bits_f64(wa_trunc(x)) == bits_f64(trunc(x)), "trunc", u, 0);
+    check(bits_f64(wa_rint(x)) == bits_f64(rint(x)), "rint", u, 0);
+}
+
+static void test_double_rounding(void)
+{
+    static const double edge[] = {0.0,
+                                  -0.0,
+                                  0.5,
+                                  -0.5,
+                                  1.5,
+                                  -1.5,
+                                  2.5,
+                                  -2.5,
+                                  0.75,
+                                  -0.25,
+                                  0.49999999999999994,
+                                  -0.49999999999999994,
+                                  4503599627370495.5,
+                                  -4503599627370495.5,
+                                  4503599627370496.0,
+                                  1e300,
+                                  -1e-320,
+                                  INFINITY,
+                                  -INFINITY};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        check_rounding(bits_f64(edge[i]));
+    }
+    check_rounding(0x7FF0000000000001ull); /* signalling NaNs */
+    check_rounding(0xFFF4000000000000ull);
+    for (int i = 0; i < 200000; i++) {
+        uint64_t u = next();
+        uint64_t e = 1020u + next() % 60u; /* |x| from 1/8 to 2^56 */
+        uint64_t near = (u & 0x800FFFFFFFFFFFFFull) | e << 52;
+        check_rounding(u);
+        check_rounding(near);
+        check_rounding(near & ~((1ull << (next() % 53u)) - 1u)); /* halves, integers: ties */
+    }
+}
+
 int main(void)
 {
     test_strings();
     test_memory();
     test_division();
+    test_popcount();
+    test_compare();
+    test_float_to_int();
     test_conversions();
+    test_double_rounding();
     test_float_functions();
+    test_sqrt();
     printf("%u cases, %u failures\n", s_cases, s_failures);
     return s_failures == 0 ? 0 : 1;
 }

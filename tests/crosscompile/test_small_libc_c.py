@@ -1,10 +1,11 @@
 """firmware/ports/cortex-m/small_libc.c, the firmware's own strlen, strcmp,
-memcpy and kin, 64-bit division, 64-bit integer to float conversions, float
-rounding and square roots (in place of newlib's and libgcc's unrolled ones,
-about 2.5 KiB less flash; docs/boards.md): the same results as the host C
-library and compiler, bit for bit, on edge cases and pseudo-random inputs,
-under ASan and UBSan; builds for the Cortex-M cores and FPUs of the mps2 boards
-with -Werror, so every FPU-dependent part compiles."""
+memcpy and kin, 64-bit division and popcount, 64-bit integer to float
+conversions, float rounding (and under it firmware/core/runtime/wa_fround.c's
+double rounding) and square roots (in place of newlib's and libgcc's unrolled
+ones, about 2.5 KiB less flash; docs/boards.md): the same results as the host
+C library and compiler, bit for bit, on edge cases and pseudo-random inputs,
+under ASan and UBSan; builds for the Cortex-M cores and FPUs of the mps2
+boards with -Werror, so every FPU-dependent part compiles."""
 
 from __future__ import annotations
 
