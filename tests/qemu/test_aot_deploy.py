@@ -152,7 +152,7 @@ def test_traps_fail_an_aot_trial_as_they_fail_an_interpreted_one(
         assert status.aot is False  # type: ignore[union-attr]
         for name in ("spin_aot", "spin", "deep_aot", "deep"):  # their slots, for what follows
             deploying.remove_app(name, board, device.mgmt_address)
-        nearly_full(device, example("sensor"), tmp_path)
+        nearly_full(device, example("sensor"), wat_file("aot_grow"), tmp_path)
     assert budget[0]["code"] == "cpu_budget", budget
     assert "CPU budget of 20000000 ticks exhausted" in budget[0]["msg"]
     assert budget[0] == budget[1]
@@ -210,10 +210,11 @@ def fill(device: EmulatedBoard, leave: int, workdir: Path) -> None:
     raise AssertionError(f"{board} still has {free_ram(device):,} bytes free")
 
 
-def nearly_full(device: EmulatedBoard, sensor: Path, workdir: Path) -> None:
+def nearly_full(device: EmulatedBoard, sensor: Path, grows: Path, workdir: Path) -> None:
     """On a board filled to between the sensor's AOT estimate and the interpreter's
     (which refused it before AOT code was estimated as such), the sensor is sent and
-    runs as AOT code."""
+    runs as AOT code; then a module whose memory grows (aot_grow: at most a page)
+    passes with the least its loader steps down to, which it holds (no page)."""
     board = device.board.name
     bundle = workdir / "sensor.wab"
     assert build_signed(sensor, [board], bundle, "--aot").exit_code == 0
@@ -224,3 +225,9 @@ def nearly_full(device: EmulatedBoard, sensor: Path, workdir: Path) -> None:
     report = deploying.deploy(bundle, board, device.mgmt_address)
     assert report.life == "confirmed" and report.ram_estimate == aot.total, report
     holds_its_estimate(device, "sensor", aot)
+    path = workdir / "aot_grow.wab"
+    assert build_signed(grows, [board], path, "--aot").exit_code == 0
+    need = estimates(path, board)[0]
+    assert need.least is not None and need.needed <= free_ram(device) < need.pool
+    assert deploying.deploy(path, board, device.mgmt_address).life == "confirmed"
+    assert held(device, "aot_grow") == need.least == need.pool - 65536
