@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from . import access
 from .access import DeviceAccess, Via, log_events, open_device
-from .device_fit import estimate_ram
+from .device_fit import estimate_payload
 from .installing import (
     DeployReport,
     FramingChoice,
@@ -68,9 +68,7 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
     check_framing(framing)
     app, payload = load_payload(path, board, name, version=version, grants=grants,
                                 kv_quota=kv_quota)
-    need = estimate_ram(path, board, payload.module, payload.grants,
-                        len(payload.data)) if (
-        start and ram_check) else None
+    need = estimate_payload(path, board, payload) if start and ram_check else None
     plan = Plan(app, payload, need, start, wait, timeout, framing)
     target = resolve_target(board, port, start=True)
     if on_target is not None:

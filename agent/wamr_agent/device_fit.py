@@ -21,6 +21,19 @@ wasm3 with the same flags, the board's budget and the app's grants):
   exceed the slot's module area (the board's module budget, in whole 4 KiB
   pages), the runtime meters a copy into RAM at every load instead. 0 otherwise.
 
+**AOT code** (docs/aot.md): a signed bundle with AOT code the board's firmware
+runs (the first section named for the board's CPU, aligned, of this ABI and
+CPU; a CPU the compiler has no code for runs no AOT code, ``aot.ram``) is
+estimated as the device's loader allocates it instead, from the blob's header:
+``pool`` is the one block it takes from the app's heap (its state, data image
+and bss, import table, instance, tables, and the linear memory: its size at
+load, shrunk or not, or for a memory that grows the pages its maximum and the
+board's linear memory budget allow, which it reserves at load); the device
+reports the same figure as ``mem_hw``. A memory that grows steps down to the
+pages the heap has, to its size at load: ``least`` is the pool then, and what
+must be free. No module copy (AOT code runs in place and needs no metered
+image), the allowance as above (the block is the engine's part).
+
 Not included: what ``setup``/``_start`` and later calls add (``memory.grow``),
 which the board's pool budget bounds instead, and heap fragmentation. The
 runtime is compiled for this host: on the 64-bit simulated boards the pool is
@@ -40,8 +53,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .aot.ram import AotRam, runnable_blob
 from .boards import load_board
 from .errors import FitError, WamrAgentError
+from .payload import Payload
 from .pywamr import Host, Module, Runtime
 from .smp.app_results import AppInfo, DeviceStatus
 from .smp.apps import AppClient
@@ -58,10 +73,18 @@ class RamEstimate:
     engine: int  # the part of `pool` that is neither linear memory nor stack
     allowance: int  # the allocator's headers and the app's struct, outside the pool
     module_copy: int = 0  # a metered copy in RAM, when no image fits in flash
+    aot: str | None = None  # the CPU whose AOT code the device runs; None: interpreted
+    least: int | None = None  # a memory that grows: the pool stepped down to its size at load
 
     @property
     def total(self) -> int:
         return self.pool + self.allowance + self.module_copy
+
+    @property
+    def needed(self) -> int:
+        """What must be free to load it: the total, or with the least pool."""
+        pool = self.pool if self.least is None else self.least
+        return pool + self.allowance + self.module_copy
 
 
 class _Quiet(Host):
@@ -109,6 +132,26 @@ def estimate_ram(path: str | Path, board: str, module: Module,
                        copy)
 
 
+def estimate_payload(label: str | Path, board: str, payload: Payload) -> RamEstimate:
+    """The RAM ``payload`` needs on ``board``: its AOT code's when it is a signed
+    bundle with AOT code the board runs (:func:`estimate_aot`), else the
+    interpreter's (:func:`estimate_ram`)."""
+    cpu, module = load_board(board).cpu, payload.module.data
+    blob = runnable_blob(module, cpu, len(payload.data) - len(module)) if payload.bundle else None
+    if blob is None:
+        return estimate_ram(label, board, payload.module, payload.grants, len(payload.data))
+    return estimate_aot(board, cpu, blob)
+
+
+def estimate_aot(board: str, cpu: str, blob: bytes) -> RamEstimate:
+    """What the device's loader takes for ``blob`` (AOT code for ``cpu``) on ``board``."""
+    ram = AotRam.of(blob)
+    pool = ram.fixed + ram.memory(load_board(board).budget.linear_memory_bytes)
+    least = ram.fixed + ram.memory(0) if ram.grows else None
+    return RamEstimate(pool, ram.fixed, ALLOWANCE_BYTES + ram.fixed // ALLOWANCE_SHARE,
+                       aot=cpu, least=least)
+
+
 @dataclass(frozen=True)
 class Survey:
     """What the device said before an upload: its status, its slots, and the RAM
@@ -143,7 +186,7 @@ def check_fit(survey: Survey, name: str, need: RamEstimate | None) -> None:
         raise FitError(_no_slot(name, survey))
     freed = sum(survey.held.get(a.slot, 0) for a in same)
     free = survey.status.heap_free + freed
-    if need is not None and need.total > free:
+    if need is not None and need.needed > free:
         raise FitError(_no_ram(name, need, free, freed, survey))
 
 
@@ -170,8 +213,17 @@ def _no_ram(name: str, need: RamEstimate, free: int, freed: int, survey: Survey)
     beside = f" beside {_names(others)}" if others else " with no other app running"
     update = (f", counting the {freed:,} bytes the running {name} frees when it stops for "
               "the update") if freed else ""
-    copy = (f" (with a {need.module_copy:,}-byte metered copy of its code: its metered "
-            "image does not fit the flash slot beside it)") if need.module_copy else ""
-    return (f"{name}: not sent: it needs about {need.total:,} bytes of RAM{copy} and "
-            f"{survey.status.board} has {free:,} free{beside}{update} (--no-ram-check sends "
-            "it anyway)")
+    return (f"{name}: not sent: it needs {_need(need)} and {survey.status.board} has "
+            f"{free:,} free{beside}{update} (--no-ram-check sends it anyway)")
+
+
+def _need(need: RamEstimate) -> str:
+    if need.aot is None:
+        copy = (f" (with a {need.module_copy:,}-byte metered copy of its code: its metered "
+                "image does not fit the flash slot beside it)") if need.module_copy else ""
+        return f"about {need.total:,} bytes of RAM{copy}"
+    if need.least is None:
+        return f"about {need.total:,} bytes of RAM as AOT code for {need.aot}"
+    return (f"at least {need.needed:,} bytes of RAM as AOT code for {need.aot} (its memory "
+            f"grows: the device reserves up to {need.total:,} bytes at load, fewer pages when "
+            "its heap has less, down to the memory's initial size)")

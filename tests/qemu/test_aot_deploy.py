@@ -4,7 +4,9 @@ signed to each mps2 board, is confirmed and runs as AOT code (console and
 `status`), with the interpreter's output line for line; the same module
 uploaded unsigned is interpreted (AOT code only ever runs from a verified
 signed bundle). A runaway loop fails an AOT trial with the interpreter's CPU
-budget trap, message and verdict."""
+budget trap, message and verdict. deploy's RAM estimate of AOT code is the
+loader's: on a nearly full board, an app that the interpreter's estimate would
+refuse is sent and runs, holding what its estimate says."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import wasmtime
 
 from tests.appdev.conftest import need_toolchain
 from tests.conftest import need_aot_tools
@@ -22,9 +25,11 @@ from wamr_agent import deploy as deploying
 from wamr_agent.aot import compile_module
 from wamr_agent.aot.blob import HEADER
 from wamr_agent.appdev import toolchains
+from wamr_agent.device_fit import RamEstimate, estimate_payload, estimate_ram
 from wamr_agent.emulator import EmulatedBoard
 from wamr_agent.errors import InstallFailed
 from wamr_agent.ota import build_bundle, load_secret_key, parse_bundle
+from wamr_agent.payload import load_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505"]
@@ -47,6 +52,8 @@ def run(board: str, path: Path, workdir: Path, engine: str, word: str = "temp") 
         assert report.life == "confirmed", report
         status = deploying.status(board, device.mgmt_address, "sensor")
         assert status.aot is (engine == "aot")  # type: ignore[union-attr]
+        if engine == "aot":  # deploy estimated the RAM its loader takes
+            holds_its_estimate(device, "sensor", estimates(path, board)[0])
         # no metered image for AOT code: it is never interpreted from it
         installed = (r"app sensor installed \(\d+ bytes, slot 0, bundle seq 1\)"
                      if engine == "aot" else
@@ -143,8 +150,84 @@ def test_traps_fail_an_aot_trial_as_they_fail_an_interpreted_one(
         device.console.expect(r"app other: interpreted \(AOT code for another CPU or ABI\)")
         status = deploying.status(board, device.mgmt_address, "other")
         assert status.aot is False  # type: ignore[union-attr]
+        for name in ("spin_aot", "spin", "deep_aot", "deep"):  # their slots, for what follows
+            deploying.remove_app(name, board, device.mgmt_address)
+        nearly_full(device, example("sensor"), wat_file("aot_grow"), tmp_path)
     assert budget[0]["code"] == "cpu_budget", budget
     assert "CPU budget of 20000000 ticks exhausted" in budget[0]["msg"]
     assert budget[0] == budget[1]
     assert stack[0]["code"] == "traps" and "stack overflow" in stack[0]["msg"], stack
     assert stack[0] == stack[1]
+
+
+FILLER = """(module (memory 2) (global (export "__heap_base") i32 (i32.const {}))
+  (func (export "loop")))"""
+
+
+def estimates(path: Path, board: str) -> tuple[RamEstimate, RamEstimate]:
+    """deploy's RAM estimate of a bundle, and the interpreter's of the same."""
+    _, payload = load_payload(path, board, None)
+    return (estimate_payload(path, board, payload),
+            estimate_ram(path, board, payload.module, payload.grants, len(payload.data)))
+
+
+def held(device: EmulatedBoard, name: str) -> int:
+    """The RAM app name holds (its mem_hw), which runs as AOT code."""
+    status = deploying.status(device.board.name, device.mgmt_address, name)
+    assert status.aot is True, status  # type: ignore[union-attr]
+    mem_hw: int = status.mem_hw  # type: ignore[union-attr]
+    return mem_hw
+
+
+def holds_its_estimate(device: EmulatedBoard, name: str, need: RamEstimate) -> None:
+    """App name holds at most its AOT estimate, and not far less."""
+    mem_hw = held(device, name)
+    assert need.aot == device.board.cpu, need
+    assert mem_hw <= need.total <= 2 * mem_hw + need.allowance, (name, mem_hw, need)
+
+
+def free_ram(device: EmulatedBoard) -> int:
+    free: int = deploying.status(device.board.name, device.mgmt_address).heap_free  # type: ignore[union-attr]
+    return free
+
+
+def fill(device: EmulatedBoard, leave: int, workdir: Path) -> None:
+    """Deploys AOT apps (a linear memory shrunk to __heap_base, at most the board's
+    budget) that hold the board's free RAM but about ``leave`` bytes."""
+    board, cpu = device.board.name, device.board.cpu
+    budget = device.board.budget.linear_memory_bytes
+    for n in range(3):
+        free = free_ram(device)
+        if free < leave + 4096:
+            return
+        wasm = bytes(wasmtime.wat2wasm(FILLER.format(min(budget, (free - leave) // 16 * 16))))
+        path = workdir / f"fill{n}.wab"
+        path.write_bytes(build_bundle(wasm, name=f"fill{n}", version="1.0.0", seq=1,
+                                      boards=[board], caps=[], key=TEST_KEY,
+                                      aot={cpu: compile_module(wasm, cpu).data}))
+        assert deploying.deploy(path, board, device.mgmt_address).life == "confirmed"
+        holds_its_estimate(device, f"fill{n}", estimates(path, board)[0])
+    raise AssertionError(f"{board} still has {free_ram(device):,} bytes free")
+
+
+def nearly_full(device: EmulatedBoard, sensor: Path, grows: Path, workdir: Path) -> None:
+    """On a board filled to between the sensor's AOT estimate and the interpreter's
+    (which refused it before AOT code was estimated as such), the sensor is sent and
+    runs as AOT code; then a module whose memory grows (aot_grow: at most a page)
+    passes with the least its loader steps down to, which it holds (no page)."""
+    board = device.board.name
+    bundle = workdir / "sensor.wab"
+    assert build_signed(sensor, [board], bundle, "--aot").exit_code == 0
+    aot, interpreted = estimates(bundle, board)
+    assert interpreted.aot is None and aot.total * 4 < interpreted.total, (aot, interpreted)
+    fill(device, (aot.needed + interpreted.needed) // 2, workdir)
+    assert aot.needed <= free_ram(device) < interpreted.needed
+    report = deploying.deploy(bundle, board, device.mgmt_address)
+    assert report.life == "confirmed" and report.ram_estimate == aot.total, report
+    holds_its_estimate(device, "sensor", aot)
+    path = workdir / "aot_grow.wab"
+    assert build_signed(grows, [board], path, "--aot").exit_code == 0
+    need = estimates(path, board)[0]
+    assert need.least is not None and need.needed <= free_ram(device) < need.pool
+    assert deploying.deploy(path, board, device.mgmt_address).life == "confirmed"
+    assert held(device, "aot_grow") == need.least == need.pool - 65536

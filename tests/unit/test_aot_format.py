@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import ROOT
-from wamr_agent.aot import blob
+from wamr_agent.aot import blob, ram
 
 WA_AOT_H = (ROOT / "firmware/core/runtime/wa_aot.h").read_text()
 BLOB_H = (ROOT / "agent/wamr_agent/aot/c/wa_aot_blob.h").read_text()
@@ -32,6 +32,8 @@ def test_constants_match() -> None:
     assert f"#define WA_AOT_MAGIC 0x{blob.MAGIC:X}u" in WA_AOT_H
     assert f"#define WA_AOT_ABI {blob.ABI}u" in WA_AOT_H
     assert f"#define WA_AOT_HEADER_LEN {blob.HEADER_LEN}u" in WA_AOT_H
+    # the loader's state before an app's data (its RAM estimate, aot/ram.py)
+    assert f"#define WA_AOT_STATE_BYTES {ram.STATE_BYTES}u" in WA_AOT_H
 
 
 def test_the_blob_calls_the_same_entry_table_the_loader_fills() -> None:

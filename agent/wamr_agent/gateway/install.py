@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import Any, cast
 
-from ..device_fit import estimate_ram
+from ..device_fit import estimate_payload
 from ..errors import VerdictError, VerdictTimeout, WamrAgentError
 from ..installing import FramingChoice, Hooks, Plan, check_framing, install
 from ..mqtt.deploys import DEVICE_PHASES
@@ -98,8 +98,7 @@ class Installer:
             app, payload = check_payload(data, label, board, spec.name, self._trusted,
                                          version=None if spec.bundle else spec.version,
                                          grants=spec.grants, kv_quota=spec.kv_quota)
-            need = estimate_ram(label, board, payload.module, payload.grants,
-                        len(payload.data)) if (
+            need = estimate_payload(label, board, payload) if (
                 spec.start and spec.ram_check) else None
         return Plan(app, payload, need, spec.start, spec.wait, spec.timeout,
                     cast(FramingChoice, spec.framing))

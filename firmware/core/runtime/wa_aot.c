@@ -59,6 +59,8 @@ struct wa_aot {
     jmp_buf jb;
 };
 
+_Static_assert(((sizeof(wa_aot_t) + 7u) & ~7u) == WA_AOT_STATE_BYTES, "mirrored by aot/ram.py");
+
 static wa_aot_t *s_cur;
 
 static void aot_trap(uint32_t code)
@@ -198,7 +200,7 @@ static int relocate(wa_aot_t *a, const uint8_t *blob, wa_error_t *err)
 /* RAM before the linear memory: state, data image and bss, import table, instance. */
 static uint32_t fixed_bytes(const wa_aot_header_t *h)
 {
-    return ((sizeof(wa_aot_t) + 7u) & ~7u) + ((h->data_len + h->bss_len + 7u) & ~7u) +
+    return WA_AOT_STATE_BYTES + ((h->data_len + h->bss_len + 7u) & ~7u) +
            ((4u * h->nimports + 4u + 7u) & ~7u) + ((h->instance_bytes + 7u) & ~7u);
 }
 
@@ -260,7 +262,7 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
     wa_aot_t *a = (wa_aot_t *)(void *)ram;
     memset(a, 0, sizeof *a);
     a->h = h;
-    a->next = ram + ((sizeof *a + 7u) & ~7u);
+    a->next = ram + WA_AOT_STATE_BYTES;
     a->end = ram + ram_len;
     const uint8_t *tables = blob + WA_AOT_HEADER_LEN + h->code_len + h->data_len + 4u * h->nrelocs;
     a->exports = (const wa_aot_extern_t *)(const void *)tables + h->nimports;

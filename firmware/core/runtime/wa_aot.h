@@ -86,6 +86,11 @@ typedef struct wa_aot_env {
 
 typedef struct wa_aot wa_aot_t;
 
+/* The loader's state at the start of the RAM it is given (sizeof(wa_aot_t),
+ * 8-rounded; the same on every Cortex-M): mirrored by agent/wamr_agent/aot/ram.py
+ * for the host's RAM estimate, checked by a _Static_assert in wa_aot.c. */
+#define WA_AOT_STATE_BYTES 144u
+
 /*
  * RAM wa_aot_load needs for blob (0 if it is not a blob). A module whose
  * memory grows gets its capacity reserved: up to its maximum, at most

@@ -360,14 +360,12 @@ static int load_aot(wa_app_t *app, const uint8_t *wasm, uint32_t len, const uint
     uint8_t *ram = n ? wa_heap_malloc(n) : NULL; /* charged to the app's heap */
     /* A memory that grows reserves its pages at load: as many as the heap has
      * now, down to its size at load (a memory.grow past them gives -1, as the
-     * interpreter's does when the heap is short). */
+     * interpreter's does when the heap is short). A page less of the limit
+     * may not be one less of the memory (a maximum below the limit). */
     for (uint32_t less; ram == NULL && limit >= 65536u; n = less) {
         limit -= 65536u;
         less = wa_aot_ram_bytes(blob, blob_len, limit);
-        if (less == n) {
-            break;
-        }
-        ram = wa_heap_malloc(less);
+        ram = less < n ? wa_heap_malloc(less) : NULL;
     }
     if (ram == NULL) {
         return wa_error_set(err, WA_ERR_NO_MEMORY, "no memory for the AOT app's %lu bytes of RAM",
