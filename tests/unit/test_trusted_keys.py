@@ -70,4 +70,5 @@ def test_an_untrusted_key_refusal_says_what_a_default_firmware_trusts() -> None:
     assert str(err).startswith("device refused to upload app 'probe': the bundle is signed by "
                                "a key the device does not trust (its firmware's TRUSTED_KEYS;")
     assert "ota/vectors/test.pub" in str(err) and "sign with ota/vectors/test.key" in str(err)
+    assert "TRUSTED_KEYS=YOUR_KEY.pub" in str(err)  # the way for a key of one's own
     assert "\n" not in str(err) and err.exit_code == 13

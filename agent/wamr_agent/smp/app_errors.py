@@ -82,7 +82,7 @@ _WHY = {AgentErr.NO_MEMORY: "no free app slot", AgentErr.NOT_FOUND: "no such app
                                 "(its firmware's TRUSTED_KEYS; a firmware built by default, as "
                                 "the emulated and simulated boards', trusts only the published "
                                 "test key ota/vectors/test.pub: sign with ota/vectors/test.key "
-                                "there)",
+                                "there, or build the firmware with TRUSTED_KEYS=YOUR_KEY.pub)",
         AgentErr.ROLLBACK: "the bundle's security counter is below one installed for this app "
                            "before (anti-rollback)",
         AgentErr.WRONG_BOARD: "the bundle is not for this board",
