@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from tests.appdev.conftest import need_toolchain
 from tests.conftest import ROOT, board_cli, cli_json, need_aot_tools
 from wamr_agent.aot.section import aot_sections
-from wamr_agent.appdev.devloop import app_line, deploy_artifact, needs_build
+from wamr_agent.appdev.devloop import Loop as DevLoop
+from wamr_agent.appdev.devloop import LoopEvents, app_line, deploy_artifact, needs_build
 from wamr_agent.appdev.langs import LANGUAGE_MODULES
 from wamr_agent.appdev.manifest import load_manifest
 from wamr_agent.appdev.toolchains import LANGUAGES
@@ -185,6 +186,26 @@ def test_aot_true_in_the_manifest_bundles_aot_code(
     assert built.exit_code == 0, built.output
     bundle = parse_bundle((folder / "build" / f"{NAME}-0.1.0.wab").read_bytes())
     assert [s.cpu for s in aot_sections(bundle.module)] == ["cortex-m4"]
+
+
+def test_a_stop_ends_the_loops_waits(tmp_path: Path) -> None:
+    """Ctrl-C in `up`/`watch` sets the loop's stop as well as raising
+    KeyboardInterrupt: should Python drop that exception (raised inside a finalizer
+    the garbage collector ran), the next step of a wait raises it again."""
+    def unused(*_args: object) -> None:
+        raise AssertionError("the loop must not get this far")
+
+    stop = threading.Event()
+    events = LoopEvents(unused, unused, unused, unused)
+    loop = DevLoop(tmp_path, unused, unused, events, watch=True, poll=0.01,  # type: ignore[arg-type]
+                   stop=stop)
+    loop.stamps = loop.stamp()
+    loop.pause(0.05)  # nothing changed, no stop: the wait runs out
+    stop.set()
+    with pytest.raises(KeyboardInterrupt):
+        loop.pause(60.0)
+    with pytest.raises(KeyboardInterrupt):
+        loop.wait_for_change()
 
 
 def test_app_lines() -> None:

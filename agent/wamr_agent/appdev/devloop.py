@@ -11,6 +11,7 @@ nor how a device is reached.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -155,13 +156,17 @@ class Loop:
     installs a manifest's build on the device (as `deploy` does), ``device`` opens
     the device to read its console lines from. Runs until KeyboardInterrupt; `up`
     raises the first build or deploy error, `watch` reports it and waits for the
-    next change."""
+    next change. ``stop``, once set (the CLI's Ctrl-C handler sets it), raises
+    KeyboardInterrupt at the next step of a wait: a Ctrl-C whose exception Python
+    dropped (raised inside a finalizer the garbage collector ran) still ends it."""
 
     def __init__(self, folder: Path, deploy: Deploy, device: OpenDevice,
                  events: LoopEvents, *, watch: bool, poll: float = POLL_SECONDS,
-                 log_poll: float = LOG_POLL_SECONDS) -> None:
+                 log_poll: float = LOG_POLL_SECONDS,
+                 stop: threading.Event | None = None) -> None:
         self.folder, self.deploy, self.device, self.events = folder, deploy, device, events
         self.watch, self.poll, self.log_poll = watch, poll, log_poll
+        self.stop = stop if stop is not None else threading.Event()
         self.stamps: dict[Path, int] = {}
         self.name: str | None = None
         self.since: int | None = None
@@ -236,7 +241,10 @@ class Loop:
             time.sleep(min(self.poll, left))
 
     def check(self) -> None:
-        """_Changed when `watch` sees a watched file changed (once it settles)."""
+        """KeyboardInterrupt once ``stop`` is set; _Changed when `watch` sees a
+        watched file changed (once it settles)."""
+        if self.stop.is_set():
+            raise KeyboardInterrupt
         if not self.watch:
             return
         changed = self.changed()

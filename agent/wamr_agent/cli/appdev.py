@@ -4,7 +4,10 @@ folder and its manifest, ``wamr.toml`` (docs/dev-loop.md, docs/app-manifest.md).
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -117,13 +120,21 @@ def _loop(folder: Path, board: str | None, port: str | None, baud: int, via: str
                            lambda event: print_log_event(event, False),
                            lambda paths: print(f"changed: {', '.join(p.name for p in paths)}",
                                                flush=True)),
-                watch=watch)
+                watch=watch, stop=threading.Event())
+
+    def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+        loop.stop.set()  # the loop's next wait step raises it again, should this one be lost
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         loop.run()
     except KeyboardInterrupt:
         print(f"stopped{kept}", flush=True)
     except WamrAgentError as exc:
         fail(exc, False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @app.command()
