@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..boards import WASM_PAGE_BYTES
 from .blob import ABI, HEADER, HEADER_LEN, MAGIC
 from .compiler import CPUS
 from .section import ALIGN, aot_sections
 
 STATE_BYTES = 144  # wa_aot.h WA_AOT_STATE_BYTES: the loader's state (wa_aot_t), 8-rounded
-PAGE = 65536
 
 
 def _up8(n: int) -> int:
@@ -43,8 +43,8 @@ class AotRam:
     def memory(self, mem_limit: int) -> int:
         """The linear memory reserved with ``mem_limit`` bytes for it (wa_aot.c
         ``mem_capacity``): its size at load, or the pages a memory that grows may have."""
-        pages = min(mem_limit // PAGE, self.max_pages)
-        return _up8(max(pages * PAGE, self.mem_bytes))
+        pages = min(mem_limit // WASM_PAGE_BYTES, self.max_pages)
+        return _up8(max(pages * WASM_PAGE_BYTES, self.mem_bytes))
 
     @property
     def grows(self) -> bool:
