@@ -114,6 +114,7 @@ static const call_t CALLS[] = {
     {"meter_loops", "nested", "i", {3}, 1000, 0},
     {"grow_memory", "grow", "i", {2}, 1000, 0},
     {"grow_memory", "size", "", {0}, 1000, 0},
+    {"grow_memory", "grow", "i", {-1}, 1000, 0},
     {"aot_grow", "run", "i", {1}, 1000, 0},
     {"aot_grow", "run", "i", {0}, 1000, 0},
     {"aot_grow", "run", "i", {2}, 1000, 0},

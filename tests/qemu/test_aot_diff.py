@@ -185,7 +185,8 @@ def test_every_wat_fixture_and_example_is_in_the_differential_or_excluded(
 def test_memory_is_shrunk_and_grown_as_interpreted(run: Run) -> None:
     """A load past the end of a memory shrunk to __heap_base traps as AOT code
     too (4,109 is inside the declared page); memory.grow gives the old size or
-    -1, and the bounds follow the current size (aot_grow run(0): no page yet).
+    -1 (past the maximum, or a negative count), and the bounds follow the
+    current size (aot_grow run(0): no page yet).
     test_aot_agrees_with_the_interpreter holds them equal to the interpreter's."""
     aot: dict[str, list[tuple[int, str]]] = {}
     for n in sorted(run.calls):
@@ -195,6 +196,7 @@ def test_memory_is_shrunk_and_grown_as_interpreted(run: Run) -> None:
     assert [rc for rc, _ in aot["shrink_memory"][:3]] == [0, oob, oob]
     assert [rc for rc, _ in aot["aot_grow"]] == [0, oob, 0]
     assert aot["grow_memory"][1][0] == 0
+    assert aot["grow_memory"][2] == (0, "-1")  # memory.grow(-1): no page count that large
 
 
 # aot_convert's calls in CALLS order: the export and its correctly rounded

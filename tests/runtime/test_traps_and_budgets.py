@@ -118,6 +118,20 @@ def test_memory_grow_beyond_budget_returns_minus_one(wat: Wat) -> None:
         assert app.stats().linear_memory == budget_pages * 65536
 
 
+@pytest.mark.parametrize("delta", [-1, -2, 0x7FFFFFFF + 1])
+def test_memory_grow_by_a_negative_count_returns_minus_one(wat: Wat, delta: int) -> None:
+    """memory.grow takes its page count unsigned: -1 asks for 2^32 - 1 more
+    pages, which no memory has, so the answer is -1 and the memory stays as it
+    was. wasm3 alone adds the count in 32 bits and shrinks the memory instead
+    (docs/architecture.md, "Memory")."""
+    with instance(wat, "grow_memory", board="esp32") as app:  # a budget of 3 pages
+        assert app.call("grow", 1) == 1
+        assert app.call("grow", delta) == -1
+        assert app.call("size") == 2
+        assert app.stats().linear_memory == 2 * 65536
+        assert app.call("grow", 1) == 2
+
+
 def test_engine_heap_budget_is_enforced(example: Callable[[str], Path]) -> None:
     """printf pulls in ~15 KiB of code, whose compiled form needs far more than
     an 8 KiB engine heap; the load must fail cleanly, not overrun."""

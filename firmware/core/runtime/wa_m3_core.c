@@ -9,8 +9,22 @@
 
 #include "wa_heap.h"
 
+/*
+ * wasm3 0.5.0's memory.grow adds its page count to the size in 32 bits, so a
+ * count of 2^32 - k pages (memory.grow(-k) for k up to the size) wraps to a
+ * smaller size, and the engine shrinks the memory and answers the old size
+ * where wasm answers -1 and keeps the memory. Every other resize in the
+ * engine grows (tables, globals, functions): a resize to fewer bytes is
+ * refused, the engine reports an allocation failure, and memory.grow
+ * answers -1. i_oldSize is m3_Realloc's parameter, the only caller.
+ */
+static void *wa_m3_realloc(void *ptr, size_t size, size_t old)
+{
+    return size < old ? NULL : wa_heap_realloc(ptr, size);
+}
+
 #define calloc wa_heap_calloc
-#define realloc wa_heap_realloc
+#define realloc(ptr, size) wa_m3_realloc(ptr, size, i_oldSize)
 #define free wa_heap_free
 
 #include "m3_core.c"
