@@ -199,6 +199,56 @@ def test_memory_is_shrunk_and_grown_as_interpreted(run: Run) -> None:
     assert aot["grow_memory"][2] == (0, "-1")  # memory.grow(-1): no page count that large
 
 
+def ramp_digest(change: Callable[[bytearray], None]) -> str:
+    """aot_ops's digest of bytes 0..47 after the ramp (1..32) and a change, as
+    the image prints an i32."""
+    mem = bytearray(range(1, 33)) + bytearray(16)
+    change(mem)
+    h = 0
+    for b in mem:
+        h = (h * 31 + b) & 0xFFFFFFFF
+    return str(h - (1 << 32) if h >= 1 << 31 else h)
+
+
+def copy(dst: int, src: int, n: int) -> Callable[[bytearray], None]:
+    def run(mem: bytearray) -> None:
+        mem[dst:dst + n] = mem[src:src + n]  # memmove: as if through a buffer
+    return run
+
+
+def bits(x: int) -> int:
+    """aot_ops's bits(x): rotl 13 XOR rotr 71 (= 7), + clz + 1000 ctz + 10^6 popcnt."""
+    m = (1 << 64) - 1
+    rot = ((x << 13 | x >> 51) ^ (x >> 7 | x << 57)) & m
+    clz = 64 - x.bit_length()
+    ctz = (x & -x).bit_length() - 1 if x else 64
+    return (rot + clz + 1000 * ctz + 1000000 * bin(x).count("1")) & m
+
+
+def test_post_mvp_operators_answer_as_the_spec_says(run: Run) -> None:
+    """aot_ops's calls in CALLS order, checked against the spec's values, so that
+    the engines cannot agree on a wrong answer."""
+    oob, overflow = AgentErr.TRAP_OUT_OF_BOUNDS, AgentErr.TRAP_INT_OVERFLOW
+    ones = "I:ffffffffffffffff"
+    expected = [
+        (0, "-128"), (0, "I:ffffffffffff8000"), (0, "I:ffffffff80000000"),  # sign extension
+        (0, "0"), (0, "2147483647"), (0, "-2147483648"),  # trunc_sat: NaN, 2^31, below -2^31
+        (0, "I:0000000000000000"), (0, ones), (0, ones),  # unsigned: -1.0, 2^64, infinity
+        (0, ramp_digest(copy(4, 0, 16))), (0, ramp_digest(copy(0, 4, 16))), (oob, "-"),
+        (0, ramp_digest(lambda mem: None)),  # 0 bytes at the end: no trap
+        (0, ramp_digest(lambda mem: mem.__setitem__(slice(10, 30), bytes([0xAB] * 20)))),
+        (oob, "-"),
+        (0, "20"), (0, "30"),  # br_table: an entry, the default
+        (0, f"I:{bits(0x0123456789abcdef):016x}"), (0, f"I:{bits(0):016x}"),
+        (overflow, "-"), (0, "0"), (0, "-1"), (overflow, "-"),  # INT_MIN / -1, % -1; -7 % 2
+        (0, str(-(1 << 31))), (0, "0"),  # f32.min(-0, +0) = -0, max = +0
+        (0, f"I:{int.from_bytes(bytes(range(5, 13)), 'little') + 0x0403:016x}"), (oob, "-"),
+    ]
+    got = [(r.rc, r.result) for n in sorted(run.calls)
+           for r in [run.calls[n]["aot"]] if r.case == "aot_ops"]
+    assert got == expected
+
+
 # aot_convert's calls in CALLS order: the export and its correctly rounded
 # result (one rounding to nearest even), as the image prints it.
 CONVERSIONS = [("u64f32", "f:5f212ce2"), ("u64f32", "f:40a00000"), ("s64f32", "f:debda63c"),
