@@ -118,6 +118,20 @@ static const call_t CALLS[] = {
     {"aot_grow", "run", "i", {1}, 1000, 0},
     {"aot_grow", "run", "i", {0}, 1000, 0},
     {"aot_grow", "run", "i", {2}, 1000, 0},
+    {"aot_multi", "quad", "i", {5}, 1000, 0},
+    {"aot_multi", "quad", "i", {0x7fffffff}, 1000, 0},
+    {"aot_multi", "swap", "Ii", {-2, 9}, 1000, 0},
+    {"aot_multi", "divmod", "ii", {17, 5}, 1000, 0},
+    {"aot_multi", "divmod", "ii", {1, 0}, 1000, 0},
+    {"aot_multi", "pick", "ii", {0, 0x12345678}, 1000, 0},
+    {"aot_multi", "pick", "ii", {1, 0x12345678}, 1000, 0},
+    {"aot_multi", "pick", "ii", {2, 1}, 1000, 0},
+    {"aot_multi", "pick", "ii", {3, 1}, 1000, 0},
+    {"aot_multi", "spin", "i", {1000}, 20000000, 0},
+    {"aot_multi", "spin", "i", {100000}, 50000, 0},
+    {"aot_multi", "keep", "i", {7}, 1000, 0},
+    {"aot_multi", "five", "", {0}, 1000, 0},
+    {"aot_multi_import", "run", "", {0}, 1000, ALL},
     {"aot_sqrt", "run", "i", {2}, 1000, 0},
     {"aot_sqrt", "run", "i", {0x7fffffff}, 1000, 0},
     {"aot_ops", "ext8", "i", {0x80}, 1000, 0},
@@ -179,7 +193,7 @@ static const call_t CALLS[] = {
 };
 
 #define NCALLS (sizeof CALLS / sizeof CALLS[0])
-#define MAX_RESULTS 2
+#define MAX_RESULTS 4 /* aot_multi's five: more than the caller takes */
 
 /* The natives' view of the world, the same for both engines: logged text and
  * telemetry go into a hash, a sensor reads 20.5 + channel, time stands still,
@@ -284,7 +298,7 @@ static void run(uint32_t n, const call_t *c, const wa_aot_case_t *k, int aot)
     if (app != NULL) {
         wa_app_free(app);
     }
-    char results[64];
+    char results[96];
     format_results(results, sizeof results, res, rc == WA_OK ? nres : 0);
     wa_console_printf(
         "aotdiff call=%lu case=%s engine=%s rc=%d result=%s ticks=%s out=%08lx msg=%s\n",

@@ -50,12 +50,12 @@ int wa_bench_aot(const char *name, const char *export, int32_t iters, int32_t wa
     wa_value_t arg = {.type = 'i', .of.i32 = 0}, res = {.type = 'i', .of.i32 = 0};
     uint32_t nres = 0;
     uint64_t ticks = 0;
-    (void)wa_aot_call(a, export, &arg, 1, &res, &nres, WA_BOARD_BUDGET_CPU_TICKS, 4096, &ticks,
+    (void)wa_aot_call(a, export, &arg, 1, &res, 1, &nres, WA_BOARD_BUDGET_CPU_TICKS, 4096, &ticks,
                       &err); /* fills the input buffers, untimed */
     arg.of.i32 = iters;
     uint64_t t0 = wa_port_time_us();
-    int rc =
-        wa_aot_call(a, export, &arg, 1, &res, &nres, WA_BOARD_BUDGET_CPU_TICKS, 4096, &ticks, &err);
+    int rc = wa_aot_call(a, export, &arg, 1, &res, 1, &nres, WA_BOARD_BUDGET_CPU_TICKS, 4096,
+                         &ticks, &err);
     uint32_t us = (uint32_t)(wa_port_time_us() - t0);
     int ok = rc == WA_OK && nres == 1 && res.of.i32 == want;
     if (rc != WA_OK) {

@@ -199,6 +199,44 @@ def test_square_roots_compile_for_every_core(cpu: str) -> None:
     assert [(n, sig) for n, sig, _ in exports] == [("s", "F(fF)")]
 
 
+@pytest.mark.parametrize("cpu", list(CPUS))
+def test_functions_with_several_results_compile_for_every_core(wat: Wat, cpu: str) -> None:
+    """Multi-value (aot_multi.wat): internal functions, blocks, loops and
+    call_indirect with several results compile; each export is in the table
+    with the interpreter's own signature ("[iIfF](i)": wa_wasm.c), which the
+    device reads the results' number and types from."""
+    wasm = wat("aot_multi")
+    _, exports, _ = tables(compile_module(wasm, cpu).data)
+    runtime = [(e.name, e.sig) for e in read_info(wasm).exports if e.kind == "func"]
+    assert [(n, sig) for n, sig, _ in exports] == runtime
+    assert ("quad", "[iIfF](i)") in runtime and ("five", "[iiiii]()") in runtime
+
+
+def test_an_export_wrapper_stores_every_result_in_order(tmp_path: Path, wat: Wat) -> None:
+    """The wrapper reads the arguments after the result slots (results first,
+    as wa_native_fn) and stores each field of wasm2c's result struct in its
+    slot; a multi-value call_indirect through a fixed table is a switch too."""
+    source, facts, out = wasm2c(tmp_path, wat("aot_multi"))
+    glue = cgen.glue(facts)
+    quad = next(i for i, f in enumerate(facts.exports) if f.name == "quad")
+    assert (f"void wa_export_{quad}(struct wa_aot_inst *w, uint64_t *s)\n{{\n"
+            "    struct wasm_multi_ijfd r = Z_mZ_quad(&w->z, (u32)s[4]);\n"
+            "    s[0] = (uint64_t)r.i0;\n    s[1] = (uint64_t)r.j1;\n"
+            "    s[2] = wa_slot_from_f32(r.f2);\n    s[3] = wa_slot_from_f64(r.d3);\n") in glue
+    assert "CALL_INDIRECT(instance->w2c_T0, struct wasm_multi_ii (*)" in source
+    assert "({ struct wasm_multi_ii wa_r; switch (" in out
+
+
+def test_an_import_with_several_results_gets_its_signature(wat: Wat) -> None:
+    """The loader refuses it as the interpreter does (no native has several
+    results): the blob carries its signature for wa_resolve_import."""
+    module = bytes(wasmtime.wat2wasm(
+        '(module (import "wamr_agent" "sensor_read" (func $r (param i32) (result i32 f32)))'
+        ' (func (export "run") (result i32) i32.const 0 call $r drop))'))
+    imports, _, _ = tables(compile_module(module, "cortex-m4").data)
+    assert imports == [("sensor_read", "wamr_agent", "[if](i)")]
+
+
 @pytest.mark.parametrize(("fixture", "reason"), [
     ("imported_memory", "imports a memory"),
 ])

@@ -15,7 +15,11 @@ from .errors import AotError
 PAGE = 65536
 ANCHOR = "static bool s_module_initialized"
 _C_SIG = {"u32": "i", "u64": "I", "f32": "f", "f64": "F", "void": "v"}
-_DECL = re.compile(r"/\* (import|export): '([^']*)'(?: '([^']*)')? \*/\n(\w+\*?) (\w+)\(([^)]*)\);")
+_DECL = re.compile(r"/\* (import|export): '([^']*)'(?: '([^']*)')? \*/\n"
+                   r"(struct \w+|\w+\*?) (\w+)\(([^)]*)\);")
+# wasm2c's type of several results: a struct of one field per result
+_MULTI = re.compile(r"^struct (wasm_multi_\w+) \{\n(.*?)\n\};", re.M | re.S)
+_FIELD = re.compile(r"  (\w+) (\w+);")
 _MEM_FIELD = re.compile(r"^\s*wasm_rt_memory_t(\*?) w2c_(\w+);", re.M)
 _IMPORTED = re.compile(r"^\s+wasm_rt_(?:memory|funcref_table|externref_table)_t ?\* ?\w+;", re.M)
 _ALLOC_TABLE = re.compile(r"wasm_rt_allocate_(funcref|externref)_table"
@@ -26,7 +30,7 @@ _INIT_GLOBALS = re.compile(r"static void init_globals\(\w+\* instance\) \{\n(.*?
 _INSTANTIATE = re.compile(r"void (Z_\w+)_instantiate\((\w+)\*((?:, struct \w+\*)*)\);")
 _ACCESS = re.compile(r"\b((?:i32|i64|f32|f64)_(?:load|store)\w*)\(&instance->w2c_(\w+), "
                      r"\(u64\)\((\w+)\)(?: \+ (\d+)u?)?")
-_REFUSED = {"wasm_rt_throw": "exceptions", "wasm_multi_": "functions with several results"}
+_REFUSED = {"wasm_rt_throw": "exceptions"}
 _GROWS = "wasm_rt_grow_memory("
 
 
@@ -38,14 +42,18 @@ class Func:
     name: str
     module: str | None
     cname: str
-    ret: str
+    ret: str  # its C return type: void, a scalar or wasm2c's struct of several results
     params: list[str]
     ctx: str  # the C type of its first parameter (an instance pointer)
+    results: tuple[tuple[str, str], ...] = ()  # (C type, struct field) of each result
 
     @property
     def sig(self) -> str:
-        """The wasm3-notation signature the device compares (e.g. ``i(iI)``)."""
-        return _C_SIG[self.ret] + "(" + "".join(_C_SIG[p] for p in self.params) + ")"
+        """The wasm3-notation signature the device compares (e.g. ``i(iI)``,
+        ``[iF](i)`` for several results, as wa_wasm.c writes them)."""
+        res = "".join(_C_SIG[t] for t, _ in self.results)
+        res = res if len(res) == 1 else f"[{res}]" if res else "v"
+        return res + "(" + "".join(_C_SIG[p] for p in self.params) + ")"
 
 
 @dataclass(frozen=True)
@@ -68,17 +76,29 @@ class Facts:
         return self.mem_pages * PAGE if self.mem_bytes < 0 else self.mem_bytes
 
 
+def _results(header: str, ret: str) -> tuple[tuple[str, str], ...]:
+    """The (C type, field) of each result of a function returning ret."""
+    if ret == "void":
+        return ()
+    if not ret.startswith("struct "):
+        return ((ret, ""),)
+    body = dict(_MULTI.findall(header)).get(ret[7:], "")
+    rows = [_FIELD.fullmatch(line) for line in body.split("\n")]
+    return tuple((m[1], m[2]) for m in rows if m) if body and all(rows) else (("?", ""),)
+
+
 def _funcs(header: str) -> list[Func]:
     out = []
     for kind, a, b, ret, cname, params in _DECL.findall(header):
         if ret.endswith("*"):
             continue  # an exported memory, table or global
         ctx, *types = [p.strip() for p in params.split(",")]
-        if ret not in _C_SIG or any(t not in _C_SIG for t in types):
+        results = _results(header, ret)
+        if any(t not in _C_SIG for t in types + [t for t, _ in results]):
             raise AotError(f"{kind} {a} {b}: type {ret}({', '.join(types)}) is not supported "
                            "by AOT yet")
         name, module = (b, a) if kind == "import" else (a, None)
-        out.append(Func(kind, name, module, cname, ret, types, ctx))
+        out.append(Func(kind, name, module, cname, ret, types, ctx, results))
     return out
 
 
@@ -141,7 +161,8 @@ _TABLE_ALLOC = re.compile(r"  wasm_rt_(?:allocate|free)_funcref_table"
 _TABLE_INIT = re.compile(r"  funcref_table_init\(&instance->(w2c_\w+), (\w+), (\d+), (\d+)u?, "
                          r"(\d+)u?, (\d+)u?, instance, func_types\);\n")
 _FUNC_TYPE = re.compile(r"func_types\[(\d+)\] = wasm_rt_register_func_type\((\d+), (\d+)(.*?)\);")
-_CALL_INDIRECT = re.compile(r"CALL_INDIRECT\(instance->(w2c_\w+), (\w+) \(\*\)\([^)]*\), (\d+), "
+_CALL_INDIRECT = re.compile(r"CALL_INDIRECT\(instance->(w2c_\w+), (struct \w+|\w+) "
+                            r"\(\*\)\([^)]*\), (\d+), "
                             r"(\w+), instance->\1\.data\[\4\]\.module_instance((?:, \w+)*)\)")
 DIRECT_CASES = 8  # a call_indirect with more candidates stays an indirect call
 
@@ -171,7 +192,8 @@ def _fixed_tables(tail: str) -> dict[str, dict[int, tuple[int, str]]]:
     out = {}
     for field, slots in tables.items():
         defined = slots is not None and all(
-            re.search(rf"^static \w+ {f}\(\w+\* instance", tail, re.M) for _, f in slots.values())
+            re.search(rf"^static (?:struct )?\w+ {f}\(\w+\* instance", tail, re.M)
+            for _, f in slots.values())
         if slots is not None and defined and not re.search(rf"\b{field}\b", rest):
             out[field] = slots
     return out
@@ -211,7 +233,7 @@ def devirtualize(tail: str) -> str:
     return _CALL_INDIRECT.sub(call, tail)
 
 
-_DEFINITION = re.compile(r"^static (\w+ w2c_\w+\(\w+\* instance[^)]*\)) \{\n(.*?)\n\}$",
+_DEFINITION = re.compile(r"^static ((?:struct )?\w+ w2c_\w+\(\w+\* instance[^)]*\)) \{\n(.*?)\n\}$",
                          re.M | re.S)
 _CALL = re.compile(r"\bw2c_\w+\(instance\b|CALL_INDIRECT\(")
 LEAF_LINES = 16  # wasm2c lines of a small leaf function, inlined wherever it is called
@@ -257,15 +279,15 @@ def _arg(i: int, t: str) -> str:
     return f"({t})s[{i}]"
 
 
-def _put(t: str, value: str) -> str:
+def _put(i: int, t: str, value: str) -> str:
     if t in ("f32", "f64"):
-        return f"s[0] = wa_slot_from_{t}({value});"
-    return f"s[0] = (uint64_t){value};"
+        return f"s[{i}] = wa_slot_from_{t}({value});"
+    return f"s[{i}] = (uint64_t){value};"
 
 
 def _import_stub(index: int, f: Func) -> str:
     params = ", ".join(f"{t} p{i}" for i, t in enumerate(f.params))
-    nres = 0 if f.ret == "void" else 1
+    nres = len(f.results)
     n = nres + len(f.params)
     lines = [f"{f.ret} {f.cname}({f.ctx} ctx{', ' if params else ''}{params})", "{",
              "    WA_INSTANCE *instance = (WA_INSTANCE *)(void *)ctx;",
@@ -275,18 +297,28 @@ def _import_stub(index: int, f: Func) -> str:
         value = f"wa_slot_from_{t}(p{i})" if t in ("f32", "f64") else f"(uint64_t)p{i}"
         lines.append(f"    s[{slot}] = {value};")
     lines.append(f"    wa_aot_env->call_native({index}u, s);")
-    if nres:
+    if nres == 1:
         lines.append(f"    return {_arg(0, f.ret)};")
+    elif nres:  # wasm2c's struct of the results, from the slots in order
+        values = ", ".join(_arg(i, t) for i, (t, _) in enumerate(f.results))
+        lines.append(f"    {f.ret} r = {{{values}}};\n    return r;")
     return "\n".join([*lines, "}"])
 
 
 def _export_wrapper(index: int, f: Func) -> str:
-    nres = 0 if f.ret == "void" else 1
+    """wa_export_N(instance, slots): the arguments from the slots after the
+    results' (wa_native_fn's layout), the results into the first slots, in
+    order: the device reads their number and types from the signature."""
+    nres = len(f.results)
     args = "".join(f", {_arg(i + nres, t)}" for i, t in enumerate(f.params))
     call = f"{f.cname}(&w->z{args})"
-    body = _put(f.ret, call) if nres else f"{call};"
-    return (f"void wa_export_{index}(struct wa_aot_inst *w, uint64_t *s)\n{{\n    {body}\n"
-            f"    (void)s;\n}}")
+    if nres > 1:
+        body = [f"{f.ret} r = {call};",
+                *(_put(i, t, f"r.{field}") for i, (t, field) in enumerate(f.results))]
+    else:
+        body = [_put(0, f.ret, call) if nres else f"{call};"]
+    lines = "".join(f"    {line}\n" for line in [*body, "(void)s;"])
+    return f"void wa_export_{index}(struct wa_aot_inst *w, uint64_t *s)\n{{\n{lines}}}"
 
 
 def glue(facts: Facts) -> str:

@@ -340,15 +340,20 @@ static int trap_error(const wa_aot_t *a, const char *name, int64_t fuel, wa_erro
     return wa_error_set(err, TRAP_CODES[i], "%s: %s", name, *TRAP_TEXTS[i]);
 }
 
-/* Fills slots (results first, then arguments) from args against sig, e.g. "i(iI)". */
+/* Slots a call needs at most: a signature the runtime calls has fewer than
+ * WA_WASM_SIG_MAX characters, "[" results "](" arguments ")" among them. */
+#define AOT_SLOTS (WA_WASM_SIG_MAX - 5u)
+
+/* Fills slots (results first, then arguments) from args against sig, e.g.
+ * "i(iI)", "[iF](i)" (several results, as wa_wasm.c writes them). */
 static int pack_args(const char *sig, const wa_value_t *args, uint32_t nargs, uint64_t *slots,
                      uint32_t *nres)
 {
     const char *p = strchr(sig, '(');
-    *nres = sig[0] == 'v' ? 0u : 1u;
-    if (p == NULL || strlen(p + 1) != nargs + 1u || nargs > 16u) {
+    if (p == NULL || strlen(p + 1) != nargs + 1u || strlen(sig) >= WA_WASM_SIG_MAX) {
         return WA_ERR_ARG_MISMATCH;
     }
+    *nres = sig[0] == 'v' ? 0u : sig[0] == '[' ? (uint32_t)(p - sig) - 2u : 1u;
     for (uint32_t i = 0; i < nargs; i++) {
         if (args[i].type != p[1 + i]) {
             return WA_ERR_ARG_MISMATCH;
@@ -361,8 +366,8 @@ static int pack_args(const char *sig, const wa_value_t *args, uint32_t nargs, ui
 }
 
 int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t nargs,
-                wa_value_t *result, uint32_t *nresults, int64_t fuel, uint32_t stack_bytes,
-                uint64_t *ticks, wa_error_t *err)
+                wa_value_t *results, uint32_t max_results, uint32_t *nresults, int64_t fuel,
+                uint32_t stack_bytes, uint64_t *ticks, wa_error_t *err)
 {
     const wa_aot_extern_t *e = a->exports;
     while (e < a->exports + a->h->nexports && strcmp(str_at(a, e->name), name) != 0) {
@@ -372,7 +377,7 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
         return wa_error_set(err, WA_ERR_NO_EXPORT, "no exported function '%s'", name);
     }
     const char *sig = str_at(a, e->second);
-    uint64_t slots[17];
+    uint64_t slots[AOT_SLOTS];
     if (pack_args(sig, args, nargs, slots, nresults) != WA_OK) {
         return wa_error_set(err, WA_ERR_ARG_MISMATCH, "'%s' has type %s", name, sig);
     }
@@ -383,14 +388,23 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
         run(a, (uint32_t)(uintptr_t)((const uint8_t *)a->h + WA_AOT_HEADER_LEN) + e->third, slots,
             budget);
     *ticks = (uint64_t)(budget - (a->reserve < 0 ? 0 : a->reserve));
+    uint32_t n = *nresults;
+    *nresults = 0;
     if (trap != 0) {
-        *nresults = 0;
         return trap_error(a, name, fuel, err);
     }
-    if (*nresults == 1) {
-        result->type = sig[0];
-        memcpy(&result->of, &slots[0], (sig[0] == 'i' || sig[0] == 'f') ? 4 : 8);
+    if (n > max_results || n > 8u) { /* as the interpreter (wa_engine_wasm3.c) */
+        return wa_error_set(err, WA_ERR_TOO_LARGE, "%s: cannot read its %u results", name,
+                            (unsigned)n);
     }
+    /* the types: sig[0], or the letters after '['; a 32-bit result's slot
+     * holds it zero-extended (the blob's wrappers) */
+    const char *type = sig + (sig[0] == '[');
+    for (uint32_t i = 0; i < n; i++) {
+        results[i].type = type[i];
+        results[i].of.i64 = (int64_t)slots[i];
+    }
+    *nresults = n;
     return WA_OK;
 }
 

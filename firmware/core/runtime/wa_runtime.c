@@ -560,16 +560,12 @@ static int finish_call(wa_app_t *app, const char *name, int rc, uint32_t *nresul
 static int aot_call(wa_app_t *app, const char *name, const wa_value_t *args, uint32_t nargs,
                     wa_value_t *results, uint32_t max_results, uint32_t *nresults, wa_error_t *err)
 {
-    wa_value_t r;
     uint64_t ticks = 0;
     uint32_t room =
         (uint32_t)((char *)__builtin_frame_address(0) - (__stack_limit + WA_C_STACK_MARGIN));
-    int rc = wa_aot_call(app->aot, name, args, nargs, &r, nresults, app->fuel, room, &ticks, err);
+    int rc = wa_aot_call(app->aot, name, args, nargs, results, max_results, nresults, app->fuel,
+                         room, &ticks, err);
     app->fuel -= (int64_t)ticks;
-    *nresults = *nresults < max_results ? *nresults : max_results;
-    if (*nresults != 0) {
-        results[0] = r;
-    }
     return rc;
 }
 #endif
