@@ -693,10 +693,10 @@ static void read_blocktype(cursor_t *c, vstate_t *v, blocktype_t *bt)
             func_sig(v, (uint32_t)index, bt);
             /* wasm3 0.5.0 gives such a block its results out of order
              * (docs/architecture.md, "Conformance"). */
-            uint8_t last = bt->num_results >= 3u ? bt->results[bt->num_results - 1u] : 0u;
+            uint8_t last = bt->num_results >= 2u ? bt->results[bt->num_results - 1u] : 0u;
             if (last == TYPE_F32 || last == TYPE_F64) {
                 c->pos = at;
-                unsupported(c, "a block of 3 or more results, the last a float (multi-value)");
+                unsupported(c, "a block of several results, the last a float (multi-value)");
             }
         }
     }
