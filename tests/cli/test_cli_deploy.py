@@ -221,3 +221,20 @@ def test_preflight_refuses_nesting_past_the_devices_limit_before_sending(
     line = error_line(invoke("deploy", str(path), code=3))
     assert "nesting depth 130 is past the device's limit of 64 (WA_MAX_NESTING)" in line, line
     assert device.uploads == 0
+
+
+def test_status_shows_the_trusted_keys_and_the_aot_code(device: FakeDevice) -> None:
+    from tests.tamper import OTHER_KEY, TEST_KEY
+
+    rows = {line[:11].strip(): line[12:] for line in invoke("status").stdout.splitlines()}
+    assert "bundle keys" not in rows and "AOT code" not in rows  # older firmware says neither
+    device.kids, device.aot_abi = [TEST_KEY.kid, OTHER_KEY.kid], 0
+    rows = {line[:11].strip(): line[12:] for line in invoke("status").stdout.splitlines()}
+    assert rows["bundle keys"] == (f"{TEST_KEY.kid.hex()}, {OTHER_KEY.kid.hex()} (installs "
+                                   "bundles signed by these)")
+    assert rows["AOT code"] == "none: every module is interpreted"
+    device.aot_abi = 2
+    said = json.loads(invoke("status", "--json").stdout)
+    assert (said["kids"], said["aot_abi"]) == ([TEST_KEY.kid.hex(), OTHER_KEY.kid.hex()], 2)
+    rows = {line[:11].strip(): line[12:] for line in invoke("status").stdout.splitlines()}
+    assert rows["AOT code"] == "ABI 2"
