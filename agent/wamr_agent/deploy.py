@@ -3,7 +3,8 @@ install and manage apps on a device over SMP (the wasm-app group,
 :mod:`wamr_agent.smp.apps`).
 
 `deploy` checks the module (or signed bundle) on the host (``payload``), then
-against what runs on the device (``device_fit``: free RAM and slots), uploads it
+against what runs on the device (``device_trust``: the keys it trusts;
+``device_fit``: free RAM and slots), uploads it
 (resuming an interrupted upload), and, when it starts the app, waits for the
 device's verdict on the new version's trial (``smp.lifecycle``): confirmed
 returns the report; reverted, failed or no verdict in time raise

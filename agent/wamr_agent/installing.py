@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from .capabilities import grant_mask
 from .device_fit import RamEstimate, Survey, check_fit, survey_device
+from .device_trust import check_signer
 from .errors import UsageError, WamrAgentError
 from .payload import Payload
 from .smp.app_results import AppStatus, Reason, Trial
@@ -121,9 +122,11 @@ def deploy_id(sha256: bytes) -> str:
 
 
 def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | None) -> _Upload:
-    """Checks the device's room (FitError before a byte is sent), then uploads."""
+    """Checks the device's keys and room (SignatureError, FitError before a byte is
+    sent), then uploads."""
     survey: Survey | None = survey_device(client)
     if survey is not None:
+        check_signer(survey.status, plan.app, plan.payload)
         check_fit(survey, plan.app, plan.need)
     chosen = link.framing = framing_for(plan.framing, survey.status if survey else None)
     began, p = time.monotonic(), plan.payload

@@ -223,6 +223,24 @@ def test_preflight_refuses_nesting_past_the_devices_limit_before_sending(
     assert device.uploads == 0
 
 
+def test_a_bundle_the_device_would_refuse_for_its_key_is_not_sent(
+        device: FakeDevice, tmp_path: Path) -> None:
+    from tests.tamper import OTHER_KEY, TEST_KEY, bundle
+
+    device.kids = [TEST_KEY.kid]
+    path = tmp_path / "tamper.wab"
+    path.write_bytes(bundle("esp32", 1, 1, key=OTHER_KEY))
+    line = error_line(invoke("deploy", str(path), code=13))
+    assert line.startswith(f"error: tamper: not sent: the bundle is signed by key "
+                           f"{OTHER_KEY.kid.hex()}, which the device does not trust"), line
+    refused = json.loads(invoke("deploy", str(path), "--json", code=13).stdout)["error"]
+    assert (refused["type"], refused["code"]) == ("SignatureError", "UNTRUSTED_KEY")
+    assert device.uploads == 0
+    device.kids = None  # older firmware does not say: sent (the device refuses it itself)
+    assert invoke("deploy", str(path)).stdout.startswith("deployed tamper")
+    assert device.uploads == 1
+
+
 def test_status_shows_the_trusted_keys_and_the_aot_code(device: FakeDevice) -> None:
     from tests.tamper import OTHER_KEY, TEST_KEY
 

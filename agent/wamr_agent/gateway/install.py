@@ -3,9 +3,10 @@
 for the device's board (Wasmtime validation, the runtime's fit and import checks;
 for a bundle its layout, its boards, and its signature against the keys this
 gateway trusts), then :func:`wamr_agent.installing.install` over the worker's
-SMP link (the checks against what runs on the device, the upload, which resumes
-from the device's offset, and the verdict). The result goes into the job store:
-the report, or the error a direct deploy would have raised (with its report).
+SMP link (the checks against what runs on the device: the keys it trusts, its
+RAM and slots; the upload, which resumes from the device's offset, and the
+verdict). The result goes into the job store: the report, or the error a direct
+deploy would have raised (with its report).
 
 A job with a final result that is asked for again is first checked against the
 device: while the device holds the module (in any lifecycle state), the result
