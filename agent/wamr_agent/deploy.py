@@ -21,12 +21,13 @@ that does not know the status command).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from . import access
 from .access import DeviceAccess, Via, log_events, open_device
-from .device_fit import estimate_payload
+from .device_fit import estimate_interpreted, estimate_payload
 from .installing import (
     DeployReport,
     FramingChoice,
@@ -70,7 +71,8 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
     app, payload = load_payload(path, board, name, version=version, grants=grants,
                                 kv_quota=kv_quota)
     need = estimate_payload(path, board, payload) if start and ram_check else None
-    plan = Plan(app, payload, need, start, wait, timeout, framing)
+    plan = Plan(app, payload, need, start, wait, timeout, framing,
+                interpreted=partial(estimate_interpreted, path, board, payload))
     target = resolve_target(board, port, start=True)
     if on_target is not None:
         on_target(target)

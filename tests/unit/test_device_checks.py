@@ -1,7 +1,9 @@
-"""What the device status says it accepts, and the check before an upload that uses
+"""What the device status says it accepts, and the checks before an upload that use
 it: the ids of the keys its firmware trusts (a bundle signed by another is refused
-before a byte is sent, as the device would refuse it after the whole upload). A
-device that does not say (older firmware) is not checked by key."""
+before a byte is sent, as the device would refuse it after the whole upload) and
+the AOT ABI it runs (a bundle's AOT code is estimated as interpreted wasm on a
+device that runs none, or another ABI). A device that says neither (older
+firmware) is not checked by key, and its AOT estimate goes by its board."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from tests.fake_device import FakeDevice
 from tests.tamper import OTHER_KEY, TEST_KEY, bundle, module
 from wamr_agent.agent_err import AgentErr
 from wamr_agent.aot.blob import ABI
-from wamr_agent.device_fit import RamEstimate
+from wamr_agent.device_fit import RamEstimate, need_on
 from wamr_agent.device_trust import check_signer
-from wamr_agent.errors import SignatureError
+from wamr_agent.errors import FitError, SignatureError
 from wamr_agent.installing import DeployReport, Plan, install
 from wamr_agent.payload import Payload
 from wamr_agent.pywamr import Module
@@ -23,6 +25,8 @@ from wamr_agent.targets import Target
 
 STATUS = {"board": "esp32", "fw": "0.2.0", "uptime_ms": 5, "boot": 1, "reset": "power-on",
           "heap_free": 1000, "slots": 4, "apps": 0, "buf_size": 4096}
+AOT = RamEstimate(pool=4_000, engine=1_000, allowance=2_000, aot="cortex-m4")
+INTERPRETED = RamEstimate(pool=40_000, engine=30_000, allowance=5_000)
 
 
 def status(**extra: object) -> DeviceStatus:
@@ -64,10 +68,30 @@ def test_a_trusted_key_a_module_and_older_firmware_pass() -> None:
     check_signer(status(), "tamper", signed_by(OTHER_KEY))  # it does not say: it refuses
 
 
+@pytest.mark.parametrize(("said", "expected"), [
+    ({}, AOT),  # older firmware: what the board's firmware runs
+    ({"aot_abi": ABI}, AOT),
+    ({"aot_abi": 0}, INTERPRETED),  # runs no AOT code
+    ({"aot_abi": ABI + 1}, INTERPRETED),  # another ABI: the code is not run
+])
+def test_aot_code_is_estimated_as_the_device_runs_it(said: dict[str, int],
+                                                     expected: RamEstimate) -> None:
+    assert need_on(status(**said), AOT, lambda: INTERPRETED) == expected
+
+
+def test_an_interpreted_estimate_stands_on_any_device() -> None:
+    def never() -> RamEstimate:
+        raise AssertionError("estimated again")
+
+    assert need_on(status(aot_abi=0), INTERPRETED, never) == INTERPRETED
+    assert need_on(status(aot_abi=0), None, never) is None  # no RAM check
+    assert need_on(None, AOT, never) == AOT  # a device without the status command
+
+
 def deploy_to(device: FakeDevice, payload: Payload,
               need: RamEstimate | None = None) -> DeployReport:
     client = AppClient(device)  # type: ignore[arg-type]
-    plan = Plan("tamper", payload, need)
+    plan = Plan("tamper", payload, need, interpreted=lambda: INTERPRETED)
     return install(device, client, plan, "esp32", Target("socket://fake:1", "fake"))  # type: ignore[arg-type]
 
 
@@ -78,4 +102,17 @@ def test_the_device_refuses_nothing_that_was_sent() -> None:
     assert (device.uploads, device.table) == (0, {})
     report = deploy_to(FakeDevice(kids=None), signed_by(OTHER_KEY))  # older: sent
     assert report.life == "confirmed"
+
+
+def test_the_ram_check_uses_the_estimate_for_what_the_device_runs() -> None:
+    payload = signed_by(TEST_KEY)
+    heap = 20_000  # room for the AOT code's 6,000 bytes, not the interpreter's 45,000
+    no_aot = FakeDevice(heap_total=heap, aot_abi=0)
+    with pytest.raises(FitError, match="it needs about 45,000 bytes of RAM and esp32 has "
+                                       "20,000 free"):
+        deploy_to(no_aot, payload, AOT)
+    assert no_aot.uploads == 0
+    for said in (ABI, None):
+        report = deploy_to(FakeDevice(heap_total=heap, aot_abi=said, mem=5_000), payload, AOT)
+        assert report.ram_estimate == AOT.total, said
 

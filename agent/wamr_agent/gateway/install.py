@@ -19,7 +19,7 @@ import logging
 import threading
 from typing import Any, cast
 
-from ..device_fit import estimate_payload
+from ..device_fit import RamEstimate, estimate_interpreted, estimate_payload
 from ..errors import VerdictError, VerdictTimeout, WamrAgentError
 from ..installing import FramingChoice, Hooks, Plan, check_framing, install
 from ..mqtt.deploys import DEVICE_PHASES
@@ -101,8 +101,13 @@ class Installer:
                                          grants=spec.grants, kv_quota=spec.kv_quota)
             need = estimate_payload(label, board, payload) if (
                 spec.start and spec.ram_check) else None
+
+        def interpreted() -> RamEstimate:  # on the worker's thread, after the device's status
+            with _HOST_CHECKS:
+                return estimate_interpreted(label, board, payload)
+
         return Plan(app, payload, need, spec.start, spec.wait, spec.timeout,
-                    cast(FramingChoice, spec.framing))
+                    cast(FramingChoice, spec.framing), interpreted)
 
     def _install(self, job: JobRecord, board: str, turn: Turn) -> dict[str, Any]:
         plan = self._plan(job, board)
