@@ -17,14 +17,10 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.conftest import cli_json as cli
-from tests.gateway.conftest import GatewayProcess, gateway_config
+from tests.gateway.conftest import GatewayProcess, bundle, gateway_config, wait_answering
 from tests.tamper import OTHER_KEY, TEST_KEY
 from wamr_agent.emulator import SimulatedBoard
-from wamr_agent.errors import TransportError
 from wamr_agent.mqtt.broker import Mosquitto
-from wamr_agent.mqtt.requester import Requester
-from wamr_agent.ota.keys import KeyPair
-from wamr_agent.ota.pack import pack
 
 GW = "gwk"
 OUT = "build/sim-other-key"
@@ -37,28 +33,11 @@ class Setup:
     tmp: Path
 
 
-def bundle(tmp: Path, module: Path, name: str, key: KeyPair) -> Path:
-    out = tmp / f"{name}.wab"
-    pack(module, out, key=key, version="1.0.0", seq=1, boards=["esp32"], name=name)
-    return out
-
-
 def other_key_program() -> Path:
     subprocess.run(["make", "-s", "sim", "BOARD=esp32", f"SIM_OUT={OUT}",
                     "TRUSTED_KEYS=ota/vectors/other.pub"], cwd=ROOT, check=True,
                    capture_output=True)
     return ROOT / OUT / "esp32" / "wamr-agent-sim"
-
-
-def ready(broker: Mosquitto, gateway: GatewayProcess) -> None:
-    with Requester(broker.url, timeout=1.0).connect() as mqtt:
-        for _attempt in range(30):
-            try:
-                mqtt.wait(mqtt.send(GW, "dev1", "ps"), timeout=1.0)
-                return
-            except TransportError:
-                continue
-    raise AssertionError(f"the gateway does not answer:\n{gateway.output()}")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +50,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory, broker: Mosquitto) -> Iterat
         config = f"trusted_keys = {keys!r}\n{config}".replace("'", '"')
         gateway = GatewayProcess(root / "gateway", config, broker.url)
         try:
-            ready(broker, gateway)
+            wait_answering(broker.url, GW, "dev1", gateway)
             yield Setup(board, ["--via", str(broker.url), "--device", f"{GW}/dev1"], root)
         finally:
             gateway.kill()
