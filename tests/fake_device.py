@@ -63,6 +63,8 @@ class FakeDevice:
     table: dict[int, Slot] = field(default_factory=dict)
     uploads: int = 0  # upload messages received
     framing: Any = None  # deploy sets it
+    kids: list[bytes] | None = None  # ids of the keys it trusts; None: older firmware, silent
+    aot_abi: int | None = None  # the AOT ABI it runs (0: none); None: older firmware, silent
     _gen: int = 0
 
     # -- the link ---------------------------------------------------------------------
@@ -201,6 +203,10 @@ class FakeDevice:
                   "apps": len(self.table), "buf_size": 4096, "framings": ["console", "raw"]}
         if self.lifecycle:
             status["free_slots"] = max(0, self.slots - len(self.table) - 1)
+        if self.kids is not None:
+            status["kids"] = self.kids
+        if self.aot_abi is not None:
+            status["aot_abi"] = self.aot_abi
         return status
 
     def app_status(self, s: Slot) -> dict[str, Any]:

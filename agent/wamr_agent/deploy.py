@@ -3,7 +3,8 @@ install and manage apps on a device over SMP (the wasm-app group,
 :mod:`wamr_agent.smp.apps`).
 
 `deploy` checks the module (or signed bundle) on the host (``payload``), then
-against what runs on the device (``device_fit``: free RAM and slots), uploads it
+against what runs on the device (``device_trust``: the keys it trusts;
+``device_fit``: free RAM and slots), uploads it
 (resuming an interrupted upload), and, when it starts the app, waits for the
 device's verdict on the new version's trial (``smp.lifecycle``): confirmed
 returns the report; reverted, failed or no verdict in time raise
@@ -20,12 +21,13 @@ that does not know the status command).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from . import access
 from .access import DeviceAccess, Via, log_events, open_device
-from .device_fit import estimate_payload
+from .device_fit import estimate_interpreted, estimate_payload
 from .installing import (
     DeployReport,
     FramingChoice,
@@ -69,7 +71,8 @@ def deploy(path: str | Path, board: str, port: str | None = None, name: str | No
     app, payload = load_payload(path, board, name, version=version, grants=grants,
                                 kv_quota=kv_quota)
     need = estimate_payload(path, board, payload) if start and ram_check else None
-    plan = Plan(app, payload, need, start, wait, timeout, framing)
+    plan = Plan(app, payload, need, start, wait, timeout, framing,
+                interpreted=partial(estimate_interpreted, path, board, payload))
     target = resolve_target(board, port, start=True)
     if on_target is not None:
         on_target(target)

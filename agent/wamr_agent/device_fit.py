@@ -33,6 +33,11 @@ reports the same figure as ``mem_hw``. A memory that grows steps down to the
 pages the heap has, to its size at load: ``least`` is the pool then, and what
 must be free. No module copy (AOT code runs in place and needs no metered
 image), the allowance as above (the block is the engine's part).
+The device status says which AOT ABI its firmware runs (``aot_abi``): a firmware
+that runs none (a simulated board's, whatever its CPU), or another ABI, runs
+the bundle's module interpreted, and the interpreter's estimate is checked
+instead (``need_on``); a device that does not say is taken to run what its
+board's firmware runs.
 
 Not included: what ``setup``/``_start`` and later calls add (``memory.grow``),
 which the board's pool budget bounds instead, and heap fragmentation. The
@@ -50,9 +55,11 @@ without it the slots less the installed apps and the one kept for updates).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .aot.blob import ABI
 from .aot.ram import AotRam, runnable_blob
 from .boards import load_board
 from .errors import FitError, WamrAgentError
@@ -135,12 +142,30 @@ def estimate_ram(path: str | Path, board: str, module: Module,
 def estimate_payload(label: str | Path, board: str, payload: Payload) -> RamEstimate:
     """The RAM ``payload`` needs on ``board``: its AOT code's when it is a signed
     bundle with AOT code the board runs (:func:`estimate_aot`), else the
-    interpreter's (:func:`estimate_ram`)."""
+    interpreter's (:func:`estimate_interpreted`)."""
     cpu, module = load_board(board).cpu, payload.module.data
     blob = runnable_blob(module, cpu, len(payload.data) - len(module)) if payload.bundle else None
     if blob is None:
-        return estimate_ram(label, board, payload.module, payload.grants, len(payload.data))
+        return estimate_interpreted(label, board, payload)
     return estimate_aot(board, cpu, blob)
+
+
+def estimate_interpreted(label: str | Path, board: str, payload: Payload) -> RamEstimate:
+    """The RAM ``payload`` needs on ``board`` when its module is interpreted."""
+    return estimate_ram(label, board, payload.module, payload.grants, len(payload.data))
+
+
+def need_on(status: DeviceStatus | None, need: RamEstimate | None,
+            interpreted: Callable[[], RamEstimate] | None) -> RamEstimate | None:
+    """The estimate to check against the device of ``status``: ``need`` (made for its
+    board), or for AOT code, when the device says it runs no AOT code of this ABI
+    (``aot_abi``: 0 for none, or another ABI), the interpreter's (``interpreted``;
+    None: keep ``need``). A device that does not say (older firmware) is taken to
+    run what its board's firmware runs."""
+    if (need is None or need.aot is None or interpreted is None or status is None
+            or status.aot_abi in (None, ABI)):
+        return need
+    return interpreted()
 
 
 def estimate_aot(board: str, cpu: str, blob: bytes) -> RamEstimate:

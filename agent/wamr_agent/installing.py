@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .capabilities import grant_mask
-from .device_fit import RamEstimate, Survey, check_fit, survey_device
+from .device_fit import RamEstimate, Survey, check_fit, need_on, survey_device
+from .device_trust import check_signer
 from .errors import UsageError, WamrAgentError
 from .payload import Payload
 from .smp.app_results import AppStatus, Reason, Trial
@@ -62,7 +63,8 @@ class DeployReport:
 @dataclass(frozen=True)
 class Plan:
     """What to install and how: the checked payload as app ``app``; ``need`` is the RAM
-    estimate to check against the device's free RAM (None: not checked)."""
+    estimate for the board to check against the device's free RAM (None: not checked),
+    ``interpreted`` the one for a device that says it runs no AOT code (``need_on``)."""
 
     app: str
     payload: Payload
@@ -71,6 +73,8 @@ class Plan:
     wait: bool = True  # for the device's verdict (only when started)
     timeout: float | None = None  # seconds for the verdict (None: lifecycle's default)
     framing: FramingChoice = "auto"
+    # the interpreter's estimate, when ``need`` is AOT code's and the device runs none
+    interpreted: Callable[[], RamEstimate] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class _Upload:
     seconds: float
     framing: Framing
     was_stopped: bool = False  # the identical module was installed and stopped before
+    need: RamEstimate | None = None  # the RAM estimate checked against the device
 
 
 def check_framing(choice: FramingChoice) -> None:
@@ -121,10 +126,14 @@ def deploy_id(sha256: bytes) -> str:
 
 
 def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | None) -> _Upload:
-    """Checks the device's room (FitError before a byte is sent), then uploads."""
+    """Checks the device's keys and room (SignatureError, FitError before a byte is
+    sent), then uploads."""
     survey: Survey | None = survey_device(client)
+    need = plan.need
     if survey is not None:
-        check_fit(survey, plan.app, plan.need)
+        check_signer(survey.status, plan.app, plan.payload)
+        need = need_on(survey.status, need, plan.interpreted)
+        check_fit(survey, plan.app, need)
     chosen = link.framing = framing_for(plan.framing, survey.status if survey else None)
     began, p = time.monotonic(), plan.payload
     try:
@@ -136,7 +145,7 @@ def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | N
     stopped = survey is not None and any(
         a.name == plan.app and a.sha == p.sha.hex() and a.state == "stopped"
         for a in survey.apps)
-    return _Upload(result, time.monotonic() - began, chosen, stopped)
+    return _Upload(result, time.monotonic() - began, chosen, stopped, need)
 
 
 def upload_grants(payload: Payload) -> int | None:
@@ -213,7 +222,7 @@ def _report(plan: Plan, board: str, target: Target, up: _Upload,
         life=status.life, reason=status.reason,
         trial=end.trial if isinstance(end, Verdict) else status.trial,
         verdict_seconds=round(end.seconds, 3) if isinstance(end, Verdict) and decided else None,
-        ram_estimate=plan.need.total if plan.need is not None else None, restarted=restarted)
+        ram_estimate=up.need.total if up.need is not None else None, restarted=restarted)
 
 
 def install(link: SmpLink, client: AppClient, plan: Plan, board: str, target: Target,

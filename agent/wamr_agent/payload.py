@@ -32,6 +32,7 @@ class Payload:
     name: str | None = None  # a bundle's app name
     version: str | None = None  # a bundle's app version
     kv_quota: int | None = None  # a module's storage quota; None: the board's default
+    kid: bytes | None = None  # the id of the key that signed a bundle
 
     @property
     def sha(self) -> bytes:
@@ -76,7 +77,7 @@ def bundle_payload(data: bytes, label: str, board: str,
                          f"{board}", AgentErr.WRONG_BOARD)
     module = Module(data[-m.module_len:], name=m.name)
     _checked(label, board, module, list(m.caps))
-    return Payload(data, True, module, tuple(m.caps), m.name, m.version)
+    return Payload(data, True, module, tuple(m.caps), m.name, m.version, kid=m.kid)
 
 
 def is_bundle(path: str | Path) -> bool:

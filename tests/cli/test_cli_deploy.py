@@ -221,3 +221,38 @@ def test_preflight_refuses_nesting_past_the_devices_limit_before_sending(
     line = error_line(invoke("deploy", str(path), code=3))
     assert "nesting depth 130 is past the device's limit of 64 (WA_MAX_NESTING)" in line, line
     assert device.uploads == 0
+
+
+def test_a_bundle_the_device_would_refuse_for_its_key_is_not_sent(
+        device: FakeDevice, tmp_path: Path) -> None:
+    from tests.tamper import OTHER_KEY, TEST_KEY, bundle
+
+    device.kids = [TEST_KEY.kid]
+    path = tmp_path / "tamper.wab"
+    path.write_bytes(bundle("esp32", 1, 1, key=OTHER_KEY))
+    line = error_line(invoke("deploy", str(path), code=13))
+    assert line.startswith(f"error: tamper: not sent: the bundle is signed by key "
+                           f"{OTHER_KEY.kid.hex()}, which the device does not trust"), line
+    refused = json.loads(invoke("deploy", str(path), "--json", code=13).stdout)["error"]
+    assert (refused["type"], refused["code"]) == ("SignatureError", "UNTRUSTED_KEY")
+    assert device.uploads == 0
+    device.kids = None  # older firmware does not say: sent (the device refuses it itself)
+    assert invoke("deploy", str(path)).stdout.startswith("deployed tamper")
+    assert device.uploads == 1
+
+
+def test_status_shows_the_trusted_keys_and_the_aot_code(device: FakeDevice) -> None:
+    from tests.tamper import OTHER_KEY, TEST_KEY
+
+    rows = {line[:11].strip(): line[12:] for line in invoke("status").stdout.splitlines()}
+    assert "bundle keys" not in rows and "AOT code" not in rows  # older firmware says neither
+    device.kids, device.aot_abi = [TEST_KEY.kid, OTHER_KEY.kid], 0
+    rows = {line[:11].strip(): line[12:] for line in invoke("status").stdout.splitlines()}
+    assert rows["bundle keys"] == (f"{TEST_KEY.kid.hex()}, {OTHER_KEY.kid.hex()} (installs "
+                                   "bundles signed by these)")
+    assert rows["AOT code"] == "none: every module is interpreted"
+    device.aot_abi = 2
+    said = json.loads(invoke("status", "--json").stdout)
+    assert (said["kids"], said["aot_abi"]) == ([TEST_KEY.kid.hex(), OTHER_KEY.kid.hex()], 2)
+    rows = {line[:11].strip(): line[12:] for line in invoke("status").stdout.splitlines()}
+    assert rows["AOT code"] == "ABI 2"

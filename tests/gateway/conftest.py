@@ -21,10 +21,13 @@ from typing import Any, Self
 import pytest
 
 from tests.conftest import need
+from wamr_agent.errors import TransportError
 from wamr_agent.mqtt import topics
 from wamr_agent.mqtt.broker import BrokerError, Mosquitto, find_mosquitto
 from wamr_agent.mqtt.client import BrokerUrl
 from wamr_agent.mqtt.requester import Incoming, Requester
+from wamr_agent.ota.keys import KeyPair
+from wamr_agent.ota.pack import pack
 
 WAMR_AGENT = Path(sys.executable).with_name("wamr-agent")
 
@@ -87,6 +90,25 @@ def state_of(gw: str, dev: str, watch: Watch, check: Callable[[topics.DeviceStat
     data = watch.expect(topics.device_state(gw, dev),
                         lambda p: check(topics.DeviceState.from_json(p)), timeout)
     return topics.DeviceState.from_json(data)
+
+
+def wait_answering(url: BrokerUrl, gw: str, dev: str, gateway: GatewayProcess) -> None:
+    """Waits until gateway ``gw`` answers commands for device ``dev``."""
+    with Requester(url, timeout=1.0).connect() as mqtt:
+        for _attempt in range(30):
+            try:
+                mqtt.wait(mqtt.send(gw, dev, "ps"), timeout=1.0)
+                return
+            except TransportError:
+                continue
+    raise AssertionError(f"the gateway does not answer:\n{gateway.output()}")
+
+
+def bundle(tmp: Path, module: Path, name: str, key: KeyPair) -> Path:
+    """``module`` signed by ``key`` as app ``name`` 1.0.0 (seq 1) for esp32."""
+    out = tmp / f"{name}.wab"
+    pack(module, out, key=key, version="1.0.0", seq=1, boards=["esp32"], name=name)
+    return out
 
 
 def gateway_config(gw: str, devices: dict[str, tuple[str, str]]) -> str:

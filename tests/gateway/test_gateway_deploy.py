@@ -26,18 +26,15 @@ import wasmtime
 from typer.testing import CliRunner
 
 from tests.conftest import cli_json as cli
-from tests.gateway.conftest import GatewayProcess, gateway_config
+from tests.gateway.conftest import GatewayProcess, bundle, gateway_config, wait_answering
 from tests.gateway.gate import Gate
 from tests.tamper import OTHER_KEY, TEST_KEY
 from wamr_agent.cli import app
 from wamr_agent.emulator import SimulatedBoard
-from wamr_agent.errors import TransportError
 from wamr_agent.mqtt import topics
 from wamr_agent.mqtt.broker import Mosquitto
 from wamr_agent.mqtt.deploys import CHUNK_BYTES, Chunk, JobView
 from wamr_agent.mqtt.requester import Requester
-from wamr_agent.ota.keys import KeyPair
-from wamr_agent.ota.pack import pack
 from wamr_agent.remote_deploy import Options, read_spec
 
 GW = "gwd"
@@ -69,12 +66,6 @@ def big_module(path: Path, seed: int) -> Path:
                           '(func (export "loop")))')
 
 
-def bundle(tmp: Path, module: Path, name: str, key: KeyPair) -> Path:
-    out = tmp / f"{name}.wab"
-    pack(module, out, key=key, version="1.0.0", seq=1, boards=["esp32"], name=name)
-    return out
-
-
 @dataclass
 class Setup:
     boards: dict[str, SimulatedBoard]
@@ -93,14 +84,7 @@ class Setup:
 
     def ready(self) -> None:
         """Waits until the gateway answers commands."""
-        with Requester(self.broker.url, timeout=1.0).connect() as mqtt:
-            for _attempt in range(30):
-                try:
-                    mqtt.wait(mqtt.send(GW, "dev1", "ps"), timeout=1.0)
-                    return
-                except TransportError:
-                    continue
-        raise AssertionError(f"the gateway does not answer:\n{self.gateway.output()}")
+        wait_answering(self.broker.url, GW, "dev1", self.gateway)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import pytest
 from typer.testing import CliRunner
 
+from tests.tamper import TEST_KEY
 from wamr_agent.boards import load_board
 from wamr_agent.cli import app
 from wamr_agent.emulator import SimulatedBoard
@@ -180,11 +181,16 @@ def test_cli_status(board: SimulatedBoard, example: Example) -> None:
     target = deploy_and_disconnect(board, example)
     device = json.loads(cli("status", *target, "--json").stdout)
     assert (device["board"], device["boot"], device["apps"]) == (BOARD, 1, 1)
+    # what it accepts: bundles signed by the test key (a default build), no AOT code
+    assert (device["kids"], device["aot_abi"]) == ([TEST_KEY.kid.hex()], 0)
     one = json.loads(cli("status", "sensor", *target, "--json").stdout)
     assert (one["state"], one["version"], one["traps"], one["last_err"]) == (
         "running", "1.2.0", 0, None)
     text = cli("status", *target).stdout
     assert re.search(r"^board +esp32$", text, re.M) and "console, raw" in text
+    assert re.search(rf"^bundle keys {TEST_KEY.kid.hex()} \(installs bundles signed by these\)$",
+                     text, re.M), text
+    assert re.search(r"^AOT code +none: every module is interpreted$", text, re.M), text
     assert re.search(r"^state +running \(slot \d+\)$", cli("status", "sensor", *target).stdout,
                      re.M)
     missing = cli("status", "nope", *target, code=2)

@@ -23,7 +23,7 @@ from tests.conftest import need_aot_tools
 from tests.qemu.signed_bundle import build_signed
 from wamr_agent import deploy as deploying
 from wamr_agent.aot import compile_module
-from wamr_agent.aot.blob import HEADER
+from wamr_agent.aot.blob import ABI, HEADER
 from wamr_agent.appdev import toolchains
 from wamr_agent.device_fit import RamEstimate, estimate_payload, estimate_ram
 from wamr_agent.emulator import EmulatedBoard
@@ -48,6 +48,8 @@ def sensor_output(device: EmulatedBoard, word: str = "temp") -> list[str]:
 def run(board: str, path: Path, workdir: Path, engine: str, word: str = "temp") -> list[str]:
     """Deploys path to a fresh board; checks the engine it runs on; its output."""
     with EmulatedBoard.start(board, workdir=workdir) as device:
+        said = deploying.status(board, device.mgmt_address)  # the firmware runs AOT code
+        assert (said.aot_abi, said.kids) == (ABI, (TEST_KEY.kid.hex(),))  # type: ignore[union-attr]
         report = deploying.deploy(path, board, device.mgmt_address)
         assert report.life == "confirmed", report
         status = deploying.status(board, device.mgmt_address, "sensor")

@@ -330,3 +330,20 @@ def test_an_untrusted_bundle_never_reaches_the_device(store: JobStore) -> None:
     fill(store, spec, trusted)
     view = run_installer(store, spec, device)
     assert view.error is None and view.report is not None and view.report["version"] == "1.0.0"
+
+
+def test_a_bundle_the_device_does_not_trust_never_reaches_it(store: JobStore) -> None:
+    """Trusted by the gateway, not by the device's firmware (its status lists the
+    keys it trusts): refused before the upload, as the device would after it."""
+    data = build_bundle(APP, name="app", version="1.0.0", seq=1, boards=["esp32"], caps=[],
+                        key=TEST_KEY, health=Health(loops=1))
+    spec = spec_of(data, bundle=True, version="1.0.0", file="app.wab")
+    fill(store, spec, data)
+    device = FakeLink(kids=[OTHER_KEY.kid])
+    view = run_installer(store, spec, device)
+    assert view.error is not None and (view.error.type, view.error.code, view.error.exit_code) \
+        == ("SignatureError", "UNTRUSTED_KEY", 13)
+    assert view.error.message.startswith(f"app: not sent: the bundle is signed by key "
+                                         f"{TEST_KEY.kid.hex()}, which the device does not trust")
+    assert device.uploads == 0 and device.table == {}
+    assert view.sent == 0

@@ -7,6 +7,7 @@ key says which keys a firmware trusts by default and how to sign for it."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,9 @@ def test_header_lists_the_keys_and_flags_the_test_key() -> None:
     assert "#define WA_TRUSTED_KEY_COUNT 2u" in text and "#define WA_TRUSTED_TEST_KEY 1" in text
     assert "#define WA_REQUIRE_SIGNED 1" in text
     assert "{" + ", ".join(f"0x{b:02x}" for b in other) + "}" in text
+    kids = [hashlib.sha256(k).digest()[:8] for k in (other, test)]  # the status reports them
+    assert "wa_trusted_kids[WA_TRUSTED_KEY_COUNT][8] = {\n" + ",\n".join(
+        "    {" + ", ".join(f"0x{b:02x}" for b in kid) + "}" for kid in kids) + "\n};" in text
 
 
 def test_an_untrusted_key_refusal_says_what_a_default_firmware_trusts() -> None:

@@ -145,6 +145,12 @@ def _print_device_status(s: DeviceStatus) -> None:
             ("apps", f"{s.apps} installed, {s.slots} slots, {s.slots_free} free for a new "
              "app"),
             ("SMP buffer", f"{s.buf_size} bytes"), ("framings", ", ".join(s.framings))]
+    if s.kids is not None:
+        rows.append(("bundle keys", f"{', '.join(s.kids) or 'none'} (installs bundles "
+                     "signed by these)"))
+    if s.aot_abi is not None:
+        rows.append(("AOT code", f"ABI {s.aot_abi}" if s.aot_abi else
+                     "none: every module is interpreted"))
     if s.safe_mode is not None:
         rows.append(("safe mode", f"{s.safe_mode}; no app started until an operator acts"))
     for key, value in rows:
@@ -216,7 +222,8 @@ def status(
     via: ViaOpt = None, device: DeviceOpt = None, as_json: JsonOpt = False, *,
     broker_options: BrokerOptions,
 ) -> None:
-    """Show a device's status (board, firmware, uptime, resets, memory), or one app's
+    """Show a device's status (board, firmware, uptime, resets, memory, the keys of
+    the bundles it installs, its AOT code), or one app's
     (state, lifecycle and trial, last update, traps, last error, memory, uptime)."""
     from .. import deploy as deploying
     from ..smp.apps import AppStatus

@@ -3,9 +3,10 @@
 for the device's board (Wasmtime validation, the runtime's fit and import checks;
 for a bundle its layout, its boards, and its signature against the keys this
 gateway trusts), then :func:`wamr_agent.installing.install` over the worker's
-SMP link (the checks against what runs on the device, the upload, which resumes
-from the device's offset, and the verdict). The result goes into the job store:
-the report, or the error a direct deploy would have raised (with its report).
+SMP link (the checks against what runs on the device: the keys it trusts, its
+RAM and slots; the upload, which resumes from the device's offset, and the
+verdict). The result goes into the job store: the report, or the error a direct
+deploy would have raised (with its report).
 
 A job with a final result that is asked for again is first checked against the
 device: while the device holds the module (in any lifecycle state), the result
@@ -18,7 +19,7 @@ import logging
 import threading
 from typing import Any, cast
 
-from ..device_fit import estimate_payload
+from ..device_fit import RamEstimate, estimate_interpreted, estimate_payload
 from ..errors import VerdictError, VerdictTimeout, WamrAgentError
 from ..installing import FramingChoice, Hooks, Plan, check_framing, install
 from ..mqtt.deploys import DEVICE_PHASES
@@ -100,8 +101,13 @@ class Installer:
                                          grants=spec.grants, kv_quota=spec.kv_quota)
             need = estimate_payload(label, board, payload) if (
                 spec.start and spec.ram_check) else None
+
+        def interpreted() -> RamEstimate:  # on the worker's thread, after the device's status
+            with _HOST_CHECKS:
+                return estimate_interpreted(label, board, payload)
+
         return Plan(app, payload, need, spec.start, spec.wait, spec.timeout,
-                    cast(FramingChoice, spec.framing))
+                    cast(FramingChoice, spec.framing), interpreted)
 
     def _install(self, job: JobRecord, board: str, turn: Turn) -> dict[str, Any]:
         plan = self._plan(job, board)

@@ -20,13 +20,19 @@ from ..errors import (
     WamrAgentError,
 )
 
-__all__ = ["ManagementError", "ResponseError", "coded_refusal", "device_error",
+__all__ = ["TRUSTED_KEYS_HINT", "ManagementError", "ResponseError", "coded_refusal", "device_error",
            "management_error", "refusal"]
 
 # MCUmgr's management-layer codes (the `{"rc": N}` answers)
 MGMT_RC = {1: "unknown error", 2: "out of memory", 3: "invalid request (EINVAL)",
            4: "timeout", 5: "no entry", 6: "bad state", 7: "message too large (EMSGSIZE)",
            8: "command not supported (ENOTSUP)"}
+
+TRUSTED_KEYS_HINT = ("its firmware's TRUSTED_KEYS; a firmware built by default, as the emulated "
+                     "and simulated boards', trusts only the published test key "
+                     "ota/vectors/test.pub: sign with ota/vectors/test.key there, or build the "
+                     "firmware with TRUSTED_KEYS=YOUR_KEY.pub")
+"""What a device trusts, and how to sign for it: the untrusted-key refusal's hint."""
 
 Why = Mapping[AgentErr, str]
 """What an error code means for one command, where it differs from the usual."""
@@ -79,10 +85,7 @@ _WHY = {AgentErr.NO_MEMORY: "no free app slot", AgentErr.NOT_FOUND: "no such app
         AgentErr.INVALID_ARG: "invalid argument", AgentErr.TOO_LARGE: "name or id too long",
         AgentErr.BAD_SIGNATURE: "the bundle's signature or module hash does not verify",
         AgentErr.UNTRUSTED_KEY: "the bundle is signed by a key the device does not trust "
-                                "(its firmware's TRUSTED_KEYS; a firmware built by default, as "
-                                "the emulated and simulated boards', trusts only the published "
-                                "test key ota/vectors/test.pub: sign with ota/vectors/test.key "
-                                "there, or build the firmware with TRUSTED_KEYS=YOUR_KEY.pub)",
+                                f"({TRUSTED_KEYS_HINT})",
         AgentErr.ROLLBACK: "the bundle's security counter is below one installed for this app "
                            "before (anti-rollback)",
         AgentErr.WRONG_BOARD: "the bundle is not for this board",

@@ -145,12 +145,15 @@ class DeviceStatus:
     framings: tuple[str, ...]
     free_slots: int | None = None  # None: the device does not say (see slots_free)
     safe_mode: str | None = None  # why the device is in safe mode; None: it is not
+    kids: tuple[str, ...] | None = None  # trusted keys' ids (hex); None: the device does not say
+    aot_abi: int | None = None  # the AOT code's ABI it runs, 0: none; None: it does not say
 
     @classmethod
     def from_response(cls, rsp: am.DeviceStatusReadResponse) -> DeviceStatus:
+        kids = None if rsp.kids is None else tuple(k.hex() for k in rsp.kids)
         return cls(rsp.board, rsp.fw, rsp.uptime_ms, rsp.boot, rsp.reset, rsp.heap_free,
                    rsp.slots, rsp.apps, rsp.buf_size, tuple(rsp.framings), rsp.free_slots,
-                   rsp.safe_mode)
+                   rsp.safe_mode, kids, rsp.aot_abi)
 
     @property
     def slots_free(self) -> int:
@@ -161,7 +164,8 @@ class DeviceStatus:
         return max(0, self.slots - self.apps - 1)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "framings": list(self.framings)}
+        kids = None if self.kids is None else list(self.kids)
+        return {**asdict(self), "framings": list(self.framings), "kids": kids}
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,13 @@ class DeviceStatusReadResponse(ReadResponse):
     safe_mode: str | None = None
     """Why the device is in safe mode (SMP served, no app started); absent when it
     is not (docs/lifecycle.md, Safe mode)."""
+    kids: tuple[bytes, ...] | None = None
+    """The ids of the keys whose bundles the device installs (its firmware's
+    TRUSTED_KEYS; 8 bytes each, as a manifest's ``kid``); absent from older
+    firmware."""
+    aot_abi: Uint | None = None
+    """The ABI of the AOT code the device runs (docs/aot.md); 0: it runs none and
+    interprets every module. Absent from older firmware."""
 
 
 class AppStatusReadRequest(message.ReadRequest):

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "wa_aot.h"
 #include "wa_apps_smp.h"
 #include "wa_config.h"
 #include "wa_console.h"
@@ -23,6 +24,7 @@
 #include "wa_sha256.h"
 #include "wa_smp.h"
 #include "wa_store.h"
+#include "wa_trusted_keys.h"
 #include "zcbor_decode.h"
 #include "zcbor_encode.h"
 
@@ -375,6 +377,20 @@ static int app_send(wa_smp_call_t *call)
 
 /* ---- status, logs ---------------------------------------------------------------- */
 
+/* What the device accepts, for the host's checks before an upload: "kids",
+ * the ids of the keys whose bundles it installs (8 bytes each, as a
+ * manifest's "kid"), and "aot_abi", the ABI of the AOT code it runs (0: none,
+ * it interprets every module). */
+static bool put_accepts(zcbor_state_t *e)
+{
+    bool ok = wa_smp_put_key(e, "kids") && zcbor_list_start_encode(e, WA_TRUSTED_KEY_COUNT);
+    for (uint32_t i = 0; ok && i < WA_TRUSTED_KEY_COUNT; i++) {
+        ok = zcbor_bstr_encode_ptr(e, (const char *)wa_trusted_kids[i], sizeof wa_trusted_kids[i]);
+    }
+    return ok && zcbor_list_end_encode(e, WA_TRUSTED_KEY_COUNT) &&
+           wa_smp_put_uint(e, "aot_abi", WA_AOT_SUPPORTED ? WA_AOT_ABI : 0u);
+}
+
 static int device_status(wa_smp_call_t *call)
 {
     zcbor_state_t *e = call->enc;
@@ -390,7 +406,7 @@ static int device_status(wa_smp_call_t *call)
               wa_smp_put_uint(e, "buf_size", call->dev->buf_size) &&
               wa_smp_put_key(e, "framings") && zcbor_list_start_encode(e, 2) &&
               wa_smp_put_key(e, "console") && wa_smp_put_key(e, "raw") &&
-              zcbor_list_end_encode(e, 2);
+              zcbor_list_end_encode(e, 2) && put_accepts(e);
     const char *safe = wa_agent_safe_mode();
     ok = ok && (safe == NULL || wa_smp_put_str(e, "safe_mode", safe, 96));
     return result(ok);

@@ -15,11 +15,15 @@
 
 #include "wa_app.h"
 
-/* The loader exists on Cortex-M only (Thumb-2 code with the data base in r9). */
+/* The loader exists on Cortex-M only (Thumb-2 code with the data base in r9).
+ * A Cortex-M firmware built with -DWA_AOT_SUPPORTED=0 has none (it interprets
+ * every module; its device status says so: docs/protocol.md). */
+#ifndef WA_AOT_SUPPORTED
 #if defined(__arm__) && defined(__thumb2__)
 #define WA_AOT_SUPPORTED 1
 #else
 #define WA_AOT_SUPPORTED 0
+#endif
 #endif
 
 #define WA_AOT_MAGIC 0x544F4157u /* "WAOT" */
