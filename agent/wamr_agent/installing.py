@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from .capabilities import grant_mask
@@ -199,6 +199,16 @@ def _verdict(client: AppClient, plan: Plan, result: UploadResult,
     return client.status(plan.app, sha)
 
 
+def _trial(end: Verdict) -> Trial | None:
+    """The trial's figures at the verdict: the device's own (it keeps those of a trial
+    that ended), else the last seen; a version confirmed by a device that dropped
+    them had its rounds (only an app without loop is confirmed without them)."""
+    t = end.trial
+    if t is not None and end.status.trial is None and end.outcome == "confirmed":
+        return replace(t, loops=max(t.loops, t.need_loops))
+    return t
+
+
 def _report(plan: Plan, board: str, target: Target, up: _Upload,
             end: Verdict | AppStatus, restarted: bool) -> DeployReport:
     r, status = up.result, end.status if isinstance(end, Verdict) else end
@@ -211,7 +221,7 @@ def _report(plan: Plan, board: str, target: Target, up: _Upload,
         already_installed=r.already_installed, started_instance=target.started,
         framing=up.framing.name.lower(), version=status_version(status, plan.payload.version),
         life=status.life, reason=status.reason,
-        trial=end.trial if isinstance(end, Verdict) else status.trial,
+        trial=_trial(end) if isinstance(end, Verdict) else status.trial,
         verdict_seconds=round(end.seconds, 3) if isinstance(end, Verdict) and decided else None,
         ram_estimate=plan.need.total if plan.need is not None else None, restarted=restarted)
 

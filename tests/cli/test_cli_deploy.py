@@ -62,6 +62,17 @@ def test_confirmed(device: FakeDevice, example: Example) -> None:
     assert again.stdout.endswith(": already installed; nothing to do\n")
 
 
+def test_confirmed_without_loop_says_the_rounds_it_had(device: FakeDevice,
+                                                      example: Example) -> None:
+    """An app that exports no loop (a module with no entry point, a WASI command) is
+    confirmed without its rounds: the line says how many the device counted, not the
+    policy's 10 (found deploying a module with no exports: "10 loop rounds")."""
+    device.plans["sensor"] = Plan(loop=False, window_ms=0)
+    result = invoke("deploy", str(example("sensor")))
+    assert result.stdout.endswith("; confirmed after 0.0 s (0 of 10 loop rounds: it exports "
+                                  "no loop; 0 traps)\n"), result.stdout
+
+
 def test_redeploy_starts_the_identical_module_when_it_is_stopped(
         device: FakeDevice, example: Example) -> None:
     invoke("deploy", str(example("sensor")))

@@ -59,9 +59,12 @@ def _upload_text(r: deploying.DeployReport) -> str:
 def _confirmed(r: deploying.DeployReport) -> str:
     if r.verdict_seconds is None:
         return "confirmed"
-    t = r.trial  # the device confirms once the loops are done: at least need_loops
-    figures = f" ({max(t.loops, t.need_loops)} loop rounds, {t.traps} traps)" if t else ""
-    return f"confirmed after {r.verdict_seconds:.1f} s{figures}"
+    t = r.trial
+    if t is None:
+        return f"confirmed after {r.verdict_seconds:.1f} s"
+    rounds = (f"{t.loops} loop rounds," if t.loops >= t.need_loops else
+              f"{t.loops} of {t.need_loops} loop rounds: it exports no loop;")
+    return f"confirmed after {r.verdict_seconds:.1f} s ({rounds} {t.traps} traps)"
 
 
 def _on_trial(r: deploying.DeployReport, t: Trial | None) -> str:
