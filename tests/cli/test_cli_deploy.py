@@ -73,6 +73,26 @@ def test_confirmed_without_loop_says_the_rounds_it_had(device: FakeDevice,
                                   "no loop; 0 traps)\n"), result.stdout
 
 
+def test_ctrl_c_says_where_the_deploy_was_left(device: FakeDevice, example: Example,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C in the upload or in the trial exits 130 with one line saying what the
+    device has and what to run (was: a blank line, then nothing)."""
+    def ctrl_c(*_args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(FakeDevice, "upload", ctrl_c)
+        upload = invoke("deploy", str(example("sensor")), code=130)
+    assert upload.stderr.splitlines()[-1] == (
+        "interrupted: the device keeps running what it ran; run the same command again to "
+        "continue the upload where it stopped")
+    monkeypatch.setattr(FakeDevice, "advance", ctrl_c)
+    trial = invoke("deploy", str(example("sensor")), code=130)
+    assert trial.stderr.splitlines()[-1] == (
+        "interrupted: the new version stays on trial; the device decides by itself whether "
+        "it stays (`wamr-agent ps` shows the verdict)")
+
+
 def test_redeploy_starts_the_identical_module_when_it_is_stopped(
         device: FakeDevice, example: Example) -> None:
     invoke("deploy", str(example("sensor")))

@@ -49,6 +49,7 @@ class DeployProgress:
     def __init__(self, bar: Progress, console: Console) -> None:
         self.bar, self.console = bar, console
         self.tasks: dict[str, Any] = {}  # each line appears with its first figures
+        self.uploaded = False  # the device has the whole module (its trial may run)
 
     def _task(self, key: str, total: float | None) -> Any:
         if key not in self.tasks:
@@ -57,6 +58,7 @@ class DeployProgress:
 
     def progress(self, sent: int, total: int) -> None:
         self.bar.update(self._task("upload", total), completed=sent, total=total)
+        self.uploaded = sent >= total
 
     def on_target(self, target: Target) -> None:
         self.console.print(f"target: {target.description}")
