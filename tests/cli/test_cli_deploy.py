@@ -93,6 +93,16 @@ def test_ctrl_c_says_where_the_deploy_was_left(device: FakeDevice, example: Exam
         "it stays (`wamr-agent ps` shows the verdict)")
 
 
+def test_an_error_before_the_upload_is_one_line(device: FakeDevice, tmp_path: Path) -> None:
+    """Refused before a byte is sent: stderr is the one error line (it was preceded by a
+    blank line, the empty progress display, when stderr is not a terminal)."""
+    bad = tmp_path / "notwasm.wasm"
+    bad.write_text("hello, not wasm\n")
+    result = invoke("deploy", str(bad), code=3)
+    assert result.stderr == (f"error: {bad}: not a WebAssembly module (starts with "
+                             "b'hell', expected b'\\x00asm')\n")
+
+
 def test_redeploy_starts_the_identical_module_when_it_is_stopped(
         device: FakeDevice, example: Example) -> None:
     invoke("deploy", str(example("sensor")))

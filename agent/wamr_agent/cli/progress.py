@@ -42,6 +42,18 @@ class _UploadOnly(ProgressColumn):
         return Text("") if task.fields.get("trial") else self.column.render(task)
 
 
+class _Progress(Progress):
+    """A Progress that leaves nothing behind when it drew nothing: on a stderr that is
+    not a terminal (a CI log) rich ends with the empty display, a blank line before
+    the one line of an error found before the upload."""
+
+    def stop(self) -> None:
+        if self.tasks:
+            super().stop()
+        else:
+            self.live.stop()
+
+
 class DeployProgress:
     """Callbacks for :func:`wamr_agent.deploy.deploy`: ``progress`` (upload bytes),
     ``on_target`` and ``on_status`` (the trial), drawing on one rich Progress."""
@@ -90,6 +102,6 @@ def with_progress(run: Callable[[DeployProgress], Any]) -> Any:
     console = Console(stderr=True)
     columns = (BarColumn(), _UploadOnly(DownloadColumn()), _UploadOnly(TransferSpeedColumn()),
                _UploadOnly(TimeRemainingColumn()))
-    with Progress("[progress.description]{task.description}", *columns,
-                  console=console) as bar:
+    with _Progress("[progress.description]{task.description}", *columns,
+                   console=console) as bar:
         return run(DeployProgress(bar, console))
