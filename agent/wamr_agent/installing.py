@@ -120,10 +120,15 @@ def deploy_id(sha256: bytes) -> str:
     return "d-" + sha256.hex()[:12]
 
 
-def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | None) -> _Upload:
-    """Checks the device's room (FitError before a byte is sent), then uploads."""
+def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | None,
+            board: str, target: Target) -> _Upload:
+    """Checks the device's board (UsageError: the module was checked for another) and
+    room (FitError), before a byte is sent, then uploads."""
     survey: Survey | None = survey_device(client)
     if survey is not None:
+        if survey.status.board != board:
+            raise UsageError(f"{plan.app}: not sent: checked for {board}, but {target.description} "
+                             f"is {survey.status.board} (--board {survey.status.board})")
         check_fit(survey, plan.app, plan.need)
     chosen = link.framing = framing_for(plan.framing, survey.status if survey else None)
     began, p = time.monotonic(), plan.payload
@@ -231,7 +236,7 @@ def install(link: SmpLink, client: AppClient, plan: Plan, board: str, target: Ta
     """Pre-flight against the device, upload and (``plan.wait``) the verdict; the
     report, or the verdict's exception carrying it (``report``, a dict)."""
     hooks = hooks or Hooks()
-    up = _upload(link, client, plan, hooks.progress)
+    up = _upload(link, client, plan, hooks.progress, board, target)
     if hooks.on_uploaded is not None:
         hooks.on_uploaded(up.result)
     restarted = _start_if_stopped(client, plan, up)

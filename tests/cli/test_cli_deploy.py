@@ -103,6 +103,18 @@ def test_an_error_before_the_upload_is_one_line(device: FakeDevice, tmp_path: Pa
                              "b'hell', expected b'\\x00asm')\n")
 
 
+def test_a_device_of_another_board_is_refused_before_the_upload(device: FakeDevice,
+                                                                example: Example) -> None:
+    """The module was checked for --board; the device at --port is another board:
+    refused, nothing sent (it was installed on an esp32 after nrf52840's checks)."""
+    result = runner.invoke(app, ["deploy", str(example("sensor")), "--board", "nrf52840",
+                                 "--port", PORT])
+    assert result.exit_code == 2, result.output
+    assert error_line(result) == ("error: sensor: not sent: checked for nrf52840, but "
+                                  "socket://fake:1 (--port) is esp32 (--board esp32)")
+    assert not device.table
+
+
 def test_redeploy_starts_the_identical_module_when_it_is_stopped(
         device: FakeDevice, example: Example) -> None:
     invoke("deploy", str(example("sensor")))
