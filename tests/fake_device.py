@@ -32,6 +32,8 @@ class Plan:
     need_loops: int = 10
     window_ms: int = 1000
     step: int = 2
+    loop: bool = True  # False: the app exports no loop (its rounds are waived, as the
+    # firmware does, and the ended trial's figures stay in its status, as the firmware's)
 
 
 @dataclass
@@ -133,8 +135,8 @@ class FakeDevice:
         if slot.life != "trial":
             return
         p = slot.plan
-        slot.loops, slot.elapsed_ms = slot.loops + p.step, slot.elapsed_ms + 200
-        healthy = slot.loops >= p.need_loops and slot.elapsed_ms >= p.window_ms
+        slot.loops, slot.elapsed_ms = slot.loops + p.step * p.loop, slot.elapsed_ms + 200
+        healthy = (slot.loops >= p.need_loops or not p.loop) and slot.elapsed_ms >= p.window_ms
         if p.end in ("revert", "fail") and slot.loops >= p.at:
             self.end_trial(slot, "reverted" if p.end == "revert" else "failed", p.reason)
         elif p.end == "confirm" and healthy:
@@ -216,7 +218,7 @@ class FakeDevice:
         if not self.lifecycle:
             return base | ({"version": s.version} if s.version else {}) | (
                 {"last_err": s.last_err} if s.last_err else {})
-        if s.life == "trial":
+        if s.life == "trial" or not s.plan.loop:
             p = s.plan
             base["trial"] = {"loops": s.loops, "need_loops": p.need_loops, "traps": s.traps,
                              "max_traps": 0, "elapsed_ms": s.elapsed_ms,

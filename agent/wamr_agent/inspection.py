@@ -11,7 +11,7 @@ from typing import Any
 from .aot.section import aot_sections
 from .boards import Board, load_board
 from .capabilities import CAPABILITIES
-from .errors import FitError, LinkError
+from .errors import BoardError, FitError, LinkError, WamrAgentError
 from .pywamr import Module, Runtime
 from .pywamr.module import PAGE, Extern
 
@@ -20,6 +20,24 @@ from .pywamr.module import PAGE, Extern
 class Verdict:
     fits: bool
     reasons: list[str] = field(default_factory=list)
+    exit_code: int = 0  # why not, as `run` and `deploy` exit: 4 board, 5 fit, 6 an import
+
+    @property
+    def label(self) -> str:
+        """``fits``, ``does not fit`` or (its imports) ``refused``."""
+        return "fits" if self.fits else (
+            "refused" if self.exit_code == LinkError.exit_code else "does not fit")
+
+    def error(self, text: str) -> WamrAgentError:
+        """The exception `deploy` raises for this verdict, with ``text``."""
+        return refusal(self.exit_code, text)
+
+
+def refusal(exit_code: int, text: str) -> WamrAgentError:
+    """The error of a check that failed with ``exit_code``, as `run` and `deploy`
+    raise it: BoardError (4), LinkError (6), else FitError (5)."""
+    return {BoardError.exit_code: BoardError, LinkError.exit_code: LinkError}.get(
+        exit_code, FitError)(text)
 
 
 @dataclass(frozen=True)
@@ -65,11 +83,12 @@ def needed_capabilities(board: Board, module: Module) -> list[str]:
 
 def verdict_for(board: Board, module: Module, grants: list[str] | None) -> Verdict:
     if not board.supported:
-        return Verdict(False, [board.unsupported_reason or "board unsupported"])
+        return Verdict(False, [board.unsupported_reason or "board unsupported"],
+                       BoardError.exit_code)
     try:
         Runtime(board, grants=grants).check(module)
     except (FitError, LinkError) as exc:
-        return Verdict(False, [str(exc)])
+        return Verdict(False, [str(exc)], exc.exit_code)
     return Verdict(True)
 
 

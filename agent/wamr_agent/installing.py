@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from .capabilities import grant_mask
@@ -125,12 +125,16 @@ def deploy_id(sha256: bytes) -> str:
     return "d-" + sha256.hex()[:12]
 
 
-def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | None) -> _Upload:
-    """Checks the device's keys and room (SignatureError, FitError before a byte is
-    sent), then uploads."""
+def _upload(link: SmpLink, client: AppClient, plan: Plan, progress: Progress | None,
+            board: str, target: Target) -> _Upload:
+    """Checks the device's board (UsageError: the module was checked for another),
+    keys (SignatureError) and room (FitError), before a byte is sent, then uploads."""
     survey: Survey | None = survey_device(client)
     need = plan.need
     if survey is not None:
+        if survey.status.board != board:
+            raise UsageError(f"{plan.app}: not sent: checked for {board}, but {target.description} "
+                             f"is {survey.status.board} (--board {survey.status.board})")
         check_signer(survey.status, plan.app, plan.payload)
         need = need_on(survey.status, need, plan.interpreted)
         check_fit(survey, plan.app, need)
@@ -208,6 +212,16 @@ def _verdict(client: AppClient, plan: Plan, result: UploadResult,
     return client.status(plan.app, sha)
 
 
+def _trial(end: Verdict) -> Trial | None:
+    """The trial's figures at the verdict: the device's own (it keeps those of a trial
+    that ended), else the last seen; a version confirmed by a device that dropped
+    them had its rounds (only an app without loop is confirmed without them)."""
+    t = end.trial
+    if t is not None and end.status.trial is None and end.outcome == "confirmed":
+        return replace(t, loops=max(t.loops, t.need_loops))
+    return t
+
+
 def _report(plan: Plan, board: str, target: Target, up: _Upload,
             end: Verdict | AppStatus, restarted: bool) -> DeployReport:
     r, status = up.result, end.status if isinstance(end, Verdict) else end
@@ -220,7 +234,7 @@ def _report(plan: Plan, board: str, target: Target, up: _Upload,
         already_installed=r.already_installed, started_instance=target.started,
         framing=up.framing.name.lower(), version=status_version(status, plan.payload.version),
         life=status.life, reason=status.reason,
-        trial=end.trial if isinstance(end, Verdict) else status.trial,
+        trial=_trial(end) if isinstance(end, Verdict) else status.trial,
         verdict_seconds=round(end.seconds, 3) if isinstance(end, Verdict) and decided else None,
         ram_estimate=up.need.total if up.need is not None else None, restarted=restarted)
 
@@ -230,7 +244,7 @@ def install(link: SmpLink, client: AppClient, plan: Plan, board: str, target: Ta
     """Pre-flight against the device, upload and (``plan.wait``) the verdict; the
     report, or the verdict's exception carrying it (``report``, a dict)."""
     hooks = hooks or Hooks()
-    up = _upload(link, client, plan, hooks.progress)
+    up = _upload(link, client, plan, hooks.progress, board, target)
     if hooks.on_uploaded is not None:
         hooks.on_uploaded(up.result)
     restarted = _start_if_stopped(client, plan, up)

@@ -69,7 +69,7 @@ def test_new_then_build_then_inspect(lang: str, tmp_path: Path) -> None:
 
     report = cli_json("build", str(folder))
     assert report["out"] == str(m.out) and report["size"] == m.out.stat().st_size > 0
-    assert report["boards"] == [{"board": "esp32", "fits": True, "reason": ""}]
+    assert report["boards"] == [{"board": "esp32", "fits": True, "reason": "", "exit_code": 0}]
     assert not needs_build(m)
     inspected = inspect_module(m.out, "esp32", m.grant_list())
     assert inspected.verdict.fits
@@ -118,6 +118,21 @@ def test_build_names_the_board_it_does_not_fit_and_the_compilers_error(tmp_path:
     assert result.exit_code == 20, result.output
     assert "main.c" in result.output and "expected ';'" in result.output  # clang's text
     assert result.output.splitlines()[-1] == "error: c: build failed (clang exited 1)"
+
+
+def test_build_exits_6_for_an_import_the_device_refuses(tmp_path: Path) -> None:
+    """An import that is not in the native API fails `build` as it fails `deploy` and
+    `inspect`: LinkError, exit 6 (was FitError, 5: "does not fit")."""
+    folder = new_app(tmp_path)
+    edit(folder / "src" / "main.c", "WA_EXPORT(setup)",
+         '__attribute__((import_module("env"), import_name("blink_led"))) void blink(int);\n'
+         "WA_EXPORT(setup)")
+    edit(folder / "src" / "main.c", "    return WA_OK;", "    blink(1);\n    return WA_OK;")
+    result = runner.invoke(app, ["build", str(folder)])
+    assert result.exit_code == 6, result.output
+    assert result.output.count("\n") == 1, result.output
+    assert "is refused for esp32" not in result.output  # build's own wording
+    assert "does not fit esp32: unknown import env.blink_led" in result.output
 
 
 def test_deploy_with_no_module_deploys_the_app_of_the_folder(

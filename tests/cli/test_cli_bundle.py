@@ -77,6 +77,9 @@ def test_refusals(example: Callable[[str], Path], tmp_path: Path,
     assert "does not fit esp32" in fails(5, "bundle", "build", str(wat_file("big_memory")),
                                          "--key", str(tmp_path / "dev.key"), "--version", "1",
                                          "--seq", "1", "-b", "esp32")
+    assert "is refused for esp32: unknown import env.mystery_func" in fails(
+        6, "bundle", "build", str(wat_file("unknown_import")), "--key",
+        str(tmp_path / "dev.key"), "--version", "1", "--seq", "1", "-b", "esp32")
     assert "--grant leaves out" in fails(6, "bundle", "build", str(example("sensor")),
                                          "--key", str(tmp_path / "dev.key"), "--version", "1",
                                          "--seq", "1", "-b", "esp32", "--grant", "log")

@@ -62,6 +62,59 @@ def test_confirmed(device: FakeDevice, example: Example) -> None:
     assert again.stdout.endswith(": already installed; nothing to do\n")
 
 
+def test_confirmed_without_loop_says_the_rounds_it_had(device: FakeDevice,
+                                                      example: Example) -> None:
+    """An app that exports no loop (a module with no entry point, a WASI command) is
+    confirmed without its rounds: the line says how many the device counted, not the
+    policy's 10 (found deploying a module with no exports: "10 loop rounds")."""
+    device.plans["sensor"] = Plan(loop=False, window_ms=0)
+    result = invoke("deploy", str(example("sensor")))
+    assert result.stdout.endswith("; confirmed after 0.0 s (0 of 10 loop rounds: it exports "
+                                  "no loop; 0 traps)\n"), result.stdout
+
+
+def test_ctrl_c_says_where_the_deploy_was_left(device: FakeDevice, example: Example,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C in the upload or in the trial exits 130 with one line saying what the
+    device has and what to run (was: a blank line, then nothing)."""
+    def ctrl_c(*_args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(FakeDevice, "upload", ctrl_c)
+        upload = invoke("deploy", str(example("sensor")), code=130)
+    assert upload.stderr.splitlines()[-1] == (
+        "interrupted: the device keeps running what it ran; run the same command again to "
+        "continue the upload where it stopped")
+    monkeypatch.setattr(FakeDevice, "advance", ctrl_c)
+    trial = invoke("deploy", str(example("sensor")), code=130)
+    assert trial.stderr.splitlines()[-1] == (
+        "interrupted: the new version stays on trial; the device decides by itself whether "
+        "it stays (`wamr-agent ps` shows the verdict)")
+
+
+def test_an_error_before_the_upload_is_one_line(device: FakeDevice, tmp_path: Path) -> None:
+    """Refused before a byte is sent: stderr is the one error line (it was preceded by a
+    blank line, the empty progress display, when stderr is not a terminal)."""
+    bad = tmp_path / "notwasm.wasm"
+    bad.write_text("hello, not wasm\n")
+    result = invoke("deploy", str(bad), code=3)
+    assert result.stderr == (f"error: {bad}: not a WebAssembly module (starts with "
+                             "b'hell', expected b'\\x00asm')\n")
+
+
+def test_a_device_of_another_board_is_refused_before_the_upload(device: FakeDevice,
+                                                                example: Example) -> None:
+    """The module was checked for --board; the device at --port is another board:
+    refused, nothing sent (it was installed on an esp32 after nrf52840's checks)."""
+    result = runner.invoke(app, ["deploy", str(example("sensor")), "--board", "nrf52840",
+                                 "--port", PORT])
+    assert result.exit_code == 2, result.output
+    assert error_line(result) == ("error: sensor: not sent: checked for nrf52840, but "
+                                  "socket://fake:1 (--port) is esp32 (--board esp32)")
+    assert not device.table
+
+
 def test_redeploy_starts_the_identical_module_when_it_is_stopped(
         device: FakeDevice, example: Example) -> None:
     invoke("deploy", str(example("sensor")))

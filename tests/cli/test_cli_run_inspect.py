@@ -74,6 +74,22 @@ def test_inspect_json_verdict_for_module_that_does_not_fit(wat_file: WatFile) ->
     assert "512 KiB" in report["verdict"]["reasons"][0]
 
 
+def test_inspect_exits_with_the_code_deploy_refuses_with(wat_file: WatFile) -> None:
+    """An import the device refuses exits 6 (LinkError) and a board below the floor 4
+    (BoardError), as `deploy` and `run` exit for them (both were 5)."""
+    for wat, code, verdict in (
+            ("unknown_import", 6, "refused: unknown import env.mystery_func"),
+            ("bad_import_sig", 6, "refused: import "),
+            ("big_memory", 5, "does not fit: ")):
+        result = runner.invoke(app, ["inspect", str(wat_file(wat)), "--board", "nrf52840"])
+        assert result.exit_code == code, (wat, result.output)
+        assert f"verdict  {verdict}" in result.stdout, result.stdout
+    low = runner.invoke(app, ["inspect", str(wat_file("add")), "--board", "lm3s6965evb",
+                              "--json"])
+    assert low.exit_code == 4, low.output
+    assert json.loads(low.stdout)["verdict"]["exit_code"] == 4
+
+
 def _big_code(path: Path) -> Path:
     """A module whose compiled code (about 290 KiB on the host) exceeds what a board's
     engine heap leaves it, as a CoreMark build's does on every board."""

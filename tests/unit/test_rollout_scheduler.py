@@ -6,14 +6,18 @@ tests/gateway/test_rollouts.py."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from wamr_agent.controller.plan import Candidate
 from wamr_agent.controller.service import Controller
 from wamr_agent.controller.store import DeviceRun, Outcome, Rollout, Spec, Store
+from wamr_agent.errors import BoardError
+from wamr_agent.ota import build_bundle, new_key_pair
 
 
 class LostLink:
@@ -95,3 +99,39 @@ def test_the_last_wave_completes_once_nobody_is_unreachable(controller: Controll
     controller.store.set_device(rollout.id, DeviceRun("gw1", "dev1", "esp32", 1, "succeeded"))
     done = _after(controller, rollout)
     assert (done.state, done.reason) == ("completed", "2 succeeded, 0 failed")
+
+
+class FleetLink(LostLink):
+    """A connected link whose retained state shows two esp32 boards and an mps2-an386."""
+
+    def settled(self) -> bool:
+        return True
+
+    def candidates(self) -> list[Candidate]:
+        return [Candidate("gw1", "dev1", "esp32"), Candidate("gw1", "dev2", "esp32"),
+                Candidate("gw1", "qemu1", "mps2-an386")]
+
+
+def test_a_bundle_for_no_targeted_board_is_refused_at_start(tmp_path: Path,
+                                                           wat: Callable[[str], bytes]) -> None:
+    """A bundle for nrf52840 rolled out to esp32 boards would fail on every device
+    (it was started, then halted); it is refused before, exit 4, and a bundle for one
+    of the boards targeted starts."""
+    controller = Controller(Store(tmp_path / "r.sqlite3"), FleetLink, lambda line: None)  # type: ignore[arg-type]
+    key = new_key_pair()
+
+    def start(boards: list[str], *targets: str) -> dict[str, Any]:
+        data = build_bundle(wat("add"), name="probe", version="1.0.0", seq=1, boards=boards,
+                            caps=[], key=key, mem={"linear": 0}, entry=[])
+        sha = hashlib.sha256(data).hexdigest()
+        controller.store.upload(sha, len(data), 0, data)
+        return controller._start(f"req-{sha[:8]}", {"sha256": sha, "targets": list(targets),
+                                                    "waves": ["100%"], "soak": 0})
+
+    with pytest.raises(BoardError, match=r"^the bundle is for nrf52840; none of the 2 "
+                       r"device\(s\) targeted is \(esp32\)"):
+        start(["nrf52840"], "board=esp32")
+    with pytest.raises(BoardError, match=r"none of the 3 device\(s\) targeted is "
+                       r"\(esp32, mps2-an386\)"):
+        start(["nrf52840"])
+    assert start(["esp32", "nrf52840"])["counts"]["pending"] == 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import termios
 import threading
 import tty
@@ -14,9 +15,11 @@ from collections.abc import Iterator
 import pytest
 import serial
 
+from wamr_agent.smp.apps import AppClient
 from wamr_agent.smp.decoder import FrameDecoder
 from wamr_agent.smp.framing import Framing, encode, encode_console, encode_raw
-from wamr_agent.smp.link import SmpLink, SmpLinkError
+from wamr_agent.smp.link import SmpLink, SmpLinkError, SmpLinkTimeout
+from wamr_agent.smp.retry import RetryPolicy
 from wamr_agent.smp.streams import SerialStream, open_stream, parse_socket_address
 
 
@@ -55,6 +58,27 @@ def test_no_answer_is_a_timeout() -> None:
     with (SmpLink("fake", timeout=0.05, stream=ScriptedStream()) as link,
           pytest.raises(SmpLinkError, match=r"^fake: no answer within 0.05 s$")):
         link.request(b"x")
+
+
+def test_a_socket_nobody_serves_says_another_client_may_hold_it() -> None:
+    """An emulated board's UART serves one client at a time: while a gateway holds it,
+    a command's connection waits in the listen queue and hears nothing. The timeout
+    says so (it was "no answer within 10 s (4 attempts)" alone); once a byte came,
+    a timeout is the device's and has no hint."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)  # never accepted: the connection stays queued
+        address = f"socket://127.0.0.1:{server.getsockname()[1]}"
+        with SmpLink(address, timeout=0.2) as link, pytest.raises(
+                SmpLinkTimeout, match=r"no answer within 0.2 s \(\d+ attempts\); nothing came "
+                r"from it since the connection: is another client \(a gateway, another "
+                r"deploy, `logs -f`\) connected to it\?"):
+            AppClient(link, RetryPolicy(initial=0.05)).list()
+        server.accept()[0].close()  # that connection, queued
+        with SmpLink(address, timeout=0.2) as link, server.accept()[0] as device:
+            device.sendall(b"boot banner\n")
+            with pytest.raises(SmpLinkTimeout, match=r"\(\d+ attempts\)$"):
+                AppClient(link, RetryPolicy(initial=0.05)).list()
 
 
 def test_socket_addresses() -> None:

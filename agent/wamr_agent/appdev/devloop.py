@@ -43,6 +43,7 @@ class BoardFit:
     board: str
     fits: bool
     reason: str = ""
+    exit_code: int = 0  # why not: 4 board, 5 fit, 6 an import (as `inspect` exits)
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,13 @@ def board_fit(m: AppManifest, module: Path, board: str) -> tuple[BoardFit, list[
 
     report = inspect_module(module, board, m.grant_list())
     if not report.verdict.fits:
-        return BoardFit(board, False, "; ".join(report.verdict.reasons)), report.capabilities
+        return BoardFit(board, False, "; ".join(report.verdict.reasons),
+                        report.verdict.exit_code), report.capabilities
     ticks = load_board(board).budget.cpu_ticks
     if m.cpu_ticks is not None and 0 < ticks < m.cpu_ticks:
-        return BoardFit(board, False, f"its CPU budget is {ticks} ticks per call, below the "
-                        f"manifest's budget.cpu_ticks = {m.cpu_ticks}"), report.capabilities
+        why = (f"its CPU budget is {ticks} ticks per call, below the manifest's "
+               f"budget.cpu_ticks = {m.cpu_ticks}")
+        return BoardFit(board, False, why, FitError.exit_code), report.capabilities
     return BoardFit(board, True), report.capabilities
 
 
@@ -80,6 +83,7 @@ def build_app(m: AppManifest) -> BuildReport:
     """Builds the app with its language's toolchain, then inspects the module for
     every board of the manifest: FitError naming the first board it does not fit
     (the toolchain's ToolchainMissing or BuildFailed when it does not build)."""
+    from ..inspection import refusal
     from .toolchains import build
 
     result = build(m.language, m.folder, list(m.sources), m.out, kind=m.kind,
@@ -93,7 +97,7 @@ def build_app(m: AppManifest) -> BuildReport:
                         "manifest's grants leave out")
     bad = next((f for f in fits if not f.fits), None)
     if bad is not None:
-        raise FitError(f"{result.out} does not fit {bad.board}: {bad.reason}")
+        raise refusal(bad.exit_code, f"{result.out} does not fit {bad.board}: {bad.reason}")
     return BuildReport(m.name, m.version, m.language, str(result.out), result.out.stat().st_size,
                        round(result.seconds, 3), needed, fits,
                        result.commands)

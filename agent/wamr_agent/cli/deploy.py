@@ -5,6 +5,7 @@ local instance) or through its gateway (``--via``, ``--device``)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -59,9 +60,12 @@ def _upload_text(r: deploying.DeployReport) -> str:
 def _confirmed(r: deploying.DeployReport) -> str:
     if r.verdict_seconds is None:
         return "confirmed"
-    t = r.trial  # the device confirms once the loops are done: at least need_loops
-    figures = f" ({max(t.loops, t.need_loops)} loop rounds, {t.traps} traps)" if t else ""
-    return f"confirmed after {r.verdict_seconds:.1f} s{figures}"
+    t = r.trial
+    if t is None:
+        return f"confirmed after {r.verdict_seconds:.1f} s"
+    rounds = (f"{t.loops} loop rounds," if t.loops >= t.need_loops else
+              f"{t.loops} of {t.need_loops} loop rounds: it exports no loop;")
+    return f"confirmed after {r.verdict_seconds:.1f} s ({rounds} {t.traps} traps)"
 
 
 def _on_trial(r: deploying.DeployReport, t: Trial | None) -> str:
@@ -91,15 +95,42 @@ def summary(r: deploying.DeployReport, start: bool) -> str:
             f"{outcome}")
 
 
-def _outcome(run: Run, as_json: bool) -> deploying.DeployReport:
+def _outcome(run: Run, as_json: bool, via: bool) -> deploying.DeployReport:
     """The report (progress lines on stderr unless --json); a verdict error exits
-    with its code, and with --json prints the deploy's report beside the error."""
+    with its code, and with --json prints the deploy's report beside the error.
+    Ctrl-C exits 130 with a line saying where the deploy was left."""
     from .progress import with_progress
 
+    shown: list[DeployProgress] = []
+
+    def traced(progress: DeployProgress | None) -> deploying.DeployReport:
+        shown.extend([progress] if progress is not None else [])
+        return run(progress)
+
     try:
-        return run(None) if as_json else cast("deploying.DeployReport", with_progress(run))
+        return traced(None) if as_json else cast("deploying.DeployReport",
+                                                 with_progress(traced))
     except VerdictError as exc:
         fail(exc, as_json, extra={"report": exc.report})
+    except KeyboardInterrupt:
+        trial = None if not shown else shown[0].uploaded
+        print(interrupted(via, trial), file=sys.stderr, flush=True)
+        raise typer.Exit(130) from None
+
+
+def interrupted(via: bool, trial: bool | None) -> str:
+    """What a deploy stopped with Ctrl-C left (``trial``: whether the device had the
+    module and ran its trial; None: not known, with --json)."""
+    if via:
+        return ("interrupted: the gateway goes on with the deploy; run the same command "
+                "again to follow it to the device's verdict")
+    if trial:
+        return ("interrupted: the new version stays on trial; the device decides by itself "
+                "whether it stays (`wamr-agent ps` shows the verdict)")
+    left = "" if trial is False else (", or decides the new version's trial by itself "
+                                      "(`wamr-agent ps`)")
+    return (f"interrupted: the device keeps running what it ran{left}; run the same command "
+            "again to continue the upload where it stopped")
 
 
 DEFAULT_BOARD = "esp32"
@@ -218,7 +249,8 @@ def deploy(
         run = guard(as_json, lambda: built(load_manifest(Path.cwd())))
     else:
         run = runner(module, board, port, baud, target, options)
-    report: deploying.DeployReport = guard(as_json, lambda: _outcome(run, as_json))
+    report: deploying.DeployReport = guard(as_json, lambda: _outcome(run, as_json,
+                                                                     target is not None))
     if as_json:
         print_json(report.as_dict())
     else:

@@ -151,8 +151,8 @@ def _print_inspect(r: InspectReport) -> None:
     print(f"device   {r.device_memory:,} bytes of linear memory ({r.device_memory_note})")
     print(f"needs    {', '.join(r.capabilities) or 'no capabilities'}")
     print(f"aot      {describe_aot(r.aot)}")
-    verdict = "fits" if r.verdict.fits else "does not fit: " + "; ".join(r.verdict.reasons)
-    print(f"verdict  {verdict}")
+    why = ": " + "; ".join(r.verdict.reasons) if r.verdict.reasons else ""
+    print(f"verdict  {r.verdict.label}{why}")
 
 
 @app.command()
@@ -173,4 +173,4 @@ def inspect(
     else:
         _print_inspect(report)
     if not report.verdict.fits:
-        raise typer.Exit(5)
+        raise typer.Exit(report.verdict.exit_code)

@@ -42,6 +42,18 @@ class _UploadOnly(ProgressColumn):
         return Text("") if task.fields.get("trial") else self.column.render(task)
 
 
+class _Progress(Progress):
+    """A Progress that leaves nothing behind when it drew nothing: on a stderr that is
+    not a terminal (a CI log) rich ends with the empty display, a blank line before
+    the one line of an error found before the upload."""
+
+    def stop(self) -> None:
+        if self.tasks:
+            super().stop()
+        else:
+            self.live.stop()
+
+
 class DeployProgress:
     """Callbacks for :func:`wamr_agent.deploy.deploy`: ``progress`` (upload bytes),
     ``on_target`` and ``on_status`` (the trial), drawing on one rich Progress."""
@@ -49,6 +61,7 @@ class DeployProgress:
     def __init__(self, bar: Progress, console: Console) -> None:
         self.bar, self.console = bar, console
         self.tasks: dict[str, Any] = {}  # each line appears with its first figures
+        self.uploaded = False  # the device has the whole module (its trial may run)
 
     def _task(self, key: str, total: float | None) -> Any:
         if key not in self.tasks:
@@ -57,6 +70,7 @@ class DeployProgress:
 
     def progress(self, sent: int, total: int) -> None:
         self.bar.update(self._task("upload", total), completed=sent, total=total)
+        self.uploaded = sent >= total
 
     def on_target(self, target: Target) -> None:
         self.console.print(f"target: {target.description}")
@@ -88,6 +102,6 @@ def with_progress(run: Callable[[DeployProgress], Any]) -> Any:
     console = Console(stderr=True)
     columns = (BarColumn(), _UploadOnly(DownloadColumn()), _UploadOnly(TransferSpeedColumn()),
                _UploadOnly(TimeRemainingColumn()))
-    with Progress("[progress.description]{task.description}", *columns,
-                  console=console) as bar:
+    with _Progress("[progress.description]{task.description}", *columns,
+                   console=console) as bar:
         return run(DeployProgress(bar, console))

@@ -126,12 +126,14 @@ def rollout_start(
             return client.start(file, target or [], split_values(waves) or
                                 list(DEFAULT_WAVES), seconds, max_failures, name)
 
+    from ..verdicts import label
+
     rollout: dict[str, Any] = guard(as_json, start)
     if as_json:
         print_json(rollout)
         return
     print(rollout["id"])
-    print(f"rollout {rollout['id']}: {rollout['app']} {rollout['version'] or ''} to "
+    print(f"rollout {rollout['id']}: {label(rollout['app'], rollout['version'])} to "
           f"{sum(rollout['counts'].values())} device(s) in waves of "
           f"{', '.join(map(str, rollout['sizes']))}; `wamr-agent rollout status "
           f"{rollout['id']} --via {via} --wait` follows it", file=sys.stderr)

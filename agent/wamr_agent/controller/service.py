@@ -36,13 +36,14 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..errors import TransportError, UsageError, WamrAgentError
+from ..errors import BoardError, TransportError, UsageError, WamrAgentError
 from ..gateway.commands import ReplyCache
 from ..installing import deploy_id
 from ..mqtt import topics
 from ..mqtt.deploys import CHUNK_MAX
 from ..ota.bundle import MAGIC as BUNDLE_MAGIC
 from ..ota.bundle import parse_bundle
+from ..verdicts import label
 from .device_run import DeviceRunner
 from .link import Command, Link
 from .plan import Candidate, Target, Threshold, parse_waves, select, wave_sizes
@@ -98,6 +99,19 @@ def _strings(args: Mapping[str, Any], key: str) -> list[str]:
     if not all(isinstance(v, str) for v in value):
         raise UsageError(f"args.{key} must be a list of strings")
     return list(value)
+
+
+def _check_boards(data: bytes, chosen: list[Candidate]) -> None:
+    """A bundle for none of the boards of the devices chosen would fail on each of them
+    (the gateway refuses it for the board): BoardError before the rollout starts."""
+    if not data.startswith(BUNDLE_MAGIC):
+        return
+    boards = parse_bundle(data).manifest.boards
+    if not any(c.board in boards for c in chosen):
+        theirs = ", ".join(sorted({c.board for c in chosen}))
+        raise BoardError(f"the bundle is for {', '.join(boards)}; none of the {len(chosen)} "
+                         f"device(s) targeted is ({theirs}): build it for theirs (`bundle build "
+                         f"-b BOARD`), or target devices of its board (--target board=BOARD)")
 
 
 class Controller:
@@ -248,6 +262,7 @@ class Controller:
             wanted = " and ".join(map(str, targets)) or "any device"
             raise UsageError(f"no device on {self.link.broker} matches {wanted} (see "
                              f"`wamr-agent devices --via {self.link.broker}`)")
+        _check_boards(data, chosen)
         self._check_free(app, chosen)
         sizes = wave_sizes(waves, len(chosen))
         wave_of = [next(i for i, n in enumerate(sizes) if k < n) for k in range(len(chosen))]
@@ -259,7 +274,7 @@ class Controller:
         runs = [DeviceRun(c.gw, c.dev, c.board, w) for c, w in zip(chosen, wave_of, strict=True)]
         self.store.create(rollout, request_id, runs, data)
         self.store.forget_upload(sha)
-        self.say(f"rollout {rollout.id}: {app} {version or ''} to {len(runs)} device(s) in "
+        self.say(f"rollout {rollout.id}: {label(app, version)} to {len(runs)} device(s) in "
                  f"waves of {', '.join(map(str, sizes))}")
         return rollout_dict(rollout, runs)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..boards import load_board
 from ..capabilities import grant_mask
-from ..errors import FitError, LinkError, UsageError
+from ..errors import LinkError, UsageError
 from ..inspection import inspect_module
 from .bundle import build_bundle
 from .files import write_output
@@ -74,8 +74,9 @@ def pack(module_path: Path, out: Path | None, *, key: KeyPair, version: str, seq
     for board in boards:
         report = inspect_module(module_path, board)  # grants are checked below
         if not report.verdict.fits:
-            raise FitError(f"{module_path} does not fit {board}: "
-                           + "; ".join(report.verdict.reasons))
+            v = report.verdict
+            how = "is refused for" if v.exit_code == LinkError.exit_code else "does not fit"
+            raise v.error(f"{module_path} {how} {board}: " + "; ".join(v.reasons))
         needed.update(report.capabilities)
         linear = max(linear, report.initial_memory)
         entry = [e.name for e in report.exports if e.kind == "func" and e.name in ENTRY_POINTS]

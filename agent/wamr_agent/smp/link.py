@@ -20,6 +20,7 @@ from types import TracebackType
 from .decoder import FrameDecoder
 from .framing import Framing, encode
 from .streams import (
+    BUSY_UART,
     DEFAULT_BAUDRATE,
     MAX_BAUDRATE,
     SOCKET_PREFIX,
@@ -82,11 +83,20 @@ class SmpLink:
                     return got
             left = deadline - time.monotonic()
             if left <= 0:
-                raise SmpLinkTimeout(f"{self.address}: no answer within {timeout:g} s")
+                raise self._timeout(timeout)
             data = self._stream.read(left)
             packets = self._decoder.feed(data, int(time.monotonic() * 1000))
             self._decoder.take_text()
             self._pending.extend(packet.data for packet in packets)
+
+    def _timeout(self, timeout: float) -> SmpLinkTimeout:
+        """No answer; on a socket that never heard a byte, the hint that another
+        client may hold the emulated UART (the connection then waits in its queue)."""
+        silent = not getattr(self._stream, "heard", True)
+        hint = f"; nothing came from it since the connection: {BUSY_UART}" if silent else ""
+        exc = SmpLinkTimeout(f"{self.address}: no answer within {timeout:g} s{hint}")
+        exc.hint = hint
+        return exc
 
     def close(self) -> None:
         self._stream.close()

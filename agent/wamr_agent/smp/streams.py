@@ -31,7 +31,14 @@ class SmpLinkError(TransportError):
 
 
 class SmpLinkTimeout(SmpLinkError):
-    """No answer in time (the link itself still works)."""
+    """No answer in time (the link itself still works); ``hint``, at the end of the
+    message: what may be holding the device up."""
+
+    hint = ""
+
+
+BUSY_UART = ("is another client (a gateway, another deploy, `logs -f`) connected to it? An "
+             "emulated board's UART serves one client at a time")
 
 
 class ByteStream(Protocol):
@@ -60,9 +67,12 @@ class SocketStream:
 
     def __init__(self, address: str, timeout: float) -> None:
         self.address = address
+        self.heard = False  # whether a byte came from the device since the connection
         host, port = parse_socket_address(address)
         try:
             self._sock = socket.create_connection((host, port), timeout=timeout)
+        except TimeoutError:  # accepted by no one within timeout: the queue is full
+            raise SmpLinkError(f"cannot connect to {address}: timed out; {BUSY_UART}") from None
         except OSError as exc:
             raise SmpLinkError(f"cannot connect to {address}: {exc.strerror or exc}") from exc
         # request/response: a small last segment must not wait for the peer's delayed ACK
@@ -84,6 +94,7 @@ class SocketStream:
             raise SmpLinkError(f"{self.address}: receive failed: {exc}") from exc
         if not data:
             raise SmpLinkError(f"{self.address}: the device closed the connection")
+        self.heard = True
         return data
 
     def close(self) -> None:
