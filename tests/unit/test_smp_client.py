@@ -342,3 +342,36 @@ def test_the_message_limit_is_the_firmwares() -> None:
     header = (ROOT / "firmware" / "core" / "runtime" / "wa_runtime.h").read_text()
     found = re.search(r"#define WA_MSG_MAX (\d+)", header)
     assert found is not None and int(found[1]) == MESSAGE_MAX
+
+
+def entry(slot: int) -> dict[str, Any]:
+    return {"name": f"app{slot}", "slot": slot, "state": "stopped", "size": 10}
+
+
+@dataclass
+class PagedList(FakeDevice):
+    """A device whose list answers come in pages: off -> answer."""
+
+    pages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    asked: list[int | None] = field(default_factory=list)
+
+    def answer(self, group: int, cmd: int, req: dict[str, Any]) -> Any:
+        if (group, cmd) == (64, 1):
+            self.asked.append(req.get("off"))
+            return self.pages[req.get("off", 0)]
+        return super().answer(group, cmd, req)
+
+
+def test_the_list_is_asked_on_from_each_answers_next_slot() -> None:
+    device = PagedList(pages={0: {"apps": [entry(0), entry(2)], "next": 3},
+                              3: {"apps": [entry(5)], "next": 6},
+                              6: {"apps": [entry(7)]}})
+    assert [a.slot for a in AppClient(device).list()] == [0, 2, 5, 7]
+    assert device.asked == [None, 3, 6]  # the first request as from older hosts: no off
+
+
+def test_a_next_slot_that_does_not_move_on_is_an_error_not_a_loop() -> None:
+    device = PagedList(pages={0: {"apps": [entry(0)], "next": 2},
+                              2: {"apps": [entry(2)], "next": 2}})
+    with pytest.raises(ResponseError, match="next slot 2 when asked from slot 2"):
+        AppClient(device).list()

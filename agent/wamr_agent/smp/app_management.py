@@ -139,6 +139,9 @@ class ListReadRequest(message.ReadRequest):
     _GROUP_ID = GROUP_ID
     _COMMAND_ID = CommandId.LIST
 
+    off: Uint | None = None
+    """The slot to list from (the device's default: 0): a response's ``next``."""
+
 
 class AppEntry(Tolerant):
     """One occupied slot. Two slots may carry the same name: an update on trial
@@ -165,6 +168,10 @@ class ListReadResponse(ReadResponse):
     _COMMAND_ID = CommandId.LIST
 
     apps: list[AppEntry] = Field(default_factory=list)
+    next: Uint | None = None
+    """The slot to ask from for the rest, when the answer could not hold them all;
+    absent when every occupied slot is listed (and from firmware that lists all
+    slots in one answer)."""
 
 
 # ---- 2 start, 3 stop, 4 remove, 7 confirm, 8 rollback -----------------------------

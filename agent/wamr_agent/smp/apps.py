@@ -251,8 +251,19 @@ class AppClient:
         return off
 
     def list(self) -> list[AppInfo]:
-        rsp = self._ok("list apps", rq.ListRead(sequence=self.sequence()))
-        return [AppInfo.from_entry(entry) for entry in rsp.apps]
+        """Every occupied slot, in as many requests as the device needs: an answer
+        holds what fits its buffer and names the slot to ask from next."""
+        entries: list[Any] = []
+        off: int | None = None
+        while True:
+            rsp = self._ok("list apps", rq.ListRead(off=off, sequence=self.sequence()))
+            entries += rsp.apps
+            if rsp.next is None:
+                return [AppInfo.from_entry(entry) for entry in entries]
+            if rsp.next <= (off or 0):
+                raise ResponseError(f"list apps: the device answered next slot {rsp.next} "
+                                    f"when asked from slot {off or 0}")
+            off = rsp.next
 
     def _by_name(self, what: str, request: Callable[..., SMPRequest[Any, Any, Any]],
                  name: str, why: Why | None = None) -> None:

@@ -308,16 +308,41 @@ static bool put_slot(zcbor_state_t *e, uint32_t k)
     return ok && put_reason(e, k);
 }
 
+/* Kept free after the entries for closing the list, "next" and the map. */
+#define LIST_TAIL_RESERVE 16u
+
+/* The occupied slots from the request's "off" (0 when absent), as many as
+ * the response holds (8 with long reasons do not fit WA_MGMT_TX_BUF), then
+ * "next": the slot to ask from for the rest, absent when none is left. An
+ * entry that does not fit is taken back: the encoding is not canonical, so
+ * no count precedes it. */
 static int app_list(wa_smp_call_t *call)
 {
-    zcbor_state_t *e = call->enc;
-    bool ok = wa_smp_put_key(e, "apps") && zcbor_list_start_encode(e, WA_STORE_SLOTS);
-    for (uint32_t k = 0; ok && k < WA_STORE_SLOTS; k++) {
-        if (wa_life_info(k) != NULL) {
-            ok = zcbor_map_start_encode(e, 10) && put_slot(e, k) && zcbor_map_end_encode(e, 10);
-        }
+    app_req_t r;
+    if (!parse(call, &r)) {
+        return WA_SMP_RC_EINVAL;
     }
-    return result(ok && zcbor_list_end_encode(e, WA_STORE_SLOTS));
+    zcbor_state_t *e = call->enc;
+    uint32_t k = r.have & HAVE_OFF ? r.off : 0u;
+    bool ok = wa_smp_put_key(e, "apps") && zcbor_list_start_encode(e, WA_STORE_SLOTS);
+    bool any = false;
+    for (; ok && k < WA_STORE_SLOTS; k++) {
+        uint8_t *at = e->payload_mut;
+        size_t count = e->elem_count;
+        if (wa_life_info(k) == NULL ||
+            (zcbor_map_start_encode(e, 10) && put_slot(e, k) && zcbor_map_end_encode(e, 10) &&
+             (size_t)(e->payload_end - e->payload) >= LIST_TAIL_RESERVE)) {
+            any = any || wa_life_info(k) != NULL;
+            continue;
+        }
+        (void)zcbor_pop_error(e);
+        e->payload_mut = at;
+        e->elem_count = count;
+        ok = any; /* one entry alone that does not fit: EMSGSIZE */
+        break;
+    }
+    ok = ok && zcbor_list_end_encode(e, WA_STORE_SLOTS);
+    return result(ok && (k >= WA_STORE_SLOTS || wa_smp_put_uint(e, "next", k)));
 }
 
 /* Runs a lifecycle command on the request's "name"; action NULL: queues the
