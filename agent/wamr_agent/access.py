@@ -5,6 +5,7 @@ library functions of :mod:`wamr_agent.deploy` and the CLI do not depend on which
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -18,7 +19,7 @@ from .smp.app_results import AppInfo, AppStatus, DeviceStatus, LogEntry, LogPage
 from .smp.apps import AppClient
 from .smp.framing import Framing
 from .smp.link import DEFAULT_BAUDRATE, SmpLink
-from .smp.logreader import LogNotice, read_logs
+from .smp.logreader import LogNotice, read_logs, stoppable_sleep
 from .targets import resolve_target
 
 __all__ = ["DeviceAccess", "Via", "log_events", "open_device", "smp_link", "via_option"]
@@ -82,10 +83,13 @@ def smp_link(address: str, baudrate: int = DEFAULT_BAUDRATE) -> SmpLink:
     return SmpLink(address, Framing.CONSOLE, timeout=LINK_TIMEOUT, baudrate=baudrate)
 
 
-def log_events(device: DeviceAccess, since: int = 0,
-               follow: bool = False) -> Iterator[LogEntry | LogNotice]:
+def log_events(device: DeviceAccess, since: int = 0, follow: bool = False,
+               stop: threading.Event | None = None) -> Iterator[LogEntry | LogNotice]:
     """The device's kept lines from ``since`` on; with ``follow``, new ones as they
-    come (a remote device: from its gateway's logs topic)."""
+    come (a remote device: from its gateway's logs topic); ``stop`` set ends a
+    direct follow at its next poll (KeyboardInterrupt)."""
     if follow and isinstance(device, RemoteDevice):
         return device.follow_logs(since)
-    return read_logs(device, since, follow=follow)
+    if stop is None:
+        return read_logs(device, since, follow=follow)
+    return read_logs(device, since, follow=follow, sleep=stoppable_sleep(stop))

@@ -20,6 +20,7 @@ that does not know the status command).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -139,8 +140,9 @@ def status(board: str, port: str | None = None, name: str | None = None,
 
 def logs(board: str, port: str | None = None, since: int = 0, follow: bool = False,
          baudrate: int = DEFAULT_BAUDRATE, via: Via | None = None,
-         ) -> Iterator[LogEntry | LogNotice]:
+         stop: threading.Event | None = None) -> Iterator[LogEntry | LogNotice]:
     """The device's kept console lines from ``since`` on; with ``follow``, new ones as
-    they come, until the caller stops iterating (one connection throughout)."""
+    they come, until the caller stops iterating or sets ``stop`` (one connection
+    throughout)."""
     with open_device(board, port, baudrate, via) as device:
-        yield from log_events(device, since, follow)
+        yield from log_events(device, since, follow, stop)

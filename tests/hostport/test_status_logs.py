@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -223,17 +224,36 @@ def test_cli_logs(board: SimulatedBoard, example: Example) -> None:
     assert text and all(re.match(r"^\[ *\d+\.\d{3}\] |^-- .* --$", line) for line in text)
 
 
-def test_cli_logs_follow_until_ctrl_c(board: SimulatedBoard) -> None:
+@contextmanager
+def following(board: SimulatedBoard) -> Iterator[subprocess.Popen[str]]:
+    """`wamr-agent logs -f --json` on the board; killed on the way out if it still
+    runs, so a follow that ignores Ctrl-C fails its test instead of hanging it."""
     exe = Path(sys.executable).with_name("wamr-agent")
-    with subprocess.Popen([str(exe), "logs", "-f", "--json", "--board", BOARD, "--port",
-                           board.mgmt_address], stdout=subprocess.PIPE, text=True,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as follow:
+    follow = subprocess.Popen([str(exe), "logs", "-f", "--json", "--board", BOARD, "--port",
+                               board.mgmt_address], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        yield follow
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+        follow.wait()
+        if follow.stdout is not None:
+            follow.stdout.close()
+
+
+def ctrl_c(follow: subprocess.Popen[str]) -> int:
+    """Sends Ctrl-C; the exit code (TimeoutExpired when it still runs after 30 s)."""
+    follow.send_signal(signal.SIGINT)
+    return follow.wait(timeout=30)
+
+
+def test_cli_logs_follow_until_ctrl_c(board: SimulatedBoard) -> None:
+    with following(board) as follow:
         assert follow.stdout is not None
         seen = [json.loads(follow.stdout.readline()) for _ in range(3)]
         assert all("msg" in e or "notice" in e for e in seen)
-        follow.send_signal(signal.SIGINT)
-        follow.stdout.read()
-        assert follow.wait(timeout=30) == 0
+        assert ctrl_c(follow) == 0
 
 
 def long_log_app(euros: int) -> bytes:
@@ -288,11 +308,8 @@ def test_redeploy_of_a_stopped_app_starts_it_and_says_so(board: SimulatedBoard,
 
 
 def test_cli_logs_follow_across_a_reboot(board: SimulatedBoard) -> None:
-    exe = Path(sys.executable).with_name("wamr-agent")
     lines: queue.Queue[str] = queue.Queue()
-    with subprocess.Popen([str(exe), "logs", "-f", "--json", "--board", BOARD, "--port",
-                           board.mgmt_address], stdout=subprocess.PIPE, text=True,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as follow:
+    with following(board) as follow:
         assert follow.stdout is not None
         reader = threading.Thread(target=lambda: [lines.put(x) for x in follow.stdout or ()],
                                   daemon=True)
@@ -314,5 +331,4 @@ def test_cli_logs_follow_across_a_reboot(board: SimulatedBoard) -> None:
         assert all(e.get("boot") == 1 for e in before if "msg" in e)
         after = next_event()  # the new boot's log, from its first line
         assert (after["boot"], after["seq"]) == (2, 0), after
-        follow.send_signal(signal.SIGINT)
-        assert follow.wait(timeout=30) == 0
+        assert ctrl_c(follow) == 0

@@ -5,8 +5,10 @@ the log reader's paging, reboot and dropped-line handling. No subprocess."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import struct
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +23,7 @@ from wamr_agent.smp import app_management as am
 from wamr_agent.smp.app_results import LogEntry, LogPage
 from wamr_agent.smp.apps import AppClient, ResponseError
 from wamr_agent.smp.framing import Framing
-from wamr_agent.smp.logreader import LogNotice, read_logs
+from wamr_agent.smp.logreader import LogNotice, read_logs, stoppable_sleep
 
 HEADER = struct.Struct(">BBHHBB")
 ENOTSUP = {"rc": 8}
@@ -375,3 +377,16 @@ def test_a_next_slot_that_does_not_move_on_is_an_error_not_a_loop() -> None:
                               2: {"apps": [entry(2)], "next": 2}})
     with pytest.raises(ResponseError, match="next slot 2 when asked from slot 2"):
         AppClient(device).list()
+
+
+def test_a_follow_ends_at_its_next_poll_once_stop_is_set() -> None:
+    """The CLI's Ctrl-C handler sets stop as well as raising KeyboardInterrupt: a
+    follow whose KeyboardInterrupt was lost ends at its next poll, not never."""
+    stop = threading.Event()
+    source = Pages(page(1, 0, 2), page(1, 2, 0), page(1, 2, 0))
+    events = read_logs(source, follow=True, sleep=stoppable_sleep(stop))
+    assert collect(itertools.islice(events, 2)) == ["1:0", "1:1"]
+    threading.Timer(0.2, stop.set).start()  # during the first poll's wait
+    with pytest.raises(KeyboardInterrupt):
+        next(events)
+    assert source.asked == [0, 2]  # no poll after the stop

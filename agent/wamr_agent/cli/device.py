@@ -6,8 +6,11 @@ deploy.py."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -270,11 +273,20 @@ def logs(
     the device time in seconds since boot."""
     from .. import deploy as deploying
 
+    stop = threading.Event()
+
+    def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+        stop.set()  # the follow's next poll raises it again, should this one be lost
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         for event in deploying.logs(board, port, since, follow, baud,
-                                    _via(via, device, broker_options)):
+                                    _via(via, device, broker_options), stop):
             print_log_event(event, as_json)
     except KeyboardInterrupt:
         return
     except WamrAgentError as exc:
         fail(exc, as_json, json_lines=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -5,6 +5,7 @@ were read."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +37,17 @@ class LogNotice:
     def as_dict(self) -> dict[str, Any]:
         key = "boot" if self.kind == "reboot" else "dropped"
         return {"notice": self.kind, key: self.count, "text": self.text}
+
+
+def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep for :func:`read_logs` that raises KeyboardInterrupt once ``stop`` is
+    set: the CLI's Ctrl-C handler sets it beside raising KeyboardInterrupt, so a
+    follow whose KeyboardInterrupt Python dropped (raised inside a finalizer the
+    garbage collector ran) still ends at its next poll."""
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise KeyboardInterrupt
+    return sleep
 
 
 def read_logs(source: LogSource, since: int = 0, *, follow: bool = False,
