@@ -393,7 +393,7 @@ int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t 
     if (trap != 0) {
         return trap_error(a, name, fuel, err);
     }
-    if (n > max_results || n > 8u) { /* as the interpreter (wa_engine_wasm3.c) */
+    if (n > max_results || n > WA_WASM_RESULTS_MAX) { /* as the interpreter */
         return wa_error_set(err, WA_ERR_TOO_LARGE, "%s: cannot read its %u results", name,
                             (unsigned)n);
     }

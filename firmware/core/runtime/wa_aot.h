@@ -120,9 +120,9 @@ wa_aot_t *wa_aot_load(const uint8_t *blob, uint32_t len, uint8_t *ram, uint32_t 
  * stack bound of stack_bytes below the caller's frame. Traps end the call
  * with the interpreter's codes and messages. The results (all of them, in
  * order: the export's signature gives their number and types) go to
- * results, their number to *nresults; more than max_results (or 8) is
- * WA_ERR_TOO_LARGE after the call, as interpreted. *ticks gets the ticks
- * spent.
+ * results, their number to *nresults; more than max_results (or
+ * WA_WASM_RESULTS_MAX) is WA_ERR_TOO_LARGE after the call, as interpreted.
+ * *ticks gets the ticks spent.
  */
 int wa_aot_call(wa_aot_t *a, const char *name, const wa_value_t *args, uint32_t nargs,
                 wa_value_t *results, uint32_t max_results, uint32_t *nresults, int64_t fuel,

@@ -283,8 +283,8 @@ static int collect_results(IM3Function f, wa_value_t *results, uint32_t max_resu
                            uint32_t *nresults)
 {
     uint32_t n = m3_GetRetCount(f);
-    const void *ptrs[8];
-    if (n > max_results || n > 8) {
+    const void *ptrs[WA_WASM_RESULTS_MAX];
+    if (n > max_results || n > WA_WASM_RESULTS_MAX) {
         return WA_ERR_TOO_LARGE;
     }
     for (uint32_t i = 0; i < n; i++) {

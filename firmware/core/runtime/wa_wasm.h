@@ -27,6 +27,9 @@
  * is written as WA_WASM_SIG_LONG, which names no parameter list. */
 #define WA_WASM_SIG_MAX 32
 #define WA_WASM_SIG_LONG "~"
+/* Results a call gives back at most, under either engine (more: the call
+ * fails with WA_ERR_TOO_LARGE, "cannot read its N results"). */
+#define WA_WASM_RESULTS_MAX 8u
 
 /* External kinds as encoded in the binary. */
 enum wa_extern_kind { WA_EXT_FUNC = 0, WA_EXT_TABLE = 1, WA_EXT_MEMORY = 2, WA_EXT_GLOBAL = 3 };
