@@ -9,6 +9,10 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 BUILD   := build
 RUNTIME := firmware/core/runtime
+# wasm3 files built through a file of ours that includes them (wa_m3_core.c:
+# the allocator; wa_m3_compile.c: the loop operation) instead of directly.
+WASM3_WRAPPED  := %/m3_core.c %/m3_compile.c
+WASM3_WRAPPERS := %/wa_m3_core.c %/wa_m3_compile.c
 # Sources every device build (QEMU firmware, simulated boards) shares besides the
 # runtime, the agent and the port: shared port helpers, the SMP server, the OTA
 # bundle verifier (our SHA-256 and SHA-512, Monocypher's EdDSA core) and zcbor.
@@ -256,7 +260,7 @@ FIRMWARE_OUT ?= $(BUILD)/firmware
 # Extra compile flags of a test image (e.g. -DWA_FLASH_FAULTS=1 for `make faultfw`).
 FW_EXTRA_CFLAGS ?=
 FW_SOURCES  = $(wildcard $(FW_PORT)/*.c $(RUNTIME)/*.c) $(FIRMWARE_AGENT_SOURCES) \
-              $(CORE_SOURCES) $(filter-out %/m3_core.c,$(wildcard $(FW_WASM3)/m3_*.c))
+              $(CORE_SOURCES) $(filter-out $(WASM3_WRAPPED),$(wildcard $(FW_WASM3)/m3_*.c))
 FW_CPU_cortex-m3  := -mcpu=cortex-m3 -mthumb
 FW_CPU_cortex-m4  := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 FW_CPU_cortex-m7  := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
@@ -278,7 +282,8 @@ FW_SIZE_OPT := -fno-schedule-insns2 -fno-move-loop-invariants -fno-caller-saves 
                -fno-tree-loop-im -fno-tree-sra -fno-tree-dominator-opts -fno-forward-propagate \
                -fno-isolate-erroneous-paths-dereference -fno-auto-inc-dec \
                -fno-shrink-wrap -fno-ira-hoist-pressure -fno-math-errno
-# FW_SIZE_OPT_OURS: for every file but wasm3's, whose operation handlers are
+# FW_SIZE_OPT_OURS: for every file but wasm3's (and wa_m3_compile.c, which is
+# m3_compile.c with our loop operation), whose operation handlers are
 # smaller with if-conversion (conditional instructions in place of branches)
 # and must keep their tail calls (each handler jumps to the next).
 FW_SIZE_OPT_OURS := -fno-if-conversion -fno-reorder-blocks -fno-optimize-sibling-calls -fno-partial-inlining
@@ -288,10 +293,10 @@ FW_CFLAGS  := -std=gnu11 $(FW_OPT) -flto -g -ffunction-sections -fdata-sections 
               -Ifirmware/core/agent -I$(FW_WASM3) -I$(FIRMWARE_OUT)/keys $(FW_EXTRA_CFLAGS)
 FW_LDFLAGS := $(FW_OPT) -fipa-pta -ffunction-sections -fdata-sections -flto=auto --specs=nano.specs --specs=nosys.specs -nostartfiles -Wl,--gc-sections \
               -L$(FW_PORT)
-# Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
-fw_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
+# Third-party code (and our wrappers that include wasm3's files) builds with -w.
+fw_warn = $(if $(filter $(BUILD)/deps/% $(WASM3_WRAPPERS),$(1)),-w,-Wall -Wextra -Werror)
 fw_size_opt = $(if $(filter bench/%,$(1)),,$(FW_SIZE_OPT) \
-              $(if $(filter $(FW_WASM3)/%,$(1)),,$(FW_SIZE_OPT_OURS)))
+              $(if $(filter $(FW_WASM3)/% %/wa_m3_compile.c,$(1)),,$(FW_SIZE_OPT_OURS)))
 board_cpu = $(shell sed -n 's/^cpu *= *"\([^"]*\)".*/\1/p' boards/$(1).toml | head -n1)
 fw_cpu = $(FW_CPU_$(call board_cpu,$(1)))
 
@@ -363,13 +368,13 @@ SIM_WASM3  := $(BUILD)/deps/wasm3
 SIM_AGENT_SOURCES ?= $(wildcard firmware/core/agent/*.c)
 SIM_OUT ?= $(BUILD)/sim
 SIM_SOURCES = $(wildcard $(SIM_PORT)/*.c $(RUNTIME)/*.c) $(SIM_AGENT_SOURCES) \
-              $(CORE_SOURCES) $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
+              $(CORE_SOURCES) $(filter-out $(WASM3_WRAPPED),$(wildcard $(SIM_WASM3)/m3_*.c))
 SIM_ENGINE_FLAGS := $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags)
 SIM_CFLAGS := -std=gnu11 -O2 -g -DWA_THREAD_LOCAL= -DWA_TEST_HOOKS=1 $(SIM_ENGINE_FLAGS) -I$(RUNTIME) \
               -I$(SIM_PORT) $(CORE_INCLUDES) -Ifirmware/core/agent -I$(SIM_WASM3) \
               -I$(SIM_OUT)/keys
-# Third-party code (and wa_m3_core.c, which includes wasm3's m3_core.c) builds with -w.
-sim_warn = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-w,-Wall -Wextra -Werror)
+# Third-party code (and our wrappers that include wasm3's files) builds with -w.
+sim_warn = $(if $(filter $(BUILD)/deps/% $(WASM3_WRAPPERS),$(1)),-w,-Wall -Wextra -Werror)
 
 .PHONY: sim sim-bins
 
@@ -403,7 +408,8 @@ $(foreach b,$(SIM_BOARDS),$(eval $(call SIM_BOARD_RULES,$(b))))
 # differential test image build/aotdiff/<board>/firmware.elf
 # (tests/qemu/test_aot_diff.py) has its own cases, below.
 AOT_CASES_C  := $(BUILD)/bench/aot_cases.c
-AOT_SOURCES  := $(wildcard agent/wamr_agent/aot/*.py agent/wamr_agent/aot/c/*)
+AOT_SOURCES  := $(wildcard agent/wamr_agent/aot/*.py agent/wamr_agent/aot/c/*) \
+                $(RUNTIME)/wa_wasm.c $(RUNTIME)/wa_wasm.h
 # Examples in the cases too, for the bench's load times (firmware/bench/wa_bench_load.c).
 AOT_EXAMPLES := sensor hello_wasi
 
@@ -502,7 +508,7 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fno-omit-frame-pointer -DWA_THREAD_LOCAL= \
                 $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags) -I$(RUNTIME) \
                 -I$(SIM_PORT) $(CORE_INCLUDES) -Ifirmware/core/agent -I$(SIM_WASM3) \
                 -Ifirmware/fuzz -I$(FUZZ_OUT)/keys -I$(FUZZ_OUT)/board
-fuzz_san = $(if $(filter $(BUILD)/deps/% %/wa_m3_core.c,$(1)),-fsanitize=address -w,$(FUZZ_SAN) \
+fuzz_san = $(if $(filter $(BUILD)/deps/% $(WASM3_WRAPPERS),$(1)),-fsanitize=address -w,$(FUZZ_SAN) \
            -Wall -Wextra -Werror)
 FUZZ_CRYPTO := $(wildcard firmware/core/crypto/*.c) $(MONOCYPHER)/monocypher.c \
                $(addprefix $(ZCBOR)/,zcbor_common.c zcbor_decode.c)
@@ -512,7 +518,7 @@ FUZZ_SRC_wasm      := $(RUNTIME)/wa_wasm.c $(RUNTIME)/wa_validate.c
 # The device: agent, runtime, wasm3 and the core, on the host port's port.c.
 FUZZ_DEVICE = $(wildcard $(RUNTIME)/*.c firmware/core/agent/*.c) $(CORE_SOURCES) \
               $(SIM_PORT)/port.c firmware/fuzz/fuzz_port.c \
-              $(filter-out %/m3_core.c,$(wildcard $(SIM_WASM3)/m3_*.c))
+              $(filter-out $(WASM3_WRAPPED),$(wildcard $(SIM_WASM3)/m3_*.c))
 FUZZ_SRC_smp       = $(FUZZ_DEVICE)
 FUZZ_SRC_install   = $(FUZZ_DEVICE)
 FUZZ_WASM_SEEDS := $(FUZZ_OUT)/seeds/wat
@@ -633,7 +639,7 @@ demo-local: build examples
 # flags; the large module is bench/coldstart_large.c (about 40 KB of wasm).
 COLDSTART_CFLAGS = -std=gnu11 -O3 -fomit-frame-pointer -fno-stack-protector -w \
                    $(shell grep -v '^\#' $(RUNTIME)/wa_engine_wasm3.flags) -I$(BUILD)/deps/wasm3
-COLDSTART_WASM3  = $(filter-out %/m3_core.c,$(wildcard $(BUILD)/deps/wasm3/m3_*.c))
+COLDSTART_WASM3  = $(filter-out $(WASM3_WRAPPED),$(wildcard $(BUILD)/deps/wasm3/m3_*.c))
 COLDSTART_ALL   := $(BENCH_OUT)/coldstart $(BENCH_OUT)/coldstart_bare $(BENCH_OUT)/coldstart_large.wasm
 
 $(BENCH_OUT)/coldstart: bench/coldstart.c $(wildcard $(RUNTIME)/*.[ch] $(RUNTIME)/*.def \
@@ -646,7 +652,7 @@ $(BENCH_OUT)/coldstart_bare: bench/coldstart.c $(RUNTIME)/wa_engine_wasm3.flags 
                              | $(BUILD)/.stamp-binding
 	@mkdir -p $(@D)
 	$(CC) $(COLDSTART_CFLAGS) -DWA_COLDSTART_BARE -o $@ $< $(COLDSTART_WASM3) \
-	    $(BUILD)/deps/wasm3/m3_core.c -lm
+	    $(BUILD)/deps/wasm3/m3_core.c $(BUILD)/deps/wasm3/m3_compile.c -lm
 
 $(WASM_OBJ)/coldstart_large.o: bench/coldstart_large.c | $(BUILD)/.stamp-apt
 	@mkdir -p $(@D)

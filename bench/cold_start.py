@@ -1,10 +1,13 @@
 """Cold start, for `make bench`: load to first call on the host, the median of
 RUNS loads timed in C (bench/coldstart.c, so no Python overhead counts), our
 runtime against wasm3 0.5.0 alone compiling every function up front; the
-ratio is ours / bare. Install is what a device does once (checks, metering,
-the image's check and CRC, its first load), boot what it does at every boot
-(the image's CRC, then the load without validation); metered in RAM is
-wa_app_load with a CPU budget (a preloaded app), unmetered the same without.
+ratio is ours / bare. Install is what a device does once (the module's checks
+and CRC, its first load), boot what it does at every boot (the module's CRC,
+then the load without validation, under the CPU budget: the engine counts the
+loops); metered, checked is wa_app_load with a CPU budget (a preloaded app:
+every check at every load), unmetered the same without. Beside them, wasm3
+alone on the module after the metering rewrite (what the interpreter's
+metering cost the load while it was that rewrite).
 
 Run alone: `.venv/bin/python bench/cold_start.py` (after `make bench`'s build
 of build/bench/coldstart*, or `make build/bench/coldstart build/bench/coldstart_bare
@@ -13,7 +16,6 @@ build/bench/coldstart_large.wasm`)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,8 +33,8 @@ MODES = ["install", "boot", "metered", "unmetered"]
 
 
 def _metered_image(build: Path, module: Path) -> Path:
-    """The module after the metering rewrite (what an install writes), for
-    wasm3 alone: what the engine's part of a metered boot costs by itself."""
+    """The module after the metering rewrite (what an earlier firmware's install
+    wrote, and what the AOT compiler starts from), for wasm3 alone."""
     from wamr_agent.aot.compiler import meter  # the runtime's own rewrite, through pywamr
 
     image = build / "bench" / (module.stem + ".metered.wasm")
@@ -52,16 +54,9 @@ def cold_start(table: Table, build: Path) -> None:
                      f"{bare_image:.0f} ({bare_image / bare:.2f}x)",
                      *(f"{us:.0f} ({us / bare:.2f}x)" for us in ours)])
     table(f"Cold start (us, median of {RUNS}, timed in C; ours / wasm3 alone): load + link + "
-          "compile every function + start + _initialize. wasm3 alone, metered image: the "
-          "engine's part of a metered load; install: checks, metering, the image's check and "
-          "CRC, first load; boot: the installed image's CRC, load without validation (every "
-          "boot); metered in RAM: wa_app_load with a CPU budget (preloaded apps); unmetered: "
+          "compile every function + start + _initialize. wasm3 alone, metered image: the module "
+          "after the metering rewrite; install: the module's checks and CRC, first load; boot: "
+          "the installed module's CRC, load without validation, under the CPU budget (every "
+          "boot); metered, checked: wa_app_load with a CPU budget (preloaded apps); unmetered: "
           "without", ["module", "bytes", "wasm3 alone", "wasm3 alone, metered image", "install",
-                      "boot", "metered in RAM", "unmetered"], rows)
-
-
-if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from tables import table as print_table
-
-    cold_start(print_table, Path(__file__).resolve().parents[1] / "build")
+                      "boot", "metered, checked", "unmetered"], rows)

@@ -6,19 +6,17 @@
  * Built twice (Makefile, $(BENCH_OUT)/coldstart*): against our runtime, under
  * the esp32 budget (below), where one run is
  *   install    what a device does once when an app is installed
- *              (wa_install.c): the module's checks (wa_check_fit, validation
- *              included, and wa_check_imports), the metering rewrite (its
- *              size pass, then the image), the image's check
- *              (wa_check_image) and CRC-32, then its first load as at boot;
+ *              (wa_install.c): the module's checks (wa_check_image,
+ *              validation included, and wa_check_imports) and its CRC-32,
+ *              then its first load as at boot;
  *   boot       what a device does at every boot (wa_runner.c): the installed
- *              image's CRC-32 checked, then wa_app_load_installed (no
- *              validation: the image was checked at install), engine load,
+ *              module's CRC-32 checked, then wa_app_load_checked (no
+ *              validation: the module was checked at install), engine load,
  *              link, every function compiled, the start function and
- *              _initialize;
- *   metered    wa_app_load with a CPU budget: the checks and the rewrite into
- *              a copy in RAM at every load (preloaded apps, or an installed
- *              image whose CRC fails);
- *   unmetered  wa_app_load without a CPU budget (the checks, the bytes in place);
+ *              _initialize; the engine counts the loops (the CPU budget);
+ *   metered    wa_app_load with a CPU budget: the checks at every load
+ *              (preloaded apps), the bytes in place;
+ *   unmetered  wa_app_load without a CPU budget;
  * and with -DWA_COLDSTART_BARE against wasm3 0.5.0 alone (its own m3_core.c,
  * the same engine flags), where one run does what a plain wasm3 embedding
  * does for the same result: environment, runtime, parse, load, link every
@@ -158,9 +156,10 @@ static const wa_budget_t k_budget = {.module_bytes = 131072,
                                      .heap_bytes = 1u << 20,
                                      .cpu_ticks = 20000000u};
 
-/* What an install keeps: the metered image, its CRC-32 and the check's word. */
+/* What an install keeps: the module (in flash on a device), its CRC-32 and
+ * the check's word. */
 typedef struct installed {
-    uint8_t *image;
+    const uint8_t *module;
     uint32_t len;
     uint32_t crc;
     uint32_t checked;
@@ -174,58 +173,31 @@ static int fail(const char *what, const char *message)
     return 1;
 }
 
-/* The rewrite streamed as wa_install.c streams it to flash, here into RAM. */
-typedef struct sink {
-    uint8_t *at;
-    uint32_t used;
-} sink_t;
-
-static int sink_put(void *ctx, const uint8_t *data, uint32_t len)
-{
-    sink_t *k = (sink_t *)ctx;
-    memcpy(k->at + k->used, data, len);
-    k->used += len;
-    return 0;
-}
-
-/* wa_install.c's finish() and write_image(), into RAM instead of flash. */
+/* wa_install.c's check_module() and fill_header(). */
 static int install(const uint8_t *wasm, uint32_t len, installed_t *out)
 {
     wa_error_t err;
-    char msg[160] = "";
-    free(out->image);
-    out->image = NULL;
-    if (wa_check_fit(&k_budget, wasm, len, NULL, &err) != WA_OK ||
+    if (wa_check_image(&k_budget, wasm, len, &out->checked, &err) != WA_OK ||
         wa_check_imports(WA_CAP_ALL, wasm, len, &err) != WA_OK) {
         return fail("check", err.message);
     }
-    sink_t sink = {NULL, 0};
-    uint32_t written = 0;
-    if (wa_wasm_meter_size(wasm, len, &out->len, msg, sizeof msg) != WA_OK ||
-        (out->image = sink.at = malloc(out->len)) == NULL ||
-        wa_wasm_meter_to(wasm, len, sink_put, &sink, &written, msg, sizeof msg) != WA_OK ||
-        written != out->len) {
-        return fail("meter", msg);
-    }
-    if (wa_check_image(&k_budget, out->image, out->len, &out->checked, &err) != WA_OK) {
-        return fail("check image", err.message);
-    }
-    out->crc = wa_crc32(out->image, out->len);
+    out->module = wasm;
+    out->len = len;
+    out->crc = wa_crc32(wasm, len);
     return 0;
 }
 
-/* wa_runner.c's load_app() for an installed app: wa_store_image's CRC, then the load. */
+/* wa_runner.c's load_app() for an installed app: wa_store_module's CRC, then the load. */
 static int boot(const installed_t *in, wa_app_t **out)
 {
     wa_host_ops_t ops;
     wa_error_t err;
     memset(&ops, 0, sizeof ops);
-    if (wa_crc32(in->image, in->len) != in->crc) {
-        return fail("boot", "image CRC");
+    if (wa_crc32(in->module, in->len) != in->crc) {
+        return fail("boot", "module CRC");
     }
-    *out =
-        wa_app_load_installed(&k_budget, WA_CAP_ALL, &ops, in->image, in->len, in->checked, &err);
-    return *out == NULL ? fail("wa_app_load_installed", err.message) : 0;
+    *out = wa_app_load_checked(&k_budget, WA_CAP_ALL, &ops, in->module, in->len, in->checked, &err);
+    return *out == NULL ? fail("wa_app_load_checked", err.message) : 0;
 }
 
 static int load_once(const uint8_t *wasm, uint32_t len, int mode, wa_app_t **out)

@@ -1,6 +1,7 @@
 """Where an app's code lives on the device, for `make bench`: a preloaded app
-is metered into a RAM copy at load; an app installed over SMP runs from the
-metered image the install wrote to flash. Measured on QEMU mps2-an386 as the
+and an app installed over SMP both run from the module in flash, in place (an
+earlier firmware metered a preloaded app into a copy in RAM at load, and wrote
+a metered image to flash at install). Measured on QEMU mps2-an386 as the
 device's own figures (SMP status: heap free, the app's module bytes in RAM)."""
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ def module_ram(table: Table, build: Path) -> None:
             rows.append([name, f"{module.stat().st_size:,}", f"{pre_ram:,}", f"{pre_free:,}",
                          f"{up_ram:,}", f"{up_free:,}", f"{up_free - pre_free:+,}"])
     table(f"App code in RAM or in flash ({BOARD} under QEMU, figures from the device's SMP "
-          "status): preloaded = metered copy in RAM at load; uploaded = metered image written "
-          "to flash at install, run in place",
+          "status): preloaded and uploaded both run from the module in flash, in place",
           ["app", "module", "preloaded: code in RAM", "heap free", "uploaded: code in RAM",
            "heap free", "heap gained"], rows)

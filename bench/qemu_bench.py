@@ -137,7 +137,8 @@ def aot_sizes(lines: list[str]) -> None:
 
 def load_times(lines: list[str]) -> None:
     """The 'bench load' lines: instructions from an app's load to its first call's
-    return, interpreted (its metered image) against AOT code."""
+    return, interpreted (the module in place, the engine counting its loops) against AOT
+    code."""
     rows = []
     for z in (_fields(ln) for ln in lines if ln.startswith("bench load ")):
         if z["ok"] != "1":
@@ -153,8 +154,8 @@ def load_times(lines: list[str]) -> None:
         sys.exit("bench: the load lines are missing")
     table(f"App load on the device ({BOARD}, QEMU -icount shift=0, docs/aot.md): emulated "
           "instructions from the load's start to its first call's return, interpreted "
-          "as at boot (the image's CRC and wa_app_load_installed of the metered image the "
-          "install wrote and checked) vs AOT code (the module's CRC and wa_app_load_aot); "
+          "as at boot (the module's CRC and wa_app_load_checked of the module the install "
+          "checked) vs AOT code (the module's CRC and wa_app_load_aot); "
           "clock resolution 1,000",
           ["module", "wasm bytes", "first call", "interp load", "interp call", "interp total",
            "AOT load", "AOT call", "AOT total", "AOT/interp"], rows)

@@ -15,11 +15,11 @@ wasm3 with the same flags, the board's budget and the app's grants):
   eighth of the engine's part of the pool (the pool less linear memory and
   stack, where the blocks are).
 
-- ``module_copy``: a metered copy of the module in RAM, when the device cannot
-  keep one in flash: it writes the metered image beside the uploaded bytes in the
-  slot at install, and runs it in place; when uploaded bytes and image together
-  exceed the slot's module area (the board's module budget, in whole 4 KiB
-  pages), the runtime meters a copy into RAM at every load instead. 0 otherwise.
+- ``module_copy``: a copy of the module the runtime makes in RAM to load it, as
+  the host's load of it shows (the same code decides): only for a module the
+  engine refuses as it is, valid as it is (a memory section with no entries,
+  element segments that change nothing), which loads through the metering
+  rewrite. 0 otherwise: the device runs the module in place from its slot.
 
 **AOT code** (docs/aot.md): a signed bundle with AOT code the board's firmware
 runs (the first section named for the board's CPU, aligned, of this ABI and
@@ -79,7 +79,7 @@ class RamEstimate:
     pool: int  # peak of the app's accounting heap during load
     engine: int  # the part of `pool` that is neither linear memory nor stack
     allowance: int  # the allocator's headers and the app's struct, outside the pool
-    module_copy: int = 0  # a metered copy in RAM, when no image fits in flash
+    module_copy: int = 0  # a copy in RAM the runtime makes to load it (rarely: see above)
     aot: str | None = None  # the CPU whose AOT code the device runs; None: interpreted
     least: int | None = None  # a memory that grows: the pool stepped down to its size at load
 
@@ -107,23 +107,8 @@ class _Quiet(Host):
         pass
 
 
-PAGE = 4096
-
-
-def module_copy(board: str, module: Module, uploaded: int) -> int:
-    """RAM for a metered copy of ``module`` (``uploaded``: the bytes sent, a whole
-    bundle or the module): 0 when its image fits the slot beside them."""
-    budget = load_board(board).budget
-    if budget.cpu_ticks == 0:
-        return 0  # no metering: the engine reads the module in place
-    metered = module.metered_size()
-    area = -(-budget.module_bytes // PAGE) * PAGE
-    return 0 if (uploaded + 7) // 8 * 8 + metered <= area else metered
-
-
 def estimate_ram(path: str | Path, board: str, module: Module,
-                 grants: tuple[str, ...] | None = None,
-                 uploaded: int | None = None) -> RamEstimate:
+                 grants: tuple[str, ...] | None = None) -> RamEstimate:
     """Loads ``module`` as the device would (``grants``: None for all) and measures
     it; ``uploaded``: the bytes sent (default: the module's). The runtime's
     exception when it does not load within the board's budget."""
@@ -134,9 +119,8 @@ def estimate_ram(path: str | Path, board: str, module: Module,
         raise type(exc)(f"{path}: not sent: it does not load in {board}'s runtime: {exc}",
                         exc.code) from exc
     engine = max(0, stats.heap_peak - stats.linear_memory - stats.stack)
-    copy = module_copy(board, module, len(module.data) if uploaded is None else uploaded)
     return RamEstimate(stats.heap_peak, engine, ALLOWANCE_BYTES + engine // ALLOWANCE_SHARE,
-                       copy)
+                       stats.module_ram)
 
 
 def estimate_payload(label: str | Path, board: str, payload: Payload) -> RamEstimate:
@@ -152,7 +136,7 @@ def estimate_payload(label: str | Path, board: str, payload: Payload) -> RamEsti
 
 def estimate_interpreted(label: str | Path, board: str, payload: Payload) -> RamEstimate:
     """The RAM ``payload`` needs on ``board`` when its module is interpreted."""
-    return estimate_ram(label, board, payload.module, payload.grants, len(payload.data))
+    return estimate_ram(label, board, payload.module, payload.grants)
 
 
 def need_on(status: DeviceStatus | None, need: RamEstimate | None,
@@ -244,8 +228,8 @@ def _no_ram(name: str, need: RamEstimate, free: int, freed: int, survey: Survey)
 
 def _need(need: RamEstimate) -> str:
     if need.aot is None:
-        copy = (f" (with a {need.module_copy:,}-byte metered copy of its code: its metered "
-                "image does not fit the flash slot beside it)") if need.module_copy else ""
+        copy = (f" (with a {need.module_copy:,}-byte copy of its code the engine needs: "
+                "wasm3 refuses the module as it is)") if need.module_copy else ""
         return f"about {need.total:,} bytes of RAM{copy}"
     if need.least is None:
         return f"about {need.total:,} bytes of RAM as AOT code for {need.aot}"

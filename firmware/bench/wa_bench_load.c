@@ -1,16 +1,15 @@
 /*
  * wa_bench_load.c - the load time of an app on the device (firmware/bench/wa_bench_main.c):
  * from the start of its load to the return of its first call, as the agent loads an
- * installed app at boot: interpreted from its metered image (what the install writes
- * to flash and checks: its CRC, then wa_app_load_installed) against its AOT code (the
- * module's CRC, then wa_app_load_aot; docs/aot.md), for the modules of
- * build/bench/aot_cases.c named below. The metered image is made and checked first,
- * outside the count (the install does that once). Prints, per module,
+ * installed app at boot: interpreted from the module in place (its CRC, then
+ * wa_app_load_checked with the word the install's check gave; the engine counts the
+ * loops) against its AOT code (the module's CRC, then wa_app_load_aot; docs/aot.md),
+ * for the modules of build/bench/aot_cases.c named below. The module is checked
+ * first, outside the count (the install does that once). Prints, per module,
  *   bench load module=NAME entry=E wasm_bytes=.. interp_load_us=.. interp_call_us=..
  *     aot_load_us=.. aot_call_us=.. ok=1
  * (under QEMU -icount shift=0 a microsecond is 1000 emulated instructions).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "wa_aot_cases.h"
@@ -22,7 +21,6 @@
 #include "wa_err.h"
 #include "wa_port.h"
 #include "wa_runtime.h"
-#include "wa_wasm.h"
 
 typedef struct load_case {
     const char *module; /* a case of build/bench/aot_cases.c */
@@ -46,24 +44,21 @@ typedef struct timing {
     uint32_t load_us, call_us;
 } timing_t;
 
-/* Loads as the agent does at boot (wa_runner.c: the slot's CRC-32 checked,
- * then wa_app_load_installed of the image checked at install, or
- * wa_app_load_aot) and makes the first call; 0 when both succeed
- * (proc_exit(0) is a success), 1 otherwise. */
-static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, const uint8_t *image,
-                         uint32_t image_len, uint32_t checked, timing_t *t)
+/* Loads as the agent does at boot (wa_runner.c: the module's CRC-32 checked,
+ * then wa_app_load_checked, checked at install, or wa_app_load_aot) and makes
+ * the first call; 0 when both succeed (proc_exit(0) is a success), 1 otherwise. */
+static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, int aot, uint32_t checked,
+                         timing_t *t)
 {
     wa_error_t err = {0};
     wa_value_t arg = {.type = 'i', .of.i32 = c->arg}, res = {.type = 'i', .of.i32 = 0};
     uint32_t nres = 0;
     uint64_t t0 = wa_port_time_us();
-    volatile uint32_t crc =
-        image != NULL ? wa_crc32(image, image_len) : wa_crc32(k->wasm, k->wasm_len);
+    volatile uint32_t crc = wa_crc32(k->wasm, k->wasm_len);
     (void)crc;
-    wa_app_t *app = image != NULL ? wa_app_load_installed(&BUDGET, ~0u, &NO_OPS, image, image_len,
-                                                          checked, &err)
-                                  : wa_app_load_aot(&BUDGET, ~0u, &NO_OPS, k->wasm, k->wasm_len,
-                                                    k->aot, k->aot_len, &err);
+    wa_app_t *app =
+        aot ? wa_app_load_aot(&BUDGET, ~0u, &NO_OPS, k->wasm, k->wasm_len, k->aot, k->aot_len, &err)
+            : wa_app_load_checked(&BUDGET, ~0u, &NO_OPS, k->wasm, k->wasm_len, checked, &err);
     uint64_t t1 = wa_port_time_us();
     int rc = app != NULL
                  ? wa_app_call(app, c->entry, &arg, c->arg >= 0 ? 1u : 0u, &res, 1, &nres, &err)
@@ -72,8 +67,8 @@ static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, const uin
     t->call_us = (uint32_t)(wa_port_time_us() - t1);
     int ok = rc == WA_OK || (rc == WA_ERR_TRAP_EXIT && app->exit_status == 0);
     if (!ok) {
-        wa_console_printf("bench error: load %s (%s): %s\n", c->module,
-                          image != NULL ? "interpreted" : "aot", err.message);
+        wa_console_printf("bench error: load %s (%s): %s\n", c->module, aot ? "aot" : "interpreted",
+                          err.message);
     }
     if (app != NULL) {
         wa_app_free(app);
@@ -84,32 +79,19 @@ static int load_and_call(const load_case_t *c, const wa_aot_case_t *k, const uin
 static int bench_load_one(const load_case_t *c)
 {
     const wa_aot_case_t *k = wa_bench_aot_case(c->module);
-    char msg[64];
-    uint32_t image_len = 0;
-    if (k == NULL ||
-        wa_wasm_meter_size(k->wasm, k->wasm_len, &image_len, msg, sizeof msg) != WA_OK) {
-        wa_console_printf("bench error: load %s: no AOT case or no metered image\n", c->module);
-        return 1;
-    }
-    uint8_t *image = malloc(image_len);
-    uint32_t tick = 0;
-    if (image == NULL || wa_wasm_meter(k->wasm, k->wasm_len, image, image_len, &image_len, &tick,
-                                       msg, sizeof msg) != WA_OK) {
-        wa_console_printf("bench error: load %s: metering failed\n", c->module);
-        free(image);
+    if (k == NULL) {
+        wa_console_printf("bench error: load %s: no AOT case\n", c->module);
         return 1;
     }
     wa_error_t err = {0};
     uint32_t checked = 0; /* the install's check, not timed */
-    if (wa_check_image(&BUDGET, image, image_len, &checked, &err) != WA_OK) {
-        wa_console_printf("bench error: load %s: image refused: %s\n", c->module, err.message);
-        free(image);
+    if (wa_check_image(&BUDGET, k->wasm, k->wasm_len, &checked, &err) != WA_OK) {
+        wa_console_printf("bench error: load %s: module refused: %s\n", c->module, err.message);
         return 1;
     }
     timing_t interp, aot;
-    int failed = load_and_call(c, k, image, image_len, checked, &interp);
-    free(image);
-    failed += load_and_call(c, k, NULL, 0, 0, &aot);
+    int failed = load_and_call(c, k, 0, checked, &interp);
+    failed += load_and_call(c, k, 1, 0, &aot);
     wa_console_printf("bench load module=%s entry=%s wasm_bytes=%lu interp_load_us=%lu "
                       "interp_call_us=%lu aot_load_us=%lu aot_call_us=%lu ok=%d\n",
                       c->module, c->entry, (unsigned long)k->wasm_len,

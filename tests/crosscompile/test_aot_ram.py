@@ -48,7 +48,7 @@ def payload(data: bytes, board: str = BOARD) -> Payload:
 
 
 def interpreted(p: Payload, board: str = BOARD) -> RamEstimate:
-    return estimate_ram("app.wab", board, p.module, p.grants, len(p.data))
+    return estimate_ram("app.wab", board, p.module, p.grants)
 
 
 def survey(free: int) -> Survey:

@@ -154,8 +154,10 @@ def test_a_first_install_that_cannot_start_fails_and_is_not_left_running(
         board: SimulatedBoard, client: Client, example: Example, tmp_path: Path) -> None:
     big = module(tmp_path, "big", '(module (memory 3) (func (export "loop")))')  # 192 KiB
     cli(board, "deploy", str(big))
-    # hello_wasi fits the esp32 alone, not beside big: the host's pre-flight says
-    # so; sent anyway, the device fails it when it cannot allocate its memory
+    more = module(tmp_path, "more", '(module (memory 1) (func (export "loop")))')  # 64 KiB
+    cli(board, "deploy", str(more))
+    # hello_wasi fits the esp32 alone, not beside big and more: the host's pre-flight
+    # says so; sent anyway, the device fails it when it cannot allocate its memory
     refused = cli(board, "deploy", str(example("hello_wasi")), code=5)
     assert "not sent" in refused["error"]["message"]
     failed = cli(board, "deploy", str(example("hello_wasi")), "--no-ram-check", code=15)
@@ -167,6 +169,7 @@ def test_a_first_install_that_cannot_start_fails_and_is_not_left_running(
     assert running(client, "big") == [sha(big)]
     # once there is room, a re-deploy of the failed module tries again (not "installed")
     cli(board, "rm", "big")
+    cli(board, "rm", "more")
     again = cli(board, "deploy", str(example("hello_wasi")))
     assert (again["life"], again["already_installed"]) == ("confirmed", False)
 

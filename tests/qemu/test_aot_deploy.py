@@ -56,10 +56,8 @@ def run(board: str, path: Path, workdir: Path, engine: str, word: str = "temp") 
         assert status.aot is (engine == "aot")  # type: ignore[union-attr]
         if engine == "aot":  # deploy estimated the RAM its loader takes
             holds_its_estimate(device, "sensor", estimates(path, board)[0])
-        # no metered image for AOT code: it is never interpreted from it
         installed = (r"app sensor installed \(\d+ bytes, slot 0, bundle seq 1\)"
-                     if engine == "aot" else
-                     r"app sensor installed \(\d+ bytes, slot 0, metered image \d+ bytes\)")
+                     if engine == "aot" else r"app sensor installed \(\d+ bytes, slot 0\)")
         device.console.expect(installed)
         line = ("app sensor: runs its AOT code" if engine == "aot" else
                 r"app sensor: interpreted \(not from a signed bundle\)")
@@ -170,7 +168,7 @@ def estimates(path: Path, board: str) -> tuple[RamEstimate, RamEstimate]:
     """deploy's RAM estimate of a bundle, and the interpreter's of the same."""
     _, payload = load_payload(path, board, None)
     return (estimate_payload(path, board, payload),
-            estimate_ram(path, board, payload.module, payload.grants, len(payload.data)))
+            estimate_ram(path, board, payload.module, payload.grants))
 
 
 def held(device: EmulatedBoard, name: str) -> int:

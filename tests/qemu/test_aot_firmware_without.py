@@ -50,4 +50,4 @@ def test_aot_code_on_a_firmware_without_aot_is_estimated_and_run_interpreted(
         assert report.ram_estimate == interpreted.total, (report.ram_estimate, by_board)
         app = deploying.status(BOARD, device.mgmt_address, "sensor")
         assert app.aot is False  # type: ignore[union-attr]
-        device.console.expect(r"app sensor installed \(\d+ bytes, slot 0, metered image")
+        device.console.expect(r"app sensor installed \(\d+ bytes, slot 0, bundle seq \d+\)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import zlib
 from collections.abc import Callable, Iterator
 from itertools import count
 from pathlib import Path
@@ -17,8 +18,9 @@ import cbor2
 import pytest
 import wasmtime
 
+from wamr_agent.aot.compiler import meter
 from wamr_agent.emulator import EmulatedBoard, SimulatedBoard
-from wamr_agent.emulator.flashimage import HEADER_FIELDS, Layout
+from wamr_agent.emulator.flashimage import HEADER_FIELDS, NO_IMAGE, Layout
 from wamr_agent.smp.link import SmpLink
 
 KINDS = [pytest.param((EmulatedBoard, "mps2-an386"), id="qemu-mps2-an386"),
@@ -337,44 +339,77 @@ def test_logs_page_through_the_console_lines(device: EmulatedBoard) -> None:
         assert late["lines"][0]["msg"] != msgs[0]
 
 
-def test_an_uploaded_app_runs_from_its_metered_image_in_flash(
+def test_an_uploaded_app_runs_in_place_from_its_slot(
         device: EmulatedBoard, example: Callable[[str], Path]) -> None:
     module = example("sensor").read_bytes()
     with SmpLink(device.mgmt_address) as link:
         assert upload(link, "sensor", module)["trial"]
-        m = device.console.expect(
-            rf"app sensor installed \({len(module)} bytes, slot (\d), metered image (\d+) bytes\)")
+        m = device.console.expect(rf"app sensor installed \({len(module)} bytes, slot (\d)\)")
         device.console.expect(r"app sensor confirmed")
-        slot, image_len = int(m[1]), int(m[2])
-        assert image_len > len(module)  # a call at every loop header, a tick function
+        slot = int(m[1])
         device.console.expect(r"telemetry sensor temp_c=")
-        assert status(link, "sensor")["module_ram"] == 0
+        assert status(link, "sensor")["module_ram"] == 0  # no copy in RAM, no image in flash
 
-    # a corrupt image is not run: the device meters a copy in RAM, as for a preloaded app
     device.power_cut()
     flash = bytearray(device.flash_path.read_bytes())
-    layout = Layout.for_board(device.board)
-    # the install checked the image (wa_check_image): its word is in flags bits 8-15, so
-    # a boot with the image's CRC right does not validate it again
-    header = HEADER_FIELDS.unpack_from(flash, layout.slot_offset(slot))
+    at = Layout.for_board(device.board).slot_offset(slot)
+    header = HEADER_FIELDS.unpack_from(flash, at)
+    # the install checked the module (wa_check_image): its word is in flags bits 8-15, so
+    # a boot with the module's CRC right does not validate it again; nothing after it
     assert (header[13] >> 8) & 0xFF >= 2, hex(header[13])
-    image_at = layout.slot_offset(slot) + PAGE + (len(module) + 7) // 8 * 8
-    flash[image_at + image_len // 2] ^= 0xFF
+    assert (header[9], header[10]) == (NO_IMAGE, 0xFFFFFFFF)
+    # a module changed in flash since (its CRC wrong) is not run
+    flash[at + PAGE + len(module) // 2] ^= 0xFF
     device.flash_path.write_bytes(bytes(flash))
     device.restart()
-    device.console.expect(r"app sensor: metered image corrupt \(CRC\); metering a copy in RAM")
+    device.console.expect(r"app sensor refused: module unreadable or corrupt")
+
+
+def test_a_slot_an_earlier_firmware_wrote_runs_its_metered_image(
+        device: EmulatedBoard, example: Callable[[str], Path]) -> None:
+    """Earlier firmware wrote the module's metered image after it at install and ran
+    that: this one still does (its loops count in wasm, not again in the engine), and
+    runs the module when the image is corrupt."""
+    module = example("sensor").read_bytes()
+    with SmpLink(device.mgmt_address) as link:
+        assert upload(link, "sensor", module)["trial"]
+        slot = int(device.console.expect(rf"app sensor installed \({len(module)} bytes, "
+                                         r"slot (\d)\)")[1])
+        device.console.expect(r"app sensor confirmed")
+    device.power_cut()
+    flash = bytearray(device.flash_path.read_bytes())
+    at = Layout.for_board(device.board).slot_offset(slot)
+    image = meter(module)
+    image_at = at + PAGE + (len(module) + 7) // 8 * 8
+    flash[image_at:image_at + len(image)] = image
+    fields = list(HEADER_FIELDS.unpack_from(flash, at))
+    fields[9], fields[10] = len(image), zlib.crc32(image)
+    fields[13] &= ~0xFF00  # the image not checked by this firmware: validated at load
+    packed = HEADER_FIELDS.pack(*fields)
+    flash[at:at + len(packed) + 4] = packed + struct.pack("<I", zlib.crc32(packed))
+    device.flash_path.write_bytes(bytes(flash))
+    device.restart()
+    device.console.expect(r"app sensor started")
     device.console.expect(r"telemetry sensor temp_c=")
     with SmpLink(device.mgmt_address) as link:
-        assert status(link, "sensor")["module_ram"] == image_len
+        assert status(link, "sensor")["module_ram"] == 0
+
+    device.power_cut()
+    flash = bytearray(device.flash_path.read_bytes())
+    flash[image_at + len(image) // 2] ^= 0xFF
+    device.flash_path.write_bytes(bytes(flash))
+    device.restart()
+    device.console.expect(r"app sensor: metered image corrupt \(CRC\); running the module")
+    device.console.expect(r"telemetry sensor temp_c=")
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_preloaded_app_is_metered_into_ram(kind: tuple[type[EmulatedBoard], str],
-                                             example: Callable[[str], Path],
-                                             tmp_path: Path) -> None:
+def test_a_preloaded_app_runs_in_place(kind: tuple[type[EmulatedBoard], str],
+                                       example: Callable[[str], Path],
+                                       tmp_path: Path) -> None:
     cls, name = kind
     with cls.start(name, workdir=tmp_path, preload=[example("sensor")]) as board:
         board.console.expect(r"telemetry sensor temp_c=")
         with SmpLink(board.mgmt_address) as link:
             st = status(link, "sensor")
-            assert st["module_ram"] > st["size"] and "sha" not in st
+            assert st["module_ram"] == 0 and "sha" not in st

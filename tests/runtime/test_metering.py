@@ -244,3 +244,51 @@ def test_a_loop_at_the_nesting_limit_is_metered_within_it(deepest: int) -> None:
     assert lib.wa_wasm_validate(image, len(image), msg, 200) == 0, ffi.string(msg)
     assert spin_in_place(image, 999) == (0, 1000, 0)
     assert spin_in_place(image, 1000)[:2] == (AgentErr.TRAP_CPU_BUDGET, 1000)
+
+
+NATIVE_LOOP = bytes(wasmtime.wat2wasm("""(module
+  (import "wamr_agent" "log" (func $log (param i32 i32) (result i32)))
+  (memory 1)
+  (func $g (result i32) i32.const 0)
+  (func (export "run") (param $n i32) (param $stop i32) (result i32) (local $i i32)
+    (block $out
+      (loop $l
+        (drop (call $log (i32.const 0) (i32.const 0)))
+        (br_if $out (local.get $stop))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+    (call $g))
+  (func (export "spin") (param $i i32) (result i32) (local.get $i)))"""))
+
+
+def rewritten_ticks(image: bytes, n: int, stop: int) -> int:
+    """ticks_last_call of run(n, stop) on a metered image (its checks count in wasm)."""
+    rt = Runtime(BOARD)
+    ops = ffi.new("wa_host_ops_t *")
+    err = ffi.new("wa_error_t *")
+    handle = lib.wa_app_load_metered(rt.budget, lib.WA_CAP_ALL, ops, image, len(image), err)
+    assert handle != ffi.NULL, ffi.string(err.message)
+    try:
+        args = ffi.new("wa_value_t[2]", [{"type": b"i", "of": {"i32": n}},
+                                         {"type": b"i", "of": {"i32": stop}}])
+        res, count, stats = ffi.new("wa_value_t *"), ffi.new("uint32_t *"), ffi.new("wa_stats_t *")
+        assert lib.wa_app_call(handle, b"run", args, 2, res, 1, count, err) == 0
+        lib.wa_app_stats(handle, stats)
+        return int(stats.ticks_last_call)
+    finally:
+        lib.wa_app_free(handle)
+
+
+@pytest.mark.parametrize(("n", "stop", "expect"), [
+    (20, 0, 1 + 20 * 2 + 1), (20, 1, 1 + 1 * 2 + 1), (1, 0, 1 + 2 + 1)])
+def test_a_call_of_a_native_in_a_loop_is_a_tick_read_in_place_or_rewritten(
+        n: int, stop: int, expect: int) -> None:
+    """A call of an imported function spends a tick as any call, in a loop too:
+    the engine counting the rounds of the module read in place, and the rewrite's
+    checks (what AOT code is compiled from) alike. Before, the rewrite counted such
+    a loop in a local, and storing it back lost the calls' ticks (run(20, 0): 22)."""
+    with Runtime(BOARD).instantiate(Module(NATIVE_LOOP, name="native_loop")) as a:
+        a.call("run", n, stop)
+        assert a.stats().ticks_last_call == expect
+        assert a.stats().module_ram == 0  # read in place: no copy, no rewrite
+    assert rewritten_ticks(meter(NATIVE_LOOP), n, stop) == expect

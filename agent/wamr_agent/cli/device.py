@@ -207,7 +207,7 @@ def _print_app_status(s: AppStatus) -> None:
             ("memory", f"{s.mem_hw} of {s.mem_budget} bytes (high-water)"),
             ("code", "-" if s.module_ram is None or s.state != "running" else
              "AOT code in flash" if s.aot else
-             "in flash (metered image)" if s.module_ram == 0 else f"{s.module_ram} bytes in RAM"),
+             "in flash, in place" if s.module_ram == 0 else f"{s.module_ram} bytes in RAM"),
             ("traps", str(s.traps)),
             ("last error", f"{shown(err.msg)} (WA_ERR_{err.code}, {err.rc})" if err else
              "none")]

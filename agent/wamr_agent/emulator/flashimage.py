@@ -37,7 +37,7 @@ QUOTA_DEFAULT = 0xFFFFFFFF  # kv_quota: the board's [storage] default_quota
 HEADER_FIELDS = struct.Struct("<IHHIIII32sIIIIIIHHII")
 HEADER_SIZE = HEADER_FIELDS.size + 4
 assert HEADER_SIZE == 96, "must match _Static_assert in wa_store.h"
-NO_IMAGE = 0xFFFFFFFF  # image_len: no metered image (the device meters a copy at load)
+NO_IMAGE = 0xFFFFFFFF  # image_len: no metered image (the device runs the module in place)
 BOOT_RECORD = struct.Struct("<4I")
 assert BOOT_RECORD.size == 16
 

@@ -181,8 +181,8 @@ class Module:
 
     def metered_size(self) -> int:
         """Bytes of the module after the CPU-metering rewrite (``wa_wasm_meter_size``):
-        what a device writes to flash beside it at install, or meters into RAM at
-        load when that image does not fit the slot."""
+        what the AOT compiler starts from, and what a module the engine refuses as
+        it is takes in RAM when it loads (docs/architecture.md, "CPU budget")."""
         out = ffi.new("uint32_t *")
         msg = ffi.new("char[200]")
         rc = lib.wa_wasm_meter_size(self.data, len(self.data), out, msg, 200)

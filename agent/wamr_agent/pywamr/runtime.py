@@ -37,6 +37,8 @@ class MemoryStats:
     ticks_last_call: int
     calls: int
     traps: int
+    module_ram: int = 0
+    """Of module_bytes, held in RAM: a copy the runtime made (0: read in place)."""
 
     @property
     def engine_overhead(self) -> int:
@@ -206,7 +208,8 @@ class Instance:
         s = ffi.new("wa_stats_t *")
         lib.wa_app_stats(self._live(), s)
         return MemoryStats(s.heap_limit, s.heap_used, s.heap_peak, s.linear_memory_bytes,
-                           s.stack_bytes, s.module_bytes, s.ticks_last_call, s.calls, s.traps)
+                           s.stack_bytes, s.module_bytes, s.ticks_last_call, s.calls, s.traps,
+                           s.module_ram_bytes)
 
     def close(self) -> None:
         """Frees the app. Safe to call twice."""

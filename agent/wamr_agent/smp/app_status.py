@@ -124,7 +124,7 @@ class AppStatusReadResponse(ReadResponse):
     uptime_ms: Uint
     """Since it was started; 0 when not running."""
     module_ram: Uint | None = None
-    """Module bytes the device holds in RAM: 0 when it runs the metered image from flash."""
+    """Module bytes the device holds in RAM: 0 when it runs the module in place from flash."""
     life: str | None = None
     """One of LIVES; absent on a device without the app lifecycle."""
     reason: Reason | None = None

@@ -224,95 +224,12 @@ static int refuse(int rc, const char *why)
     return rc;
 }
 
-/* ---- the metered image ---------------------------------------------------- */
+/* ---- the checks ----------------------------------------------------------- */
 
 static const wa_budget_t k_budget = {
     WA_BOARD_BUDGET_MODULE_BYTES, WA_BOARD_BUDGET_LINEAR_MEMORY_BYTES, WA_BOARD_BUDGET_STACK_BYTES,
     WA_BOARD_BUDGET_HEAP_BYTES, WA_BOARD_BUDGET_CPU_TICKS};
 static wa_error_t s_err; /* the checks' refusal (static: stack is scarce here) */
-
-/* The metering rewrite streams small pieces: gather them into flash-sized writes. */
-typedef struct image_sink {
-    uint32_t at; /* module-area offset of buf[0] */
-    uint32_t used;
-    uint8_t buf[256];
-} image_sink_t;
-
-static int sink_flush(image_sink_t *k)
-{
-    int rc = k->used == 0
-                 ? WA_OK
-                 : wa_store_write_module(s_up.slot, k->at, k->buf, k->used, &s_up.erased_to);
-    k->at += k->used;
-    k->used = 0;
-    return rc;
-}
-
-static int sink_put(void *ctx, const uint8_t *data, uint32_t len)
-{
-    image_sink_t *k = (image_sink_t *)ctx;
-    while (len > 0) {
-        uint32_t n = (uint32_t)sizeof k->buf - k->used;
-        n = n < len ? n : len;
-        memcpy(k->buf + k->used, data, n);
-        k->used += n;
-        data += n;
-        len -= n;
-        if (k->used == sizeof k->buf) {
-            int rc = sink_flush(k);
-            if (rc != WA_OK) {
-                return rc;
-            }
-        }
-    }
-    return WA_OK;
-}
-
-/* Meters the module into the slot after it, so that the app runs from flash
- * with no copy in RAM; not for a signed module with AOT code for this CPU. Fills the header's image
- * fields, or leaves them at WA_SLOT_NO_IMAGE when the image does not fit the slot (the runtime then
- * meters a copy in RAM at each load, as for preloaded apps). The image is checked here, once, as
- * the engine will read it (wa_check_image): its CRC-32 and the check's word in the header let
- * every load skip the validator (docs/architecture.md, "Cold start"). */
-static void write_image(const uint8_t *area, wa_slot_header_t *header)
-{
-    static image_sink_t sink;
-    uint32_t len = 0;
-    uint32_t checked = 0;
-    uint32_t at = WA_STORE_IMAGE_OFFSET(header);
-    const uint8_t *module = area + header->module_off;
-    header->image_len = WA_SLOT_NO_IMAGE;
-    header->image_crc32 = 0xFFFFFFFFu;
-#if WA_AOT_SUPPORTED
-    const char *why;
-    if ((header->flags & WA_SLOT_F_SIGNED) &&
-        wa_aot_find(module, header->module_len, &len, &why) != NULL) {
-        return; /* it runs its AOT code (wa_runner.c): no image needed */
-    }
-#endif
-    char *msg = s_err.message;
-    if (wa_wasm_meter_size(module, header->module_len, &len, msg, sizeof s_err.message) != WA_OK ||
-        at > WA_STORE_MODULE_MAX || len > WA_STORE_MODULE_MAX - at) {
-        return;
-    }
-    memset(&sink, 0, sizeof sink);
-    sink.at = at;
-    uint32_t written = 0;
-    int rc = wa_wasm_meter_to(module, header->module_len, sink_put, &sink, &written, msg,
-                              sizeof s_err.message);
-    if (rc == WA_OK) {
-        rc = sink_flush(&sink);
-    }
-    if (rc != WA_OK || written != len ||
-        wa_check_image(&k_budget, area + at, len, &checked, &s_err) != WA_OK) {
-        wa_console_printf("app %.*s: no metered image (%s)\n", (int)name_len(header->name),
-                          header->name, msg);
-        return;
-    }
-    header->image_len = len;
-    header->image_crc32 = wa_crc32(area + at, len);
-    header->flags |= WA_SLOT_F_CHECKED(checked);
-}
 
 /* What finish() installs: the uploaded bytes, or the module inside a bundle. */
 typedef struct payload {
@@ -371,10 +288,14 @@ static int open_bundle(const uint8_t *area, payload_t *p)
     return WA_OK;
 }
 
-/* The header of the payload in the upload's slot (fields but the image). */
+/* The header of the payload in the upload's slot. The app runs from the
+ * module's bytes in place: there is no metered image (an earlier firmware
+ * wrote one after the module, and this one still runs it, wa_runner.c). */
 static void fill_header(wa_slot_header_t *h, const payload_t *p, const uint8_t *module)
 {
     memset(h, 0, sizeof *h);
+    h->image_len = WA_SLOT_NO_IMAGE;
+    h->image_crc32 = 0xFFFFFFFFu;
     h->magic = WA_SLOT_MAGIC;
     h->version = WA_SLOT_VERSION;
     h->header_size = sizeof *h;
@@ -393,10 +314,16 @@ static void fill_header(wa_slot_header_t *h, const payload_t *p, const uint8_t *
     h->kv_quota = p->kv_quota;
 }
 
-/* The module's own checks: fit and imports against its grants. */
-static int check_module(const uint8_t *module, const payload_t *p)
+/* The module's own checks: fit and imports against its grants. The fit's
+ * check (wa_check_image, validation included) is done here once: its word in
+ * the header (*checked) lets every load skip the validator, the slot's CRC-32
+ * showing the bytes unchanged (docs/architecture.md, "Cold start"). */
+static int check_module(const uint8_t *module, const payload_t *p, uint32_t *checked)
 {
-    int rc = wa_check_fit(&k_budget, module, p->len, NULL, &s_err);
+    *checked = 0;
+    int rc = p->len > k_budget.module_bytes
+                 ? wa_check_fit(&k_budget, module, p->len, NULL, &s_err)
+                 : wa_check_image(&k_budget, module, p->len, checked, &s_err);
     if (rc == WA_OK) {
         rc = wa_check_imports(p->grants, module, p->len, &s_err);
     }
@@ -405,13 +332,9 @@ static int check_module(const uint8_t *module, const payload_t *p)
 
 static void print_installed(const wa_slot_header_t *h, const payload_t *p)
 {
-    char image[64] = "";
-    if (h->image_len != WA_SLOT_NO_IMAGE) {
-        snprintf(image, sizeof image, ", metered image %u bytes", (unsigned)h->image_len);
-    }
+    char image[32] = "";
     if (p->flags & WA_SLOT_F_SIGNED) {
-        snprintf(image + strlen(image), sizeof image - strlen(image), ", bundle seq %u",
-                 (unsigned)p->seq);
+        snprintf(image, sizeof image, ", bundle seq %u", (unsigned)p->seq);
     }
     wa_console_printf("app %.*s installed (%u bytes, slot %u%s)\n", (int)name_len(h->name), h->name,
                       (unsigned)p->len, (unsigned)s_up.slot, image);
@@ -438,9 +361,10 @@ static int finish(wa_install_res_t *res)
         return refuse(WA_ERR_MODULE_TOO_LARGE, "module above the board's limit");
     }
     payload_t p = {0, m->module_len, m->grants, 0, 0, WA_AGENT_HEALTH_LOOPS, 0, 0, s_up.kv_quota};
+    uint32_t checked = 0;
     int rc = s_up.bundle ? open_bundle(area, &p) : WA_OK;
     if (rc == WA_OK) {
-        rc = check_module(area + p.off, &p);
+        rc = check_module(area + p.off, &p, &checked);
     }
     if (rc != WA_OK) {
         return rc;
@@ -451,7 +375,7 @@ static int finish(wa_install_res_t *res)
     }
     static wa_slot_header_t header;
     fill_header(&header, &p, area + p.off);
-    write_image(area, &header);
+    header.flags |= WA_SLOT_F_CHECKED(checked);
     rc = wa_store_install(s_up.slot, &header);
     if (rc != WA_OK) {
         return refuse(rc, "flash write failed");

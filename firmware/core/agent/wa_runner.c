@@ -161,12 +161,12 @@ static wa_app_t *load_aot(const char *name, const wa_slot_header_t *header,
     return NULL;
 }
 
-/* The app runs its AOT code (load_aot), or from its metered image in flash
- * when the install wrote one (no copy in RAM; checked at install, so only
- * its CRC is checked here and the bodies are not validated again:
- * docs/architecture.md, "Cold start"), else from a copy the runtime meters
- * at load. A module without AOT code to run is read (and its CRC checked)
- * only when there is no image to run. */
+/* The app runs its AOT code (load_aot), else interpreted from its bytes in
+ * flash, in place: the module, checked at install, so only its CRC is
+ * checked here and the bodies are not validated again (docs/architecture.md,
+ * "Cold start"); the engine counts its loops. A slot an earlier firmware
+ * installed has a metered image after the module: that runs in place (its
+ * loops count in wasm), and the module only when the image is corrupt. */
 static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host_ops_t *ops,
                           wa_error_t *err)
 {
@@ -185,7 +185,7 @@ static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host
                                      WA_SLOT_CHECKED(header->flags), err);
     }
     if (budget.cpu_ticks != 0 && rc == WA_ERR_MALFORMED) {
-        wa_console_printf("app %s: metered image corrupt (CRC); metering a copy in RAM\n",
+        wa_console_printf("app %s: metered image corrupt (CRC); running the module\n",
                           s_apps[slot].name);
     }
     const uint8_t *module = wa_store_module(slot, header, NULL, 0, &rc);
@@ -194,7 +194,10 @@ static wa_app_t *load_app(uint32_t slot, const wa_slot_header_t *header, wa_host
         snprintf(err->message, sizeof err->message, "module unreadable or corrupt (error %d)", rc);
         return NULL;
     }
-    return wa_app_load(&budget, header->grants, ops, module, header->module_len, err);
+    /* the check's word is the module's when no image was written */
+    uint32_t checked = header->image_len == WA_SLOT_NO_IMAGE ? WA_SLOT_CHECKED(header->flags) : 0u;
+    return wa_app_load_checked(&budget, header->grants, ops, module, header->module_len, checked,
+                               err);
 }
 
 int wa_runner_load(uint32_t slot, const wa_slot_header_t *header, wa_error_t *err)

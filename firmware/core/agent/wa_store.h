@@ -35,8 +35,10 @@
 #define WA_SLOT_F_PRELOADED 1u /* written by the image tool: confirmed, no trial */
 #define WA_SLOT_F_SIGNED 2u    /* installed from a signed bundle (seq is its counter) */
 #define WA_SLOT_F_MANUAL 4u    /* health policy: confirmed only by an operator */
-/* flags bits 8-15: the word wa_check_image gave the metered image at install
- * (wa_runtime.h; 0: not checked), kept for wa_app_load_installed */
+/* flags bits 8-15: the word wa_check_image gave at install (wa_runtime.h; 0:
+ * not checked), kept for the load: the module's (wa_app_load_checked), or
+ * in a slot an earlier firmware wrote with a metered image, the image's
+ * (wa_app_load_installed) */
 #define WA_SLOT_CHECKED(flags) (((flags) >> 8) & 0xFFu)
 #define WA_SLOT_F_CHECKED(word) ((uint32_t)(word) << 8)
 
@@ -50,7 +52,8 @@ typedef struct wa_slot_header {
     uint32_t module_crc32;       /* CRC-32 (IEEE 802.3) of the module bytes */
     char name[WA_SLOT_NAME_MAX]; /* NUL-padded, not necessarily NUL-terminated */
     uint32_t generation;         /* install order: of two slots with one name, the higher wins */
-    uint32_t image_len;          /* metered image after the module, WA_SLOT_NO_IMAGE if none */
+    uint32_t image_len;          /* metered image after the module (written by earlier
+                                    firmware only), WA_SLOT_NO_IMAGE if none */
     uint32_t image_crc32;        /* CRC-32 of the metered image */
     uint32_t module_off;         /* module start in the module area (after a bundle's head) */
     uint32_t seq;                /* security counter of the installed bundle; 0: bare module */
@@ -214,7 +217,8 @@ int wa_store_meta(uint32_t slot, wa_slot_meta_t *meta);
  * when the port has no map. */
 const uint8_t *wa_store_module_area(uint32_t slot);
 
-/* The slot's metered image (written at install: wa_wasm_meter's output),
+/* The slot's metered image (an earlier firmware's install wrote one:
+ * wa_wasm_meter's output),
  * read in place from the memory-mapped flash, CRC checked. NULL with *rc
  * WA_ERR_NOT_FOUND (none, or no map) or WA_ERR_MALFORMED (corrupt). */
 const uint8_t *wa_store_image(uint32_t slot, const wa_slot_header_t *header, int *rc);

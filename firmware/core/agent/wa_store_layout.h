@@ -17,8 +17,9 @@
  *   128   wa_slot_meta_t (132 B)    written first by an upload (name, len, sha...)
  *   1024  progress records (8 B)    appended by an upload: value, ~value
  *
- * The module area holds the module as uploaded, then (8-byte aligned) its
- * metered image when the install wrote one: the app runs from it in place.
+ * The module area holds the module as uploaded: the app runs from it in
+ * place. An earlier firmware wrote a metered image after it (8-byte
+ * aligned), which this one still runs.
  *
  * One slot more than the apps it holds: an update is written beside the
  * version that runs, which is retired only once the new one is confirmed.

@@ -36,6 +36,7 @@ struct wa_app {
     uint32_t module_len;
     int module_borrowed;   /* module is the caller's bytes (not freed) */
     int metered;           /* module went through the metering rewrite (wa_wasm.h) */
+    int engine_loops;      /* its loops spend the CPU budget in the engine (wa_m3_compile.c) */
     uint32_t memory_limit; /* linear memory bytes the engine may allocate (wa_linear_memory) */
     int64_t fuel;          /* CPU ticks left in the current call */
     uint64_t ticks_last_call;

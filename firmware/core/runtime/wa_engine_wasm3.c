@@ -2,20 +2,22 @@
  * wa_engine_wasm3.c - the wasm3 backend of wa_engine.h.
  *
  * CPU budget: the call's fuel (app->fuel ticks) is held in two parts while
- * it runs: a 32-bit counter, the metered module's fuel global (its last; or
- * a counter of the engine's own for an unmetered module), and the reserve,
+ * it runs: a 32-bit counter, the engine's own (or in a module the metering
+ * rewrite made, wa_wasm.h, its fuel global: its last), and the reserve,
  * here:
  *
  *     fuel = reserve + counter - 1,  counter >= 1 between ticks
  *
- * wasm3 calls m3_Yield() on every wasm-to-wasm call; this file defines it
- * (the library's own is weak) to spend one tick of the counter. The
- * rewrite's loop checks (wa_wasm.h) spend theirs in wasm, from the global or
- * from a local copy of it that they store back, and call the tick function
- * with the global at 0 when it runs out: that call spends nothing. When the
- * counter reaches 0 the reserve refills it, or, with the reserve empty, the
- * fuel is below 0 and the call traps: no loop escapes the budget, and a
- * tick is one loop round or one call.
+ * wasm3 calls m3_Yield() on every call (an imported function's too); this
+ * file defines it (the library's own is weak) to spend one tick of the
+ * counter. Every loop round spends one too: in our loop operation
+ * (wa_m3_compile.c, through wa_m3_loop_counter) for a module read as it is,
+ * or in a rewritten module's own checks, from the global or from a local
+ * copy of it that they store back, calling the tick function with the
+ * global at 0 when it runs out (that call spends nothing). When the counter
+ * reaches 0 the reserve refills it, or, with the reserve empty, the fuel is
+ * below 0 and the call traps: no loop escapes the budget, and a tick is one
+ * loop round or one call.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +43,9 @@ struct wa_engine {
 
 static const char s_budget_trap[] = "[trap] CPU budget exhausted";
 static WA_THREAD_LOCAL meter_t *s_meter;
+/* The counter the loop operation spends (wa_m3_compile.c), while an app
+ * whose loops the engine counts runs; NULL otherwise. */
+WA_THREAD_LOCAL int32_t *wa_m3_loop_counter;
 
 /* Ticks the counter gets at a time: a refill costs about a call. */
 #ifndef WA_FUEL_SLICE
@@ -93,11 +98,13 @@ static void meter_begin(wa_app_t *app)
 {
     meter_fill(&app->engine->meter, app->fuel < 0 ? 0 : app->fuel);
     s_meter = &app->engine->meter;
+    wa_m3_loop_counter = app->engine_loops ? app->engine->meter.counter : NULL;
 }
 
 static void meter_end(wa_app_t *app)
 {
     s_meter = NULL;
+    wa_m3_loop_counter = NULL;
     app->fuel = meter_fuel(&app->engine->meter);
 }
 

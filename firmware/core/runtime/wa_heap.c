@@ -122,16 +122,26 @@ void *wa_heap_realloc(void *ptr, size_t size)
         (size > old && !heap_can_grow(owner, size - old))) {
         return NULL;
     }
-    unlink_block(block);
-    block_header_t *grown = realloc(block, sizeof(block_header_t) + size);
-    if (grown == NULL) {
-        link_block(block);
-        return NULL;
+    /* Not the C library's realloc: newlib-nano's (Debian's arm-none-eabi)
+     * copies the new size out of the old block, reading past its end, which
+     * faults when the old block lies less than that below the C stack's MPU
+     * guard (a memory.grow from a small memory near the heap's top). */
+    block_header_t *moved = block;
+    if (size > old) {
+        moved = malloc(sizeof(block_header_t) + size);
+        if (moved == NULL) {
+            return NULL;
+        }
+        memcpy(moved, block, sizeof(block_header_t) + old);
+        unlink_block(block);
+        free(block);
+    } else {
+        unlink_block(block);
     }
-    grown->h.size = size;
-    link_block(grown);
+    moved->h.size = size;
+    link_block(moved);
     heap_charge(owner, size, old);
-    return grown + 1;
+    return moved + 1;
 }
 
 void wa_heap_free(void *ptr)

@@ -317,19 +317,22 @@ int wa_app_export_sig(wa_app_t *app, const char *name, char *sig, size_t sig_len
 
 /* ---- load --------------------------------------------------------------- */
 
-/* The bytes the engine reads: a metered copy in RAM, or the caller's bytes in
- * place when they need no metering (no CPU budget, or metered already) and
- * no rewrite for the engine (summary->needs_rewrite). */
+/* The bytes the engine reads: the caller's, in place, unless the engine
+ * refuses them as they are (summary->needs_rewrite), then a metered copy in
+ * RAM. A module read in place has its loops counted by the engine when it
+ * runs under a CPU budget (wa_m3_compile.c); an image the rewrite metered
+ * already (metered: an install by an earlier firmware) counts them in wasm. */
 static int meter_module(wa_app_t *app, const uint8_t *wasm, uint32_t len,
-                        const wa_wasm_summary_t *summary, int in_place, wa_error_t *err)
+                        const wa_wasm_summary_t *summary, int metered, wa_error_t *err)
 {
     char msg[WA_ERROR_MESSAGE_MAX - 24];
     app->metered = 1;
-    if ((in_place || app->budget.cpu_ticks == 0) && !summary->needs_rewrite) {
+    if (!summary->needs_rewrite) {
         app->module = (uint8_t *)(uintptr_t)wasm;
         app->module_len = len;
         app->module_borrowed = 1;
-        app->metered = in_place;
+        app->metered = metered;
+        app->engine_loops = !metered && app->budget.cpu_ticks != 0;
         return WA_OK;
     }
     uint32_t bound = wa_wasm_meter_bound(len, summary); /* saves a pass counting */
@@ -489,6 +492,13 @@ wa_app_t *wa_app_load_installed(const wa_budget_t *budget, uint32_t grants,
 {
     checked = checked >> 1 == WA_CHECKED_STAMP ? checked : 0u; /* else: checked again */
     return load(budget, grants, ops, image, len, 1, checked, NULL, 0, err);
+}
+
+wa_app_t *wa_app_load_checked(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                              const uint8_t *wasm, uint32_t len, uint32_t checked, wa_error_t *err)
+{
+    checked = checked >> 1 == WA_CHECKED_STAMP ? checked : 0u; /* else: checked again */
+    return load(budget, grants, ops, wasm, len, 0, checked, NULL, 0, err);
 }
 
 wa_app_t *wa_app_load_aot(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,

@@ -211,40 +211,43 @@ uint32_t wa_linear_memory(const wa_wasm_summary_t *s, int *why);
 int wa_check_imports(uint32_t grants, const uint8_t *wasm, uint32_t len, wa_error_t *err);
 
 /*
- * Loads and instantiates a module: fit and import checks, CPU metering
- * (when budget->cpu_ticks != 0: a metered copy in RAM), engine load,
- * linking, and the start function. Without a CPU budget the engine reads
- * the caller's bytes in place, which must then outlive the app. Returns the
+ * Loads and instantiates a module: fit and import checks, engine load,
+ * linking, and the start function. The engine reads the caller's bytes in
+ * place, which must outlive the app; with a CPU budget (budget->cpu_ticks
+ * != 0) it counts the loops' rounds itself (wa_m3_compile.c). Only a module
+ * the engine refuses as it is, valid as it is (wa_wasm_summary_t's
+ * needs_rewrite), is loaded from a metered copy in RAM instead. Returns the
  * app, or NULL with *err set.
  */
 wa_app_t *wa_app_load(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                       const uint8_t *wasm, uint32_t len, wa_error_t *err);
 
 /*
- * The same for a module metered already (wa_wasm_meter, e.g. at install
- * time into flash): the engine reads image in place, with no copy in RAM;
- * image must outlive the app.
+ * The same for a module metered already (wa_wasm_meter: an image an earlier
+ * firmware wrote to flash at install): the engine reads image in place, and
+ * its loops count their rounds in wasm; image must outlive the app.
  */
 wa_app_t *wa_app_load_metered(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
                               const uint8_t *image, uint32_t len, wa_error_t *err);
 
 /*
  * Install once, load at every boot (docs/architecture.md, "Cold start").
- * wa_check_image checks a metered image (wa_wasm_meter's output of a module
- * wa_check_fit and wa_check_imports accepted) as the engine will read it:
- * wa_check_fit, validation included, but for its size (the module's was
+ * wa_check_image checks a module wa_check_fit and wa_check_imports accepted
+ * (or a metered image of it, wa_wasm_meter's output) as the engine will read
+ * it: wa_check_fit, validation included, but for its size (the module's was
  * checked; metering makes it larger). WA_OK or the code also put in *err;
- * *checked gets the word to keep with the image (0 when refused): this
+ * *checked gets the word to keep with the bytes (0 when refused): this
  * firmware's WA_CHECKED_STAMP << 1, and WA_CHECKED_MEMORY_OPS when a body
  * has memory.size or memory.grow (no shrinking, wa_linear_memory).
  *
- * wa_app_load_installed loads such an image as wa_app_load_metered does,
- * but trusts the check: with checked from this firmware's wa_check_image,
+ * wa_app_load_checked loads a module so checked as wa_app_load does, and
+ * wa_app_load_installed a metered image as wa_app_load_metered does, but
+ * both trust the check: with checked from this firmware's wa_check_image,
  * the bodies are not validated again and the imports are checked only as
  * they are linked; any other checked word (0, an older firmware's stamp)
- * checks everything, as wa_app_load_metered. The caller must have checked
- * that the bytes are those checked since (the slot's CRC-32, written at
- * install): the runtime cannot tell an image changed after the check.
+ * checks everything. The caller must have checked that the bytes are those
+ * checked since (the slot's CRC-32, written at install): the runtime cannot
+ * tell bytes changed after the check.
  */
 #define WA_CHECKED_MEMORY_OPS 1u
 /* Bump WA_CHECK_RULES when the checks change (validator rules, engine
@@ -261,6 +264,8 @@ int wa_check_image(const wa_budget_t *budget, const uint8_t *image, uint32_t len
 wa_app_t *wa_app_load_installed(const wa_budget_t *budget, uint32_t grants,
                                 const wa_host_ops_t *ops, const uint8_t *image, uint32_t len,
                                 uint32_t checked, wa_error_t *err);
+wa_app_t *wa_app_load_checked(const wa_budget_t *budget, uint32_t grants, const wa_host_ops_t *ops,
+                              const uint8_t *wasm, uint32_t len, uint32_t checked, wa_error_t *err);
 
 /*
  * The same for a module whose AOT code blob (wa_aot_find, in the module;

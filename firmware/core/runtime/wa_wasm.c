@@ -1422,24 +1422,24 @@ static void put_template(walk_t *k, uint32_t upto, const uint8_t *t, uint32_t n)
     }
 }
 
-/* 1 if the loop whose block type c has just read calls a wasm function
- * (imported functions spend no fuel) before its end. */
-static int loop_calls(const module_t *m, const cursor_t *c)
+/* 1 if the loop whose block type c has just read calls a function before
+ * its end. An imported one counts too: the engine spends a call's tick on
+ * it as on any call (wasm3's call operation; AOT code's import stubs), which
+ * a count kept in a local would overwrite when it is stored back. */
+static int loop_calls(const cursor_t *c)
 {
     cursor_t s = *c;
     uint32_t depth = 0;
     while (rd_ok(&s) && s.pos < s.end) {
         uint8_t op = rd_u8(&s);
         enum imm kind = immediate_kind(op);
-        if (op == OP_CALL_INDIRECT || (op == OP_CALL && rd_u32(&s) >= m->sum.num_func_imports)) {
+        if (op == OP_CALL_INDIRECT || op == OP_CALL) {
             return 1;
         }
         if (kind == IMM_END && depth-- == 0) {
             return 0;
         }
-        if (op != OP_CALL) {
-            skip_immediates(&s, kind, op);
-        }
+        skip_immediates(&s, kind, op);
         depth += kind == IMM_BLOCK;
     }
     return 0;
@@ -1466,7 +1466,7 @@ static uint32_t type_params(module_t *m, uint32_t type);
 
 static void walk_loop(walk_t *k, cursor_t *c, uint32_t at, uint32_t depth)
 {
-    if (k->region == 0 && !loop_calls(k->m, c)) {
+    if (k->region == 0 && !loop_calls(c)) {
         if (k->regions == 0) { /* the counter: a local after the function's own */
             k->local = type_params(k->m, k->type) + k->num_locals;
         }

@@ -147,7 +147,7 @@ int wa_wasm_validate_counting(const uint8_t *wasm, uint32_t len, wa_wasm_summary
  *   - one global "(mut i32) (i32.const 0)" appended after all defined
  *     globals (the fuel counter),
  *   - a fuel check right after every `loop <blocktype>`:
- *     In a loop that calls a wasm function (or inside one), each round
+ *     In a loop that calls a function (or inside one), each round
  *     spends the fuel global itself:
  *       block  global.get $fuel  i32.const 1  i32.sub  global.set $fuel
  *              global.get $fuel  br_if 0  call $tick  drop  end
@@ -156,8 +156,9 @@ int wa_wasm_validate_counting(const uint8_t *wasm, uint32_t len, wa_wasm_summary
  *     CoreMark-like workload's metering went from +10.2% to +7.1%). A loop
  *     WA_MAX_NESTING blocks deep calls the tick function every round
  *     (`call $tick  drop`), and the engine spends the tick as for any call.
- *     An outermost loop that calls none (calls of imported functions do not
- *     count) and the loops inside it spend a local of the function instead,
+ *     An outermost loop that calls none (an imported function neither: the
+ *     engine spends a tick on its call too) and the loops inside it spend a
+ *     local of the function instead,
  *     the counter: one more i32 local, declared after the function's own.
  *     It is loaded from the global right before that loop
  *     (`global.get $fuel  local.set $n`) and stored back
