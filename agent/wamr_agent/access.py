@@ -87,9 +87,9 @@ def log_events(device: DeviceAccess, since: int = 0, follow: bool = False,
                stop: threading.Event | None = None) -> Iterator[LogEntry | LogNotice]:
     """The device's kept lines from ``since`` on; with ``follow``, new ones as they
     come (a remote device: from its gateway's logs topic); ``stop`` set ends a
-    direct follow at its next poll (KeyboardInterrupt)."""
+    follow at its next poll (KeyboardInterrupt)."""
     if follow and isinstance(device, RemoteDevice):
-        return device.follow_logs(since)
+        return device.follow_logs(since, stop)
     if stop is None:
         return read_logs(device, since, follow=follow)
     return read_logs(device, since, follow=follow, sleep=stoppable_sleep(stop))

@@ -7,6 +7,7 @@ exit code."""
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -108,16 +109,18 @@ class RemoteDevice:
         return results.decode_config(self.call("config-set", {
             "name": name, "desired": desired, "set": values, "unset": [*unset]}))
 
-    def follow_logs(self, since: int = 0) -> Iterator[LogEntry | LogNotice]:
+    def follow_logs(self, since: int = 0, stop: threading.Event | None = None,
+                    ) -> Iterator[LogEntry | LogNotice]:
         """The kept lines from ``since`` on (asked through the gateway), then the lines
-        the gateway publishes on the device's logs topic, until the caller stops."""
+        the gateway publishes on the device's logs topic, until the caller stops or
+        sets ``stop`` (seen within a second: the wait for a message polls)."""
         self._mqtt.subscribe(topics.logs(self.via.gateway, self.via.device))
         last: tuple[int, int] | None = None
         for event in read_logs(self, since):
             if isinstance(event, LogEntry):
                 last = (event.boot, event.seq)
             yield event
-        while True:
+        while stop is None or not stop.is_set():
             for event in _live(self._mqtt.messages, last):
                 if isinstance(event, LogEntry):
                     last = (event.boot, event.seq)

@@ -7,6 +7,8 @@ clean stop. The tests run in this order on one gateway (module fixtures)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +76,11 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, broker: Mosquitto,
                                      for dev, b in boards.items()})
         gateway = GatewayProcess(root / "gateway", config, broker.url)
         try:
-            yield Fleet(boards, gateway, broker, direct)
+            fleet = Fleet(boards, gateway, broker, direct)
+            with fleet.watch() as watch:  # every device reachable: commands are answered
+                for dev in boards:
+                    state_of(GW, dev, watch, lambda s: s.reachable)
+            yield fleet
         finally:
             gateway.kill()
     finally:
@@ -131,6 +137,22 @@ def test_logs_follow_through_the_gateway(fleet: Fleet) -> None:
     # the kept lines first, then those the gateway publishes: each once, none missing
     assert [e.seq for e in seen] == list(range(since, since + 12))
     assert any(e.msg.startswith("telemetry sensor temp_c=") for e in seen)
+
+
+def test_a_follow_through_the_gateway_ends_once_stop_is_set(fleet: Fleet) -> None:
+    """`logs -f --via` ends on Ctrl-C even when Python loses the KeyboardInterrupt:
+    the CLI's handler sets stop, which the wait for the next message sees."""
+    via = Via(fleet.broker.url, GW, "dev1")
+    with RemoteDevice.open(via) as remote:
+        since = remote.logs(0).next
+    stop = threading.Event()
+    events = deploying.logs("esp32", since=since, follow=True, via=via, stop=stop)
+    assert isinstance(next(events), LogEntry)  # following: the lines keep coming
+    stop.set()
+    began = time.monotonic()
+    for _ in events:  # what was already in hand, then the end
+        assert time.monotonic() - began < 10, "the follow did not see stop"
+    assert time.monotonic() - began < 10
 
 
 def _steady(status: dict[str, Any]) -> dict[str, Any]:

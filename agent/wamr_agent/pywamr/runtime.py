@@ -88,7 +88,7 @@ class Instance:
 
     def __init__(self, runtime: Runtime, module: Module, host: Host) -> None:
         self.runtime = runtime
-        self.module = module  # keeps module.data alive: without a CPU budget it is read in place
+        self.module = module  # keeps module.data alive: the runtime reads it in place
         if host.kv_quota is None:
             host.kv_quota = runtime.board.kv_quota
         self._bridge = HostBridge(host)
