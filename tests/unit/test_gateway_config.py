@@ -124,5 +124,6 @@ def test_the_cli_exits_2_with_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0
     assert "unknown key 'port'" in result.stderr
+    # a configuration file that is not there is a missing input, as for any command
     missing = CliRunner().invoke(app, ["gateway", "--config", str(tmp_path / "none.toml")])
-    assert missing.exit_code == 2 and "cannot read" in missing.stderr
+    assert missing.exit_code == 3 and "cannot read" in missing.stderr

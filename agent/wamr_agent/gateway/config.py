@@ -9,7 +9,8 @@
     board = "esp32"
     port = "socket://127.0.0.1:4444"     # optional: the board's local instance
 
-An unknown key, a missing one or a value of the wrong type is a UsageError (exit 2)
+A file that cannot be read is an InputError (exit 3); an unknown key, a missing one
+or a value of the wrong type is a UsageError (exit 2)
 naming the key. :func:`broker_settings` merges the broker keys with the command
 line's (``--broker``, ``--ca``, ...; those win) into the settings the gateway uses.
 ``trusted_keys`` are PEM public keys (ota/keys.py), relative to the file's
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..boards import load_board
-from ..errors import BoardError, UsageError
+from ..errors import BoardError, InputError, UsageError
 from ..mqtt.topics import check_id
 from ..mqtt.url import CLI_NAMES, CONFIG_NAMES, BrokerOptions, BrokerSettings, resolve
 
@@ -156,7 +157,7 @@ def load_config(path: Path) -> GatewayConfig:
     try:
         data = tomllib.loads(path.read_text())
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not TOML: {exc}") from None
     return parse_config(data, path)
