@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, overload
 
 from .app_config import ConfigState
-from .errors import UsageError
+from .errors import TransportError, UsageError
 from .messages import check_message
 from .mqtt import results, topics
 from .mqtt.client import BrokerUrl
@@ -61,9 +62,11 @@ class RemoteDevice:
         """Sends one command; its result (the gateway's error raised as here)."""
         v = self.via
         correlation = self._mqtt.send(v.gateway, v.device, verb, args)
-        reply = self._mqtt.wait(correlation, what=f"gateway {v.gateway!r} for device "
-                                f"{v.device!r} ({topics.command(v.gateway, v.device, verb)}; "
-                                "is the gateway running?)")
+        try:
+            reply = self._mqtt.wait(correlation, what=f"gateway {v.gateway!r} for device "
+                                    f"{v.device!r} ({topics.command(v.gateway, v.device, verb)}")
+        except TransportError as exc:
+            raise TransportError(f"{exc}; {_gateway_said(self._mqtt, v)})") from None
         if reply.error is not None:
             raise reply.error.exception()
         return reply.result or {}
@@ -135,6 +138,29 @@ class RemoteDevice:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+STATE_WAIT = 1.0  # s for the broker's retained $state of a gateway
+
+
+def _gateway_said(requester: Requester, via: Via) -> str:
+    """Why a gateway may not answer, from its retained ``$state`` on the broker."""
+    topic = topics.gateway_state(via.gateway)
+    try:
+        requester.subscribe(topic)
+        deadline = time.monotonic() + STATE_WAIT
+        while (left := deadline - time.monotonic()) > 0:
+            item = requester.messages.get(timeout=left)
+            if item.topic == topic:
+                state = topics.parse_state(item.payload)
+                return {"online": "the gateway is online but did not answer in time",
+                        "offline": "the gateway stopped (its $state is offline)",
+                        "lost": "the gateway lost its broker connection (its $state is lost)",
+                        }.get(state or "", "is the gateway running?")
+    except (queue.Empty, TransportError):
+        pass
+    return (f"no gateway {via.gateway!r} has connected to this broker: is the gateway id "
+            "or the broker right?")
 
 
 def _live(messages: queue.Queue[Any], last: tuple[int, int] | None,

@@ -155,6 +155,17 @@ def test_a_follow_through_the_gateway_ends_once_stop_is_set(fleet: Fleet) -> Non
     assert time.monotonic() - began < 10
 
 
+def test_a_command_to_a_gateway_that_never_connected_says_so(fleet: Fleet) -> None:
+    """The one line says why no gateway answered, from the broker's retained $state:
+    here no gateway of that id ever connected (a mistyped id)."""
+    via = ["--via", str(fleet.broker.url), "--device", "gw9/dev1"]
+    failed = cli("ps", *via, code=12)["error"]["message"]
+    assert failed.startswith("no answer from gateway 'gw9' for device 'dev1'"), failed
+    assert "no gateway 'gw9' has connected to this broker" in failed
+    # the fleet's own gateway is online: its $state says so, and it answers
+    assert cli("ps", *fleet.via("dev1"))["apps"]
+
+
 def _steady(status: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in status.items() if k != "uptime_ms"}
 
