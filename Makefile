@@ -584,7 +584,7 @@ tools: $(SMPMGR)
 TEST_JOBS ?= 2
 test: build examples $(SMPMGR)
 	$(MAKE) --no-print-directory firmware BOARD=
-	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
+	$(MAKE) --no-print-directory faultfw BOARD=
 	$(MAKE) --no-print-directory sim BOARD=
 	$(MAKE) --no-print-directory fuzz-build
 	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
@@ -595,7 +595,7 @@ test: build examples $(SMPMGR)
 # `make test` runs the same tests quick (every op, modes sampled for long scenarios).
 sweep: build examples
 	$(MAKE) --no-print-directory firmware BOARD=
-	$(MAKE) --no-print-directory faultfw BOARD=mps2-an386
+	$(MAKE) --no-print-directory faultfw BOARD=
 	$(MAKE) --no-print-directory sim BOARD=
 	WAMR_SWEEP=full $(PY) -m pytest tests/hostport/test_power_cut_sweep.py \
 	    tests/qemu/test_power_cut_sweep.py tests/hostport/test_chaos_link.py \

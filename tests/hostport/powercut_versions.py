@@ -33,7 +33,7 @@ SIZES = {"v1": 1024, "v2": 8192, "v2bad": 6000}
 SEQS = {"v1": 1, "v2": 2, "v2bad": 2, "v1aot": 1, "v2aot": 2}
 AOT_MODULE = 4096  # v2aot's module bytes without its AOT section
 TEST_KEY = Path(__file__).resolve().parents[2] / "ota" / "vectors" / "test.key"
-BOARDS = ["esp32", "mps2-an386"]
+BOARDS = ["esp32", "mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505"]  # the rigs' boards
 PAD_AT = 1024  # the padding's address in linear memory
 
 _REACTOR = """(module

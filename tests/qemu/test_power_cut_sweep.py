@@ -7,7 +7,10 @@ Then the aot scenarios (v2aot, v2 with AOT code for the board's CPU, over the
 interpreted v1 and over v1aot, which runs AOT code too): cuts during the last two
 upload writes (the blob's bytes: it is the module's tail), the slot header's write
 and commit, and the trial's journal writes; with WAMR_SWEEP=full (`make sweep`) at
-every op in every mode. Reports: build/sweep/qemu.txt, build/sweep/qemu-aot.txt."""
+every op in every mode on mps2-an386. The aot scenarios also run on the other mps2
+boards (M3, M7, M33: the install's flash code is the same, the blob's CPU differs),
+sampled as in `make test` whatever WAMR_SWEEP says. Reports:
+build/sweep/qemu.txt, build/sweep/qemu-aot.txt, build/sweep/qemu-aot-<board>.txt."""
 
 from __future__ import annotations
 
@@ -56,10 +59,9 @@ UPLOAD_WRITE = 1024  # a program op longer than this is the upload's (the rest a
 class QemuRig:
     """QEMU boards on the fault image: the plan is a file the firmware reads at boot."""
 
-    board = BOARD
-
-    def __init__(self) -> None:
-        self.profile = load_board(self.board)
+    def __init__(self, board: str = BOARD) -> None:
+        self.board = board
+        self.profile = load_board(board)
         self.program = ensure_fault_firmware(self.profile)
 
     def create(self, workdir: Path, faults: Sequence[Fault], trace: bool = False
@@ -82,13 +84,13 @@ def spread(count: Count, cases: int) -> list[tuple[int, CutMode]]:
             for i in range(cases)]
 
 
-def aot_cuts(count: Count) -> list[tuple[int, CutMode]]:
-    """The aot scenario's cuts: every op in every mode with WAMR_SWEEP=full; else the
+def aot_cuts(count: Count, every: bool) -> list[tuple[int, CutMode]]:
+    """The aot scenario's cuts: with ``every``, every op in every mode; else the
     last two upload writes (the module's tail: the AOT blob), the slot header's write
     (its first page, erased first) and the two programs after it (the commit, the
     trial's start), and the two journal records before the old slot's erase (during
     the trial, its confirm)."""
-    if FULL:
+    if every:
         return [(k, mode) for k in range(count.n) for mode in CUT_MODES]
     ops = [op for op, _ in count.ops]
     slot = next(op.offset for op in ops if op.kind == "E")
@@ -99,8 +101,12 @@ def aot_cuts(count: Count) -> list[tuple[int, CutMode]]:
             (count.n - 2, "during")]
 
 
-def cuts(name: str, count: Count) -> list[tuple[int, CutMode]]:
-    return aot_cuts(count) if name.startswith("aot") else spread(count, CASES[name])
+def cuts(name: str, count: Count, board: str) -> list[tuple[int, CutMode]]:
+    """Every op of the aot scenarios with WAMR_SWEEP=full on mps2-an386; sampled on the
+    other boards and in `make test`."""
+    if name.startswith("aot"):
+        return aot_cuts(count, FULL and board == BOARD)
+    return spread(count, CASES[name])
 
 
 @pytest.fixture(scope="module")
@@ -152,15 +158,16 @@ def sweep(rig: QemuRig, workdir: Path, names: Sequence[str], name: str) -> None:
                                                old)
         snapshot = snapshots[old.tag]
         count = count_ops(rig, scenario, snapshot, workdir / f"count-{scenario.name}")
+        prefix = "qemu" if rig.board == BOARD else f"qemu-{rig.board}"
         lines.append(f"{scenario.name}: {count.n} flash ops from power-on; undisturbed run "
                      f"{count.seconds:.2f} s; ops: "
-                     f"{write_ops(f'qemu-{scenario.name}', count)}")
+                     f"{write_ops(f'{prefix}-{scenario.name}', count)}")
         jobs += [functools.partial(cut_case, rig, scenario, versions, snapshot,
                                    Fault.cut(mode, k), workdir / f"{scenario.name}-{mode}-{k}")
-                 for k, mode in cuts(scenario.name, count)]
+                 for k, mode in cuts(scenario.name, count, rig.board)]
     began = time.monotonic()
     results = run_all(jobs)
-    summary = report(name, results, [f"board: {BOARD} (fault image)", *lines],
+    summary = report(name, results, [f"board: {rig.board} (fault image)", *lines],
                      time.monotonic() - began)
     assert not any(r.failed for r in results), summary
 
@@ -170,7 +177,13 @@ def test_sampled_cuts_on_qemu_leave_one_verified_version(
     sweep(rig, tmp_path_factory.mktemp("qemu-sweep"), ["update", "revert"], "qemu")
 
 
-@pytest.mark.timeout(600 if FULL else 120)  # full: 2 x 69 cuts
+AOT_BOARDS = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505"]
+
+
+@pytest.mark.timeout(600 if FULL else 120)  # full: 2 x 69 cuts on mps2-an386
+@pytest.mark.parametrize("board", AOT_BOARDS)
 def test_cuts_during_an_aot_install_leave_one_verified_version_on_its_engine(
-        rig: QemuRig, tmp_path_factory: pytest.TempPathFactory) -> None:
-    sweep(rig, tmp_path_factory.mktemp("qemu-aot-sweep"), ["aot", "aot-over-aot"], "qemu-aot")
+        board: str, rig: QemuRig, tmp_path_factory: pytest.TempPathFactory) -> None:
+    on = rig if board == rig.board else QemuRig(board)
+    sweep(on, tmp_path_factory.mktemp(f"qemu-aot-sweep-{board}"), ["aot", "aot-over-aot"],
+          "qemu-aot" if board == BOARD else f"qemu-aot-{board}")
