@@ -164,6 +164,11 @@ def test_a_preflight_refusal_is_exit_5_and_sends_nothing(setup: Setup,
                         r"has [\d,]+ free beside .*big \(running, [\d,]+ bytes\).* "
                         r"\(--no-ram-check sends it anyway\)", refused["message"]), refused
     assert "app hello_wasi" not in setup.boards["dev1"].console.text
+    # the job's phase lines: checked against the device, and nothing said of an upload
+    text = runner.invoke(app, ["deploy", str(example("hello_wasi")), *setup.via("dev1")])
+    assert text.exit_code == 5, text.output
+    assert "gateway: checking" in text.output
+    assert "uploading to the device" not in text.output, text.output
     cli("rm", "big", *setup.via("dev1"))
 
 

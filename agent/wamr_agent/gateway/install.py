@@ -113,8 +113,7 @@ class Installer:
         plan = self._plan(job, board)
         device = _smp(turn)
         target = Target(device.smp.address, f"{job.device} at {device.smp.address}")
-        self._store.set_phase(job.device, job.spec.deploy, "uploading")
-        try:
+        try:  # "checking" until the first bytes go: the pre-flight against the device first
             return install(device.smp, device, plan, board, target,
                            self._hooks(job, plan, turn)).as_dict()
         finally:
@@ -122,9 +121,14 @@ class Installer:
 
     def _hooks(self, job: JobRecord, plan: Plan, turn: Turn) -> Hooks:
         dev, deploy = job.device, job.spec.deploy
+        uploading = False
 
         def progress(sent: int, total: int) -> None:
+            nonlocal uploading
             turn.check()
+            if not uploading:  # the device accepted the pre-flight: its bytes go now
+                uploading = True
+                self._store.set_phase(dev, deploy, "uploading")
             self._store.progress(dev, deploy, sent=sent)
 
         def uploaded(result: UploadResult) -> None:
