@@ -162,7 +162,7 @@ def test_a_version_that_fails_its_trial_halts_the_rollout(rig: Rig) -> None:
                            "1s", "--max-failures", "0")
     halted = rig.wait(rollout_id, code=17)
     assert halted["state"] == "halted"
-    assert "1 of 1 device(s) that answered failed" in halted["reason"]
+    assert "at the halt, 1 of 1 device(s) that answered had failed" in halted["reason"]
     devices = by_device(halted)
     assert devices["dev1"]["outcome"] == "failed"
     assert "reverted on the device: loop trapped" in devices["dev1"]["detail"]

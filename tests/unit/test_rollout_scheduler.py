@@ -89,7 +89,8 @@ def test_failures_past_the_threshold_halt(controller: Controller) -> None:
     controller.store.set_device(rollout.id, DeviceRun("gw1", "dev2", "esp32", 0, "failed"))
     halted = _after(controller, rollout)
     assert (halted.state, halted.wave) == ("halted", 0)
-    assert halted.reason == "2 of 3 device(s) that answered failed, past --max-failures 1"
+    assert halted.reason == ("at the halt, 2 of 3 device(s) that answered had failed, past "
+                             "--max-failures 1; deploys under way finish")
 
 
 def test_the_last_wave_completes_once_nobody_is_unreachable(controller: Controller) -> None:

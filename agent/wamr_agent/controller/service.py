@@ -343,8 +343,10 @@ class Controller:
         may_answer = sum(r.outcome != "unreachable" for r in opened)
         if Threshold(rollout.spec.max_failures).exceeded(failed, may_answer):
             answered = sum(r.outcome in ANSWERED for r in runs)
-            self._finish(rollout, "halted", f"{failed} of {answered} device(s) that answered "
-                         f"failed, past --max-failures {rollout.spec.max_failures}")
+            # the counts when it halted: deploys under way go on, the table counts them
+            self._finish(rollout, "halted", f"at the halt, {failed} of {answered} device(s) "
+                         f"that answered had failed, past --max-failures "
+                         f"{rollout.spec.max_failures}; deploys under way finish")
             return
         busy = any((rollout.id, r.key) in self._parts for r in opened)
         if busy or rollout.state == "paused" or any(
