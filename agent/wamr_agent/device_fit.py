@@ -110,8 +110,8 @@ class _Quiet(Host):
 def estimate_ram(path: str | Path, board: str, module: Module,
                  grants: tuple[str, ...] | None = None) -> RamEstimate:
     """Loads ``module`` as the device would (``grants``: None for all) and measures
-    it; ``uploaded``: the bytes sent (default: the module's). The runtime's
-    exception when it does not load within the board's budget."""
+    it, the copy of it the runtime makes included (rarely: ``module_copy``). The
+    runtime's exception when it does not load within the board's budget."""
     try:
         with Runtime(board, grants=grants).instantiate(module, _Quiet()) as app:
             stats = app.stats()

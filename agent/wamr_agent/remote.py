@@ -64,9 +64,9 @@ class RemoteDevice:
         correlation = self._mqtt.send(v.gateway, v.device, verb, args)
         try:
             reply = self._mqtt.wait(correlation, what=f"gateway {v.gateway!r} for device "
-                                    f"{v.device!r} ({topics.command(v.gateway, v.device, verb)}")
+                                    f"{v.device!r} on {topics.command(v.gateway, v.device, verb)}")
         except TransportError as exc:
-            raise TransportError(f"{exc}; {_gateway_said(self._mqtt, v)})") from None
+            raise TransportError(f"{exc}: {_gateway_said(self._mqtt, v)}") from None
         if reply.error is not None:
             raise reply.error.exception()
         return reply.result or {}

@@ -179,16 +179,5 @@ class Module:
         """The exported function called name, or None."""
         return self._functions.get(name)
 
-    def metered_size(self) -> int:
-        """Bytes of the module after the CPU-metering rewrite (``wa_wasm_meter_size``):
-        what the AOT compiler starts from, and what a module the engine refuses as
-        it is takes in RAM when it loads (docs/architecture.md, "CPU budget")."""
-        out = ffi.new("uint32_t *")
-        msg = ffi.new("char[200]")
-        rc = lib.wa_wasm_meter_size(self.data, len(self.data), out, msg, 200)
-        if rc != 0:
-            raise error_for(rc, "cannot meter the module: " + ffi.string(msg).decode())
-        return int(out[0])
-
     def __repr__(self) -> str:
         return f"Module({self.name!r}, {self.info.size} bytes)"

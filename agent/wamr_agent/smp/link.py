@@ -94,9 +94,7 @@ class SmpLink:
         client may hold the emulated UART (the connection then waits in its queue)."""
         silent = not getattr(self._stream, "heard", True)
         hint = f"; nothing came from it since the connection: {BUSY_UART}" if silent else ""
-        exc = SmpLinkTimeout(f"{self.address}: no answer within {timeout:g} s{hint}")
-        exc.hint = hint
-        return exc
+        return SmpLinkTimeout(f"{self.address}: no answer within {timeout:g} s", hint)
 
     def close(self) -> None:
         self._stream.close()

@@ -81,8 +81,8 @@ class RetryPolicy:
                 attempt += 1
                 if once or deadline - self.clock() <= 0.001:
                     where = str(exc).rsplit(": no answer", 1)[0]
-                    raise _timeout(f"{where}: no answer within {budget:g} s ({attempt} "
-                                   "attempts)", exc.hint) from None
+                    raise SmpLinkTimeout(f"{where}: no answer within {budget:g} s ({attempt} "
+                                         "attempts)", exc.hint) from None
                 self.retries += 1
                 message = make(attempt)
                 continue
@@ -109,9 +109,3 @@ def _key(frame: bytes | bytearray, answer: bool = False) -> tuple[int, int, int,
         return None
     op = frame[0] & 7
     return (op + 1 if answer else op, int.from_bytes(frame[4:6], "big"), frame[6], frame[7])
-
-
-def _timeout(text: str, hint: str) -> SmpLinkTimeout:
-    exc = SmpLinkTimeout(text + hint)
-    exc.hint = hint
-    return exc

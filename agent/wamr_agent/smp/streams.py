@@ -34,7 +34,9 @@ class SmpLinkTimeout(SmpLinkError):
     """No answer in time (the link itself still works); ``hint``, at the end of the
     message: what may be holding the device up."""
 
-    hint = ""
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message + hint)
+        self.hint = hint
 
 
 BUSY_UART = ("is another client (a gateway, another deploy, `logs -f`) connected to it? An "

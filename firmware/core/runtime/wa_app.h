@@ -32,7 +32,7 @@ struct wa_app {
     uint32_t grants;
     wa_host_ops_t ops;
     wa_heap_t heap;  /* charged with every engine allocation */
-    uint8_t *module; /* the bytes the engine reads: a metered copy, or the caller's */
+    uint8_t *module; /* the bytes the engine reads: the caller's, or a metered copy */
     uint32_t module_len;
     int module_borrowed;   /* module is the caller's bytes (not freed) */
     int metered;           /* module went through the metering rewrite (wa_wasm.h) */
